@@ -1,0 +1,69 @@
+//! `allowPrivilegeEscalation`: every container must forbid privilege escalation.
+
+use super::{Check, Violation, containers_phrase};
+use crate::pod::{Loc, Pod};
+use crate::policy::Level;
+
+pub static CHECK: Check = Check {
+    id: "allowPrivilegeEscalation",
+    level: Level::Restricted,
+    versions: &[8, 25],
+    overrides: None,
+    reason: "allowPrivilegeEscalation != false",
+    doc: "Containers must explicitly forbid privilege escalation.
+
+## What it forbids
+A container whose `securityContext.allowPrivilegeEscalation` is not explicitly `false`: unset, a missing
+`securityContext` and `true` all fail.
+
+## Why
+With escalation allowed, a process can gain more privileges than its parent through setuid binaries or file
+capabilities (`no_new_privs` is not set).
+
+## Since
+Restricted, v1.8. From v1.25 pods with `spec.os.name: windows` pass.
+
+## How to comply
+```yaml
+containers:
+- name: app
+  securityContext:
+    allowPrivilegeEscalation: false
+```
+
+## Fix safety
+Setting `allowPrivilegeEscalation: false` only breaks programs that rely on setuid binaries; it is what the
+restricted level requires and `podsec fix` applies it. (API validation rejects it together with `privileged: true`.)
+",
+    evaluate,
+};
+
+fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
+    if minor >= 25 && pod.is_windows() {
+        return None;
+    }
+    let mut names = Vec::new();
+    let mut locations = Vec::new();
+    for container in pod.containers() {
+        let setting = container.security_setting("allowPrivilegeEscalation");
+        match setting.map(|e| (e, e.value.as_bool())) {
+            Some((_, Some(false))) => {}
+            Some((entry, Some(true))) => {
+                names.push(container.name);
+                locations.push(Loc::field(entry));
+            }
+            _ => {
+                names.push(container.name);
+                locations.push(container.missing("securityContext.allowPrivilegeEscalation"));
+            }
+        }
+    }
+    if names.is_empty() {
+        return None;
+    }
+    Violation::new(
+        "allowPrivilegeEscalation != false",
+        format!("{} must set securityContext.allowPrivilegeEscalation=false", containers_phrase(&names)),
+        locations,
+    )
+}

@@ -1,0 +1,97 @@
+//! `capabilities_restricted`: containers must drop ALL and may add only NET_BIND_SERVICE.
+
+use super::{Check, Violation, containers_phrase, join_quote, sorted_set};
+use crate::pod::{Loc, Pod};
+use crate::policy::Level;
+
+pub static CHECK: Check = Check {
+    id: "capabilities_restricted",
+    level: Level::Restricted,
+    versions: &[22, 25],
+    overrides: Some("capabilities_baseline"),
+    reason: "unrestricted capabilities",
+    doc: "Containers must drop ALL capabilities and may add back only NET_BIND_SERVICE.
+
+## What it forbids
+- A container whose `securityContext.capabilities.drop` does not contain the literal `ALL` (case-sensitive),
+  including a container with no `securityContext` or no `capabilities`.
+- Any entry of `securityContext.capabilities.add` other than `NET_BIND_SERVICE`.
+
+## Why
+Even the runtime's default capabilities (`CHOWN`, `SETUID`, `NET_RAW` on some runtimes…) widen what a compromised
+process can do. Dropping all of them is the least-privilege starting point.
+
+## Since
+Restricted, v1.22 (replacing `capabilities_baseline` there). From v1.25 pods with `spec.os.name: windows` pass.
+
+## How to comply
+```yaml
+securityContext:
+  capabilities:
+    drop: [ALL]
+    add: [NET_BIND_SERVICE]   # only if the container binds a port below 1024
+```
+
+## Fix safety
+Adding `ALL` to `drop` is safe for workloads that do not rely on default capabilities (most do not) and is applied
+by `podsec fix`. Removing entries from `add` can break the workload: unsafe.
+",
+    evaluate,
+};
+
+fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
+    if minor >= 25 && pod.is_windows() {
+        return None;
+    }
+    let mut missing_drop_all = Vec::new();
+    let mut adding_forbidden = Vec::new();
+    let mut forbidden = Vec::new();
+    let mut drop_locations = Vec::new();
+    let mut add_locations = Vec::new();
+    for container in pod.containers() {
+        let Some(capabilities) = container.security_setting("capabilities") else {
+            missing_drop_all.push(container.name);
+            drop_locations.push(container.missing("securityContext.capabilities.drop"));
+            continue;
+        };
+        let drop = capabilities.value.entry("drop");
+        if !drop.is_some_and(|d| d.value.items().any(|c| c.as_str() == Some("ALL"))) {
+            missing_drop_all.push(container.name);
+            drop_locations.push(match drop {
+                Some(entry) => Loc::field(entry),
+                None => container.missing("securityContext.capabilities.drop"),
+            });
+        }
+        let mut added_forbidden = false;
+        for item in capabilities.value.get("add").into_iter().flat_map(|a| a.items()) {
+            let capability = item.as_str().unwrap_or("");
+            if capability != "NET_BIND_SERVICE" {
+                added_forbidden = true;
+                forbidden.push(capability.to_string());
+                add_locations.push(Loc::Item { node: item.id() });
+            }
+        }
+        if added_forbidden {
+            adding_forbidden.push(container.name);
+        }
+    }
+    let mut details = Vec::new();
+    if !missing_drop_all.is_empty() {
+        details.push(format!(
+            "{} must set securityContext.capabilities.drop=[\"ALL\"]",
+            containers_phrase(&missing_drop_all)
+        ));
+    }
+    if !adding_forbidden.is_empty() {
+        details.push(format!(
+            "{} must not include {} in securityContext.capabilities.add",
+            containers_phrase(&adding_forbidden),
+            join_quote(&sorted_set(forbidden))
+        ));
+    }
+    if details.is_empty() {
+        return None;
+    }
+    drop_locations.extend(add_locations);
+    Violation::new("unrestricted capabilities", details.join("; "), drop_locations)
+}

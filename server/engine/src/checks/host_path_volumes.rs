@@ -1,0 +1,56 @@
+//! `hostPathVolumes`: pods may not mount paths of the node.
+
+use super::{Check, Violation, join_quote, pluralize};
+use crate::pod::{Loc, Pod};
+use crate::policy::Level;
+
+pub static CHECK: Check = Check {
+    id: "hostPathVolumes",
+    level: Level::Baseline,
+    versions: &[0],
+    overrides: None,
+    reason: "hostPath volumes",
+    doc: "Pods must not mount directories or files of the node through hostPath volumes.
+
+## What it forbids
+Any `spec.volumes[*].hostPath`.
+
+## Why
+A hostPath mount reaches outside the container: the container runtime socket, kubelet credentials or `/etc` of the
+node are one mount away from a node takeover.
+
+## Since
+Baseline, every version (v1.0). At the restricted level it is replaced by `restrictedVolumes`.
+
+## How to comply
+Use an `emptyDir`, a `configMap`/`secret`, or a PersistentVolumeClaim instead:
+```yaml
+volumes:
+- name: cache
+  emptyDir: {}
+```
+
+## Fix safety
+Changing a volume's source changes the data the workload sees: no automatic fix.
+",
+    evaluate,
+};
+
+fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
+    let mut names = Vec::new();
+    let mut locations = Vec::new();
+    for volume in pod.spec.and_then(|s| s.get("volumes")).into_iter().flat_map(|v| v.items()) {
+        if let Some(host_path) = volume.entry("hostPath") {
+            names.push(volume.get("name").and_then(|n| n.as_str()).unwrap_or(""));
+            locations.push(Loc::field(host_path));
+        }
+    }
+    if names.is_empty() {
+        return None;
+    }
+    Violation::new(
+        "hostPath volumes",
+        format!("{} {}", pluralize("volume", "volumes", names.len()), join_quote(&names)),
+        locations,
+    )
+}

@@ -1,0 +1,83 @@
+//! `hostProbesAndHostLifecycle`: probes and lifecycle handlers may not target another host.
+
+use super::{Check, Violation, join_quote, pluralize, sorted_set};
+use crate::pod::{Loc, Pod};
+use crate::policy::Level;
+
+pub static CHECK: Check = Check {
+    id: "hostProbesAndHostLifecycle",
+    level: Level::Baseline,
+    versions: &[34],
+    overrides: None,
+    reason: "probe or lifecycle host",
+    doc: "Probes and lifecycle handlers must not send requests to an explicit host.
+
+## What it forbids
+A non-empty `host` in `httpGet` or `tcpSocket` of `livenessProbe`, `readinessProbe`, `startupProbe`,
+`lifecycle.postStart` or `lifecycle.preStop` on any container. Every value counts, `127.0.0.1` and `localhost`
+included. `grpc` and `exec` probes are not looked at.
+
+## Why
+The kubelet runs probes from the node. A probe with a `host` makes the kubelet connect anywhere the node can reach,
+which turns the pod spec into a tool to scan or reach internal services (server-side request forgery).
+
+## Since
+Baseline, v1.34.
+
+## How to comply
+Remove `host`: the kubelet then targets the pod's own IP.
+```yaml
+livenessProbe:
+  httpGet:
+    path: /healthz
+    port: 8080
+```
+
+## Fix safety
+Removing `host` makes the probe target the pod itself, which is what almost every probe means; still, a probe that
+checked another service changes meaning: unsafe.
+",
+    evaluate,
+};
+
+fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
+    let mut bad_containers = Vec::new();
+    let mut hosts = Vec::new();
+    let mut locations = Vec::new();
+    for container in pod.containers() {
+        let lifecycle = container.node.get("lifecycle");
+        let handlers = ["livenessProbe", "readinessProbe", "startupProbe"]
+            .into_iter()
+            .filter_map(|probe| container.node.get(probe))
+            .chain(["postStart", "preStop"].into_iter().filter_map(|h| lifecycle.and_then(|l| l.get(h))));
+        for handler in handlers {
+            for action in ["httpGet", "tcpSocket"] {
+                let Some(host) = handler.get(action).and_then(|a| a.entry("host")) else { continue };
+                let value = host.value.as_str().unwrap_or("");
+                if !value.is_empty() {
+                    bad_containers.push(container.name);
+                    hosts.push(value.to_string());
+                    locations.push(Loc::field(host));
+                }
+            }
+        }
+    }
+    if bad_containers.is_empty() {
+        return None;
+    }
+    // Unlike every other check, upstream sorts and de-duplicates the container names here.
+    let containers = sorted_set(bad_containers);
+    let hosts = sorted_set(hosts);
+    Violation::new(
+        "probe or lifecycle host",
+        format!(
+            "{} {} {} {} {}",
+            pluralize("container", "containers", containers.len()),
+            join_quote(&containers),
+            pluralize("uses", "use", containers.len()),
+            pluralize("probe or lifecycle host", "probe or lifecycle hosts", hosts.len()),
+            join_quote(&hosts)
+        ),
+        locations,
+    )
+}

@@ -1,0 +1,258 @@
+//! The 19 Pod Security Admission checks, one file each, and the one list that registers them.
+//!
+//! A check is a [`Check`] value: its upstream ID (exactly), level, the versions where its upstream
+//! implementation changes, the baseline check it overrides, its documentation (shown on hover and by
+//! `podsec explain`), and its evaluation. Adding a check means adding its file and one line to
+//! [`CHECKS`].
+
+use crate::pod::{Loc, Pod};
+use crate::policy::{Level, Policy};
+
+mod allow_privilege_escalation;
+mod app_armor_profile;
+mod capabilities_baseline;
+mod capabilities_restricted;
+mod host_namespaces;
+mod host_path_volumes;
+mod host_ports;
+mod host_probes_and_host_lifecycle;
+mod privileged;
+mod proc_mount;
+mod proc_mount_restricted;
+mod restricted_volumes;
+mod run_as_non_root;
+mod run_as_user;
+mod se_linux_options;
+mod seccomp_profile_baseline;
+mod seccomp_profile_restricted;
+mod sysctls;
+mod windows_host_process;
+
+/// Every check, in no particular order: [`checks_for`] puts them in PSA's run order.
+pub static CHECKS: &[&Check] = &[
+    &app_armor_profile::CHECK,
+    &capabilities_baseline::CHECK,
+    &host_namespaces::CHECK,
+    &host_path_volumes::CHECK,
+    &host_ports::CHECK,
+    &host_probes_and_host_lifecycle::CHECK,
+    &privileged::CHECK,
+    &proc_mount::CHECK,
+    &se_linux_options::CHECK,
+    &seccomp_profile_baseline::CHECK,
+    &sysctls::CHECK,
+    &windows_host_process::CHECK,
+    &allow_privilege_escalation::CHECK,
+    &capabilities_restricted::CHECK,
+    &proc_mount_restricted::CHECK,
+    &restricted_volumes::CHECK,
+    &run_as_non_root::CHECK,
+    &run_as_user::CHECK,
+    &seccomp_profile_restricted::CHECK,
+];
+
+/// One Pod Security Standards check.
+#[derive(Debug)]
+pub struct Check {
+    /// The upstream check ID, exactly (`runAsNonRoot`, `hostProbesAndHostLifecycle`).
+    pub id: &'static str,
+    /// The level that introduces it.
+    pub level: Level,
+    /// The minor versions at which the upstream implementation starts or changes; the first is the
+    /// version the check appears in.
+    pub versions: &'static [u32],
+    /// The baseline check this one replaces at the restricted level, from its first version.
+    pub overrides: Option<&'static str>,
+    /// PSA's fixed reason phrase (the AppArmor check pluralises it).
+    pub reason: &'static str,
+    /// Markdown documentation: a one-line summary, then the sections of [`DOC_SECTIONS`].
+    pub doc: &'static str,
+    /// The check itself, at an evaluated minor version.
+    pub evaluate: fn(&Pod<'_>, u32) -> Option<Violation>,
+}
+
+/// The sections every check's documentation has, in order.
+pub const DOC_SECTIONS: &[&str] =
+    &["## What it forbids", "## Why", "## Since", "## How to comply", "## Fix safety"];
+
+impl PartialEq for Check {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for Check {}
+
+impl Check {
+    /// The first version the check runs at.
+    pub fn since(&self) -> u32 {
+        self.versions.first().copied().unwrap_or(0)
+    }
+
+    /// The first line of the documentation.
+    pub fn summary(&self) -> &'static str {
+        self.doc.lines().next().unwrap_or("")
+    }
+
+    /// Where the check is documented for users.
+    pub fn help_uri(&self) -> String {
+        format!(
+            "https://kubernetes.io/docs/concepts/security/pod-security-standards/#{}",
+            if self.level == Level::Restricted { "restricted" } else { "baseline" }
+        )
+    }
+}
+
+/// A forbidden result: PSA's reason and detail, and where in the pod the problem is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The reason phrase, as PSA prints it.
+    pub reason: String,
+    /// The detail, as PSA prints it (may be empty).
+    pub detail: String,
+    /// The offending fields, one per field.
+    pub locations: Vec<Loc>,
+}
+
+impl Violation {
+    fn new(reason: impl Into<String>, detail: impl Into<String>, locations: Vec<Loc>) -> Option<Self> {
+        Some(Self { reason: reason.into(), detail: detail.into(), locations })
+    }
+}
+
+/// Looks a check up by its exact ID.
+pub fn check_by_id(id: &str) -> Option<&'static Check> {
+    CHECKS.iter().copied().find(|c| c.id == id)
+}
+
+/// The checks PSA runs for `policy`, in its run order: baseline IDs sorted by byte value, then
+/// restricted IDs likewise; at restricted, baseline checks overridden by a running restricted check
+/// are left out.
+pub fn checks_for(policy: Policy) -> Vec<&'static Check> {
+    if policy.level == Level::Privileged {
+        return Vec::new();
+    }
+    let minor = policy.version.evaluated_minor();
+    let running = |level: Level| {
+        let mut checks: Vec<&'static Check> =
+            CHECKS.iter().copied().filter(|c| c.level == level && c.since() <= minor).collect();
+        checks.sort_by(|a, b| a.id.as_bytes().cmp(b.id.as_bytes()));
+        checks
+    };
+    let restricted = if policy.level == Level::Restricted { running(Level::Restricted) } else { Vec::new() };
+    let mut order: Vec<&'static Check> = running(Level::Baseline)
+        .into_iter()
+        .filter(|baseline| !restricted.iter().any(|r| r.overrides == Some(baseline.id)))
+        .collect();
+    order.extend(restricted);
+    order
+}
+
+/// `"a", "b"`: each item in double quotes, joined with `, ` (upstream `joinQuote`).
+pub(crate) fn join_quote<S: AsRef<str>>(items: &[S]) -> String {
+    items.iter().map(|s| format!("\"{}\"", s.as_ref())).collect::<Vec<_>>().join(", ")
+}
+
+/// `singular` when `count` is 1, else `plural` (upstream `pluralize`).
+pub(crate) fn pluralize<'s>(singular: &'s str, plural: &'s str, count: usize) -> &'s str {
+    if count == 1 { singular } else { plural }
+}
+
+/// Sorted by byte value without duplicates, as upstream's string sets list themselves.
+pub(crate) fn sorted_set<S: Into<String>>(items: impl IntoIterator<Item = S>) -> Vec<String> {
+    let mut list: Vec<String> = items.into_iter().map(Into::into).collect();
+    list.sort();
+    list.dedup();
+    list
+}
+
+/// `container "a"` or `containers "a", "b"`.
+pub(crate) fn containers_phrase(names: &[&str]) -> String {
+    format!("{} {}", pluralize("container", "containers", names.len()), join_quote(names))
+}
+
+/// The setters phrase: `pod`, then the containers, joined with ` and `.
+pub(crate) fn setters(pod: bool, containers: &[&str]) -> String {
+    let mut parts = Vec::new();
+    if pod {
+        parts.push("pod".to_string());
+    }
+    if !containers.is_empty() {
+        parts.push(containers_phrase(containers));
+    }
+    parts.join(" and ")
+}
+
+/// Go's `%q` for a string: double quotes, with `"`, `\` and control characters escaped.
+pub(crate) fn go_quote(text: &str) -> String {
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            '\n' => quoted.push_str("\\n"),
+            '\r' => quoted.push_str("\\r"),
+            '\t' => quoted.push_str("\\t"),
+            '\u{7}' => quoted.push_str("\\a"),
+            '\u{8}' => quoted.push_str("\\b"),
+            '\u{c}' => quoted.push_str("\\f"),
+            '\u{b}' => quoted.push_str("\\v"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => quoted.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_control() => quoted.push_str(&format!("\\u{:04x}", c as u32)),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Version;
+
+    #[test]
+    fn ids_are_unique_and_docs_have_every_section() {
+        for (i, check) in CHECKS.iter().enumerate() {
+            assert!(CHECKS.iter().skip(i + 1).all(|other| other.id != check.id), "{}", check.id);
+            assert!(!check.summary().is_empty() && !check.summary().starts_with('#'), "{}", check.id);
+            let mut last = 0;
+            for section in DOC_SECTIONS {
+                let at = check.doc.find(section).unwrap_or_else(|| panic!("{} lacks {section}", check.id));
+                assert!(at > last, "{}: {section} out of order", check.id);
+                last = at;
+            }
+            if let Some(overridden) = check.overrides {
+                assert!(check_by_id(overridden).is_some_and(|o| o.level == Level::Baseline));
+            }
+        }
+        assert_eq!(CHECKS.len(), 19);
+    }
+
+    #[test]
+    fn run_order_matches_psa() {
+        let ids = |level, version| {
+            checks_for(Policy::new(level, version)).iter().map(|c| c.id).collect::<Vec<_>>().join(",")
+        };
+        assert_eq!(
+            ids(Level::Restricted, Version::Latest),
+            "appArmorProfile,hostNamespaces,hostPorts,hostProbesAndHostLifecycle,privileged,seLinuxOptions,\
+             sysctls,windowsHostProcess,allowPrivilegeEscalation,capabilities_restricted,procMount_restricted,\
+             restrictedVolumes,runAsNonRoot,runAsUser,seccompProfile_restricted"
+        );
+        assert_eq!(
+            ids(Level::Restricted, Version::Minor(0)),
+            "appArmorProfile,capabilities_baseline,hostNamespaces,hostPorts,privileged,procMount,seLinuxOptions,\
+             seccompProfile_baseline,sysctls,windowsHostProcess,restrictedVolumes,runAsNonRoot"
+        );
+        assert_eq!(ids(Level::Privileged, Version::Latest), "");
+        assert_eq!(checks_for(Policy::new(Level::Baseline, Version::Latest)).len(), 12);
+    }
+
+    #[test]
+    fn go_quote_escapes_like_strconv_quote() {
+        assert_eq!(go_quote("un\"conf\\ined\n"), "\"un\\\"conf\\\\ined\\n\"");
+        assert_eq!(go_quote("ü"), "\"ü\"");
+    }
+}

@@ -1,0 +1,112 @@
+//! `restrictedVolumes`: only volume types that cannot reach outside the pod are allowed.
+
+use super::{Check, Violation, join_quote, pluralize, sorted_set};
+use crate::pod::{Loc, Pod};
+use crate::policy::Level;
+
+/// The volume sources the restricted level allows, at every version (`image` was added to v1.0).
+pub(crate) const ALLOWED_VOLUME_TYPES: &[&str] = &[
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "image",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+];
+
+/// The other volume sources, in the order upstream names the first one present.
+const RESTRICTED_VOLUME_TYPES: &[&str] = &[
+    "hostPath",
+    "gcePersistentDisk",
+    "awsElasticBlockStore",
+    "gitRepo",
+    "nfs",
+    "iscsi",
+    "glusterfs",
+    "rbd",
+    "flexVolume",
+    "cinder",
+    "cephfs",
+    "flocker",
+    "fc",
+    "azureFile",
+    "vsphereVolume",
+    "quobyte",
+    "azureDisk",
+    "photonPersistentDisk",
+    "portworxVolume",
+    "scaleIO",
+    "storageos",
+];
+
+pub static CHECK: Check = Check {
+    id: "restrictedVolumes",
+    level: Level::Restricted,
+    versions: &[0],
+    overrides: Some("hostPathVolumes"),
+    reason: "restricted volume types",
+    doc: "Pods may only use volume types that stay inside the pod's own data.
+
+## What it forbids
+Any volume whose source is not one of `configMap`, `csi`, `downwardAPI`, `emptyDir`, `ephemeral`, `image`,
+`persistentVolumeClaim`, `projected`, `secret`: `hostPath`, `nfs`, `iscsi`, `gitRepo` and the in-tree cloud
+disks among them. A volume with no source at all is defaulted to `emptyDir` by the API server and passes.
+
+## Why
+The other types reach node paths or network storage directly, with credentials and semantics the cluster
+administrator cannot control through PersistentVolumes.
+
+## Since
+Restricted, every version (v1.0), replacing `hostPathVolumes`. `image` is allowed at every version.
+
+## How to comply
+Use a PersistentVolumeClaim for shared storage and `emptyDir` for scratch space:
+```yaml
+volumes:
+- name: data
+  persistentVolumeClaim:
+    claimName: data
+```
+
+## Fix safety
+Changing a volume's source changes the data the workload sees: no automatic fix.
+",
+    evaluate,
+};
+
+fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
+    let mut names = Vec::new();
+    let mut types = Vec::new();
+    let mut locations = Vec::new();
+    for volume in pod.spec.and_then(|s| s.get("volumes")).into_iter().flat_map(|v| v.items()) {
+        if ALLOWED_VOLUME_TYPES.iter().any(|t| volume.get(t).is_some()) {
+            continue;
+        }
+        // A volume with no source at all is defaulted to emptyDir before PSA sees it.
+        let Some((kind, entry)) = RESTRICTED_VOLUME_TYPES.iter().find_map(|t| Some((*t, volume.entry(t)?))) else {
+            continue;
+        };
+        names.push(volume.get("name").and_then(|n| n.as_str()).unwrap_or(""));
+        types.push(kind);
+        locations.push(Loc::field(entry));
+    }
+    if names.is_empty() {
+        return None;
+    }
+    let types = sorted_set(types);
+    Violation::new(
+        "restricted volume types",
+        format!(
+            "{} {} {} {} {}",
+            pluralize("volume", "volumes", names.len()),
+            join_quote(&names),
+            pluralize("uses", "use", names.len()),
+            pluralize("restricted volume type", "restricted volume types", types.len()),
+            join_quote(&types)
+        ),
+        locations,
+    )
+}

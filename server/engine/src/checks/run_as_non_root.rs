@@ -1,0 +1,93 @@
+//! `runAsNonRoot`: the pod or every container must declare it runs as non-root.
+
+use super::{Check, Violation, containers_phrase, setters};
+use crate::pod::{Loc, Pod};
+use crate::policy::Level;
+
+pub static CHECK: Check = Check {
+    id: "runAsNonRoot",
+    level: Level::Restricted,
+    versions: &[0, 35],
+    overrides: None,
+    reason: "runAsNonRoot != true",
+    doc: "Containers must be required to run as a non-root user.
+
+## What it forbids
+- `securityContext.runAsNonRoot: false` on the pod or on any container (a pod-level `false` fails even when every
+  container sets `true`).
+- A container that leaves `runAsNonRoot` unset while the pod does not set it to `true`.
+
+## Why
+With `runAsNonRoot: true` the kubelet refuses to start a container whose image would run as UID 0, so a root
+process never runs, whatever the image says.
+
+## Since
+Restricted, every version (v1.0). From v1.35 a pod with `spec.hostUsers: false` passes: in a user namespace UID 0
+is not root on the node. Windows pods are not exempt.
+
+## How to comply
+Set it once for the whole pod, and make sure the image runs as a non-zero UID:
+```yaml
+spec:
+  securityContext:
+    runAsNonRoot: true
+```
+
+## Fix safety
+Adding `runAsNonRoot: true` stops containers whose image runs as root from starting; that is the point, and it is
+what the restricted level requires, so `podsec fix` applies it. Replacing an explicit `false` is the same change.
+",
+    evaluate,
+};
+
+fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
+    if minor >= 35 && pod.in_user_namespace() {
+        return None;
+    }
+    let mut explicit_locations = Vec::new();
+    let mut pod_false = false;
+    let mut pod_true = false;
+    if let Some(entry) = pod.security_context().and_then(|sc| sc.entry("runAsNonRoot")) {
+        match entry.value.as_bool() {
+            Some(false) => {
+                pod_false = true;
+                explicit_locations.push(Loc::field(entry));
+            }
+            Some(true) => pod_true = true,
+            None => {}
+        }
+    }
+    let mut explicitly_bad = Vec::new();
+    let mut implicitly_bad = Vec::new();
+    let mut implicit_locations = Vec::new();
+    for container in pod.containers() {
+        let setting = container.security_setting("runAsNonRoot");
+        match setting.and_then(|e| e.value.as_bool()) {
+            Some(false) => {
+                explicitly_bad.push(container.name);
+                explicit_locations.extend(setting.map(Loc::field));
+            }
+            Some(true) => {}
+            None if !pod_true => {
+                implicitly_bad.push(container.name);
+                implicit_locations.push(container.missing("securityContext.runAsNonRoot"));
+            }
+            None => {}
+        }
+    }
+    if pod_false || !explicitly_bad.is_empty() {
+        return Violation::new(
+            "runAsNonRoot != true",
+            format!("{} must not set securityContext.runAsNonRoot=false", setters(pod_false, &explicitly_bad)),
+            explicit_locations,
+        );
+    }
+    if implicitly_bad.is_empty() {
+        return None;
+    }
+    Violation::new(
+        "runAsNonRoot != true",
+        format!("pod or {} must set securityContext.runAsNonRoot=true", containers_phrase(&implicitly_bad)),
+        implicit_locations,
+    )
+}

@@ -1,0 +1,65 @@
+//! `runAsUser`: neither the pod nor a container may run as UID 0.
+
+use super::{Check, Violation, setters};
+use crate::pod::{Loc, Pod};
+use crate::policy::Level;
+
+pub static CHECK: Check = Check {
+    id: "runAsUser",
+    level: Level::Restricted,
+    versions: &[23, 35],
+    overrides: None,
+    reason: "runAsUser=0",
+    doc: "Containers must not be set to run as the root user (UID 0).
+
+## What it forbids
+`securityContext.runAsUser: 0` on the pod or on any container. A non-zero container value does not excuse a
+pod-level 0. Unset is allowed (`runAsNonRoot` covers it).
+
+## Why
+UID 0 inside the container is root on the node unless user namespaces are in use; a container escape then starts
+with full privileges.
+
+## Since
+Restricted, v1.23. From v1.35 a pod with `spec.hostUsers: false` passes.
+
+## How to comply
+Run as a dedicated non-zero UID:
+```yaml
+securityContext:
+  runAsUser: 10001
+```
+
+## Fix safety
+Which UID a workload can run as depends on its image: no automatic fix beyond removing the explicit 0 (unsafe).
+",
+    evaluate,
+};
+
+fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
+    if minor >= 35 && pod.in_user_namespace() {
+        return None;
+    }
+    let mut locations = Vec::new();
+    let pod_root = zero(pod.security_context().and_then(|sc| sc.entry("runAsUser")));
+    locations.extend(pod_root.map(Loc::field));
+    let mut containers = Vec::new();
+    for container in pod.containers() {
+        if let Some(entry) = zero(container.security_setting("runAsUser")) {
+            containers.push(container.name);
+            locations.push(Loc::field(entry));
+        }
+    }
+    if pod_root.is_none() && containers.is_empty() {
+        return None;
+    }
+    Violation::new(
+        "runAsUser=0",
+        format!("{} must not set runAsUser=0", setters(pod_root.is_some(), &containers)),
+        locations,
+    )
+}
+
+fn zero(entry: Option<crate::yaml::Entry<'_>>) -> Option<crate::yaml::Entry<'_>> {
+    entry.filter(|e| e.value.as_i64() == Some(0))
+}

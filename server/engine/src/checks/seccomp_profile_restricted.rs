@@ -1,0 +1,104 @@
+//! `seccompProfile_restricted`: every container must run under RuntimeDefault or a Localhost profile.
+
+use super::seccomp_profile_baseline::bad_profile_type;
+use super::{Check, Violation, containers_phrase, join_quote, setters, sorted_set};
+use crate::pod::Pod;
+use crate::policy::Level;
+
+pub static CHECK: Check = Check {
+    id: "seccompProfile_restricted",
+    level: Level::Restricted,
+    versions: &[19, 25],
+    overrides: Some("seccompProfile_baseline"),
+    reason: "seccompProfile",
+    doc: "Seccomp must be explicitly set to RuntimeDefault or Localhost for every container.
+
+## What it forbids
+- `securityContext.seccompProfile.type` on the pod or any container set to anything but `RuntimeDefault` or
+  `Localhost`.
+- A container without a seccomp profile while the pod has no valid one either.
+
+## Why
+Without an explicit profile most runtimes run containers unconfined. `RuntimeDefault` blocks the system calls
+that are used in container escapes while keeping ordinary programs working.
+
+## Since
+Restricted, v1.19, replacing `seccompProfile_baseline` there. From v1.25 pods with `spec.os.name: windows` pass.
+Before v1.19 the restricted level only checks the seccomp annotations (through `seccompProfile_baseline`).
+
+## How to comply
+Set it once for the pod:
+```yaml
+spec:
+  securityContext:
+    seccompProfile:
+      type: RuntimeDefault
+```
+
+## Fix safety
+Setting the pod's profile to `RuntimeDefault` is what the restricted level requires and rarely breaks a workload;
+`podsec fix` applies it. Replacing an explicit `Unconfined` is unsafe.
+",
+    evaluate,
+};
+
+fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
+    if minor >= 25 && pod.is_windows() {
+        return None;
+    }
+    let mut values = Vec::new();
+    let mut explicit_locations = Vec::new();
+    let mut bad_pod = false;
+    let mut pod_set = false;
+    if let Some(profile) = pod.security_context().and_then(|sc| sc.entry("seccompProfile")) {
+        match bad_profile_type(profile) {
+            Some((value, at)) => {
+                bad_pod = true;
+                values.push(value);
+                explicit_locations.push(at);
+            }
+            None => pod_set = true,
+        }
+    }
+    let mut explicitly_bad = Vec::new();
+    let mut implicitly_bad = Vec::new();
+    let mut implicit_locations = Vec::new();
+    for container in pod.containers() {
+        match container.security_setting("seccompProfile") {
+            Some(profile) => {
+                if let Some((value, at)) = bad_profile_type(profile) {
+                    explicitly_bad.push(container.name);
+                    values.push(value);
+                    explicit_locations.push(at);
+                }
+            }
+            None if !pod_set => {
+                implicitly_bad.push(container.name);
+                implicit_locations.push(container.missing("securityContext.seccompProfile.type"));
+            }
+            None => {}
+        }
+    }
+    if bad_pod || !explicitly_bad.is_empty() {
+        return Violation::new(
+            "seccompProfile",
+            format!(
+                "{} must not set securityContext.seccompProfile.type to {}",
+                setters(bad_pod, &explicitly_bad),
+                join_quote(&sorted_set(values))
+            ),
+            explicit_locations,
+        );
+    }
+    if implicitly_bad.is_empty() {
+        return None;
+    }
+    Violation::new(
+        "seccompProfile",
+        format!(
+            "pod or {} must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"",
+            containers_phrase(&implicitly_bad)
+        ),
+        implicit_locations,
+    )
+}

@@ -1,0 +1,128 @@
+//! A tolerant view of one pod (metadata and spec) over the positioned tree, for the checks.
+//!
+//! Nothing here fails: a missing or wrongly typed field reads as absent, so a pod that is still
+//! being typed (a container without a name, a half-written value) is checked as far as it goes.
+
+use crate::yaml::{Entry, NodeId, NodeRef, Span};
+
+/// The pod a check looks at: a bare Pod, or the template of a workload.
+#[derive(Clone, Copy, Debug)]
+pub struct Pod<'d> {
+    /// The pod's metadata mapping (the template's metadata for workloads).
+    pub metadata: Option<NodeRef<'d>>,
+    /// The pod spec mapping.
+    pub spec: Option<NodeRef<'d>>,
+    /// The `spec:` key of the pod spec, where pod-level settings that are missing are reported.
+    pub spec_key: Option<NodeRef<'d>>,
+    /// Where to report when even the spec key is missing (the template key or the object header).
+    pub fallback: Span,
+    /// Whether the API server applies Pod defaulting: a bare Pod with `hostNetwork: true` gets each
+    /// container port's `hostPort` defaulted to its `containerPort`. Templates are not defaulted so.
+    pub host_network_defaults_host_ports: bool,
+}
+
+/// One container of the pod, in PSA's walk order: init containers, containers, ephemeral containers.
+#[derive(Clone, Copy, Debug)]
+pub struct Container<'d> {
+    /// The container's item in its list.
+    pub node: NodeRef<'d>,
+    /// Its name, or `""` while it has none (PSA prints `container ""` then too).
+    pub name: &'d str,
+}
+
+/// Where a check found a problem.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loc {
+    /// A field set to a forbidden value: reported on its key and (scalar) value.
+    Field {
+        /// The key node.
+        key: NodeId,
+        /// The value node as written.
+        value: NodeId,
+    },
+    /// One item of a list (a capability, a sysctl entry): reported on the item.
+    Item {
+        /// The item node.
+        node: NodeId,
+    },
+    /// A setting a container lacks: reported on the container's `name` entry (or the item).
+    ContainerMissing {
+        /// The container item.
+        container: NodeId,
+        /// The missing field, relative to the container (`securityContext.runAsNonRoot`).
+        field: &'static str,
+    },
+    /// A pod-level setting that is missing: reported on the pod spec's key.
+    PodMissing {
+        /// The missing field, relative to the pod spec.
+        field: &'static str,
+    },
+}
+
+impl Loc {
+    /// The location of an explicitly set field.
+    pub fn field(entry: Entry<'_>) -> Self {
+        Loc::Field { key: entry.key.id(), value: entry.written_value.id() }
+    }
+}
+
+impl<'d> Pod<'d> {
+    /// All containers in PSA's order. Items that are not mappings count as empty containers, as the
+    /// API server decodes a `null` item.
+    pub fn containers(&self) -> Vec<Container<'d>> {
+        let Some(spec) = self.spec else { return Vec::new() };
+        ["initContainers", "containers", "ephemeralContainers"]
+            .into_iter()
+            .filter_map(|list| spec.get(list))
+            .flat_map(|list| list.items())
+            .map(|node| Container { node, name: node.get("name").and_then(|n| n.as_str()).unwrap_or("") })
+            .collect()
+    }
+
+    /// `spec.securityContext`, when it is a mapping.
+    pub fn security_context(&self) -> Option<NodeRef<'d>> {
+        self.spec?.get("securityContext")?.as_mapping()
+    }
+
+    /// `spec.<key>` read as a boolean; null and wrongly typed values read as `false`.
+    pub fn spec_flag(&self, key: &str) -> Option<Entry<'d>> {
+        self.spec?.entry(key).filter(|e| e.value.as_bool() == Some(true))
+    }
+
+    /// A pod in a user namespace (`hostUsers: false`), relaxed by some checks from v1.35.
+    pub fn in_user_namespace(&self) -> bool {
+        self.spec.and_then(|s| s.get("hostUsers")).and_then(|v| v.as_bool()) == Some(false)
+    }
+
+    /// `spec.os.name: windows`, relaxed by some restricted checks from v1.25.
+    pub fn is_windows(&self) -> bool {
+        self.spec.and_then(|s| s.get("os")).and_then(|os| os.get("name")).and_then(|n| n.as_str())
+            == Some("windows")
+    }
+
+    /// The pod's annotations as `(entry, key, value)`; a null value reads as `""`, as a Go map does.
+    pub fn annotations(&self) -> Vec<(Entry<'d>, &'d str, &'d str)> {
+        let Some(annotations) = self.metadata.and_then(|m| m.get("annotations")) else { return Vec::new() };
+        annotations
+            .entries()
+            .filter_map(|e| Some((e, e.key.as_str()?, e.value.as_str().unwrap_or(""))))
+            .collect()
+    }
+}
+
+impl<'d> Container<'d> {
+    /// The container's `securityContext`, when it is a mapping.
+    pub fn security_context(&self) -> Option<NodeRef<'d>> {
+        self.node.get("securityContext")?.as_mapping()
+    }
+
+    /// `securityContext.<key>` as an entry, when set (not null).
+    pub fn security_setting(&self, key: &str) -> Option<Entry<'d>> {
+        self.security_context()?.entry(key)
+    }
+
+    /// A location for a setting this container lacks.
+    pub fn missing(&self, field: &'static str) -> Loc {
+        Loc::ContainerMissing { container: self.node.id(), field }
+    }
+}

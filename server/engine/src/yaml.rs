@@ -1,0 +1,787 @@
+//! Tolerant YAML: every document of a stream becomes an arena tree with exact byte spans.
+//!
+//! Parsing never fails. The stream is first cut into documents at `---` and `...` lines (YAML forbids
+//! those markers at column 0 inside content, so the cut is exact), and each document is parsed on its
+//! own: a syntax error costs only its own document, the others are still read.
+//!
+//! The tree is an arena (`Vec<Node>`) so that nothing recurses over it: dropping, walking parents and
+//! building are all loops, whatever the nesting. Aliases are nodes that point at their anchor's node;
+//! they are never copied, and the expanded size of every node is counted while building, so an
+//! alias bomb is refused with a clear error instead of being walked.
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span as MarkerSpan};
+use std::borrow::Cow;
+
+/// Index of a node in its document's arena.
+pub type NodeId = u32;
+
+/// A half-open byte range `start..end` in the analysed text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+impl Span {
+    /// A span from `start` to `end`.
+    pub fn new(start: usize, end: usize) -> Self {
+        Self { start, end: end.max(start) }
+    }
+
+    /// An empty span at `at`.
+    pub fn point(at: usize) -> Self {
+        Self { start: at, end: at }
+    }
+
+    /// Whether `offset` lies inside this span (the end counts, so a cursor after the last byte hovers it).
+    pub fn contains(&self, offset: usize) -> bool {
+        self.start <= offset && offset <= self.end
+    }
+}
+
+/// Resource limits that keep hostile input from costing time or memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Deepest nesting of collections accepted in one document.
+    pub max_depth: usize,
+    /// Largest number of nodes one document may expand to through aliases, when that is also more
+    /// than `max_alias_ratio` times the nodes actually written.
+    pub max_expanded_nodes: u64,
+    /// See `max_expanded_nodes`.
+    pub max_alias_ratio: u64,
+    /// Most documents read from one stream; the rest get one error.
+    pub max_documents: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_depth: 1000, max_expanded_nodes: 100_000, max_alias_ratio: 10, max_documents: 100_000 }
+    }
+}
+
+/// How a scalar was written; plain scalars are resolved (`true`, `null`, `0x1F`), quoted ones are strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScalarKind {
+    /// Unquoted.
+    Plain,
+    /// Single or double quoted.
+    Quoted,
+    /// `|` or `>` block scalar.
+    Block,
+}
+
+/// What a node holds.
+#[derive(Debug)]
+pub enum NodeKind<'a> {
+    /// A scalar with its decoded text, its style and its tag if any (`!!str`).
+    Scalar {
+        /// Decoded text (escapes resolved, folding applied).
+        value: Cow<'a, str>,
+        /// How it was written.
+        style: ScalarKind,
+        /// Explicit tag suffix (`str`, `bool`, …) when written with `!!`.
+        tag: Option<Box<str>>,
+    },
+    /// A mapping: key and value node pairs in source order.
+    Mapping {
+        /// `(key, value)` pairs.
+        entries: Vec<(NodeId, NodeId)>,
+        /// Written `{…}`.
+        flow: bool,
+    },
+    /// A sequence.
+    Sequence {
+        /// Items in source order.
+        items: Vec<NodeId>,
+        /// Written `[…]`.
+        flow: bool,
+    },
+    /// `*name`: stands for the anchored node `target`.
+    Alias {
+        /// The anchored node.
+        target: NodeId,
+    },
+}
+
+/// One node of the arena.
+#[derive(Debug)]
+pub struct Node<'a> {
+    /// What it holds.
+    pub kind: NodeKind<'a>,
+    /// Where it is written. For block collections: first key or item to the end of the last one.
+    pub span: Span,
+    /// The collection this node was written in (keys and values both point at their mapping).
+    pub parent: Option<NodeId>,
+}
+
+/// One YAML document of a stream.
+#[derive(Debug)]
+pub struct Document<'a> {
+    /// The whole stream's text (spans are offsets into it).
+    pub text: &'a str,
+    /// The arena.
+    pub nodes: Vec<Node<'a>>,
+    /// The top node, absent for an empty document or one that failed before any node.
+    pub root: Option<NodeId>,
+    /// The byte range of the document's text in the stream, markers included.
+    pub span: Span,
+    /// Position of the document in the stream, from 0.
+    pub index: usize,
+    /// The syntax or limit error that stopped this document, if any. A document with an error keeps
+    /// the nodes read before it but is not analysed: a half-read pod would give false verdicts.
+    pub error: Option<YamlError>,
+}
+
+/// Why a document could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YamlError {
+    /// What went wrong, in the parser's words or ours.
+    pub message: String,
+    /// Where: the point the parser stopped at, or the node that crossed a limit.
+    pub span: Span,
+    /// Syntax error or resource limit.
+    pub kind: YamlErrorKind,
+}
+
+/// The two kinds of unreadable document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum YamlErrorKind {
+    /// Not valid YAML.
+    Syntax,
+    /// Valid YAML that crosses one of the [`Limits`].
+    Limit,
+}
+
+/// Every document of a stream.
+#[derive(Debug)]
+pub struct Stream<'a> {
+    /// The documents in order; empty documents (only comments or whitespace) are left out.
+    pub documents: Vec<Document<'a>>,
+}
+
+/// Reads every document of `text`. Never fails: errors are recorded on their documents.
+pub fn parse_stream<'a>(text: &'a str, limits: &Limits) -> Stream<'a> {
+    let mut documents = Vec::new();
+    for (index, range) in split_documents(text).into_iter().enumerate() {
+        if index >= limits.max_documents {
+            documents.push(Document {
+                text,
+                nodes: Vec::new(),
+                root: None,
+                span: range,
+                index,
+                error: Some(YamlError {
+                    message: format!(
+                        "more than {} documents in one file; the rest are not read",
+                        limits.max_documents
+                    ),
+                    span: Span::point(range.start),
+                    kind: YamlErrorKind::Limit,
+                }),
+            });
+            break;
+        }
+        let doc = parse_document(text, range, index, limits);
+        if doc.root.is_some() || doc.error.is_some() {
+            documents.push(doc);
+        }
+    }
+    Stream { documents }
+}
+
+/// Cuts a stream into document ranges at lines that start with `---` or `...` (followed by
+/// whitespace or the end of the line). Lines before a `---` that hold only comments, directives or
+/// blanks stay with the document that follows.
+fn split_documents(text: &str) -> Vec<Span> {
+    let start = if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
+    let mut ranges = Vec::new();
+    let mut current = start;
+    let mut current_has_content = false;
+    let mut line_start = start;
+    while line_start < text.len() {
+        let rest = text.get(line_start..).unwrap_or("");
+        let line_len = rest.find('\n').map_or(rest.len(), |i| i + 1);
+        let line = rest.get(..line_len).unwrap_or("");
+        let next = line_start + line_len;
+        if is_marker(line, "---") {
+            if current_has_content {
+                ranges.push(Span::new(current, line_start));
+                current = line_start;
+            }
+            // The marker line itself may carry content (`--- {a: 1}`); count it as content.
+            current_has_content = true;
+        } else if is_marker(line, "...") {
+            ranges.push(Span::new(current, next));
+            current = next;
+            current_has_content = false;
+        } else if !current_has_content {
+            let trimmed = line.trim_start();
+            current_has_content = !(trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%'));
+        }
+        line_start = next;
+    }
+    if current_has_content {
+        ranges.push(Span::new(current, text.len()));
+    }
+    ranges
+}
+
+fn is_marker(line: &str, marker: &str) -> bool {
+    line.strip_prefix(marker)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+}
+
+/// Maps the parser's character indices to byte offsets, moving a cursor: events come nearly in
+/// order, so the total cost is linear.
+struct CharToByte<'t> {
+    text: &'t str,
+    ascii: bool,
+    char_index: usize,
+    byte_index: usize,
+}
+
+impl<'t> CharToByte<'t> {
+    fn new(text: &'t str) -> Self {
+        Self { text, ascii: text.is_ascii(), char_index: 0, byte_index: 0 }
+    }
+
+    fn byte(&mut self, char_index: usize) -> usize {
+        if self.ascii {
+            return char_index.min(self.text.len());
+        }
+        while self.char_index < char_index {
+            match self.text.get(self.byte_index..).and_then(|s| s.chars().next()) {
+                Some(c) => {
+                    self.byte_index += c.len_utf8();
+                    self.char_index += 1;
+                }
+                None => return self.byte_index,
+            }
+        }
+        while self.char_index > char_index {
+            match self.text.get(..self.byte_index).and_then(|s| s.chars().next_back()) {
+                Some(c) => {
+                    self.byte_index -= c.len_utf8();
+                    self.char_index -= 1;
+                }
+                None => break,
+            }
+        }
+        self.byte_index
+    }
+}
+
+/// An open collection while building.
+struct Frame {
+    id: NodeId,
+    pending_key: Option<NodeId>,
+}
+
+struct Builder<'a> {
+    nodes: Vec<Node<'a>>,
+    stack: Vec<Frame>,
+    root: Option<NodeId>,
+    /// Anchor id (from the parser) to node.
+    anchors: Vec<Option<NodeId>>,
+    /// Expanded size of every completed node; `None` while a collection is still open.
+    expanded: Vec<Option<u64>>,
+}
+
+impl<'a> Builder<'a> {
+    fn add(&mut self, kind: NodeKind<'a>, span: Span, anchor: usize) -> Result<NodeId, String> {
+        let id = NodeId::try_from(self.nodes.len()).map_err(|_| "too many nodes".to_string())?;
+        let parent = self.stack.last().map(|frame| frame.id);
+        let size = match &kind {
+            NodeKind::Scalar { .. } => Some(1),
+            NodeKind::Alias { target } => self.expanded.get(*target as usize).copied().flatten(),
+            NodeKind::Mapping { .. } | NodeKind::Sequence { .. } => None,
+        };
+        self.nodes.push(Node { kind, span, parent });
+        self.expanded.push(size);
+        if anchor > 0 {
+            if self.anchors.len() <= anchor {
+                self.anchors.resize(anchor + 1, None);
+            }
+            if let Some(slot) = self.anchors.get_mut(anchor) {
+                *slot = Some(id);
+            }
+        }
+        self.attach(id);
+        Ok(id)
+    }
+
+    fn attach(&mut self, id: NodeId) {
+        let Some(frame) = self.stack.last_mut() else {
+            if self.root.is_none() {
+                self.root = Some(id);
+            }
+            return;
+        };
+        let parent = frame.id;
+        match self.nodes.get_mut(parent as usize).map(|n| &mut n.kind) {
+            Some(NodeKind::Mapping { entries, .. }) => match frame.pending_key.take() {
+                None => frame.pending_key = Some(id),
+                Some(key) => entries.push((key, id)),
+            },
+            Some(NodeKind::Sequence { items, .. }) => items.push(id),
+            _ => {}
+        }
+    }
+
+    /// Closes the innermost collection: its span ends where its last child ends (flow collections
+    /// end at their closing bracket), and its expanded size becomes known.
+    fn close(&mut self, end_event: Span) {
+        let Some(frame) = self.stack.pop() else { return };
+        let id = frame.id as usize;
+        let (last_child_end, size) = {
+            let Some(node) = self.nodes.get(id) else { return };
+            let children: Vec<NodeId> = match &node.kind {
+                NodeKind::Mapping { entries, .. } => {
+                    entries.iter().flat_map(|(k, v)| [*k, *v]).chain(frame.pending_key).collect()
+                }
+                NodeKind::Sequence { items, .. } => items.clone(),
+                _ => Vec::new(),
+            };
+            let end = children.iter().filter_map(|c| self.nodes.get(*c as usize)).map(|c| c.span.end).max();
+            let size = children
+                .iter()
+                .map(|c| self.expanded.get(*c as usize).copied().flatten().unwrap_or(1))
+                .fold(1u64, u64::saturating_add);
+            (end, size)
+        };
+        if let Some(node) = self.nodes.get_mut(id) {
+            let flow = matches!(node.kind, NodeKind::Mapping { flow: true, .. } | NodeKind::Sequence { flow: true, .. });
+            let end = if flow { end_event.end } else { last_child_end.unwrap_or(node.span.end) };
+            node.span.end = end.max(node.span.start);
+        }
+        if let Some(slot) = self.expanded.get_mut(id) {
+            *slot = Some(size);
+        }
+    }
+}
+
+fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits) -> Document<'a> {
+    let source = text.get(range.start..range.end).unwrap_or("");
+    let mut chars = CharToByte::new(source);
+    let mut span_of = |marker: MarkerSpan| {
+        let start = chars.byte(marker.start.index());
+        let end = chars.byte(marker.end.index());
+        Span::new(range.start + start, range.start + end)
+    };
+    let mut builder =
+        Builder { nodes: Vec::new(), stack: Vec::new(), root: None, anchors: Vec::new(), expanded: Vec::new() };
+    let mut error = None;
+    let mut parser = Parser::new_from_str(source);
+    while let Some(next) = parser.next_event() {
+        let (event, marker_span) = match next {
+            Ok(pair) => pair,
+            Err(scan_error) => {
+                let at = span_of(MarkerSpan::empty(*scan_error.marker()));
+                // The scanner caps flow nesting on its own; report it as the limit it is.
+                let (message, kind) = if scan_error.info().contains("recursion limit") {
+                    ("flow collections nested too deeply; this document is not analysed".to_string(), YamlErrorKind::Limit)
+                } else {
+                    (scan_error.info().to_string(), YamlErrorKind::Syntax)
+                };
+                error = Some(YamlError { message, span: at, kind });
+                break;
+            }
+        };
+        let span = span_of(marker_span);
+        let added = match event {
+            Event::Scalar(value, style, anchor, tag) => {
+                let style = match style {
+                    ScalarStyle::Plain => ScalarKind::Plain,
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => ScalarKind::Quoted,
+                    ScalarStyle::Literal | ScalarStyle::Folded => ScalarKind::Block,
+                };
+                let tag = tag.map(|t| t.suffix.clone().into_boxed_str());
+                builder.add(NodeKind::Scalar { value, style, tag }, span, anchor)
+            }
+            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
+                if builder.stack.len() >= limits.max_depth {
+                    error = Some(YamlError {
+                        message: format!(
+                            "nesting deeper than {} levels; this document is not analysed",
+                            limits.max_depth
+                        ),
+                        span: Span::point(span.start),
+                        kind: YamlErrorKind::Limit,
+                    });
+                    break;
+                }
+                let flow = text.as_bytes().get(span.start).is_some_and(|b| matches!(b, b'{' | b'['));
+                let kind = if matches!(event, Event::MappingStart(..)) {
+                    NodeKind::Mapping { entries: Vec::new(), flow }
+                } else {
+                    NodeKind::Sequence { items: Vec::new(), flow }
+                };
+                let added = builder.add(kind, span, anchor);
+                if let Ok(id) = added {
+                    builder.stack.push(Frame { id, pending_key: None });
+                }
+                added
+            }
+            Event::Alias(anchor) => {
+                let target = builder.anchors.get(anchor).copied().flatten();
+                match target {
+                    Some(target) if builder.expanded.get(target as usize).copied().flatten().is_some() => {
+                        builder.add(NodeKind::Alias { target }, span, 0)
+                    }
+                    _ => Err("an alias may not refer to a collection that contains it".to_string()),
+                }
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                builder.close(span);
+                Ok(0)
+            }
+            Event::StreamStart | Event::StreamEnd | Event::DocumentStart(_) | Event::DocumentEnd | Event::Nothing => {
+                Ok(0)
+            }
+        };
+        if let Err(message) = added {
+            error = Some(YamlError { message, span, kind: YamlErrorKind::Syntax });
+            break;
+        }
+    }
+    if error.is_none() {
+        let written = builder.nodes.len() as u64;
+        let expanded = builder.root.and_then(|r| builder.expanded.get(r as usize).copied().flatten()).unwrap_or(0);
+        if expanded > limits.max_expanded_nodes && expanded > written.saturating_mul(limits.max_alias_ratio) {
+            let first_alias = builder
+                .nodes
+                .iter()
+                .find(|n| matches!(n.kind, NodeKind::Alias { .. }))
+                .map_or(range.start, |n| n.span.start);
+            error = Some(YamlError {
+                message: format!(
+                    "aliases expand this document to more than {} nodes ({written} written); it is not analysed",
+                    limits.max_expanded_nodes
+                ),
+                span: Span::point(first_alias),
+                kind: YamlErrorKind::Limit,
+            });
+        }
+    }
+    // Close whatever the error left open so spans stay sensible.
+    while !builder.stack.is_empty() {
+        builder.close(Span::point(range.end));
+    }
+    Document { text, nodes: builder.nodes, root: builder.root, span: range, index, error }
+}
+
+/// A node in its document, with alias resolution and YAML-1.1 scalar reading as Kubernetes does it
+/// (kubectl and the API server read YAML through go-yaml v2: `yes`, `on` and `y` are `true`).
+#[derive(Clone, Copy, Debug)]
+pub struct NodeRef<'d> {
+    doc: &'d Document<'d>,
+    id: NodeId,
+}
+
+/// A key and its value in a mapping.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry<'d> {
+    /// The key node.
+    pub key: NodeRef<'d>,
+    /// The value node, aliases resolved.
+    pub value: NodeRef<'d>,
+    /// The value node as written (an alias stays an alias), for locations.
+    pub written_value: NodeRef<'d>,
+}
+
+impl<'a> Document<'a> {
+    /// The root node, if any.
+    pub fn root(&self) -> Option<NodeRef<'_>> {
+        let root = self.root?;
+        Some(NodeRef { doc: self, id: root }.resolved())
+    }
+
+    /// The node `id`.
+    pub fn node_ref(&self, id: NodeId) -> NodeRef<'_> {
+        NodeRef { doc: self, id }
+    }
+
+    fn node(&self, id: NodeId) -> Option<&Node<'a>> {
+        self.nodes.get(id as usize)
+    }
+
+    /// The path of keys and indices from the root to `id`, written as in kubectl
+    /// (`spec.containers[0].securityContext`, `metadata.annotations["a/b"]`).
+    pub fn path_of(&self, id: NodeId) -> String {
+        let mut segments: Vec<String> = Vec::new();
+        let mut child = id;
+        let mut guard = 0;
+        while let Some(parent) = self.node(child).and_then(|n| n.parent) {
+            guard += 1;
+            if guard > 10_000 {
+                break;
+            }
+            match self.node(parent).map(|n| &n.kind) {
+                Some(NodeKind::Mapping { entries, .. }) => {
+                    if let Some((key, _)) = entries.iter().find(|(k, v)| *v == child || *k == child) {
+                        let name = self.node_ref(*key).as_str().unwrap_or("?");
+                        let simple = !name.is_empty()
+                            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                        segments.push(if simple { format!(".{name}") } else { format!("[{name:?}]") });
+                    }
+                }
+                Some(NodeKind::Sequence { items, .. }) => {
+                    if let Some(i) = items.iter().position(|item| *item == child) {
+                        segments.push(format!("[{i}]"));
+                    }
+                }
+                _ => {}
+            }
+            child = parent;
+        }
+        segments.reverse();
+        let path = segments.concat();
+        path.strip_prefix('.').map(str::to_string).unwrap_or(path)
+    }
+}
+
+impl<'d> NodeRef<'d> {
+    /// The node's arena index.
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    /// The document it belongs to.
+    pub fn document(&self) -> &'d Document<'d> {
+        self.doc
+    }
+
+    /// Where the node is written.
+    pub fn span(&self) -> Span {
+        self.doc.node(self.id).map(|n| n.span).unwrap_or_default()
+    }
+
+    /// What the node holds.
+    pub fn kind(&self) -> Option<&'d NodeKind<'d>> {
+        self.doc.node(self.id).map(|n| &n.kind)
+    }
+
+    /// Follows an alias to its anchored node.
+    pub fn resolved(self) -> Self {
+        match self.kind() {
+            Some(NodeKind::Alias { target }) => Self { doc: self.doc, id: *target },
+            _ => self,
+        }
+    }
+
+    fn scalar(&self) -> Option<(&'d str, ScalarKind, Option<&'d str>)> {
+        match self.resolved().kind() {
+            Some(NodeKind::Scalar { value, style, tag }) => Some((value.as_ref(), *style, tag.as_deref())),
+            _ => None,
+        }
+    }
+
+    /// Whether the node is a scalar.
+    pub fn is_scalar(&self) -> bool {
+        self.scalar().is_some()
+    }
+
+    /// Whether the node means "absent": `null`, `~`, or nothing at all.
+    pub fn is_null(&self) -> bool {
+        match self.scalar() {
+            Some((value, ScalarKind::Plain, None)) => matches!(value, "" | "~" | "null" | "Null" | "NULL"),
+            Some((_, _, Some(tag))) => tag == "null",
+            _ => false,
+        }
+    }
+
+    /// The text of a non-null scalar, whatever its type (`80`, `true` and `"x"` all have text).
+    pub fn as_str(&self) -> Option<&'d str> {
+        if self.is_null() {
+            return None;
+        }
+        self.scalar().map(|(value, _, _)| value)
+    }
+
+    /// The boolean a plain scalar resolves to, as go-yaml v2 reads it.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.scalar()? {
+            (value, ScalarKind::Plain, None) | (value, _, Some("bool")) => match value {
+                "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "y" | "Y" | "on" | "On" | "ON" => Some(true),
+                "false" | "False" | "FALSE" | "no" | "No" | "NO" | "n" | "N" | "off" | "Off" | "OFF" => {
+                    Some(false)
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The integer a plain scalar resolves to (decimal, `0x`, `0o`, `0b`, `_` separators), as
+    /// go-yaml v2 reads it.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self.scalar()? {
+            (value, ScalarKind::Plain, None) | (value, _, Some("int")) => parse_yaml_int(value),
+            _ => None,
+        }
+    }
+
+    /// The value of `key` in a mapping; the last one wins, as in JSON decoding. A `null` value counts
+    /// as absent, as the API server decodes it.
+    pub fn get(&self, key: &str) -> Option<NodeRef<'d>> {
+        self.entry(key).map(|e| e.value)
+    }
+
+    /// The entry of `key` in a mapping (see [`NodeRef::get`]).
+    pub fn entry(&self, key: &str) -> Option<Entry<'d>> {
+        self.entries().filter(|e| e.key.as_str() == Some(key)).last().filter(|e| !e.value.is_null())
+    }
+
+    /// The entries of a mapping in source order (nothing for other nodes).
+    pub fn entries(self) -> impl Iterator<Item = Entry<'d>> + 'd {
+        let doc = self.doc;
+        let entries: &'d [(NodeId, NodeId)] = match self.resolved().kind() {
+            Some(NodeKind::Mapping { entries, .. }) => entries,
+            _ => &[],
+        };
+        entries.iter().map(move |(k, v)| Entry {
+            key: NodeRef { doc, id: *k },
+            value: NodeRef { doc, id: *v }.resolved(),
+            written_value: NodeRef { doc, id: *v },
+        })
+    }
+
+    /// The items of a sequence, aliases resolved (nothing for other nodes).
+    pub fn items(self) -> impl Iterator<Item = NodeRef<'d>> + 'd {
+        let doc = self.doc;
+        let items: &'d [NodeId] = match self.resolved().kind() {
+            Some(NodeKind::Sequence { items, .. }) => items,
+            _ => &[],
+        };
+        items.iter().map(move |id| NodeRef { doc, id: *id }.resolved())
+    }
+
+    /// Whether the node is a mapping.
+    pub fn is_mapping(&self) -> bool {
+        matches!(self.resolved().kind(), Some(NodeKind::Mapping { .. }))
+    }
+
+    /// Whether the node is a sequence.
+    pub fn is_sequence(&self) -> bool {
+        matches!(self.resolved().kind(), Some(NodeKind::Sequence { .. }))
+    }
+
+    /// The node as a mapping, or `None`.
+    pub fn as_mapping(self) -> Option<Self> {
+        self.is_mapping().then_some(self)
+    }
+}
+
+fn parse_yaml_int(text: &str) -> Option<i64> {
+    let cleaned: String = text.chars().filter(|c| *c != '_').collect();
+    let (negative, digits) = match cleaned.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, cleaned.strip_prefix('+').unwrap_or(&cleaned)),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let magnitude = if let Some(hex) = digits.strip_prefix("0x") {
+        i64::from_str_radix(hex, 16).ok()?
+    } else if let Some(bin) = digits.strip_prefix("0b") {
+        i64::from_str_radix(bin, 2).ok()?
+    } else if let Some(oct) = digits.strip_prefix("0o") {
+        i64::from_str_radix(oct, 8).ok()?
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        i64::from_str_radix(digits, 8).ok()?
+    } else {
+        digits.parse::<i64>().ok()?
+    };
+    Some(if negative { -magnitude } else { magnitude })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Stream<'_> {
+        parse_stream(text, &Limits::default())
+    }
+
+    #[test]
+    fn spans_are_bytes_even_after_non_ascii() {
+        let text = "ключ: значение\nb: 1\n";
+        let stream = parse(text);
+        let root = stream.documents[0].root().unwrap();
+        let b = root.entry("b").unwrap();
+        assert_eq!(&text[b.key.span().start..b.value.span().end], "b: 1");
+    }
+
+    #[test]
+    fn a_syntax_error_costs_only_its_document() {
+        let text = "a: 1\n---\nb: c: d\n---\ne: 2\n";
+        let stream = parse(text);
+        assert_eq!(stream.documents.len(), 3);
+        assert!(stream.documents[0].error.is_none());
+        let error = stream.documents[1].error.as_ref().unwrap();
+        assert_eq!(error.kind, YamlErrorKind::Syntax);
+        assert_eq!(&text[error.span.start..], ": d\n---\ne: 2\n");
+        assert_eq!(stream.documents[2].root().unwrap().get("e").unwrap().as_i64(), Some(2));
+    }
+
+    #[test]
+    fn documents_split_at_markers_only_at_column_zero() {
+        let text = "# head\n%YAML 1.2\n---\na: |\n  ---\n...\n# tail\n---\nb: 1\n";
+        let stream = parse(text);
+        assert_eq!(stream.documents.len(), 2);
+        assert_eq!(stream.documents[0].root().unwrap().get("a").unwrap().as_str(), Some("---\n"));
+    }
+
+    #[test]
+    fn billion_laughs_is_refused() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        let names = ["b", "c", "d", "e", "f", "g", "h", "i"];
+        let mut previous = "a";
+        for name in names {
+            text.push_str(&format!("{name}: &{name} [*{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}]\n"));
+            previous = name;
+        }
+        let stream = parse(&text);
+        let error = stream.documents[0].error.as_ref().unwrap();
+        assert_eq!(error.kind, YamlErrorKind::Limit);
+        assert!(error.message.contains("aliases expand"), "{}", error.message);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_recursion() {
+        let flow = "[".repeat(100_000);
+        let error = parse(&flow).documents[0].error.clone().unwrap();
+        assert_eq!(error.kind, YamlErrorKind::Limit);
+        assert!(error.message.contains("nested too deeply"), "{}", error.message);
+
+        let block: String = (0..2_000).map(|depth| format!("{}a:\n", " ".repeat(depth))).collect();
+        let error = parse(&block).documents[0].error.clone().unwrap();
+        assert_eq!(error.kind, YamlErrorKind::Limit);
+        assert!(error.message.contains("nesting deeper than 1000"), "{}", error.message);
+    }
+
+    #[test]
+    fn scalars_resolve_as_go_yaml_v2() {
+        let stream = parse("a: yes\nb: 'true'\nc: 0x10\nd: ~\ne: !!str true\nf: 010\n");
+        let root = stream.documents[0].root().unwrap();
+        assert_eq!(root.get("a").unwrap().as_bool(), Some(true));
+        assert_eq!(root.get("b").unwrap().as_bool(), None);
+        assert_eq!(root.get("c").unwrap().as_i64(), Some(16));
+        assert!(root.get("d").is_none());
+        assert_eq!(root.get("e").unwrap().as_bool(), None);
+        assert_eq!(root.get("f").unwrap().as_i64(), Some(8));
+    }
+
+    #[test]
+    fn aliases_resolve_and_paths_are_written_like_kubectl() {
+        let stream = parse("x: &sc {privileged: true}\nspec:\n  containers:\n  - securityContext: *sc\n");
+        let doc = &stream.documents[0];
+        let root = doc.root().unwrap();
+        let container = root.get("spec").unwrap().get("containers").unwrap().items().next().unwrap();
+        let sc = container.entry("securityContext").unwrap();
+        assert_eq!(sc.value.get("privileged").unwrap().as_bool(), Some(true));
+        assert_eq!(doc.path_of(sc.written_value.id()), "spec.containers[0].securityContext");
+    }
+}

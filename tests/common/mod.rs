@@ -1,0 +1,50 @@
+//! Helpers shared by the integration tests: where `../shared/` is, and the fixture expectations.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// `../shared/` beside the repository (or `$PODSEC_SHARED`).
+pub fn shared_dir() -> PathBuf {
+    std::env::var_os("PODSEC_SHARED").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared"))
+}
+
+/// The upstream PSA fixtures.
+pub fn fixtures_dir() -> PathBuf {
+    shared_dir().join("conformance/psa-testdata")
+}
+
+/// One row of `expected.tsv`.
+#[derive(Debug, Clone)]
+pub struct Expectation {
+    pub path: String,
+    pub level: String,
+    pub version: String,
+    pub outcome: String,
+    pub all_failing: String,
+    pub expect_substring: String,
+}
+
+/// Every row of `expected.tsv`.
+pub fn read_expectations() -> Vec<Expectation> {
+    let path = fixtures_dir().join("expected.tsv");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            let cols: Vec<&str> = line.split('\t').collect();
+            Expectation {
+                path: cols[0].to_string(),
+                level: cols[1].to_string(),
+                version: cols[2].to_string(),
+                outcome: cols[3].to_string(),
+                all_failing: cols[6].to_string(),
+                expect_substring: cols[7].to_string(),
+            }
+        })
+        .collect()
+}
