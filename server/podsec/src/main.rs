@@ -1,1 +1,74 @@
-fn main() {}
+//! `podsec`: Pod Security Standards for Kubernetes YAML, as the command line and as a language server.
+//!
+//! This crate is a thin shell over `podsec-engine`: argument parsing, files, output formats and the
+//! LSP transport. Every verdict comes from `podsec_engine::analyze`.
+
+mod check;
+mod explain;
+mod output;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+podsec: Kubernetes Pod Security Standards, exactly as Pod Security Admission judges them
+
+Usage:
+  podsec check [OPTIONS] [PATH|-]...   check files and directories (*.yaml, *.yml; - for stdin)
+  podsec explain [CHECK-ID]            document one check, or list them all
+  podsec lsp [--stdio]                 run the language server on stdin/stdout
+  podsec --version | --help
+
+Options of check:
+  --level privileged|baseline|restricted   level to enforce (default: restricted)
+  --version latest|v1.N                    policy version (default: latest)
+  --format text|json|sarif                 output format (default: text)
+
+Exit status: 0 no violation, 1 violations or unreadable YAML found, 2 usage or I/O error.
+";
+
+/// How a command ended, mapped to the exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Clean,
+    Findings,
+    Error,
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(outcome: Outcome) -> Self {
+        ExitCode::from(match outcome {
+            Outcome::Clean => 0,
+            Outcome::Findings => 1,
+            Outcome::Error => 2,
+        })
+    }
+}
+
+fn main() -> ExitCode {
+    let mut args = std::env::args_os().skip(1);
+    let Some(command) = args.next() else {
+        eprint!("{USAGE}");
+        return Outcome::Error.into();
+    };
+    let rest: Vec<std::ffi::OsString> = args.collect();
+    let result = match command.to_str() {
+        Some("check") => check::run(rest),
+        Some("explain") => explain::run(rest),
+        Some("-h" | "--help" | "help") => {
+            print!("{USAGE}");
+            Ok(Outcome::Clean)
+        }
+        Some("-V" | "--version") => {
+            println!("podsec {}", env!("CARGO_PKG_VERSION"));
+            Ok(Outcome::Clean)
+        }
+        _ => Err(format!("unknown command {:?}\n\n{USAGE}", command.to_string_lossy())),
+    };
+    match result {
+        Ok(outcome) => outcome.into(),
+        Err(message) => {
+            eprintln!("podsec: {message}");
+            Outcome::Error.into()
+        }
+    }
+}
