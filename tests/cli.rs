@@ -1,1 +1,393 @@
+//! `podsec check` and `podsec explain` as a user runs them: the real binary, real files, exit codes,
+//! and the exact text, JSON and SARIF they print.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test fails by panicking"
+)]
 
+mod common;
+
+use common::repo_root;
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn podsec(args: &[&str]) -> Output {
+    podsec_with_stdin(args, None)
+}
+
+fn podsec_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_podsec"))
+        .args(args)
+        .current_dir(repo_root())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(bytes) = stdin {
+        pipe.write_all(bytes).unwrap();
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// A fresh directory under the system temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("podsec-test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn write(&self, relative: &str, contents: &[u8]) -> PathBuf {
+        let path = self.0.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn text_output_groups_findings_per_object_with_psa_message() {
+    let output = podsec(&[
+        "check",
+        "examples/insecure-deployment.yaml",
+        "tests/data/multi.yaml",
+        "tests/data/crlf-flow.yaml",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!("text_output", stdout(&output));
+}
+
+#[test]
+fn a_clean_file_exits_zero_and_says_so() {
+    let output = podsec(&["check", "examples/restricted-pod.yaml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(
+        stdout(&output),
+        "✓ 1 pod-bearing object pass restricted:latest (1 file checked).\n"
+    );
+}
+
+#[test]
+fn level_and_version_flags_select_the_checks() {
+    let baseline = podsec(&[
+        "check",
+        "--level",
+        "baseline",
+        "examples/insecure-deployment.yaml",
+    ]);
+    let text = stdout(&baseline);
+    assert!(
+        text.contains("hostPorts:") && text.contains("privileged:") && text.contains("hostPathVolumes:"),
+        "{text}"
+    );
+    assert!(!text.contains("runAsNonRoot"), "{text}");
+    assert!(text.contains("\"baseline:latest\""), "{text}");
+
+    let old = podsec(&[
+        "check",
+        "--version",
+        "v1.7",
+        "--format",
+        "json",
+        "examples/insecure-deployment.yaml",
+    ]);
+    let json: Value = serde_json::from_str(&stdout(&old)).unwrap();
+    let ids: Vec<&str> = json["files"][0]["objects"][0]["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "capabilities_baseline",
+            "hostPorts",
+            "privileged",
+            "restrictedVolumes",
+            "runAsNonRoot"
+        ]
+    );
+    assert_eq!(json["files"][0]["objects"][0]["policy"], "restricted:v1.7");
+
+    let privileged = podsec(&[
+        "check",
+        "--level",
+        "privileged",
+        "examples/insecure-deployment.yaml",
+    ]);
+    assert_eq!(privileged.status.code(), Some(0));
+}
+
+#[test]
+fn invalid_level_or_version_is_a_usage_error_naming_the_valid_forms() {
+    let output = podsec(&["check", "--level", "Restricted", "examples"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "podsec: invalid level \"Restricted\": must be one of privileged, baseline, restricted\n"
+    );
+    let output = podsec(&["check", "--version", "v1.25.0", "examples"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "podsec: invalid version \"v1.25.0\": must be \"latest\" or \"v1.x\"\n"
+    );
+    let output = podsec(&["check", "--format", "xml", "examples"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("must be one of text, json, sarif"));
+    assert_eq!(podsec(&["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn json_positions_count_characters_after_non_ascii_and_crlf() {
+    let output = podsec(&[
+        "check",
+        "--format",
+        "json",
+        "tests/data/multi.yaml",
+        "tests/data/crlf-flow.yaml",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let multi = &json["files"][0];
+    assert_eq!(multi["problems"][0]["code"], "syntax-error");
+    assert_eq!(multi["problems"][0]["line"], 15);
+    let cronjob = &multi["objects"][1];
+    assert_eq!(cronjob["kind"], "CronJob");
+    assert_eq!(cronjob["name"], "nightly");
+    let location = &cronjob["violations"][0]["locations"][0];
+    assert_eq!(
+        location["path"],
+        "spec.jobTemplate.spec.template.spec.containers[0].securityContext.runAsUser"
+    );
+    // `runAsUser: 0` after `{"名前": 1, …`: columns count characters, not bytes.
+    let line = std::fs::read_to_string(repo_root().join("tests/data/multi.yaml"))
+        .unwrap()
+        .lines()
+        .nth(37)
+        .unwrap()
+        .to_string();
+    let column = line[..line.find("runAsUser").unwrap()].chars().count() + 1;
+    assert!(
+        column < line.find("runAsUser").unwrap() + 1,
+        "the line has multi-byte characters before the field"
+    );
+    assert_eq!(
+        location["start"],
+        serde_json::json!({"line": 38, "column": column})
+    );
+    assert_eq!(
+        location["end"],
+        serde_json::json!({"line": 38, "column": column + "runAsUser: 0".len()})
+    );
+
+    let crlf = &json["files"][1]["objects"][0];
+    let location = &crlf["violations"][0]["locations"][0];
+    assert_eq!(
+        location["path"],
+        "spec.containers[0].securityContext.allowPrivilegeEscalation"
+    );
+    assert_eq!(location["start"], serde_json::json!({"line": 8, "column": 43}));
+    assert_eq!(location["end"], serde_json::json!({"line": 8, "column": 73}));
+    assert_eq!(json["summary"]["violations"], 2);
+}
+
+#[test]
+fn sarif_has_the_shape_code_scanning_expects() {
+    let output = podsec(&[
+        "check",
+        "--format",
+        "sarif",
+        "examples/insecure-deployment.yaml",
+        "tests/data/multi.yaml",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let sarif: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    assert_eq!(run["columnKind"], "unicodeCodePoints");
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 21);
+    for rule in &rules[..19] {
+        let id = rule["id"].as_str().unwrap();
+        assert!(podsec_engine::check_by_id(id).is_some(), "{id}");
+        assert!(
+            rule["help"]["markdown"]
+                .as_str()
+                .unwrap()
+                .contains("## How to comply")
+        );
+    }
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 13);
+    for result in results {
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+        assert_eq!(result["level"], "error");
+        let location = &result["locations"][0]["physicalLocation"];
+        let uri = location["artifactLocation"]["uri"].as_str().unwrap();
+        assert!(
+            uri == "examples/insecure-deployment.yaml" || uri == "tests/data/multi.yaml",
+            "{uri}"
+        );
+        let region = &location["region"];
+        for key in ["startLine", "startColumn", "endLine", "endColumn"] {
+            assert!(region[key].as_u64().unwrap() >= 1, "{key}");
+        }
+    }
+    assert!(results.iter().any(|r| r["ruleId"] == "syntax-error"));
+}
+
+#[test]
+fn stdin_is_read_with_a_dash() {
+    let yaml = std::fs::read(repo_root().join("examples/insecure-deployment.yaml")).unwrap();
+    let output = podsec_with_stdin(&["check", "-"], Some(&yaml));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout(&output).starts_with("<stdin>:17:9: allowPrivilegeEscalation:"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn directories_are_walked_for_yaml_files_only() {
+    let dir = TempDir::new("walk");
+    let pod = std::fs::read(repo_root().join("examples/insecure-deployment.yaml")).unwrap();
+    dir.write("b/deep/app.yml", &pod);
+    dir.write("a.yaml", &pod);
+    dir.write("notes.txt", &pod);
+    dir.write(".hidden/skip.yaml", &pod);
+    let output = podsec(&["check", "--format", "json", dir.path().to_str().unwrap()]);
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let paths: Vec<String> = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            f["path"]
+                .as_str()
+                .unwrap()
+                .strip_prefix(dir.path().to_str().unwrap())
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(paths, ["/a.yaml", "/b/deep/app.yml"]);
+}
+
+#[test]
+fn unreadable_inputs_exit_two_and_the_rest_is_still_checked() {
+    let dir = TempDir::new("io");
+    let invalid = dir.write("latin1.yaml", b"kind: Pod\nmetadata: {name: caf\xe9}\n");
+    let output = podsec(&[
+        "check",
+        "missing.yaml",
+        invalid.to_str().unwrap(),
+        "examples/insecure-deployment.yaml",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let text = stdout(&output);
+    assert!(
+        text.contains("latin1.yaml: error: invalid UTF-8 at byte 30"),
+        "{text}"
+    );
+    assert!(
+        text.contains("missing.yaml: error: No such file or directory"),
+        "{text}"
+    );
+    assert!(
+        text.contains("examples/insecure-deployment.yaml:20:11: privileged:"),
+        "{text}"
+    );
+}
+
+#[test]
+fn hostile_and_empty_inputs_give_clear_errors_not_crashes() {
+    let dir = TempDir::new("hostile");
+    let mut laughs = String::from(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: lol}\nx0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n",
+    );
+    for i in 1..10 {
+        laughs.push_str(&format!(
+            "x{i}: &a{i} [{}]\n",
+            vec![format!("*a{}", i - 1); 9].join(", ")
+        ));
+    }
+    dir.write("laughs.yaml", laughs.as_bytes());
+    dir.write("deep.yaml", "[".repeat(200_000).as_bytes());
+    dir.write("empty.yaml", b"");
+    dir.write("comments.yaml", b"# nothing here\n---\n---\n");
+    dir.write("junk.yaml", &(0u8..=127).cycle().take(4096).collect::<Vec<u8>>());
+    let output = podsec(&["check", "--format", "json", dir.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let by_name = |name: &str| {
+        json["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(name))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_name("laughs.yaml")["problems"][0]["code"], "limit-exceeded");
+    assert!(
+        by_name("laughs.yaml")["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("aliases expand")
+    );
+    assert_eq!(by_name("deep.yaml")["problems"][0]["code"], "limit-exceeded");
+    assert_eq!(by_name("empty.yaml")["problems"], serde_json::json!([]));
+    assert_eq!(by_name("comments.yaml")["objects"], serde_json::json!([]));
+    assert_eq!(by_name("junk.yaml")["problems"][0]["code"], "syntax-error");
+}
+
+#[test]
+fn explain_lists_and_documents_every_check() {
+    let list = podsec(&["explain"]);
+    assert_eq!(list.status.code(), Some(0));
+    let text = stdout(&list);
+    assert_eq!(text.lines().count(), 20, "{text}");
+    for check in podsec_engine::CHECKS {
+        assert!(text.contains(check.id), "{}", check.id);
+    }
+    let one = podsec(&["explain", "runAsNonRoot"]);
+    assert_eq!(one.status.code(), Some(0));
+    insta::assert_snapshot!("explain_runAsNonRoot", stdout(&one));
+    let unknown = podsec(&["explain", "runAsRoot"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("unknown check \"runAsRoot\""));
+}

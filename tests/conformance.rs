@@ -2,6 +2,13 @@
 //! of `expected.tsv` (column 7) and a message containing upstream's expected substring (column 8);
 //! and the same pods wrapped in every workload kind and in a `v1 List` give the same verdicts, located
 //! inside the wrapping object.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test fails by panicking"
+)]
 
 mod common;
 
@@ -10,12 +17,22 @@ use podsec_engine::text::LineIndex;
 use podsec_engine::{Level, Options, Policy, Version, analyze};
 
 fn verdict(text: &str, policy: Policy) -> (Vec<String>, String, usize) {
-    let analysis = analyze(text, &Options { policy, ..Options::default() });
+    let analysis = analyze(
+        text,
+        &Options {
+            policy,
+            ..Options::default()
+        },
+    );
     assert!(analysis.problems.is_empty(), "{:?}", analysis.problems);
     assert_eq!(analysis.objects.len(), 1, "one pod-bearing object expected");
     let object = &analysis.objects[0];
     let ids = object.violations.iter().map(|v| v.check.id.to_string()).collect();
-    (ids, object.warning(), object.violations.iter().map(|v| v.locations.len()).sum())
+    (
+        ids,
+        object.warning(),
+        object.violations.iter().map(|v| v.locations.len()).sum(),
+    )
 }
 
 #[test]
@@ -25,7 +42,10 @@ fn every_fixture_gives_exactly_the_expected_checks() {
     let (mut pass, mut fail, mut mismatches) = (0, 0, Vec::new());
     for row in &rows {
         let text = std::fs::read_to_string(dir.join(&row.path)).unwrap();
-        let policy = Policy::new(Level::parse(&row.level).unwrap(), Version::parse(&row.version).unwrap());
+        let policy = Policy::new(
+            Level::parse(&row.level).unwrap(),
+            Version::parse(&row.version).unwrap(),
+        );
         let (ids, message, location_count) = verdict(&text, policy);
         let got = ids.join(",");
         let substring_ok = row.outcome == "pass" || message.contains(&row.expect_substring);
@@ -41,17 +61,36 @@ fn every_fixture_gives_exactly_the_expected_checks() {
             fail += 1;
         }
     }
-    println!("conformance: {} fixtures, {pass} pass and {fail} fail as expected, {} mismatches", rows.len(), mismatches.len());
+    println!(
+        "conformance: {} fixtures, {pass} pass and {fail} fail as expected, {} mismatches",
+        rows.len(),
+        mismatches.len()
+    );
     assert_eq!(rows.len(), 4537, "the fixture set changed");
-    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }
 
 /// Wraps a fixture Pod (top-level `apiVersion`, `kind`, `metadata`, `spec`) in another kind.
 fn wrap(pod: &str, kind: &str) -> String {
-    let body: Vec<&str> =
-        pod.lines().filter(|l| !l.starts_with("apiVersion:") && !l.starts_with("kind:")).collect();
-    let indent = |n: usize| body.iter().map(|l| format!("{}{l}\n", " ".repeat(n))).collect::<String>();
-    let header = |api: &str| format!("# wrapped for the test\napiVersion: {api}\nkind: {kind}\nmetadata:\n  name: wrapper\n  namespace: ns\n");
+    let body: Vec<&str> = pod
+        .lines()
+        .filter(|l| !l.starts_with("apiVersion:") && !l.starts_with("kind:"))
+        .collect();
+    let indent = |n: usize| {
+        body.iter()
+            .map(|l| format!("{}{l}\n", " ".repeat(n)))
+            .collect::<String>()
+    };
+    let header = |api: &str| {
+        format!(
+            "# wrapped for the test\napiVersion: {api}\nkind: {kind}\nmetadata:\n  name: wrapper\n  namespace: ns\n"
+        )
+    };
     match kind {
         "PodTemplate" => format!("{}template:\n{}", header("v1"), indent(2)),
         "CronJob" => format!(
@@ -60,11 +99,23 @@ fn wrap(pod: &str, kind: &str) -> String {
             indent(8)
         ),
         "List" => {
-            let item = pod.lines().map(|l| format!("    {l}\n")).collect::<String>().replacen("    ", "  - ", 1);
-            format!("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {{name: other}}\n- apiVersion: v1\n  kind: List\n  items:\n{item}")
+            let item = pod
+                .lines()
+                .map(|l| format!("    {l}\n"))
+                .collect::<String>()
+                .replacen("    ", "  - ", 1);
+            format!(
+                "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {{name: other}}\n- apiVersion: v1\n  kind: List\n  items:\n{item}"
+            )
         }
         _ => {
-            let api = if kind == "Job" { "batch/v1" } else if kind == "ReplicationController" { "v1" } else { "apps/v1" };
+            let api = if kind == "Job" {
+                "batch/v1"
+            } else if kind == "ReplicationController" {
+                "v1"
+            } else {
+                "apps/v1"
+            };
             format!("{}spec:\n  replicas: 1\n  template:\n{}", header(api), indent(4))
         }
     }
@@ -73,35 +124,75 @@ fn wrap(pod: &str, kind: &str) -> String {
 #[test]
 fn wrapped_fixtures_give_the_same_verdicts_inside_the_object() {
     let dir = fixtures_dir();
-    let kinds = ["PodTemplate", "ReplicationController", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "List"];
+    let kinds = [
+        "PodTemplate",
+        "ReplicationController",
+        "ReplicaSet",
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "Job",
+        "CronJob",
+        "List",
+    ];
     let mut checked = 0;
     let mut mismatches = Vec::new();
     // Every fixture of the newest restricted and baseline folders, and of one old version.
-    for row in read_expectations().iter().filter(|r| ["v1.37", "v1.22", "v1.0"].contains(&r.version.as_str())) {
+    for row in read_expectations()
+        .iter()
+        .filter(|r| ["v1.37", "v1.22", "v1.0"].contains(&r.version.as_str()))
+    {
         let text = std::fs::read_to_string(dir.join(&row.path)).unwrap();
-        let policy = Policy::new(Level::parse(&row.level).unwrap(), Version::parse(&row.version).unwrap());
+        let policy = Policy::new(
+            Level::parse(&row.level).unwrap(),
+            Version::parse(&row.version).unwrap(),
+        );
         let (expected, _, _) = verdict(&text, policy);
         for kind in kinds {
             let wrapped = wrap(&text, kind);
-            let analysis = analyze(&wrapped, &Options { policy, ..Options::default() });
-            let objects: Vec<_> = analysis.objects.iter().filter(|o| o.kind != "ConfigMap").collect();
+            let analysis = analyze(
+                &wrapped,
+                &Options {
+                    policy,
+                    ..Options::default()
+                },
+            );
+            let objects: Vec<_> = analysis
+                .objects
+                .iter()
+                .filter(|o| o.kind != "ConfigMap")
+                .collect();
             assert_eq!(objects.len(), 1, "{kind} {}:\n{wrapped}", row.path);
             let object = objects[0];
             let got: Vec<String> = object.violations.iter().map(|v| v.check.id.to_string()).collect();
             if got != expected {
-                mismatches.push(format!("{} as {kind}: expected {expected:?} got {got:?}", row.path));
+                mismatches.push(format!(
+                    "{} as {kind}: expected {expected:?} got {got:?}",
+                    row.path
+                ));
             }
             let index = LineIndex::new(&wrapped);
-            let object_lines =
-                index.line_column(&wrapped, object.span.start).line..=index.line_column(&wrapped, object.span.end).line;
+            let object_lines = index.line_column(&wrapped, object.span.start).line
+                ..=index.line_column(&wrapped, object.span.end).line;
             for location in object.violations.iter().flat_map(|v| &v.locations) {
                 let line = index.line_column(&wrapped, location.span.start).line;
-                assert!(object_lines.contains(&line), "{} as {kind}: line {line} outside {object_lines:?}", row.path);
-                assert!(location.span.start < location.span.end, "{} as {kind}: empty span", row.path);
+                assert!(
+                    object_lines.contains(&line),
+                    "{} as {kind}: line {line} outside {object_lines:?}",
+                    row.path
+                );
+                assert!(
+                    location.span.start < location.span.end,
+                    "{} as {kind}: empty span",
+                    row.path
+                );
             }
             checked += 1;
         }
     }
-    println!("wrapped: {checked} wrapped objects checked, {} mismatches", mismatches.len());
+    println!(
+        "wrapped: {checked} wrapped objects checked, {} mismatches",
+        mismatches.len()
+    );
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }

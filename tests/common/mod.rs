@@ -5,12 +5,17 @@ use std::path::PathBuf;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// `../shared/` beside the repository (or `$PODSEC_SHARED`).
 pub fn shared_dir() -> PathBuf {
-    std::env::var_os("PODSEC_SHARED").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared"))
+    std::env::var_os("PODSEC_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared"))
 }
 
 /// The upstream PSA fixtures.

@@ -85,25 +85,45 @@ pub struct Location {
 impl CheckViolation {
     /// `reason (detail)`, or just `reason` when the detail is empty: one part of PSA's message.
     pub fn message(&self) -> String {
-        let reason = if self.reason.is_empty() { "unknown forbidden reason" } else { &self.reason };
-        if self.detail.is_empty() { reason.to_string() } else { format!("{reason} ({})", self.detail) }
+        let reason = if self.reason.is_empty() {
+            "unknown forbidden reason"
+        } else {
+            &self.reason
+        };
+        if self.detail.is_empty() {
+            reason.to_string()
+        } else {
+            format!("{reason} ({})", self.detail)
+        }
     }
 }
 
 impl ObjectReport {
     /// PSA's aggregated detail: every violation's `reason (detail)`, joined with `, `.
     pub fn aggregated_detail(&self) -> String {
-        self.violations.iter().map(CheckViolation::message).collect::<Vec<_>>().join(", ")
+        self.violations
+            .iter()
+            .map(CheckViolation::message)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// PSA's aggregated reason: the reasons joined with `, `.
     pub fn aggregated_reason(&self) -> String {
-        self.violations.iter().map(|v| v.reason.as_str()).collect::<Vec<_>>().join(", ")
+        self.violations
+            .iter()
+            .map(|v| v.reason.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// The warning kubectl prints: `would violate PodSecurity "restricted:latest": …`.
     pub fn warning(&self) -> String {
-        format!("would violate PodSecurity \"{}\": {}", self.policy, self.aggregated_detail())
+        format!(
+            "would violate PodSecurity \"{}\": {}",
+            self.policy,
+            self.aggregated_detail()
+        )
     }
 
     /// A short human name: `Deployment "web"` or `Deployment`.
@@ -133,7 +153,9 @@ pub fn analyze(text: &str, options: &Options) -> Analysis {
             continue;
         }
         for object in pod_objects(document) {
-            analysis.objects.push(check_object(document, &object, options.policy));
+            analysis
+                .objects
+                .push(check_object(document, &object, options.policy));
         }
     }
     analysis
@@ -146,8 +168,17 @@ pub fn check_object(document: &Document<'_>, object: &PodObject<'_>, policy: Pol
         .into_iter()
         .filter_map(|check| {
             let violation = (check.evaluate)(&object.pod, minor)?;
-            let locations = violation.locations.iter().map(|loc| locate(document, object, *loc)).collect();
-            Some(CheckViolation { check, reason: violation.reason, detail: violation.detail, locations })
+            let locations = violation
+                .locations
+                .iter()
+                .map(|loc| locate(document, object, *loc))
+                .collect();
+            Some(CheckViolation {
+                check,
+                reason: violation.reason,
+                detail: violation.detail,
+                locations,
+            })
         })
         .collect();
     ObjectReport {
@@ -173,11 +204,19 @@ fn locate(document: &Document<'_>, object: &PodObject<'_>, loc: Loc) -> Location
         Loc::Field { key, value } => {
             let key = document.node_ref(key);
             let value = document.node_ref(value);
-            Location { span: key_and_scalar_value(key, value), path: relative(document.path_of(value.id())), missing: false }
+            Location {
+                span: key_and_scalar_value(key, value),
+                path: relative(document.path_of(value.id())),
+                missing: false,
+            }
         }
         Loc::Item { node } => {
             let item = document.node_ref(node);
-            Location { span: first_line(document, item.span()), path: relative(document.path_of(node)), missing: false }
+            Location {
+                span: first_line(document, item.span()),
+                path: relative(document.path_of(node)),
+                missing: false,
+            }
         }
         Loc::ContainerMissing { container, field } => {
             let item = document.node_ref(container);
@@ -185,14 +224,22 @@ fn locate(document: &Document<'_>, object: &PodObject<'_>, loc: Loc) -> Location
                 Some(name) => key_and_scalar_value(name.key, name.written_value),
                 None => first_line(document, item.span()),
             };
-            Location { span, path: format!("{}.{field}", relative(document.path_of(container))), missing: true }
+            Location {
+                span,
+                path: format!("{}.{field}", relative(document.path_of(container))),
+                missing: true,
+            }
         }
         Loc::PodMissing { field } => {
             let (span, path) = match object.pod.spec_key {
                 Some(key) => (key.span(), relative(document.path_of(key.id()))),
                 None => (object.pod.fallback, String::from("spec")),
             };
-            Location { span, path: format!("{path}.{field}"), missing: true }
+            Location {
+                span,
+                path: format!("{path}.{field}"),
+                missing: true,
+            }
         }
     }
 }
@@ -201,11 +248,22 @@ fn locate(document: &Document<'_>, object: &PodObject<'_>, loc: Loc) -> Location
 fn key_and_scalar_value(key: NodeRef<'_>, value: NodeRef<'_>) -> Span {
     let key_span = key.span();
     let value_span = value.span();
-    let scalar = matches!(value.kind(), Some(NodeKind::Scalar { .. } | NodeKind::Alias { .. }));
+    let scalar = matches!(
+        value.kind(),
+        Some(NodeKind::Scalar { .. } | NodeKind::Alias { .. })
+    );
     let same_line = value_span.start >= key_span.end
         && value_span.end > value_span.start
-        && key.document().text.get(key_span.start..value_span.end).is_some_and(|t| !t.contains('\n'));
-    if scalar && same_line { Span::new(key_span.start, value_span.end) } else { key_span }
+        && key
+            .document()
+            .text
+            .get(key_span.start..value_span.end)
+            .is_some_and(|t| !t.contains('\n'));
+    if scalar && same_line {
+        Span::new(key_span.start, value_span.end)
+    } else {
+        key_span
+    }
 }
 
 /// A span cut at the end of its first line, so a whole mapping item underlines only its first line.

@@ -62,7 +62,10 @@ pub enum Loc {
 impl Loc {
     /// The location of an explicitly set field.
     pub fn field(entry: Entry<'_>) -> Self {
-        Loc::Field { key: entry.key.id(), value: entry.written_value.id() }
+        Loc::Field {
+            key: entry.key.id(),
+            value: entry.written_value.id(),
+        }
     }
 }
 
@@ -75,7 +78,10 @@ impl<'d> Pod<'d> {
             .into_iter()
             .filter_map(|list| spec.get(list))
             .flat_map(|list| list.items())
-            .map(|node| Container { node, name: node.get("name").and_then(|n| n.as_str()).unwrap_or("") })
+            .map(|node| Container {
+                node,
+                name: node.get("name").and_then(|n| n.as_str()).unwrap_or(""),
+            })
             .collect()
     }
 
@@ -91,18 +97,26 @@ impl<'d> Pod<'d> {
 
     /// A pod in a user namespace (`hostUsers: false`), relaxed by some checks from v1.35.
     pub fn in_user_namespace(&self) -> bool {
-        self.spec.and_then(|s| s.get("hostUsers")).and_then(|v| v.as_bool()) == Some(false)
+        self.spec
+            .and_then(|s| s.get("hostUsers"))
+            .and_then(|v| v.as_bool())
+            == Some(false)
     }
 
     /// `spec.os.name: windows`, relaxed by some restricted checks from v1.25.
     pub fn is_windows(&self) -> bool {
-        self.spec.and_then(|s| s.get("os")).and_then(|os| os.get("name")).and_then(|n| n.as_str())
+        self.spec
+            .and_then(|s| s.get("os"))
+            .and_then(|os| os.get("name"))
+            .and_then(|n| n.as_str())
             == Some("windows")
     }
 
     /// The pod's annotations as `(entry, key, value)`; a null value reads as `""`, as a Go map does.
     pub fn annotations(&self) -> Vec<(Entry<'d>, &'d str, &'d str)> {
-        let Some(annotations) = self.metadata.and_then(|m| m.get("annotations")) else { return Vec::new() };
+        let Some(annotations) = self.metadata.and_then(|m| m.get("annotations")) else {
+            return Vec::new();
+        };
         annotations
             .entries()
             .filter_map(|e| Some((e, e.key.as_str()?, e.value.as_str().unwrap_or(""))))
@@ -123,6 +137,9 @@ impl<'d> Container<'d> {
 
     /// A location for a setting this container lacks.
     pub fn missing(&self, field: &'static str) -> Loc {
-        Loc::ContainerMissing { container: self.node.id(), field }
+        Loc::ContainerMissing {
+            container: self.node.id(),
+            field,
+        }
     }
 }

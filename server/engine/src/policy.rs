@@ -108,7 +108,10 @@ impl Policy {
 impl Default for Policy {
     /// `restricted:latest`, the strictest policy: what a checker should assume when told nothing.
     fn default() -> Self {
-        Self { level: Level::Restricted, version: Version::Latest }
+        Self {
+            level: Level::Restricted,
+            version: Version::Latest,
+        }
     }
 }
 
@@ -131,9 +134,14 @@ impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PolicyError::Level(text) => {
-                write!(f, "invalid level {text:?}: must be one of privileged, baseline, restricted")
+                write!(
+                    f,
+                    "invalid level {text:?}: must be one of privileged, baseline, restricted"
+                )
             }
-            PolicyError::Version(text) => write!(f, "invalid version {text:?}: must be \"latest\" or \"v1.x\""),
+            PolicyError::Version(text) => {
+                write!(f, "invalid version {text:?}: must be \"latest\" or \"v1.x\"")
+            }
         }
     }
 }
@@ -148,7 +156,10 @@ mod tests {
     fn versions_parse_as_psa_does() {
         assert_eq!(Version::parse("latest"), Ok(Version::Latest));
         assert_eq!(Version::parse("v1.0"), Ok(Version::Minor(0)));
-        assert_eq!(Version::parse("v1.99").map(Version::evaluated_minor), Ok(MAX_MINOR));
+        assert_eq!(
+            Version::parse("v1.99").map(Version::evaluated_minor),
+            Ok(MAX_MINOR)
+        );
         for bad in ["v1.05", "1.25", "v1.25.0", "v2.0", "v1.", "Latest", ""] {
             assert!(Version::parse(bad).is_err(), "{bad}");
         }

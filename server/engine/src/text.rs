@@ -19,17 +19,30 @@ impl LineIndex {
     /// Indexes `text`. A line ends after `\n`; a `\r` before it belongs to the line ending.
     pub fn new(text: &str) -> Self {
         let mut line_starts = vec![0];
-        line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        line_starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
         Self { line_starts }
     }
 
     /// The line and character column of byte `offset` in `text` (the text this index was built from).
     pub fn line_column(&self, text: &str, offset: usize) -> LineColumn {
         let offset = offset.min(text.len());
-        let line = self.line_starts.partition_point(|start| *start <= offset).saturating_sub(1);
+        let line = self
+            .line_starts
+            .partition_point(|start| *start <= offset)
+            .saturating_sub(1);
         let start = self.line_starts.get(line).copied().unwrap_or(0);
-        let column = text.get(start..offset).map_or(offset - start, |s| s.chars().count());
-        LineColumn { line: line + 1, column: column + 1 }
+        let column = text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
+        LineColumn {
+            line: line + 1,
+            column: column + 1,
+        }
     }
 }
 
@@ -44,6 +57,9 @@ mod tests {
         let offset = text.find('ü').unwrap();
         assert_eq!(index.line_column(text, offset), LineColumn { line: 2, column: 7 });
         assert_eq!(index.line_column(text, 0), LineColumn { line: 1, column: 1 });
-        assert_eq!(index.line_column(text, text.len()), LineColumn { line: 3, column: 1 });
+        assert_eq!(
+            index.line_column(text, text.len()),
+            LineColumn { line: 3, column: 1 }
+        );
     }
 }

@@ -40,10 +40,15 @@ pub fn pod_objects<'d>(document: &'d Document<'d>) -> Vec<PodObject<'d>> {
     let mut found = Vec::new();
     let mut pending: Vec<NodeRef<'d>> = document.root().into_iter().collect();
     while let Some(object) = pending.pop() {
-        let Some(kind_entry) = object.entry("kind") else { continue };
-        let Some(kind) = kind_entry.value.as_str() else { continue };
+        let Some(kind_entry) = object.entry("kind") else {
+            continue;
+        };
+        let Some(kind) = kind_entry.value.as_str() else {
+            continue;
+        };
         if kind == "List" || (kind.ends_with("List") && object.get("items").is_some()) {
-            let mut items: Vec<NodeRef<'d>> = object.get("items").into_iter().flat_map(|i| i.items()).collect();
+            let mut items: Vec<NodeRef<'d>> =
+                object.get("items").into_iter().flat_map(|i| i.items()).collect();
             items.reverse();
             pending.extend(items);
             continue;

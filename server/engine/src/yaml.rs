@@ -27,7 +27,10 @@ pub struct Span {
 impl Span {
     /// A span from `start` to `end`.
     pub fn new(start: usize, end: usize) -> Self {
-        Self { start, end: end.max(start) }
+        Self {
+            start,
+            end: end.max(start),
+        }
     }
 
     /// An empty span at `at`.
@@ -57,7 +60,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_depth: 1000, max_expanded_nodes: 100_000, max_alias_ratio: 10, max_documents: 100_000 }
+        Self {
+            max_depth: 1000,
+            max_expanded_nodes: 100_000,
+            max_alias_ratio: 10,
+            max_documents: 100_000,
+        }
     }
 }
 
@@ -195,7 +203,11 @@ pub fn parse_stream<'a>(text: &'a str, limits: &Limits) -> Stream<'a> {
 /// whitespace or the end of the line). Lines before a `---` that hold only comments, directives or
 /// blanks stay with the document that follows.
 fn split_documents(text: &str) -> Vec<Span> {
-    let start = if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
+    let start = if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
     let mut ranges = Vec::new();
     let mut current = start;
     let mut current_has_content = false;
@@ -244,7 +256,12 @@ struct CharToByte<'t> {
 
 impl<'t> CharToByte<'t> {
     fn new(text: &'t str) -> Self {
-        Self { text, ascii: text.is_ascii(), char_index: 0, byte_index: 0 }
+        Self {
+            text,
+            ascii: text.is_ascii(),
+            char_index: 0,
+            byte_index: 0,
+        }
     }
 
     fn byte(&mut self, char_index: usize) -> usize {
@@ -261,7 +278,11 @@ impl<'t> CharToByte<'t> {
             }
         }
         while self.char_index > char_index {
-            match self.text.get(..self.byte_index).and_then(|s| s.chars().next_back()) {
+            match self
+                .text
+                .get(..self.byte_index)
+                .and_then(|s| s.chars().next_back())
+            {
                 Some(c) => {
                     self.byte_index -= c.len_utf8();
                     self.char_index -= 1;
@@ -338,13 +359,19 @@ impl<'a> Builder<'a> {
         let (last_child_end, size) = {
             let Some(node) = self.nodes.get(id) else { return };
             let children: Vec<NodeId> = match &node.kind {
-                NodeKind::Mapping { entries, .. } => {
-                    entries.iter().flat_map(|(k, v)| [*k, *v]).chain(frame.pending_key).collect()
-                }
+                NodeKind::Mapping { entries, .. } => entries
+                    .iter()
+                    .flat_map(|(k, v)| [*k, *v])
+                    .chain(frame.pending_key)
+                    .collect(),
                 NodeKind::Sequence { items, .. } => items.clone(),
                 _ => Vec::new(),
             };
-            let end = children.iter().filter_map(|c| self.nodes.get(*c as usize)).map(|c| c.span.end).max();
+            let end = children
+                .iter()
+                .filter_map(|c| self.nodes.get(*c as usize))
+                .map(|c| c.span.end)
+                .max();
             let size = children
                 .iter()
                 .map(|c| self.expanded.get(*c as usize).copied().flatten().unwrap_or(1))
@@ -352,8 +379,15 @@ impl<'a> Builder<'a> {
             (end, size)
         };
         if let Some(node) = self.nodes.get_mut(id) {
-            let flow = matches!(node.kind, NodeKind::Mapping { flow: true, .. } | NodeKind::Sequence { flow: true, .. });
-            let end = if flow { end_event.end } else { last_child_end.unwrap_or(node.span.end) };
+            let flow = matches!(
+                node.kind,
+                NodeKind::Mapping { flow: true, .. } | NodeKind::Sequence { flow: true, .. }
+            );
+            let end = if flow {
+                end_event.end
+            } else {
+                last_child_end.unwrap_or(node.span.end)
+            };
             node.span.end = end.max(node.span.start);
         }
         if let Some(slot) = self.expanded.get_mut(id) {
@@ -370,8 +404,13 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
         let end = chars.byte(marker.end.index());
         Span::new(range.start + start, range.start + end)
     };
-    let mut builder =
-        Builder { nodes: Vec::new(), stack: Vec::new(), root: None, anchors: Vec::new(), expanded: Vec::new() };
+    let mut builder = Builder {
+        nodes: Vec::new(),
+        stack: Vec::new(),
+        root: None,
+        anchors: Vec::new(),
+        expanded: Vec::new(),
+    };
     let mut error = None;
     let mut parser = Parser::new_from_str(source);
     while let Some(next) = parser.next_event() {
@@ -381,11 +420,18 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
                 let at = span_of(MarkerSpan::empty(*scan_error.marker()));
                 // The scanner caps flow nesting on its own; report it as the limit it is.
                 let (message, kind) = if scan_error.info().contains("recursion limit") {
-                    ("flow collections nested too deeply; this document is not analysed".to_string(), YamlErrorKind::Limit)
+                    (
+                        "flow collections nested too deeply; this document is not analysed".to_string(),
+                        YamlErrorKind::Limit,
+                    )
                 } else {
                     (scan_error.info().to_string(), YamlErrorKind::Syntax)
                 };
-                error = Some(YamlError { message, span: at, kind });
+                error = Some(YamlError {
+                    message,
+                    span: at,
+                    kind,
+                });
                 break;
             }
         };
@@ -412,15 +458,27 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
                     });
                     break;
                 }
-                let flow = text.as_bytes().get(span.start).is_some_and(|b| matches!(b, b'{' | b'['));
+                let flow = text
+                    .as_bytes()
+                    .get(span.start)
+                    .is_some_and(|b| matches!(b, b'{' | b'['));
                 let kind = if matches!(event, Event::MappingStart(..)) {
-                    NodeKind::Mapping { entries: Vec::new(), flow }
+                    NodeKind::Mapping {
+                        entries: Vec::new(),
+                        flow,
+                    }
                 } else {
-                    NodeKind::Sequence { items: Vec::new(), flow }
+                    NodeKind::Sequence {
+                        items: Vec::new(),
+                        flow,
+                    }
                 };
                 let added = builder.add(kind, span, anchor);
                 if let Ok(id) = added {
-                    builder.stack.push(Frame { id, pending_key: None });
+                    builder.stack.push(Frame {
+                        id,
+                        pending_key: None,
+                    });
                 }
                 added
             }
@@ -437,18 +495,27 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
                 builder.close(span);
                 Ok(0)
             }
-            Event::StreamStart | Event::StreamEnd | Event::DocumentStart(_) | Event::DocumentEnd | Event::Nothing => {
-                Ok(0)
-            }
+            Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart(_)
+            | Event::DocumentEnd
+            | Event::Nothing => Ok(0),
         };
         if let Err(message) = added {
-            error = Some(YamlError { message, span, kind: YamlErrorKind::Syntax });
+            error = Some(YamlError {
+                message,
+                span,
+                kind: YamlErrorKind::Syntax,
+            });
             break;
         }
     }
     if error.is_none() {
         let written = builder.nodes.len() as u64;
-        let expanded = builder.root.and_then(|r| builder.expanded.get(r as usize).copied().flatten()).unwrap_or(0);
+        let expanded = builder
+            .root
+            .and_then(|r| builder.expanded.get(r as usize).copied().flatten())
+            .unwrap_or(0);
         if expanded > limits.max_expanded_nodes && expanded > written.saturating_mul(limits.max_alias_ratio) {
             let first_alias = builder
                 .nodes
@@ -469,7 +536,14 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
     while !builder.stack.is_empty() {
         builder.close(Span::point(range.end));
     }
-    Document { text, nodes: builder.nodes, root: builder.root, span: range, index, error }
+    Document {
+        text,
+        nodes: builder.nodes,
+        root: builder.root,
+        span: range,
+        index,
+        error,
+    }
 }
 
 /// A node in its document, with alias resolution and YAML-1.1 scalar reading as Kubernetes does it
@@ -523,8 +597,14 @@ impl<'a> Document<'a> {
                     if let Some((key, _)) = entries.iter().find(|(k, v)| *v == child || *k == child) {
                         let name = self.node_ref(*key).as_str().unwrap_or("?");
                         let simple = !name.is_empty()
-                            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-                        segments.push(if simple { format!(".{name}") } else { format!("[{name:?}]") });
+                            && name
+                                .chars()
+                                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                        segments.push(if simple {
+                            format!(".{name}")
+                        } else {
+                            format!("[{name:?}]")
+                        });
                     }
                 }
                 Some(NodeKind::Sequence { items, .. }) => {
@@ -566,7 +646,10 @@ impl<'d> NodeRef<'d> {
     /// Follows an alias to its anchored node.
     pub fn resolved(self) -> Self {
         match self.kind() {
-            Some(NodeKind::Alias { target }) => Self { doc: self.doc, id: *target },
+            Some(NodeKind::Alias { target }) => Self {
+                doc: self.doc,
+                id: *target,
+            },
             _ => self,
         }
     }
@@ -604,7 +687,9 @@ impl<'d> NodeRef<'d> {
     pub fn as_bool(&self) -> Option<bool> {
         match self.scalar()? {
             (value, ScalarKind::Plain, None) | (value, _, Some("bool")) => match value {
-                "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "y" | "Y" | "on" | "On" | "ON" => Some(true),
+                "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "y" | "Y" | "on" | "On" | "ON" => {
+                    Some(true)
+                }
                 "false" | "False" | "FALSE" | "no" | "No" | "NO" | "n" | "N" | "off" | "Off" | "OFF" => {
                     Some(false)
                 }
@@ -631,7 +716,10 @@ impl<'d> NodeRef<'d> {
 
     /// The entry of `key` in a mapping (see [`NodeRef::get`]).
     pub fn entry(&self, key: &str) -> Option<Entry<'d>> {
-        self.entries().filter(|e| e.key.as_str() == Some(key)).last().filter(|e| !e.value.is_null())
+        self.entries()
+            .filter(|e| e.key.as_str() == Some(key))
+            .last()
+            .filter(|e| !e.value.is_null())
     }
 
     /// The entries of a mapping in source order (nothing for other nodes).
@@ -723,7 +811,10 @@ mod tests {
         let error = stream.documents[1].error.as_ref().unwrap();
         assert_eq!(error.kind, YamlErrorKind::Syntax);
         assert_eq!(&text[error.span.start..], ": d\n---\ne: 2\n");
-        assert_eq!(stream.documents[2].root().unwrap().get("e").unwrap().as_i64(), Some(2));
+        assert_eq!(
+            stream.documents[2].root().unwrap().get("e").unwrap().as_i64(),
+            Some(2)
+        );
     }
 
     #[test]
@@ -731,7 +822,10 @@ mod tests {
         let text = "# head\n%YAML 1.2\n---\na: |\n  ---\n...\n# tail\n---\nb: 1\n";
         let stream = parse(text);
         assert_eq!(stream.documents.len(), 2);
-        assert_eq!(stream.documents[0].root().unwrap().get("a").unwrap().as_str(), Some("---\n"));
+        assert_eq!(
+            stream.documents[0].root().unwrap().get("a").unwrap().as_str(),
+            Some("---\n")
+        );
     }
 
     #[test]
@@ -756,10 +850,16 @@ mod tests {
         assert_eq!(error.kind, YamlErrorKind::Limit);
         assert!(error.message.contains("nested too deeply"), "{}", error.message);
 
-        let block: String = (0..2_000).map(|depth| format!("{}a:\n", " ".repeat(depth))).collect();
+        let block: String = (0..2_000)
+            .map(|depth| format!("{}a:\n", " ".repeat(depth)))
+            .collect();
         let error = parse(&block).documents[0].error.clone().unwrap();
         assert_eq!(error.kind, YamlErrorKind::Limit);
-        assert!(error.message.contains("nesting deeper than 1000"), "{}", error.message);
+        assert!(
+            error.message.contains("nesting deeper than 1000"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
@@ -779,9 +879,19 @@ mod tests {
         let stream = parse("x: &sc {privileged: true}\nspec:\n  containers:\n  - securityContext: *sc\n");
         let doc = &stream.documents[0];
         let root = doc.root().unwrap();
-        let container = root.get("spec").unwrap().get("containers").unwrap().items().next().unwrap();
+        let container = root
+            .get("spec")
+            .unwrap()
+            .get("containers")
+            .unwrap()
+            .items()
+            .next()
+            .unwrap();
         let sc = container.entry("securityContext").unwrap();
         assert_eq!(sc.value.get("privileged").unwrap().as_bool(), Some(true));
-        assert_eq!(doc.path_of(sc.written_value.id()), "spec.containers[0].securityContext");
+        assert_eq!(
+            doc.path_of(sc.written_value.id()),
+            "spec.containers[0].securityContext"
+        );
     }
 }

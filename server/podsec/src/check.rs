@@ -52,18 +52,28 @@ pub fn parse_args(args: Vec<OsString>) -> Result<CheckArgs, String> {
     let mut format = Format::Text;
     let mut paths = Vec::new();
     let value_of = |parser: &mut lexopt::Parser| -> Result<String, String> {
-        parser.value().map_err(|e| e.to_string())?.into_string().map_err(|_| "option values must be UTF-8".to_string())
+        parser
+            .value()
+            .map_err(|e| e.to_string())?
+            .into_string()
+            .map_err(|_| "option values must be UTF-8".to_string())
     };
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
         match arg {
             Long("level") => level = Level::parse(&value_of(&mut parser)?).map_err(|e| e.to_string())?,
-            Long("version") => version = Version::parse(&value_of(&mut parser)?).map_err(|e| e.to_string())?,
+            Long("version") => {
+                version = Version::parse(&value_of(&mut parser)?).map_err(|e| e.to_string())?
+            }
             Long("format") => {
                 format = match value_of(&mut parser)?.as_str() {
                     "text" => Format::Text,
                     "json" => Format::Json,
                     "sarif" => Format::Sarif,
-                    other => return Err(format!("invalid format {other:?}: must be one of text, json, sarif")),
+                    other => {
+                        return Err(format!(
+                            "invalid format {other:?}: must be one of text, json, sarif"
+                        ));
+                    }
                 }
             }
             Value(path) => paths.push(path.to_string_lossy().into_owned()),
@@ -74,13 +84,20 @@ pub fn parse_args(args: Vec<OsString>) -> Result<CheckArgs, String> {
     if paths.is_empty() {
         paths.push(".".to_string());
     }
-    Ok(CheckArgs { policy: Policy::new(level, version), format, paths })
+    Ok(CheckArgs {
+        policy: Policy::new(level, version),
+        format,
+        paths,
+    })
 }
 
 pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
     let args = parse_args(args)?;
     let (inputs, mut errors) = collect_inputs(&args.paths);
-    let options = Options { policy: args.policy, ..Options::default() };
+    let options = Options {
+        policy: args.policy,
+        ..Options::default()
+    };
     let mut reports = analyze_all(&inputs, &options);
     reports.append(&mut errors);
     let stdout = std::io::stdout();
@@ -165,7 +182,12 @@ fn walk(dir: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<FileReport>) {
 }
 
 fn error_report(input: Input, error: String) -> FileReport {
-    FileReport { input, text: None, analysis: Analysis::default(), error: Some(error) }
+    FileReport {
+        input,
+        text: None,
+        analysis: Analysis::default(),
+        error: Some(error),
+    }
 }
 
 fn read_input(input: &Input) -> Result<String, String> {
@@ -173,7 +195,9 @@ fn read_input(input: &Input) -> Result<String, String> {
         Input::File(path) => std::fs::read(path).map_err(|e| e.to_string())?,
         Input::Stdin => {
             let mut bytes = Vec::new();
-            std::io::stdin().read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .map_err(|e| e.to_string())?;
             bytes
         }
     };
@@ -182,7 +206,10 @@ fn read_input(input: &Input) -> Result<String, String> {
 
 /// Reads and analyses every input on all cores; results come back in input order.
 pub fn analyze_all(inputs: &[Input], options: &Options) -> Vec<FileReport> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(inputs.len()).max(1);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(inputs.len())
+        .max(1);
     let next = AtomicUsize::new(0);
     let mut slots: Vec<Option<FileReport>> = Vec::new();
     std::thread::scope(|scope| {
@@ -221,6 +248,8 @@ pub fn analyze_all(inputs: &[Input], options: &Options) -> Vec<FileReport> {
     slots
         .into_iter()
         .zip(inputs)
-        .map(|(slot, input)| slot.unwrap_or_else(|| error_report(input.clone(), "internal error".to_string())))
+        .map(|(slot, input)| {
+            slot.unwrap_or_else(|| error_report(input.clone(), "internal error".to_string()))
+        })
         .collect()
 }

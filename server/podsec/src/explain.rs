@@ -7,9 +7,17 @@ use std::ffi::OsString;
 /// `runAsNonRoot (restricted; v1.0, changes at v1.35)`.
 pub fn heading(check: &Check) -> String {
     let versions: Vec<String> = check.versions.iter().map(|v| format!("v1.{v}")).collect();
-    let mut heading = format!("{} ({}, since {}", check.id, check.level, versions.first().map_or("v1.0", String::as_str));
+    let mut heading = format!(
+        "{} ({}, since {}",
+        check.id,
+        check.level,
+        versions.first().map_or("v1.0", String::as_str)
+    );
     if versions.len() > 1 {
-        heading.push_str(&format!("; changes at {}", versions[1..].join(", ")));
+        heading.push_str(&format!(
+            "; changes at {}",
+            versions.get(1..).unwrap_or_default().join(", ")
+        ));
     }
     if let Some(overridden) = check.overrides {
         heading.push_str(&format!("; replaces {overridden} at restricted"));
@@ -26,7 +34,13 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
             checks.sort_by_key(|c| (c.level, c.id));
             println!("{:<28} {:<11} {:<8} summary", "check", "level", "since");
             for check in checks {
-                println!("{:<28} {:<11} {:<8} {}", check.id, check.level.as_str(), format!("v1.{}", check.since()), check.summary());
+                println!(
+                    "{:<28} {:<11} {:<8} {}",
+                    check.id,
+                    check.level.as_str(),
+                    format!("v1.{}", check.since()),
+                    check.summary()
+                );
             }
             Ok(Outcome::Clean)
         }

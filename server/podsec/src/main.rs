@@ -62,7 +62,10 @@ fn main() -> ExitCode {
             println!("podsec {}", env!("CARGO_PKG_VERSION"));
             Ok(Outcome::Clean)
         }
-        _ => Err(format!("unknown command {:?}\n\n{USAGE}", command.to_string_lossy())),
+        _ => Err(format!(
+            "unknown command {:?}\n\n{USAGE}",
+            command.to_string_lossy()
+        )),
     };
     match result {
         Ok(outcome) => outcome.into(),

@@ -20,7 +20,13 @@ pub fn colour_enabled() -> bool {
     std::env::var_os("NO_COLOR").is_none() && io::stdout().is_terminal()
 }
 
-pub fn write(out: &mut impl Write, format: Format, reports: &[FileReport], options: &Options, colour: bool) -> io::Result<()> {
+pub fn write(
+    out: &mut impl Write,
+    format: Format,
+    reports: &[FileReport],
+    options: &Options,
+    colour: bool,
+) -> io::Result<()> {
     match format {
         Format::Text => write_text(out, reports, options, colour),
         Format::Json => {
@@ -41,7 +47,10 @@ struct Region {
 }
 
 fn region(text: &str, index: &LineIndex, span: Span) -> Region {
-    Region { start: index.line_column(text, span.start), end: index.line_column(text, span.end) }
+    Region {
+        start: index.line_column(text, span.start),
+        end: index.line_column(text, span.end),
+    }
 }
 
 struct Style {
@@ -50,25 +59,51 @@ struct Style {
 
 impl Style {
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.on { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
     }
 }
 
-fn write_text(out: &mut impl Write, reports: &[FileReport], options: &Options, colour: bool) -> io::Result<()> {
+fn write_text(
+    out: &mut impl Write,
+    reports: &[FileReport],
+    options: &Options,
+    colour: bool,
+) -> io::Result<()> {
     let style = Style { on: colour };
     let (mut violations, mut objects, mut failing, mut problems, mut errors) = (0, 0, 0, 0, 0);
     for report in reports {
         let name = report.input.display();
         if let Some(error) = &report.error {
             errors += 1;
-            writeln!(out, "{}: {} {error}", style.paint("1", &name), style.paint("31;1", "error:"))?;
+            writeln!(
+                out,
+                "{}: {} {error}",
+                style.paint("1", &name),
+                style.paint("31;1", "error:")
+            )?;
             continue;
         }
         let text = report.text.as_deref().unwrap_or("");
         let index = LineIndex::new(text);
         let mut items: Vec<(usize, usize, Option<&Problem>, Option<&ObjectReport>)> = Vec::new();
-        items.extend(report.analysis.problems.iter().map(|p| (p.document, p.span.start, Some(p), None)));
-        items.extend(report.analysis.objects.iter().map(|o| (o.document, o.span.start, None, Some(o))));
+        items.extend(
+            report
+                .analysis
+                .problems
+                .iter()
+                .map(|p| (p.document, p.span.start, Some(p), None)),
+        );
+        items.extend(
+            report
+                .analysis
+                .objects
+                .iter()
+                .map(|o| (o.document, o.span.start, None, Some(o))),
+        );
         items.sort_by_key(|(document, start, _, _)| (*document, *start));
         for (_, _, problem, object) in items {
             if let Some(problem) = problem {
@@ -139,7 +174,11 @@ fn write_text(out: &mut impl Write, reports: &[FileReport], options: &Options, c
             parts.push(plural(problems, "unreadable document", "unreadable documents"));
         }
         if errors > 0 {
-            parts.push(plural(errors, "file could not be read", "files could not be read"));
+            parts.push(plural(
+                errors,
+                "file could not be read",
+                "files could not be read",
+            ));
         }
         writeln!(
             out,
@@ -217,8 +256,14 @@ fn json_report(reports: &[FileReport], options: &Options) -> Value {
 
 /// Rules for the document problems, after the 19 checks.
 const PROBLEM_RULES: &[(&str, &str)] = &[
-    ("syntax-error", "The document is not valid YAML; it is not analysed."),
-    ("limit-exceeded", "The document crosses a resource limit (nesting, aliases, documents); it is not analysed."),
+    (
+        "syntax-error",
+        "The document is not valid YAML; it is not analysed.",
+    ),
+    (
+        "limit-exceeded",
+        "The document crosses a resource limit (nesting, aliases, documents); it is not analysed.",
+    ),
 ];
 
 fn sarif_report(reports: &[FileReport]) -> Value {
@@ -242,7 +287,10 @@ fn sarif_report(reports: &[FileReport]) -> Value {
     }));
     let rule_index = |id: &str| {
         CHECKS.iter().position(|c| c.id == id).or_else(|| {
-            PROBLEM_RULES.iter().position(|(p, _)| *p == id).map(|i| i + CHECKS.len())
+            PROBLEM_RULES
+                .iter()
+                .position(|(p, _)| *p == id)
+                .map(|i| i + CHECKS.len())
         })
     };
     let mut results = Vec::new();
@@ -264,10 +312,10 @@ fn sarif_report(reports: &[FileReport]) -> Value {
         let index = LineIndex::new(text);
         let physical = |span: Span| {
             let r = region(text, &index, span);
-            json!({ "physicalLocation": {
+            json!({
                 "artifactLocation": { "uri": uri },
                 "region": { "startLine": r.start.line, "startColumn": r.start.column, "endLine": r.end.line, "endColumn": r.end.column },
-            }})
+            })
         };
         for problem in &report.analysis.problems {
             results.push(json!({
@@ -275,21 +323,23 @@ fn sarif_report(reports: &[FileReport]) -> Value {
                 "ruleIndex": rule_index(problem.code),
                 "level": "error",
                 "message": { "text": problem.message },
-                "locations": [physical(problem.span)],
+                "locations": [{ "physicalLocation": physical(problem.span) }],
             }));
         }
         for object in &report.analysis.objects {
             for violation in &object.violations {
                 for location in &violation.locations {
-                    let mut at = physical(location.span);
-                    at["logicalLocations"] = json!([{ "fullyQualifiedName": format!("{}/{}", object.display_name(), location.path), "kind": "member" }]);
+                    let at = json!({
+                        "physicalLocation": physical(location.span),
+                        "logicalLocations": [{ "fullyQualifiedName": format!("{}/{}", object.display_name(), location.path), "kind": "member" }],
+                    });
                     results.push(json!({
                         "ruleId": violation.check.id,
                         "ruleIndex": rule_index(violation.check.id),
                         "level": "error",
                         "message": { "text": format!("{} ({}: {})", violation.message(), object.display_name(), object.policy) },
                         "locations": [at],
-                        "relatedLocations": [{ "id": 0, "message": { "text": object.warning() }, "physicalLocation": physical(object.header)["physicalLocation"].clone() }],
+                        "relatedLocations": [{ "id": 0, "message": { "text": object.warning() }, "physicalLocation": physical(object.header) }],
                     }));
                 }
             }

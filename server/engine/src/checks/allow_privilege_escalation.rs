@@ -63,7 +63,10 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
     }
     Violation::new(
         "allowPrivilegeEscalation != false",
-        format!("{} must set securityContext.allowPrivilegeEscalation=false", containers_phrase(&names)),
+        format!(
+            "{} must set securityContext.allowPrivilegeEscalation=false",
+            containers_phrase(&names)
+        ),
         locations,
     )
 }

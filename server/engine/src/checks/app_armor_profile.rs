@@ -55,7 +55,10 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
     let mut bad_pod = false;
     let profile_type = |profile: crate::yaml::NodeRef<'_>| -> (String, Option<Loc>) {
         match profile.entry("type") {
-            Some(entry) => (entry.value.as_str().unwrap_or("").to_string(), Some(Loc::field(entry))),
+            Some(entry) => (
+                entry.value.as_str().unwrap_or("").to_string(),
+                Some(Loc::field(entry)),
+            ),
             None => (String::new(), None),
         }
     };
@@ -102,8 +105,16 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
         return None;
     }
     Violation::new(
-        pluralize("forbidden AppArmor profile", "forbidden AppArmor profiles", values.len()),
-        format!("{} must not set AppArmor profile type to {}", setters.join(" and "), join_quote(&values)),
+        pluralize(
+            "forbidden AppArmor profile",
+            "forbidden AppArmor profiles",
+            values.len(),
+        ),
+        format!(
+            "{} must not set AppArmor profile type to {}",
+            setters.join(" and "),
+            join_quote(&values)
+        ),
         locations,
     )
 }

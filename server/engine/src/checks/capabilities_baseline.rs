@@ -59,8 +59,12 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
     let mut bad_capabilities = Vec::new();
     let mut locations = Vec::new();
     for container in pod.containers() {
-        let Some(capabilities) = container.security_setting("capabilities") else { continue };
-        let Some(add) = capabilities.value.entry("add") else { continue };
+        let Some(capabilities) = container.security_setting("capabilities") else {
+            continue;
+        };
+        let Some(add) = capabilities.value.entry("add") else {
+            continue;
+        };
         let mut valid = true;
         for (item, capability) in add.value.items().map(|i| (i, i.as_str().unwrap_or(""))) {
             if !DEFAULT_CAPABILITIES.contains(&capability) {

@@ -34,8 +34,11 @@ Removing host namespaces changes how the pod is reached and what it sees: unsafe
 fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
     let mut parts = Vec::new();
     let mut locations = Vec::new();
-    for (field, text) in [("hostNetwork", "hostNetwork=true"), ("hostPID", "hostPID=true"), ("hostIPC", "hostIPC=true")]
-    {
+    for (field, text) in [
+        ("hostNetwork", "hostNetwork=true"),
+        ("hostPID", "hostPID=true"),
+        ("hostIPC", "hostIPC=true"),
+    ] {
         if let Some(entry) = pod.spec_flag(field) {
             parts.push(text);
             locations.push(Loc::field(entry));

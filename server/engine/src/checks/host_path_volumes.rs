@@ -39,7 +39,12 @@ Changing a volume's source changes the data the workload sees: no automatic fix.
 fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
     let mut names = Vec::new();
     let mut locations = Vec::new();
-    for volume in pod.spec.and_then(|s| s.get("volumes")).into_iter().flat_map(|v| v.items()) {
+    for volume in pod
+        .spec
+        .and_then(|s| s.get("volumes"))
+        .into_iter()
+        .flat_map(|v| v.items())
+    {
         if let Some(host_path) = volume.entry("hostPath") {
             names.push(volume.get("name").and_then(|n| n.as_str()).unwrap_or(""));
             locations.push(Loc::field(host_path));
@@ -50,7 +55,11 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
     }
     Violation::new(
         "hostPath volumes",
-        format!("{} {}", pluralize("volume", "volumes", names.len()), join_quote(&names)),
+        format!(
+            "{} {}",
+            pluralize("volume", "volumes", names.len()),
+            join_quote(&names)
+        ),
         locations,
     )
 }

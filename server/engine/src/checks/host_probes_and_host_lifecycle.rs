@@ -49,10 +49,16 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
         let handlers = ["livenessProbe", "readinessProbe", "startupProbe"]
             .into_iter()
             .filter_map(|probe| container.node.get(probe))
-            .chain(["postStart", "preStop"].into_iter().filter_map(|h| lifecycle.and_then(|l| l.get(h))));
+            .chain(
+                ["postStart", "preStop"]
+                    .into_iter()
+                    .filter_map(|h| lifecycle.and_then(|l| l.get(h))),
+            );
         for handler in handlers {
             for action in ["httpGet", "tcpSocket"] {
-                let Some(host) = handler.get(action).and_then(|a| a.entry("host")) else { continue };
+                let Some(host) = handler.get(action).and_then(|a| a.entry("host")) else {
+                    continue;
+                };
                 let value = host.value.as_str().unwrap_or("");
                 if !value.is_empty() {
                     bad_containers.push(container.name);

@@ -72,8 +72,13 @@ pub struct Check {
 }
 
 /// The sections every check's documentation has, in order.
-pub const DOC_SECTIONS: &[&str] =
-    &["## What it forbids", "## Why", "## Since", "## How to comply", "## Fix safety"];
+pub const DOC_SECTIONS: &[&str] = &[
+    "## What it forbids",
+    "## Why",
+    "## Since",
+    "## How to comply",
+    "## Fix safety",
+];
 
 impl PartialEq for Check {
     fn eq(&self, other: &Self) -> bool {
@@ -98,7 +103,11 @@ impl Check {
     pub fn help_uri(&self) -> String {
         format!(
             "https://kubernetes.io/docs/concepts/security/pod-security-standards/#{}",
-            if self.level == Level::Restricted { "restricted" } else { "baseline" }
+            if self.level == Level::Restricted {
+                "restricted"
+            } else {
+                "baseline"
+            }
         )
     }
 }
@@ -116,7 +125,11 @@ pub struct Violation {
 
 impl Violation {
     fn new(reason: impl Into<String>, detail: impl Into<String>, locations: Vec<Loc>) -> Option<Self> {
-        Some(Self { reason: reason.into(), detail: detail.into(), locations })
+        Some(Self {
+            reason: reason.into(),
+            detail: detail.into(),
+            locations,
+        })
     }
 }
 
@@ -134,12 +147,19 @@ pub fn checks_for(policy: Policy) -> Vec<&'static Check> {
     }
     let minor = policy.version.evaluated_minor();
     let running = |level: Level| {
-        let mut checks: Vec<&'static Check> =
-            CHECKS.iter().copied().filter(|c| c.level == level && c.since() <= minor).collect();
+        let mut checks: Vec<&'static Check> = CHECKS
+            .iter()
+            .copied()
+            .filter(|c| c.level == level && c.since() <= minor)
+            .collect();
         checks.sort_by(|a, b| a.id.as_bytes().cmp(b.id.as_bytes()));
         checks
     };
-    let restricted = if policy.level == Level::Restricted { running(Level::Restricted) } else { Vec::new() };
+    let restricted = if policy.level == Level::Restricted {
+        running(Level::Restricted)
+    } else {
+        Vec::new()
+    };
     let mut order: Vec<&'static Check> = running(Level::Baseline)
         .into_iter()
         .filter(|baseline| !restricted.iter().any(|r| r.overrides == Some(baseline.id)))
@@ -150,7 +170,11 @@ pub fn checks_for(policy: Policy) -> Vec<&'static Check> {
 
 /// `"a", "b"`: each item in double quotes, joined with `, ` (upstream `joinQuote`).
 pub(crate) fn join_quote<S: AsRef<str>>(items: &[S]) -> String {
-    items.iter().map(|s| format!("\"{}\"", s.as_ref())).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|s| format!("\"{}\"", s.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `singular` when `count` is 1, else `plural` (upstream `pluralize`).
@@ -168,7 +192,11 @@ pub(crate) fn sorted_set<S: Into<String>>(items: impl IntoIterator<Item = S>) ->
 
 /// `container "a"` or `containers "a", "b"`.
 pub(crate) fn containers_phrase(names: &[&str]) -> String {
-    format!("{} {}", pluralize("container", "containers", names.len()), join_quote(names))
+    format!(
+        "{} {}",
+        pluralize("container", "containers", names.len()),
+        join_quote(names)
+    )
 }
 
 /// The setters phrase: `pod`, then the containers, joined with ` and `.
@@ -215,11 +243,22 @@ mod tests {
     #[test]
     fn ids_are_unique_and_docs_have_every_section() {
         for (i, check) in CHECKS.iter().enumerate() {
-            assert!(CHECKS.iter().skip(i + 1).all(|other| other.id != check.id), "{}", check.id);
-            assert!(!check.summary().is_empty() && !check.summary().starts_with('#'), "{}", check.id);
+            assert!(
+                CHECKS.iter().skip(i + 1).all(|other| other.id != check.id),
+                "{}",
+                check.id
+            );
+            assert!(
+                !check.summary().is_empty() && !check.summary().starts_with('#'),
+                "{}",
+                check.id
+            );
             let mut last = 0;
             for section in DOC_SECTIONS {
-                let at = check.doc.find(section).unwrap_or_else(|| panic!("{} lacks {section}", check.id));
+                let at = check
+                    .doc
+                    .find(section)
+                    .unwrap_or_else(|| panic!("{} lacks {section}", check.id));
                 assert!(at > last, "{}: {section} out of order", check.id);
                 last = at;
             }
@@ -233,7 +272,11 @@ mod tests {
     #[test]
     fn run_order_matches_psa() {
         let ids = |level, version| {
-            checks_for(Policy::new(level, version)).iter().map(|c| c.id).collect::<Vec<_>>().join(",")
+            checks_for(Policy::new(level, version))
+                .iter()
+                .map(|c| c.id)
+                .collect::<Vec<_>>()
+                .join(",")
         };
         assert_eq!(
             ids(Level::Restricted, Version::Latest),
@@ -247,7 +290,10 @@ mod tests {
              seccompProfile_baseline,sysctls,windowsHostProcess,restrictedVolumes,runAsNonRoot"
         );
         assert_eq!(ids(Level::Privileged, Version::Latest), "");
-        assert_eq!(checks_for(Policy::new(Level::Baseline, Version::Latest)).len(), 12);
+        assert_eq!(
+            checks_for(Policy::new(Level::Baseline, Version::Latest)).len(),
+            12
+        );
     }
 
     #[test]

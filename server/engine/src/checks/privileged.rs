@@ -35,7 +35,10 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
     let mut names = Vec::new();
     let mut locations = Vec::new();
     for container in pod.containers() {
-        if let Some(entry) = container.security_setting("privileged").filter(|e| e.value.as_bool() == Some(true)) {
+        if let Some(entry) = container
+            .security_setting("privileged")
+            .filter(|e| e.value.as_bool() == Some(true))
+        {
             names.push(container.name);
             locations.push(Loc::field(entry));
         }
@@ -45,7 +48,10 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
     }
     Violation::new(
         "privileged",
-        format!("{} must not set securityContext.privileged=true", containers_phrase(&names)),
+        format!(
+            "{} must not set securityContext.privileged=true",
+            containers_phrase(&names)
+        ),
         locations,
     )
 }

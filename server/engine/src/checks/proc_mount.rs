@@ -46,7 +46,9 @@ pub(crate) fn unmasked_proc_mounts(pod: &Pod<'_>) -> Option<Violation> {
     let mut values = Vec::new();
     let mut locations = Vec::new();
     for container in pod.containers() {
-        let Some(entry) = container.security_setting("procMount") else { continue };
+        let Some(entry) = container.security_setting("procMount") else {
+            continue;
+        };
         let value = entry.value.as_str().unwrap_or("");
         if value != "Default" {
             names.push(container.name);

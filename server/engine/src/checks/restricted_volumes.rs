@@ -81,12 +81,20 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
     let mut names = Vec::new();
     let mut types = Vec::new();
     let mut locations = Vec::new();
-    for volume in pod.spec.and_then(|s| s.get("volumes")).into_iter().flat_map(|v| v.items()) {
+    for volume in pod
+        .spec
+        .and_then(|s| s.get("volumes"))
+        .into_iter()
+        .flat_map(|v| v.items())
+    {
         if ALLOWED_VOLUME_TYPES.iter().any(|t| volume.get(t).is_some()) {
             continue;
         }
         // A volume with no source at all is defaulted to emptyDir before PSA sees it.
-        let Some((kind, entry)) = RESTRICTED_VOLUME_TYPES.iter().find_map(|t| Some((*t, volume.entry(t)?))) else {
+        let Some((kind, entry)) = RESTRICTED_VOLUME_TYPES
+            .iter()
+            .find_map(|t| Some((*t, volume.entry(t)?)))
+        else {
             continue;
         };
         names.push(volume.get("name").and_then(|n| n.as_str()).unwrap_or(""));

@@ -78,7 +78,10 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
     if pod_false || !explicitly_bad.is_empty() {
         return Violation::new(
             "runAsNonRoot != true",
-            format!("{} must not set securityContext.runAsNonRoot=false", setters(pod_false, &explicitly_bad)),
+            format!(
+                "{} must not set securityContext.runAsNonRoot=false",
+                setters(pod_false, &explicitly_bad)
+            ),
             explicit_locations,
         );
     }
@@ -87,7 +90,10 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
     }
     Violation::new(
         "runAsNonRoot != true",
-        format!("pod or {} must set securityContext.runAsNonRoot=true", containers_phrase(&implicitly_bad)),
+        format!(
+            "pod or {} must set securityContext.runAsNonRoot=true",
+            containers_phrase(&implicitly_bad)
+        ),
         implicit_locations,
     )
 }

@@ -55,7 +55,10 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
     }
     Violation::new(
         "runAsUser=0",
-        format!("{} must not set runAsUser=0", setters(pod_root.is_some(), &containers)),
+        format!(
+            "{} must not set runAsUser=0",
+            setters(pod_root.is_some(), &containers)
+        ),
         locations,
     )
 }

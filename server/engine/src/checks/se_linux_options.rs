@@ -66,7 +66,10 @@ impl Findings {
             self.locations.extend(type_entry.map(Loc::field));
         }
         for (key, flag) in [("user", &mut self.user), ("role", &mut self.role)] {
-            if let Some(entry) = options.entry(key).filter(|e| !e.value.as_str().unwrap_or("").is_empty()) {
+            if let Some(entry) = options
+                .entry(key)
+                .filter(|e| !e.value.as_str().unwrap_or("").is_empty())
+            {
                 valid = false;
                 *flag = true;
                 self.locations.push(Loc::field(entry));
@@ -96,7 +99,11 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
     let mut parts = Vec::new();
     let types = sorted_set(findings.types);
     if !types.is_empty() {
-        parts.push(format!("{} {}", pluralize("type", "types", types.len()), join_quote(&types)));
+        parts.push(format!(
+            "{} {}",
+            pluralize("type", "types", types.len()),
+            join_quote(&types)
+        ));
     }
     if findings.user {
         parts.push("user may not be set".to_string());

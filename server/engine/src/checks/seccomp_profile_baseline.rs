@@ -75,7 +75,11 @@ fn annotations(pod: &Pod<'_>) -> Option<Violation> {
     locations.dedup();
     Violation::new(
         "seccompProfile",
-        format!("forbidden {} {}", pluralize("annotation", "annotations", forbidden.len()), forbidden.join(", ")),
+        format!(
+            "forbidden {} {}",
+            pluralize("annotation", "annotations", forbidden.len()),
+            forbidden.join(", ")
+        ),
         locations,
     )
 }
@@ -94,7 +98,10 @@ fn fields(pod: &Pod<'_>) -> Option<Violation> {
     }
     let mut containers = Vec::new();
     for container in pod.containers() {
-        if let Some((value, at)) = container.security_setting("seccompProfile").and_then(bad_profile_type) {
+        if let Some((value, at)) = container
+            .security_setting("seccompProfile")
+            .and_then(bad_profile_type)
+        {
             containers.push(container.name);
             values.push(value);
             locations.push(at);

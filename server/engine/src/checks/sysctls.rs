@@ -59,10 +59,18 @@ Removing a sysctl changes the workload's kernel tuning: unsafe.
 fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
     let mut names = Vec::new();
     let mut locations = Vec::new();
-    for sysctl in pod.security_context().and_then(|sc| sc.get("sysctls")).into_iter().flat_map(|s| s.items()) {
+    for sysctl in pod
+        .security_context()
+        .and_then(|sc| sc.get("sysctls"))
+        .into_iter()
+        .flat_map(|s| s.items())
+    {
         let name_entry = sysctl.entry("name");
         let name = name_entry.and_then(|e| e.value.as_str()).unwrap_or("");
-        if !ALLOWED.iter().any(|(allowed, since)| *allowed == name && *since <= minor) {
+        if !ALLOWED
+            .iter()
+            .any(|(allowed, since)| *allowed == name && *since <= minor)
+        {
             names.push(name);
             locations.push(name_entry.map_or(Loc::Item { node: sysctl.id() }, Loc::field));
         }

@@ -1,0 +1,80 @@
+//! Architecture invariants that the compiler does not enforce, checked on the source tree.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test fails by panicking"
+)]
+
+mod common;
+
+use common::repo_root;
+
+/// The engine knows nothing of LSP, async runtimes or output formats: its only dependency is the
+/// YAML parser, and its source names none of them.
+#[test]
+fn the_engine_depends_on_nothing_but_the_yaml_parser() {
+    let manifest = std::fs::read_to_string(repo_root().join("server/engine/Cargo.toml")).unwrap();
+    let dependencies = manifest
+        .split("[dependencies]")
+        .nth(1)
+        .unwrap()
+        .split("\n[")
+        .next()
+        .unwrap();
+    let names: Vec<&str> = dependencies
+        .lines()
+        .filter_map(|l| l.split(['=', '.']).next())
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    assert_eq!(names, ["saphyr-parser"]);
+    let forbidden = [
+        "tokio",
+        "tower_lsp",
+        "ls_types",
+        "lsp_types",
+        "serde_json",
+        "std::fs",
+        "std::io::stdin",
+    ];
+    for entry in walk(&repo_root().join("server/engine/src")) {
+        let source = std::fs::read_to_string(&entry).unwrap();
+        for word in forbidden {
+            assert!(!source.contains(word), "{} mentions {word}", entry.display());
+        }
+    }
+}
+
+/// Adding a check touches its own file and the one list: every file in `checks/` is registered.
+#[test]
+fn every_check_file_is_registered_once() {
+    let files: Vec<_> = walk(&repo_root().join("server/engine/src/checks"))
+        .into_iter()
+        .filter(|p| p.file_name().unwrap() != "mod.rs")
+        .collect();
+    assert_eq!(files.len(), podsec_engine::CHECKS.len());
+    for file in files {
+        let source = std::fs::read_to_string(&file).unwrap();
+        let id = source.split("id: \"").nth(1).unwrap().split('"').next().unwrap();
+        assert!(
+            podsec_engine::check_by_id(id).is_some(),
+            "{} declares unregistered {id}",
+            file.display()
+        );
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+    found.sort();
+    found
+}
