@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: where `../shared/` is, and the fixture expectations.
 #![allow(dead_code)]
 
+pub mod lsp;
+
 use std::path::PathBuf;
 
 /// The repository root.

@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod checks;
+pub mod explain;
 pub mod pod;
 pub mod policy;
 pub mod text;

@@ -16,6 +16,8 @@ pub struct PodObject<'d> {
     pub header: Span,
     /// The object's mapping.
     pub object: NodeRef<'d>,
+    /// The pod template mapping (the object itself for a bare Pod): pod-relative paths start here.
+    pub template: NodeRef<'d>,
     /// The pod it creates.
     pub pod: Pod<'d>,
 }
@@ -88,6 +90,7 @@ pub fn pod_objects<'d>(document: &'d Document<'d>) -> Vec<PodObject<'d>> {
             namespace: metadata.and_then(|m| m.get("namespace")).and_then(|n| n.as_str()),
             header,
             object,
+            template,
             pod,
         });
     }

@@ -622,6 +622,56 @@ impl<'a> Document<'a> {
     }
 }
 
+/// What a position points at: the innermost key or value under it.
+#[derive(Clone, Copy, Debug)]
+pub struct NodeAt {
+    /// The value node whose key or value is under the position (its path names the field).
+    pub value: NodeId,
+    /// What to highlight: the key when the key is hovered, else the scalar value.
+    pub span: Span,
+}
+
+impl Document<'_> {
+    /// The innermost field at byte `offset`, without following aliases (their targets are elsewhere).
+    pub fn node_at(&self, offset: usize) -> Option<NodeAt> {
+        let mut current = self.root?;
+        let mut found = None;
+        loop {
+            let node = self.node(current)?;
+            let next = match &node.kind {
+                NodeKind::Mapping { entries, .. } => entries.iter().find_map(|(k, v)| {
+                    let key = self.node(*k)?;
+                    let value = self.node(*v)?;
+                    if key.span.contains(offset) {
+                        found = Some(NodeAt {
+                            value: *v,
+                            span: key.span,
+                        });
+                        None
+                    } else if value.span.contains(offset) && value.span.start < value.span.end {
+                        found = Some(NodeAt {
+                            value: *v,
+                            span: value.span,
+                        });
+                        Some(*v)
+                    } else {
+                        None
+                    }
+                }),
+                NodeKind::Sequence { items, .. } => items.iter().copied().find(|i| {
+                    self.node(*i)
+                        .is_some_and(|item| item.span.contains(offset) && item.span.start < item.span.end)
+                }),
+                _ => None,
+            };
+            match next {
+                Some(child) if child != current => current = child,
+                _ => return found,
+            }
+        }
+    }
+}
+
 impl<'d> NodeRef<'d> {
     /// The node's arena index.
     pub fn id(&self) -> NodeId {

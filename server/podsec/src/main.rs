@@ -5,6 +5,7 @@
 
 mod check;
 mod explain;
+mod lsp;
 mod output;
 
 use std::process::ExitCode;
@@ -54,6 +55,7 @@ fn main() -> ExitCode {
     let result = match command.to_str() {
         Some("check") => check::run(rest),
         Some("explain") => explain::run(rest),
+        Some("lsp") => lsp::run(rest),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             Ok(Outcome::Clean)

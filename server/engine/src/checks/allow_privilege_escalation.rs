@@ -9,6 +9,9 @@ pub static CHECK: Check = Check {
     level: Level::Restricted,
     versions: &[8, 25],
     overrides: None,
+    fields: &[
+        "spec.containers[*].securityContext.allowPrivilegeEscalation",
+    ],
     reason: "allowPrivilegeEscalation != false",
     doc: "Containers must explicitly forbid privilege escalation.
 

@@ -11,6 +11,11 @@ pub static CHECK: Check = Check {
     level: Level::Baseline,
     versions: &[0],
     overrides: None,
+    fields: &[
+        "spec.securityContext.appArmorProfile",
+        "spec.containers[*].securityContext.appArmorProfile",
+        r#"metadata.annotations["container.apparmor.security.beta.kubernetes.io/"#,
+    ],
     reason: "forbidden AppArmor profile",
     doc: "AppArmor must not be disabled or overridden with an unknown profile type.
 

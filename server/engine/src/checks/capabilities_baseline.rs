@@ -26,6 +26,9 @@ pub static CHECK: Check = Check {
     level: Level::Baseline,
     versions: &[0],
     overrides: None,
+    fields: &[
+        "spec.containers[*].securityContext.capabilities.add",
+    ],
     reason: "non-default capabilities",
     doc: "Containers must not add Linux capabilities beyond the runtime's default set.
 

@@ -9,6 +9,10 @@ pub static CHECK: Check = Check {
     level: Level::Restricted,
     versions: &[22, 25],
     overrides: Some("capabilities_baseline"),
+    fields: &[
+        "spec.containers[*].securityContext.capabilities.drop",
+        "spec.containers[*].securityContext.capabilities.add",
+    ],
     reason: "unrestricted capabilities",
     doc: "Containers must drop ALL capabilities and may add back only NET_BIND_SERVICE.
 

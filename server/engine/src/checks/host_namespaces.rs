@@ -9,6 +9,7 @@ pub static CHECK: Check = Check {
     level: Level::Baseline,
     versions: &[0],
     overrides: None,
+    fields: &["spec.hostNetwork", "spec.hostPID", "spec.hostIPC"],
     reason: "host namespaces",
     doc: "Pods must not share the node's network, process or IPC namespaces.
 

@@ -9,6 +9,9 @@ pub static CHECK: Check = Check {
     level: Level::Baseline,
     versions: &[0],
     overrides: None,
+    fields: &[
+        "spec.volumes[*].hostPath",
+    ],
     reason: "hostPath volumes",
     doc: "Pods must not mount directories or files of the node through hostPath volumes.
 

@@ -9,6 +9,9 @@ pub static CHECK: Check = Check {
     level: Level::Baseline,
     versions: &[0],
     overrides: None,
+    fields: &[
+        "spec.containers[*].ports[*].hostPort",
+    ],
     reason: "hostPort",
     doc: "Containers must not bind ports of the node with hostPort.
 

@@ -9,6 +9,18 @@ pub static CHECK: Check = Check {
     level: Level::Baseline,
     versions: &[34],
     overrides: None,
+    fields: &[
+        "spec.containers[*].livenessProbe.httpGet.host",
+        "spec.containers[*].livenessProbe.tcpSocket.host",
+        "spec.containers[*].readinessProbe.httpGet.host",
+        "spec.containers[*].readinessProbe.tcpSocket.host",
+        "spec.containers[*].startupProbe.httpGet.host",
+        "spec.containers[*].startupProbe.tcpSocket.host",
+        "spec.containers[*].lifecycle.postStart.httpGet.host",
+        "spec.containers[*].lifecycle.postStart.tcpSocket.host",
+        "spec.containers[*].lifecycle.preStop.httpGet.host",
+        "spec.containers[*].lifecycle.preStop.tcpSocket.host",
+    ],
     reason: "probe or lifecycle host",
     doc: "Probes and lifecycle handlers must not send requests to an explicit host.
 

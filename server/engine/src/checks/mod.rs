@@ -63,6 +63,9 @@ pub struct Check {
     pub versions: &'static [u32],
     /// The baseline check this one replaces at the restricted level, from its first version.
     pub overrides: Option<&'static str>,
+    /// The fields the check reads, relative to the pod, as normalised paths: every container list is
+    /// `containers[*]`, every index `[*]`; a pattern ending inside a quoted key matches by prefix.
+    pub fields: &'static [&'static str],
     /// PSA's fixed reason phrase (the AppArmor check pluralises it).
     pub reason: &'static str,
     /// Markdown documentation: a one-line summary, then the sections of [`DOC_SECTIONS`].

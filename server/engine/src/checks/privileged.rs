@@ -9,6 +9,9 @@ pub static CHECK: Check = Check {
     level: Level::Baseline,
     versions: &[0],
     overrides: None,
+    fields: &[
+        "spec.containers[*].securityContext.privileged",
+    ],
     reason: "privileged",
     doc: "Containers must not run in privileged mode.
 

@@ -9,6 +9,9 @@ pub static CHECK: Check = Check {
     level: Level::Baseline,
     versions: &[0, 35],
     overrides: None,
+    fields: &[
+        "spec.containers[*].securityContext.procMount",
+    ],
     reason: "procMount",
     doc: "Containers must keep the default, masked /proc mount.
 

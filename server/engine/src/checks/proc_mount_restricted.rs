@@ -9,6 +9,7 @@ pub static CHECK: Check = Check {
     level: Level::Restricted,
     versions: &[35],
     overrides: Some("procMount"),
+    fields: &["spec.containers[*].securityContext.procMount"],
     reason: "procMount",
     doc: "Containers must keep the default, masked /proc mount, even in a user namespace.
 

@@ -47,6 +47,7 @@ pub static CHECK: Check = Check {
     level: Level::Restricted,
     versions: &[0],
     overrides: Some("hostPathVolumes"),
+    fields: &["spec.volumes[*]"],
     reason: "restricted volume types",
     doc: "Pods may only use volume types that stay inside the pod's own data.
 

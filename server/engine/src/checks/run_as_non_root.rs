@@ -9,6 +9,10 @@ pub static CHECK: Check = Check {
     level: Level::Restricted,
     versions: &[0, 35],
     overrides: None,
+    fields: &[
+        "spec.securityContext.runAsNonRoot",
+        "spec.containers[*].securityContext.runAsNonRoot",
+    ],
     reason: "runAsNonRoot != true",
     doc: "Containers must be required to run as a non-root user.
 

@@ -9,6 +9,10 @@ pub static CHECK: Check = Check {
     level: Level::Restricted,
     versions: &[23, 35],
     overrides: None,
+    fields: &[
+        "spec.securityContext.runAsUser",
+        "spec.containers[*].securityContext.runAsUser",
+    ],
     reason: "runAsUser=0",
     doc: "Containers must not be set to run as the root user (UID 0).
 

@@ -10,6 +10,10 @@ pub static CHECK: Check = Check {
     level: Level::Baseline,
     versions: &[0, 31],
     overrides: None,
+    fields: &[
+        "spec.securityContext.seLinuxOptions",
+        "spec.containers[*].securityContext.seLinuxOptions",
+    ],
     reason: "seLinuxOptions",
     doc: "SELinux options must not set a custom user or role, or a type outside the container types.
 

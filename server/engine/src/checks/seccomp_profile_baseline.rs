@@ -12,6 +12,12 @@ pub static CHECK: Check = Check {
     level: Level::Baseline,
     versions: &[0, 19],
     overrides: None,
+    fields: &[
+        "spec.securityContext.seccompProfile",
+        "spec.containers[*].securityContext.seccompProfile",
+        r#"metadata.annotations["seccomp.security.alpha.kubernetes.io/pod"]"#,
+        r#"metadata.annotations["container.seccomp.security.alpha.kubernetes.io/"#,
+    ],
     reason: "seccompProfile",
     doc: "Seccomp must not be explicitly set to Unconfined.
 

@@ -10,6 +10,10 @@ pub static CHECK: Check = Check {
     level: Level::Restricted,
     versions: &[19, 25],
     overrides: Some("seccompProfile_baseline"),
+    fields: &[
+        "spec.securityContext.seccompProfile",
+        "spec.containers[*].securityContext.seccompProfile",
+    ],
     reason: "seccompProfile",
     doc: "Seccomp must be explicitly set to RuntimeDefault or Localhost for every container.
 

@@ -27,6 +27,9 @@ pub static CHECK: Check = Check {
     level: Level::Baseline,
     versions: &[0, 27, 29, 32, 37],
     overrides: None,
+    fields: &[
+        "spec.securityContext.sysctls",
+    ],
     reason: "forbidden sysctls",
     doc: "Pods may set only the sysctls known to be safe and isolated per pod.
 

@@ -9,6 +9,10 @@ pub static CHECK: Check = Check {
     level: Level::Baseline,
     versions: &[0],
     overrides: None,
+    fields: &[
+        "spec.securityContext.windowsOptions.hostProcess",
+        "spec.containers[*].securityContext.windowsOptions.hostProcess",
+    ],
     reason: "hostProcess",
     doc: "Windows pods must not run HostProcess containers.
 

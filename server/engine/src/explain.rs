@@ -1,0 +1,272 @@
+//! What a check means, for `podsec explain` and for hover: Markdown built from the checks' own
+//! documentation, plus the verdict at a position.
+
+use crate::analysis::{Analysis, Options, analyze};
+use crate::checks::{CHECKS, Check, checks_for};
+use crate::policy::Policy;
+use crate::workload::pod_objects;
+use crate::yaml::{Span, parse_stream};
+
+/// `runAsNonRoot (restricted, since v1.0; changes at v1.35)`.
+pub fn heading(check: &Check) -> String {
+    let versions: Vec<String> = check.versions.iter().map(|v| format!("v1.{v}")).collect();
+    let mut heading = format!(
+        "{} ({}, since {}",
+        check.id,
+        check.level,
+        versions.first().map_or("v1.0", String::as_str)
+    );
+    if versions.len() > 1 {
+        heading.push_str(&format!(
+            "; changes at {}",
+            versions.get(1..).unwrap_or_default().join(", ")
+        ));
+    }
+    if let Some(overridden) = check.overrides {
+        heading.push_str(&format!("; replaces {overridden} at restricted"));
+    }
+    heading.push(')');
+    heading
+}
+
+/// The full documentation of a check, as `podsec explain` prints it.
+pub fn check_markdown(check: &Check) -> String {
+    format!("# {}\n\n{}\n", heading(check), check.doc.trim_end())
+}
+
+/// What hovering a position shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HoverInfo {
+    /// The text the hover belongs to.
+    pub span: Span,
+    /// Markdown.
+    pub markdown: String,
+}
+
+/// Normalises a pod-relative path the way check field patterns are written.
+fn normalise(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(open) = rest.find('[') {
+        let (before, after) = rest.split_at(open);
+        out.push_str(before);
+        match after.find(']') {
+            Some(close)
+                if after
+                    .get(1..close)
+                    .is_some_and(|i| i.bytes().all(|b| b.is_ascii_digit())) =>
+            {
+                out.push_str("[*]");
+                rest = after.get(close + 1..).unwrap_or("");
+            }
+            _ => {
+                // A quoted key: copy it through its closing `"]`.
+                let end = after.find("\"]").map_or(after.len(), |e| e + 2);
+                out.push_str(after.get(..end).unwrap_or(after));
+                rest = after.get(end..).unwrap_or("");
+            }
+        }
+    }
+    out.push_str(rest);
+    out.replace("initContainers[*]", "containers[*]")
+        .replace("ephemeralContainers[*]", "containers[*]")
+}
+
+/// How a check relates to a field path.
+fn relation(check: &Check, path: &str) -> Option<bool> {
+    let mut related = None;
+    for field in check.fields {
+        if path.starts_with(field) {
+            return Some(true);
+        }
+        if field.starts_with(path) && field.get(path.len()..).is_some_and(|r| r.starts_with(['.', '['])) {
+            related = Some(false);
+        }
+    }
+    related
+}
+
+/// What hovering byte `offset` of `text` shows: the checks violated there, or the checks that read the
+/// field under the cursor, with the policy in force for the object. `None` outside pod-bearing objects.
+pub fn hover(text: &str, options: &Options, offset: usize) -> Option<HoverInfo> {
+    let analysis: Analysis = analyze(text, options);
+    let stream = parse_stream(text, &options.limits);
+    let document = stream
+        .documents
+        .iter()
+        .find(|d| d.span.contains(offset) && d.error.is_none())?;
+    // The innermost object under the cursor (a List holds several).
+    let object = pod_objects(document)
+        .into_iter()
+        .filter(|o| o.object.span().contains(offset))
+        .min_by_key(|o| o.object.span().end - o.object.span().start)?;
+    let report = analysis
+        .objects
+        .iter()
+        .find(|r| r.document == document.index && r.header == object.header)?;
+    let policy: Policy = report.policy;
+    let in_force = checks_for(policy);
+    let mut markdown = String::new();
+    let mut span = None;
+
+    // 1. Violations reported here.
+    for violation in &report.violations {
+        if let Some(location) = violation.locations.iter().find(|l| l.span.contains(offset)) {
+            span.get_or_insert(location.span);
+            markdown.push_str(&format!(
+                "**✗ {}** — {}\n\n{}\n\n",
+                violation.check.id,
+                violation.message(),
+                check_markdown(violation.check).replacen("# ", "#### ", 1)
+            ));
+        }
+    }
+
+    // 2. Otherwise, the checks that read the field under the cursor.
+    if markdown.is_empty() {
+        let at = document.node_at(offset)?;
+        let full = document.path_of(at.value);
+        let template = document.path_of(object.template.id());
+        let relative = if template.is_empty() {
+            full.clone()
+        } else {
+            full.strip_prefix(&template)?.trim_start_matches('.').to_string()
+        };
+        let path = normalise(&relative);
+        let mut exact: Vec<&Check> = Vec::new();
+        let mut below: Vec<&Check> = Vec::new();
+        for check in CHECKS.iter().copied() {
+            match relation(check, &path) {
+                Some(true) => exact.push(check),
+                Some(false) => below.push(check),
+                None => {}
+            }
+        }
+        if exact.is_empty() && below.is_empty() {
+            return None;
+        }
+        span = Some(at.span);
+        for check in &exact {
+            let state = if in_force.contains(check) {
+                "checked, and passes here"
+            } else {
+                "not checked at this policy"
+            };
+            markdown.push_str(&format!(
+                "**✓ {}** — {state}\n\n{}\n\n",
+                check.id,
+                check_markdown(check).replacen("# ", "#### ", 1)
+            ));
+        }
+        if !below.is_empty() {
+            markdown.push_str("Fields under here are read by:\n\n");
+            for check in below {
+                let state = if in_force.contains(&check) {
+                    ""
+                } else {
+                    " (not checked at this policy)"
+                };
+                markdown.push_str(&format!(
+                    "- `{}` ({}){state}: {}\n",
+                    check.id,
+                    check.level,
+                    check.summary()
+                ));
+            }
+            markdown.push('\n');
+        }
+    }
+    markdown.push_str(&format!(
+        "---\nPolicy in force for {}: `{policy}`",
+        report.display_name()
+    ));
+    Some(HoverInfo {
+        span: span.unwrap_or(object.header),
+        markdown,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      securityContext: {runAsNonRoot: true}\n      initContainers:\n      - name: init\n        securityContext:\n          privileged: true\n          procMount: Default\n";
+
+    fn hover_at(needle: &str) -> HoverInfo {
+        let offset = DEPLOYMENT.find(needle).unwrap() + 1;
+        hover(DEPLOYMENT, &Options::default(), offset).unwrap()
+    }
+
+    #[test]
+    fn hover_on_a_violation_shows_the_psa_message_and_the_rule() {
+        let info = hover_at("privileged: true");
+        assert_eq!(&DEPLOYMENT[info.span.start..info.span.end], "privileged: true");
+        assert!(info.markdown.starts_with("**✗ privileged** — privileged (container \"init\" must not set securityContext.privileged=true)"), "{}", info.markdown);
+        assert!(info.markdown.contains("## Why"));
+        assert!(
+            info.markdown
+                .ends_with("Policy in force for Deployment \"web\": `restricted:latest`")
+        );
+    }
+
+    #[test]
+    fn hover_on_a_passing_field_names_the_checks_that_read_it() {
+        let info = hover_at("procMount");
+        assert!(
+            info.markdown
+                .starts_with("**✓ procMount** — not checked at this policy"),
+            "{}",
+            info.markdown
+        );
+        assert!(
+            info.markdown
+                .contains("**✓ procMount_restricted** — checked, and passes here")
+        );
+        let info = hover_at("runAsNonRoot");
+        assert!(
+            info.markdown
+                .starts_with("**✓ runAsNonRoot** — checked, and passes here"),
+            "{}",
+            info.markdown
+        );
+    }
+
+    #[test]
+    fn hover_on_a_parent_lists_the_checks_below() {
+        let info = hover_at("securityContext:\n          privileged");
+        assert!(
+            info.markdown.contains("Fields under here are read by:"),
+            "{}",
+            info.markdown
+        );
+        assert!(
+            info.markdown
+                .contains("- `allowPrivilegeEscalation` (restricted)")
+        );
+    }
+
+    #[test]
+    fn nothing_to_say_outside_pods_or_on_unread_fields() {
+        assert!(hover("kind: ConfigMap\ndata: {a: b}\n", &Options::default(), 3).is_none());
+        assert!(
+            hover(
+                DEPLOYMENT,
+                &Options::default(),
+                DEPLOYMENT.find("name: web").unwrap()
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn paths_normalise_like_field_patterns() {
+        assert_eq!(
+            normalise("spec.initContainers[3].ports[0].hostPort"),
+            "spec.containers[*].ports[*].hostPort"
+        );
+        assert_eq!(
+            normalise("metadata.annotations[\"a/b[0]\"]"),
+            "metadata.annotations[\"a/b[0]\"]"
+        );
+    }
+}

@@ -1,0 +1,513 @@
+//! `podsec lsp`: the language server. Every LSP type lives in this module and its children; the
+//! engine is called with plain text and gives back byte spans, which `convert` turns into positions.
+//!
+//! Order and staleness: tower-lsp-server runs handlers concurrently, so every handler mutates the
+//! document store synchronously, before its first `.await`, and the store is a std `Mutex` that is
+//! never held across one. Each change bumps the document's generation; the debounced analysis only
+//! publishes if the generation is still the one it analysed, under a publish lock that `didClose`
+//! also takes, so no stale or post-close diagnostics reach the client.
+
+mod convert;
+mod transport;
+
+use crate::Outcome;
+use convert::Encoding;
+use podsec_engine::{Analysis, Level, Options, Policy, Version};
+use ropey::Rope;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer, LspService, Server};
+
+/// How long a document must stay unchanged before it is analysed: a burst of keystrokes is analysed
+/// once, for its last version.
+const DEBOUNCE: Duration = Duration::from_millis(50);
+
+/// Settings keys the editor clients send that the server itself does not use.
+const CLIENT_SETTINGS: &[&str] = &["path", "trace", "fixAllOnSave"];
+
+pub fn run(args: Vec<OsString>) -> std::result::Result<Outcome, String> {
+    for arg in &args {
+        if arg != "--stdio" {
+            return Err(format!(
+                "podsec lsp: unexpected argument {:?} (the server speaks over stdio)",
+                arg
+            ));
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async {
+        let (to_server, server_input) = tokio::io::duplex(1 << 16);
+        let (server_output, from_server) = tokio::io::duplex(1 << 16);
+        let (frames, queued) = tokio::sync::mpsc::unbounded_channel();
+        let input = tokio::spawn(transport::pump_input(
+            tokio::io::stdin(),
+            to_server,
+            frames.clone(),
+        ));
+        let output = tokio::spawn(transport::pump_output(from_server, frames));
+        let writer = tokio::spawn(transport::write_frames(queued, tokio::io::stdout()));
+        let (service, socket) = LspService::new(Backend::new);
+        Server::new(server_input, server_output, socket)
+            .serve(service)
+            .await;
+        // The server has stopped (exit, or the end of input): deliver what it wrote, then finish.
+        input.abort();
+        let _ = output.await;
+        let _ = writer.await;
+    });
+    // Pending debounced analyses are dropped with the runtime; the client has gone.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    Ok(Outcome::Clean)
+}
+
+/// An open document.
+struct Document {
+    uri: Uri,
+    rope: Rope,
+    version: i32,
+    /// Bumped on every change; an analysis publishes only for the generation it read.
+    generation: u64,
+}
+
+/// The editor's settings (`podsec.level`, `podsec.version`).
+#[derive(Clone, Copy, Debug, Default)]
+struct Settings {
+    level: Option<Level>,
+    version: Option<Version>,
+}
+
+impl Settings {
+    fn policy(&self) -> Policy {
+        let default = Policy::default();
+        Policy::new(
+            self.level.unwrap_or(default.level),
+            self.version.unwrap_or(default.version),
+        )
+    }
+
+    /// Reads `{"podsec": {...}}` or the inner object; returns the settings and a warning per bad entry.
+    fn parse(value: &Value) -> (Self, Vec<String>) {
+        let mut settings = Settings::default();
+        let mut warnings = Vec::new();
+        let object = value.get("podsec").unwrap_or(value);
+        let Some(map) = object.as_object() else {
+            if !object.is_null() {
+                warnings.push(format!("podsec settings must be an object, not {object}"));
+            }
+            return (settings, warnings);
+        };
+        for (key, value) in map {
+            match (key.as_str(), value.as_str()) {
+                ("level", Some(text)) => match Level::parse(text) {
+                    Ok(level) => settings.level = Some(level),
+                    Err(e) => warnings.push(format!("podsec.level: {e}")),
+                },
+                ("version", Some(text)) => match Version::parse(text) {
+                    Ok(version) => settings.version = Some(version),
+                    Err(e) => warnings.push(format!("podsec.version: {e}")),
+                },
+                ("level" | "version", None) if value.is_null() => {}
+                ("level" | "version", None) => {
+                    warnings.push(format!("podsec.{key} must be a string, not {value}"))
+                }
+                (key, _) if CLIENT_SETTINGS.contains(&key) => {}
+                (key, _) => warnings.push(format!("unknown setting podsec.{key}")),
+            }
+        }
+        (settings, warnings)
+    }
+}
+
+#[derive(Default)]
+struct State {
+    encoding: Encoding,
+    settings: Settings,
+    documents: HashMap<String, Document>,
+    pull_configuration: bool,
+}
+
+#[derive(Clone)]
+struct Backend {
+    client: Client,
+    state: Arc<Mutex<State>>,
+    /// Held while checking freshness and publishing, and by `didClose` while clearing.
+    publish: Arc<tokio::sync::Mutex<()>>,
+}
+
+fn is_yaml(language_id: &str, uri: &Uri) -> bool {
+    let path = uri.as_str().split(['?', '#']).next().unwrap_or("");
+    language_id == "yaml" || path.ends_with(".yaml") || path.ends_with(".yml")
+}
+
+/// Runs `work`, turning a panic into an error message: a bug in one document must not stop the server.
+fn guarded<T>(what: &str, work: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    catch_unwind(AssertUnwindSafe(work)).map_err(|panic| {
+        let reason = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        format!("podsec: internal error while {what}: {reason}")
+    })
+}
+
+impl Backend {
+    fn new(client: Client) -> Self {
+        Self {
+            client,
+            state: Arc::default(),
+            publish: Arc::default(),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves consistent data (every mutation is one step), so a
+        // poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Analyses `key` after the debounce delay, if it has not changed again by then.
+    fn schedule(&self, key: String, generation: u64) {
+        let backend = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(DEBOUNCE).await;
+            backend.publish_if_current(&key, generation).await;
+        });
+    }
+
+    async fn publish_if_current(&self, key: &str, generation: u64) {
+        let snapshot = {
+            let state = self.state();
+            match state.documents.get(key) {
+                Some(doc) if doc.generation == generation => Some((
+                    doc.uri.clone(),
+                    doc.rope.clone(),
+                    doc.version,
+                    state.encoding,
+                    state.settings.policy(),
+                )),
+                _ => None,
+            }
+        };
+        let Some((uri, rope, version, encoding, policy)) = snapshot else {
+            return;
+        };
+        let options = Options {
+            policy,
+            ..Options::default()
+        };
+        let diagnostics = match guarded("analysing a document", || {
+            let text = rope.to_string();
+            let analysis = podsec_engine::analyze(&text, &options);
+            diagnostics(&analysis, &rope, encoding, &uri)
+        }) {
+            Ok(diagnostics) => diagnostics,
+            Err(message) => {
+                self.client
+                    .log_message(MessageType::ERROR, format!("{message} ({})", uri.as_str()))
+                    .await;
+                return;
+            }
+        };
+        let _publishing = self.publish.lock().await;
+        let current = self
+            .state()
+            .documents
+            .get(key)
+            .is_some_and(|d| d.generation == generation);
+        if current {
+            self.client
+                .publish_diagnostics(uri, diagnostics, Some(version))
+                .await;
+        }
+    }
+
+    fn reschedule_all(&self) {
+        let pending: Vec<(String, u64)> = {
+            let mut state = self.state();
+            state
+                .documents
+                .iter_mut()
+                .map(|(key, doc)| {
+                    doc.generation += 1;
+                    (key.clone(), doc.generation)
+                })
+                .collect()
+        };
+        for (key, generation) in pending {
+            self.schedule(key, generation);
+        }
+    }
+
+    async fn apply_settings(&self, value: &Value) {
+        let (settings, warnings) = Settings::parse(value);
+        self.state().settings = settings;
+        for warning in warnings {
+            self.client.show_message(MessageType::WARNING, warning).await;
+        }
+        self.reschedule_all();
+    }
+
+    async fn pull_settings(&self) {
+        let items = vec![ConfigurationItem {
+            scope_uri: None,
+            section: Some("podsec".to_string()),
+        }];
+        if let Ok(values) = self.client.configuration(items).await {
+            if let Some(value) = values.into_iter().next() {
+                self.apply_settings(&value).await;
+            }
+        }
+    }
+}
+
+/// The diagnostics of one analysis.
+fn diagnostics(analysis: &Analysis, rope: &Rope, encoding: Encoding, uri: &Uri) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for problem in &analysis.problems {
+        // An error at a point underlines the character there, so editors show it.
+        let mut span = problem.span;
+        if span.start == span.end && span.end < rope.len_bytes() {
+            let next = rope.byte_to_char(span.end) + 1;
+            span.end = rope.char_to_byte(next.min(rope.len_chars()));
+        }
+        diagnostics.push(Diagnostic {
+            range: convert::range(rope, span, encoding),
+            severity: Some(DiagnosticSeverity::ERROR),
+            code: Some(NumberOrString::String(problem.code.to_string())),
+            source: Some("podsec".to_string()),
+            message: problem.message.clone(),
+            ..Diagnostic::default()
+        });
+    }
+    for object in &analysis.objects {
+        let header = convert::range(rope, object.header, encoding);
+        for violation in &object.violations {
+            let href = violation.check.help_uri().parse::<Uri>().ok();
+            for location in &violation.locations {
+                diagnostics.push(Diagnostic {
+                    range: convert::range(rope, location.span, encoding),
+                    severity: Some(DiagnosticSeverity::ERROR),
+                    code: Some(NumberOrString::String(violation.check.id.to_string())),
+                    code_description: href.clone().map(|href| CodeDescription { href }),
+                    source: Some("podsec".to_string()),
+                    message: violation.message(),
+                    related_information: Some(vec![DiagnosticRelatedInformation {
+                        location: Location {
+                            uri: uri.clone(),
+                            range: header,
+                        },
+                        message: format!("{}: {}", object.display_name(), object.warning()),
+                    }]),
+                    data: Some(json!({
+                        "check": violation.check.id,
+                        "path": location.path,
+                        "missing": location.missing,
+                        "policy": object.policy.to_string(),
+                    })),
+                    ..Diagnostic::default()
+                });
+            }
+        }
+    }
+    diagnostics
+}
+
+fn not_open(uri: &Uri) -> Error {
+    Error::invalid_params(format!("document not open: {}", uri.as_str()))
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let encoding = Encoding::negotiate(
+            params
+                .capabilities
+                .general
+                .as_ref()
+                .and_then(|g| g.position_encodings.as_deref()),
+        );
+        let pull = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.configuration)
+            .unwrap_or(false);
+        let (settings, warnings) = params
+            .initialization_options
+            .as_ref()
+            .map(Settings::parse)
+            .unwrap_or_default();
+        {
+            let mut state = self.state();
+            state.encoding = encoding;
+            state.settings = settings;
+            state.pull_configuration = pull;
+        }
+        for warning in warnings {
+            self.client.show_message(MessageType::WARNING, warning).await;
+        }
+        Ok(InitializeResult {
+            capabilities: ServerCapabilities {
+                position_encoding: Some(encoding.kind()),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
+                    open_close: Some(true),
+                    change: Some(TextDocumentSyncKind::INCREMENTAL),
+                    ..TextDocumentSyncOptions::default()
+                })),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                ..ServerCapabilities::default()
+            },
+            server_info: Some(ServerInfo {
+                name: "podsec".to_string(),
+                version: Some(env!("CARGO_PKG_VERSION").to_string()),
+            }),
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        if self.state().pull_configuration {
+            self.pull_settings().await;
+        }
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let doc = params.text_document;
+        if !is_yaml(&doc.language_id, &doc.uri) {
+            return;
+        }
+        let key = doc.uri.as_str().to_string();
+        let generation = {
+            let mut state = self.state();
+            let generation = state.documents.get(&key).map_or(0, |d| d.generation) + 1;
+            let document = Document {
+                rope: Rope::from_str(&doc.text),
+                version: doc.version,
+                generation,
+                uri: doc.uri,
+            };
+            state.documents.insert(key.clone(), document);
+            generation
+        };
+        self.schedule(key, generation);
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let key = params.text_document.uri.as_str().to_string();
+        let outcome = {
+            let mut state = self.state();
+            let encoding = state.encoding;
+            match state.documents.get_mut(&key) {
+                None => Err(()),
+                Some(doc) => {
+                    let applied = guarded("applying an edit", || {
+                        for change in params.content_changes {
+                            apply_change(&mut doc.rope, change, encoding);
+                        }
+                    });
+                    doc.version = params.text_document.version;
+                    doc.generation += 1;
+                    Ok((doc.generation, applied.err()))
+                }
+            }
+        };
+        match outcome {
+            Ok((generation, error)) => {
+                if let Some(message) = error {
+                    self.client.log_message(MessageType::ERROR, message).await;
+                }
+                self.schedule(key, generation);
+            }
+            Err(()) => {
+                let message = format!("didChange for a document that is not open: {key}");
+                self.client.log_message(MessageType::WARNING, message).await;
+            }
+        }
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let removed = self
+            .state()
+            .documents
+            .remove(params.text_document.uri.as_str())
+            .is_some();
+        if removed {
+            let _publishing = self.publish.lock().await;
+            self.client
+                .publish_diagnostics(params.text_document.uri, Vec::new(), None)
+                .await;
+        }
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        let pull = self.state().pull_configuration;
+        let empty = params.settings.is_null() || params.settings.as_object().is_some_and(|o| o.is_empty());
+        if empty && pull {
+            self.pull_settings().await;
+        } else {
+            self.apply_settings(&params.settings).await;
+        }
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let uri = params.text_document_position_params.text_document.uri;
+        let position = params.text_document_position_params.position;
+        let (rope, encoding, policy) = {
+            let state = self.state();
+            let doc = state.documents.get(uri.as_str()).ok_or_else(|| not_open(&uri))?;
+            (doc.rope.clone(), state.encoding, state.settings.policy())
+        };
+        let offset = convert::byte_offset(&rope, position, encoding, true).map_err(|_| {
+            Error::invalid_params(format!(
+                "position {}:{} is outside the document",
+                position.line, position.character
+            ))
+        })?;
+        let options = Options {
+            policy,
+            ..Options::default()
+        };
+        let info = guarded("computing a hover", || {
+            podsec_engine::explain::hover(&rope.to_string(), &options, offset)
+        })
+        .map_err(|message| {
+            let mut error = Error::internal_error();
+            error.message = message.into();
+            error
+        })?;
+        Ok(info.map(|info| Hover {
+            contents: HoverContents::Markup(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value: info.markdown,
+            }),
+            range: Some(convert::range(&rope, info.span, encoding)),
+        }))
+    }
+}
+
+/// Applies one content change: a range edit, or the whole text when no range is given.
+fn apply_change(rope: &mut Rope, change: TextDocumentContentChangeEvent, encoding: Encoding) {
+    let Some(range) = change.range else {
+        *rope = Rope::from_str(&change.text);
+        return;
+    };
+    let start = convert::char_index(rope, range.start, encoding, false).unwrap_or(rope.len_chars());
+    let end = convert::char_index(rope, range.end, encoding, false).unwrap_or(rope.len_chars());
+    let (start, end) = if start <= end { (start, end) } else { (end, start) };
+    rope.remove(start..end);
+    rope.insert(start, &change.text);
+}

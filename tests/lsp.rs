@@ -1,0 +1,376 @@
+//! The language server end to end: the real binary, framed JSON-RPC over its stdio, exact positions in
+//! every encoding, incremental edits, debouncing, close, hover, settings and malformed input.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test fails by panicking"
+)]
+
+mod common;
+
+use common::lsp::LspClient;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const URI: &str = "file:///work/%C3%BCnicode/pods.yaml";
+
+/// Two documents; non-ASCII text (emoji: two UTF-16 units, four UTF-8 bytes; CJK: three bytes) sits
+/// before the offending fields on their own lines.
+const TEXT: &str = "# ünïcödé 🚀 header comment
+apiVersion: v1
+kind: Pod
+metadata: {name: \"名前\"}
+spec:
+  containers:
+  - {name: \"😀\", image: x, securityContext: {privileged: true}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: 漢字
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        ports: [{containerPort: 80, hostPort: 8080}]   # ü
+";
+
+fn by_code<'a>(diagnostics: &'a [Value], code: &str) -> Vec<&'a Value> {
+    diagnostics.iter().filter(|d| d["code"] == code).collect()
+}
+
+fn range(start: (u32, u32), end: (u32, u32)) -> Value {
+    json!({ "start": { "line": start.0, "character": start.1 }, "end": { "line": end.0, "character": end.1 } })
+}
+
+#[test]
+fn positions_are_exact_in_every_encoding() {
+    // `privileged: true` starts after 44 characters of line 6, one of which is 😀.
+    type Case<'a> = (Option<&'a [&'a str]>, &'a str, (u32, u32));
+    let cases: [Case; 4] = [
+        (None, "utf-16", (45, 61)),
+        (Some(&["utf-16"]), "utf-16", (45, 61)),
+        (Some(&["utf-32", "utf-16"]), "utf-32", (44, 60)),
+        (Some(&["utf-16", "utf-8"]), "utf-8", (47, 63)),
+    ];
+    for (offered, negotiated, (start, end)) in cases {
+        let mut client = LspClient::spawn();
+        let init = client.initialize(offered, Value::Null);
+        assert_eq!(init["result"]["capabilities"]["positionEncoding"], negotiated);
+        assert_eq!(init["result"]["serverInfo"]["name"], "podsec");
+        client.open(URI, TEXT, 1);
+        let diagnostics = client.diagnostics(URI, 1);
+        let privileged = by_code(&diagnostics, "privileged");
+        assert_eq!(privileged.len(), 1, "{diagnostics:#?}");
+        let d = privileged[0];
+        assert_eq!(d["range"], range((6, start), (6, end)), "{negotiated}");
+        assert_eq!(d["severity"], 1);
+        assert_eq!(d["source"], "podsec");
+        assert_eq!(
+            d["message"],
+            "privileged (container \"😀\" must not set securityContext.privileged=true)"
+        );
+        assert_eq!(
+            d["codeDescription"]["href"],
+            "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline"
+        );
+        assert_eq!(d["relatedInformation"][0]["location"]["uri"], URI);
+        assert_eq!(
+            d["relatedInformation"][0]["location"]["range"],
+            range((2, 0), (2, 9))
+        );
+        assert!(
+            d["relatedInformation"][0]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Pod \"名前\": would violate PodSecurity \"restricted:latest\": privileged (")
+        );
+        assert_eq!(
+            d["data"],
+            json!({ "check": "privileged", "path": "spec.containers[0].securityContext.privileged", "missing": false, "policy": "restricted:latest" })
+        );
+
+        // The hostPort of the second document, after a CJK name two lines above and `ü` after it.
+        let host_port = by_code(&diagnostics, "hostPorts");
+        assert_eq!(host_port.len(), 1);
+        assert_eq!(host_port[0]["range"], range((17, 36), (17, 50)));
+        // A missing setting is reported on the container's name entry: `name: "😀"`.
+        let escalation = by_code(&diagnostics, "allowPrivilegeEscalation");
+        let widths = match negotiated {
+            "utf-8" => 12,
+            "utf-16" => 10,
+            _ => 9,
+        };
+        assert_eq!(
+            escalation[0]["range"],
+            range((6, 5), (6, 5 + widths)),
+            "{negotiated}"
+        );
+        assert_eq!(escalation[1]["range"], range((16, 8), (16, 17)));
+        assert_eq!(client.shutdown_and_exit().code(), Some(0));
+    }
+}
+
+#[test]
+fn incremental_edits_fix_and_rebreak_a_field() {
+    let mut client = LspClient::spawn();
+    client.initialize(None, Value::Null);
+    client.open(URI, TEXT, 1);
+    assert_eq!(by_code(&client.diagnostics(URI, 1), "privileged").len(), 1);
+    // `true` is at UTF-16 columns 57..61 of line 6.
+    client.change(
+        URI,
+        2,
+        json!([{ "range": range((6, 57), (6, 61)), "text": "false" }]),
+    );
+    let fixed = client.diagnostics(URI, 2);
+    assert!(by_code(&fixed, "privileged").is_empty(), "{fixed:#?}");
+    // Two edits in one notification, applied in order: `false` → `` → `yes` (YAML 1.1 true, as in kubectl).
+    client.change(
+        URI,
+        3,
+        json!([
+            { "range": range((6, 57), (6, 62)), "text": "" },
+            { "range": range((6, 57), (6, 57)), "text": "yes" },
+        ]),
+    );
+    let broken = client.diagnostics(URI, 3);
+    let privileged = by_code(&broken, "privileged");
+    assert_eq!(privileged.len(), 1);
+    assert_eq!(privileged[0]["range"], range((6, 45), (6, 60)));
+    // A full-text change replaces everything.
+    client.change(URI, 4, json!([{ "text": "apiVersion: v1\nkind: ConfigMap\n" }]));
+    assert_eq!(client.diagnostics(URI, 4), Vec::<Value>::new());
+}
+
+#[test]
+fn a_burst_of_changes_publishes_once_for_the_last_version() {
+    let mut client = LspClient::spawn();
+    client.initialize(None, Value::Null);
+    client.open(URI, TEXT, 1);
+    client.diagnostics(URI, 1);
+    // 50 keystrokes typed into the header comment, sent back to back.
+    for version in 2..=51 {
+        let column = 27 + (version - 2) as u32;
+        client.change(
+            URI,
+            version,
+            json!([{ "range": range((0, column), (0, column)), "text": "x" }]),
+        );
+    }
+    let last = client.diagnostics(URI, 51);
+    assert_eq!(by_code(&last, "privileged").len(), 1);
+    let versions: Vec<Value> = client
+        .publications(URI)
+        .iter()
+        .map(|p| p["version"].clone())
+        .collect();
+    assert_eq!(versions, [json!(1), json!(51)]);
+}
+
+#[test]
+fn close_clears_diagnostics_and_nothing_is_published_after_it() {
+    let mut client = LspClient::spawn();
+    client.initialize(None, Value::Null);
+    client.open(URI, TEXT, 1);
+    client.diagnostics(URI, 1);
+    // Change and close at once: the debounced analysis of version 2 must never be published.
+    client.change(URI, 2, json!([{ "range": range((0, 0), (0, 0)), "text": "#" }]));
+    client.notify("textDocument/didClose", json!({ "textDocument": { "uri": URI } }));
+    let cleared = client
+        .wait_for(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["version"].is_null());
+    assert_eq!(cleared["params"]["diagnostics"], json!([]));
+    let late = client.try_wait_for(
+        &|m: &Value| m["method"] == "textDocument/publishDiagnostics",
+        Duration::from_millis(500),
+    );
+    assert!(late.is_none(), "published after close: {late:?}");
+    // The closed document is gone: requests about it are errors.
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": URI }, "position": { "line": 6, "character": 50 } }),
+    );
+    assert_eq!(hover["error"]["code"], -32602);
+}
+
+#[test]
+fn hover_explains_the_rule_the_verdict_and_the_policy() {
+    let mut client = LspClient::spawn();
+    client.initialize(Some(&["utf-32"]), Value::Null);
+    client.open(URI, TEXT, 1);
+    client.diagnostics(URI, 1);
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": URI }, "position": { "line": 6, "character": 50 } }),
+    );
+    let result = &hover["result"];
+    assert_eq!(result["contents"]["kind"], "markdown");
+    let markdown = result["contents"]["value"].as_str().unwrap();
+    assert!(
+        markdown.starts_with(
+            "**✗ privileged** — privileged (container \"😀\" must not set securityContext.privileged=true)"
+        ),
+        "{markdown}"
+    );
+    for section in [
+        "## What it forbids",
+        "## Why",
+        "## Since",
+        "## How to comply",
+        "## Fix safety",
+    ] {
+        assert!(markdown.contains(section), "{section}");
+    }
+    assert!(
+        markdown.ends_with("Policy in force for Pod \"名前\": `restricted:latest`"),
+        "{markdown}"
+    );
+    assert_eq!(result["range"], range((6, 44), (6, 60)));
+
+    // A passing field still explains the rule that reads it.
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": URI }, "position": { "line": 17, "character": 10 } }),
+    );
+    let markdown = hover["result"]["contents"]["value"].as_str().unwrap();
+    assert!(
+        markdown.starts_with("Fields under here are read by:\n\n- `hostPorts` (baseline): "),
+        "{markdown}"
+    );
+    assert!(
+        markdown.ends_with("Policy in force for Deployment \"漢字\": `restricted:latest`"),
+        "{markdown}"
+    );
+    // Nothing to say on a comment.
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": URI }, "position": { "line": 0, "character": 3 } }),
+    );
+    assert_eq!(hover["result"], Value::Null);
+}
+
+#[test]
+fn settings_come_from_initialization_and_changes_republish() {
+    let mut client = LspClient::spawn();
+    client.initialize(None, json!({ "podsec": { "level": "baseline" } }));
+    client.open(URI, TEXT, 1);
+    let baseline = client.diagnostics(URI, 1);
+    assert!(by_code(&baseline, "runAsNonRoot").is_empty());
+    assert!(
+        baseline[0]["relatedInformation"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"baseline:latest\"")
+    );
+
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({ "settings": { "podsec": { "level": "restricted", "version": "v1.24" } } }),
+    );
+    let republished = client.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["code"] == "runAsNonRoot")
+    });
+    assert_eq!(republished["params"]["version"], 1);
+    let message = republished["params"]["diagnostics"][0]["relatedInformation"][0]["message"]
+        .as_str()
+        .unwrap();
+    assert!(message.contains("\"restricted:v1.24\""), "{message}");
+
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({ "settings": { "podsec": { "level": "strict", "colour": 1 } } }),
+    );
+    let warning = client.wait_for(|m| m["method"] == "window/showMessage");
+    assert_eq!(warning["params"]["type"], 2);
+    assert_eq!(warning["params"]["message"], "unknown setting podsec.colour");
+    let warning = client.wait_for(|m| m["method"] == "window/showMessage");
+    assert_eq!(
+        warning["params"]["message"],
+        "podsec.level: invalid level \"strict\": must be one of privileged, baseline, restricted"
+    );
+}
+
+#[test]
+fn malformed_input_and_bad_requests_get_errors_and_the_server_keeps_serving() {
+    let mut client = LspClient::spawn();
+    client.initialize(None, Value::Null);
+    client.send_raw(b"{this is not json");
+    let parse_error = client.wait_for(|m| m.get("error").is_some());
+    assert_eq!(parse_error["error"]["code"], -32700);
+
+    client.send_raw(br#"{"id": 7, "hello": "world"}"#);
+    let invalid = client.wait_for(|m| m["error"]["code"] == -32600);
+    assert_eq!(invalid["id"], 7);
+    client.send_raw(b"");
+    let empty = client.wait_for(|m| m["error"]["code"] == -32700 && m["id"].is_null());
+    assert!(
+        empty["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Parse error")
+    );
+
+    let unknown = client.request("podsec/frobnicate", json!({}));
+    assert_eq!(unknown["error"]["code"], -32601);
+    let unopened = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": "file:///nope.yaml" }, "position": { "line": 0, "character": 0 } }),
+    );
+    assert_eq!(unopened["error"]["code"], -32602);
+    // A notification with missing fields is dropped without an answer.
+    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": URI } }));
+
+    client.open(URI, TEXT, 1);
+    client.diagnostics(URI, 1);
+    let outside = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": URI }, "position": { "line": 400, "character": 0 } }),
+    );
+    assert_eq!(outside["error"]["code"], -32602);
+    // An edit far outside the text is clamped to its end, as the protocol asks, not a crash.
+    client.change(
+        URI,
+        2,
+        json!([{ "range": range((900, 9), (901, 0)), "text": "# appended\n" }]),
+    );
+    assert_eq!(by_code(&client.diagnostics(URI, 2), "privileged").len(), 1);
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": URI }, "position": { "line": 6, "character": 50 } }),
+    );
+    assert!(
+        hover["result"]["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("privileged")
+    );
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
+fn syntax_errors_are_located_and_other_documents_still_checked() {
+    let mut client = LspClient::spawn();
+    client.initialize(None, Value::Null);
+    let text = TEXT.replace("kind: Deployment\n", "kind: Deployment\nbroken: [1, 2\n");
+    client.open(URI, &text, 1);
+    let diagnostics = client.diagnostics(URI, 1);
+    let syntax = by_code(&diagnostics, "syntax-error");
+    assert_eq!(syntax.len(), 1);
+    assert_eq!(syntax[0]["range"]["start"]["line"], 11);
+    assert_eq!(by_code(&diagnostics, "privileged").len(), 1);
+}
+
+#[test]
+fn the_server_exits_when_stdin_closes() {
+    let mut client = LspClient::spawn();
+    client.initialize(None, Value::Null);
+    assert!(client.finish().success());
+}
