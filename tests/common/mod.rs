@@ -1,5 +1,12 @@
 //! Helpers shared by the integration tests: where `../shared/` is, and the fixture expectations.
 #![allow(dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers fail by panicking"
+)]
 
 pub mod lsp;
 
