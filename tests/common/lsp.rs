@@ -11,11 +11,13 @@ use std::time::{Duration, Instant};
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct LspClient {
-    child: Child,
+    pub child: Child,
     stdin: Option<ChildStdin>,
     incoming: Receiver<Value>,
     /// Every message received so far, in order.
     pub received: Vec<Value>,
+    /// Received messages no wait has matched yet, in order.
+    unmatched: std::collections::VecDeque<Value>,
     next_id: i64,
 }
 
@@ -64,6 +66,7 @@ impl LspClient {
             stdin,
             incoming,
             received: Vec::new(),
+            unmatched: Default::default(),
             next_id: 1,
         }
     }
@@ -109,6 +112,9 @@ impl LspClient {
     }
 
     pub fn try_wait_for(&mut self, predicate: &impl Fn(&Value) -> bool, timeout: Duration) -> Option<Value> {
+        if let Some(index) = self.unmatched.iter().position(predicate) {
+            return self.unmatched.remove(index);
+        }
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -124,6 +130,7 @@ impl LspClient {
             if predicate(&message) {
                 return Some(message);
             }
+            self.unmatched.push_back(message);
         }
     }
 
@@ -138,6 +145,12 @@ impl LspClient {
     }
 
     /// Every publishDiagnostics received for `uri`, in order.
+    /// Forgets what was received so far (long benchmarks would otherwise keep every message).
+    pub fn forget(&mut self) {
+        self.received.clear();
+        self.unmatched.clear();
+    }
+
     pub fn publications(&self, uri: &str) -> Vec<Value> {
         self.received
             .iter()

@@ -4,7 +4,7 @@ use crate::checks::{Check, checks_for};
 use crate::pod::Loc;
 use crate::policy::Policy;
 use crate::workload::{PodObject, pod_objects};
-use crate::yaml::{Document, Limits, NodeKind, NodeRef, Span, YamlErrorKind, parse_stream};
+use crate::yaml::{Document, Limits, NodeKind, NodeRef, Span, YamlErrorKind, documents};
 
 /// What to analyse with.
 #[derive(Clone, Copy, Debug, Default)]
@@ -137,9 +137,10 @@ impl ObjectReport {
 
 /// Analyses every document of `text`. Pure: the same text and options give the same result.
 pub fn analyze(text: &str, options: &Options) -> Analysis {
-    let stream = parse_stream(text, &options.limits);
     let mut analysis = Analysis::default();
-    for document in &stream.documents {
+    // One document at a time: only one tree is ever in memory.
+    for document in documents(text, &options.limits) {
+        let document = &document;
         if let Some(error) = &document.error {
             analysis.problems.push(Problem {
                 code: match error.kind {

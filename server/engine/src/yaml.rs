@@ -171,32 +171,40 @@ pub struct Stream<'a> {
 
 /// Reads every document of `text`. Never fails: errors are recorded on their documents.
 pub fn parse_stream<'a>(text: &'a str, limits: &Limits) -> Stream<'a> {
-    let mut documents = Vec::new();
-    for (index, range) in split_documents(text).into_iter().enumerate() {
-        if index >= limits.max_documents {
-            documents.push(Document {
-                text,
-                nodes: Vec::new(),
-                root: None,
-                span: range,
-                index,
-                error: Some(YamlError {
-                    message: format!(
-                        "more than {} documents in one file; the rest are not read",
-                        limits.max_documents
-                    ),
-                    span: Span::point(range.start),
-                    kind: YamlErrorKind::Limit,
-                }),
-            });
-            break;
-        }
-        let doc = parse_document(text, range, index, limits);
-        if doc.root.is_some() || doc.error.is_some() {
-            documents.push(doc);
-        }
+    Stream {
+        documents: documents(text, limits).collect(),
     }
-    Stream { documents }
+}
+
+/// The documents of `text`, read one at a time as the iterator advances, so that a caller that
+/// handles each document before taking the next holds only one tree in memory.
+pub fn documents<'a>(text: &'a str, limits: &Limits) -> impl Iterator<Item = Document<'a>> {
+    let limits = *limits;
+    split_documents(text)
+        .into_iter()
+        .enumerate()
+        .take(limits.max_documents.saturating_add(1))
+        .filter_map(move |(index, range)| {
+            if index >= limits.max_documents {
+                return Some(Document {
+                    text,
+                    nodes: Vec::new(),
+                    root: None,
+                    span: range,
+                    index,
+                    error: Some(YamlError {
+                        message: format!(
+                            "more than {} documents in one file; the rest are not read",
+                            limits.max_documents
+                        ),
+                        span: Span::point(range.start),
+                        kind: YamlErrorKind::Limit,
+                    }),
+                });
+            }
+            let doc = parse_document(text, range, index, &limits);
+            (doc.root.is_some() || doc.error.is_some()).then_some(doc)
+        })
 }
 
 /// Cuts a stream into document ranges at lines that start with `---` or `...` (followed by

@@ -31,6 +31,9 @@ const DEBOUNCE: Duration = Duration::from_millis(50);
 /// Settings keys the editor clients send that the server itself does not use.
 const CLIENT_SETTINGS: &[&str] = &["path", "trace", "fixAllOnSave"];
 
+/// The longest debounce `podsec.debounceMs` may ask for.
+const MAX_DEBOUNCE_MS: u64 = 2_000;
+
 pub fn run(args: Vec<OsString>) -> std::result::Result<Outcome, String> {
     for arg in &args {
         if arg != "--stdio" {
@@ -84,9 +87,15 @@ struct Document {
 struct Settings {
     level: Option<Level>,
     version: Option<Version>,
+    /// `podsec.debounceMs`: milliseconds between the last keystroke and the analysis.
+    debounce_ms: Option<u64>,
 }
 
 impl Settings {
+    fn debounce(&self) -> Duration {
+        self.debounce_ms.map_or(DEBOUNCE, Duration::from_millis)
+    }
+
     fn policy(&self) -> Policy {
         let default = Policy::default();
         Policy::new(
@@ -115,6 +124,12 @@ impl Settings {
                 ("version", Some(text)) => match Version::parse(text) {
                     Ok(version) => settings.version = Some(version),
                     Err(e) => warnings.push(format!("podsec.version: {e}")),
+                },
+                ("debounceMs", _) => match value.as_u64().filter(|ms| *ms <= MAX_DEBOUNCE_MS) {
+                    Some(ms) => settings.debounce_ms = Some(ms),
+                    None => warnings.push(format!(
+                        "podsec.debounceMs must be a number from 0 to {MAX_DEBOUNCE_MS}, not {value}"
+                    )),
                 },
                 ("level" | "version", None) if value.is_null() => {}
                 ("level" | "version", None) => {
@@ -179,8 +194,13 @@ impl Backend {
     /// Analyses `key` after the debounce delay, if it has not changed again by then.
     fn schedule(&self, key: String, generation: u64) {
         let backend = self.clone();
+        let delay = self.state().settings.debounce();
         tokio::spawn(async move {
-            tokio::time::sleep(DEBOUNCE).await;
+            if delay.is_zero() {
+                tokio::task::yield_now().await;
+            } else {
+                tokio::time::sleep(delay).await;
+            }
             backend.publish_if_current(&key, generation).await;
         });
     }

@@ -1,0 +1,91 @@
+//! The editor's keystroke path, measured through the real server over stdio: a one-character edit in,
+//! diagnostics for that version out (incremental rope update, analysis, position conversion, JSON-RPC).
+//! Also the resident memory of a server holding 100 open 1,000-line documents.
+//!
+//! `cargo bench --bench lsp_keystroke`. Debounce is set to 0 ms so the figure is the work itself.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a benchmark fails by panicking"
+)]
+
+mod corpus;
+#[path = "../tests/common/lsp.rs"]
+#[allow(dead_code)]
+mod lsp;
+
+use lsp::LspClient;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn keystrokes(label: &str, documents: usize, edits: usize) {
+    let text = corpus::manifest(documents);
+    let lines = text.lines().count();
+    let mut client = LspClient::spawn();
+    client.initialize(None, json!({ "podsec": { "debounceMs": 0 } }));
+    let uri = format!("file:///bench/{label}.yaml");
+    client.open(&uri, &text, 1);
+    client.diagnostics(&uri, 1);
+    // Type into the value of the first image, one character at a time (it stays valid YAML).
+    let line = text.lines().position(|l| l.contains("image:")).unwrap() as u32;
+    let mut samples = Vec::with_capacity(edits);
+    for i in 0..edits {
+        let version = i as i64 + 2;
+        let column = 50 + i as u32;
+        let started = Instant::now();
+        client.change(&uri, version, json!([{ "range": { "start": { "line": line, "character": column }, "end": { "line": line, "character": column } }, "text": "x" }]));
+        client.diagnostics(&uri, version);
+        samples.push(started.elapsed());
+        client.forget();
+    }
+    samples.sort();
+    println!(
+        "keystroke → diagnostics, {label} ({lines} lines, {documents} documents, {edits} edits): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        percentile(&samples, 0.5).as_secs_f64() * 1e3,
+        percentile(&samples, 0.99).as_secs_f64() * 1e3,
+        samples.last().unwrap().as_secs_f64() * 1e3,
+    );
+}
+
+fn resident_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+fn memory_with_open_documents(count: usize, documents_each: usize) {
+    let mut client = LspClient::spawn();
+    client.initialize(None, json!({ "podsec": { "debounceMs": 0 } }));
+    let idle = resident_kib(client.child.id());
+    let text = corpus::manifest(documents_each);
+    for i in 0..count {
+        client.open(&format!("file:///bench/open-{i}.yaml"), &text, 1);
+    }
+    for i in 0..count {
+        client.diagnostics(&format!("file:///bench/open-{i}.yaml"), 1);
+    }
+    let loaded = resident_kib(client.child.id());
+    println!(
+        "server memory: {:.1} MB idle, {:.1} MB with {count} open documents of {} lines ({:.1} MB of text)",
+        idle as f64 / 1024.0,
+        loaded as f64 / 1024.0,
+        text.lines().count(),
+        (text.len() * count) as f64 / 1e6
+    );
+}
+
+fn main() {
+    // `cargo test --benches` runs this binary with `--bench` absent: keep that quick.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let edits = if quick { 5 } else { 300 };
+    keystrokes("300-lines", 3, edits);
+    keystrokes("10000-lines", 100, if quick { 3 } else { 200 });
+    memory_with_open_documents(if quick { 3 } else { 100 }, 10);
+}
