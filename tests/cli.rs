@@ -391,3 +391,61 @@ fn explain_lists_and_documents_every_check() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(stderr(&unknown).contains("unknown check \"runAsRoot\""));
 }
+
+#[test]
+fn fix_rewrites_files_atomically_keeping_permissions_and_reports_what_is_left() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("fix");
+    let original = std::fs::read(repo_root().join("tests/fixes/block-comments.yaml")).unwrap();
+    let path = dir.write("deploy.yaml", &original);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let output = podsec(&["fix", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let fixed = std::fs::read_to_string(&path).unwrap();
+    insta::assert_snapshot!("fix_block_comments_file", fixed);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary file left behind"
+    );
+    assert!(
+        stderr(&output)
+            .contains("applied 6 fixes:\n  - Set allowPrivilegeEscalation: false on container \"app\""),
+        "{}",
+        stderr(&output)
+    );
+    // A second run finds nothing to do.
+    let again = podsec(&["check", path.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+}
+
+#[test]
+fn fix_diff_and_stdin_leave_files_alone() {
+    let dir = TempDir::new("fixdiff");
+    let original = std::fs::read(repo_root().join("tests/fixes/baseline-unsafe.yaml")).unwrap();
+    let path = dir.write("pod.yaml", &original);
+    let output = podsec(&["fix", "--diff", "--unsafe", path.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&path).unwrap(), original, "--diff must not write");
+    let diff = stdout(&output);
+    assert!(
+        diff.starts_with(&format!("--- {0}\n+++ {0}\n@@", path.display())),
+        "{diff}"
+    );
+    assert!(diff.contains("-      privileged: true\n"), "{diff}");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    // Without --unsafe, what is left is reported with the reason, and the exit status says so.
+    let output = podsec_with_stdin(&["fix", "-"], Some(&original));
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stdout(&output).as_bytes(),
+        &original[..],
+        "no safe fix applies to this pod"
+    );
+    let report = stderr(&output);
+    assert!(report.contains("<stdin>:35:7: privileged: privileged (container \"app\" must not set securityContext.privileged=true) [unsafe fix available with --unsafe: Remove privileged: true on container \"app\"]"), "{report}");
+}

@@ -1,6 +1,8 @@
 //! The one entry point the CLI and the server share: text in, verdicts with locations out.
 
 use crate::checks::{Check, checks_for};
+use crate::fix::{Fix, FixContext};
+use crate::patch::Layout;
 use crate::pod::Loc;
 use crate::policy::Policy;
 use crate::workload::{PodObject, pod_objects};
@@ -13,6 +15,8 @@ pub struct Options {
     pub policy: Policy,
     /// Parser limits.
     pub limits: Limits,
+    /// Whether to compute each finding's fix (for code actions and `podsec fix`, not for diagnostics).
+    pub with_fixes: bool,
 }
 
 /// Everything found in one text.
@@ -80,6 +84,8 @@ pub struct Location {
     pub path: String,
     /// Whether the field is missing (the span then shows the container or pod spec that lacks it).
     pub missing: bool,
+    /// The repair, when asked for ([`Options::with_fixes`]) and one exists.
+    pub fix: Option<Fix>,
 }
 
 impl CheckViolation {
@@ -153,17 +159,23 @@ pub fn analyze(text: &str, options: &Options) -> Analysis {
             });
             continue;
         }
+        let layout = options.with_fixes.then(|| Layout::of(document));
         for object in pod_objects(document) {
             analysis
                 .objects
-                .push(check_object(document, &object, options.policy));
+                .push(check_object(document, &object, options.policy, layout.as_ref()));
         }
     }
     analysis
 }
 
 /// Runs every check of `policy` on one object.
-pub fn check_object(document: &Document<'_>, object: &PodObject<'_>, policy: Policy) -> ObjectReport {
+pub fn check_object(
+    document: &Document<'_>,
+    object: &PodObject<'_>,
+    policy: Policy,
+    layout: Option<&Layout<'_>>,
+) -> ObjectReport {
     let minor = policy.version.evaluated_minor();
     let violations = checks_for(policy)
         .into_iter()
@@ -172,7 +184,19 @@ pub fn check_object(document: &Document<'_>, object: &PodObject<'_>, policy: Pol
             let locations = violation
                 .locations
                 .iter()
-                .map(|loc| locate(document, object, *loc))
+                .map(|loc| {
+                    let mut location = locate(document, object, *loc);
+                    if let (Some(layout), Some(fix)) = (layout, check.fix) {
+                        let context = FixContext {
+                            document,
+                            layout,
+                            pod: &object.pod,
+                            loc: *loc,
+                        };
+                        location.fix = fix(&context);
+                    }
+                    location
+                })
                 .collect();
             Some(CheckViolation {
                 check,
@@ -209,6 +233,7 @@ fn locate(document: &Document<'_>, object: &PodObject<'_>, loc: Loc) -> Location
                 span: key_and_scalar_value(key, value),
                 path: relative(document.path_of(value.id())),
                 missing: false,
+                fix: None,
             }
         }
         Loc::Item { node } => {
@@ -217,6 +242,7 @@ fn locate(document: &Document<'_>, object: &PodObject<'_>, loc: Loc) -> Location
                 span: first_line(document, item.span()),
                 path: relative(document.path_of(node)),
                 missing: false,
+                fix: None,
             }
         }
         Loc::ContainerMissing { container, field } => {
@@ -229,6 +255,7 @@ fn locate(document: &Document<'_>, object: &PodObject<'_>, loc: Loc) -> Location
                 span,
                 path: format!("{}.{field}", relative(document.path_of(container))),
                 missing: true,
+                fix: None,
             }
         }
         Loc::PodMissing { field } => {
@@ -240,6 +267,7 @@ fn locate(document: &Document<'_>, object: &PodObject<'_>, loc: Loc) -> Location
                 span,
                 path: format!("{path}.{field}"),
                 missing: true,
+                fix: None,
             }
         }
     }

@@ -8,6 +8,8 @@
 pub mod analysis;
 pub mod checks;
 pub mod explain;
+pub mod fix;
+pub mod patch;
 pub mod pod;
 pub mod policy;
 pub mod text;

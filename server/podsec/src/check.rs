@@ -14,6 +14,10 @@ pub struct CheckArgs {
     pub policy: Policy,
     pub format: Format,
     pub paths: Vec<String>,
+    /// `podsec fix --unsafe`.
+    pub unsafe_fixes: bool,
+    /// `podsec fix --diff`.
+    pub diff: bool,
 }
 
 /// One input: a file from the command line or a directory walk, or standard input.
@@ -44,13 +48,16 @@ pub struct FileReport {
     pub error: Option<String>,
 }
 
-pub fn parse_args(args: Vec<OsString>) -> Result<CheckArgs, String> {
+/// Parses the options of `check`, or of `fix` (which adds `--unsafe` and `--diff` and has no `--format`).
+pub fn parse_args(args: Vec<OsString>, fixing: bool) -> Result<CheckArgs, String> {
     use lexopt::prelude::*;
     let mut parser = lexopt::Parser::from_args(args);
     let mut level = Level::Restricted;
     let mut version = Version::Latest;
     let mut format = Format::Text;
     let mut paths = Vec::new();
+    let mut unsafe_fixes = false;
+    let mut diff = false;
     let value_of = |parser: &mut lexopt::Parser| -> Result<String, String> {
         parser
             .value()
@@ -64,7 +71,9 @@ pub fn parse_args(args: Vec<OsString>) -> Result<CheckArgs, String> {
             Long("version") => {
                 version = Version::parse(&value_of(&mut parser)?).map_err(|e| e.to_string())?
             }
-            Long("format") => {
+            Long("unsafe") if fixing => unsafe_fixes = true,
+            Long("diff") if fixing => diff = true,
+            Long("format") if !fixing => {
                 format = match value_of(&mut parser)?.as_str() {
                     "text" => Format::Text,
                     "json" => Format::Json,
@@ -88,11 +97,13 @@ pub fn parse_args(args: Vec<OsString>) -> Result<CheckArgs, String> {
         policy: Policy::new(level, version),
         format,
         paths,
+        unsafe_fixes,
+        diff,
     })
 }
 
 pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
-    let args = parse_args(args)?;
+    let args = parse_args(args, false)?;
     let (inputs, mut errors) = collect_inputs(&args.paths);
     let options = Options {
         policy: args.policy,
@@ -128,7 +139,7 @@ fn is_yaml(path: &Path) -> bool {
 
 /// Expands the command-line paths: files as given, directories walked recursively (sorted, hidden
 /// entries and symbolic links to directories skipped). Paths that do not exist become error reports.
-fn collect_inputs(paths: &[String]) -> (Vec<Input>, Vec<FileReport>) {
+pub fn collect_inputs(paths: &[String]) -> (Vec<Input>, Vec<FileReport>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
     let mut stdin_seen = false;
@@ -190,7 +201,7 @@ fn error_report(input: Input, error: String) -> FileReport {
     }
 }
 
-fn read_input(input: &Input) -> Result<String, String> {
+pub fn read_input(input: &Input) -> Result<String, String> {
     let bytes = match input {
         Input::File(path) => std::fs::read(path).map_err(|e| e.to_string())?,
         Input::Stdin => {

@@ -5,6 +5,7 @@
 
 mod check;
 mod explain;
+mod fix;
 mod lsp;
 mod output;
 
@@ -15,6 +16,7 @@ podsec: Kubernetes Pod Security Standards, exactly as Pod Security Admission jud
 
 Usage:
   podsec check [OPTIONS] [PATH|-]...   check files and directories (*.yaml, *.yml; - for stdin)
+  podsec fix [OPTIONS] [PATH|-]...     apply the safe fixes (files are rewritten; stdin to stdout)
   podsec explain [CHECK-ID]            document one check, or list them all
   podsec lsp [--stdio]                 run the language server on stdin/stdout
   podsec --version | --help
@@ -23,6 +25,10 @@ Options of check:
   --level privileged|baseline|restricted   level to enforce (default: restricted)
   --version latest|v1.N                    policy version (default: latest)
   --format text|json|sarif                 output format (default: text)
+
+Options of fix: --level and --version as for check, and
+  --unsafe                                 also apply fixes that may change what the workload can do
+  --diff                                   print a unified diff instead of writing
 
 Exit status: 0 no violation, 1 violations or unreadable YAML found, 2 usage or I/O error.
 ";
@@ -56,6 +62,7 @@ fn main() -> ExitCode {
         Some("check") => check::run(rest),
         Some("explain") => explain::run(rest),
         Some("lsp") => lsp::run(rest),
+        Some("fix") => fix::run(rest),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             Ok(Outcome::Clean)

@@ -1,6 +1,7 @@
 //! `allowPrivilegeEscalation`: every container must forbid privilege escalation.
 
 use super::{Check, Violation, containers_phrase};
+use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 
@@ -39,6 +40,7 @@ Setting `allowPrivilegeEscalation: false` only breaks programs that rely on setu
 restricted level requires and `podsec fix` applies it. (API validation rejects it together with `privileged: true`.)
 ",
     evaluate,
+    fix: Some(fix),
 };
 
 fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
@@ -72,4 +74,13 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
         ),
         locations,
     )
+}
+
+fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
+    let title = format!("Set allowPrivilegeEscalation: false{}", context.on_container());
+    let edit = match context.field() {
+        Some(_) => context.set_value("false"),
+        None => context.ensure_in_container(&["securityContext", "allowPrivilegeEscalation"], "false"),
+    };
+    crate::fix::fix(title, Applicability::Safe, edit)
 }

@@ -1,6 +1,7 @@
 //! `appArmorProfile`: AppArmor may not be unconfined, by field or by the beta annotation.
 
 use super::{Check, Violation, go_quote, join_quote, pluralize, sorted_set};
+use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 
@@ -44,6 +45,7 @@ securityContext:
 Replacing `Unconfined` with `RuntimeDefault` can stop a workload that relies on being unconfined: unsafe.
 ",
     evaluate,
+    fix: Some(fix),
 };
 
 fn allowed_type(value: &str) -> bool {
@@ -121,5 +123,30 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
             join_quote(&values)
         ),
         locations,
+    )
+}
+
+fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
+    let (key, _) = context.field()?;
+    let key = key.as_str()?;
+    if key.starts_with(ANNOTATION_PREFIX) {
+        return crate::fix::fix(
+            format!("Set annotation {key} to runtime/default"),
+            Applicability::Unsafe,
+            context.set_value("runtime/default"),
+        );
+    }
+    let edit = if key == "type" {
+        context.set_value("RuntimeDefault")
+    } else {
+        context.ensure_under_field(&["type"], "RuntimeDefault")
+    };
+    crate::fix::fix(
+        format!(
+            "Set appArmorProfile.type: RuntimeDefault{}",
+            context.on_container()
+        ),
+        Applicability::Unsafe,
+        edit,
     )
 }

@@ -1,6 +1,7 @@
 //! `capabilities_restricted`: containers must drop ALL and may add only NET_BIND_SERVICE.
 
 use super::{Check, Violation, containers_phrase, join_quote, sorted_set};
+use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 
@@ -41,6 +42,7 @@ Adding `ALL` to `drop` is safe for workloads that do not rely on default capabil
 by `podsec fix`. Removing entries from `add` can break the workload: unsafe.
 ",
     evaluate,
+    fix: Some(fix),
 };
 
 fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
@@ -98,4 +100,30 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
     }
     drop_locations.extend(add_locations);
     Violation::new("unrestricted capabilities", details.join("; "), drop_locations)
+}
+
+fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
+    match context.loc {
+        Loc::Item { node } => {
+            let capability = context.document.node_ref(node).as_str().unwrap_or("");
+            crate::fix::fix(
+                format!(
+                    "Remove capability {capability} from capabilities.add{}",
+                    context.on_container()
+                ),
+                Applicability::Unsafe,
+                context.remove_enclosing_item(),
+            )
+        }
+        Loc::Field { .. } => crate::fix::fix(
+            format!("Add ALL to capabilities.drop{}", context.on_container()),
+            Applicability::Safe,
+            context.append_to_field("ALL"),
+        ),
+        _ => crate::fix::fix(
+            format!("Drop ALL capabilities{}", context.on_container()),
+            Applicability::Safe,
+            context.ensure_in_container(&["securityContext", "capabilities", "drop"], "[ALL]"),
+        ),
+    }
 }

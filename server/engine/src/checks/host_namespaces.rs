@@ -1,6 +1,7 @@
 //! `hostNamespaces`: pods may not share the node's network, PID or IPC namespace.
 
 use super::{Check, Violation};
+use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 
@@ -30,6 +31,7 @@ Remove the fields, or set them to `false`. Expose the pod through a Service inst
 Removing host namespaces changes how the pod is reached and what it sees: unsafe.
 ",
     evaluate,
+    fix: Some(fix),
 };
 
 fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
@@ -49,4 +51,13 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
         return None;
     }
     Violation::new("host namespaces", parts.join(", "), locations)
+}
+
+fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
+    let key = context.field_key()?;
+    crate::fix::fix(
+        format!("Remove {key}: true"),
+        Applicability::Unsafe,
+        context.remove_field(),
+    )
 }

@@ -1,6 +1,7 @@
 //! `hostPathVolumes`: pods may not mount paths of the node.
 
 use super::{Check, Violation, join_quote, pluralize};
+use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 
@@ -37,6 +38,7 @@ volumes:
 Changing a volume's source changes the data the workload sees: no automatic fix.
 ",
     evaluate,
+    fix: Some(fix),
 };
 
 fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
@@ -64,5 +66,13 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
             join_quote(&names)
         ),
         locations,
+    )
+}
+
+fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
+    crate::fix::fix(
+        "Replace the hostPath volume with an emptyDir (the data changes)",
+        Applicability::Unsafe,
+        context.replace_field("emptyDir: {}"),
     )
 }

@@ -1,6 +1,7 @@
 //! `hostPorts`: containers may not bind ports of the node.
 
 use super::{Check, Violation, containers_phrase, pluralize, sorted_set};
+use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 
@@ -36,6 +37,7 @@ ports:
 Removing a host port changes how the workload is reached: unsafe.
 ",
     evaluate,
+    fix: Some(fix),
 };
 
 fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
@@ -80,5 +82,21 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
             ports.join(", ")
         ),
         locations,
+    )
+}
+
+fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
+    // A port defaulted from `hostNetwork: true` is fixed by the hostNamespaces fix, not here.
+    if context.field_key()? != "hostPort" {
+        return None;
+    }
+    // In a bare Pod on the host network, the API server would default the port back: no fix here.
+    if context.pod.host_network_defaults_host_ports && context.pod.spec_flag("hostNetwork").is_some() {
+        return None;
+    }
+    crate::fix::fix(
+        format!("Remove hostPort{}", context.on_container()),
+        Applicability::Unsafe,
+        context.remove_field(),
     )
 }

@@ -1,6 +1,7 @@
 //! `hostProbesAndHostLifecycle`: probes and lifecycle handlers may not target another host.
 
 use super::{Check, Violation, join_quote, pluralize, sorted_set};
+use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 
@@ -50,6 +51,7 @@ Removing `host` makes the probe target the pod itself, which is what almost ever
 checked another service changes meaning: unsafe.
 ",
     evaluate,
+    fix: Some(fix),
 };
 
 fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
@@ -97,5 +99,18 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
             join_quote(&hosts)
         ),
         locations,
+    )
+}
+
+fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
+    let (_, value) = context.field()?;
+    let host = value.as_str().unwrap_or("");
+    crate::fix::fix(
+        format!(
+            "Remove host {host:?} so the kubelet targets the pod{}",
+            context.on_container()
+        ),
+        Applicability::Unsafe,
+        context.remove_field(),
     )
 }

@@ -5,6 +5,7 @@
 //! `podsec explain`), and its evaluation. Adding a check means adding its file and one line to
 //! [`CHECKS`].
 
+use crate::fix::{Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::{Level, Policy};
 
@@ -72,6 +73,8 @@ pub struct Check {
     pub doc: &'static str,
     /// The check itself, at an evaluated minor version.
     pub evaluate: fn(&Pod<'_>, u32) -> Option<Violation>,
+    /// The repair for one of its findings, when one exists.
+    pub fix: Option<fn(&FixContext<'_, '_>) -> Option<Fix>>,
 }
 
 /// The sections every check's documentation has, in order.

@@ -1,6 +1,7 @@
 //! `privileged`: containers may not run privileged.
 
 use super::{Check, Violation, containers_phrase};
+use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 
@@ -32,6 +33,7 @@ Remove `privileged` (or set it to `false`) and grant only the specific capabilit
 Removing privileged mode can break workloads that manage the node (CNI, storage drivers): unsafe.
 ",
     evaluate,
+    fix: Some(fix),
 };
 
 fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
@@ -56,5 +58,13 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
             containers_phrase(&names)
         ),
         locations,
+    )
+}
+
+fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
+    crate::fix::fix(
+        format!("Remove privileged: true{}", context.on_container()),
+        Applicability::Unsafe,
+        context.remove_field(),
     )
 }

@@ -1,6 +1,7 @@
 //! `procMount` (baseline): containers must use the default, masked /proc.
 
 use super::{Check, Violation, containers_phrase, join_quote, sorted_set};
+use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 
@@ -34,6 +35,7 @@ Remove `procMount`, or set `procMount: Default`.
 Setting `procMount: Default` can break nested container runtimes that need an unmasked /proc: unsafe.
 ",
     evaluate,
+    fix: Some(fix),
 };
 
 fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
@@ -70,5 +72,13 @@ pub(crate) fn unmasked_proc_mounts(pod: &Pod<'_>) -> Option<Violation> {
             join_quote(&sorted_set(values))
         ),
         locations,
+    )
+}
+
+pub(crate) fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
+    crate::fix::fix(
+        format!("Remove procMount (use the default){}", context.on_container()),
+        Applicability::Unsafe,
+        context.remove_field(),
     )
 }

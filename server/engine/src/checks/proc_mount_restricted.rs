@@ -29,6 +29,7 @@ Remove `procMount`, or set `procMount: Default`.
 Setting `procMount: Default` can break nested container runtimes: unsafe.
 ",
     evaluate,
+    fix: Some(super::proc_mount::fix),
 };
 
 fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {

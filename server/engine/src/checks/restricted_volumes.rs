@@ -1,6 +1,7 @@
 //! `restrictedVolumes`: only volume types that cannot reach outside the pod are allowed.
 
 use super::{Check, Violation, join_quote, pluralize, sorted_set};
+use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 
@@ -76,6 +77,7 @@ volumes:
 Changing a volume's source changes the data the workload sees: no automatic fix.
 ",
     evaluate,
+    fix: Some(fix),
 };
 
 fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
@@ -117,5 +119,14 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
             join_quote(&types)
         ),
         locations,
+    )
+}
+
+fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
+    let kind = context.field_key()?;
+    crate::fix::fix(
+        format!("Replace the {kind} volume with an emptyDir (the data changes)"),
+        Applicability::Unsafe,
+        context.replace_field("emptyDir: {}"),
     )
 }

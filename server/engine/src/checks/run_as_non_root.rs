@@ -1,6 +1,7 @@
 //! `runAsNonRoot`: the pod or every container must declare it runs as non-root.
 
 use super::{Check, Violation, containers_phrase, setters};
+use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 
@@ -42,6 +43,7 @@ Adding `runAsNonRoot: true` stops containers whose image runs as root from start
 what the restricted level requires, so `podsec fix` applies it. Replacing an explicit `false` is the same change.
 ",
     evaluate,
+    fix: Some(fix),
 };
 
 fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
@@ -100,4 +102,19 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
         ),
         implicit_locations,
     )
+}
+
+fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
+    match context.field() {
+        Some(_) => crate::fix::fix(
+            format!("Set runAsNonRoot: true{}", context.on_container()),
+            Applicability::Safe,
+            context.set_value("true"),
+        ),
+        None => crate::fix::fix(
+            "Set runAsNonRoot: true in the pod's securityContext",
+            Applicability::Safe,
+            context.ensure_in_pod_spec(&["securityContext", "runAsNonRoot"], "true"),
+        ),
+    }
 }

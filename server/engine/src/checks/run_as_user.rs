@@ -1,6 +1,7 @@
 //! `runAsUser`: neither the pod nor a container may run as UID 0.
 
 use super::{Check, Violation, setters};
+use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 
@@ -38,6 +39,7 @@ securityContext:
 Which UID a workload can run as depends on its image: no automatic fix beyond removing the explicit 0 (unsafe).
 ",
     evaluate,
+    fix: Some(fix),
 };
 
 fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
@@ -69,4 +71,17 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
 
 fn zero(entry: Option<crate::yaml::Entry<'_>>) -> Option<crate::yaml::Entry<'_>> {
     entry.filter(|e| e.value.as_i64() == Some(0))
+}
+
+fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
+    let place = if context.container_name().is_some() {
+        context.on_container()
+    } else {
+        " from the pod".to_string()
+    };
+    crate::fix::fix(
+        format!("Remove runAsUser: 0{place}"),
+        Applicability::Unsafe,
+        context.remove_field(),
+    )
 }

@@ -1,6 +1,7 @@
 //! `seLinuxOptions`: SELinux may only use the container types, without a custom user or role.
 
 use super::{Check, Violation, join_quote, pluralize, setters, sorted_set};
+use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 use crate::yaml::NodeRef;
@@ -43,6 +44,7 @@ securityContext:
 Removing a custom SELinux type, user or role can break workloads that need host access: unsafe.
 ",
     evaluate,
+    fix: Some(fix),
 };
 
 fn allowed_type(value: &str, minor: u32) -> bool {
@@ -123,5 +125,14 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
             parts.join("; ")
         ),
         findings.locations,
+    )
+}
+
+fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
+    let key = context.field_key()?;
+    crate::fix::fix(
+        format!("Remove seLinuxOptions.{key}{}", context.on_container()),
+        Applicability::Unsafe,
+        context.remove_field(),
     )
 }

@@ -1,6 +1,7 @@
 //! `seccompProfile_baseline`: seccomp may not be explicitly unconfined.
 
 use super::{Check, Violation, go_quote, join_quote, pluralize, setters, sorted_set};
+use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 
@@ -47,6 +48,7 @@ securityContext:
 Replacing `Unconfined` with `RuntimeDefault` can block system calls the workload makes: unsafe.
 ",
     evaluate,
+    fix: Some(fix),
 };
 
 fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
@@ -136,4 +138,28 @@ pub(crate) fn bad_profile_type(profile: crate::yaml::Entry<'_>) -> Option<(Strin
         return None;
     }
     Some((value.to_string(), Loc::field(type_entry.unwrap_or(profile))))
+}
+
+fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
+    let key = context.field_key()?;
+    if key.contains("seccomp.security.alpha.kubernetes.io/") {
+        return crate::fix::fix(
+            format!("Set annotation {key} to runtime/default"),
+            Applicability::Unsafe,
+            context.set_value("runtime/default"),
+        );
+    }
+    let edit = if key == "type" {
+        context.set_value("RuntimeDefault")
+    } else {
+        context.ensure_under_field(&["type"], "RuntimeDefault")
+    };
+    crate::fix::fix(
+        format!(
+            "Set seccompProfile.type: RuntimeDefault{}",
+            context.on_container()
+        ),
+        Applicability::Unsafe,
+        edit,
+    )
 }

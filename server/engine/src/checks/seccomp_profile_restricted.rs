@@ -2,6 +2,7 @@
 
 use super::seccomp_profile_baseline::bad_profile_type;
 use super::{Check, Violation, containers_phrase, join_quote, setters, sorted_set};
+use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::Pod;
 use crate::policy::Level;
 
@@ -44,6 +45,7 @@ Setting the pod's profile to `RuntimeDefault` is what the restricted level requi
 `podsec fix` applies it. Replacing an explicit `Unconfined` is unsafe.
 ",
     evaluate,
+    fix: Some(fix),
 };
 
 fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
@@ -105,4 +107,30 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
         ),
         implicit_locations,
     )
+}
+
+fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
+    match context.field_key() {
+        Some("type") => crate::fix::fix(
+            format!(
+                "Set seccompProfile.type: RuntimeDefault{}",
+                context.on_container()
+            ),
+            Applicability::Unsafe,
+            context.set_value("RuntimeDefault"),
+        ),
+        Some(_) => crate::fix::fix(
+            format!(
+                "Set seccompProfile.type: RuntimeDefault{}",
+                context.on_container()
+            ),
+            Applicability::Unsafe,
+            context.ensure_under_field(&["type"], "RuntimeDefault"),
+        ),
+        None => crate::fix::fix(
+            "Set seccompProfile.type: RuntimeDefault in the pod's securityContext",
+            Applicability::Safe,
+            context.ensure_in_pod_spec(&["securityContext", "seccompProfile", "type"], "RuntimeDefault"),
+        ),
+    }
 }

@@ -1,6 +1,7 @@
 //! `sysctls`: only namespaced, safe sysctls may be set.
 
 use super::{Check, Violation};
+use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 
@@ -57,6 +58,7 @@ Remove the sysctl, or ask the cluster administrator to allow it on dedicated nod
 Removing a sysctl changes the workload's kernel tuning: unsafe.
 ",
     evaluate,
+    fix: Some(fix),
 };
 
 fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
@@ -83,4 +85,13 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
     }
     // Upstream keeps spec order and duplicates, and does not quote the names.
     Violation::new("forbidden sysctls", names.join(", "), locations)
+}
+
+fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
+    let name = context.field().and_then(|(_, v)| v.as_str()).unwrap_or("");
+    crate::fix::fix(
+        format!("Remove sysctl {name}"),
+        Applicability::Unsafe,
+        context.remove_enclosing_item(),
+    )
 }

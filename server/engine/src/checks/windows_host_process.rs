@@ -1,6 +1,7 @@
 //! `windowsHostProcess`: Windows pods may not run as HostProcess containers.
 
 use super::{Check, Violation, setters};
+use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 
@@ -34,6 +35,7 @@ Remove `hostProcess` (and `hostNetwork`) and run the workload as a normal Window
 Removing HostProcess changes what the workload can do on the node: unsafe.
 ",
     evaluate,
+    fix: Some(fix),
 };
 
 fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
@@ -67,4 +69,17 @@ fn host_process(security_context: Option<crate::yaml::NodeRef<'_>>) -> Option<cr
         .and_then(|sc| sc.get("windowsOptions"))
         .and_then(|w| w.entry("hostProcess"))
         .filter(|e| e.value.as_bool() == Some(true))
+}
+
+fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
+    let place = if context.container_name().is_some() {
+        context.on_container()
+    } else {
+        " from the pod".to_string()
+    };
+    crate::fix::fix(
+        format!("Remove windowsOptions.hostProcess: true{place}"),
+        Applicability::Unsafe,
+        context.remove_field(),
+    )
 }

@@ -1,0 +1,249 @@
+//! Fixes: what a check's own file declares to repair a finding, as minimal text edits, and fix-all.
+//!
+//! A fix is data (a title, an applicability, edits), computed from the same parse as the finding. The
+//! edits come from [`crate::patch`], so everything outside them stays byte for byte as written.
+
+use crate::analysis::{Options, analyze};
+use crate::patch::{self, Layout, TextEdit};
+use crate::pod::{Loc, Pod};
+use crate::yaml::{Document, NodeKind, NodeRef};
+
+/// What a fix promises (after ruff's `Applicability`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Applicability {
+    /// Brings the object into line with the policy without changing what a well-behaved workload does;
+    /// applied by `podsec fix` and by "fix all".
+    Safe,
+    /// Removes or changes a capability the workload asked for; it may stop working. Applied only on
+    /// request (`podsec fix --unsafe`, or one quick fix at a time in the editor).
+    Unsafe,
+}
+
+/// A repair for one finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    /// What it does, in the imperative: `Set allowPrivilegeEscalation: false on container "app"`.
+    pub title: String,
+    /// Safe or unsafe.
+    pub applicability: Applicability,
+    /// The edits, on the analysed text.
+    pub edits: Vec<TextEdit>,
+}
+
+/// Everything a check's fix function can look at.
+pub struct FixContext<'a, 'd> {
+    /// The document of the finding.
+    pub document: &'d Document<'d>,
+    /// Its line ending and indentation.
+    pub layout: &'a Layout<'d>,
+    /// The pod of the finding.
+    pub pod: &'a Pod<'d>,
+    /// Where the finding is.
+    pub loc: Loc,
+}
+
+impl<'d> FixContext<'_, 'd> {
+    fn node(&self, id: crate::yaml::NodeId) -> NodeRef<'d> {
+        self.document.node_ref(id)
+    }
+
+    fn parent(&self, id: crate::yaml::NodeId) -> Option<NodeRef<'d>> {
+        let parent = self.document.nodes.get(id as usize)?.parent?;
+        Some(self.node(parent))
+    }
+
+    /// The key and value of a field finding.
+    pub fn field(&self) -> Option<(NodeRef<'d>, NodeRef<'d>)> {
+        match self.loc {
+            Loc::Field { key, value } => Some((self.node(key), self.node(value))),
+            _ => None,
+        }
+    }
+
+    /// The key text of a field finding.
+    pub fn field_key(&self) -> Option<&'d str> {
+        self.field().and_then(|(key, _)| key.as_str())
+    }
+
+    /// The name of the container a finding is in (`""` when it has none), if it is in one.
+    pub fn container_name(&self) -> Option<&'d str> {
+        let mut id = match self.loc {
+            Loc::Field { key, .. } => key,
+            Loc::Item { node } => node,
+            Loc::ContainerMissing { container, .. } => container,
+            Loc::PodMissing { .. } => return None,
+        };
+        let containers: Vec<_> = self.pod.containers();
+        for _ in 0..32 {
+            if let Some(container) = containers.iter().find(|c| c.node.id() == id) {
+                return Some(container.name);
+            }
+            id = self.document.nodes.get(id as usize)?.parent?;
+        }
+        None
+    }
+
+    /// ` on container "app"`, or nothing outside containers.
+    pub fn on_container(&self) -> String {
+        self.container_name()
+            .map(|name| format!(" on container {name:?}"))
+            .unwrap_or_default()
+    }
+
+    /// Replaces the value of a field finding.
+    pub fn set_value(&self, text: &str) -> Option<TextEdit> {
+        let (key, value) = self.field()?;
+        Some(patch::replace_value(self.layout, key, value, text))
+    }
+
+    /// Removes a field finding's entry from its mapping.
+    pub fn remove_field(&self) -> Option<TextEdit> {
+        let (key, _) = self.field()?;
+        patch::remove_entry(self.layout, self.parent(key.id())?, key)
+    }
+
+    /// Removes the list item that holds the finding (the finding's node itself, or the mapping that
+    /// holds its key, as for a sysctl's `name`).
+    pub fn remove_enclosing_item(&self) -> Option<TextEdit> {
+        let item = match self.loc {
+            Loc::Item { node } => node,
+            Loc::Field { key, .. } => self.parent(key)?.id(),
+            _ => return None,
+        };
+        let sequence = self.parent(item)?;
+        let index = match sequence.kind()? {
+            NodeKind::Sequence { items, .. } => items.iter().position(|i| *i == item)?,
+            _ => return None,
+        };
+        patch::remove_item(self.layout, sequence, index)
+    }
+
+    /// Makes `keys` equal to `leaf` under the container of a missing-setting finding.
+    pub fn ensure_in_container(&self, keys: &[&str], leaf: &str) -> Option<TextEdit> {
+        match self.loc {
+            Loc::ContainerMissing { container, .. } => {
+                patch::ensure(self.layout, self.node(container), keys, leaf)
+            }
+            _ => None,
+        }
+    }
+
+    /// Makes `keys` equal to `leaf` under the pod spec.
+    pub fn ensure_in_pod_spec(&self, keys: &[&str], leaf: &str) -> Option<TextEdit> {
+        patch::ensure(self.layout, self.pod.spec?, keys, leaf)
+    }
+
+    /// Makes `keys` equal to `leaf` under the value of a field finding.
+    pub fn ensure_under_field(&self, keys: &[&str], leaf: &str) -> Option<TextEdit> {
+        let (key, value) = self.field()?;
+        if value.resolved().is_mapping() {
+            patch::ensure(self.layout, value, keys, leaf)
+        } else {
+            patch::ensure(
+                self.layout,
+                self.parent(key.id())?,
+                &[&[key.as_str()?][..], keys].concat(),
+                leaf,
+            )
+        }
+    }
+
+    /// Appends to the sequence value of a field finding (or makes it `[item]`).
+    pub fn append_to_field(&self, item: &str) -> Option<TextEdit> {
+        let (key, value) = self.field()?;
+        if value.resolved().is_sequence() {
+            patch::append_item(self.layout, value, item)
+        } else {
+            Some(patch::replace_value(
+                self.layout,
+                key,
+                value,
+                &format!("[{item}]"),
+            ))
+        }
+    }
+
+    /// Replaces a whole field finding (key and value) with `text`, as when a volume changes type.
+    pub fn replace_field(&self, text: &str) -> Option<TextEdit> {
+        let (key, value) = self.field()?;
+        let end = value.span().end.max(key.span().end);
+        let end = self
+            .document
+            .text
+            .get(..end)
+            .map_or(end, |t| t.trim_end().len())
+            .max(key.span().end);
+        Some(TextEdit {
+            span: crate::yaml::Span::new(key.span().start, end),
+            replacement: text.to_string(),
+        })
+    }
+}
+
+/// A fix from one edit.
+pub fn fix(title: impl Into<String>, applicability: Applicability, edit: Option<TextEdit>) -> Option<Fix> {
+    Some(Fix {
+        title: title.into(),
+        applicability,
+        edits: vec![edit?],
+    })
+}
+
+/// The result of fixing a whole text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FixAll {
+    /// The fixed text (equal to the input when nothing applied).
+    pub text: String,
+    /// The titles of the fixes applied, in the order they were applied.
+    pub applied: Vec<String>,
+}
+
+/// Applies every fix of the wanted applicability until none is left: one call reaches the fixed
+/// point. Fixes whose edits would touch the same place as an earlier one in a round wait for the next
+/// round, which sees the text the first produced (two fixes that both create a container's
+/// `securityContext` then write one, not two).
+pub fn fix_all(text: &str, options: &Options, include_unsafe: bool) -> FixAll {
+    let options = Options {
+        with_fixes: true,
+        ..*options
+    };
+    let mut current = text.to_string();
+    let mut applied = Vec::new();
+    for _round in 0..16 {
+        let analysis = analyze(&current, &options);
+        let mut chosen: Vec<TextEdit> = Vec::new();
+        for object in &analysis.objects {
+            for violation in &object.violations {
+                for location in &violation.locations {
+                    let Some(fix) = &location.fix else { continue };
+                    if fix.applicability == Applicability::Unsafe && !include_unsafe {
+                        continue;
+                    }
+                    if fix.edits.iter().all(|e| chosen.contains(e)) {
+                        continue; // the same repair, offered for another finding
+                    }
+                    let clashes = fix.edits.iter().any(|e| {
+                        chosen.iter().any(|c| {
+                            c.span.start.max(e.span.start) < c.span.end.min(e.span.end)
+                                || c.span.start == e.span.start
+                                || (c.span.start < e.span.start && e.span.start < c.span.end)
+                                || (e.span.start < c.span.start && c.span.start < e.span.end)
+                        })
+                    });
+                    if !clashes {
+                        chosen.extend(fix.edits.iter().cloned());
+                        applied.push(fix.title.clone());
+                    }
+                }
+            }
+        }
+        if chosen.is_empty() {
+            break;
+        }
+        current = patch::apply(&current, &chosen);
+    }
+    FixAll {
+        text: current,
+        applied,
+    }
+}
