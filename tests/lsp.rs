@@ -374,3 +374,95 @@ fn the_server_exits_when_stdin_closes() {
     client.initialize(None, Value::Null);
     assert!(client.finish().success());
 }
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(common::repo_root().join("tests/fixes").join(name)).unwrap()
+}
+
+#[test]
+fn quick_fixes_exemptions_and_fix_all_apply_as_the_engine_does() {
+    use common::lsp::apply_workspace_edit;
+    use podsec_engine::{Options, analyze};
+    let text = fixture("non-ascii.yaml");
+    let uri = "file:///work/job.yaml";
+    let mut client = LspClient::spawn();
+    let init = client.initialize(None, Value::Null);
+    assert_eq!(
+        init["result"]["capabilities"]["codeActionProvider"]["codeActionKinds"],
+        json!(["quickfix", "source.fixAll.podsec"])
+    );
+    client.open(uri, &text, 1);
+    let diagnostics = client.diagnostics(uri, 1);
+    let escalation = by_code(&diagnostics, "allowPrivilegeEscalation")[0].clone();
+    let response = client.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": escalation["range"], "context": { "diagnostics": [escalation] } }),
+    );
+    let actions = response["result"].as_array().unwrap();
+    let titles: Vec<&str> = actions.iter().map(|a| a["title"].as_str().unwrap()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Set allowPrivilegeEscalation: false on container \"ünïcödé\"",
+            "Exempt Job \"rapport-été\" from allowPrivilegeEscalation (add podsec.dev/exempt.allowPrivilegeEscalation with a reason)",
+            "Fix all podsec problems in this file (4 safe fixes)",
+        ]
+    );
+    let quick = &actions[0];
+    assert_eq!(quick["kind"], "quickfix");
+    assert_eq!(quick["isPreferred"], true);
+    assert_eq!(quick["diagnostics"][0]["code"], "allowPrivilegeEscalation");
+    assert_eq!(
+        quick["edit"]["documentChanges"][0]["textDocument"],
+        json!({ "uri": uri, "version": 1 })
+    );
+
+    // The client's result of applying the edit (UTF-16 positions) is the engine's fixed text.
+    let engine = analyze(
+        &text,
+        &Options {
+            with_fixes: true,
+            ..Options::default()
+        },
+    );
+    let fix = engine.objects[0]
+        .violations
+        .iter()
+        .find(|v| v.check.id == "allowPrivilegeEscalation")
+        .unwrap()
+        .locations[0]
+        .fix
+        .clone()
+        .unwrap();
+    let expected = podsec_engine::patch::apply(&text, &fix.edits);
+    assert_eq!(apply_workspace_edit(&text, &quick["edit"]), expected);
+
+    let exempted = apply_workspace_edit(&text, &actions[1]["edit"]);
+    assert!(
+        exempted.contains("  annotations: {description: \"計測 ✓\"}\n"),
+        "the template's annotations are not the object's"
+    );
+    assert!(exempted.contains("metadata:\n  name: rapport-été\n  annotations:\n    podsec.dev/exempt.allowPrivilegeEscalation: \"TODO: reason\"\n"), "{exempted}");
+
+    // Fix all, asked for as editors do on save.
+    let response = client.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": range((0, 0), (0, 0)), "context": { "diagnostics": [], "only": ["source.fixAll"] } }),
+    );
+    let actions = response["result"].as_array().unwrap();
+    assert_eq!(actions.len(), 1);
+    assert_eq!(actions[0]["kind"], "source.fixAll.podsec");
+    let fixed = apply_workspace_edit(&text, &actions[0]["edit"]);
+    assert_eq!(
+        fixed,
+        podsec_engine::fix::fix_all(&text, &Options::default(), false).text
+    );
+    client.change(uri, 2, json!([{ "text": fixed }]));
+    assert_eq!(client.diagnostics(uri, 2), Vec::<Value>::new());
+    // Nothing left to fix: no fix-all action.
+    let response = client.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": range((0, 0), (0, 0)), "context": { "diagnostics": [], "only": ["source.fixAll.podsec"] } }),
+    );
+    assert_eq!(response["result"], json!([]));
+}

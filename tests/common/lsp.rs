@@ -216,3 +216,45 @@ impl Drop for LspClient {
         let _ = self.child.wait();
     }
 }
+
+/// The byte offset of an LSP position (UTF-16 columns) in `text`, as a client computes it.
+pub fn utf16_offset(text: &str, position: &Value) -> usize {
+    let line = position["line"].as_u64().unwrap() as usize;
+    let character = position["character"].as_u64().unwrap() as usize;
+    let mut offset = 0;
+    for (index, chunk) in text.split_inclusive('\n').enumerate() {
+        if index == line {
+            let mut units = 0;
+            for (byte, c) in chunk.char_indices() {
+                if units >= character || c == '\n' || c == '\r' {
+                    return offset + byte;
+                }
+                units += c.len_utf16();
+            }
+            return offset + chunk.len();
+        }
+        offset += chunk.len();
+    }
+    text.len()
+}
+
+/// Applies the edits of a `WorkspaceEdit`'s first `TextDocumentEdit` to `text`, as a client would.
+pub fn apply_workspace_edit(text: &str, edit: &Value) -> String {
+    let edits = edit["documentChanges"][0]["edits"].as_array().unwrap();
+    let mut spans: Vec<(usize, usize, String)> = edits
+        .iter()
+        .map(|e| {
+            (
+                utf16_offset(text, &e["range"]["start"]),
+                utf16_offset(text, &e["range"]["end"]),
+                e["newText"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    spans.sort_by_key(|(start, _, _)| std::cmp::Reverse(*start));
+    let mut out = text.to_string();
+    for (start, end, replacement) in spans {
+        out.replace_range(start..end, &replacement);
+    }
+    out
+}

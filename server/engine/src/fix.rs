@@ -247,3 +247,37 @@ pub fn fix_all(text: &str, options: &Options, include_unsafe: bool) -> FixAll {
         applied,
     }
 }
+
+/// The annotation that exempts one object from one check: `podsec.dev/exempt.<check-id>`.
+pub fn exemption_key(check_id: &str) -> String {
+    format!("podsec.dev/exempt.{check_id}")
+}
+
+/// A fix that exempts the object at byte `offset` from `check_id`, by adding the exemption annotation
+/// to its metadata with a placeholder reason for the author to replace.
+pub fn exemption_fix(text: &str, options: &Options, offset: usize, check_id: &str) -> Option<Fix> {
+    let document = crate::yaml::documents(text, &options.limits)
+        .find(|d| d.span.contains(offset) && d.error.is_none())?;
+    let objects = crate::workload::pod_objects(&document);
+    let object = objects
+        .iter()
+        .filter(|o| o.object.span().contains(offset))
+        .min_by_key(|o| o.object.span().end - o.object.span().start)?;
+    let layout = Layout::of(&document);
+    let key = exemption_key(check_id);
+    let edit = patch::ensure(
+        &layout,
+        object.object,
+        &["metadata", "annotations", &key],
+        "\"TODO: reason\"",
+    )?;
+    let name = object.name.map(|n| format!(" {n:?}")).unwrap_or_default();
+    Some(Fix {
+        title: format!(
+            "Exempt {}{name} from {check_id} (add {key} with a reason)",
+            object.kind
+        ),
+        applicability: Applicability::Unsafe,
+        edits: vec![edit],
+    })
+}

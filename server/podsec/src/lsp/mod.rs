@@ -385,6 +385,11 @@ impl LanguageServer for Backend {
                     ..TextDocumentSyncOptions::default()
                 })),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
+                code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+                    code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, fix_all_kind()]),
+                    resolve_provider: Some(false),
+                    work_done_progress_options: WorkDoneProgressOptions::default(),
+                })),
                 ..ServerCapabilities::default()
             },
             server_info: Some(ServerInfo {
@@ -483,6 +488,30 @@ impl LanguageServer for Backend {
         }
     }
 
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let snapshot = {
+            let state = self.state();
+            let doc = state
+                .documents
+                .get(params.text_document.uri.as_str())
+                .ok_or_else(|| not_open(&params.text_document.uri))?;
+            Snapshot {
+                uri: doc.uri.clone(),
+                rope: doc.rope.clone(),
+                version: doc.version,
+                encoding: state.encoding,
+                policy: state.settings.policy(),
+            }
+        };
+        let actions =
+            guarded("computing code actions", || code_actions(&snapshot, &params)).map_err(|message| {
+                let mut error = Error::internal_error();
+                error.message = message.into();
+                error
+            })?;
+        Ok(Some(actions))
+    }
+
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let uri = params.text_document_position_params.text_document.uri;
         let position = params.text_document_position_params.position;
@@ -517,6 +546,175 @@ impl LanguageServer for Backend {
             range: Some(convert::range(&rope, info.span, encoding)),
         }))
     }
+}
+
+/// `source.fixAll.podsec`: the kind editors run on save for "fix all".
+fn fix_all_kind() -> CodeActionKind {
+    CodeActionKind::new("source.fixAll.podsec")
+}
+
+/// Whether an action of `kind` is wanted by a request's `only` filter (a prefix match, as the spec says).
+fn wanted(only: Option<&[CodeActionKind]>, kind: &CodeActionKind) -> bool {
+    only.is_none_or(|only| {
+        only.iter()
+            .any(|o| kind.as_str() == o.as_str() || kind.as_str().starts_with(&format!("{}.", o.as_str())))
+    })
+}
+
+/// What a code action request needs from the store.
+struct Snapshot {
+    uri: Uri,
+    rope: Rope,
+    version: i32,
+    encoding: Encoding,
+    policy: Policy,
+}
+
+impl Snapshot {
+    fn workspace_edit(&self, edits: &[podsec_engine::patch::TextEdit]) -> WorkspaceEdit {
+        let edits = edits
+            .iter()
+            .map(|e| {
+                OneOf::Left(TextEdit {
+                    range: convert::range(&self.rope, e.span, self.encoding),
+                    new_text: e.replacement.clone(),
+                })
+            })
+            .collect();
+        WorkspaceEdit {
+            document_changes: Some(DocumentChanges::Edits(vec![TextDocumentEdit {
+                text_document: OptionalVersionedTextDocumentIdentifier {
+                    uri: self.uri.clone(),
+                    version: Some(self.version),
+                },
+                edits,
+            }])),
+            ..WorkspaceEdit::default()
+        }
+    }
+}
+
+/// Line-level edits that turn `old` into `new`: one per changed hunk, so the editor keeps its cursor and
+/// folds everywhere else.
+fn diff_edits(old: &str, new: &str) -> Vec<podsec_engine::patch::TextEdit> {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let old_lines: Vec<&str> = diff.iter_old_slices().collect();
+    let new_lines: Vec<&str> = diff.iter_new_slices().collect();
+    let mut offsets = Vec::with_capacity(old_lines.len() + 1);
+    let mut offset = 0;
+    for line in &old_lines {
+        offsets.push(offset);
+        offset += line.len();
+    }
+    offsets.push(offset);
+    diff.ops()
+        .iter()
+        .filter(|op| op.tag() != similar::DiffTag::Equal)
+        .map(|op| {
+            let old_range = op.old_range();
+            let start = offsets.get(old_range.start).copied().unwrap_or(offset);
+            let end = offsets.get(old_range.end).copied().unwrap_or(offset);
+            let replacement = new_lines.get(op.new_range()).unwrap_or_default().concat();
+            podsec_engine::patch::TextEdit {
+                span: podsec_engine::Span::new(start, end),
+                replacement,
+            }
+        })
+        .collect()
+}
+
+/// The code actions for a request: quick fixes for the podsec diagnostics in it (safe ones preferred),
+/// an exemption per check, and "fix all" for the document.
+fn code_actions(snapshot: &Snapshot, params: &CodeActionParams) -> Vec<CodeActionOrCommand> {
+    let text = snapshot.rope.to_string();
+    let options = Options {
+        policy: snapshot.policy,
+        with_fixes: true,
+        ..Options::default()
+    };
+    let analysis = podsec_engine::analyze(&text, &options);
+    let only = params.context.only.as_deref();
+    let mut quick_fixes = Vec::new();
+    let mut exemptions = Vec::new();
+    let mut exempted: Vec<(String, u32)> = Vec::new();
+    if wanted(only, &CodeActionKind::QUICKFIX) {
+        for diagnostic in &params.context.diagnostics {
+            if diagnostic.source.as_deref() != Some("podsec") {
+                continue;
+            }
+            let Some(data) = &diagnostic.data else { continue };
+            let (Some(check), Some(path)) = (data["check"].as_str(), data["path"].as_str()) else {
+                continue;
+            };
+            let location = analysis
+                .objects
+                .iter()
+                .flat_map(|o| &o.violations)
+                .filter(|v| v.check.id == check)
+                .flat_map(|v| &v.locations)
+                .find(|l| l.path == path);
+            if let Some(fix) = location.and_then(|l| l.fix.as_ref()) {
+                let safe = fix.applicability == podsec_engine::fix::Applicability::Safe;
+                quick_fixes.push((
+                    !safe,
+                    CodeActionOrCommand::CodeAction(CodeAction {
+                        title: if safe {
+                            fix.title.clone()
+                        } else {
+                            format!("{} (unsafe)", fix.title)
+                        },
+                        kind: Some(CodeActionKind::QUICKFIX),
+                        diagnostics: Some(vec![diagnostic.clone()]),
+                        edit: Some(snapshot.workspace_edit(&fix.edits)),
+                        is_preferred: Some(safe),
+                        ..CodeAction::default()
+                    }),
+                ));
+            }
+            let offset =
+                convert::byte_offset(&snapshot.rope, diagnostic.range.start, snapshot.encoding, false)
+                    .unwrap_or(0);
+            let object_line = diagnostic
+                .related_information
+                .as_ref()
+                .and_then(|r| r.first())
+                .map_or(0, |r| r.location.range.start.line);
+            if exempted.contains(&(check.to_string(), object_line)) {
+                continue;
+            }
+            if let Some(fix) = podsec_engine::fix::exemption_fix(&text, &options, offset, check) {
+                exempted.push((check.to_string(), object_line));
+                exemptions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                    title: fix.title.clone(),
+                    kind: Some(CodeActionKind::QUICKFIX),
+                    diagnostics: Some(vec![diagnostic.clone()]),
+                    edit: Some(snapshot.workspace_edit(&fix.edits)),
+                    is_preferred: Some(false),
+                    ..CodeAction::default()
+                }));
+            }
+        }
+    }
+    // Safe fixes first, then unsafe ones, then exemptions.
+    quick_fixes.sort_by_key(|(unsafe_fix, _)| *unsafe_fix);
+    let mut actions: Vec<CodeActionOrCommand> = quick_fixes.into_iter().map(|(_, action)| action).collect();
+    actions.extend(exemptions);
+    let kind = fix_all_kind();
+    if only.is_some_and(|_| wanted(only, &kind)) || (only.is_none() && !actions.is_empty()) {
+        let fixed = podsec_engine::fix::fix_all(&text, &options, false);
+        if fixed.text != text {
+            actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: format!(
+                    "Fix all podsec problems in this file ({} safe fixes)",
+                    fixed.applied.len()
+                ),
+                kind: Some(kind),
+                edit: Some(snapshot.workspace_edit(&diff_edits(&text, &fixed.text))),
+                ..CodeAction::default()
+            }));
+        }
+    }
+    actions
 }
 
 /// Applies one content change: a range edit, or the whole text when no range is given.
