@@ -18,7 +18,7 @@ use podsec_engine::patch::apply;
 use podsec_engine::{Analysis, Level, Options, Policy, Version, analyze};
 use std::collections::{BTreeMap, BTreeSet};
 
-fn options(policy: Policy) -> Options {
+fn options(policy: Policy) -> Options<'static> {
     Options {
         policy,
         with_fixes: true,

@@ -1,6 +1,9 @@
 //! The one entry point the CLI and the server share: text in, verdicts with locations out.
 
 use crate::checks::{Check, checks_for};
+use crate::config::{
+    ConfigProblem, Mode, ModePolicy, PolicyContext, ResolvedPolicy, Severity, annotation_exemptions,
+};
 use crate::fix::{Fix, FixContext};
 use crate::patch::Layout;
 use crate::pod::Loc;
@@ -10,9 +13,12 @@ use crate::yaml::{Document, Limits, NodeKind, NodeRef, Span, YamlErrorKind, docu
 
 /// What to analyse with.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Options {
-    /// The policy every object is checked against.
+pub struct Options<'c> {
+    /// The policy every object is checked against, when there is no [`Options::context`].
     pub policy: Policy,
+    /// Where policies and exemptions come from (namespace labels, project file, admission
+    /// configuration); when set, [`Options::policy`] is not used.
+    pub context: Option<&'c PolicyContext>,
     /// Parser limits.
     pub limits: Limits,
     /// Whether to compute each finding's fix (for code actions and `podsec fix`, not for diagnostics).
@@ -26,6 +32,10 @@ pub struct Analysis {
     pub objects: Vec<ObjectReport>,
     /// Documents that could not be read.
     pub problems: Vec<Problem>,
+    /// Problems with exemption annotations in this text.
+    pub config_problems: Vec<ConfigProblem>,
+    /// The project-file exemptions that matched a finding here (by their span in the project file).
+    pub used_exemptions: Vec<Span>,
 }
 
 /// A document that could not be read.
@@ -56,10 +66,16 @@ pub struct ObjectReport {
     pub span: Span,
     /// Which document of the stream, from 0.
     pub document: usize,
-    /// The policy it was checked against.
+    /// The policy of its strictest mode (enforce when set).
     pub policy: Policy,
-    /// Forbidden results in PSA's run order.
+    /// The policy of every mode that checks something, with where it came from.
+    pub modes: Vec<(Mode, ModePolicy)>,
+    /// Why the admission configuration exempts the whole object, if it does.
+    pub exempt: Option<String>,
+    /// Forbidden results: enforce mode first, in PSA's run order, then what only warn and audit add.
     pub violations: Vec<CheckViolation>,
+    /// Violations that an exemption covers, with its reason.
+    pub exempted: Vec<(CheckViolation, String)>,
 }
 
 /// One forbidden check result.
@@ -73,6 +89,10 @@ pub struct CheckViolation {
     pub detail: String,
     /// One location per offending field.
     pub locations: Vec<Location>,
+    /// The mode that reports it, which gives its severity.
+    pub mode: Mode,
+    /// The policy of that mode.
+    pub policy: Policy,
 }
 
 /// Where a violation is, as a span and as a field path.
@@ -86,6 +106,8 @@ pub struct Location {
     pub missing: bool,
     /// The repair, when asked for ([`Options::with_fixes`]) and one exists.
     pub fix: Option<Fix>,
+    /// The container the field belongs to, if any.
+    pub container: Option<String>,
 }
 
 impl CheckViolation {
@@ -104,32 +126,68 @@ impl CheckViolation {
     }
 }
 
+impl CheckViolation {
+    /// Its severity, from its mode.
+    pub fn severity(&self) -> Severity {
+        Severity::of(self.mode)
+    }
+}
+
 impl ObjectReport {
-    /// PSA's aggregated detail: every violation's `reason (detail)`, joined with `, `.
-    pub fn aggregated_detail(&self) -> String {
-        self.violations
-            .iter()
+    fn of_mode(&self, mode: Mode) -> impl Iterator<Item = &CheckViolation> {
+        self.violations.iter().filter(move |v| v.mode == mode)
+    }
+
+    /// PSA's aggregated detail for one mode: every violation's `reason (detail)`, joined with `, `.
+    pub fn aggregated_detail(&self, mode: Mode) -> String {
+        self.of_mode(mode)
             .map(CheckViolation::message)
             .collect::<Vec<_>>()
             .join(", ")
     }
 
-    /// PSA's aggregated reason: the reasons joined with `, `.
-    pub fn aggregated_reason(&self) -> String {
-        self.violations
-            .iter()
+    /// PSA's aggregated reason for one mode: the reasons joined with `, `.
+    pub fn aggregated_reason(&self, mode: Mode) -> String {
+        self.of_mode(mode)
             .map(|v| v.reason.as_str())
             .collect::<Vec<_>>()
             .join(", ")
     }
 
-    /// The warning kubectl prints: `would violate PodSecurity "restricted:latest": …`.
+    /// PSA's message for each mode with violations: `would violate PodSecurity "restricted:latest": …`
+    /// (kubectl prints it after `Warning: `; an enforce denial says `violates` after the pod's name).
+    pub fn messages(&self) -> Vec<(Mode, String)> {
+        Mode::ALL
+            .into_iter()
+            .filter_map(|mode| {
+                let violation = self.of_mode(mode).next()?;
+                Some((
+                    mode,
+                    format!(
+                        "would violate PodSecurity \"{}\": {}",
+                        violation.policy,
+                        self.aggregated_detail(mode)
+                    ),
+                ))
+            })
+            .collect()
+    }
+
+    /// The message of the strictest mode with violations (see [`ObjectReport::messages`]).
     pub fn warning(&self) -> String {
-        format!(
-            "would violate PodSecurity \"{}\": {}",
-            self.policy,
-            self.aggregated_detail()
-        )
+        self.messages()
+            .into_iter()
+            .next()
+            .map(|(_, m)| m)
+            .unwrap_or_default()
+    }
+
+    /// Where the policy of `mode` came from.
+    pub fn source(&self, mode: Mode) -> Option<&str> {
+        self.modes
+            .iter()
+            .find(|(m, _)| *m == mode)
+            .map(|(_, p)| p.source.as_str())
     }
 
     /// A short human name: `Deployment "web"` or `Deployment`.
@@ -142,7 +200,7 @@ impl ObjectReport {
 }
 
 /// Analyses every document of `text`. Pure: the same text and options give the same result.
-pub fn analyze(text: &str, options: &Options) -> Analysis {
+pub fn analyze(text: &str, options: &Options<'_>) -> Analysis {
     let mut analysis = Analysis::default();
     // One document at a time: only one tree is ever in memory.
     for document in documents(text, &options.limits) {
@@ -161,15 +219,107 @@ pub fn analyze(text: &str, options: &Options) -> Analysis {
         }
         let layout = options.with_fixes.then(|| Layout::of(document));
         for object in pod_objects(document) {
-            analysis
-                .objects
-                .push(check_object(document, &object, options.policy, layout.as_ref()));
+            let report = evaluate(document, &object, options, layout.as_ref(), &mut analysis);
+            analysis.objects.push(report);
         }
     }
     analysis
 }
 
-/// Runs every check of `policy` on one object.
+/// Resolves an object's policy, runs every mode, and sets aside what exemptions cover.
+fn evaluate(
+    document: &Document<'_>,
+    object: &PodObject<'_>,
+    options: &Options<'_>,
+    layout: Option<&Layout<'_>>,
+    analysis: &mut Analysis,
+) -> ObjectReport {
+    let runtime_class = object
+        .pod
+        .spec
+        .and_then(|s| s.get("runtimeClassName"))
+        .and_then(|r| r.as_str());
+    let resolved = match options.context {
+        Some(context) => context.resolve(object.namespace, runtime_class),
+        None => ResolvedPolicy::enforce(options.policy, "the policy given"),
+    };
+    let mut report = check_object(document, object, resolved.primary(), None);
+    report.violations.clear();
+    report.modes = resolved.modes.clone();
+    report.exempt = resolved.exempt.clone();
+    if report.exempt.is_some() {
+        return report;
+    }
+    for (mode, mode_policy) in &resolved.modes {
+        let checked = check_object(document, object, mode_policy.policy, layout);
+        for mut violation in checked.violations {
+            if report.violations.iter().any(|v| v.check.id == violation.check.id) {
+                continue; // a stricter mode already reports this check
+            }
+            violation.mode = *mode;
+            report.violations.push(violation);
+        }
+    }
+    let (annotations, problems) = annotation_exemptions(object);
+    analysis.config_problems.extend(problems);
+    let mut kept = Vec::new();
+    for mut violation in std::mem::take(&mut report.violations) {
+        if let Some(annotation) = annotations.iter().find(|a| a.check == violation.check.id) {
+            report.exempted.push((
+                violation,
+                format!("{} (annotation on the object)", annotation.reason),
+            ));
+            continue;
+        }
+        if let Some(context) = options.context {
+            let (covered, left): (Vec<Location>, Vec<Location>) =
+                violation.locations.drain(..).partition(|l| {
+                    context
+                        .project_exemption(violation.check.id, &report, l.container.as_deref())
+                        .is_some()
+                });
+            if let Some(exemption) = covered
+                .first()
+                .and_then(|l| context.project_exemption(violation.check.id, &report, l.container.as_deref()))
+            {
+                analysis.used_exemptions.push(exemption.span);
+                let mut exempted = violation.clone();
+                exempted.locations = covered;
+                report
+                    .exempted
+                    .push((exempted, format!("{} (.podsec.yaml)", exemption.reason)));
+            }
+            violation.locations = left;
+            if violation.locations.is_empty() {
+                continue;
+            }
+        }
+        kept.push(violation);
+    }
+    report.violations = kept;
+    for annotation in &annotations {
+        if !report
+            .exempted
+            .iter()
+            .any(|(v, _)| v.check.id == annotation.check)
+        {
+            analysis.config_problems.push(ConfigProblem {
+                code: "unused-exemption",
+                severity: Severity::Information,
+                message: format!(
+                    "{} does not fail {} at {}: this exemption is not needed",
+                    report.display_name(),
+                    annotation.check,
+                    report.policy
+                ),
+                span: annotation.span,
+            });
+        }
+    }
+    report
+}
+
+/// Runs every check of `policy` on one object (enforce mode, no exemptions).
 pub fn check_object(
     document: &Document<'_>,
     object: &PodObject<'_>,
@@ -186,6 +336,7 @@ pub fn check_object(
                 .iter()
                 .map(|loc| {
                     let mut location = locate(document, object, *loc);
+                    location.container = container_of(document, object, *loc);
                     if let (Some(layout), Some(fix)) = (layout, check.fix) {
                         let context = FixContext {
                             document,
@@ -203,6 +354,8 @@ pub fn check_object(
                 reason: violation.reason,
                 detail: violation.detail,
                 locations,
+                mode: Mode::Enforce,
+                policy,
             })
         })
         .collect();
@@ -214,8 +367,35 @@ pub fn check_object(
         span: object.object.span(),
         document: document.index,
         policy,
+        modes: vec![(
+            Mode::Enforce,
+            ModePolicy {
+                policy,
+                source: String::from("the policy given"),
+            },
+        )],
+        exempt: None,
         violations,
+        exempted: Vec::new(),
     }
+}
+
+/// The name of the container a location is in.
+fn container_of(document: &Document<'_>, object: &PodObject<'_>, loc: Loc) -> Option<String> {
+    let mut id = match loc {
+        Loc::Field { key, .. } => key,
+        Loc::Item { node } => node,
+        Loc::ContainerMissing { container, .. } => container,
+        Loc::PodMissing { .. } => return None,
+    };
+    let containers = object.pod.containers();
+    for _ in 0..64 {
+        if let Some(container) = containers.iter().find(|c| c.node.id() == id) {
+            return Some(container.name.to_string());
+        }
+        id = document.nodes.get(id as usize)?.parent?;
+    }
+    None
 }
 
 /// Turns a check's symbolic location into a span and a path.
@@ -234,6 +414,7 @@ fn locate(document: &Document<'_>, object: &PodObject<'_>, loc: Loc) -> Location
                 path: relative(document.path_of(value.id())),
                 missing: false,
                 fix: None,
+                container: None,
             }
         }
         Loc::Item { node } => {
@@ -243,6 +424,7 @@ fn locate(document: &Document<'_>, object: &PodObject<'_>, loc: Loc) -> Location
                 path: relative(document.path_of(node)),
                 missing: false,
                 fix: None,
+                container: None,
             }
         }
         Loc::ContainerMissing { container, field } => {
@@ -256,6 +438,7 @@ fn locate(document: &Document<'_>, object: &PodObject<'_>, loc: Loc) -> Location
                 path: format!("{}.{field}", relative(document.path_of(container))),
                 missing: true,
                 fix: None,
+                container: None,
             }
         }
         Loc::PodMissing { field } => {
@@ -268,6 +451,7 @@ fn locate(document: &Document<'_>, object: &PodObject<'_>, loc: Loc) -> Location
                 path: format!("{path}.{field}"),
                 missing: true,
                 fix: None,
+                container: None,
             }
         }
     }

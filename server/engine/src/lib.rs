@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod checks;
+pub mod config;
 pub mod explain;
 pub mod fix;
 pub mod patch;
@@ -19,4 +20,4 @@ pub mod yaml;
 pub use analysis::{Analysis, CheckViolation, Location, ObjectReport, Options, Problem, analyze};
 pub use checks::{CHECKS, Check, check_by_id, checks_for};
 pub use policy::{Level, Policy, PolicyError, Version};
-pub use yaml::Span;
+pub use yaml::{Limits, Span};
