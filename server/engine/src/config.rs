@@ -1071,6 +1071,54 @@ pub fn suggest_levels(text: &str, options: &Options) -> Vec<(Option<String>, Str
     out
 }
 
+/// PSA's dry-run warning for a Namespace's enforce label: when workloads of the namespace do not pass its
+/// enforce level, a warning on the label that names them, one line per distinct reason, as PSA words it
+/// when the label is applied (`existing pods in namespace "x" violate the new PodSecurity enforce level …`).
+pub fn namespace_impact<'r>(
+    labels: &NamespaceLabels,
+    objects: impl IntoIterator<Item = &'r crate::analysis::ObjectReport>,
+) -> Option<ConfigProblem> {
+    let span = labels.enforce_span?;
+    let (_, enforce) = labels.modes.iter().find(|(m, _)| *m == Mode::Enforce)?;
+    let mut reasons: Vec<(String, Vec<String>)> = Vec::new();
+    for object in objects {
+        if object.namespace.as_deref() != Some(labels.name.as_str()) {
+            continue;
+        }
+        let reason = object.aggregated_reason(Mode::Enforce);
+        if reason.is_empty() {
+            continue;
+        }
+        match reasons.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, names)) => names.push(object.display_name()),
+            None => reasons.push((reason, vec![object.display_name()])),
+        }
+    }
+    if reasons.is_empty() {
+        return None;
+    }
+    let mut message = format!(
+        "existing pods in namespace {:?} violate the new PodSecurity enforce level {:?}",
+        labels.name,
+        enforce.policy.to_string()
+    );
+    for (reason, names) in &reasons {
+        let first = names.first().cloned().unwrap_or_default();
+        let others = match names.len() {
+            1 => String::new(),
+            2 => " (and 1 other pod)".to_string(),
+            n => format!(" (and {} other pods)", n - 1),
+        };
+        message.push_str(&format!("\n{first}{others}: {reason}"));
+    }
+    Some(ConfigProblem {
+        code: "namespace-impact",
+        severity: Severity::Warning,
+        message,
+        span,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,13 @@
 
 use crate::Outcome;
 use crate::output::{self, Format};
-use podsec_engine::{Analysis, Level, Options, Policy, Version, analyze};
+use crate::project::{ProjectFile, find_project_file, today};
+use podsec_engine::config::{
+    ConfigProblem, NamespaceLabels, PolicyContext, Severity, admission_config, namespace_impact,
+    namespace_labels,
+};
+use podsec_engine::{Analysis, Level, Limits, Options, Policy, Version, analyze};
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -11,7 +17,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// What `podsec check` was asked to do.
 #[derive(Debug)]
 pub struct CheckArgs {
-    pub policy: Policy,
+    /// `--level`/`--version`, when either is given: overrides every other policy source.
+    pub policy: Option<Policy>,
+    /// `--config PATH`: the project file to use instead of looking for one.
+    pub config: Option<PathBuf>,
+    /// `--show-exempted`.
+    pub show_exempted: bool,
+    /// `--suggest-level`.
+    pub suggest_level: bool,
     pub format: Format,
     pub paths: Vec<String>,
     /// `podsec fix --unsafe`.
@@ -46,14 +59,29 @@ pub struct FileReport {
     pub analysis: Analysis,
     /// Why the input could not be read.
     pub error: Option<String>,
+    /// Problems found in this file as a policy source: invalid Namespace labels, the impact of an enforce
+    /// label, project-file exemptions that expired or match nothing.
+    pub extra: Vec<ConfigProblem>,
+    /// A policy file reported on without being checked (the project file, its admission configuration).
+    pub source_only: bool,
+}
+
+impl FileReport {
+    /// Every policy-source problem of this file: from its analysis and from the whole run.
+    pub fn config_problems(&self) -> impl Iterator<Item = &ConfigProblem> {
+        self.analysis.config_problems.iter().chain(&self.extra)
+    }
 }
 
 /// Parses the options of `check`, or of `fix` (which adds `--unsafe` and `--diff` and has no `--format`).
 pub fn parse_args(args: Vec<OsString>, fixing: bool) -> Result<CheckArgs, String> {
     use lexopt::prelude::*;
     let mut parser = lexopt::Parser::from_args(args);
-    let mut level = Level::Restricted;
-    let mut version = Version::Latest;
+    let mut level = None;
+    let mut version = None;
+    let mut config = None;
+    let mut show_exempted = false;
+    let mut suggest_level = false;
     let mut format = Format::Text;
     let mut paths = Vec::new();
     let mut unsafe_fixes = false;
@@ -67,10 +95,13 @@ pub fn parse_args(args: Vec<OsString>, fixing: bool) -> Result<CheckArgs, String
     };
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
         match arg {
-            Long("level") => level = Level::parse(&value_of(&mut parser)?).map_err(|e| e.to_string())?,
+            Long("level") => level = Some(Level::parse(&value_of(&mut parser)?).map_err(|e| e.to_string())?),
             Long("version") => {
-                version = Version::parse(&value_of(&mut parser)?).map_err(|e| e.to_string())?
+                version = Some(Version::parse(&value_of(&mut parser)?).map_err(|e| e.to_string())?)
             }
+            Long("config") => config = Some(PathBuf::from(value_of(&mut parser)?)),
+            Long("show-exempted") if !fixing => show_exempted = true,
+            Long("suggest-level") if !fixing => suggest_level = true,
             Long("unsafe") if fixing => unsafe_fixes = true,
             Long("diff") if fixing => diff = true,
             Long("format") if !fixing => {
@@ -93,8 +124,17 @@ pub fn parse_args(args: Vec<OsString>, fixing: bool) -> Result<CheckArgs, String
     if paths.is_empty() {
         paths.push(".".to_string());
     }
+    let policy = (level.is_some() || version.is_some()).then(|| {
+        Policy::new(
+            level.unwrap_or(Level::Restricted),
+            version.unwrap_or(Version::Latest),
+        )
+    });
     Ok(CheckArgs {
-        policy: Policy::new(level, version),
+        policy,
+        config,
+        show_exempted,
+        suggest_level,
         format,
         paths,
         unsafe_fixes,
@@ -104,20 +144,265 @@ pub fn parse_args(args: Vec<OsString>, fixing: bool) -> Result<CheckArgs, String
 
 pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
     let args = parse_args(args, false)?;
-    let (inputs, mut errors) = collect_inputs(&args.paths);
-    let options = Options {
-        policy: args.policy,
-        ..Options::default()
-    };
-    let mut reports = analyze_all(&inputs, &options);
-    reports.append(&mut errors);
+    let run = Run::prepare(&args)?;
+    if args.suggest_level {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        let _ = output::write_suggestions(&mut out, &run);
+        let _ = std::io::Write::flush(&mut out);
+        return Ok(if run.reports.iter().any(|r| r.error.is_some()) {
+            Outcome::Error
+        } else {
+            Outcome::Clean
+        });
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let colour = args.format == Format::Text && output::colour_enabled();
     // A closed pipe (`podsec check | head`) is not an error worth reporting.
-    let _ = output::write(&mut out, args.format, &reports, &options, colour);
+    let _ = output::write(&mut out, args.format, &run.reports, args.show_exempted, colour);
     let _ = std::io::Write::flush(&mut out);
-    Ok(outcome(&reports))
+    Ok(outcome(&run.reports))
+}
+
+/// One run over the inputs: the texts, the policy context of each, and the reports.
+pub struct Run {
+    pub reports: Vec<FileReport>,
+    pub contexts: Vec<PolicyContext>,
+    /// For each report that is an input, the index of its context.
+    pub context_of: Vec<usize>,
+}
+
+impl Run {
+    /// Reads the inputs and the policy sources, and analyses everything.
+    pub fn prepare(args: &CheckArgs) -> Result<Self, String> {
+        let (inputs, errors) = collect_inputs(&args.paths);
+        let (projects, project_of) = load_projects(args, &inputs)?;
+        // Files the project skips are not checked.
+        let (inputs, project_of): (Vec<Input>, Vec<Option<usize>>) = inputs
+            .into_iter()
+            .zip(project_of)
+            .filter(|(input, project)| match (input, project) {
+                (Input::File(path), Some(p)) => !projects.get(*p).is_some_and(|p| p.skips(path)),
+                _ => true,
+            })
+            .unzip();
+        let texts = parallel_map(&inputs, read_input);
+        // Namespaces and admission configurations among the checked files.
+        let limits = Limits::default();
+        let mut namespaces: Vec<(usize, NamespaceLabels)> = Vec::new();
+        let mut found_admission = None;
+        for (index, text) in texts.iter().enumerate() {
+            let Ok(text) = text else { continue };
+            namespaces.extend(namespace_labels(text, &limits).into_iter().map(|n| (index, n)));
+            if found_admission.is_none() {
+                let name = format!(
+                    "admission configuration {}",
+                    inputs.get(index).map(Input::display).unwrap_or_default()
+                );
+                found_admission = admission_config(text, &name, &limits).map(|a| (index, a));
+            }
+        }
+        let today = today();
+        let mut contexts: Vec<PolicyContext> = Vec::new();
+        let base = PolicyContext {
+            override_policy: args.policy,
+            namespaces: namespaces.iter().map(|(_, n)| n.clone()).collect(),
+            admission: found_admission.as_ref().map(|(_, (a, _))| a.clone()),
+            today,
+            ..PolicyContext::default()
+        };
+        contexts.push(base.clone());
+        for project in &projects {
+            let mut context = base.clone();
+            context.project = Some(project.config.clone());
+            if let Some((_, _, admission, _)) = &project.admission {
+                context.admission = Some(admission.clone());
+            }
+            contexts.push(context);
+        }
+        let context_of: Vec<usize> = project_of.iter().map(|p| p.map_or(0, |p| p + 1)).collect();
+        let jobs: Vec<(usize, &Result<String, String>)> = texts.iter().enumerate().collect();
+        let analyses = parallel_map(&jobs, |(index, text)| {
+            let text = text.as_ref().ok()?;
+            let context = contexts.get(context_of.get(*index).copied().unwrap_or(0))?;
+            Some(analyze(
+                text,
+                &Options {
+                    context: Some(context),
+                    ..Options::default()
+                },
+            ))
+        });
+        let mut reports: Vec<FileReport> = inputs
+            .iter()
+            .zip(texts)
+            .zip(analyses)
+            .map(|((input, text), analysis)| match text {
+                Ok(text) => FileReport {
+                    input: input.clone(),
+                    analysis: analysis.unwrap_or_default(),
+                    text: Some(text),
+                    error: None,
+                    extra: Vec::new(),
+                    source_only: false,
+                },
+                Err(e) => error_report(input.clone(), e),
+            })
+            .collect();
+        add_namespace_problems(&mut reports, &namespaces);
+        if let Some((index, (_, problems))) = &found_admission {
+            if let Some(report) = reports.get_mut(*index) {
+                report.extra.extend(problems.iter().cloned());
+            }
+        }
+        let used: Vec<podsec_engine::Span> = reports
+            .iter()
+            .flat_map(|r| r.analysis.used_exemptions.iter().copied())
+            .collect();
+        for (index, project) in projects.iter().enumerate() {
+            let mut extra = contexts
+                .get(index + 1)
+                .map(|c| c.exemption_problems(&used))
+                .unwrap_or_default();
+            extra.extend(
+                project
+                    .problems
+                    .iter()
+                    .filter(|p| p.severity != Severity::Error)
+                    .cloned(),
+            );
+            if !extra.is_empty() {
+                reports.push(FileReport {
+                    input: Input::File(project.path.clone()),
+                    text: Some(project.text.clone()),
+                    analysis: Analysis::default(),
+                    error: None,
+                    extra,
+                    source_only: true,
+                });
+            }
+            if let Some((path, text, _, problems)) = &project.admission {
+                let same = |p: &Path| std::fs::canonicalize(p).ok() == std::fs::canonicalize(path).ok();
+                let checked = inputs.iter().any(|i| matches!(i, Input::File(p) if same(p)));
+                if !problems.is_empty() && !checked {
+                    reports.push(FileReport {
+                        input: Input::File(path.clone()),
+                        text: Some(text.clone()),
+                        analysis: Analysis::default(),
+                        error: None,
+                        extra: problems.clone(),
+                        source_only: true,
+                    });
+                }
+            }
+        }
+        reports.extend(errors);
+        Ok(Self {
+            reports,
+            contexts,
+            context_of,
+        })
+    }
+}
+
+/// Loads the project file of every input (`--config`, or the nearest `.podsec.yaml` above it). A project
+/// file with errors stops the run with every error located, as a usage error.
+fn load_projects(
+    args: &CheckArgs,
+    inputs: &[Input],
+) -> Result<(Vec<ProjectFile>, Vec<Option<usize>>), String> {
+    let mut projects: Vec<ProjectFile> = Vec::new();
+    let mut by_path: HashMap<PathBuf, usize> = HashMap::new();
+    let mut cache = HashMap::new();
+    let mut project_of = Vec::new();
+    for input in inputs {
+        let path = match (&args.config, input) {
+            (Some(config), _) => Some(config.clone()),
+            (None, Input::File(file)) => find_project_file(file, &mut cache),
+            (None, Input::Stdin) => find_project_file(Path::new("."), &mut cache),
+        };
+        let Some(path) = path else {
+            project_of.push(None);
+            continue;
+        };
+        let index = match by_path.get(&path) {
+            Some(index) => *index,
+            None => {
+                let project = ProjectFile::load(&path)?;
+                let errors: Vec<String> = project
+                    .problems
+                    .iter()
+                    .filter(|p| p.severity == Severity::Error)
+                    .map(|p| {
+                        let index = podsec_engine::text::LineIndex::new(&project.text);
+                        let at = index.line_column(&project.text, p.span.start);
+                        format!(
+                            "{}:{}:{}: {}: {}",
+                            path.display(),
+                            at.line,
+                            at.column,
+                            p.code,
+                            p.message
+                        )
+                    })
+                    .collect();
+                if !errors.is_empty() {
+                    return Err(format!("the project file has errors:\n{}", errors.join("\n")));
+                }
+                projects.push(project);
+                by_path.insert(path, projects.len() - 1);
+                projects.len() - 1
+            }
+        };
+        project_of.push(Some(index));
+    }
+    Ok((projects, project_of))
+}
+
+/// Invalid labels, and the impact of each enforce label on the workloads of its namespace (PSA's
+/// dry-run warning when a namespace's enforce level changes).
+fn add_namespace_problems(reports: &mut [FileReport], namespaces: &[(usize, NamespaceLabels)]) {
+    for (index, labels) in namespaces {
+        let mut extra: Vec<ConfigProblem> = labels.problems.clone();
+        extra.extend(namespace_impact(
+            labels,
+            reports.iter().flat_map(|r| &r.analysis.objects),
+        ));
+        if let Some(report) = reports.get_mut(*index) {
+            report.extra.extend(extra);
+        }
+    }
+}
+
+/// Runs `work` over `items` on all cores; results come back in order.
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len())
+        .max(1);
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        done.push((i, work(item)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 /// 2 when an input could not be read, 1 when anything was found, 0 otherwise.
@@ -125,7 +410,13 @@ pub fn outcome(reports: &[FileReport]) -> Outcome {
     if reports.iter().any(|r| r.error.is_some()) {
         Outcome::Error
     } else if reports.iter().any(|r| {
-        !r.analysis.problems.is_empty() || r.analysis.objects.iter().any(|o| !o.violations.is_empty())
+        !r.analysis.problems.is_empty()
+            || r.analysis
+                .objects
+                .iter()
+                .flat_map(|o| &o.violations)
+                .any(|v| v.severity() == Severity::Error)
+            || r.config_problems().any(|p| p.severity == Severity::Error)
     }) {
         Outcome::Findings
     } else {
@@ -198,6 +489,8 @@ fn error_report(input: Input, error: String) -> FileReport {
         text: None,
         analysis: Analysis::default(),
         error: Some(error),
+        extra: Vec::new(),
+        source_only: false,
     }
 }
 
@@ -213,54 +506,4 @@ pub fn read_input(input: &Input) -> Result<String, String> {
         }
     };
     String::from_utf8(bytes).map_err(|e| format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()))
-}
-
-/// Reads and analyses every input on all cores; results come back in input order.
-pub fn analyze_all(inputs: &[Input], options: &Options) -> Vec<FileReport> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(inputs.len())
-        .max(1);
-    let next = AtomicUsize::new(0);
-    let mut slots: Vec<Option<FileReport>> = Vec::new();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(input) = inputs.get(i) else { break };
-                        let report = match read_input(input) {
-                            Ok(text) => FileReport {
-                                input: input.clone(),
-                                analysis: analyze(&text, options),
-                                text: Some(text),
-                                error: None,
-                            },
-                            Err(e) => error_report(input.clone(), e),
-                        };
-                        done.push((i, report));
-                    }
-                    done
-                })
-            })
-            .collect();
-        slots.resize_with(inputs.len(), || None);
-        for handle in handles {
-            // A worker that panicked loses only its own results; they are reported as errors below.
-            for (i, report) in handle.join().unwrap_or_default() {
-                if let Some(slot) = slots.get_mut(i) {
-                    *slot = Some(report);
-                }
-            }
-        }
-    });
-    slots
-        .into_iter()
-        .zip(inputs)
-        .map(|(slot, input)| {
-            slot.unwrap_or_else(|| error_report(input.clone(), "internal error".to_string()))
-        })
-        .collect()
 }

@@ -1,7 +1,8 @@
 //! `podsec fix`: applies the checks' fixes to files (atomically) or to standard input.
 
 use crate::Outcome;
-use crate::check::{Input, collect_inputs, parse_args, read_input};
+use crate::check::{Input, Run, parse_args};
+use podsec_engine::config::Severity;
 use podsec_engine::fix::fix_all;
 use podsec_engine::text::LineIndex;
 use podsec_engine::{Options, analyze};
@@ -11,37 +12,32 @@ use std::path::Path;
 
 pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
     let args = parse_args(args, true)?;
-    let (inputs, errors) = collect_inputs(&args.paths);
-    let options = Options {
-        policy: args.policy,
-        ..Options::default()
-    };
+    let run = Run::prepare(&args)?;
     let mut outcome = Outcome::Clean;
     let mut stdout = std::io::stdout().lock();
     let mut stderr = std::io::stderr().lock();
-    for error in &errors {
+    for report in run.reports.iter().filter(|r| r.error.is_some()) {
         let _ = writeln!(
             stderr,
             "{}: error: {}",
-            error.input.display(),
-            error.error.as_deref().unwrap_or("")
+            report.input.display(),
+            report.error.as_deref().unwrap_or("")
         );
         outcome = Outcome::Error;
     }
-    for input in &inputs {
-        let name = input.display();
-        let text = match read_input(input) {
-            Ok(text) => text,
-            Err(e) => {
-                let _ = writeln!(stderr, "{name}: error: {e}");
-                outcome = Outcome::Error;
-                continue;
-            }
+    for (report, context) in run.reports.iter().zip(&run.context_of) {
+        let (input, Some(text)) = (&report.input, &report.text) else {
+            continue;
         };
-        let fixed = fix_all(&text, &options, args.unsafe_fixes);
+        let name = input.display();
+        let options = Options {
+            context: run.contexts.get(*context),
+            ..Options::default()
+        };
+        let fixed = fix_all(text, &options, args.unsafe_fixes);
         if args.diff {
-            if fixed.text != text {
-                let diff = similar::TextDiff::from_lines(&text, &fixed.text);
+            if fixed.text != *text {
+                let diff = similar::TextDiff::from_lines(text.as_str(), &fixed.text);
                 let _ = write!(
                     stdout,
                     "{}",
@@ -50,7 +46,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
             }
         } else if matches!(input, Input::Stdin) {
             let _ = stdout.write_all(fixed.text.as_bytes());
-        } else if fixed.text != text {
+        } else if fixed.text != *text {
             if let Input::File(path) = input {
                 if let Err(e) = write_atomically(path, &fixed.text) {
                     let _ = writeln!(stderr, "{name}: error: cannot write the fixed file: {e}");
@@ -106,8 +102,12 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
                 violation.message()
             );
         }
-        let left =
-            !remaining.problems.is_empty() || remaining.objects.iter().any(|o| !o.violations.is_empty());
+        let left = !remaining.problems.is_empty()
+            || remaining
+                .objects
+                .iter()
+                .flat_map(|o| &o.violations)
+                .any(|v| v.severity() == Severity::Error);
         if left && outcome == Outcome::Clean {
             outcome = Outcome::Findings;
         }

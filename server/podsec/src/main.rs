@@ -8,6 +8,7 @@ mod explain;
 mod fix;
 mod lsp;
 mod output;
+mod project;
 
 use std::process::ExitCode;
 

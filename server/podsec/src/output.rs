@@ -1,8 +1,10 @@
-//! The three output formats of `podsec check`: text for people, JSON for scripts, SARIF for code scanning.
+//! The output formats of `podsec check`: text for people, JSON for scripts, SARIF for code scanning, and
+//! the `--suggest-level` table.
 
-use crate::check::{FileReport, Input};
+use crate::check::{FileReport, Input, Run};
+use podsec_engine::config::{ConfigProblem, Mode, Severity, suggest_levels};
 use podsec_engine::text::{LineColumn, LineIndex};
-use podsec_engine::{CHECKS, ObjectReport, Options, Problem, Span};
+use podsec_engine::{CHECKS, CheckViolation, ObjectReport, Options, Problem, Span};
 use serde_json::{Value, json};
 use std::io::{self, Write};
 
@@ -24,13 +26,13 @@ pub fn write(
     out: &mut impl Write,
     format: Format,
     reports: &[FileReport],
-    options: &Options,
+    show_exempted: bool,
     colour: bool,
 ) -> io::Result<()> {
     match format {
-        Format::Text => write_text(out, reports, options, colour),
+        Format::Text => write_text(out, reports, show_exempted, colour),
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &json_report(reports, options))?;
+            serde_json::to_writer_pretty(&mut *out, &json_report(reports))?;
             writeln!(out)
         }
         Format::Sarif => {
@@ -65,20 +67,66 @@ impl Style {
             text.to_string()
         }
     }
+
+    fn severity(&self, severity: Severity) -> &'static str {
+        match severity {
+            Severity::Error => "31",
+            Severity::Warning => "33",
+            Severity::Information => "36",
+        }
+    }
+}
+
+/// `warning: ` or `info: ` before a message that is not an error; nothing for errors.
+fn severity_prefix(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "",
+        Severity::Warning => "warning: ",
+        Severity::Information => "info: ",
+    }
+}
+
+/// What a file's text output is made of, in source order.
+enum Item<'r> {
+    Problem(&'r Problem),
+    Config(&'r ConfigProblem),
+    Object(&'r ObjectReport),
+}
+
+#[derive(Default)]
+struct Counts {
+    errors: usize,
+    warnings: usize,
+    notes: usize,
+    objects: usize,
+    failing: usize,
+    exempted: usize,
+    unreadable: usize,
+}
+
+impl Counts {
+    fn add(&mut self, severity: Severity) {
+        match severity {
+            Severity::Error => self.errors += 1,
+            Severity::Warning => self.warnings += 1,
+            Severity::Information => self.notes += 1,
+        }
+    }
 }
 
 fn write_text(
     out: &mut impl Write,
     reports: &[FileReport],
-    options: &Options,
+    show_exempted: bool,
     colour: bool,
 ) -> io::Result<()> {
     let style = Style { on: colour };
-    let (mut violations, mut objects, mut failing, mut problems, mut errors) = (0, 0, 0, 0, 0);
+    let mut counts = Counts::default();
+    let mut policies: Vec<String> = Vec::new();
     for report in reports {
         let name = report.input.display();
         if let Some(error) = &report.error {
-            errors += 1;
+            counts.unreadable += 1;
             writeln!(
                 out,
                 "{}: {} {error}",
@@ -89,103 +137,163 @@ fn write_text(
         }
         let text = report.text.as_deref().unwrap_or("");
         let index = LineIndex::new(text);
-        let mut items: Vec<(usize, usize, Option<&Problem>, Option<&ObjectReport>)> = Vec::new();
+        let at = |offset: usize| {
+            let at = index.line_column(text, offset);
+            style.paint("1", &format!("{name}:{}:{}", at.line, at.column))
+        };
+        let mut items: Vec<(usize, Item<'_>)> = Vec::new();
         items.extend(
             report
                 .analysis
                 .problems
                 .iter()
-                .map(|p| (p.document, p.span.start, Some(p), None)),
+                .map(|p| (p.span.start, Item::Problem(p))),
         );
+        items.extend(report.config_problems().map(|p| (p.span.start, Item::Config(p))));
         items.extend(
             report
                 .analysis
                 .objects
                 .iter()
-                .map(|o| (o.document, o.span.start, None, Some(o))),
+                .map(|o| (o.span.start, Item::Object(o))),
         );
-        items.sort_by_key(|(document, start, _, _)| (*document, *start));
-        for (_, _, problem, object) in items {
-            if let Some(problem) = problem {
-                problems += 1;
-                let at = index.line_column(text, problem.span.start);
-                writeln!(
-                    out,
-                    "{}: {}: {}",
-                    style.paint("1", &format!("{name}:{}:{}", at.line, at.column)),
-                    style.paint("31;1", problem.code),
-                    problem.message
-                )?;
+        items.sort_by_key(|(start, _)| *start);
+        for (_, item) in items {
+            match item {
+                Item::Problem(problem) => {
+                    counts.add(Severity::Error);
+                    writeln!(
+                        out,
+                        "{}: {}: {}",
+                        at(problem.span.start),
+                        style.paint("31;1", problem.code),
+                        problem.message
+                    )?;
+                }
+                Item::Config(problem) => {
+                    counts.add(problem.severity);
+                    writeln!(
+                        out,
+                        "{}: {}: {}{}",
+                        at(problem.span.start),
+                        style.paint(style.severity(problem.severity), problem.code),
+                        severity_prefix(problem.severity),
+                        problem.message.replace('\n', "\n    ")
+                    )?;
+                }
+                Item::Object(object) => {
+                    counts.objects += 1;
+                    let policy = object.policy.to_string();
+                    if !policies.contains(&policy) {
+                        policies.push(policy);
+                    }
+                    if let Some(why) = &object.exempt {
+                        writeln!(
+                            out,
+                            "{}: {}: info: {} is not checked: {why}",
+                            at(object.header.start),
+                            style.paint("36", "exempt"),
+                            object.display_name()
+                        )?;
+                        continue;
+                    }
+                    counts.exempted += object.exempted.len();
+                    if object.violations.is_empty() && (!show_exempted || object.exempted.is_empty()) {
+                        continue;
+                    }
+                    if !object.violations.is_empty() {
+                        counts.failing += 1;
+                    }
+                    // Within an object, findings read top to bottom; the summary lines keep PSA's order.
+                    let mut findings: Vec<(usize, &CheckViolation, Option<&str>)> = object
+                        .violations
+                        .iter()
+                        .flat_map(|v| v.locations.iter().map(move |l| (l.span.start, v, None)))
+                        .collect();
+                    if show_exempted {
+                        findings.extend(object.exempted.iter().flat_map(|(v, reason)| {
+                            v.locations
+                                .iter()
+                                .map(move |l| (l.span.start, v, Some(reason.as_str())))
+                        }));
+                    }
+                    findings.sort_by_key(|(start, _, _)| *start);
+                    for (start, violation, exempted) in findings {
+                        let severity = violation.severity();
+                        let prefix = match exempted {
+                            Some(reason) => format!("exempted ({reason}): "),
+                            None => {
+                                counts.add(severity);
+                                severity_prefix(severity).to_string()
+                            }
+                        };
+                        writeln!(
+                            out,
+                            "{}: {}: {prefix}{}",
+                            at(start),
+                            style.paint(style.severity(severity), violation.check.id),
+                            violation.message()
+                        )?;
+                    }
+                    let header = index.line_column(text, object.header.start);
+                    for (mode, message) in object.messages() {
+                        let source = object
+                            .source(mode)
+                            .map(|s| format!(" [{} from {s}]", mode.as_str()))
+                            .unwrap_or_default();
+                        writeln!(
+                            out,
+                            "  {} {} ({name}:{}:{}): {message}{source}",
+                            style.paint("36", "="),
+                            object.display_name(),
+                            header.line,
+                            header.column,
+                        )?;
+                    }
+                }
             }
-            let Some(object) = object else { continue };
-            objects += 1;
-            if object.violations.is_empty() {
-                continue;
-            }
-            failing += 1;
-            // Within an object, findings read top to bottom; the summary line keeps PSA's order.
-            let mut findings: Vec<_> = object
-                .violations
-                .iter()
-                .flat_map(|v| v.locations.iter().map(move |l| (l.span.start, v)))
-                .collect();
-            findings.sort_by_key(|(start, _)| *start);
-            for (start, violation) in findings {
-                violations += 1;
-                let at = index.line_column(text, start);
-                writeln!(
-                    out,
-                    "{}: {}: {}",
-                    style.paint("1", &format!("{name}:{}:{}", at.line, at.column)),
-                    style.paint("31", violation.check.id),
-                    violation.message()
-                )?;
-            }
-            let header = index.line_column(text, object.header.start);
-            writeln!(
-                out,
-                "  {} {} ({name}:{}:{}): {}",
-                style.paint("36", "="),
-                object.display_name(),
-                header.line,
-                header.column,
-                object.warning()
-            )?;
         }
     }
-    let files = reports.len();
+    let files = reports.iter().filter(|r| !r.source_only).count();
     let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-    if violations + problems + errors == 0 {
+    let against = match policies.as_slice() {
+        [one] => one.clone(),
+        _ => "their policies".to_string(),
+    };
+    let exempted = if counts.exempted > 0 {
+        format!(", {} exempted", plural(counts.exempted, "finding", "findings"))
+    } else {
+        String::new()
+    };
+    if counts.errors + counts.warnings + counts.notes + counts.unreadable == 0 {
         writeln!(
             out,
-            "{} {} pass {} ({} checked).",
+            "{} {} pass {against} ({} checked{exempted}).",
             style.paint("32;1", "✓"),
-            plural(objects, "pod-bearing object", "pod-bearing objects"),
-            options.policy,
+            plural(counts.objects, "pod-bearing object", "pod-bearing objects"),
             plural(files, "file", "files")
         )?;
     } else {
-        let mut parts = vec![format!(
-            "{} in {}",
-            plural(violations, "violation", "violations"),
-            plural(failing, "object", "objects")
-        )];
-        if problems > 0 {
-            parts.push(plural(problems, "unreadable document", "unreadable documents"));
+        let mut parts = vec![plural(counts.errors, "error", "errors")];
+        if counts.warnings > 0 {
+            parts.push(plural(counts.warnings, "warning", "warnings"));
         }
-        if errors > 0 {
+        if counts.notes > 0 {
+            parts.push(plural(counts.notes, "note", "notes"));
+        }
+        if counts.unreadable > 0 {
             parts.push(plural(
-                errors,
+                counts.unreadable,
                 "file could not be read",
                 "files could not be read",
             ));
         }
         writeln!(
             out,
-            "Found {} ({} checked against {}).",
+            "Found {} in {} ({} checked against {against}{exempted}).",
             parts.join(", "),
-            plural(files, "file", "files"),
-            options.policy
+            plural(counts.failing, "object", "objects"),
+            plural(files, "file", "files")
         )?;
     }
     Ok(())
@@ -193,6 +301,22 @@ fn write_text(
 
 fn position(at: LineColumn) -> Value {
     json!({ "line": at.line, "column": at.column })
+}
+
+fn violation_json(v: &CheckViolation, text: &str, index: &LineIndex) -> Value {
+    json!({
+        "check": v.check.id,
+        "level": v.check.level.as_str(),
+        "mode": v.mode.as_str(),
+        "severity": v.severity().as_str(),
+        "policy": v.policy.to_string(),
+        "reason": v.reason,
+        "detail": v.detail,
+        "locations": v.locations.iter().map(|l| {
+            let r = region(text, index, l.span);
+            json!({ "path": l.path, "missing": l.missing, "container": l.container, "start": position(r.start), "end": position(r.end) })
+        }).collect::<Vec<_>>(),
+    })
 }
 
 fn object_json(object: &ObjectReport, text: &str, index: &LineIndex) -> Value {
@@ -205,22 +329,27 @@ fn object_json(object: &ObjectReport, text: &str, index: &LineIndex) -> Value {
         "line": header.line,
         "column": header.column,
         "policy": object.policy.to_string(),
-        "allowed": object.violations.is_empty(),
+        "modes": object.modes.iter().map(|(mode, p)| json!({ "mode": mode.as_str(), "policy": p.policy.to_string(), "source": p.source })).collect::<Vec<_>>(),
+        "exempt": object.exempt,
+        "allowed": object.violations.iter().all(|v| v.mode != Mode::Enforce),
         "message": if object.violations.is_empty() { Value::Null } else { Value::String(object.warning()) },
-        "violations": object.violations.iter().map(|v| json!({
-            "check": v.check.id,
-            "level": v.check.level.as_str(),
-            "reason": v.reason,
-            "detail": v.detail,
-            "locations": v.locations.iter().map(|l| {
-                let r = region(text, index, l.span);
-                json!({ "path": l.path, "missing": l.missing, "start": position(r.start), "end": position(r.end) })
-            }).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
+        "violations": object.violations.iter().map(|v| violation_json(v, text, index)).collect::<Vec<_>>(),
+        "exempted": object.exempted.iter().map(|(v, reason)| {
+            let mut value = violation_json(v, text, index);
+            if let Some(fields) = value.as_object_mut() {
+                fields.insert("reason_exempted".to_string(), Value::String(reason.clone()));
+            }
+            value
+        }).collect::<Vec<_>>(),
     })
 }
 
-fn json_report(reports: &[FileReport], options: &Options) -> Value {
+fn config_json(problem: &ConfigProblem, text: &str, index: &LineIndex) -> Value {
+    let at = index.line_column(text, problem.span.start);
+    json!({ "code": problem.code, "severity": problem.severity.as_str(), "message": problem.message, "line": at.line, "column": at.column })
+}
+
+fn json_report(reports: &[FileReport]) -> Value {
     let files: Vec<Value> = reports
         .iter()
         .map(|report| {
@@ -233,28 +362,40 @@ fn json_report(reports: &[FileReport], options: &Options) -> Value {
                     let at = index.line_column(text, p.span.start);
                     json!({ "code": p.code, "message": p.message, "document": p.document, "line": at.line, "column": at.column })
                 }).collect::<Vec<_>>(),
+                "config_problems": report.config_problems().map(|p| config_json(p, text, &index)).collect::<Vec<_>>(),
                 "objects": report.analysis.objects.iter().map(|o| object_json(o, text, &index)).collect::<Vec<_>>(),
             })
         })
         .collect();
     let objects = reports.iter().flat_map(|r| &r.analysis.objects);
+    let violations = objects.clone().flat_map(|o| &o.violations);
+    let findings = |severity: Severity| {
+        violations
+            .clone()
+            .filter(|v| v.severity() == severity)
+            .map(|v| v.locations.len())
+            .sum::<usize>()
+    };
     json!({
         "tool": "podsec",
         "version": env!("CARGO_PKG_VERSION"),
-        "policy": options.policy.to_string(),
         "summary": {
             "files": reports.len(),
             "objects": objects.clone().count(),
             "failing_objects": objects.clone().filter(|o| !o.violations.is_empty()).count(),
-            "violations": objects.flat_map(|o| &o.violations).map(|v| v.locations.len()).sum::<usize>(),
+            "violations": violations.clone().map(|v| v.locations.len()).sum::<usize>(),
+            "errors": findings(Severity::Error),
+            "warnings": findings(Severity::Warning),
+            "notes": findings(Severity::Information),
+            "exempted": objects.clone().map(|o| o.exempted.len()).sum::<usize>(),
             "problems": reports.iter().map(|r| r.analysis.problems.len()).sum::<usize>(),
-            "errors": reports.iter().filter(|r| r.error.is_some()).count(),
+            "unreadable": reports.iter().filter(|r| r.error.is_some()).count(),
         },
         "files": files,
     })
 }
 
-/// Rules for the document problems, after the 19 checks.
+/// Rules for the document and configuration problems, after the 19 checks.
 const PROBLEM_RULES: &[(&str, &str)] = &[
     (
         "syntax-error",
@@ -264,7 +405,38 @@ const PROBLEM_RULES: &[(&str, &str)] = &[
         "limit-exceeded",
         "The document crosses a resource limit (nesting, aliases, documents); it is not analysed.",
     ),
+    (
+        "invalid-label",
+        "A Pod Security label of a Namespace has an invalid value; PSA falls back as described.",
+    ),
+    (
+        "namespace-impact",
+        "Workloads of the namespace do not pass its enforce level.",
+    ),
+    (
+        "invalid-exemption",
+        "An exemption without a reason, or for an unknown check.",
+    ),
+    ("unused-exemption", "An exemption that covers no finding."),
+    (
+        "expired-exemption",
+        "An exemption past its expiry date; it no longer applies.",
+    ),
+    (
+        "ignored-setting",
+        "A setting of the admission configuration that cannot apply to files.",
+    ),
+    ("invalid-config", "An invalid value in a policy file."),
+    ("unknown-key", "An unknown key in a policy file."),
 ];
+
+fn sarif_level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Information => "note",
+    }
+}
 
 fn sarif_report(reports: &[FileReport]) -> Value {
     let mut rules: Vec<Value> = CHECKS
@@ -326,6 +498,15 @@ fn sarif_report(reports: &[FileReport]) -> Value {
                 "locations": [{ "physicalLocation": physical(problem.span) }],
             }));
         }
+        for problem in report.config_problems() {
+            results.push(json!({
+                "ruleId": problem.code,
+                "ruleIndex": rule_index(problem.code),
+                "level": sarif_level(problem.severity),
+                "message": { "text": problem.message },
+                "locations": [{ "physicalLocation": physical(problem.span) }],
+            }));
+        }
         for object in &report.analysis.objects {
             for violation in &object.violations {
                 for location in &violation.locations {
@@ -336,8 +517,8 @@ fn sarif_report(reports: &[FileReport]) -> Value {
                     results.push(json!({
                         "ruleId": violation.check.id,
                         "ruleIndex": rule_index(violation.check.id),
-                        "level": "error",
-                        "message": { "text": format!("{} ({}: {})", violation.message(), object.display_name(), object.policy) },
+                        "level": sarif_level(violation.severity()),
+                        "message": { "text": format!("{} ({}: {} {})", violation.message(), object.display_name(), violation.mode.as_str(), violation.policy) },
                         "locations": [at],
                         "relatedLocations": [{ "id": 0, "message": { "text": object.warning() }, "physicalLocation": physical(object.header) }],
                     }));
@@ -360,4 +541,54 @@ fn sarif_report(reports: &[FileReport]) -> Value {
             "results": results,
         }],
     })
+}
+
+/// `--suggest-level`: per namespace and per workload, the strictest level and version it passes.
+pub fn write_suggestions(out: &mut impl Write, run: &Run) -> io::Result<()> {
+    let mut namespaces: Vec<(String, Vec<(String, podsec_engine::Policy)>)> = Vec::new();
+    for report in &run.reports {
+        let (Some(text), Input::File(_) | Input::Stdin) = (&report.text, &report.input) else {
+            continue;
+        };
+        for (namespace, name, policy) in suggest_levels(text, &Options::default()) {
+            let namespace = namespace.unwrap_or_else(|| "(no namespace)".to_string());
+            let entry = match namespaces.iter_mut().find(|(n, _)| *n == namespace) {
+                Some(entry) => entry,
+                None => {
+                    namespaces.push((namespace, Vec::new()));
+                    match namespaces.last_mut() {
+                        Some(entry) => entry,
+                        None => continue,
+                    }
+                }
+            };
+            entry
+                .1
+                .push((format!("{name} ({})", report.input.display()), policy));
+        }
+    }
+    for (namespace, workloads) in &namespaces {
+        let strictest = workloads.iter().map(|(_, p)| *p).min_by_key(|p| strictness(*p));
+        if let Some(policy) = strictest {
+            writeln!(
+                out,
+                "namespace {namespace}: {policy} (the strictest policy all its workloads pass)"
+            )?;
+            writeln!(out, "  pod-security.kubernetes.io/enforce: {}", policy.level)?;
+            writeln!(
+                out,
+                "  pod-security.kubernetes.io/enforce-version: {}",
+                policy.version
+            )?;
+        }
+        for (name, policy) in workloads {
+            writeln!(out, "  {name}: {policy}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Orders policies by strictness (level, then version) for taking the weakest of a namespace.
+fn strictness(policy: podsec_engine::Policy) -> (podsec_engine::Level, u32) {
+    (policy.level, policy.version.evaluated_minor())
 }

@@ -1,0 +1,126 @@
+//! Finding the policy sources on disk for the command line: the project file (walking up from each checked
+//! file, or `--config`), the admission configuration it names, and today's date for exemption expiry.
+
+use podsec_engine::Limits;
+use podsec_engine::config::{
+    AdmissionConfig, ConfigProblem, Date, ProjectConfig, admission_config, project_config,
+};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// The project file's name.
+pub const PROJECT_FILE: &str = ".podsec.yaml";
+
+/// A project file as read.
+#[derive(Debug, Clone)]
+pub struct ProjectFile {
+    pub path: PathBuf,
+    pub text: String,
+    pub config: ProjectConfig,
+    pub problems: Vec<ConfigProblem>,
+    /// The admission configuration it names, with its path, text and problems.
+    pub admission: Option<(PathBuf, String, AdmissionConfig, Vec<ConfigProblem>)>,
+}
+
+impl ProjectFile {
+    /// Reads a project file and the admission configuration it names.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let (config, problems) = project_config(&text, &Limits::default());
+        let admission = match &config.admission_configuration {
+            Some(relative) => {
+                let admission_path = path.parent().unwrap_or(Path::new(".")).join(relative);
+                let admission_text = std::fs::read_to_string(&admission_path).map_err(|e| {
+                    format!(
+                        "{}: admissionConfiguration {}: {e}",
+                        path.display(),
+                        admission_path.display()
+                    )
+                })?;
+                let name = format!("admission configuration {}", admission_path.display());
+                let (admission, problems) = admission_config(&admission_text, &name, &Limits::default())
+                    .ok_or_else(|| {
+                        format!(
+                            "{}: {} holds no PodSecurityConfiguration",
+                            path.display(),
+                            admission_path.display()
+                        )
+                    })?;
+                Some((admission_path, admission_text, admission, problems))
+            }
+            None => None,
+        };
+        Ok(Self {
+            path: path.to_path_buf(),
+            text,
+            config,
+            problems,
+            admission,
+        })
+    }
+
+    /// Whether a checked file is skipped by the project's `skip` globs (relative to the project file).
+    pub fn skips(&self, file: &Path) -> bool {
+        let base = self.path.parent().unwrap_or(Path::new("."));
+        let absolute = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let (base, file) = (absolute(base), absolute(file));
+        let Ok(relative) = file.strip_prefix(&base) else {
+            return false;
+        };
+        let relative = relative.to_string_lossy().replace('\\', "/");
+        self.config
+            .skip
+            .iter()
+            .any(|glob| podsec_engine::config::glob_match(glob, &relative))
+    }
+}
+
+/// Finds the nearest project file at or above `start` (a file or directory), caching per directory.
+pub fn find_project_file(start: &Path, cache: &mut HashMap<PathBuf, Option<PathBuf>>) -> Option<PathBuf> {
+    let start = std::fs::canonicalize(start).ok()?;
+    let mut directory = if start.is_dir() {
+        start
+    } else {
+        start.parent()?.to_path_buf()
+    };
+    let mut visited = Vec::new();
+    let found = loop {
+        if let Some(known) = cache.get(&directory) {
+            break known.clone();
+        }
+        visited.push(directory.clone());
+        let candidate = directory.join(PROJECT_FILE);
+        if candidate.is_file() {
+            break Some(candidate);
+        }
+        match directory.parent() {
+            Some(parent) => directory = parent.to_path_buf(),
+            None => break None,
+        }
+    };
+    let found = found.map(|path| relative_to_cwd(&path));
+    for directory in visited {
+        cache.insert(directory, found.clone());
+    }
+    found
+}
+
+/// `path` relative to the working directory when it is below it, so reports name files as users typed them.
+pub fn relative_to_cwd(path: &Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+}
+
+/// Today, for exemption expiry: `PODSEC_TODAY` (YYYY-MM-DD) when set, as tests do, else the system clock.
+pub fn today() -> Option<Date> {
+    if let Some(date) = std::env::var("PODSEC_TODAY").ok().and_then(|d| Date::parse(&d)) {
+        return Some(date);
+    }
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    Some(Date::from_unix_days(i64::try_from(seconds / 86_400).ok()?))
+}
