@@ -90,7 +90,7 @@ fn positions_are_exact_in_every_encoding() {
         );
         assert_eq!(
             d["data"],
-            json!({ "check": "privileged", "path": "spec.containers[0].securityContext.privileged", "missing": false, "policy": "restricted:latest" })
+            json!({ "check": "privileged", "path": "spec.containers[0].securityContext.privileged", "missing": false, "policy": "restricted:latest", "mode": "enforce" })
         );
 
         // The hostPort of the second document, after a CJK name two lines above and `ü` after it.
@@ -225,7 +225,7 @@ fn hover_explains_the_rule_the_verdict_and_the_policy() {
         assert!(markdown.contains(section), "{section}");
     }
     assert!(
-        markdown.ends_with("Policy in force for Pod \"名前\": `restricted:latest`"),
+        markdown.ends_with("Policy in force for Pod \"名前\":\n- enforce: `restricted:latest` from the default (no policy configured)"),
         "{markdown}"
     );
     assert_eq!(result["range"], range((6, 44), (6, 60)));
@@ -241,7 +241,7 @@ fn hover_explains_the_rule_the_verdict_and_the_policy() {
         "{markdown}"
     );
     assert!(
-        markdown.ends_with("Policy in force for Deployment \"漢字\": `restricted:latest`"),
+        markdown.contains("Policy in force for Deployment \"漢字\":\n- enforce: `restricted:latest`"),
         "{markdown}"
     );
     // Nothing to say on a comment.
@@ -465,4 +465,109 @@ fn quick_fixes_exemptions_and_fix_all_apply_as_the_engine_does() {
         json!({ "textDocument": { "uri": uri }, "range": range((0, 0), (0, 0)), "context": { "diagnostics": [], "only": ["source.fixAll.podsec"] } }),
     );
     assert_eq!(response["result"], json!([]));
+}
+
+#[test]
+fn policy_comes_from_the_workspace_and_follows_file_changes() {
+    let dir = std::env::temp_dir().join(format!("podsec-lsp-workspace-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("cluster")).unwrap();
+    let namespaces = dir.join("cluster/namespaces.yaml");
+    let team = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n  labels:\n    pod-security.kubernetes.io/enforce: baseline\n    pod-security.kubernetes.io/warn: restricted\n";
+    std::fs::write(&namespaces, team).unwrap();
+    std::fs::write(
+        dir.join(".podsec.yaml"),
+        "namespaces:\n  audited: {audit: restricted}\ncolour: red\n",
+    )
+    .unwrap();
+    let folder = format!("file://{}", dir.display());
+    let mut client = LspClient::spawn();
+    let response = client.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": folder, "workspaceFolders": [{ "uri": folder, "name": "ws" }],
+                "capabilities": { "workspace": { "didChangeWatchedFiles": { "dynamicRegistration": true } } } }),
+    );
+    assert!(response.get("result").is_some());
+    client.notify("initialized", json!({}));
+    let registration = client.wait_for(|m| m["method"] == "client/registerCapability");
+    assert_eq!(
+        registration["params"]["registrations"][0]["method"],
+        "workspace/didChangeWatchedFiles"
+    );
+
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: team}\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: x\n        ports: [{containerPort: 80, hostPort: 80}]\n";
+    let uri = format!("{folder}/deploy.yaml");
+    client.open(&uri, deploy, 1);
+    // The closed namespaces file sets the policy: baseline findings are errors, restricted-only ones warnings.
+    let is_team_policy = |m: &Value| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == uri
+            && m["params"]["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["code"] == "runAsNonRoot" && d["severity"] == 2)
+    };
+    let published = client.wait_for(is_team_policy);
+    let diagnostics = published["params"]["diagnostics"].as_array().unwrap();
+    assert_eq!(by_code(diagnostics, "hostPorts")[0]["severity"], 1);
+    assert!(
+        by_code(diagnostics, "hostPorts")[0]["relatedInformation"][0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(enforce from Namespace \"team\", label pod-security.kubernetes.io/enforce)")
+    );
+
+    // The label file changes on disk: enforce becomes restricted, so the warnings become errors.
+    std::fs::write(
+        &namespaces,
+        team.replace("enforce: baseline", "enforce: restricted"),
+    )
+    .unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": format!("file://{}", namespaces.display()), "type": 2 }] }),
+    );
+    client.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == uri
+            && m["params"]["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["code"] == "runAsNonRoot" && d["severity"] == 1)
+    });
+
+    // A Namespace in an open document: invalid labels are located, and hover explains them.
+    let ns_uri = format!("{folder}/ns.yaml");
+    let ns_text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: other\n  labels:\n    pod-security.kubernetes.io/enforce: strict\n";
+    client.open(&ns_uri, ns_text, 1);
+    let diagnostics = client.diagnostics(&ns_uri, 1);
+    let invalid = by_code(&diagnostics, "invalid-label");
+    assert_eq!(invalid.len(), 1);
+    assert_eq!(invalid[0]["range"], range((5, 4), (5, 46)));
+    assert_eq!(invalid[0]["severity"], 1);
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": ns_uri }, "position": { "line": 5, "character": 10 } }),
+    );
+    let markdown = hover["result"]["contents"]["value"].as_str().unwrap();
+    assert!(
+        markdown.contains("PSA fails closed and enforces `restricted`"),
+        "{markdown}"
+    );
+
+    // The project file itself gets located diagnostics.
+    let project_uri = format!("{folder}/.podsec.yaml");
+    client.open(
+        &project_uri,
+        "namespaces:\n  audited: {audit: restricted}\ncolour: red\n",
+        1,
+    );
+    let diagnostics = client.diagnostics(&project_uri, 1);
+    assert_eq!(
+        by_code(&diagnostics, "unknown-key")[0]["range"],
+        range((2, 0), (2, 6))
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -78,3 +78,40 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     found.sort();
     found
 }
+
+/// The published JSON Schema of `.podsec.yaml` lists exactly the project keys and the check IDs.
+#[test]
+fn the_project_file_schema_matches_the_engine() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("editors/podsec.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let mut keys: Vec<&str> = schema["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "admissionConfiguration",
+            "exemptions",
+            "level",
+            "namespaces",
+            "skip",
+            "version"
+        ]
+    );
+    let mut checks: Vec<&str> = schema["definitions"]["check"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    checks.sort_unstable();
+    let mut ids: Vec<&str> = podsec_engine::CHECKS.iter().map(|c| c.id).collect();
+    ids.sort_unstable();
+    assert_eq!(checks, ids);
+}

@@ -3,7 +3,7 @@
 
 use crate::analysis::{Analysis, Options, analyze};
 use crate::checks::{CHECKS, Check, checks_for};
-use crate::policy::Policy;
+use crate::policy::{Level, Policy, Version};
 use crate::workload::pod_objects;
 use crate::yaml::{Span, parse_stream};
 
@@ -95,6 +95,9 @@ pub fn hover(text: &str, options: &Options, offset: usize) -> Option<HoverInfo> 
         .documents
         .iter()
         .find(|d| d.span.contains(offset) && d.error.is_none())?;
+    if let Some(info) = label_hover(document, offset) {
+        return Some(info);
+    }
     // The innermost object under the cursor (a List holds several).
     let object = pod_objects(document)
         .into_iter()
@@ -176,12 +179,92 @@ pub fn hover(text: &str, options: &Options, offset: usize) -> Option<HoverInfo> 
             markdown.push('\n');
         }
     }
-    markdown.push_str(&format!(
-        "---\nPolicy in force for {}: `{policy}`",
-        report.display_name()
-    ));
+    markdown.push_str(&format!("---\nPolicy in force for {}:", report.display_name()));
+    if let Some(why) = &report.exempt {
+        markdown.push_str(&format!(" none, {why}"));
+    }
+    for (mode, mode_policy) in &report.modes {
+        markdown.push_str(&format!(
+            "\n- {}: `{}` from {}",
+            mode.as_str(),
+            mode_policy.policy,
+            mode_policy.source
+        ));
+    }
     Some(HoverInfo {
         span: span.unwrap_or(object.header),
+        markdown,
+    })
+}
+
+/// Hover on a `pod-security.kubernetes.io/…` label of a Namespace: what it sets and what PSA makes of it.
+fn label_hover(document: &crate::yaml::Document<'_>, offset: usize) -> Option<HoverInfo> {
+    let root = document.root()?;
+    if root.get("kind").and_then(|k| k.as_str()) != Some("Namespace") {
+        return None;
+    }
+    let name = root
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(|n| n.as_str())
+        .unwrap_or("");
+    let entry = root.get("metadata")?.get("labels")?.entries().find(|e| {
+        Span::new(
+            e.key.span().start,
+            e.written_value.span().end.max(e.key.span().end),
+        )
+        .contains(offset)
+    })?;
+    let key = entry.key.as_str()?;
+    let rest = key.strip_prefix("pod-security.kubernetes.io/")?;
+    let value = entry.value.as_str().unwrap_or("");
+    let (mode, is_version) = match rest.strip_suffix("-version") {
+        Some(mode) => (mode, true),
+        None => (rest, false),
+    };
+    let consequence = match mode {
+        "enforce" => {
+            "Pods that violate it are rejected; podsec reports its findings as errors. Workload objects are \
+                      accepted, but their pods are then rejected: podsec reports them too."
+        }
+        "warn" => {
+            "Requests that violate it get a warning (`kubectl` prints it); podsec reports its findings as warnings."
+        }
+        "audit" => "Violations are recorded in the audit log; podsec reports its findings as information.",
+        _ => return None,
+    };
+    let validity = if is_version {
+        match Version::parse(value) {
+            Ok(_) => format!("`{value}` is a valid version."),
+            Err(_) => {
+                format!("`{value}` is invalid: must be \"latest\" or \"v1.x\". PSA uses `latest` instead.")
+            }
+        }
+    } else {
+        match Level::parse(value) {
+            Ok(_) => format!("`{value}` is a valid level."),
+            Err(_) if mode == "enforce" => {
+                format!(
+                    "`{value}` is invalid: must be one of privileged, baseline, restricted. PSA fails closed and enforces `restricted`."
+                )
+            }
+            Err(_) => format!(
+                "`{value}` is invalid: must be one of privileged, baseline, restricted. PSA falls back to `privileged`."
+            ),
+        }
+    };
+    let what = if is_version {
+        "the policy version"
+    } else {
+        "the Pod Security level"
+    };
+    let markdown = format!(
+        "**{key}** sets {what} of the `{mode}` mode for namespace `{name}`.\n\n{consequence}\n\n{validity}\n\n\
+         Without a `warn` label, warn takes a stricter valid `enforce` level (and its version when `warn-version` is \
+         absent). Modes without a label use the admission configuration's defaults (`privileged` when there is none)."
+    );
+    Some(HoverInfo {
+        span: entry.key.span(),
         markdown,
     })
 }
@@ -204,8 +287,9 @@ mod tests {
         assert!(info.markdown.starts_with("**✗ privileged** — privileged (container \"init\" must not set securityContext.privileged=true)"), "{}", info.markdown);
         assert!(info.markdown.contains("## Why"));
         assert!(
+            info.markdown.ends_with("Policy in force for Deployment \"web\":\n- enforce: `restricted:latest` from the policy given"),
+            "{}",
             info.markdown
-                .ends_with("Policy in force for Deployment \"web\": `restricted:latest`")
         );
     }
 
@@ -256,6 +340,14 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    #[test]
+    fn hover_on_a_namespace_label_explains_it() {
+        let text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n  labels:\n    pod-security.kubernetes.io/enforce: strict\n";
+        let info = hover(text, &Options::default(), text.find("enforce").unwrap()).unwrap();
+        assert!(info.markdown.starts_with("**pod-security.kubernetes.io/enforce** sets the Pod Security level of the `enforce` mode for namespace `team`."), "{}", info.markdown);
+        assert!(info.markdown.contains("`strict` is invalid: must be one of privileged, baseline, restricted. PSA fails closed and enforces `restricted`."));
     }
 
     #[test]

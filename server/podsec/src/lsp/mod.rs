@@ -9,15 +9,18 @@
 
 mod convert;
 mod transport;
+mod workspace;
 
 use crate::Outcome;
 use convert::Encoding;
-use podsec_engine::{Analysis, Level, Options, Policy, Version};
+use podsec_engine::config::{NamespaceLabels, PolicyContext, Severity, namespace_impact, namespace_labels};
+use podsec_engine::{Analysis, Level, Limits, Options, Policy, Version};
 use ropey::Rope;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tower_lsp_server::jsonrpc::{Error, Result};
@@ -80,6 +83,8 @@ struct Document {
     version: i32,
     /// Bumped on every change; an analysis publishes only for the generation it read.
     generation: u64,
+    /// The Namespace objects of its last analysed text, for the other documents' policies.
+    namespaces: Vec<NamespaceLabels>,
 }
 
 /// The editor's settings (`podsec.level`, `podsec.version`).
@@ -102,6 +107,11 @@ impl Settings {
             self.level.unwrap_or(default.level),
             self.version.unwrap_or(default.version),
         )
+    }
+
+    /// The editor's default policy, when either setting is given.
+    fn editor_default(&self) -> Option<Policy> {
+        (self.level.is_some() || self.version.is_some()).then(|| self.policy())
     }
 
     /// Reads `{"podsec": {...}}` or the inner object; returns the settings and a warning per bad entry.
@@ -149,6 +159,47 @@ struct State {
     settings: Settings,
     documents: HashMap<String, Document>,
     pull_configuration: bool,
+    /// Whether the client can register file watchers for us.
+    dynamic_watchers: bool,
+    workspace: workspace::Workspace,
+}
+
+impl State {
+    /// The policy sources for the document `key` (without its own Namespaces, which come from its text).
+    fn policy_context(&mut self, key: &str, path: Option<&std::path::Path>) -> PolicyContext {
+        let project = path.and_then(|p| self.workspace.project_for(p));
+        let mut namespaces: Vec<NamespaceLabels> = self
+            .documents
+            .iter()
+            .filter(|(other, _)| other.as_str() != key)
+            .flat_map(|(_, d)| d.namespaces.iter().cloned())
+            .collect();
+        namespaces.extend(self.workspace.namespaces(path).cloned());
+        let admission = project
+            .as_ref()
+            .and_then(|p| p.admission.clone())
+            .or_else(|| self.workspace.admission().cloned());
+        PolicyContext {
+            override_policy: None,
+            namespaces,
+            project: project.map(|p| p.config),
+            admission,
+            editor_default: self.settings.editor_default(),
+            today: crate::project::today(),
+        }
+    }
+}
+
+fn to_path(uri: &Uri) -> Option<PathBuf> {
+    uri.to_file_path().map(|p| p.into_owned())
+}
+
+fn severity(severity: Severity) -> DiagnosticSeverity {
+    match severity {
+        Severity::Error => DiagnosticSeverity::ERROR,
+        Severity::Warning => DiagnosticSeverity::WARNING,
+        Severity::Information => DiagnosticSeverity::INFORMATION,
+    }
 }
 
 #[derive(Clone)]
@@ -207,31 +258,73 @@ impl Backend {
 
     async fn publish_if_current(&self, key: &str, generation: u64) {
         let snapshot = {
-            let state = self.state();
-            match state.documents.get(key) {
-                Some(doc) if doc.generation == generation => Some((
-                    doc.uri.clone(),
-                    doc.rope.clone(),
-                    doc.version,
-                    state.encoding,
-                    state.settings.policy(),
-                )),
-                _ => None,
-            }
+            let mut state = self.state();
+            let current = state
+                .documents
+                .get(key)
+                .filter(|d| d.generation == generation)
+                .map(|d| (d.uri.clone(), d.rope.clone(), d.version));
+            current.map(|(uri, rope, version)| {
+                let path = to_path(&uri);
+                let context = state.policy_context(key, path.as_deref());
+                (uri, rope, version, state.encoding, context, path)
+            })
         };
-        let Some((uri, rope, version, encoding, policy)) = snapshot else {
+        let Some((uri, rope, version, encoding, mut context, path)) = snapshot else {
             return;
         };
-        let options = Options {
-            policy,
-            ..Options::default()
-        };
-        let diagnostics = match guarded("analysing a document", || {
+        let outcome = guarded("analysing a document", || {
             let text = rope.to_string();
+            let is_project_file = path
+                .as_ref()
+                .and_then(|p| p.file_name())
+                .is_some_and(|n| n == crate::project::PROJECT_FILE);
+            if is_project_file {
+                let (_, problems) = podsec_engine::config::project_config(&text, &Limits::default());
+                let diagnostics = problems
+                    .iter()
+                    .map(|p| config_diagnostic(p, &rope, encoding))
+                    .collect();
+                return (diagnostics, Vec::new());
+            }
+            // The document's own Namespaces win over any other copy of them.
+            let own = namespace_labels(&text, &Limits::default());
+            let others = std::mem::take(&mut context.namespaces);
+            context.namespaces = own.iter().cloned().chain(others).collect();
+            let options = Options {
+                context: Some(&context),
+                ..Options::default()
+            };
             let analysis = podsec_engine::analyze(&text, &options);
-            diagnostics(&analysis, &rope, encoding, &uri)
-        }) {
-            Ok(diagnostics) => diagnostics,
+            let mut diagnostics = diagnostics(&analysis, &rope, encoding, &uri);
+            for labels in &own {
+                let problems = labels
+                    .problems
+                    .iter()
+                    .cloned()
+                    .chain(namespace_impact(labels, &analysis.objects));
+                diagnostics.extend(problems.map(|p| config_diagnostic(&p, &rope, encoding)));
+            }
+            (diagnostics, own)
+        });
+        let diagnostics = match outcome {
+            Ok((diagnostics, own)) => {
+                let changed = {
+                    let mut state = self.state();
+                    match state.documents.get_mut(key) {
+                        Some(doc) if doc.namespaces != own => {
+                            doc.namespaces = own;
+                            true
+                        }
+                        _ => false,
+                    }
+                };
+                if changed {
+                    // Other documents may live in these namespaces.
+                    self.reschedule_others(key);
+                }
+                diagnostics
+            }
             Err(message) => {
                 self.client
                     .log_message(MessageType::ERROR, format!("{message} ({})", uri.as_str()))
@@ -249,6 +342,24 @@ impl Backend {
             self.client
                 .publish_diagnostics(uri, diagnostics, Some(version))
                 .await;
+        }
+    }
+
+    fn reschedule_others(&self, except: &str) {
+        let pending: Vec<(String, u64)> = {
+            let mut state = self.state();
+            state
+                .documents
+                .iter_mut()
+                .filter(|(key, _)| key.as_str() != except)
+                .map(|(key, doc)| {
+                    doc.generation += 1;
+                    (key.clone(), doc.generation)
+                })
+                .collect()
+        };
+        for (key, generation) in pending {
+            self.schedule(key, generation);
         }
     }
 
@@ -310,6 +421,12 @@ fn diagnostics(analysis: &Analysis, rope: &Rope, encoding: Encoding, uri: &Uri) 
             ..Diagnostic::default()
         });
     }
+    diagnostics.extend(
+        analysis
+            .config_problems
+            .iter()
+            .map(|p| config_diagnostic(p, rope, encoding)),
+    );
     for object in &analysis.objects {
         let header = convert::range(rope, object.header, encoding);
         for violation in &object.violations {
@@ -317,7 +434,7 @@ fn diagnostics(analysis: &Analysis, rope: &Rope, encoding: Encoding, uri: &Uri) 
             for location in &violation.locations {
                 diagnostics.push(Diagnostic {
                     range: convert::range(rope, location.span, encoding),
-                    severity: Some(DiagnosticSeverity::ERROR),
+                    severity: Some(severity(violation.severity())),
                     code: Some(NumberOrString::String(violation.check.id.to_string())),
                     code_description: href.clone().map(|href| CodeDescription { href }),
                     source: Some("podsec".to_string()),
@@ -327,13 +444,20 @@ fn diagnostics(analysis: &Analysis, rope: &Rope, encoding: Encoding, uri: &Uri) 
                             uri: uri.clone(),
                             range: header,
                         },
-                        message: format!("{}: {}", object.display_name(), object.warning()),
+                        message: format!(
+                            "{}: {} ({} from {})",
+                            object.display_name(),
+                            object.warning(),
+                            violation.mode.as_str(),
+                            object.source(violation.mode).unwrap_or("the default")
+                        ),
                     }]),
                     data: Some(json!({
                         "check": violation.check.id,
                         "path": location.path,
                         "missing": location.missing,
-                        "policy": object.policy.to_string(),
+                        "policy": violation.policy.to_string(),
+                        "mode": violation.mode.as_str(),
                     })),
                     ..Diagnostic::default()
                 });
@@ -341,6 +465,22 @@ fn diagnostics(analysis: &Analysis, rope: &Rope, encoding: Encoding, uri: &Uri) 
         }
     }
     diagnostics
+}
+
+/// A problem of a policy source (label, exemption, project file) as a diagnostic.
+fn config_diagnostic(
+    problem: &podsec_engine::config::ConfigProblem,
+    rope: &Rope,
+    encoding: Encoding,
+) -> Diagnostic {
+    Diagnostic {
+        range: convert::range(rope, problem.span, encoding),
+        severity: Some(severity(problem.severity)),
+        code: Some(NumberOrString::String(problem.code.to_string())),
+        source: Some("podsec".to_string()),
+        message: problem.message.clone(),
+        ..Diagnostic::default()
+    }
 }
 
 fn not_open(uri: &Uri) -> Error {
@@ -356,6 +496,23 @@ impl LanguageServer for Backend {
                 .as_ref()
                 .and_then(|g| g.position_encodings.as_deref()),
         );
+        let dynamic_watchers = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|w| w.dynamic_registration)
+            .unwrap_or(false);
+        let mut roots: Vec<PathBuf> = params
+            .workspace_folders
+            .iter()
+            .flatten()
+            .filter_map(|folder| to_path(&folder.uri))
+            .collect();
+        #[allow(deprecated, reason = "clients without workspace folders still send rootUri")]
+        if roots.is_empty() {
+            roots.extend(params.root_uri.as_ref().and_then(to_path));
+        }
         let pull = params
             .capabilities
             .workspace
@@ -372,6 +529,8 @@ impl LanguageServer for Backend {
             state.encoding = encoding;
             state.settings = settings;
             state.pull_configuration = pull;
+            state.dynamic_watchers = dynamic_watchers;
+            state.workspace.roots = roots;
         }
         for warning in warnings {
             self.client.show_message(MessageType::WARNING, warning).await;
@@ -401,9 +560,90 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
-        if self.state().pull_configuration {
+        let (pull, watch, roots) = {
+            let state = self.state();
+            (
+                state.pull_configuration,
+                state.dynamic_watchers,
+                state.workspace.roots.clone(),
+            )
+        };
+        if watch {
+            let options = json!({ "watchers": [{ "globPattern": "**/*.{yaml,yml}" }] });
+            let registration = Registration {
+                id: "podsec-policy-files".to_string(),
+                method: "workspace/didChangeWatchedFiles".to_string(),
+                register_options: Some(options),
+            };
+            if let Err(e) = self.client.register_capability(vec![registration]).await {
+                self.client
+                    .log_message(MessageType::WARNING, format!("cannot watch files: {e}"))
+                    .await;
+            }
+        }
+        if pull {
             self.pull_settings().await;
         }
+        if !roots.is_empty() {
+            // Namespaces and admission configurations anywhere in the workspace set the policy.
+            let scanned = tokio::task::spawn_blocking(move || workspace::scan_roots(&roots))
+                .await
+                .unwrap_or_default();
+            let found: usize = scanned.values().map(|s| s.namespaces.len()).sum();
+            self.state().workspace.scanned = scanned;
+            self.client
+                .log_message(
+                    MessageType::INFO,
+                    format!("podsec: {found} Namespace objects in the workspace"),
+                )
+                .await;
+            self.reschedule_all();
+        }
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let changes: Vec<(PathBuf, bool)> = params
+            .changes
+            .iter()
+            .filter_map(|c| Some((to_path(&c.uri)?, c.typ == FileChangeType::DELETED)))
+            .collect();
+        let rescanned = tokio::task::spawn_blocking(move || {
+            changes
+                .into_iter()
+                .map(|(path, deleted)| {
+                    let scanned = if deleted {
+                        None
+                    } else {
+                        workspace::scan_file(&path)
+                    };
+                    (path, scanned)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        {
+            let mut state = self.state();
+            for (path, scanned) in rescanned {
+                if path
+                    .file_name()
+                    .is_some_and(|n| n == crate::project::PROJECT_FILE)
+                {
+                    state.workspace.forget_projects();
+                }
+                match scanned {
+                    Some(scanned) => {
+                        state.workspace.scanned.insert(path, scanned);
+                    }
+                    None => {
+                        state.workspace.scanned.remove(&path);
+                    }
+                }
+            }
+            // An admission configuration may have changed too.
+            state.workspace.forget_projects();
+        }
+        self.reschedule_all();
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -424,6 +664,7 @@ impl LanguageServer for Backend {
                 version: doc.version,
                 generation,
                 uri: doc.uri,
+                namespaces: Vec::new(),
             };
             state.documents.insert(key.clone(), document);
             generation
@@ -515,10 +756,16 @@ impl LanguageServer for Backend {
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let uri = params.text_document_position_params.text_document.uri;
         let position = params.text_document_position_params.position;
-        let (rope, encoding, policy) = {
-            let state = self.state();
-            let doc = state.documents.get(uri.as_str()).ok_or_else(|| not_open(&uri))?;
-            (doc.rope.clone(), state.encoding, state.settings.policy())
+        let (rope, encoding, mut context) = {
+            let mut state = self.state();
+            let rope = state
+                .documents
+                .get(uri.as_str())
+                .ok_or_else(|| not_open(&uri))?
+                .rope
+                .clone();
+            let context = state.policy_context(uri.as_str(), to_path(&uri).as_deref());
+            (rope, state.encoding, context)
         };
         let offset = convert::byte_offset(&rope, position, encoding, true).map_err(|_| {
             Error::invalid_params(format!(
@@ -526,12 +773,16 @@ impl LanguageServer for Backend {
                 position.line, position.character
             ))
         })?;
-        let options = Options {
-            policy,
-            ..Options::default()
-        };
         let info = guarded("computing a hover", || {
-            podsec_engine::explain::hover(&rope.to_string(), &options, offset)
+            let text = rope.to_string();
+            let own = namespace_labels(&text, &Limits::default());
+            let others = std::mem::take(&mut context.namespaces);
+            context.namespaces = own.into_iter().chain(others).collect();
+            let options = Options {
+                context: Some(&context),
+                ..Options::default()
+            };
+            podsec_engine::explain::hover(&text, &options, offset)
         })
         .map_err(|message| {
             let mut error = Error::internal_error();
