@@ -120,7 +120,9 @@ impl Settings {
         let mut warnings = Vec::new();
         let object = value.get("podsec").unwrap_or(value);
         let Some(map) = object.as_object() else {
-            if !object.is_null() {
+            // Lua clients encode an empty table as `[]`: that is "no settings", not an error.
+            let empty_list = object.as_array().is_some_and(Vec::is_empty);
+            if !object.is_null() && !empty_list {
                 warnings.push(format!("podsec settings must be an object, not {object}"));
             }
             return (settings, warnings);

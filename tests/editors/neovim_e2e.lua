@@ -1,0 +1,90 @@
+-- End-to-end test of podsec in a real headless Neovim (>= 0.11), run by tests/editors/neovim.sh:
+-- open a multi-document YAML file with non-ASCII text, wait for podsec's diagnostics, check their codes and
+-- positions, apply a quick fix through the code action request, and check the buffer text.
+
+local function fail(message)
+  io.stderr:write('neovim e2e: FAIL: ' .. message .. '\n')
+  vim.cmd('cquit 1')
+end
+
+local function check(condition, message)
+  if not condition then fail(message) end
+end
+
+local repo = assert(vim.env.PODSEC_REPO, 'PODSEC_REPO')
+local binary = assert(vim.env.PODSEC_BIN, 'PODSEC_BIN')
+local file = assert(vim.env.PODSEC_FILE, 'PODSEC_FILE')
+
+vim.opt.runtimepath:prepend(repo .. '/editors/neovim')
+vim.lsp.config('podsec', { cmd = { binary, 'lsp' } })
+vim.lsp.enable('podsec')
+
+vim.cmd.edit(file)
+local buf = vim.api.nvim_get_current_buf()
+check(vim.bo[buf].filetype == 'yaml', 'filetype is ' .. vim.bo[buf].filetype)
+
+local function podsec_diagnostics()
+  local out = {}
+  for _, d in ipairs(vim.diagnostic.get(buf)) do
+    if d.source == 'podsec' then table.insert(out, d) end
+  end
+  table.sort(out, function(a, b) return a.lnum < b.lnum end)
+  return out
+end
+
+check(vim.wait(20000, function() return #podsec_diagnostics() >= 2 end, 50), 'no podsec diagnostics within 20 s')
+local client = vim.lsp.get_clients({ bufnr = buf, name = 'podsec' })[1]
+check(client ~= nil, 'podsec is not attached')
+print('podsec attached, position encoding ' .. client.offset_encoding)
+
+local diagnostics = podsec_diagnostics()
+check(#diagnostics == 2, 'expected 2 diagnostics, got ' .. #diagnostics)
+
+-- 1. `privileged: true` on line 10, after multi-byte text on the same line: columns are byte offsets in Neovim.
+local privileged = diagnostics[1]
+local line10 = vim.api.nvim_buf_get_lines(buf, 9, 10, true)[1]
+local start = line10:find('privileged: true', 1, true) - 1
+check(privileged.code == 'privileged', 'first code ' .. tostring(privileged.code))
+check(privileged.lnum == 9 and privileged.col == start and privileged.end_col == start + #'privileged: true',
+  string.format('privileged at %d:%d-%d, expected 9:%d-%d', privileged.lnum, privileged.col, privileged.end_col, start, start + 16))
+check(privileged.severity == vim.diagnostic.severity.ERROR, 'severity')
+check(privileged.message == 'privileged (container "ünï" must not set securityContext.privileged=true)', privileged.message)
+
+-- 2. The second document's container lacks allowPrivilegeEscalation: reported on its `name: app`.
+local escalation = diagnostics[2]
+check(escalation.code == 'allowPrivilegeEscalation', 'second code ' .. tostring(escalation.code))
+local line20 = vim.api.nvim_buf_get_lines(buf, 19, 20, true)[1]
+local name_col = line20:find('name: app', 1, true) - 1
+check(escalation.lnum == 19 and escalation.col == name_col, string.format('escalation at %d:%d', escalation.lnum, escalation.col))
+print(string.format('diagnostics: privileged at %d:%d, allowPrivilegeEscalation at %d:%d', privileged.lnum, privileged.col, escalation.lnum, escalation.col))
+
+-- 3. The quick fix for it, through the protocol, applied as Neovim applies workspace edits.
+local lsp_diagnostic = escalation.user_data.lsp
+local response = client:request_sync('textDocument/codeAction', {
+  textDocument = { uri = vim.uri_from_bufnr(buf) },
+  range = lsp_diagnostic.range,
+  context = { diagnostics = { lsp_diagnostic }, only = { 'quickfix' } },
+}, 10000, buf)
+check(response and response.result, 'no code actions: ' .. vim.inspect(response))
+local action
+for _, candidate in ipairs(response.result) do
+  if candidate.isPreferred then action = candidate end
+end
+check(action ~= nil, 'no preferred action in ' .. vim.inspect(response.result))
+check(action.title == 'Set allowPrivilegeEscalation: false on container "app"', action.title)
+vim.lsp.util.apply_workspace_edit(action.edit, client.offset_encoding)
+
+local lines = vim.api.nvim_buf_get_lines(buf, 19, -1, true)
+local expected = {
+  '      - name: app  # ß',
+  '        image: x',
+  '        securityContext:',
+  '          capabilities: {drop: [ALL]}',
+  '          allowPrivilegeEscalation: false',
+}
+check(vim.deep_equal(lines, expected), 'buffer after the fix:\n' .. table.concat(lines, '\n'))
+
+-- 4. The server re-analyses the edited buffer: only the privileged finding is left.
+check(vim.wait(20000, function() return #podsec_diagnostics() == 1 end, 50), 'diagnostics after the fix: ' .. #podsec_diagnostics())
+print('neovim e2e: OK (' .. vim.version().major .. '.' .. vim.version().minor .. '.' .. vim.version().patch .. ')')
+vim.cmd('qa!')
