@@ -264,3 +264,43 @@ fn every_fix_on_every_conformance_fixture_is_sound_and_fix_all_leaves_only_unfix
     .collect();
     assert!(unfixable.is_subset(&allowed), "{unfixable:?}");
 }
+
+/// Inputs the fuzzers found, kept as regression tests: every fix stays sound and fix-all converges.
+#[test]
+fn fuzzer_findings_stay_fixed() {
+    let dir = repo_root().join("tests/regressions");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    for path in files {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let policy = Policy::default();
+        let before = analyze(&text, &options(policy));
+        for violation in before.objects.iter().flat_map(|o| &o.violations) {
+            for location in &violation.locations {
+                if let Some(fix) = &location.fix {
+                    let fixed = apply(&text, &fix.edits);
+                    let after = analyze(&fixed, &options(policy));
+                    assert!(
+                        count(&after, violation.check.id) < count(&before, violation.check.id),
+                        "{name}: {}",
+                        fix.title
+                    );
+                }
+            }
+        }
+        for include_unsafe in [false, true] {
+            let once = fix_all(&text, &options(policy), include_unsafe);
+            let twice = fix_all(&once.text, &options(policy), include_unsafe);
+            assert!(
+                twice.applied.is_empty(),
+                "{name}: fix-all did not converge: {:?}",
+                twice.applied
+            );
+        }
+    }
+}

@@ -244,6 +244,8 @@ fn insert_entry(layout: &Layout<'_>, mapping: NodeRef<'_>, keys: &[&str], leaf: 
         .last()
         .map(|e| e.written_value.span().end.max(e.key.span().end));
     if is_flow(mapping) {
+        // Never past the closing brace, whatever the last value's span says.
+        let last_end = last_end.map(|end| end.min(mapping.span().end.saturating_sub(1)));
         let text = flow(keys, leaf);
         return match last_end {
             Some(end) => TextEdit::insert(end, format!(", {text}")),
@@ -264,8 +266,9 @@ pub fn append_item(layout: &Layout<'_>, sequence: NodeRef<'_>, item: &str) -> Op
     let sequence = sequence.resolved();
     let last = sequence.items().last();
     if is_flow(sequence) {
+        let close = sequence.span().end.saturating_sub(1);
         return Some(match last {
-            Some(last) => TextEdit::insert(last.span().end, format!(", {item}")),
+            Some(last) => TextEdit::insert(last.span().end.min(close), format!(", {item}")),
             None => TextEdit::insert(sequence.span().start + 1, item.to_string()),
         });
     }

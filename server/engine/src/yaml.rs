@@ -321,6 +321,16 @@ struct Builder<'a> {
 impl<'a> Builder<'a> {
     fn add(&mut self, kind: NodeKind<'a>, span: Span, anchor: usize) -> Result<NodeId, String> {
         let id = NodeId::try_from(self.nodes.len()).map_err(|_| "too many nodes".to_string())?;
+        // The parser places an implicit null value (`key:` with nothing after it) at the next token,
+        // which can be a line or a closing bracket away; it belongs right after its key.
+        let implicit_null = matches!(&kind, NodeKind::Scalar { value, style: ScalarKind::Plain, tag: None } if value.is_empty());
+        let span = match self.stack.last().and_then(|f| f.pending_key) {
+            Some(key) if implicit_null => self
+                .nodes
+                .get(key as usize)
+                .map_or(span, |k| Span::point(k.span.end)),
+            _ => span,
+        };
         let parent = self.stack.last().map(|frame| frame.id);
         let size = match &kind {
             NodeKind::Scalar { .. } => Some(1),

@@ -7,7 +7,7 @@
 //! publishes if the generation is still the one it analysed, under a publish lock that `didClose`
 //! also takes, so no stale or post-close diagnostics reach the client.
 
-mod convert;
+pub mod convert;
 mod transport;
 mod workspace;
 
@@ -37,7 +37,8 @@ const CLIENT_SETTINGS: &[&str] = &["path", "trace", "fixAllOnSave"];
 /// The longest debounce `podsec.debounceMs` may ask for.
 const MAX_DEBOUNCE_MS: u64 = 2_000;
 
-pub fn run(args: Vec<OsString>) -> std::result::Result<Outcome, String> {
+/// Serves the protocol on stdin/stdout until the client exits or closes stdin.
+pub(crate) fn run(args: Vec<OsString>) -> std::result::Result<Outcome, String> {
     for arg in &args {
         if arg != "--stdio" {
             return Err(format!(
@@ -971,7 +972,7 @@ fn code_actions(snapshot: &Snapshot, params: &CodeActionParams) -> Vec<CodeActio
 }
 
 /// Applies one content change: a range edit, or the whole text when no range is given.
-fn apply_change(rope: &mut Rope, change: TextDocumentContentChangeEvent, encoding: Encoding) {
+pub fn apply_change(rope: &mut Rope, change: TextDocumentContentChangeEvent, encoding: Encoding) {
     let Some(range) = change.range else {
         *rope = Rope::from_str(&change.text);
         return;

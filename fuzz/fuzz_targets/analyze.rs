@@ -1,0 +1,31 @@
+//! Parse and analyse any bytes: no panic, and every span lies on character boundaries inside the text.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use podsec_engine::{Level, Options, Policy, Version, analyze};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let level = [Level::Privileged, Level::Baseline, Level::Restricted][data.len() % 3];
+    let version = if data.len() % 5 == 0 { Version::Minor((data.len() % 40) as u32) } else { Version::Latest };
+    let options = Options { policy: Policy::new(level, version), with_fixes: true, ..Options::default() };
+    let analysis = analyze(text, &options);
+    let valid = |start: usize, end: usize| start <= end && end <= text.len() && text.is_char_boundary(start) && text.is_char_boundary(end);
+    for problem in &analysis.problems {
+        assert!(valid(problem.span.start, problem.span.end), "{problem:?}");
+    }
+    for object in &analysis.objects {
+        for violation in &object.violations {
+            for location in &violation.locations {
+                assert!(valid(location.span.start, location.span.end), "{location:?}");
+                for edit in location.fix.iter().flat_map(|f| &f.edits) {
+                    assert!(valid(edit.span.start, edit.span.end), "{edit:?}");
+                }
+            }
+        }
+        let _ = object.warning();
+    }
+    if let Some(offset) = data.first().map(|b| *b as usize * text.len() / 256) {
+        let _ = podsec_engine::explain::hover(text, &options, offset);
+    }
+});
