@@ -24,6 +24,7 @@ pub fn deployment(index: usize) -> String {
 }
 
 /// `documents` Deployments in one stream (about 100 lines each).
+#[allow(dead_code)]
 pub fn manifest(documents: usize) -> String {
     (0..documents).map(deployment).collect()
 }

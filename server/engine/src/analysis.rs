@@ -243,8 +243,7 @@ fn evaluate(
         Some(context) => context.resolve(object.namespace, runtime_class),
         None => ResolvedPolicy::enforce(options.policy, "the policy given"),
     };
-    let mut report = check_object(document, object, resolved.primary(), None);
-    report.violations.clear();
+    let mut report = skeleton(document, object, resolved.primary(), Vec::new());
     report.modes = resolved.modes.clone();
     report.exempt = resolved.exempt.clone();
     if report.exempt.is_some() {
@@ -319,6 +318,34 @@ fn evaluate(
     report
 }
 
+/// The report of an object with the given violations, before modes and exemptions are applied.
+fn skeleton(
+    document: &Document<'_>,
+    object: &PodObject<'_>,
+    policy: Policy,
+    violations: Vec<CheckViolation>,
+) -> ObjectReport {
+    ObjectReport {
+        kind: object.kind.to_string(),
+        name: object.name.map(str::to_string),
+        namespace: object.namespace.map(str::to_string),
+        header: object.header,
+        span: object.object.span(),
+        document: document.index,
+        policy,
+        modes: vec![(
+            Mode::Enforce,
+            ModePolicy {
+                policy,
+                source: String::from("the policy given"),
+            },
+        )],
+        exempt: None,
+        violations,
+        exempted: Vec::new(),
+    }
+}
+
 /// Runs every check of `policy` on one object (enforce mode, no exemptions).
 pub fn check_object(
     document: &Document<'_>,
@@ -359,25 +386,7 @@ pub fn check_object(
             })
         })
         .collect();
-    ObjectReport {
-        kind: object.kind.to_string(),
-        name: object.name.map(str::to_string),
-        namespace: object.namespace.map(str::to_string),
-        header: object.header,
-        span: object.object.span(),
-        document: document.index,
-        policy,
-        modes: vec![(
-            Mode::Enforce,
-            ModePolicy {
-                policy,
-                source: String::from("the policy given"),
-            },
-        )],
-        exempt: None,
-        violations,
-        exempted: Vec::new(),
-    }
+    skeleton(document, object, policy, violations)
 }
 
 /// The name of the container a location is in.

@@ -201,6 +201,10 @@ fn policy_source(name: &str, key: &str) -> String {
 /// no version label).
 pub fn namespace_labels(text: &str, limits: &Limits) -> Vec<NamespaceLabels> {
     let mut found = Vec::new();
+    // Most texts hold no Namespace at all: skip the parse (this runs on every keystroke in the editor).
+    if !text.contains("Namespace") {
+        return found;
+    }
     for document in documents(text, limits).filter(|d| d.error.is_none()) {
         let Some(root) = document.root() else { continue };
         let mut pending = vec![root];

@@ -73,7 +73,7 @@ impl<'d> FixContext<'_, 'd> {
             Loc::ContainerMissing { container, .. } => container,
             Loc::PodMissing { .. } => return None,
         };
-        let containers: Vec<_> = self.pod.containers();
+        let containers = self.pod.containers();
         for _ in 0..32 {
             if let Some(container) = containers.iter().find(|c| c.node.id() == id) {
                 return Some(container.name);

@@ -6,7 +6,7 @@
 use crate::yaml::{Entry, NodeId, NodeRef, Span};
 
 /// The pod a check looks at: a bare Pod, or the template of a workload.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Pod<'d> {
     /// The pod's metadata mapping (the template's metadata for workloads).
     pub metadata: Option<NodeRef<'d>>,
@@ -19,6 +19,8 @@ pub struct Pod<'d> {
     /// Whether the API server applies Pod defaulting: a bare Pod with `hostNetwork: true` gets each
     /// container port's `hostPort` defaulted to its `containerPort`. Templates are not defaulted so.
     pub host_network_defaults_host_ports: bool,
+    /// Its containers in PSA's order, read once for all checks.
+    pub containers: Vec<Container<'d>>,
 }
 
 /// One container of the pod, in PSA's walk order: init containers, containers, ephemeral containers.
@@ -70,10 +72,15 @@ impl Loc {
 }
 
 impl<'d> Pod<'d> {
-    /// All containers in PSA's order. Items that are not mappings count as empty containers, as the
-    /// API server decodes a `null` item.
-    pub fn containers(&self) -> Vec<Container<'d>> {
-        let Some(spec) = self.spec else { return Vec::new() };
+    /// All containers in PSA's order.
+    pub fn containers(&self) -> &[Container<'d>] {
+        &self.containers
+    }
+
+    /// Reads the containers of `spec` in PSA's order: init containers, containers, ephemeral containers.
+    /// Items that are not mappings count as empty containers, as the API server decodes a `null` item.
+    pub fn read_containers(spec: Option<NodeRef<'d>>) -> Vec<Container<'d>> {
+        let Some(spec) = spec else { return Vec::new() };
         ["initContainers", "containers", "ephemeralContainers"]
             .into_iter()
             .filter_map(|list| spec.get(list))

@@ -4,7 +4,7 @@ use crate::pod::Pod;
 use crate::yaml::{Document, NodeRef, Span};
 
 /// A pod-bearing object found in a document.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct PodObject<'d> {
     /// The object's `kind`.
     pub kind: &'d str,
@@ -83,6 +83,7 @@ pub fn pod_objects<'d>(document: &'d Document<'d>) -> Vec<PodObject<'d>> {
             spec_key: spec_entry.map(|e| e.key),
             fallback: template_key.map_or(header, |k| k.span()),
             host_network_defaults_host_ports: path.is_empty(),
+            containers: Pod::read_containers(spec_entry.map(|e| e.value)),
         };
         found.push(PodObject {
             kind,

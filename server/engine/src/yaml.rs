@@ -253,52 +253,43 @@ fn is_marker(line: &str, marker: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
 }
 
-/// Maps the parser's character indices to byte offsets, moving a cursor: events come nearly in
-/// order, so the total cost is linear.
-struct CharToByte<'t> {
-    text: &'t str,
-    ascii: bool,
-    char_index: usize,
-    byte_index: usize,
+/// Maps the parser's character indices to byte offsets. Manifests are mostly ASCII, so it keeps only
+/// the non-ASCII characters: `(char index, extra bytes before the next character)`, found in one pass
+/// over the bytes; a lookup is a binary search over that short list.
+struct CharToByte {
+    text_len: usize,
+    /// For each non-ASCII character, in order: its char index and the total extra bytes (beyond one per
+    /// character) up to and including it.
+    wide: Vec<(usize, usize)>,
 }
 
-impl<'t> CharToByte<'t> {
-    fn new(text: &'t str) -> Self {
+impl CharToByte {
+    fn new(text: &str) -> Self {
+        let mut wide = Vec::new();
+        if !text.is_ascii() {
+            let mut extra = 0;
+            for (char_index, c) in text.chars().enumerate() {
+                let len = c.len_utf8();
+                if len > 1 {
+                    extra += len - 1;
+                    wide.push((char_index, extra));
+                }
+            }
+        }
         Self {
-            text,
-            ascii: text.is_ascii(),
-            char_index: 0,
-            byte_index: 0,
+            text_len: text.len(),
+            wide,
         }
     }
 
-    fn byte(&mut self, char_index: usize) -> usize {
-        if self.ascii {
-            return char_index.min(self.text.len());
-        }
-        while self.char_index < char_index {
-            match self.text.get(self.byte_index..).and_then(|s| s.chars().next()) {
-                Some(c) => {
-                    self.byte_index += c.len_utf8();
-                    self.char_index += 1;
-                }
-                None => return self.byte_index,
-            }
-        }
-        while self.char_index > char_index {
-            match self
-                .text
-                .get(..self.byte_index)
-                .and_then(|s| s.chars().next_back())
-            {
-                Some(c) => {
-                    self.byte_index -= c.len_utf8();
-                    self.char_index -= 1;
-                }
-                None => break,
-            }
-        }
-        self.byte_index
+    fn byte(&self, char_index: usize) -> usize {
+        // Extra bytes of the wide characters strictly before `char_index`.
+        let before = self.wide.partition_point(|(index, _)| *index < char_index);
+        let extra = before
+            .checked_sub(1)
+            .and_then(|i| self.wide.get(i))
+            .map_or(0, |(_, extra)| *extra);
+        (char_index + extra).min(self.text_len)
     }
 }
 
@@ -416,8 +407,8 @@ impl<'a> Builder<'a> {
 
 fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits) -> Document<'a> {
     let source = text.get(range.start..range.end).unwrap_or("");
-    let mut chars = CharToByte::new(source);
-    let mut span_of = |marker: MarkerSpan| {
+    let chars = CharToByte::new(source);
+    let span_of = |marker: MarkerSpan| {
         let start = chars.byte(marker.start.index());
         let end = chars.byte(marker.end.index());
         Span::new(range.start + start, range.start + end)
