@@ -571,3 +571,33 @@ fn policy_comes_from_the_workspace_and_follows_file_changes() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn documents_over_the_size_limit_get_one_clear_diagnostic() {
+    let mut client = LspClient::spawn();
+    client.initialize(None, json!({ "podsec": { "maxDocumentSizeMB": 1 } }));
+    // A 1.5 MB document (a long comment block) after a small one that still gets checked.
+    let big = format!(
+        "{TEXT}---\n{}kind: ConfigMap\n",
+        "# filler line of a large generated file\n".repeat(40_000)
+    );
+    client.open(URI, &big, 1);
+    let diagnostics = client.diagnostics(URI, 1);
+    let limit = by_code(&diagnostics, "limit-exceeded");
+    assert_eq!(limit.len(), 1, "{diagnostics:#?}");
+    assert!(
+        limit[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("MB, more than the 1.0 MB limit; it is not analysed")
+    );
+    assert_eq!(
+        limit[0]["range"]["start"]["line"], 18,
+        "on the `---` that starts it"
+    );
+    assert_eq!(
+        by_code(&diagnostics, "privileged").len(),
+        1,
+        "the other documents are still analysed"
+    );
+}

@@ -56,6 +56,8 @@ pub struct Limits {
     pub max_alias_ratio: u64,
     /// Most documents read from one stream; the rest get one error.
     pub max_documents: usize,
+    /// Largest document, in bytes, that is parsed; a larger one gets one error and is skipped.
+    pub max_document_bytes: usize,
 }
 
 impl Default for Limits {
@@ -65,6 +67,7 @@ impl Default for Limits {
             max_expanded_nodes: 100_000,
             max_alias_ratio: 10,
             max_documents: 100_000,
+            max_document_bytes: 10 * 1024 * 1024,
         }
     }
 }
@@ -196,6 +199,24 @@ pub fn documents<'a>(text: &'a str, limits: &Limits) -> impl Iterator<Item = Doc
                         message: format!(
                             "more than {} documents in one file; the rest are not read",
                             limits.max_documents
+                        ),
+                        span: Span::point(range.start),
+                        kind: YamlErrorKind::Limit,
+                    }),
+                });
+            }
+            if range.end - range.start > limits.max_document_bytes {
+                return Some(Document {
+                    text,
+                    nodes: Vec::new(),
+                    root: None,
+                    span: range,
+                    index,
+                    error: Some(YamlError {
+                        message: format!(
+                            "this document is {:.1} MB, more than the {:.1} MB limit; it is not analysed",
+                            (range.end - range.start) as f64 / 1_048_576.0,
+                            limits.max_document_bytes as f64 / 1_048_576.0
                         ),
                         span: Span::point(range.start),
                         kind: YamlErrorKind::Limit,
@@ -919,6 +940,34 @@ mod tests {
             "{}",
             error.message
         );
+    }
+
+    #[test]
+    fn too_many_or_too_large_documents_are_refused_with_a_clear_error() {
+        let limits = Limits {
+            max_documents: 3,
+            max_document_bytes: 40,
+            ..Limits::default()
+        };
+        let text = "a: 1\n---\nb: 2\n---\nc: 3\n---\nd: 4\n---\ne: 5\n";
+        let stream = parse_stream(text, &limits);
+        assert_eq!(stream.documents.len(), 4);
+        let error = stream.documents[3].error.as_ref().unwrap();
+        assert_eq!(
+            error.message,
+            "more than 3 documents in one file; the rest are not read"
+        );
+        let big = format!("a: {}\n---\nb: 1\n", "x".repeat(100));
+        let stream = parse_stream(&big, &limits);
+        assert!(
+            stream.documents[0]
+                .error
+                .as_ref()
+                .unwrap()
+                .message
+                .contains("more than the 0.0 MB limit")
+        );
+        assert!(stream.documents[1].error.is_none());
     }
 
     #[test]

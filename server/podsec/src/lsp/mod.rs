@@ -95,6 +95,8 @@ struct Settings {
     version: Option<Version>,
     /// `podsec.debounceMs`: milliseconds between the last keystroke and the analysis.
     debounce_ms: Option<u64>,
+    /// `podsec.maxDocumentSizeMB`: larger YAML documents are not analysed (default 10).
+    max_document_mb: Option<u64>,
 }
 
 impl Settings {
@@ -108,6 +110,18 @@ impl Settings {
             self.level.unwrap_or(default.level),
             self.version.unwrap_or(default.version),
         )
+    }
+
+    /// Parser limits, with the document size limit from the settings.
+    fn limits(&self) -> Limits {
+        let default = Limits::default();
+        let max_document_bytes = self.max_document_mb.map_or(default.max_document_bytes, |mb| {
+            (mb as usize).saturating_mul(1 << 20)
+        });
+        Limits {
+            max_document_bytes,
+            ..default
+        }
     }
 
     /// The editor's default policy, when either setting is given.
@@ -137,6 +151,12 @@ impl Settings {
                 ("version", Some(text)) => match Version::parse(text) {
                     Ok(version) => settings.version = Some(version),
                     Err(e) => warnings.push(format!("podsec.version: {e}")),
+                },
+                ("maxDocumentSizeMB", _) => match value.as_u64().filter(|mb| (1..=1024).contains(mb)) {
+                    Some(mb) => settings.max_document_mb = Some(mb),
+                    None => warnings.push(format!(
+                        "podsec.maxDocumentSizeMB must be a number from 1 to 1024, not {value}"
+                    )),
                 },
                 ("debounceMs", _) => match value.as_u64().filter(|ms| *ms <= MAX_DEBOUNCE_MS) {
                     Some(ms) => settings.debounce_ms = Some(ms),
@@ -270,10 +290,18 @@ impl Backend {
             current.map(|(uri, rope, version)| {
                 let path = to_path(&uri);
                 let context = state.policy_context(key, path.as_deref());
-                (uri, rope, version, state.encoding, context, path)
+                (
+                    uri,
+                    rope,
+                    version,
+                    state.encoding,
+                    context,
+                    path,
+                    state.settings.limits(),
+                )
             })
         };
-        let Some((uri, rope, version, encoding, mut context, path)) = snapshot else {
+        let Some((uri, rope, version, encoding, mut context, path, limits)) = snapshot else {
             return;
         };
         let outcome = guarded("analysing a document", || {
@@ -296,6 +324,7 @@ impl Backend {
             context.namespaces = own.iter().cloned().chain(others).collect();
             let options = Options {
                 context: Some(&context),
+                limits,
                 ..Options::default()
             };
             let analysis = podsec_engine::analyze(&text, &options);
