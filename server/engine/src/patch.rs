@@ -83,28 +83,29 @@ impl<'t> Layout<'t> {
         })
     }
 
+    /// The start of the line holding `offset`. Lines end at `\n`, `\r\n` or a lone `\r`, as in YAML.
     fn line_start(&self, offset: usize) -> usize {
         self.text
             .get(..offset)
-            .and_then(|t| t.rfind('\n'))
+            .and_then(|t| t.rfind(['\n', '\r']))
             .map_or(0, |i| i + 1)
     }
 
     /// The end of the line holding `offset`, before its line break.
     fn line_end(&self, offset: usize) -> usize {
         let rest = self.text.get(offset..).unwrap_or("");
-        let end = offset + rest.find('\n').unwrap_or(rest.len());
-        if end > offset && self.text.as_bytes().get(end - 1) == Some(&b'\r') {
-            end - 1
-        } else {
-            end
-        }
+        offset + rest.find(['\n', '\r']).unwrap_or(rest.len())
     }
 
     /// The start of the next line (after the line break), or the end of the text.
     fn next_line(&self, offset: usize) -> usize {
-        let rest = self.text.get(offset..).unwrap_or("");
-        rest.find('\n').map_or(self.text.len(), |i| offset + i + 1)
+        let end = self.line_end(offset);
+        let rest = self.text.get(end..).unwrap_or("");
+        end + if rest.starts_with("\r\n") {
+            2
+        } else {
+            usize::from(!rest.is_empty())
+        }
     }
 
     /// Characters from the start of the line to `offset`.

@@ -16,15 +16,16 @@ pub struct LineColumn {
 }
 
 impl LineIndex {
-    /// Indexes `text`. A line ends after `\n`; a `\r` before it belongs to the line ending.
+    /// Indexes `text`. Lines end at `\n`, `\r\n` or a lone `\r`, as in YAML and LSP.
     pub fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
         let mut line_starts = vec![0];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        for (i, b) in bytes.iter().enumerate() {
+            let lone_cr = *b == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+            if *b == b'\n' || lone_cr {
+                line_starts.push(i + 1);
+            }
+        }
         Self { line_starts }
     }
 
@@ -61,5 +62,7 @@ mod tests {
             index.line_column(text, text.len()),
             LineColumn { line: 3, column: 1 }
         );
+        let lone = "a\rb";
+        assert_eq!(LineIndex::new(lone).line_column(lone, 2), LineColumn { line: 2, column: 1 });
     }
 }
