@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 /// One Deployment of exactly 100 lines.
+#[allow(dead_code)]
 pub fn deployment(index: usize) -> String {
     let mut doc = format!(
         "# Deployment {index}: généré pour les mesures — 計測用\n\
