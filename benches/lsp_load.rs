@@ -2,7 +2,13 @@
 //! changes spread over them, hover requests during the burst. Checks that the last diagnostics of every
 //! document equal a fresh analysis of its final text (no lost or reordered edit), and reports the hover
 //! latency during the burst and the resident memory before and after.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "a benchmark fails by panicking")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a benchmark fails by panicking"
+)]
 
 mod corpus;
 #[allow(dead_code)]
@@ -68,8 +74,14 @@ fn main() {
         // Alternate between breaking and fixing `allowPrivilegeEscalation` of the first container, and
         // typing into a comment: the final state depends on every edit, in order.
         let (needle, replacement) = match change % 3 {
-            0 => ("allowPrivilegeEscalation: false", "allowPrivilegeEscalation: true"),
-            1 => ("allowPrivilegeEscalation: true", "allowPrivilegeEscalation: false"),
+            0 => (
+                "allowPrivilegeEscalation: false",
+                "allowPrivilegeEscalation: true",
+            ),
+            1 => (
+                "allowPrivilegeEscalation: true",
+                "allowPrivilegeEscalation: false",
+            ),
             _ => ("# Deployment", "# Deployment x"),
         };
         if let Some(at) = text.find(needle) {
@@ -84,7 +96,10 @@ fn main() {
         }
         if change % 500 == 250 {
             let asked = Instant::now();
-            let hover = client.request("textDocument/hover", json!({ "textDocument": { "uri": uri }, "position": { "line": 30, "character": 12 } }));
+            let hover = client.request(
+                "textDocument/hover",
+                json!({ "textDocument": { "uri": uri }, "position": { "line": 30, "character": 12 } }),
+            );
             hover_latencies.push(asked.elapsed());
             assert!(hover.get("error").is_none(), "{hover}");
         }
@@ -96,13 +111,19 @@ fn main() {
     while last.len() < documents {
         assert!(Instant::now() < deadline, "not every final version was published");
         let publish = |m: &Value| m["method"] == "textDocument/publishDiagnostics";
-        let Some(message) = client.try_wait_for(&publish, Duration::from_secs(10)) else { break };
+        let Some(message) = client.try_wait_for(&publish, Duration::from_secs(10)) else {
+            break;
+        };
         let uri = message["params"]["uri"].as_str().unwrap().to_string();
         if message["params"]["version"].as_i64() == versions.get(&uri).copied() {
             last.insert(uri, message["params"]["diagnostics"].as_array().unwrap().clone());
         }
     }
-    assert_eq!(last.len(), documents, "documents whose final version was published");
+    assert_eq!(
+        last.len(),
+        documents,
+        "documents whose final version was published"
+    );
     let loaded = resident_mib(pid);
     let mut checked = 0;
     for (uri, diagnostics) in &last {
@@ -120,7 +141,9 @@ fn main() {
     println!(
         "hover during the burst: {} requests, median {:.1} ms, max {:.1} ms; resident memory {idle:.1} MB idle, {loaded:.1} MB after",
         hover_latencies.len(),
-        hover_latencies.get(hover_latencies.len() / 2).map_or(0.0, |d| d.as_secs_f64() * 1e3),
+        hover_latencies
+            .get(hover_latencies.len() / 2)
+            .map_or(0.0, |d| d.as_secs_f64() * 1e3),
         max.as_secs_f64() * 1e3
     );
 }

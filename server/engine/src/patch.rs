@@ -179,6 +179,10 @@ fn raw_entry<'d>(mapping: NodeRef<'d>, key: &str) -> Option<crate::yaml::Entry<'
 /// `None` when it already is.
 pub fn ensure(layout: &Layout<'_>, mapping: NodeRef<'_>, keys: &[&str], leaf: &str) -> Option<TextEdit> {
     let mapping = mapping.resolved();
+    // Only a mapping can take keys (a container still being typed may be a bare scalar).
+    if !mapping.is_mapping() {
+        return None;
+    }
     let (first, rest) = keys.split_first()?;
     match raw_entry(mapping, first) {
         Some(entry) if rest.is_empty() => {

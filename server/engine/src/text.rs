@@ -63,6 +63,9 @@ mod tests {
             LineColumn { line: 3, column: 1 }
         );
         let lone = "a\rb";
-        assert_eq!(LineIndex::new(lone).line_column(lone, 2), LineColumn { line: 2, column: 1 });
+        assert_eq!(
+            LineIndex::new(lone).line_column(lone, 2),
+            LineColumn { line: 2, column: 1 }
+        );
     }
 }
