@@ -286,6 +286,11 @@ fn fuzzer_findings_stay_fixed() {
                     let fixed = apply(&text, &fix.edits);
                     let after = analyze(&fixed, &options(policy));
                     assert!(
+                        after.problems.len() <= before.problems.len(),
+                        "{name}: {} breaks the YAML",
+                        fix.title
+                    );
+                    assert!(
                         count(&after, violation.check.id) < count(&before, violation.check.id),
                         "{name}: {}",
                         fix.title
@@ -295,6 +300,11 @@ fn fuzzer_findings_stay_fixed() {
         }
         for include_unsafe in [false, true] {
             let once = fix_all(&text, &options(policy), include_unsafe);
+            let after = analyze(&once.text, &options(policy));
+            assert!(
+                after.problems.len() <= before.problems.len(),
+                "{name}: fix-all breaks the YAML"
+            );
             let twice = fix_all(&once.text, &options(policy), include_unsafe);
             assert!(
                 twice.applied.is_empty(),
