@@ -449,3 +449,29 @@ fn fix_diff_and_stdin_leave_files_alone() {
     let report = stderr(&output);
     assert!(report.contains("<stdin>:35:7: privileged: privileged (container \"app\" must not set securityContext.privileged=true) [unsafe fix available with --unsafe: Remove privileged: true on container \"app\"]"), "{report}");
 }
+
+#[test]
+fn directory_walks_stay_inside_the_given_paths() {
+    let outside = TempDir::new("outside");
+    outside.write(
+        "secret.yaml",
+        b"apiVersion: v1\nkind: Pod\nmetadata: {name: outside}\nspec: {containers: [{name: c, image: x}]}\n",
+    );
+    let dir = TempDir::new("inside");
+    dir.write(
+        "ok.yaml",
+        &std::fs::read(repo_root().join("examples/restricted-pod.yaml")).unwrap(),
+    );
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("linked")).unwrap();
+    let output = podsec(&["check", "--format", "json", dir.path().to_str().unwrap()]);
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let paths: Vec<&str> = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths.len(), 1, "{paths:?}");
+    assert!(paths[0].ends_with("/ok.yaml"));
+    assert_eq!(output.status.code(), Some(0));
+}
