@@ -475,3 +475,80 @@ fn directory_walks_stay_inside_the_given_paths() {
     assert!(paths[0].ends_with("/ok.yaml"));
     assert_eq!(output.status.code(), Some(0));
 }
+
+#[test]
+fn helm_templates_give_no_syntax_noise_and_are_analysed_where_possible() {
+    let output = podsec(&["check", "--format", "json", "tests/helm/web"]);
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let file = |name: &str| {
+        json["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(name))
+            .unwrap()
+            .clone()
+    };
+    // toYaml inserts the pod's securityContext: skipped with one information message, no syntax error.
+    let daemonset = file("daemonset.yaml");
+    assert_eq!(daemonset["problems"].as_array().unwrap().len(), 1);
+    assert_eq!(daemonset["problems"][0]["code"], "helm-template");
+    assert_eq!(daemonset["problems"][0]["severity"], "information");
+    assert_eq!(daemonset["objects"], serde_json::json!([]));
+    // Inline actions are neutralised: analysed, located in the template, messages name the actions.
+    let deployment = file("deployment.yaml");
+    assert_eq!(deployment["problems"], serde_json::json!([]));
+    let privileged = deployment["objects"][0]["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["check"] == "privileged")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        privileged["detail"],
+        "container \"{{ .Chart.Name }}\" must not set securityContext.privileged=true"
+    );
+    assert_eq!(
+        privileged["locations"][0]["start"],
+        serde_json::json!({"line": 18, "column": 11})
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn rendered_helm_output_is_attributed_to_its_templates() {
+    let rendered = std::fs::read(repo_root().join("tests/helm/rendered.yaml")).unwrap();
+    let text = stdout(&podsec_with_stdin(&["check", "-"], Some(&rendered)));
+    assert!(
+        text.starts_with("web/templates/deployment.yaml (rendered <stdin>:27:11): privileged: privileged"),
+        "{text}"
+    );
+    let json: Value = serde_json::from_str(&stdout(&podsec_with_stdin(
+        &["check", "--format", "json", "-"],
+        Some(&rendered),
+    )))
+    .unwrap();
+    assert_eq!(
+        json["files"][0]["objects"][0]["source"],
+        "web/templates/deployment.yaml"
+    );
+    let sarif: Value = serde_json::from_str(&stdout(&podsec_with_stdin(
+        &["check", "--format", "sarif", "-"],
+        Some(&rendered),
+    )))
+    .unwrap();
+    let location = &sarif["runs"][0]["results"][0]["locations"][0];
+    assert_eq!(
+        location["physicalLocation"]["artifactLocation"]["uri"],
+        "web/templates/deployment.yaml"
+    );
+    assert_eq!(
+        location["properties"]["renderedLocation"]["artifactLocation"]["uri"],
+        "stdin"
+    );
+    assert_eq!(
+        location["properties"]["renderedLocation"]["region"]["startLine"],
+        27
+    );
+}

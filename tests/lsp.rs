@@ -601,3 +601,17 @@ fn documents_over_the_size_limit_get_one_clear_diagnostic() {
         "the other documents are still analysed"
     );
 }
+
+#[test]
+fn chart_templates_get_one_information_message_not_syntax_errors() {
+    let text =
+        std::fs::read_to_string(common::repo_root().join("tests/helm/web/templates/daemonset.yaml")).unwrap();
+    let uri = "file:///chart/templates/daemonset.yaml";
+    let mut client = LspClient::spawn();
+    client.initialize(None, Value::Null);
+    client.open(uri, &text, 1);
+    let diagnostics = client.diagnostics(uri, 1);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    assert_eq!(diagnostics[0]["code"], "helm-template");
+    assert_eq!(diagnostics[0]["severity"], 3);
+}

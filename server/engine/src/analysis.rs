@@ -5,6 +5,7 @@ use crate::config::{
     ConfigProblem, Mode, ModePolicy, PolicyContext, ResolvedPolicy, Severity, annotation_exemptions,
 };
 use crate::fix::{Fix, FixContext};
+use crate::helm;
 use crate::patch::Layout;
 use crate::pod::Loc;
 use crate::policy::Policy;
@@ -49,6 +50,8 @@ pub struct Problem {
     pub span: Span,
     /// Which document of the stream, from 0.
     pub document: usize,
+    /// Error for unreadable YAML; information for a Helm template document podsec skips.
+    pub severity: Severity,
 }
 
 /// One pod-bearing object and its verdict.
@@ -62,6 +65,8 @@ pub struct ObjectReport {
     pub namespace: Option<String>,
     /// The `kind: …` entry.
     pub header: Span,
+    /// The chart template it was rendered from (Helm's `# Source:` comment), if any.
+    pub source: Option<String>,
     /// The whole object.
     pub span: Span,
     /// Which document of the stream, from 0.
@@ -202,24 +207,68 @@ impl ObjectReport {
 /// Analyses every document of `text`. Pure: the same text and options give the same result.
 pub fn analyze(text: &str, options: &Options<'_>) -> Analysis {
     let mut analysis = Analysis::default();
+    // A chart template parses with its actions neutralised; every span still points into the template.
+    let neutralised = helm::is_template(text).then(|| helm::neutralise(text));
+    let parsed = neutralised.as_ref().map_or(text, |n| n.text.as_str());
     // One document at a time: only one tree is ever in memory.
-    for document in documents(text, &options.limits) {
+    for document in documents(parsed, &options.limits) {
         let document = &document;
+        if let Some(neutralised) = &neutralised {
+            let inside = |at: &&usize| document.span.start <= **at && **at < document.span.end;
+            if let Some(at) = neutralised.structural.iter().find(inside) {
+                analysis.problems.push(Problem {
+                    code: "helm-template",
+                    message: "Helm template: this document builds YAML with template actions (toYaml, include, …), so \
+                              podsec cannot know its pods; check the rendered chart: helm template … | podsec check -"
+                        .to_string(),
+                    span: Span::point(*at),
+                    document: document.index,
+                    severity: Severity::Information,
+                });
+                continue;
+            }
+        }
         if let Some(error) = &document.error {
+            let (code, message, severity) = match (error.kind, neutralised.is_some()) {
+                (YamlErrorKind::Syntax, true) => (
+                    "helm-template",
+                    format!(
+                        "Helm template: not analysed, it is not YAML once its actions are set aside ({})",
+                        error.message
+                    ),
+                    Severity::Information,
+                ),
+                (YamlErrorKind::Syntax, false) => ("syntax-error", error.message.clone(), Severity::Error),
+                (YamlErrorKind::Limit, _) => ("limit-exceeded", error.message.clone(), Severity::Error),
+            };
             analysis.problems.push(Problem {
-                code: match error.kind {
-                    YamlErrorKind::Syntax => "syntax-error",
-                    YamlErrorKind::Limit => "limit-exceeded",
-                },
-                message: error.message.clone(),
+                code,
+                message,
                 span: error.span,
                 document: document.index,
+                severity,
             });
             continue;
         }
+        let source = text
+            .get(document.span.start..document.span.end)
+            .and_then(helm::source_comment)
+            .map(str::to_string);
         let layout = options.with_fixes.then(|| Layout::of(document));
         for object in pod_objects(document) {
-            let report = evaluate(document, &object, options, layout.as_ref(), &mut analysis);
+            let mut report = evaluate(document, &object, options, layout.as_ref(), &mut analysis);
+            report.source.clone_from(&source);
+            if let Some(neutralised) = &neutralised {
+                // Messages name the template's actions, not their placeholders.
+                report.name = report.name.map(|n| neutralised.restore(&n));
+                for violation in report
+                    .violations
+                    .iter_mut()
+                    .chain(report.exempted.iter_mut().map(|(v, _)| v))
+                {
+                    violation.detail = neutralised.restore(&violation.detail);
+                }
+            }
             analysis.objects.push(report);
         }
     }
@@ -330,6 +379,7 @@ fn skeleton(
         name: object.name.map(str::to_string),
         namespace: object.namespace.map(str::to_string),
         header: object.header,
+        source: None,
         span: object.object.span(),
         document: document.index,
         policy,

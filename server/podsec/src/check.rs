@@ -410,7 +410,7 @@ pub fn outcome(reports: &[FileReport]) -> Outcome {
     if reports.iter().any(|r| r.error.is_some()) {
         Outcome::Error
     } else if reports.iter().any(|r| {
-        !r.analysis.problems.is_empty()
+        r.analysis.problems.iter().any(|p| p.severity == Severity::Error)
             || r.analysis
                 .objects
                 .iter()

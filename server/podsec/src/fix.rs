@@ -102,7 +102,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
                 violation.message()
             );
         }
-        let left = !remaining.problems.is_empty()
+        let left = remaining.problems.iter().any(|p| p.severity == Severity::Error)
             || remaining
                 .objects
                 .iter()

@@ -161,12 +161,13 @@ fn write_text(
         for (_, item) in items {
             match item {
                 Item::Problem(problem) => {
-                    counts.add(Severity::Error);
+                    counts.add(problem.severity);
                     writeln!(
                         out,
-                        "{}: {}: {}",
+                        "{}: {}: {}{}",
                         at(problem.span.start),
-                        style.paint("31;1", problem.code),
+                        style.paint(style.severity(problem.severity), problem.code),
+                        severity_prefix(problem.severity),
                         problem.message
                     )?;
                 }
@@ -218,6 +219,11 @@ fn write_text(
                         }));
                     }
                     findings.sort_by_key(|(start, _, _)| *start);
+                    // Rendered Helm output: name the chart template first, then where it is in the rendering.
+                    let place = |start: usize| match &object.source {
+                        Some(source) => format!("{} (rendered {})", style.paint("1", source), at(start)),
+                        None => at(start),
+                    };
                     for (start, violation, exempted) in findings {
                         let severity = violation.severity();
                         let prefix = match exempted {
@@ -230,7 +236,7 @@ fn write_text(
                         writeln!(
                             out,
                             "{}: {}: {prefix}{}",
-                            at(start),
+                            place(start),
                             style.paint(style.severity(severity), violation.check.id),
                             violation.message()
                         )?;
@@ -324,6 +330,7 @@ fn object_json(object: &ObjectReport, text: &str, index: &LineIndex) -> Value {
     json!({
         "kind": object.kind,
         "name": object.name,
+        "source": object.source,
         "namespace": object.namespace,
         "document": object.document,
         "line": header.line,
@@ -360,7 +367,7 @@ fn json_report(reports: &[FileReport]) -> Value {
                 "error": report.error,
                 "problems": report.analysis.problems.iter().map(|p| {
                     let at = index.line_column(text, p.span.start);
-                    json!({ "code": p.code, "message": p.message, "document": p.document, "line": at.line, "column": at.column })
+                    json!({ "code": p.code, "severity": p.severity.as_str(), "message": p.message, "document": p.document, "line": at.line, "column": at.column })
                 }).collect::<Vec<_>>(),
                 "config_problems": report.config_problems().map(|p| config_json(p, text, &index)).collect::<Vec<_>>(),
                 "objects": report.analysis.objects.iter().map(|o| object_json(o, text, &index)).collect::<Vec<_>>(),
@@ -493,7 +500,7 @@ fn sarif_report(reports: &[FileReport]) -> Value {
             results.push(json!({
                 "ruleId": problem.code,
                 "ruleIndex": rule_index(problem.code),
-                "level": "error",
+                "level": sarif_level(problem.severity),
                 "message": { "text": problem.message },
                 "locations": [{ "physicalLocation": physical(problem.span) }],
             }));
@@ -510,8 +517,14 @@ fn sarif_report(reports: &[FileReport]) -> Value {
         for object in &report.analysis.objects {
             for violation in &object.violations {
                 for location in &violation.locations {
+                    // Rendered Helm output: the template file is the artifact, the rendering is kept alongside.
+                    let physical_location = match &object.source {
+                        Some(source) => json!({ "artifactLocation": { "uri": source } }),
+                        None => physical(location.span),
+                    };
                     let at = json!({
-                        "physicalLocation": physical(location.span),
+                        "physicalLocation": physical_location,
+                        "properties": { "renderedLocation": physical(location.span) },
                         "logicalLocations": [{ "fullyQualifiedName": format!("{}/{}", object.display_name(), location.path), "kind": "member" }],
                     });
                     results.push(json!({

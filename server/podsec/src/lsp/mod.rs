@@ -446,7 +446,7 @@ fn diagnostics(analysis: &Analysis, rope: &Rope, encoding: Encoding, uri: &Uri) 
         }
         diagnostics.push(Diagnostic {
             range: convert::range(rope, span, encoding),
-            severity: Some(DiagnosticSeverity::ERROR),
+            severity: Some(severity(problem.severity)),
             code: Some(NumberOrString::String(problem.code.to_string())),
             source: Some("podsec".to_string()),
             message: problem.message.clone(),

@@ -1,0 +1,161 @@
+//! Helm: chart templates (YAML with Go template actions `{{ … }}`) and rendered output (`helm template`,
+//! whose documents name their template in `# Source:` comments).
+//!
+//! A template is not YAML until it is rendered. podsec neutralises the actions without moving a byte: an
+//! action alone on its line becomes a comment, an action inside a line becomes a run of `x` (a plain
+//! scalar of the same length), so every span still points into the template. A document whose actions
+//! insert YAML (`toYaml`, `include`, `tpl`, `template`, `.Files`, `indent`) has a structure podsec cannot
+//! know: it is skipped with one information message instead of guessed at.
+
+/// The actions that produce YAML structure rather than a scalar.
+const STRUCTURAL: &[&str] = &[
+    "toYaml",
+    "include",
+    "tpl",
+    "template ",
+    ".Files",
+    "indent",
+    "toJson",
+];
+
+/// A template with its actions neutralised.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Neutralised {
+    /// The text, byte for byte as long as the template, with every action replaced.
+    pub text: String,
+    /// Byte offsets of structural actions (a document holding one is skipped).
+    pub structural: Vec<usize>,
+    /// Each inline placeholder and the action it stands for, to put the action back into messages.
+    pub inline: Vec<(String, String)>,
+}
+
+impl Neutralised {
+    /// `message` with every placeholder replaced by the template action it stands for.
+    pub fn restore(&self, message: &str) -> String {
+        let mut restored = message.to_string();
+        // Longest first, so that a placeholder never matches inside a longer one.
+        let mut inline: Vec<&(String, String)> = self.inline.iter().collect();
+        inline.sort_by_key(|(placeholder, _)| std::cmp::Reverse(placeholder.len()));
+        for (placeholder, action) in inline {
+            if restored.contains(placeholder.as_str()) {
+                restored = restored.replace(placeholder.as_str(), action);
+            }
+        }
+        restored
+    }
+}
+
+/// Whether `text` has Go template actions.
+pub fn is_template(text: &str) -> bool {
+    text.contains("{{")
+}
+
+/// Replaces every `{{ … }}` action so that the text parses as the YAML around it.
+pub fn neutralise(text: &str) -> Neutralised {
+    let mut out = String::with_capacity(text.len());
+    let mut structural = Vec::new();
+    let mut inline = Vec::new();
+    let mut rest = text;
+    let mut offset = 0;
+    while let Some(open) = rest.find("{{") {
+        let before = rest.get(..open).unwrap_or("");
+        out.push_str(before);
+        let action_start = offset + open;
+        let after = rest.get(open..).unwrap_or("");
+        let close = after.find("}}").map_or(after.len(), |c| c + 2);
+        let action = after.get(..close).unwrap_or(after);
+        // Alone on its line (only spaces before it, nothing but spaces after it): a comment.
+        let line_start = text
+            .get(..action_start)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let alone_before = text
+            .get(line_start..action_start)
+            .is_some_and(|t| t.trim().is_empty());
+        let after_action = after.get(close..).unwrap_or("");
+        let alone_after = after_action
+            .split('\n')
+            .next()
+            .is_some_and(|t| t.trim().is_empty());
+        // An include in a value (`name: {{ include "x" . }}`) is a scalar; alone on its line, or indented
+        // into place, it is YAML structure.
+        let inserts_yaml = (alone_before && alone_after) || action.contains("indent");
+        if inserts_yaml && STRUCTURAL.iter().any(|s| action.contains(s)) {
+            structural.push(action_start);
+        }
+        let mut first = true;
+        let replaced_from = out.len();
+        for c in action.chars() {
+            let replacement = match c {
+                '\n' | '\r' => c,
+                _ if alone_before && alone_after && first => '#',
+                _ if alone_before && alone_after => ' ',
+                _ => 'x',
+            };
+            first = false;
+            // Keep the byte length: a multi-byte character becomes as many one-byte ones.
+            for _ in 0..if matches!(replacement, '\n' | '\r') {
+                1
+            } else {
+                c.len_utf8()
+            } {
+                out.push(replacement);
+            }
+        }
+        if !(alone_before && alone_after) {
+            let placeholder = out.get(replaced_from..).unwrap_or("").to_string();
+            if !inline.iter().any(|(p, _)| *p == placeholder) {
+                inline.push((placeholder, action.to_string()));
+            }
+        }
+        offset = action_start + action.len();
+        rest = after.get(close..).unwrap_or("");
+    }
+    out.push_str(rest);
+    Neutralised {
+        text: out,
+        structural,
+        inline,
+    }
+}
+
+/// The template a rendered document came from: its `# Source: chart/templates/x.yaml` comment.
+pub fn source_comment(document_text: &str) -> Option<&str> {
+    document_text
+        .lines()
+        .take_while(|line| {
+            line.trim().is_empty() || line.trim_start().starts_with('#') || line.starts_with("---")
+        })
+        .find_map(|line| line.trim_start().strip_prefix("# Source: "))
+        .map(str::trim)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_are_neutralised_without_moving_a_byte() {
+        let template = "spec:\n  {{- if .Values.on }}\n  image: \"{{ .Values.image }}\"\n  name: {{ .Release.Name }}-ü\n  {{- end }}\n";
+        let neutral = neutralise(template);
+        assert_eq!(neutral.text.len(), template.len());
+        assert_eq!(
+            neutral.text,
+            "spec:\n  #                   \n  image: \"xxxxxxxxxxxxxxxxxxx\"\n  name: xxxxxxxxxxxxxxxxxxx-ü\n  #         \n"
+        );
+        assert!(neutral.structural.is_empty());
+        let structural = neutralise("spec:\n  {{- toYaml .Values.podSecurityContext | nindent 2 }}\n");
+        assert_eq!(structural.structural.len(), 1);
+        let scalar = neutralise("metadata:\n  name: {{ include \"web.fullname\" . }}\n");
+        assert!(scalar.structural.is_empty());
+    }
+
+    #[test]
+    fn rendered_documents_name_their_template() {
+        assert_eq!(
+            source_comment("---\n# Source: web/templates/deployment.yaml\napiVersion: v1\n"),
+            Some("web/templates/deployment.yaml")
+        );
+        assert_eq!(source_comment("apiVersion: v1\n# Source: late.yaml\n"), None);
+    }
+}
