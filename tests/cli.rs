@@ -552,3 +552,41 @@ fn rendered_helm_output_is_attributed_to_its_templates() {
         27
     );
 }
+
+#[test]
+fn psp_reports_the_level_each_policy_guarantees() {
+    let output = podsec(&["psp", "--format", "json", "tests/psp"]);
+    assert_eq!(output.status.code(), Some(0));
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json[0]["name"], "restricted");
+    assert_eq!(json[0]["level"], "restricted");
+    assert_eq!(
+        json[0]["no_counterpart"],
+        serde_json::json!([
+            "spec.readOnlyRootFilesystem",
+            "spec.fsGroup",
+            "spec.supplementalGroups"
+        ])
+    );
+    assert_eq!(json[1]["name"], "permissive");
+    assert_eq!(json[1]["level"], "privileged");
+    let fields: Vec<&str> = json[1]["blocking"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "spec.privileged",
+            "spec.hostNetwork",
+            "spec.volumes",
+            "spec.seLinux.rule"
+        ]
+    );
+    // `check` warns on the removed API.
+    let check = podsec(&["check", "tests/psp"]);
+    assert!(stdout(&check).contains("tests/psp/policies.yaml:24:1: psp-removed: warning: PodSecurityPolicy \"permissive\" was removed in Kubernetes v1.25"));
+    assert_eq!(check.status.code(), Some(0));
+}

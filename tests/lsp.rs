@@ -615,3 +615,28 @@ fn chart_templates_get_one_information_message_not_syntax_errors() {
     assert_eq!(diagnostics[0]["code"], "helm-template");
     assert_eq!(diagnostics[0]["severity"], 3);
 }
+
+#[test]
+fn a_pod_security_policy_gets_a_migration_diagnostic_and_a_labels_action() {
+    use common::lsp::apply_workspace_edit;
+    let text = std::fs::read_to_string(common::repo_root().join("tests/psp/policies.yaml")).unwrap();
+    let uri = "file:///cluster/psp.yaml";
+    let mut client = LspClient::spawn();
+    client.initialize(None, Value::Null);
+    client.open(uri, &text, 1);
+    let diagnostics = client.diagnostics(uri, 1);
+    let psp = by_code(&diagnostics, "psp-removed");
+    assert_eq!(psp.len(), 2);
+    assert_eq!(psp[1]["severity"], 2);
+    let response = client.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": psp[1]["range"], "context": { "diagnostics": [psp[1]] } }),
+    );
+    let action = &response["result"][0];
+    assert_eq!(
+        action["title"],
+        "Add the pod-security.kubernetes.io labels that match PodSecurityPolicy \"permissive\" as a comment"
+    );
+    let fixed = apply_workspace_edit(&text, &action["edit"]);
+    assert!(fixed.contains("---\n# podsec: PodSecurityPolicy \"permissive\" guarantees the privileged level. On the namespaces that used it:\n#   pod-security.kubernetes.io/enforce: privileged\n"), "{fixed}");
+}

@@ -254,6 +254,15 @@ pub fn analyze(text: &str, options: &Options<'_>) -> Analysis {
             .get(document.span.start..document.span.end)
             .and_then(helm::source_comment)
             .map(str::to_string);
+        let kind = document
+            .root()
+            .and_then(|r| r.get("kind"))
+            .and_then(|k| k.as_str());
+        if let (Some("PodSecurityPolicy"), Some(root)) = (kind, document.root()) {
+            analysis
+                .config_problems
+                .push(crate::psp::assess_one(root).problem());
+        }
         let layout = options.with_fixes.then(|| Layout::of(document));
         for object in pod_objects(document) {
             let mut report = evaluate(document, &object, options, layout.as_ref(), &mut analysis);

@@ -14,6 +14,7 @@ pub mod helm;
 pub mod patch;
 pub mod pod;
 pub mod policy;
+pub mod psp;
 pub mod text;
 pub mod workload;
 pub mod yaml;

@@ -10,6 +10,7 @@ mod fix;
 pub mod lsp;
 mod output;
 mod project;
+mod psp;
 
 use std::process::ExitCode;
 
@@ -20,6 +21,7 @@ Usage:
   podsec check [OPTIONS] [PATH|-]...   check files and directories (*.yaml, *.yml; - for stdin)
   podsec fix [OPTIONS] [PATH|-]...     apply the safe fixes (files are rewritten; stdin to stdout)
   podsec explain [CHECK-ID]            document one check, or list them all
+  podsec psp [--format json] [PATH]... the level each PodSecurityPolicy guarantees, and what blocks a stricter one
   podsec lsp [--stdio]                 run the language server on stdin/stdout
   podsec --version | --help
 
@@ -66,6 +68,7 @@ pub fn main() -> ExitCode {
         Some("explain") => explain::run(rest),
         Some("lsp") => lsp::run(rest),
         Some("fix") => fix::run(rest),
+        Some("psp") => psp::run(rest),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             Ok(Outcome::Clean)

@@ -925,6 +925,25 @@ fn code_actions(snapshot: &Snapshot, params: &CodeActionParams) -> Vec<CodeActio
             if diagnostic.source.as_deref() != Some("podsec") {
                 continue;
             }
+            if diagnostic.code == Some(NumberOrString::String("psp-removed".to_string())) {
+                let offset =
+                    convert::byte_offset(&snapshot.rope, diagnostic.range.start, snapshot.encoding, false)
+                        .unwrap_or(0);
+                if let Some(fix) = podsec_engine::psp::labels_fix(&text, offset, &options.limits) {
+                    quick_fixes.push((
+                        false,
+                        CodeActionOrCommand::CodeAction(CodeAction {
+                            title: fix.title.clone(),
+                            kind: Some(CodeActionKind::QUICKFIX),
+                            diagnostics: Some(vec![diagnostic.clone()]),
+                            edit: Some(snapshot.workspace_edit(&fix.edits)),
+                            is_preferred: Some(true),
+                            ..CodeAction::default()
+                        }),
+                    ));
+                }
+                continue;
+            }
             let Some(data) = &diagnostic.data else { continue };
             let (Some(check), Some(path)) = (data["check"].as_str(), data["path"].as_str()) else {
                 continue;

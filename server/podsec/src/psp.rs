@@ -1,0 +1,92 @@
+//! `podsec psp PATH...`: what each PodSecurityPolicy guarantees in Pod Security Standards terms.
+
+use crate::Outcome;
+use crate::check::{collect_inputs, read_input};
+use podsec_engine::Limits;
+use podsec_engine::psp::assess;
+use serde_json::json;
+use std::ffi::OsString;
+
+pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_args(args);
+    let mut json_output = false;
+    let mut paths = Vec::new();
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("format") => match parser.value().map_err(|e| e.to_string())?.to_str() {
+                Some("json") => json_output = true,
+                Some("text") => json_output = false,
+                other => return Err(format!("invalid format {other:?}: must be one of text, json")),
+            },
+            Value(path) => paths.push(path.to_string_lossy().into_owned()),
+            other => return Err(other.unexpected().to_string()),
+        }
+    }
+    if paths.is_empty() {
+        paths.push(".".to_string());
+    }
+    let (inputs, errors) = collect_inputs(&paths);
+    let mut outcome = if errors.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Error
+    };
+    for error in &errors {
+        eprintln!(
+            "podsec: {}: {}",
+            error.input.display(),
+            error.error.as_deref().unwrap_or("")
+        );
+    }
+    let mut found = Vec::new();
+    for input in &inputs {
+        match read_input(input) {
+            Ok(text) => found.extend(
+                assess(&text, &Limits::default())
+                    .into_iter()
+                    .map(|a| (input.display(), a)),
+            ),
+            Err(e) => {
+                eprintln!("podsec: {}: {e}", input.display());
+                outcome = Outcome::Error;
+            }
+        }
+    }
+    if json_output {
+        let list: Vec<_> = found
+            .iter()
+            .map(|(file, a)| {
+                json!({
+                    "file": file,
+                    "name": a.name,
+                    "level": a.level.as_str(),
+                    "blocking": a.blockers.iter().map(|(field, why, level)| json!({ "field": field, "why": why, "blocks": level.as_str() })).collect::<Vec<_>>(),
+                    "no_counterpart": a.no_counterpart,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&list).unwrap_or_default());
+    } else {
+        for (file, a) in &found {
+            println!("{file}: PodSecurityPolicy {:?} guarantees {}", a.name, a.level);
+            println!(
+                "  labels for its namespaces: pod-security.kubernetes.io/enforce: {}",
+                a.level
+            );
+            for (field, why, level) in &a.blockers {
+                println!("  {level} would need {field}: {why}");
+            }
+            if !a.no_counterpart.is_empty() {
+                println!(
+                    "  no Pod Security Standards counterpart: {}",
+                    a.no_counterpart.join(", ")
+                );
+            }
+        }
+        if found.is_empty() {
+            println!("no PodSecurityPolicy found");
+        }
+    }
+    Ok(outcome)
+}
