@@ -352,6 +352,31 @@ impl PspAssessment {
     }
 }
 
+/// A fix for the PodSecurityPolicy at byte `offset`: the matching namespace labels as a comment block above
+/// it, for the user to place on the namespaces that used it.
+pub fn labels_fix(text: &str, offset: usize, limits: &Limits) -> Option<crate::fix::Fix> {
+    let document = documents(text, limits).find(|d| d.span.contains(offset) && d.error.is_none())?;
+    let root = document.root()?;
+    if root.get("kind").and_then(|k| k.as_str()) != Some("PodSecurityPolicy") {
+        return None;
+    }
+    let assessment = assess_one(root);
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let start = root.span().start;
+    let line_start = text.get(..start).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+    Some(crate::fix::Fix {
+        title: format!(
+            "Add the pod-security.kubernetes.io labels that match PodSecurityPolicy {:?} as a comment",
+            assessment.name
+        ),
+        applicability: crate::fix::Applicability::Safe,
+        edits: vec![crate::patch::TextEdit {
+            span: Span::point(line_start),
+            replacement: assessment.labels_comment(eol),
+        }],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -477,27 +502,3 @@ mod tests {
     }
 }
 
-/// A fix for the PodSecurityPolicy at byte `offset`: the matching namespace labels as a comment block above
-/// it, for the user to place on the namespaces that used it.
-pub fn labels_fix(text: &str, offset: usize, limits: &Limits) -> Option<crate::fix::Fix> {
-    let document = documents(text, limits).find(|d| d.span.contains(offset) && d.error.is_none())?;
-    let root = document.root()?;
-    if root.get("kind").and_then(|k| k.as_str()) != Some("PodSecurityPolicy") {
-        return None;
-    }
-    let assessment = assess_one(root);
-    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let start = root.span().start;
-    let line_start = text.get(..start).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
-    Some(crate::fix::Fix {
-        title: format!(
-            "Add the pod-security.kubernetes.io labels that match PodSecurityPolicy {:?} as a comment",
-            assessment.name
-        ),
-        applicability: crate::fix::Applicability::Safe,
-        edits: vec![crate::patch::TextEdit {
-            span: Span::point(line_start),
-            replacement: assessment.labels_comment(eol),
-        }],
-    })
-}
