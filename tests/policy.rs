@@ -246,3 +246,33 @@ fn warnings_alone_do_not_fail_the_run() {
         "{out}"
     );
 }
+
+#[test]
+fn a_kustomization_namespace_sets_the_policy_of_its_resources() {
+    let output = podsec(&["check", "--format", "json", "tests/scenarios/kustomize"]);
+    assert_eq!(output.status.code(), Some(0));
+    let json: Value = serde_json::from_str(&text(&output)).unwrap();
+    let object = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["objects"].as_array().unwrap().clone())
+        .next()
+        .unwrap();
+    assert_eq!(object["namespace"], "payments");
+    assert_eq!(
+        object["modes"][0]["source"],
+        "Namespace \"payments\", label pod-security.kubernetes.io/enforce"
+    );
+    assert_eq!(object["policy"], "baseline:latest");
+    // Checked on its own, the file still gets its namespace from the kustomization (the Namespace object,
+    // not being among the checked files, does not set the policy then).
+    let alone = podsec(&[
+        "check",
+        "--format",
+        "json",
+        "tests/scenarios/kustomize/base/deployment.yaml",
+    ]);
+    let json: Value = serde_json::from_str(&text(&alone)).unwrap();
+    assert_eq!(json["files"][0]["objects"][0]["namespace"], "payments");
+}

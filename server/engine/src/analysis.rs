@@ -24,6 +24,8 @@ pub struct Options<'c> {
     pub limits: Limits,
     /// Whether to compute each finding's fix (for code actions and `podsec fix`, not for diagnostics).
     pub with_fixes: bool,
+    /// The namespace a Kustomize `namespace:` sets on every object of the text (it overrides theirs).
+    pub namespace_override: Option<&'c str>,
 }
 
 /// Everything found in one text.
@@ -297,11 +299,13 @@ fn evaluate(
         .spec
         .and_then(|s| s.get("runtimeClassName"))
         .and_then(|r| r.as_str());
+    let namespace = options.namespace_override.or(object.namespace);
     let resolved = match options.context {
-        Some(context) => context.resolve(object.namespace, runtime_class),
+        Some(context) => context.resolve(namespace, runtime_class),
         None => ResolvedPolicy::enforce(options.policy, "the policy given"),
     };
     let mut report = skeleton(document, object, resolved.primary(), Vec::new());
+    report.namespace = namespace.map(str::to_string);
     report.modes = resolved.modes.clone();
     report.exempt = resolved.exempt.clone();
     if report.exempt.is_some() {

@@ -1123,6 +1123,30 @@ pub fn namespace_impact<'r>(
     })
 }
 
+/// A kustomization's `namespace:` and the `resources:` it applies to (paths relative to it).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Kustomization {
+    /// The namespace Kustomize sets on every resource.
+    pub namespace: Option<String>,
+    /// The resource paths, as written.
+    pub resources: Vec<String>,
+}
+
+/// Reads a `kustomization.yaml`.
+pub fn kustomization(text: &str, limits: &Limits) -> Option<Kustomization> {
+    let document = documents(text, limits).find(|d| d.error.is_none() && d.root.is_some())?;
+    let root = document.root()?;
+    Some(Kustomization {
+        namespace: root.get("namespace").and_then(|n| n.as_str()).map(str::to_string),
+        resources: root
+            .get("resources")
+            .into_iter()
+            .flat_map(|r| r.items())
+            .filter_map(|r| r.as_str().map(str::to_string))
+            .collect(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

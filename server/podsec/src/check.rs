@@ -171,6 +171,8 @@ pub struct Run {
     pub contexts: Vec<PolicyContext>,
     /// For each report that is an input, the index of its context.
     pub context_of: Vec<usize>,
+    /// For each input, the namespace a kustomization gives its objects.
+    pub namespace_of: Vec<Option<String>>,
 }
 
 impl Run {
@@ -222,6 +224,16 @@ impl Run {
             contexts.push(context);
         }
         let context_of: Vec<usize> = project_of.iter().map(|p| p.map_or(0, |p| p + 1)).collect();
+        // Kustomize: a kustomization's `namespace:` is the namespace of the resources it lists.
+        let namespaces_of: Vec<Option<String>> = inputs
+            .iter()
+            .map(|input| match input {
+                Input::File(path) => {
+                    crate::project::kustomize_namespace(path, |p| std::fs::read_to_string(p).ok())
+                }
+                Input::Stdin => None,
+            })
+            .collect();
         let jobs: Vec<(usize, &Result<String, String>)> = texts.iter().enumerate().collect();
         let analyses = parallel_map(&jobs, |(index, text)| {
             let text = text.as_ref().ok()?;
@@ -230,6 +242,7 @@ impl Run {
                 text,
                 &Options {
                     context: Some(context),
+                    namespace_override: namespaces_of.get(*index).and_then(|n| n.as_deref()),
                     ..Options::default()
                 },
             ))
@@ -302,6 +315,7 @@ impl Run {
             reports,
             contexts,
             context_of,
+            namespace_of: namespaces_of,
         })
     }
 }

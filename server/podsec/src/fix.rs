@@ -25,13 +25,14 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
         );
         outcome = Outcome::Error;
     }
-    for (report, context) in run.reports.iter().zip(&run.context_of) {
+    for ((report, context), namespace) in run.reports.iter().zip(&run.context_of).zip(&run.namespace_of) {
         let (input, Some(text)) = (&report.input, &report.text) else {
             continue;
         };
         let name = input.display();
         let options = Options {
             context: run.contexts.get(*context),
+            namespace_override: namespace.as_deref(),
             ..Options::default()
         };
         let fixed = fix_all(text, &options, args.unsafe_fixes);

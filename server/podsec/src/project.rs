@@ -124,3 +124,29 @@ pub fn today() -> Option<Date> {
         .as_secs();
     Some(Date::from_unix_days(i64::try_from(seconds / 86_400).ok()?))
 }
+
+/// The namespace Kustomize gives `file`: the `namespace:` of the nearest `kustomization.yaml` above it
+/// whose `resources:` lists it. `read` returns a kustomization file's text (from disk, or a cache).
+pub fn kustomize_namespace(file: &Path, mut read: impl FnMut(&Path) -> Option<String>) -> Option<String> {
+    let file = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    let mut directory = file.parent();
+    while let Some(dir) = directory {
+        for name in ["kustomization.yaml", "kustomization.yml", "Kustomization"] {
+            let Some(text) = read(&dir.join(name)) else {
+                continue;
+            };
+            let Some(kustomization) = podsec_engine::config::kustomization(&text, &Limits::default()) else {
+                continue;
+            };
+            let listed = kustomization.resources.iter().any(|resource| {
+                let path = dir.join(resource);
+                std::fs::canonicalize(&path).map_or(path == file, |p| p == file || file.starts_with(&p))
+            });
+            if listed {
+                return kustomization.namespace;
+            }
+        }
+        directory = dir.parent();
+    }
+    None
+}

@@ -290,6 +290,10 @@ impl Backend {
             current.map(|(uri, rope, version)| {
                 let path = to_path(&uri);
                 let context = state.policy_context(key, path.as_deref());
+                let namespace = path
+                    .as_deref()
+                    .and_then(|p| state.workspace.kustomize_namespace(p));
+                let limits = state.settings.limits();
                 (
                     uri,
                     rope,
@@ -297,11 +301,12 @@ impl Backend {
                     state.encoding,
                     context,
                     path,
-                    state.settings.limits(),
+                    limits,
+                    namespace,
                 )
             })
         };
-        let Some((uri, rope, version, encoding, mut context, path, limits)) = snapshot else {
+        let Some((uri, rope, version, encoding, mut context, path, limits, namespace)) = snapshot else {
             return;
         };
         let outcome = guarded("analysing a document", || {
@@ -325,6 +330,7 @@ impl Backend {
             let options = Options {
                 context: Some(&context),
                 limits,
+                namespace_override: namespace.as_deref(),
                 ..Options::default()
             };
             let analysis = podsec_engine::analyze(&text, &options);

@@ -36,6 +36,8 @@ pub struct Workspace {
     project_of: HashMap<PathBuf, Option<PathBuf>>,
     /// Project file → its contents.
     projects: HashMap<PathBuf, Option<Project>>,
+    /// Kustomization file → its text (or none), read on first use.
+    kustomizations: HashMap<PathBuf, Option<String>>,
 }
 
 /// Reads the policy sources of one file.
@@ -93,6 +95,18 @@ impl Workspace {
     pub fn forget_projects(&mut self) {
         self.project_of.clear();
         self.projects.clear();
+        self.kustomizations.clear();
+    }
+
+    /// The namespace a kustomization above `file` gives it.
+    pub fn kustomize_namespace(&mut self, file: &Path) -> Option<String> {
+        let cache = &mut self.kustomizations;
+        crate::project::kustomize_namespace(file, |path| {
+            cache
+                .entry(path.to_path_buf())
+                .or_insert_with(|| std::fs::read_to_string(path).ok())
+                .clone()
+        })
     }
 
     /// The project governing `file`, read (and cached) on first use.
