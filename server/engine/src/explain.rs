@@ -98,6 +98,9 @@ pub fn hover(text: &str, options: &Options, offset: usize) -> Option<HoverInfo> 
     if let Some(info) = label_hover(document, offset) {
         return Some(info);
     }
+    if let Some(info) = psp_hover(document) {
+        return Some(info);
+    }
     // The innermost object under the cursor (a List holds several).
     let object = pod_objects(document)
         .into_iter()
@@ -269,6 +272,41 @@ fn label_hover(document: &crate::yaml::Document<'_>, offset: usize) -> Option<Ho
     })
 }
 
+/// Hover anywhere on a PodSecurityPolicy: the level it guarantees and what blocks a stricter one.
+fn psp_hover(document: &crate::yaml::Document<'_>) -> Option<HoverInfo> {
+    let root = document.root()?;
+    if root.get("kind").and_then(|k| k.as_str()) != Some("PodSecurityPolicy") {
+        return None;
+    }
+    let assessment = crate::psp::assess_one(root);
+    let mut markdown = format!(
+        "**PodSecurityPolicy `{}`** guarantees the **{}** level.\n\nPodSecurityPolicy was removed in Kubernetes v1.25. \
+         Label the namespaces that used it:\n\n```yaml\npod-security.kubernetes.io/enforce: {}\n```\n",
+        assessment.name, assessment.level, assessment.level
+    );
+    if !assessment.blockers.is_empty() {
+        markdown.push_str("\nWhat keeps it from a stricter level:\n\n");
+        for (field, why, level) in &assessment.blockers {
+            markdown.push_str(&format!("- `{field}`: {why} (needed for {level})\n"));
+        }
+    }
+    if !assessment.no_counterpart.is_empty() {
+        markdown.push_str(&format!(
+            "\nNo Pod Security Standards counterpart: {}.\n",
+            assessment
+                .no_counterpart
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Some(HoverInfo {
+        span: assessment.header,
+        markdown,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,6 +386,26 @@ mod tests {
         let info = hover(text, &Options::default(), text.find("enforce").unwrap()).unwrap();
         assert!(info.markdown.starts_with("**pod-security.kubernetes.io/enforce** sets the Pod Security level of the `enforce` mode for namespace `team`."), "{}", info.markdown);
         assert!(info.markdown.contains("`strict` is invalid: must be one of privileged, baseline, restricted. PSA fails closed and enforces `restricted`."));
+    }
+
+    #[test]
+    fn hover_on_a_psp_shows_its_level() {
+        let text = "apiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: open}\nspec:\n  privileged: true\n  readOnlyRootFilesystem: true\n";
+        let info = hover(text, &Options::default(), text.find("privileged").unwrap()).unwrap();
+        assert!(
+            info.markdown
+                .starts_with("**PodSecurityPolicy `open`** guarantees the **privileged** level."),
+            "{}",
+            info.markdown
+        );
+        assert!(
+            info.markdown
+                .contains("- `spec.privileged`: allows privileged containers (needed for baseline)")
+        );
+        assert!(
+            info.markdown
+                .contains("No Pod Security Standards counterpart: `spec.readOnlyRootFilesystem`.")
+        );
     }
 
     #[test]
