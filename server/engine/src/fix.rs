@@ -180,6 +180,22 @@ impl<'d> FixContext<'_, 'd> {
     }
 }
 
+/// Removes a disallowed entry of `capabilities.add` (shared by both capability checks).
+pub fn remove_capability(context: &FixContext<'_, '_>) -> Option<Fix> {
+    let Loc::Item { node } = context.loc else {
+        return None;
+    };
+    let capability = context.document.node_ref(node).as_str().unwrap_or("");
+    fix(
+        format!(
+            "Remove capability {capability} from capabilities.add{}",
+            context.on_container()
+        ),
+        Applicability::Unsafe,
+        context.remove_enclosing_item(),
+    )
+}
+
 /// A fix from one edit.
 pub fn fix(title: impl Into<String>, applicability: Applicability, edit: Option<TextEdit>) -> Option<Fix> {
     Some(Fix {

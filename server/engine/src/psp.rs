@@ -24,22 +24,6 @@ pub struct PspAssessment {
     pub header: Span,
 }
 
-/// Capabilities baseline allows to be added.
-const BASELINE_CAPABILITIES: &[&str] = &[
-    "AUDIT_WRITE",
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "MKNOD",
-    "NET_BIND_SERVICE",
-    "SETFCAP",
-    "SETGID",
-    "SETPCAP",
-    "SETUID",
-    "SYS_CHROOT",
-];
 const RESTRICTED_VOLUMES: &[&str] = &[
     "configMap",
     "csi",
@@ -49,20 +33,6 @@ const RESTRICTED_VOLUMES: &[&str] = &[
     "persistentVolumeClaim",
     "projected",
     "secret",
-];
-const SAFE_SYSCTLS: &[&str] = &[
-    "kernel.shm_rmid_forced",
-    "net.ipv4.ip_local_port_range",
-    "net.ipv4.ip_unprivileged_port_start",
-    "net.ipv4.tcp_syncookies",
-    "net.ipv4.ping_group_range",
-    "net.ipv4.ip_local_reserved_ports",
-    "net.ipv4.tcp_keepalive_time",
-    "net.ipv4.tcp_fin_timeout",
-    "net.ipv4.tcp_keepalive_intvl",
-    "net.ipv4.tcp_keepalive_probes",
-    "net.ipv4.tcp_rmem",
-    "net.ipv4.tcp_wmem",
 ];
 /// Fields that mutate pods or have no Pod Security Standards check.
 const NO_COUNTERPART: &[&str] = &[
@@ -142,7 +112,7 @@ pub fn assess_one(root: NodeRef<'_>) -> PspAssessment {
     let capabilities = strings(spec.and_then(|s| s.get("allowedCapabilities")));
     let extra: Vec<&String> = capabilities
         .iter()
-        .filter(|c| !BASELINE_CAPABILITIES.contains(&c.as_str()))
+        .filter(|c| !crate::checks::DEFAULT_CAPABILITIES.contains(&c.as_str()))
         .collect();
     if !extra.is_empty() {
         block(
@@ -179,7 +149,10 @@ pub fn assess_one(root: NodeRef<'_>) -> PspAssessment {
         );
     }
     let unsafe_sysctls = strings(spec.and_then(|s| s.get("allowedUnsafeSysctls")));
-    if unsafe_sysctls.iter().any(|s| !SAFE_SYSCTLS.contains(&s.as_str())) {
+    if unsafe_sysctls
+        .iter()
+        .any(|s| !crate::checks::ALLOWED_SYSCTLS.iter().any(|(name, _)| name == s))
+    {
         block(
             "allowedUnsafeSysctls",
             "allows sysctls outside the safe set".into(),

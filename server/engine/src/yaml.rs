@@ -188,40 +188,30 @@ pub fn documents<'a>(text: &'a str, limits: &Limits) -> impl Iterator<Item = Doc
         .enumerate()
         .take(limits.max_documents.saturating_add(1))
         .filter_map(move |(index, range)| {
+            let refused = |message: String| Document {
+                text,
+                nodes: Vec::new(),
+                root: None,
+                span: range,
+                index,
+                error: Some(YamlError {
+                    message,
+                    span: Span::point(range.start),
+                    kind: YamlErrorKind::Limit,
+                }),
+            };
             if index >= limits.max_documents {
-                return Some(Document {
-                    text,
-                    nodes: Vec::new(),
-                    root: None,
-                    span: range,
-                    index,
-                    error: Some(YamlError {
-                        message: format!(
-                            "more than {} documents in one file; the rest are not read",
-                            limits.max_documents
-                        ),
-                        span: Span::point(range.start),
-                        kind: YamlErrorKind::Limit,
-                    }),
-                });
+                return Some(refused(format!(
+                    "more than {} documents in one file; the rest are not read",
+                    limits.max_documents
+                )));
             }
             if range.end - range.start > limits.max_document_bytes {
-                return Some(Document {
-                    text,
-                    nodes: Vec::new(),
-                    root: None,
-                    span: range,
-                    index,
-                    error: Some(YamlError {
-                        message: format!(
-                            "this document is {:.1} MB, more than the {:.1} MB limit; it is not analysed",
-                            (range.end - range.start) as f64 / 1_048_576.0,
-                            limits.max_document_bytes as f64 / 1_048_576.0
-                        ),
-                        span: Span::point(range.start),
-                        kind: YamlErrorKind::Limit,
-                    }),
-                });
+                return Some(refused(format!(
+                    "this document is {:.1} MB, more than the {:.1} MB limit; it is not analysed",
+                    (range.end - range.start) as f64 / 1_048_576.0,
+                    limits.max_document_bytes as f64 / 1_048_576.0
+                )));
             }
             let doc = parse_document(text, range, index, &limits);
             (doc.root.is_some() || doc.error.is_some()).then_some(doc)

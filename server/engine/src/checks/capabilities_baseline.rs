@@ -1,7 +1,6 @@
 //! `capabilities_baseline`: containers may add only the runtime's default capabilities.
 
 use super::{Check, Violation, containers_phrase, join_quote, sorted_set};
-use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 
@@ -56,7 +55,7 @@ securityContext:
 Removing an added capability can break the workload: unsafe.
 ",
     evaluate,
-    fix: Some(fix),
+    fix: Some(crate::fix::remove_capability),
 };
 
 fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
@@ -93,20 +92,5 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
             join_quote(&sorted_set(bad_capabilities))
         ),
         locations,
-    )
-}
-
-fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
-    let Loc::Item { node } = context.loc else {
-        return None;
-    };
-    let capability = context.document.node_ref(node).as_str().unwrap_or("");
-    crate::fix::fix(
-        format!(
-            "Remove capability {capability} from capabilities.add{}",
-            context.on_container()
-        ),
-        Applicability::Unsafe,
-        context.remove_enclosing_item(),
     )
 }

@@ -104,17 +104,7 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
 
 fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
     match context.loc {
-        Loc::Item { node } => {
-            let capability = context.document.node_ref(node).as_str().unwrap_or("");
-            crate::fix::fix(
-                format!(
-                    "Remove capability {capability} from capabilities.add{}",
-                    context.on_container()
-                ),
-                Applicability::Unsafe,
-                context.remove_enclosing_item(),
-            )
-        }
+        Loc::Item { .. } => crate::fix::remove_capability(context),
         Loc::Field { .. } => crate::fix::fix(
             format!("Add ALL to capabilities.drop{}", context.on_container()),
             Applicability::Safe,

@@ -12,6 +12,7 @@ use crate::policy::{Level, Policy};
 mod allow_privilege_escalation;
 mod app_armor_profile;
 mod capabilities_baseline;
+pub(crate) use capabilities_baseline::DEFAULT_CAPABILITIES;
 mod capabilities_restricted;
 mod host_namespaces;
 mod host_path_volumes;
@@ -27,6 +28,7 @@ mod se_linux_options;
 mod seccomp_profile_baseline;
 mod seccomp_profile_restricted;
 mod sysctls;
+pub(crate) use sysctls::ALLOWED as ALLOWED_SYSCTLS;
 mod windows_host_process;
 
 /// Every check, in no particular order: [`checks_for`] puts them in PSA's run order.

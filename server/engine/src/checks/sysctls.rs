@@ -6,7 +6,7 @@ use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 
 /// The allowed sysctls and the minor version each became allowed in.
-const ALLOWED: &[(&str, u32)] = &[
+pub(crate) const ALLOWED: &[(&str, u32)] = &[
     ("kernel.shm_rmid_forced", 0),
     ("net.ipv4.ip_local_port_range", 0),
     ("net.ipv4.tcp_syncookies", 0),

@@ -383,6 +383,7 @@ impl Backend {
         }
     }
 
+    /// Analyses every open document again except `except` (after a change of policy sources).
     fn reschedule_others(&self, except: &str) {
         let pending: Vec<(String, u64)> = {
             let mut state = self.state();
@@ -401,21 +402,9 @@ impl Backend {
         }
     }
 
+    /// Analyses every open document again (after a change of settings or of files on disk).
     fn reschedule_all(&self) {
-        let pending: Vec<(String, u64)> = {
-            let mut state = self.state();
-            state
-                .documents
-                .iter_mut()
-                .map(|(key, doc)| {
-                    doc.generation += 1;
-                    (key.clone(), doc.generation)
-                })
-                .collect()
-        };
-        for (key, generation) in pending {
-            self.schedule(key, generation);
-        }
+        self.reschedule_others("");
     }
 
     async fn apply_settings(&self, value: &Value) {
