@@ -311,6 +311,8 @@ struct Frame {
 }
 
 struct Builder<'a> {
+    /// The whole stream's text, for looking at closing brackets.
+    source: &'a str,
     nodes: Vec<Node<'a>>,
     stack: Vec<Frame>,
     root: Option<NodeId>,
@@ -399,10 +401,14 @@ impl<'a> Builder<'a> {
             (end, size)
         };
         if let Some(node) = self.nodes.get_mut(id) {
-            let flow = matches!(
-                node.kind,
-                NodeKind::Mapping { flow: true, .. } | NodeKind::Sequence { flow: true, .. }
-            );
+            // A flow collection ends with its closing bracket; a block one ends at nothing (an empty
+            // span). The opening can hide behind a tag or an anchor, so this is the reliable test.
+            let closing = self.source.get(end_event.start..end_event.end).unwrap_or("");
+            let flow = closing.starts_with(['}', ']']);
+            match &mut node.kind {
+                NodeKind::Mapping { flow: f, .. } | NodeKind::Sequence { flow: f, .. } => *f = flow,
+                _ => {}
+            }
             let end = if flow {
                 end_event.end
             } else {
@@ -425,6 +431,7 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
         Span::new(range.start + start, range.start + end)
     };
     let mut builder = Builder {
+        source: text,
         nodes: Vec::new(),
         stack: Vec::new(),
         root: None,
@@ -478,10 +485,8 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
                     });
                     break;
                 }
-                let flow = text
-                    .as_bytes()
-                    .get(span.start)
-                    .is_some_and(|b| matches!(b, b'{' | b'['));
+                // Settled when the collection closes (see `Builder::close`).
+                let flow = false;
                 let kind = if matches!(event, Event::MappingStart(..)) {
                     NodeKind::Mapping {
                         entries: Vec::new(),
