@@ -329,10 +329,17 @@ impl<'a> Builder<'a> {
         // which can be a line or a closing bracket away; it belongs right after its key.
         let implicit_null = matches!(&kind, NodeKind::Scalar { value, style: ScalarKind::Plain, tag: None } if value.is_empty());
         let span = match self.stack.last().and_then(|f| f.pending_key) {
-            Some(key) if implicit_null => self
-                .nodes
-                .get(key as usize)
-                .map_or(span, |k| Span::point(k.span.end)),
+            Some(key) if implicit_null => self.nodes.get(key as usize).map_or(span, |k| {
+                // Right after the key's colon when it has one (`key:`), else after the key (`{key}`).
+                let rest = self.source.get(k.span.end..).unwrap_or("");
+                let gap = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+                let after = if rest.get(gap..).is_some_and(|r| r.starts_with(':')) {
+                    gap + 1
+                } else {
+                    0
+                };
+                Span::point(k.span.end + after)
+            }),
             _ => span,
         };
         let parent = self.stack.last().map(|frame| frame.id);
