@@ -380,6 +380,10 @@ pub fn admission_config(
     name: &str,
     limits: &Limits,
 ) -> Option<(AdmissionConfig, Vec<ConfigProblem>)> {
+    // Most files are not admission configurations: skip the parse.
+    if !text.contains("PodSecurityConfiguration") {
+        return None;
+    }
     for document in documents(text, limits).filter(|d| d.error.is_none()) {
         let Some(root) = document.root() else { continue };
         let configuration = match root.get("kind").and_then(|k| k.as_str()) {

@@ -278,12 +278,20 @@ impl CharToByte {
     fn new(text: &str) -> Self {
         let mut wide = Vec::new();
         if !text.is_ascii() {
-            let mut extra = 0;
-            for (char_index, c) in text.chars().enumerate() {
-                let len = c.len_utf8();
-                if len > 1 {
-                    extra += len - 1;
-                    wide.push((char_index, extra));
+            // One pass over the bytes: every byte that does not continue a character starts one.
+            let mut char_index = 0usize;
+            let mut extra = 0usize;
+            for byte in text.bytes() {
+                if byte & 0xC0 == 0x80 {
+                    extra += 1;
+                    if let Some(last) = wide.last_mut() {
+                        *last = (char_index - 1, extra);
+                    }
+                } else {
+                    if byte >= 0xC0 {
+                        wide.push((char_index, extra));
+                    }
+                    char_index += 1;
                 }
             }
         }
@@ -387,24 +395,24 @@ impl<'a> Builder<'a> {
         let id = frame.id as usize;
         let (last_child_end, size) = {
             let Some(node) = self.nodes.get(id) else { return };
-            let children: Vec<NodeId> = match &node.kind {
+            // Children are added in source order, so the last one ends last.
+            let (children, last): (&[NodeId], Option<NodeId>) = match &node.kind {
+                NodeKind::Mapping { entries, .. } => {
+                    (&[], frame.pending_key.or_else(|| entries.last().map(|(_, v)| *v)))
+                }
+                NodeKind::Sequence { items, .. } => (items.as_slice(), items.last().copied()),
+                _ => (&[], None),
+            };
+            let end = last.and_then(|c| self.nodes.get(c as usize)).map(|c| c.span.end);
+            let expanded = |c: &NodeId| self.expanded.get(*c as usize).copied().flatten().unwrap_or(1);
+            let size = match &node.kind {
                 NodeKind::Mapping { entries, .. } => entries
                     .iter()
-                    .flat_map(|(k, v)| [*k, *v])
-                    .chain(frame.pending_key)
-                    .collect(),
-                NodeKind::Sequence { items, .. } => items.clone(),
-                _ => Vec::new(),
+                    .map(|(k, v)| expanded(k).saturating_add(expanded(v)))
+                    .chain(frame.pending_key.iter().map(expanded))
+                    .fold(1u64, u64::saturating_add),
+                _ => children.iter().map(expanded).fold(1u64, u64::saturating_add),
             };
-            let end = children
-                .iter()
-                .filter_map(|c| self.nodes.get(*c as usize))
-                .map(|c| c.span.end)
-                .max();
-            let size = children
-                .iter()
-                .map(|c| self.expanded.get(*c as usize).copied().flatten().unwrap_or(1))
-                .fold(1u64, u64::saturating_add);
             (end, size)
         };
         if let Some(node) = self.nodes.get_mut(id) {
@@ -798,10 +806,21 @@ impl<'d> NodeRef<'d> {
 
     /// The entry of `key` in a mapping (see [`NodeRef::get`]).
     pub fn entry(&self, key: &str) -> Option<Entry<'d>> {
-        self.entries()
-            .filter(|e| e.key.as_str() == Some(key))
-            .last()
-            .filter(|e| !e.value.is_null())
+        // The checks' hot path: look from the end (the last duplicate wins) at the keys' text directly.
+        let Some(NodeKind::Mapping { entries, .. }) = self.resolved().kind() else {
+            return None;
+        };
+        let doc = self.doc;
+        let (k, v) = entries.iter().rev().find(|(k, _)| {
+            matches!(doc.node(*k).map(|n| &n.kind), Some(NodeKind::Scalar { value, .. }) if value == key)
+                && !doc.node_ref(*k).is_null()
+        })?;
+        let entry = Entry {
+            key: NodeRef { doc, id: *k },
+            value: NodeRef { doc, id: *v }.resolved(),
+            written_value: NodeRef { doc, id: *v },
+        };
+        (!entry.value.is_null()).then_some(entry)
     }
 
     /// The entries of a mapping in source order (nothing for other nodes).

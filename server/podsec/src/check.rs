@@ -224,13 +224,18 @@ impl Run {
             contexts.push(context);
         }
         let context_of: Vec<usize> = project_of.iter().map(|p| p.map_or(0, |p| p + 1)).collect();
-        // Kustomize: a kustomization's `namespace:` is the namespace of the resources it lists.
+        // Kustomize: a kustomization's `namespace:` is the namespace of the resources it lists. Each
+        // candidate file is read once, however many inputs sit below it.
+        let mut kustomizations: HashMap<PathBuf, Option<String>> = HashMap::new();
         let namespaces_of: Vec<Option<String>> = inputs
             .iter()
             .map(|input| match input {
-                Input::File(path) => {
-                    crate::project::kustomize_namespace(path, |p| std::fs::read_to_string(p).ok())
-                }
+                Input::File(path) => crate::project::kustomize_namespace(path, |p| {
+                    kustomizations
+                        .entry(p.to_path_buf())
+                        .or_insert_with(|| std::fs::read_to_string(p).ok())
+                        .clone()
+                }),
                 Input::Stdin => None,
             })
             .collect();

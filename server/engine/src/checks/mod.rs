@@ -7,7 +7,7 @@
 
 use crate::fix::{Fix, FixContext};
 use crate::pod::{Loc, Pod};
-use crate::policy::{Level, Policy};
+use crate::policy::{Level, MAX_MINOR, Policy};
 
 mod allow_privilege_escalation;
 mod app_armor_profile;
@@ -149,11 +149,26 @@ pub fn check_by_id(id: &str) -> Option<&'static Check> {
 /// The checks PSA runs for `policy`, in its run order: baseline IDs sorted by byte value, then
 /// restricted IDs likewise; at restricted, baseline checks overridden by a running restricted check
 /// are left out.
-pub fn checks_for(policy: Policy) -> Vec<&'static Check> {
-    if policy.level == Level::Privileged {
-        return Vec::new();
-    }
+pub fn checks_for(policy: Policy) -> &'static [&'static Check] {
+    // Computed once per level and evaluated minor: this runs for every object on every keystroke.
+    static ORDERS: std::sync::OnceLock<Vec<Vec<&'static Check>>> = std::sync::OnceLock::new();
+    let orders = ORDERS.get_or_init(|| {
+        [Level::Baseline, Level::Restricted]
+            .into_iter()
+            .flat_map(|level| (0..=MAX_MINOR).map(move |minor| run_order(level, minor)))
+            .collect()
+    });
     let minor = policy.version.evaluated_minor();
+    let index = match policy.level {
+        Level::Privileged => return &[],
+        Level::Baseline => minor as usize,
+        Level::Restricted => (MAX_MINOR as usize + 1) + minor as usize,
+    };
+    orders.get(index).map_or(&[], Vec::as_slice)
+}
+
+/// PSA's run order for `level` at `minor` (see [`checks_for`]).
+fn run_order(level: Level, minor: u32) -> Vec<&'static Check> {
     let running = |level: Level| {
         let mut checks: Vec<&'static Check> = CHECKS
             .iter()
@@ -163,7 +178,7 @@ pub fn checks_for(policy: Policy) -> Vec<&'static Check> {
         checks.sort_by(|a, b| a.id.as_bytes().cmp(b.id.as_bytes()));
         checks
     };
-    let restricted = if policy.level == Level::Restricted {
+    let restricted = if level == Level::Restricted {
         running(Level::Restricted)
     } else {
         Vec::new()
