@@ -418,7 +418,8 @@ pub fn check_object(
 ) -> ObjectReport {
     let minor = policy.version.evaluated_minor();
     let violations = checks_for(policy)
-        .into_iter()
+        .iter()
+        .copied()
         .filter_map(|check| {
             let violation = (check.evaluate)(&object.pod, minor)?;
             let locations = violation
