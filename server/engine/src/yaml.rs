@@ -416,16 +416,19 @@ impl<'a> Builder<'a> {
             (end, size)
         };
         if let Some(node) = self.nodes.get_mut(id) {
-            // A flow collection ends with its closing bracket; a block one ends at nothing (an empty
-            // span). The opening can hide behind a tag or an anchor, so this is the reliable test.
-            let closing = self.source.get(end_event.start..end_event.end).unwrap_or("");
-            let flow = closing.starts_with(['}', ']']);
+            // A flow collection's end event covers its closing bracket (or a trailing comma before it);
+            // a block collection's end event is empty. The opening can hide behind a tag or an anchor,
+            // so this is the reliable test.
+            let flow = end_event.start < end_event.end;
             match &mut node.kind {
                 NodeKind::Mapping { flow: f, .. } | NodeKind::Sequence { flow: f, .. } => *f = flow,
                 _ => {}
             }
             let end = if flow {
-                end_event.end
+                // Just past the closing bracket, even after a trailing comma.
+                let rest = self.source.get(end_event.start..).unwrap_or("");
+                rest.find(['}', ']'])
+                    .map_or(end_event.end, |i| end_event.start + i + 1)
             } else {
                 last_child_end.unwrap_or(node.span.end)
             };
