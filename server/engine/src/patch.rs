@@ -163,6 +163,19 @@ fn flow(keys: &[&str], leaf: &str) -> String {
     text
 }
 
+/// Whether a node sits inside a flow collection.
+fn inside_flow(node: NodeRef<'_>) -> bool {
+    let document = node.document();
+    let mut current = document.nodes.get(node.id() as usize).and_then(|n| n.parent);
+    while let Some(id) = current {
+        if is_flow(document.node_ref(id)) {
+            return true;
+        }
+        current = document.nodes.get(id as usize).and_then(|n| n.parent);
+    }
+    false
+}
+
 fn is_flow(node: NodeRef<'_>) -> bool {
     matches!(
         node.kind(),
@@ -179,8 +192,9 @@ fn raw_entry<'d>(mapping: NodeRef<'d>, key: &str) -> Option<crate::yaml::Entry<'
 /// `None` when it already is.
 pub fn ensure(layout: &Layout<'_>, mapping: NodeRef<'_>, keys: &[&str], leaf: &str) -> Option<TextEdit> {
     let mapping = mapping.resolved();
-    // Only a mapping can take keys (a container still being typed may be a bare scalar).
-    if !mapping.is_mapping() {
+    // Only a mapping can take keys (a container still being typed may be a bare scalar), and a block
+    // mapping inside flow context (an implicit `key: value` pair in `[…]`) cannot take new lines.
+    if !mapping.is_mapping() || (!is_flow(mapping) && inside_flow(mapping)) {
         return None;
     }
     let (first, rest) = keys.split_first()?;
