@@ -83,6 +83,15 @@ impl<'d> FixContext<'_, 'd> {
         None
     }
 
+    /// ` on container "app"`, or ` from the pod` for a pod-level setting.
+    pub fn on_container_or_pod(&self) -> String {
+        if self.container_name().is_some() {
+            self.on_container()
+        } else {
+            " from the pod".to_string()
+        }
+    }
+
     /// ` on container "app"`, or nothing outside containers.
     pub fn on_container(&self) -> String {
         self.container_name()
@@ -178,6 +187,33 @@ impl<'d> FixContext<'_, 'd> {
             replacement: text.to_string(),
         })
     }
+}
+
+/// Replaces a forbidden profile (shared by the AppArmor and seccomp checks): an annotation (its key
+/// contains `annotation_marker`) becomes `runtime/default`, a `<field>.type` becomes `RuntimeDefault`.
+pub fn runtime_default_profile(
+    context: &FixContext<'_, '_>,
+    annotation_marker: &str,
+    field: &str,
+) -> Option<Fix> {
+    let key = context.field_key()?;
+    if key.contains(annotation_marker) {
+        return fix(
+            format!("Set annotation {key} to runtime/default"),
+            Applicability::Unsafe,
+            context.set_value("runtime/default"),
+        );
+    }
+    let edit = if key == "type" {
+        context.set_value("RuntimeDefault")
+    } else {
+        context.ensure_under_field(&["type"], "RuntimeDefault")
+    };
+    fix(
+        format!("Set {field}.type: RuntimeDefault{}", context.on_container()),
+        Applicability::Unsafe,
+        edit,
+    )
 }
 
 /// Removes a disallowed entry of `capabilities.add` (shared by both capability checks).

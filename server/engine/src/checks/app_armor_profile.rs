@@ -1,7 +1,7 @@
 //! `appArmorProfile`: AppArmor may not be unconfined, by field or by the beta annotation.
 
 use super::{Check, Violation, go_quote, join_quote, pluralize, sorted_set};
-use crate::fix::{Applicability, Fix, FixContext};
+use crate::fix::{Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 
@@ -127,26 +127,5 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
 }
 
 fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
-    let (key, _) = context.field()?;
-    let key = key.as_str()?;
-    if key.starts_with(ANNOTATION_PREFIX) {
-        return crate::fix::fix(
-            format!("Set annotation {key} to runtime/default"),
-            Applicability::Unsafe,
-            context.set_value("runtime/default"),
-        );
-    }
-    let edit = if key == "type" {
-        context.set_value("RuntimeDefault")
-    } else {
-        context.ensure_under_field(&["type"], "RuntimeDefault")
-    };
-    crate::fix::fix(
-        format!(
-            "Set appArmorProfile.type: RuntimeDefault{}",
-            context.on_container()
-        ),
-        Applicability::Unsafe,
-        edit,
-    )
+    crate::fix::runtime_default_profile(context, ANNOTATION_PREFIX, "appArmorProfile")
 }

@@ -74,11 +74,7 @@ fn zero(entry: Option<crate::yaml::Entry<'_>>) -> Option<crate::yaml::Entry<'_>>
 }
 
 fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
-    let place = if context.container_name().is_some() {
-        context.on_container()
-    } else {
-        " from the pod".to_string()
-    };
+    let place = context.on_container_or_pod();
     crate::fix::fix(
         format!("Remove runAsUser: 0{place}"),
         Applicability::Unsafe,

@@ -1,7 +1,7 @@
 //! `seccompProfile_baseline`: seccomp may not be explicitly unconfined.
 
 use super::{Check, Violation, go_quote, join_quote, pluralize, setters, sorted_set};
-use crate::fix::{Applicability, Fix, FixContext};
+use crate::fix::{Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 
@@ -141,25 +141,5 @@ pub(crate) fn bad_profile_type(profile: crate::yaml::Entry<'_>) -> Option<(Strin
 }
 
 fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
-    let key = context.field_key()?;
-    if key.contains("seccomp.security.alpha.kubernetes.io/") {
-        return crate::fix::fix(
-            format!("Set annotation {key} to runtime/default"),
-            Applicability::Unsafe,
-            context.set_value("runtime/default"),
-        );
-    }
-    let edit = if key == "type" {
-        context.set_value("RuntimeDefault")
-    } else {
-        context.ensure_under_field(&["type"], "RuntimeDefault")
-    };
-    crate::fix::fix(
-        format!(
-            "Set seccompProfile.type: RuntimeDefault{}",
-            context.on_container()
-        ),
-        Applicability::Unsafe,
-        edit,
-    )
+    crate::fix::runtime_default_profile(context, "seccomp.security.alpha.kubernetes.io/", "seccompProfile")
 }

@@ -72,11 +72,7 @@ fn host_process(security_context: Option<crate::yaml::NodeRef<'_>>) -> Option<cr
 }
 
 fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
-    let place = if context.container_name().is_some() {
-        context.on_container()
-    } else {
-        " from the pod".to_string()
-    };
+    let place = context.on_container_or_pod();
     crate::fix::fix(
         format!("Remove windowsOptions.hostProcess: true{place}"),
         Applicability::Unsafe,
