@@ -108,6 +108,14 @@ impl<'t> Layout<'t> {
         }
     }
 
+    /// The offset of the colon that follows `key` (only spaces between), if it has one.
+    fn colon_after(&self, key: NodeRef<'_>) -> Option<usize> {
+        let end = key.span().end;
+        let rest = self.text.get(end..)?;
+        let gap = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+        rest.get(gap..)?.starts_with(':').then_some(end + gap)
+    }
+
     /// Characters from the start of the line to `offset`.
     fn column(&self, offset: usize) -> usize {
         self.text
@@ -217,11 +225,7 @@ pub fn ensure(layout: &Layout<'_>, mapping: NodeRef<'_>, keys: &[&str], leaf: &s
             if nested.starts_with(layout.eol) {
                 // Block: everything after the colon is replaced, comments on that line kept after.
                 let value_span = entry.written_value.span();
-                let colon = layout
-                    .text
-                    .get(entry.key.span().end..)
-                    .and_then(|t| t.find(':'))?
-                    + entry.key.span().end;
+                let colon = layout.colon_after(entry.key)?;
                 let end = if value_span.end > value_span.start {
                     value_span.end
                 } else {
@@ -248,12 +252,11 @@ pub fn replace_value(layout: &Layout<'_>, key: NodeRef<'_>, value: NodeRef<'_>, 
             replacement: text.to_string(),
         };
     }
-    let colon = layout
-        .text
-        .get(key.span().end..)
-        .and_then(|t| t.find(':'))
-        .map_or(key.span().end, |i| key.span().end + i);
-    TextEdit::insert(colon + 1, format!(" {text}"))
+    match layout.colon_after(key) {
+        Some(colon) => TextEdit::insert(colon + 1, format!(" {text}")),
+        // `{key}` or `{key, …}`: no colon yet.
+        None => TextEdit::insert(key.span().end, format!(": {text}")),
+    }
 }
 
 /// Adds `keys[0]: …` as a new entry of `mapping`, after its last entry.
