@@ -10,23 +10,8 @@
 
 mod common;
 
-use common::repo_root;
+use common::{podsec, stdout as text};
 use serde_json::Value;
-use std::process::{Command, Output};
-
-fn podsec(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_podsec"))
-        .args(args)
-        .current_dir(repo_root())
-        .env("NO_COLOR", "1")
-        .env("PODSEC_TODAY", "2026-11-24")
-        .output()
-        .unwrap()
-}
-
-fn text(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
 
 const CLUSTER: &str = "tests/scenarios/cluster";
 

@@ -10,7 +10,9 @@
 
 pub mod lsp;
 
+use std::io::Write;
 use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -61,4 +63,40 @@ pub fn read_expectations() -> Vec<Expectation> {
             }
         })
         .collect()
+}
+
+/// Runs the real `podsec` binary in the repository root, without colour and with a fixed clock
+/// (2026-11-24, for exemption expiry).
+pub fn podsec(args: &[&str]) -> Output {
+    podsec_with_stdin(args, None)
+}
+
+/// Like [`podsec`], with `stdin` as standard input.
+pub fn podsec_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_podsec"))
+        .args(args)
+        .current_dir(repo_root())
+        .env("NO_COLOR", "1")
+        .env("PODSEC_TODAY", "2026-11-24")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(bytes) = stdin {
+        pipe.write_all(bytes).unwrap();
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+/// Standard output as text.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// Standard error as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
 }

@@ -427,7 +427,7 @@ pub fn check_object(
                 .iter()
                 .map(|loc| {
                     let mut location = locate(document, object, *loc);
-                    location.container = container_of(document, object, *loc);
+                    location.container = object.pod.container_name_at(document, *loc).map(str::to_string);
                     if let (Some(layout), Some(fix)) = (layout, check.fix) {
                         let context = FixContext {
                             document,
@@ -451,24 +451,6 @@ pub fn check_object(
         })
         .collect();
     skeleton(document, object, policy, violations)
-}
-
-/// The name of the container a location is in.
-fn container_of(document: &Document<'_>, object: &PodObject<'_>, loc: Loc) -> Option<String> {
-    let mut id = match loc {
-        Loc::Field { key, .. } => key,
-        Loc::Item { node } => node,
-        Loc::ContainerMissing { container, .. } => container,
-        Loc::PodMissing { .. } => return None,
-    };
-    let containers = object.pod.containers();
-    for _ in 0..64 {
-        if let Some(container) = containers.iter().find(|c| c.node.id() == id) {
-            return Some(container.name.to_string());
-        }
-        id = document.nodes.get(id as usize)?.parent?;
-    }
-    None
 }
 
 /// Turns a check's symbolic location into a span and a path.

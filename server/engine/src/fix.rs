@@ -67,20 +67,7 @@ impl<'d> FixContext<'_, 'd> {
 
     /// The name of the container a finding is in (`""` when it has none), if it is in one.
     pub fn container_name(&self) -> Option<&'d str> {
-        let mut id = match self.loc {
-            Loc::Field { key, .. } => key,
-            Loc::Item { node } => node,
-            Loc::ContainerMissing { container, .. } => container,
-            Loc::PodMissing { .. } => return None,
-        };
-        let containers = self.pod.containers();
-        for _ in 0..32 {
-            if let Some(container) = containers.iter().find(|c| c.node.id() == id) {
-                return Some(container.name);
-            }
-            id = self.document.nodes.get(id as usize)?.parent?;
-        }
-        None
+        self.pod.container_name_at(self.document, self.loc)
     }
 
     /// ` on container "app"`, or ` from the pod` for a pod-level setting.

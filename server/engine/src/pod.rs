@@ -92,6 +92,24 @@ impl<'d> Pod<'d> {
             .collect()
     }
 
+    /// The name of the container a location lies in (walking up from the node it names), if any.
+    pub fn container_name_at(&self, document: &crate::yaml::Document<'_>, loc: Loc) -> Option<&'d str> {
+        let mut id = match loc {
+            Loc::Field { key, .. } => key,
+            Loc::Item { node } => node,
+            Loc::ContainerMissing { container, .. } => container,
+            Loc::PodMissing { .. } => return None,
+        };
+        // Bounded by the nesting limit; a container is a few levels up at most.
+        for _ in 0..64 {
+            if let Some(container) = self.containers.iter().find(|c| c.node.id() == id) {
+                return Some(container.name);
+            }
+            id = document.nodes.get(id as usize)?.parent?;
+        }
+        None
+    }
+
     /// `spec.securityContext`, when it is a mapping.
     pub fn security_context(&self) -> Option<NodeRef<'d>> {
         self.spec?.get("securityContext")?.as_mapping()

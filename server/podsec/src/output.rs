@@ -4,7 +4,7 @@
 use crate::check::{FileReport, Input, Run};
 use podsec_engine::config::{ConfigProblem, Mode, Severity, suggest_levels};
 use podsec_engine::text::{LineColumn, LineIndex};
-use podsec_engine::{CHECKS, CheckViolation, ObjectReport, Options, Problem, Span};
+use podsec_engine::{CHECKS, CheckViolation, ObjectReport, Options, Span};
 use serde_json::{Value, json};
 use std::io::{self, Write};
 
@@ -88,8 +88,12 @@ fn severity_prefix(severity: Severity) -> &'static str {
 
 /// What a file's text output is made of, in source order.
 enum Item<'r> {
-    Problem(&'r Problem),
-    Config(&'r ConfigProblem),
+    /// An unreadable document or a policy-source problem: one line with a code and a severity.
+    Note {
+        code: &'r str,
+        severity: Severity,
+        message: &'r str,
+    },
     Object(&'r ObjectReport),
 }
 
@@ -142,14 +146,26 @@ fn write_text(
             style.paint("1", &format!("{name}:{}:{}", at.line, at.column))
         };
         let mut items: Vec<(usize, Item<'_>)> = Vec::new();
-        items.extend(
-            report
-                .analysis
-                .problems
-                .iter()
-                .map(|p| (p.span.start, Item::Problem(p))),
-        );
-        items.extend(report.config_problems().map(|p| (p.span.start, Item::Config(p))));
+        items.extend(report.analysis.problems.iter().map(|p| {
+            (
+                p.span.start,
+                Item::Note {
+                    code: p.code,
+                    severity: p.severity,
+                    message: &p.message,
+                },
+            )
+        }));
+        items.extend(report.config_problems().map(|p| {
+            (
+                p.span.start,
+                Item::Note {
+                    code: p.code,
+                    severity: p.severity,
+                    message: &p.message,
+                },
+            )
+        }));
         items.extend(
             report
                 .analysis
@@ -158,28 +174,21 @@ fn write_text(
                 .map(|o| (o.span.start, Item::Object(o))),
         );
         items.sort_by_key(|(start, _)| *start);
-        for (_, item) in items {
+        for (start, item) in items {
             match item {
-                Item::Problem(problem) => {
-                    counts.add(problem.severity);
+                Item::Note {
+                    code,
+                    severity,
+                    message,
+                } => {
+                    counts.add(severity);
                     writeln!(
                         out,
                         "{}: {}: {}{}",
-                        at(problem.span.start),
-                        style.paint(style.severity(problem.severity), problem.code),
-                        severity_prefix(problem.severity),
-                        problem.message
-                    )?;
-                }
-                Item::Config(problem) => {
-                    counts.add(problem.severity);
-                    writeln!(
-                        out,
-                        "{}: {}: {}{}",
-                        at(problem.span.start),
-                        style.paint(style.severity(problem.severity), problem.code),
-                        severity_prefix(problem.severity),
-                        problem.message.replace('\n', "\n    ")
+                        at(start),
+                        style.paint(style.severity(severity), code),
+                        severity_prefix(severity),
+                        message.replace('\n', "\n    ")
                     )?;
                 }
                 Item::Object(object) => {
