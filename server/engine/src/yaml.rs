@@ -278,11 +278,16 @@ impl CharToByte {
     fn new(text: &str) -> Self {
         let mut wide = Vec::new();
         if !text.is_ascii() {
+            let counted_by_bytes = reserved_directive_lines(text);
+            let mut in_bytes = counted_by_bytes.iter().peekable();
             // One pass over the bytes: every byte that does not continue a character starts one.
             let mut char_index = 0usize;
             let mut extra = 0usize;
-            for byte in text.bytes() {
-                if byte & 0xC0 == 0x80 {
+            for (at, byte) in text.bytes().enumerate() {
+                while in_bytes.next_if(|range| range.end <= at).is_some() {}
+                if in_bytes.peek().is_some_and(|range| range.contains(at)) {
+                    char_index += 1;
+                } else if byte & 0xC0 == 0x80 {
                     extra += 1;
                     if let Some(last) = wide.last_mut() {
                         *last = (char_index - 1, extra);
@@ -310,6 +315,33 @@ impl CharToByte {
             .map_or(0, |(_, extra)| *extra);
         (char_index + extra).min(self.text_len)
     }
+}
+
+/// saphyr-parser 0.3.4 advances its character index by the *byte* length of a reserved directive's
+/// name and parameters (`%FOO ü`: `StrInput::fetch_while_is_yaml_non_space` returns bytes), so every
+/// index after such a line is too large by its extra bytes. Directives can only stand in the lines
+/// before a document's content, so this returns those of them that the parser counts in bytes, in
+/// order. `%YAML` and `%TAG` lines are scanned correctly (and their values are ASCII or an error).
+fn reserved_directive_lines(text: &str) -> Vec<Span> {
+    let mut counted_by_bytes = Vec::new();
+    let mut line_start = 0;
+    while let Some(rest) = text.get(line_start..).filter(|rest| !rest.is_empty()) {
+        let line_len = rest.find('\n').map_or(rest.len(), |i| i + 1);
+        let line = rest.get(..line_len).unwrap_or("");
+        let trimmed = line.trim_start();
+        if let Some(directive) = line.strip_prefix('%') {
+            let name_len = directive.find([' ', '\t', '\r', '\n']).unwrap_or(directive.len());
+            let name = directive.get(..name_len).unwrap_or("");
+            if name != "YAML" && name != "TAG" && !line.is_ascii() {
+                let content_len = line.trim_end_matches(['\r', '\n']).len();
+                counted_by_bytes.push(Span::new(line_start, line_start + content_len));
+            }
+        } else if !(trimmed.is_empty() || trimmed.starts_with('#')) {
+            break;
+        }
+        line_start += line_len;
+    }
+    counted_by_bytes
 }
 
 /// An open collection while building.
@@ -902,6 +934,17 @@ mod tests {
         let text = "ключ: значение\nb: 1\n";
         let stream = parse(text);
         let root = stream.documents[0].root().unwrap();
+        let b = root.entry("b").unwrap();
+        assert_eq!(&text[b.key.span().start..b.value.span().end], "b: 1");
+    }
+
+    #[test]
+    fn spans_are_bytes_after_a_reserved_directive_with_non_ascii_parameters() {
+        // Found by fuzzing: saphyr-parser counts such a line in bytes, which shifted every span after it.
+        let text = "# c\u{5}ü\n%FOO pärämeter 🚀 # ü\r\n%YAML 1.2\n---\n{a: ü, b: 1}\n";
+        let stream = parse(text);
+        let root = stream.documents[0].root().unwrap();
+        assert_eq!(&text[root.span().start..root.span().end], "{a: ü, b: 1}");
         let b = root.entry("b").unwrap();
         assert_eq!(&text[b.key.span().start..b.value.span().end], "b: 1");
     }
