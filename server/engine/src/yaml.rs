@@ -277,28 +277,32 @@ struct CharToByte {
 impl CharToByte {
     fn new(text: &str) -> Self {
         let mut wide = Vec::new();
-        if !text.is_ascii() {
-            let counted_by_bytes = reserved_directive_lines(text);
-            let mut in_bytes = counted_by_bytes.iter().peekable();
-            // One pass over the bytes: every byte that does not continue a character starts one.
-            let mut char_index = 0usize;
-            let mut extra = 0usize;
-            for (at, byte) in text.bytes().enumerate() {
-                while in_bytes.next_if(|range| range.end <= at).is_some() {}
-                if in_bytes.peek().is_some_and(|range| range.contains(at)) {
-                    char_index += 1;
-                } else if byte & 0xC0 == 0x80 {
-                    extra += 1;
-                    if let Some(last) = wide.last_mut() {
-                        *last = (char_index - 1, extra);
-                    }
-                } else {
-                    if byte >= 0xC0 {
-                        wide.push((char_index, extra));
-                    }
-                    char_index += 1;
-                }
+        let counted_by_bytes = reserved_directive_lines(text);
+        let mut in_bytes = counted_by_bytes.iter().peekable();
+        let bytes = text.as_bytes();
+        // ASCII runs are skipped a word at a time (`<[u8]>::is_ascii`); only wide characters are visited.
+        let mut at = 0usize;
+        let mut char_index = 0usize;
+        let mut extra = 0usize;
+        while at < bytes.len() {
+            let run = ascii_run(bytes.get(at..).unwrap_or_default());
+            at += run;
+            char_index += run;
+            let Some(&lead) = bytes.get(at) else { break };
+            let width = match lead {
+                0xF0.. => 4,
+                0xE0.. => 3,
+                _ => 2,
+            };
+            while in_bytes.next_if(|range| range.end <= at).is_some() {}
+            if in_bytes.peek().is_some_and(|range| range.contains(at)) {
+                char_index += width;
+            } else {
+                extra += width - 1;
+                wide.push((char_index, extra));
+                char_index += 1;
             }
+            at += width;
         }
         Self {
             text_len: text.len(),
@@ -306,15 +310,77 @@ impl CharToByte {
         }
     }
 
-    fn byte(&self, char_index: usize) -> usize {
-        // Extra bytes of the wide characters strictly before `char_index`.
-        let before = self.wide.partition_point(|(index, _)| *index < char_index);
+    /// The byte offset of `char_index`. `hint` is the answer's position in `wide` from the previous
+    /// call: the parser's positions mostly move forward, so the search starts there.
+    #[inline]
+    fn byte(&self, char_index: usize, hint: &mut usize) -> usize {
+        if self.wide.is_empty() {
+            return char_index.min(self.text_len);
+        }
+        // The number of wide characters strictly before `char_index`.
+        let is_before = |i: usize| self.wide.get(i).is_some_and(|(index, _)| *index < char_index);
+        let mut before = (*hint).min(self.wide.len());
+        if before > 0 && !is_before(before - 1) {
+            before = self.wide.partition_point(|(index, _)| *index < char_index);
+        } else {
+            // A few steps forward, then a binary search over the rest for a long jump.
+            let mut steps = 0;
+            while is_before(before) {
+                before += 1;
+                steps += 1;
+                if steps == 8 {
+                    let rest = self.wide.get(before..).unwrap_or_default();
+                    before += rest.partition_point(|(index, _)| *index < char_index);
+                    break;
+                }
+            }
+        }
+        *hint = before;
         let extra = before
             .checked_sub(1)
             .and_then(|i| self.wide.get(i))
             .map_or(0, |(_, extra)| *extra);
         (char_index + extra).min(self.text_len)
     }
+}
+
+/// The parser hands over every scalar as a fresh `String`. Most are written exactly as they read (no
+/// escapes, no folding), so the tree borrows them from the text instead: the parser's allocation is
+/// freed at once, which keeps the tree small and the allocator warm (this is most of the cost of
+/// holding a tree rather than streaming events).
+fn borrow_if_written_as_is<'a>(
+    value: Cow<'a, str>,
+    text: &'a str,
+    span: Span,
+    style: ScalarKind,
+) -> Cow<'a, str> {
+    let Cow::Owned(owned) = &value else {
+        return value;
+    };
+    let written = match style {
+        _ if owned.is_empty() => Some(""),
+        ScalarKind::Plain => text.get(span.start..span.end),
+        ScalarKind::Quoted => text.get(span.start + 1..span.end.saturating_sub(1)),
+        ScalarKind::Block => None,
+    };
+    match written {
+        Some(written) if written == owned => Cow::Borrowed(written),
+        _ => value,
+    }
+}
+
+/// The length of the ASCII prefix of `bytes`.
+fn ascii_run(bytes: &[u8]) -> usize {
+    const CHUNK: usize = 32;
+    let mut run = 0;
+    for chunk in bytes.chunks(CHUNK) {
+        if chunk.is_ascii() {
+            run += chunk.len();
+        } else {
+            return run + chunk.iter().take_while(|b| b.is_ascii()).count();
+        }
+    }
+    run
 }
 
 /// saphyr-parser 0.3.4 advances its character index by the *byte* length of a reserved directive's
@@ -348,6 +414,18 @@ fn reserved_directive_lines(text: &str) -> Vec<Span> {
 struct Frame {
     id: NodeId,
     pending_key: Option<NodeId>,
+    /// The parser's anchor id of this collection, 0 for none.
+    anchor: usize,
+    /// Expanded size so far: the collection itself and its completed children.
+    size: u64,
+}
+
+/// What an anchor stands for.
+#[derive(Clone, Copy)]
+struct Anchored {
+    id: NodeId,
+    /// Expanded size; `None` while the anchored collection is still open.
+    size: Option<u64>,
 }
 
 struct Builder<'a> {
@@ -356,14 +434,22 @@ struct Builder<'a> {
     nodes: Vec<Node<'a>>,
     stack: Vec<Frame>,
     root: Option<NodeId>,
-    /// Anchor id (from the parser) to node.
-    anchors: Vec<Option<NodeId>>,
-    /// Expanded size of every completed node; `None` while a collection is still open.
-    expanded: Vec<Option<u64>>,
+    /// Expanded size of the root once complete.
+    root_size: u64,
+    /// Anchor id (from the parser) to node. Each anchor definition gets its own id.
+    anchors: Vec<Option<Anchored>>,
 }
 
 impl<'a> Builder<'a> {
-    fn add(&mut self, kind: NodeKind<'a>, span: Span, anchor: usize) -> Result<NodeId, String> {
+    /// Adds a node; `size` is its expanded size, known at once for scalars and aliases and `None` for a
+    /// collection until it closes.
+    fn add(
+        &mut self,
+        kind: NodeKind<'a>,
+        span: Span,
+        anchor: usize,
+        size: Option<u64>,
+    ) -> Result<NodeId, String> {
         let id = NodeId::try_from(self.nodes.len()).map_err(|_| "too many nodes".to_string())?;
         // The parser places an implicit null value (`key:` with nothing after it) at the next token,
         // which can be a line or a closing bracket away; it belongs right after its key.
@@ -383,23 +469,29 @@ impl<'a> Builder<'a> {
             _ => span,
         };
         let parent = self.stack.last().map(|frame| frame.id);
-        let size = match &kind {
-            NodeKind::Scalar { .. } => Some(1),
-            NodeKind::Alias { target } => self.expanded.get(*target as usize).copied().flatten(),
-            NodeKind::Mapping { .. } | NodeKind::Sequence { .. } => None,
-        };
         self.nodes.push(Node { kind, span, parent });
-        self.expanded.push(size);
         if anchor > 0 {
             if self.anchors.len() <= anchor {
                 self.anchors.resize(anchor + 1, None);
             }
             if let Some(slot) = self.anchors.get_mut(anchor) {
-                *slot = Some(id);
+                *slot = Some(Anchored { id, size });
             }
         }
         self.attach(id);
+        if let Some(size) = size {
+            self.count(id, size);
+        }
         Ok(id)
+    }
+
+    /// Adds a completed node's expanded size to the collection it is in (or makes it the root's).
+    fn count(&mut self, id: NodeId, size: u64) {
+        match self.stack.last_mut() {
+            Some(frame) => frame.size = frame.size.saturating_add(size),
+            None if self.root == Some(id) => self.root_size = size,
+            None => {}
+        }
     }
 
     fn attach(&mut self, id: NodeId) {
@@ -425,27 +517,17 @@ impl<'a> Builder<'a> {
     fn close(&mut self, end_event: Span) {
         let Some(frame) = self.stack.pop() else { return };
         let id = frame.id as usize;
-        let (last_child_end, size) = {
+        let last_child_end = {
             let Some(node) = self.nodes.get(id) else { return };
             // Children are added in source order, so the last one ends last.
-            let (children, last): (&[NodeId], Option<NodeId>) = match &node.kind {
+            let last = match &node.kind {
                 NodeKind::Mapping { entries, .. } => {
-                    (&[], frame.pending_key.or_else(|| entries.last().map(|(_, v)| *v)))
+                    frame.pending_key.or_else(|| entries.last().map(|(_, v)| *v))
                 }
-                NodeKind::Sequence { items, .. } => (items.as_slice(), items.last().copied()),
-                _ => (&[], None),
+                NodeKind::Sequence { items, .. } => items.last().copied(),
+                _ => None,
             };
-            let end = last.and_then(|c| self.nodes.get(c as usize)).map(|c| c.span.end);
-            let expanded = |c: &NodeId| self.expanded.get(*c as usize).copied().flatten().unwrap_or(1);
-            let size = match &node.kind {
-                NodeKind::Mapping { entries, .. } => entries
-                    .iter()
-                    .map(|(k, v)| expanded(k).saturating_add(expanded(v)))
-                    .chain(frame.pending_key.iter().map(expanded))
-                    .fold(1u64, u64::saturating_add),
-                _ => children.iter().map(expanded).fold(1u64, u64::saturating_add),
-            };
-            (end, size)
+            last.and_then(|c| self.nodes.get(c as usize)).map(|c| c.span.end)
         };
         if let Some(node) = self.nodes.get_mut(id) {
             // A flow collection's end event covers its closing bracket (or a trailing comma before it);
@@ -466,27 +548,30 @@ impl<'a> Builder<'a> {
             };
             node.span.end = end.max(node.span.start);
         }
-        if let Some(slot) = self.expanded.get_mut(id) {
-            *slot = Some(size);
+        if let Some(Some(anchored)) = self.anchors.get_mut(frame.anchor) {
+            anchored.size = Some(frame.size);
         }
+        self.count(frame.id, frame.size);
     }
 }
 
 fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits) -> Document<'a> {
     let source = text.get(range.start..range.end).unwrap_or("");
     let chars = CharToByte::new(source);
-    let span_of = |marker: MarkerSpan| {
-        let start = chars.byte(marker.start.index());
-        let end = chars.byte(marker.end.index());
+    let mut hint = 0;
+    let mut span_of = |marker: MarkerSpan| {
+        let start = chars.byte(marker.start.index(), &mut hint);
+        let end = chars.byte(marker.end.index(), &mut hint);
         Span::new(range.start + start, range.start + end)
     };
     let mut builder = Builder {
         source: text,
-        nodes: Vec::new(),
+        // About one node per dozen bytes in manifests; reserving avoids most regrowth.
+        nodes: Vec::with_capacity(source.len() / 12),
         stack: Vec::new(),
         root: None,
+        root_size: 0,
         anchors: Vec::new(),
-        expanded: Vec::new(),
     };
     let mut error = None;
     let mut parser = Parser::new_from_str(source);
@@ -521,7 +606,8 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
                     ScalarStyle::Literal | ScalarStyle::Folded => ScalarKind::Block,
                 };
                 let tag = tag.map(|t| t.suffix.clone().into_boxed_str());
-                builder.add(NodeKind::Scalar { value, style, tag }, span, anchor)
+                let value = borrow_if_written_as_is(value, text, span, style);
+                builder.add(NodeKind::Scalar { value, style, tag }, span, anchor, Some(1))
             }
             Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
                 if builder.stack.len() >= limits.max_depth {
@@ -548,24 +634,23 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
                         flow,
                     }
                 };
-                let added = builder.add(kind, span, anchor);
+                let added = builder.add(kind, span, anchor, None);
                 if let Ok(id) = added {
                     builder.stack.push(Frame {
                         id,
                         pending_key: None,
+                        anchor,
+                        size: 1,
                     });
                 }
                 added
             }
-            Event::Alias(anchor) => {
-                let target = builder.anchors.get(anchor).copied().flatten();
-                match target {
-                    Some(target) if builder.expanded.get(target as usize).copied().flatten().is_some() => {
-                        builder.add(NodeKind::Alias { target }, span, 0)
-                    }
-                    _ => Err("an alias may not refer to a collection that contains it".to_string()),
+            Event::Alias(anchor) => match builder.anchors.get(anchor).copied().flatten() {
+                Some(Anchored { id, size: Some(size) }) => {
+                    builder.add(NodeKind::Alias { target: id }, span, 0, Some(size))
                 }
-            }
+                _ => Err("an alias may not refer to a collection that contains it".to_string()),
+            },
             Event::MappingEnd | Event::SequenceEnd => {
                 builder.close(span);
                 Ok(0)
@@ -587,10 +672,7 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
     }
     if error.is_none() {
         let written = builder.nodes.len() as u64;
-        let expanded = builder
-            .root
-            .and_then(|r| builder.expanded.get(r as usize).copied().flatten())
-            .unwrap_or(0);
+        let expanded = builder.root_size;
         if expanded > limits.max_expanded_nodes && expanded > written.saturating_mul(limits.max_alias_ratio) {
             let first_alias = builder
                 .nodes
@@ -947,6 +1029,25 @@ mod tests {
         assert_eq!(&text[root.span().start..root.span().end], "{a: ü, b: 1}");
         let b = root.entry("b").unwrap();
         assert_eq!(&text[b.key.span().start..b.value.span().end], "b: 1");
+    }
+
+    #[test]
+    fn char_indices_map_to_bytes_in_any_lookup_order() {
+        let text = "a: ü\nb: 🚀🚀 c\n# テスト\n".repeat(20) + &"x".repeat(100) + "é";
+        let expected: Vec<usize> = text
+            .char_indices()
+            .map(|(at, _)| at)
+            .chain([text.len()])
+            .collect();
+        let chars = CharToByte::new(&text);
+        let mut hint = 0;
+        // Forward, backward, and jumping both ways by uneven strides.
+        let forward = 0..expected.len();
+        let backward = (0..expected.len()).rev();
+        let jumps = (0..expected.len()).map(|i| (i * 37) % expected.len());
+        for index in forward.chain(backward).chain(jumps) {
+            assert_eq!(chars.byte(index, &mut hint), expected[index], "char {index}");
+        }
     }
 
     #[test]
