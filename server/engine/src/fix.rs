@@ -108,7 +108,9 @@ impl<'d> FixContext<'_, 'd> {
         };
         let sequence = self.parent(item)?;
         let index = match sequence.kind()? {
-            NodeKind::Sequence { items, .. } => items.iter().position(|i| *i == item)?,
+            NodeKind::Sequence { items, .. } => {
+                self.document.items_of(*items).iter().position(|i| *i == item)?
+            }
             _ => return None,
         };
         patch::remove_item(self.layout, sequence, index)

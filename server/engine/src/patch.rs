@@ -64,7 +64,7 @@ impl<'t> Layout<'t> {
             let NodeKind::Mapping { entries, flow: false } = &node.kind else {
                 return None;
             };
-            entries.iter().find_map(|(key, value)| {
+            document.entries_of(*entries).iter().find_map(|(key, value)| {
                 let value = document.node_ref(*value);
                 let NodeKind::Mapping {
                     entries: inner,
@@ -73,7 +73,7 @@ impl<'t> Layout<'t> {
                 else {
                     return None;
                 };
-                let (inner_key, _) = inner.first()?;
+                let (inner_key, _) = document.entries_of(*inner).first()?;
                 let outer = self.column(document.node_ref(*key).span().start);
                 let inner_col = self.column(document.node_ref(*inner_key).span().start);
                 let same_line = self.line_start(document.node_ref(*inner_key).span().start)
@@ -362,7 +362,12 @@ pub fn remove_item(layout: &Layout<'_>, sequence: NodeRef<'_>, item_index: usize
     let sequence = sequence.resolved();
     let items: Vec<NodeRef<'_>> = match sequence.kind() {
         Some(NodeKind::Sequence { items, .. }) => {
-            items.iter().map(|id| sequence.document().node_ref(*id)).collect()
+            let document = sequence.document();
+            document
+                .items_of(*items)
+                .iter()
+                .map(|id| document.node_ref(*id))
+                .collect()
         }
         _ => return None,
     };

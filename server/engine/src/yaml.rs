@@ -97,15 +97,15 @@ pub enum NodeKind<'a> {
     },
     /// A mapping: key and value node pairs in source order.
     Mapping {
-        /// `(key, value)` pairs.
-        entries: Vec<(NodeId, NodeId)>,
+        /// Its `(key, value)` pairs in [`Document::pairs`] (see [`Document::entries_of`]).
+        entries: Children,
         /// Written `{…}`.
         flow: bool,
     },
     /// A sequence.
     Sequence {
-        /// Items in source order.
-        items: Vec<NodeId>,
+        /// Its items in [`Document::items`] (see [`Document::items_of`]).
+        items: Children,
         /// Written `[…]`.
         flow: bool,
     },
@@ -114,6 +114,20 @@ pub enum NodeKind<'a> {
         /// The anchored node.
         target: NodeId,
     },
+}
+
+/// Where a collection's children are in its document's shared child lists: one allocation per document
+/// instead of one per collection. Empty while the collection is still being read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Children {
+    start: u32,
+    len: u32,
+}
+
+impl Children {
+    fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.start as usize + self.len as usize
+    }
 }
 
 /// One node of the arena.
@@ -134,6 +148,10 @@ pub struct Document<'a> {
     pub text: &'a str,
     /// The arena.
     pub nodes: Vec<Node<'a>>,
+    /// The `(key, value)` pairs of every mapping, each mapping's contiguous.
+    pub pairs: Vec<(NodeId, NodeId)>,
+    /// The items of every sequence, each sequence's contiguous.
+    pub items: Vec<NodeId>,
     /// The top node, absent for an empty document or one that failed before any node.
     pub root: Option<NodeId>,
     /// The byte range of the document's text in the stream, markers included.
@@ -191,6 +209,8 @@ pub fn documents<'a>(text: &'a str, limits: &Limits) -> impl Iterator<Item = Doc
             let refused = |message: String| Document {
                 text,
                 nodes: Vec::new(),
+                pairs: Vec::new(),
+                items: Vec::new(),
                 root: None,
                 span: range,
                 index,
@@ -344,6 +364,18 @@ impl CharToByte {
     }
 }
 
+/// Moves the children of a closing collection (`open[first..]`) to the end of `done`.
+fn move_children<T>(open: &mut Vec<T>, first: usize, done: &mut Vec<T>) -> Children {
+    let first = first.min(open.len());
+    let start = done.len();
+    done.extend(open.drain(first..));
+    // Counts fit: a document has fewer than u32::MAX nodes (`Builder::add` refuses more).
+    Children {
+        start: u32::try_from(start).unwrap_or(u32::MAX),
+        len: u32::try_from(done.len() - start).unwrap_or(0),
+    }
+}
+
 /// The parser hands over every scalar as a fresh `String`. Most are written exactly as they read (no
 /// escapes, no folding), so the tree borrows them from the text instead: the parser's allocation is
 /// freed at once, which keeps the tree small and the allocator warm (this is most of the cost of
@@ -414,6 +446,8 @@ fn reserved_directive_lines(text: &str) -> Vec<Span> {
 struct Frame {
     id: NodeId,
     pending_key: Option<NodeId>,
+    /// Where its children start on the builder's stack of open children.
+    first_child: usize,
     /// The parser's anchor id of this collection, 0 for none.
     anchor: usize,
     /// Expanded size so far: the collection itself and its completed children.
@@ -433,6 +467,12 @@ struct Builder<'a> {
     source: &'a str,
     nodes: Vec<Node<'a>>,
     stack: Vec<Frame>,
+    /// Children of the open collections, innermost last; a collection's move to `pairs` or `items`
+    /// when it closes, so each collection's end up contiguous there.
+    open_pairs: Vec<(NodeId, NodeId)>,
+    open_items: Vec<NodeId>,
+    pairs: Vec<(NodeId, NodeId)>,
+    items: Vec<NodeId>,
     root: Option<NodeId>,
     /// Expanded size of the root once complete.
     root_size: u64,
@@ -502,12 +542,12 @@ impl<'a> Builder<'a> {
             return;
         };
         let parent = frame.id;
-        match self.nodes.get_mut(parent as usize).map(|n| &mut n.kind) {
-            Some(NodeKind::Mapping { entries, .. }) => match frame.pending_key.take() {
+        match self.nodes.get(parent as usize).map(|n| &n.kind) {
+            Some(NodeKind::Mapping { .. }) => match frame.pending_key.take() {
                 None => frame.pending_key = Some(id),
-                Some(key) => entries.push((key, id)),
+                Some(key) => self.open_pairs.push((key, id)),
             },
-            Some(NodeKind::Sequence { items, .. }) => items.push(id),
+            Some(NodeKind::Sequence { .. }) => self.open_items.push(id),
             _ => {}
         }
     }
@@ -517,17 +557,27 @@ impl<'a> Builder<'a> {
     fn close(&mut self, end_event: Span) {
         let Some(frame) = self.stack.pop() else { return };
         let id = frame.id as usize;
-        let last_child_end = {
-            let Some(node) = self.nodes.get(id) else { return };
-            // Children are added in source order, so the last one ends last.
-            let last = match &node.kind {
-                NodeKind::Mapping { entries, .. } => {
-                    frame.pending_key.or_else(|| entries.last().map(|(_, v)| *v))
-                }
-                NodeKind::Sequence { items, .. } => items.last().copied(),
-                _ => None,
-            };
-            last.and_then(|c| self.nodes.get(c as usize)).map(|c| c.span.end)
+        let is_mapping = matches!(
+            self.nodes.get(id).map(|n| &n.kind),
+            Some(NodeKind::Mapping { .. })
+        );
+        // Children are added in source order, so the last one ends last.
+        let last_child = if is_mapping {
+            frame
+                .pending_key
+                .or_else(|| self.open_pairs.get(frame.first_child..)?.last().map(|(_, v)| *v))
+        } else {
+            self.open_items
+                .get(frame.first_child..)
+                .and_then(|items| items.last().copied())
+        };
+        let last_child_end = last_child
+            .and_then(|c| self.nodes.get(c as usize))
+            .map(|c| c.span.end);
+        let children = if is_mapping {
+            move_children(&mut self.open_pairs, frame.first_child, &mut self.pairs)
+        } else {
+            move_children(&mut self.open_items, frame.first_child, &mut self.items)
         };
         if let Some(node) = self.nodes.get_mut(id) {
             // A flow collection's end event covers its closing bracket (or a trailing comma before it);
@@ -535,7 +585,10 @@ impl<'a> Builder<'a> {
             // so this is the reliable test.
             let flow = end_event.start < end_event.end;
             match &mut node.kind {
-                NodeKind::Mapping { flow: f, .. } | NodeKind::Sequence { flow: f, .. } => *f = flow,
+                NodeKind::Mapping { flow: f, entries: c } | NodeKind::Sequence { flow: f, items: c } => {
+                    *f = flow;
+                    *c = children;
+                }
                 _ => {}
             }
             let end = if flow {
@@ -569,6 +622,10 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
         // About one node per dozen bytes in manifests; reserving avoids most regrowth.
         nodes: Vec::with_capacity(source.len() / 12),
         stack: Vec::new(),
+        open_pairs: Vec::new(),
+        open_items: Vec::new(),
+        pairs: Vec::new(),
+        items: Vec::new(),
         root: None,
         root_size: 0,
         anchors: Vec::new(),
@@ -625,20 +682,28 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
                 let flow = false;
                 let kind = if matches!(event, Event::MappingStart(..)) {
                     NodeKind::Mapping {
-                        entries: Vec::new(),
+                        entries: Children::default(),
                         flow,
                     }
                 } else {
                     NodeKind::Sequence {
-                        items: Vec::new(),
+                        items: Children::default(),
                         flow,
                     }
                 };
+                let is_mapping = matches!(kind, NodeKind::Mapping { .. });
                 let added = builder.add(kind, span, anchor, None);
                 if let Ok(id) = added {
+                    // After `add`: attaching this collection may have put a pair on the stack.
+                    let first_child = if is_mapping {
+                        builder.open_pairs.len()
+                    } else {
+                        builder.open_items.len()
+                    };
                     builder.stack.push(Frame {
                         id,
                         pending_key: None,
+                        first_child,
                         anchor,
                         size: 1,
                     });
@@ -696,6 +761,8 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
     Document {
         text,
         nodes: builder.nodes,
+        pairs: builder.pairs,
+        items: builder.items,
         root: builder.root,
         span: range,
         index,
@@ -729,6 +796,16 @@ impl<'a> Document<'a> {
         Some(NodeRef { doc: self, id: root }.resolved())
     }
 
+    /// The `(key, value)` pairs of a mapping.
+    pub fn entries_of(&self, entries: Children) -> &[(NodeId, NodeId)] {
+        self.pairs.get(entries.range()).unwrap_or_default()
+    }
+
+    /// The items of a sequence.
+    pub fn items_of(&self, items: Children) -> &[NodeId] {
+        self.items.get(items.range()).unwrap_or_default()
+    }
+
     /// The node `id`.
     pub fn node_ref(&self, id: NodeId) -> NodeRef<'_> {
         NodeRef { doc: self, id }
@@ -751,6 +828,7 @@ impl<'a> Document<'a> {
             }
             match self.node(parent).map(|n| &n.kind) {
                 Some(NodeKind::Mapping { entries, .. }) => {
+                    let entries = self.entries_of(*entries);
                     if let Some((key, _)) = entries.iter().find(|(k, v)| *v == child || *k == child) {
                         let name = self.node_ref(*key).as_str().unwrap_or("?");
                         let simple = !name.is_empty()
@@ -765,7 +843,7 @@ impl<'a> Document<'a> {
                     }
                 }
                 Some(NodeKind::Sequence { items, .. }) => {
-                    if let Some(i) = items.iter().position(|item| *item == child) {
+                    if let Some(i) = self.items_of(*items).iter().position(|item| *item == child) {
                         segments.push(format!("[{i}]"));
                     }
                 }
@@ -796,7 +874,7 @@ impl Document<'_> {
         loop {
             let node = self.node(current)?;
             let next = match &node.kind {
-                NodeKind::Mapping { entries, .. } => entries.iter().find_map(|(k, v)| {
+                NodeKind::Mapping { entries, .. } => self.entries_of(*entries).iter().find_map(|(k, v)| {
                     let key = self.node(*k)?;
                     let value = self.node(*v)?;
                     if key.span.contains(offset) {
@@ -815,7 +893,7 @@ impl Document<'_> {
                         None
                     }
                 }),
-                NodeKind::Sequence { items, .. } => items.iter().copied().find(|i| {
+                NodeKind::Sequence { items, .. } => self.items_of(*items).iter().copied().find(|i| {
                     self.node(*i)
                         .is_some_and(|item| item.span.contains(offset) && item.span.start < item.span.end)
                 }),
@@ -928,7 +1006,7 @@ impl<'d> NodeRef<'d> {
             return None;
         };
         let doc = self.doc;
-        let (k, v) = entries.iter().rev().find(|(k, _)| {
+        let (k, v) = doc.entries_of(*entries).iter().rev().find(|(k, _)| {
             matches!(doc.node(*k).map(|n| &n.kind), Some(NodeKind::Scalar { value, .. }) if value == key)
                 && !doc.node_ref(*k).is_null()
         })?;
@@ -944,7 +1022,7 @@ impl<'d> NodeRef<'d> {
     pub fn entries(self) -> impl Iterator<Item = Entry<'d>> + 'd {
         let doc = self.doc;
         let entries: &'d [(NodeId, NodeId)] = match self.resolved().kind() {
-            Some(NodeKind::Mapping { entries, .. }) => entries,
+            Some(NodeKind::Mapping { entries, .. }) => doc.entries_of(*entries),
             _ => &[],
         };
         entries.iter().map(move |(k, v)| Entry {
@@ -958,7 +1036,7 @@ impl<'d> NodeRef<'d> {
     pub fn items(self) -> impl Iterator<Item = NodeRef<'d>> + 'd {
         let doc = self.doc;
         let items: &'d [NodeId] = match self.resolved().kind() {
-            Some(NodeKind::Sequence { items, .. }) => items,
+            Some(NodeKind::Sequence { items, .. }) => doc.items_of(*items),
             _ => &[],
         };
         items.iter().map(move |id| NodeRef { doc, id: *id }.resolved())
