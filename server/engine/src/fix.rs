@@ -263,13 +263,12 @@ pub fn fix_all(text: &str, options: &Options, include_unsafe: bool) -> FixAll {
                     if fix.edits.iter().all(|e| chosen.contains(e)) {
                         continue; // the same repair, offered for another finding
                     }
+                    // Edits that overlap or merely touch clash: an insertion right after a removed
+                    // entry would be placed by a layout that no longer exists (`{, a: 1}`).
                     let clashes = fix.edits.iter().any(|e| {
-                        chosen.iter().any(|c| {
-                            c.span.start.max(e.span.start) < c.span.end.min(e.span.end)
-                                || c.span.start == e.span.start
-                                || (c.span.start < e.span.start && e.span.start < c.span.end)
-                                || (e.span.start < c.span.start && c.span.start < e.span.end)
-                        })
+                        chosen
+                            .iter()
+                            .any(|c| c.span.start <= e.span.end && e.span.start <= c.span.end)
                     });
                     if !clashes {
                         chosen.extend(fix.edits.iter().cloned());
