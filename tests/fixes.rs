@@ -280,6 +280,21 @@ fn fuzzer_findings_stay_fixed() {
         let text = std::fs::read_to_string(&path).unwrap();
         let policy = Policy::default();
         let before = analyze(&text, &options(policy));
+        // What the `analyze` fuzz target asserts: every span lies on character boundaries in the text.
+        let on_boundaries = |span: podsec_engine::yaml::Span| {
+            span.start <= span.end && text.is_char_boundary(span.start) && text.is_char_boundary(span.end)
+        };
+        for problem in &before.problems {
+            assert!(on_boundaries(problem.span), "{name}: {problem:?}");
+        }
+        for location in before
+            .objects
+            .iter()
+            .flat_map(|o| &o.violations)
+            .flat_map(|v| &v.locations)
+        {
+            assert!(on_boundaries(location.span), "{name}: {location:?}");
+        }
         for violation in before.objects.iter().flat_map(|o| &o.violations) {
             for location in &violation.locations {
                 if let Some(fix) = &location.fix {

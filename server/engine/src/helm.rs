@@ -62,7 +62,12 @@ pub fn neutralise(text: &str) -> Neutralised {
         out.push_str(before);
         let action_start = offset + open;
         let after = rest.get(open..).unwrap_or("");
-        let close = after.find("}}").map_or(after.len(), |c| c + 2);
+        let Some(close) = after.find("}}").map(|c| c + 2) else {
+            // An unclosed `{{` is no action (Helm refuses such a template): it stays text, as YAML reads
+            // it, instead of hiding everything after it.
+            rest = after;
+            break;
+        };
         let action = after.get(..close).unwrap_or(after);
         // Alone on its line (only spaces before it, nothing but spaces after it): a comment.
         let line_start = text
@@ -148,6 +153,14 @@ mod tests {
         assert_eq!(structural.structural.len(), 1);
         let scalar = neutralise("metadata:\n  name: {{ include \"web.fullname\" . }}\n");
         assert!(scalar.structural.is_empty());
+    }
+
+    #[test]
+    fn an_unclosed_action_stays_text() {
+        // Found by fuzzing: an unclosed `{{` hid the rest of the file, so a fix appended after it broke it.
+        let template = "a: {{ .Values.x }}\nb: c {{# d\ne: f\n";
+        let neutral = neutralise(template);
+        assert_eq!(neutral.text, "a: xxxxxxxxxxxxxxx\nb: c {{# d\ne: f\n");
     }
 
     #[test]

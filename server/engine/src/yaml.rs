@@ -424,20 +424,24 @@ fn reserved_directive_lines(text: &str) -> Vec<Span> {
     let mut counted_by_bytes = Vec::new();
     let mut line_start = 0;
     while let Some(rest) = text.get(line_start..).filter(|rest| !rest.is_empty()) {
-        let line_len = rest.find('\n').map_or(rest.len(), |i| i + 1);
-        let line = rest.get(..line_len).unwrap_or("");
+        // Lines end at LF, CRLF or a lone CR, as for the parser.
+        let content_len = rest.find(['\n', '\r']).unwrap_or(rest.len());
+        let line = rest.get(..content_len).unwrap_or("");
+        let break_len = match rest.get(content_len..) {
+            Some(b) if b.starts_with("\r\n") => 2,
+            Some(b) if !b.is_empty() => 1,
+            _ => 0,
+        };
         let trimmed = line.trim_start();
         if let Some(directive) = line.strip_prefix('%') {
-            let name_len = directive.find([' ', '\t', '\r', '\n']).unwrap_or(directive.len());
-            let name = directive.get(..name_len).unwrap_or("");
+            let name = directive.split([' ', '\t']).next().unwrap_or("");
             if name != "YAML" && name != "TAG" && !line.is_ascii() {
-                let content_len = line.trim_end_matches(['\r', '\n']).len();
                 counted_by_bytes.push(Span::new(line_start, line_start + content_len));
             }
         } else if !(trimmed.is_empty() || trimmed.starts_with('#')) {
             break;
         }
-        line_start += line_len;
+        line_start += content_len + break_len;
     }
     counted_by_bytes
 }
@@ -1107,6 +1111,11 @@ mod tests {
         assert_eq!(&text[root.span().start..root.span().end], "{a: ü, b: 1}");
         let b = root.entry("b").unwrap();
         assert_eq!(&text[b.key.span().start..b.value.span().end], "b: 1");
+        // A lone CR ends a comment line: what follows is content, and a `%` line after it is not a
+        // directive but the rest of a plain scalar, counted in characters like any other.
+        let text = "# c\rab\n%BAR ✓\nc\0";
+        let error = parse(text).documents[0].error.clone().unwrap();
+        assert_eq!(&text[error.span.start..], "\0");
     }
 
     #[test]
