@@ -497,7 +497,9 @@ impl<'a> Builder<'a> {
         let id = NodeId::try_from(self.nodes.len()).map_err(|_| "too many nodes".to_string())?;
         // The parser places an implicit null value (`key:` with nothing after it) at the next token,
         // which can be a line or a closing bracket away; it belongs right after its key.
-        let implicit_null = matches!(&kind, NodeKind::Scalar { value, style: ScalarKind::Plain, tag: None } if value.is_empty());
+        // With an anchor or a tag (`key: &a`) the node is written there, and keeps the parser's span.
+        let implicit_null = anchor == 0
+            && matches!(&kind, NodeKind::Scalar { value, style: ScalarKind::Plain, tag: None } if value.is_empty());
         let span = match self.stack.last().and_then(|f| f.pending_key) {
             Some(key) if implicit_null => self.nodes.get(key as usize).map_or(span, |k| {
                 // Right after the key's colon when it has one (`key:`), else after the key (`{key}`).
