@@ -62,11 +62,13 @@ pub fn neutralise(text: &str) -> Neutralised {
         out.push_str(before);
         let action_start = offset + open;
         let after = rest.get(open..).unwrap_or("");
-        let Some(close) = after.find("}}").map(|c| c + 2) else {
+        let Some(close) = action_end(after) else {
             // An unclosed `{{` is no action (Helm refuses such a template): it stays text, as YAML reads
-            // it, instead of hiding everything after it.
-            rest = after;
-            break;
+            // it, instead of hiding what follows.
+            out.push_str("{{");
+            offset = action_start + 2;
+            rest = after.get(2..).unwrap_or("");
+            continue;
         };
         let action = after.get(..close).unwrap_or(after);
         // Alone on its line (only spaces before it, nothing but spaces after it): a comment.
@@ -124,6 +126,24 @@ pub fn neutralise(text: &str) -> Neutralised {
     }
 }
 
+/// The length of the action at the start of `from` (which starts with `{{`), through its `}}`. An action
+/// closes on its own line; only a comment (`{{/* … */}}`) may run over several, and not past a document
+/// marker. Without this bound, a `{{` in plain text would pair with the `}}` of any later flow mapping
+/// (`{a: {b: 1}}`) and hide everything between them.
+fn action_end(from: &str) -> Option<usize> {
+    let body = from.get(2..)?.trim_start_matches('-').trim_start();
+    let reach = if body.starts_with("/*") {
+        ["\n---", "\n..."]
+            .iter()
+            .filter_map(|marker| from.find(marker))
+            .min()
+            .unwrap_or(from.len())
+    } else {
+        from.find(['\n', '\r']).unwrap_or(from.len())
+    };
+    from.get(..reach)?.find("}}").map(|c| c + 2)
+}
+
 /// The template a rendered document came from: its `# Source: chart/templates/x.yaml` comment.
 pub fn source_comment(document_text: &str) -> Option<&str> {
     document_text
@@ -158,9 +178,12 @@ mod tests {
     #[test]
     fn an_unclosed_action_stays_text() {
         // Found by fuzzing: an unclosed `{{` hid the rest of the file, so a fix appended after it broke it.
-        let template = "a: {{ .Values.x }}\nb: c {{# d\ne: f\n";
+        let template = "a: {{ .Values.x }}\nb: c {{# d\ne: [{f: 1}}]\n{{/* a\ncomment */}}\n";
         let neutral = neutralise(template);
-        assert_eq!(neutral.text, "a: xxxxxxxxxxxxxxx\nb: c {{# d\ne: f\n");
+        assert_eq!(
+            neutral.text,
+            "a: xxxxxxxxxxxxxxx\nb: c {{# d\ne: [{f: 1}}]\n#     \n            \n"
+        );
     }
 
     #[test]
