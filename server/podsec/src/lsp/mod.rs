@@ -231,6 +231,9 @@ struct Backend {
     state: Arc<Mutex<State>>,
     /// Held while checking freshness and publishing, and by `didClose` while clearing.
     publish: Arc<tokio::sync::Mutex<()>>,
+    /// One analysis runs at a time, so that of the runtime's two workers one always stays free for
+    /// requests (hover, code actions) and I/O, even in a burst of changes to many documents.
+    analyses: Arc<tokio::sync::Semaphore>,
 }
 
 fn is_yaml(language_id: &str, uri: &Uri) -> bool {
@@ -256,6 +259,7 @@ impl Backend {
             client,
             state: Arc::default(),
             publish: Arc::default(),
+            analyses: Arc::new(tokio::sync::Semaphore::new(1)),
         }
     }
 
@@ -280,6 +284,10 @@ impl Backend {
     }
 
     async fn publish_if_current(&self, key: &str, generation: u64) {
+        // Waiting here, not in the analysis: a change that is stale by its turn costs nothing.
+        let Ok(running) = self.analyses.acquire().await else {
+            return;
+        };
         let snapshot = {
             let mut state = self.state();
             let current = state
@@ -345,6 +353,7 @@ impl Backend {
             }
             (diagnostics, own)
         });
+        drop(running);
         let diagnostics = match outcome {
             Ok((diagnostics, own)) => {
                 let changed = {
