@@ -10,7 +10,8 @@ use crate::patch::Layout;
 use crate::pod::Loc;
 use crate::policy::Policy;
 use crate::workload::{PodObject, pod_objects};
-use crate::yaml::{Document, Limits, NodeKind, NodeRef, Span, YamlErrorKind, documents};
+use crate::yaml::{Document, Limits, NodeKind, NodeRef, Span, YamlErrorKind, document_ranges, read_document};
+use std::collections::HashMap;
 
 /// What to analyse with.
 #[derive(Clone, Copy, Debug, Default)]
@@ -208,82 +209,247 @@ impl ObjectReport {
 
 /// Analyses every document of `text`. Pure: the same text and options give the same result.
 pub fn analyze(text: &str, options: &Options<'_>) -> Analysis {
+    analyze_reusing(text, options, &mut Reuse::default())
+}
+
+/// What the previous analysis of a text found per document, kept by a caller that analyses the same
+/// text again after each small change (the language server, on every keystroke). Most of an analysis
+/// is parsing, and an edit changes one document: the others are taken from here, moved to their new
+/// offsets, instead of being parsed again.
+#[derive(Debug, Default)]
+pub struct Reuse {
+    /// The options the entries were computed with; different options empty the cache.
+    options: Option<ReuseKey>,
+    /// Each analysed document by its text (the text of its range, markers included).
+    documents: HashMap<String, DocumentFindings>,
+}
+
+#[derive(Debug, PartialEq)]
+struct ReuseKey {
+    policy: Policy,
+    context: Option<PolicyContext>,
+    limits: Limits,
+    namespace_override: Option<String>,
+}
+
+/// One document's share of an [`Analysis`], with spans relative to the document's start.
+#[derive(Clone, Debug, Default)]
+struct DocumentFindings {
+    objects: Vec<ObjectReport>,
+    problems: Vec<Problem>,
+    config_problems: Vec<ConfigProblem>,
+    /// Spans in the project file, not in this text: never moved.
+    used_exemptions: Vec<Span>,
+}
+
+/// [`analyze`], taking unchanged documents from `reuse` and leaving this text's findings there for
+/// the next call. The result is always equal to `analyze(text, options)` (the tests hold it to that).
+/// Fixes and chart templates are not reused (their edits and placeholders depend on the whole text).
+pub fn analyze_reusing(text: &str, options: &Options<'_>, reuse: &mut Reuse) -> Analysis {
     let mut analysis = Analysis::default();
     // A chart template parses with its actions neutralised; every span still points into the template.
     let neutralised = helm::is_template(text).then(|| helm::neutralise(text));
+    let key = ReuseKey {
+        policy: options.policy,
+        context: options.context.cloned(),
+        limits: options.limits,
+        namespace_override: options.namespace_override.map(str::to_string),
+    };
+    let reusable = neutralised.is_none() && !options.with_fixes;
+    if !reusable || reuse.options.as_ref() != Some(&key) {
+        reuse.documents.clear();
+    }
+    let previous = std::mem::take(&mut reuse.documents);
     let parsed = neutralised.as_ref().map_or(text, |n| n.text.as_str());
-    // One document at a time: only one tree is ever in memory.
-    for document in documents(parsed, &options.limits) {
-        let document = &document;
-        if let Some(neutralised) = &neutralised {
-            let inside = |at: &&usize| document.span.start <= **at && **at < document.span.end;
-            if let Some(at) = neutralised.structural.iter().find(inside) {
-                analysis.problems.push(Problem {
-                    code: "helm-template",
-                    message: "Helm template: this document builds YAML with template actions (toYaml, include, …), so \
-                              podsec cannot know its pods; check the rendered chart: helm template … | podsec check -"
-                        .to_string(),
-                    span: Span::point(*at),
-                    document: document.index,
-                    severity: Severity::Information,
-                });
-                continue;
-            }
-        }
-        if let Some(error) = &document.error {
-            let (code, message, severity) = match (error.kind, neutralised.is_some()) {
-                (YamlErrorKind::Syntax, true) => (
-                    "helm-template",
-                    format!(
-                        "Helm template: not analysed, it is not YAML once its actions are set aside ({})",
-                        error.message
-                    ),
-                    Severity::Information,
-                ),
-                (YamlErrorKind::Syntax, false) => ("syntax-error", error.message.clone(), Severity::Error),
-                (YamlErrorKind::Limit, _) => ("limit-exceeded", error.message.clone(), Severity::Error),
-            };
-            analysis.problems.push(Problem {
-                code,
-                message,
-                span: error.span,
-                document: document.index,
-                severity,
-            });
+    for (index, range) in document_ranges(parsed, &options.limits).into_iter().enumerate() {
+        let document_text = parsed.get(range.start..range.end).unwrap_or("");
+        // The index matters only to the document-count limit, which a reused entry never crossed.
+        let countable = index < options.limits.max_documents;
+        if let Some(found) = previous.get(document_text).filter(|_| reusable && countable) {
+            found.add_to(&mut analysis, index, range.start);
+            reuse.documents.insert(document_text.to_string(), found.clone());
             continue;
         }
-        let source = text
-            .get(document.span.start..document.span.end)
-            .and_then(helm::source_comment)
-            .map(str::to_string);
-        let kind = document
-            .root()
-            .and_then(|r| r.get("kind"))
-            .and_then(|k| k.as_str());
-        if let (Some("PodSecurityPolicy"), Some(root)) = (kind, document.root()) {
-            analysis
-                .config_problems
-                .push(crate::psp::assess_one(root).problem());
+        let before = Counts::of(&analysis);
+        // One document at a time: only one tree is ever in memory.
+        if let Some(document) = read_document(parsed, index, range, &options.limits) {
+            analyse_document(text, &document, neutralised.as_ref(), options, &mut analysis);
         }
-        let layout = options.with_fixes.then(|| Layout::of(document));
-        for object in pod_objects(document) {
-            let mut report = evaluate(document, &object, options, layout.as_ref(), &mut analysis);
-            report.source.clone_from(&source);
-            if let Some(neutralised) = &neutralised {
-                // Messages name the template's actions, not their placeholders.
-                report.name = report.name.map(|n| neutralised.restore(&n));
-                for violation in report
-                    .violations
-                    .iter_mut()
-                    .chain(report.exempted.iter_mut().map(|(v, _)| v))
-                {
-                    violation.detail = neutralised.restore(&violation.detail);
-                }
-            }
-            analysis.objects.push(report);
+        if reusable && countable {
+            let found = DocumentFindings::taken_from(&analysis, &before, range.start);
+            reuse.documents.insert(document_text.to_string(), found);
         }
     }
+    if reusable {
+        reuse.options = Some(key);
+    }
     analysis
+}
+
+/// How much an analysis held before a document was added to it.
+struct Counts {
+    objects: usize,
+    problems: usize,
+    config_problems: usize,
+    used_exemptions: usize,
+}
+
+impl Counts {
+    fn of(analysis: &Analysis) -> Self {
+        Self {
+            objects: analysis.objects.len(),
+            problems: analysis.problems.len(),
+            config_problems: analysis.config_problems.len(),
+            used_exemptions: analysis.used_exemptions.len(),
+        }
+    }
+}
+
+impl DocumentFindings {
+    /// What `analysis` gained since `before`, made relative to the document's `start`.
+    fn taken_from(analysis: &Analysis, before: &Counts, start: usize) -> Self {
+        let mut found = Self {
+            objects: analysis
+                .objects
+                .get(before.objects..)
+                .unwrap_or_default()
+                .to_vec(),
+            problems: analysis
+                .problems
+                .get(before.problems..)
+                .unwrap_or_default()
+                .to_vec(),
+            config_problems: analysis
+                .config_problems
+                .get(before.config_problems..)
+                .unwrap_or_default()
+                .to_vec(),
+            used_exemptions: analysis
+                .used_exemptions
+                .get(before.used_exemptions..)
+                .unwrap_or_default()
+                .to_vec(),
+        };
+        found.move_spans(|span| Span::new(span.start.saturating_sub(start), span.end.saturating_sub(start)));
+        found
+    }
+
+    /// Adds these findings to `analysis` for the document now at `index`, starting at byte `start`.
+    fn add_to(&self, analysis: &mut Analysis, index: usize, start: usize) {
+        let mut found = self.clone();
+        found.move_spans(|span| Span::new(span.start + start, span.end + start));
+        for object in &mut found.objects {
+            object.document = index;
+        }
+        for problem in &mut found.problems {
+            problem.document = index;
+        }
+        analysis.objects.extend(found.objects);
+        analysis.problems.extend(found.problems);
+        analysis.config_problems.extend(found.config_problems);
+        analysis.used_exemptions.extend(found.used_exemptions);
+    }
+
+    /// Applies `move_span` to every span in this text (not to `used_exemptions`, which are elsewhere).
+    fn move_spans(&mut self, move_span: impl Fn(Span) -> Span) {
+        for object in &mut self.objects {
+            object.header = move_span(object.header);
+            object.span = move_span(object.span);
+            let violations = object
+                .violations
+                .iter_mut()
+                .chain(object.exempted.iter_mut().map(|(v, _)| v));
+            for location in violations.flat_map(|v| &mut v.locations) {
+                location.span = move_span(location.span);
+                for edit in location.fix.iter_mut().flat_map(|f| &mut f.edits) {
+                    edit.span = move_span(edit.span);
+                }
+            }
+        }
+        for problem in &mut self.problems {
+            problem.span = move_span(problem.span);
+        }
+        for problem in &mut self.config_problems {
+            problem.span = move_span(problem.span);
+        }
+    }
+}
+
+/// Adds what one document holds to `analysis`: its objects' verdicts, or why it was not analysed.
+fn analyse_document(
+    text: &str,
+    document: &Document<'_>,
+    neutralised: Option<&helm::Neutralised>,
+    options: &Options<'_>,
+    analysis: &mut Analysis,
+) {
+    if let Some(neutralised) = &neutralised {
+        let inside = |at: &&usize| document.span.start <= **at && **at < document.span.end;
+        if let Some(at) = neutralised.structural.iter().find(inside) {
+            analysis.problems.push(Problem {
+                code: "helm-template",
+                message: "Helm template: this document builds YAML with template actions (toYaml, include, …), so \
+                          podsec cannot know its pods; check the rendered chart: helm template … | podsec check -"
+                    .to_string(),
+                span: Span::point(*at),
+                document: document.index,
+                severity: Severity::Information,
+            });
+            return;
+        }
+    }
+    if let Some(error) = &document.error {
+        let (code, message, severity) = match (error.kind, neutralised.is_some()) {
+            (YamlErrorKind::Syntax, true) => (
+                "helm-template",
+                format!(
+                    "Helm template: not analysed, it is not YAML once its actions are set aside ({})",
+                    error.message
+                ),
+                Severity::Information,
+            ),
+            (YamlErrorKind::Syntax, false) => ("syntax-error", error.message.clone(), Severity::Error),
+            (YamlErrorKind::Limit, _) => ("limit-exceeded", error.message.clone(), Severity::Error),
+        };
+        analysis.problems.push(Problem {
+            code,
+            message,
+            span: error.span,
+            document: document.index,
+            severity,
+        });
+        return;
+    }
+    let source = text
+        .get(document.span.start..document.span.end)
+        .and_then(helm::source_comment)
+        .map(str::to_string);
+    let kind = document
+        .root()
+        .and_then(|r| r.get("kind"))
+        .and_then(|k| k.as_str());
+    if let (Some("PodSecurityPolicy"), Some(root)) = (kind, document.root()) {
+        analysis
+            .config_problems
+            .push(crate::psp::assess_one(root).problem());
+    }
+    let layout = options.with_fixes.then(|| Layout::of(document));
+    for object in pod_objects(document) {
+        let mut report = evaluate(document, &object, options, layout.as_ref(), analysis);
+        report.source.clone_from(&source);
+        if let Some(neutralised) = &neutralised {
+            // Messages name the template's actions, not their placeholders.
+            report.name = report.name.map(|n| neutralised.restore(&n));
+            for violation in report
+                .violations
+                .iter_mut()
+                .chain(report.exempted.iter_mut().map(|(v, _)| v))
+            {
+                violation.detail = neutralised.restore(&violation.detail);
+            }
+        }
+        analysis.objects.push(report);
+    }
 }
 
 /// Resolves an object's policy, runs every mode, and sets aside what exemptions cover.
@@ -539,4 +705,84 @@ fn first_line(document: &Document<'_>, span: Span) -> Span {
     let text = document.text.get(span.start..span.end).unwrap_or("");
     let line = text.split(['\r', '\n']).next().unwrap_or("");
     Span::new(span.start, span.start + line.len())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::indexing_slicing, reason = "tests fail by panicking")]
+    use super::*;
+    use crate::policy::{Level, Version};
+
+    const STREAM: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: team}\nspec:\n  containers:\n  - name: ü\n    image: x\n    securityContext: {privileged: true}\n---\n# a ConfigMap is not a workload\napiVersion: v1\nkind: ConfigMap\ndata: {a: b}\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n  spec:\n    template:\n      spec:\n        hostNetwork: true\n        containers: [{name: c, image: y}]\n---\nkind: Pod\nspec: [broken\n---\napiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: p}\nspec: {privileged: true}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: team}\nspec:\n  containers:\n  - name: ü\n    image: x\n    securityContext: {privileged: true}\n";
+
+    #[test]
+    fn reusing_documents_gives_what_a_fresh_analysis_gives_through_any_edits() {
+        let context = PolicyContext {
+            editor_default: Some(Policy::new(Level::Restricted, Version::Latest)),
+            ..PolicyContext::default()
+        };
+        let baseline = Options {
+            policy: Policy::new(Level::Baseline, Version::Latest),
+            ..Options::default()
+        };
+        let with_context = Options {
+            context: Some(&context),
+            ..Options::default()
+        };
+        let mut reuse = Reuse::default();
+        let mut text = STREAM.to_string();
+        // A fixed pseudo-random walk of inserts and deletions, some of them document markers.
+        let pieces = [
+            "x",
+            " ",
+            "\n",
+            ": ",
+            "- ",
+            "\n---\n",
+            "ü",
+            "[",
+            "}",
+            "privileged: true\n",
+        ];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut reused = 0;
+        for step in 0..400 {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let choice = (seed >> 33) as usize;
+            let mut at = choice % (text.len() + 1);
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            if choice % 3 == 0 && at < text.len() {
+                let end = text[at..]
+                    .char_indices()
+                    .nth(1 + choice % 7)
+                    .map_or(text.len(), |(i, _)| at + i);
+                text.replace_range(at..end, "");
+            } else {
+                text.insert_str(at, pieces[choice % pieces.len()]);
+            }
+            // Options change now and then: the cache must notice.
+            let options = if step % 50 < 25 { &baseline } else { &with_context };
+            let fresh = analyze(&text, options);
+            let before = reuse.documents.len();
+            let incremental = analyze_reusing(&text, options, &mut reuse);
+            assert_eq!(incremental, fresh, "step {step}:\n{text}");
+            reused += usize::from(before > 0 && step % 50 != 25);
+        }
+        assert!(reused > 300, "the cache was used in {reused} of 400 steps");
+    }
+
+    #[test]
+    fn reused_documents_move_with_the_text_before_them() {
+        let options = Options::default();
+        let mut reuse = Reuse::default();
+        let first = analyze_reusing(STREAM, &options, &mut reuse);
+        let shifted = format!("# one more line\n{STREAM}");
+        let second = analyze_reusing(&shifted, &options, &mut reuse);
+        assert_eq!(second, analyze(&shifted, &options));
+        assert_eq!(second.objects[0].span.start, first.objects[0].span.start + 16);
+    }
 }

@@ -783,7 +783,7 @@ pub fn glob_match(glob: &str, text: &str) -> bool {
 }
 
 /// Everything known about policy, assembled by a shell from the files it found.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PolicyContext {
     /// `--level`/`--version` on the command line: overrides every other source.
     pub override_policy: Option<Policy>,

@@ -201,41 +201,52 @@ pub fn parse_stream<'a>(text: &'a str, limits: &Limits) -> Stream<'a> {
 /// handles each document before taking the next holds only one tree in memory.
 pub fn documents<'a>(text: &'a str, limits: &Limits) -> impl Iterator<Item = Document<'a>> {
     let limits = *limits;
-    split_documents(text)
+    document_ranges(text, &limits)
         .into_iter()
         .enumerate()
-        .take(limits.max_documents.saturating_add(1))
-        .filter_map(move |(index, range)| {
-            let refused = |message: String| Document {
-                text,
-                nodes: Vec::new(),
-                pairs: Vec::new(),
-                items: Vec::new(),
-                root: None,
-                span: range,
-                index,
-                error: Some(YamlError {
-                    message,
-                    span: Span::point(range.start),
-                    kind: YamlErrorKind::Limit,
-                }),
-            };
-            if index >= limits.max_documents {
-                return Some(refused(format!(
-                    "more than {} documents in one file; the rest are not read",
-                    limits.max_documents
-                )));
-            }
-            if range.end - range.start > limits.max_document_bytes {
-                return Some(refused(format!(
-                    "this document is {:.1} MB, more than the {:.1} MB limit; it is not analysed",
-                    (range.end - range.start) as f64 / 1_048_576.0,
-                    limits.max_document_bytes as f64 / 1_048_576.0
-                )));
-            }
-            let doc = parse_document(text, range, index, &limits);
-            (doc.root.is_some() || doc.error.is_some()).then_some(doc)
-        })
+        .filter_map(move |(index, range)| read_document(text, index, range, &limits))
+}
+
+/// The byte ranges of the documents of `text` (see [`read_document`]), at most one past the limit.
+pub fn document_ranges(text: &str, limits: &Limits) -> Vec<Span> {
+    let mut ranges = split_documents(text);
+    ranges.truncate(limits.max_documents.saturating_add(1));
+    ranges
+}
+
+/// Reads the document at `range`, the `index`-th of `text`; `None` for one with nothing in it.
+/// A document past [`Limits::max_documents`] or larger than [`Limits::max_document_bytes`] is refused
+/// with an error instead.
+pub fn read_document<'a>(text: &'a str, index: usize, range: Span, limits: &Limits) -> Option<Document<'a>> {
+    let refused = |message: String| Document {
+        text,
+        nodes: Vec::new(),
+        pairs: Vec::new(),
+        items: Vec::new(),
+        root: None,
+        span: range,
+        index,
+        error: Some(YamlError {
+            message,
+            span: Span::point(range.start),
+            kind: YamlErrorKind::Limit,
+        }),
+    };
+    if index >= limits.max_documents {
+        return Some(refused(format!(
+            "more than {} documents in one file; the rest are not read",
+            limits.max_documents
+        )));
+    }
+    if range.end - range.start > limits.max_document_bytes {
+        return Some(refused(format!(
+            "this document is {:.1} MB, more than the {:.1} MB limit; it is not analysed",
+            (range.end - range.start) as f64 / 1_048_576.0,
+            limits.max_document_bytes as f64 / 1_048_576.0
+        )));
+    }
+    let doc = parse_document(text, range, index, limits);
+    (doc.root.is_some() || doc.error.is_some()).then_some(doc)
 }
 
 /// Cuts a stream into document ranges at lines that start with `---` or `...` (followed by

@@ -13,6 +13,7 @@ mod workspace;
 
 use crate::Outcome;
 use convert::Encoding;
+use podsec_engine::analysis::{Reuse, analyze_reusing};
 use podsec_engine::config::{NamespaceLabels, PolicyContext, Severity, namespace_impact, namespace_labels};
 use podsec_engine::{Analysis, Level, Limits, Options, Policy, Version};
 use ropey::Rope;
@@ -86,6 +87,8 @@ struct Document {
     generation: u64,
     /// The Namespace objects of its last analysed text, for the other documents' policies.
     namespaces: Vec<NamespaceLabels>,
+    /// Its last analysis per YAML document: a keystroke re-analyses only the document it changed.
+    reuse: Reuse,
 }
 
 /// The editor's settings (`podsec.level`, `podsec.version`).
@@ -292,10 +295,17 @@ impl Backend {
             let mut state = self.state();
             let current = state
                 .documents
-                .get(key)
+                .get_mut(key)
                 .filter(|d| d.generation == generation)
-                .map(|d| (d.uri.clone(), d.rope.clone(), d.version));
-            current.map(|(uri, rope, version)| {
+                .map(|d| {
+                    (
+                        d.uri.clone(),
+                        d.rope.clone(),
+                        d.version,
+                        std::mem::take(&mut d.reuse),
+                    )
+                });
+            current.map(|(uri, rope, version, reuse)| {
                 let path = to_path(&uri);
                 let context = state.policy_context(key, path.as_deref());
                 let namespace = path
@@ -311,10 +321,12 @@ impl Backend {
                     path,
                     limits,
                     namespace,
+                    reuse,
                 )
             })
         };
-        let Some((uri, rope, version, encoding, mut context, path, limits, namespace)) = snapshot else {
+        let Some((uri, rope, version, encoding, mut context, path, limits, namespace, mut reuse)) = snapshot
+        else {
             return;
         };
         let outcome = guarded("analysing a document", || {
@@ -341,7 +353,7 @@ impl Backend {
                 namespace_override: namespace.as_deref(),
                 ..Options::default()
             };
-            let analysis = podsec_engine::analyze(&text, &options);
+            let analysis = analyze_reusing(&text, &options, &mut reuse);
             let mut diagnostics = diagnostics(&analysis, &rope, encoding, &uri);
             for labels in &own {
                 let problems = labels
@@ -358,6 +370,10 @@ impl Backend {
             Ok((diagnostics, own)) => {
                 let changed = {
                     let mut state = self.state();
+                    if let Some(doc) = state.documents.get_mut(key) {
+                        // Keyed by document text, so still right for a newer version of the file.
+                        doc.reuse = reuse;
+                    }
                     match state.documents.get_mut(key) {
                         Some(doc) if doc.namespaces != own => {
                             doc.namespaces = own;
@@ -701,6 +717,7 @@ impl LanguageServer for Backend {
                 generation,
                 uri: doc.uri,
                 namespaces: Vec::new(),
+                reuse: Reuse::default(),
             };
             state.documents.insert(key.clone(), document);
             generation
