@@ -1,4 +1,6 @@
-//! Parse and analyse any bytes: no panic, and every span lies on character boundaries inside the text.
+//! Parse and analyse any bytes: no panic, every span lies on character boundaries inside the text, and an
+//! analysis that reuses the documents of an earlier version of the text (one character removed) equals a
+//! fresh one.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -27,5 +29,19 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Some(offset) = data.first().map(|b| *b as usize * text.len() / 256) {
         let _ = podsec_engine::explain::hover(text, &options, offset);
+        // The previous keystroke's text: this one without the character at `offset`.
+        let mut cut = offset.min(text.len());
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let mut earlier = text.to_string();
+        if cut < text.len() {
+            earlier.remove(cut);
+        }
+        let diagnostics = Options { with_fixes: false, ..options };
+        let mut reuse = podsec_engine::analysis::Reuse::default();
+        let _ = podsec_engine::analysis::analyze_reusing(&earlier, &diagnostics, &mut reuse);
+        let reused = podsec_engine::analysis::analyze_reusing(text, &diagnostics, &mut reuse);
+        assert_eq!(reused, analyze(text, &diagnostics));
     }
 });
