@@ -496,10 +496,12 @@ fn diagnostics(analysis: &Analysis, rope: &Rope, encoding: Encoding, uri: &Uri) 
                             uri: uri.clone(),
                             range: header,
                         },
+                        // The object and its policy only: the list of all its violations (PSA's whole
+                        // warning) on every one of its diagnostics grew as violations squared.
                         message: format!(
-                            "{}: {} ({} from {})",
+                            "{}: would violate PodSecurity \"{}\" ({} from {})",
                             object.display_name(),
-                            object.warning(),
+                            violation.policy,
                             violation.mode.as_str(),
                             object.source(violation.mode).unwrap_or("the default")
                         ),
