@@ -209,7 +209,7 @@ impl ObjectReport {
 
 /// Analyses every document of `text`. Pure: the same text and options give the same result.
 pub fn analyze(text: &str, options: &Options<'_>) -> Analysis {
-    analyze_reusing(text, options, &mut Reuse::default())
+    analyze_documents(text, options, None)
 }
 
 /// What the previous analysis of a text found per document, kept by a caller that analyses the same
@@ -246,28 +246,42 @@ struct DocumentFindings {
 /// the next call. The result is always equal to `analyze(text, options)` (the tests hold it to that).
 /// Fixes and chart templates are not reused (their edits and placeholders depend on the whole text).
 pub fn analyze_reusing(text: &str, options: &Options<'_>, reuse: &mut Reuse) -> Analysis {
+    analyze_documents(text, options, Some(reuse))
+}
+
+/// Both entry points; `reuse` is `None` for a one-off analysis (nothing is kept).
+fn analyze_documents(text: &str, options: &Options<'_>, reuse: Option<&mut Reuse>) -> Analysis {
     let mut analysis = Analysis::default();
     // A chart template parses with its actions neutralised; every span still points into the template.
     let neutralised = helm::is_template(text).then(|| helm::neutralise(text));
-    let key = ReuseKey {
-        policy: options.policy,
-        context: options.context.cloned(),
-        limits: options.limits,
-        namespace_override: options.namespace_override.map(str::to_string),
-    };
     let reusable = neutralised.is_none() && !options.with_fixes;
-    if !reusable || reuse.options.as_ref() != Some(&key) {
-        reuse.documents.clear();
-    }
-    let previous = std::mem::take(&mut reuse.documents);
+    let mut cache = reuse.and_then(|reuse| {
+        let key = reusable.then(|| ReuseKey {
+            policy: options.policy,
+            context: options.context.cloned(),
+            limits: options.limits,
+            namespace_override: options.namespace_override.map(str::to_string),
+        });
+        if key.is_none() || reuse.options != key {
+            reuse.documents.clear();
+            reuse.options = key;
+        }
+        reusable.then_some(reuse)
+    });
+    let mut previous = cache
+        .as_mut()
+        .map(|reuse| std::mem::take(&mut reuse.documents))
+        .unwrap_or_default();
     let parsed = neutralised.as_ref().map_or(text, |n| n.text.as_str());
     for (index, range) in document_ranges(parsed, &options.limits).into_iter().enumerate() {
         let document_text = parsed.get(range.start..range.end).unwrap_or("");
-        // The index matters only to the document-count limit, which a reused entry never crossed.
+        // The index matters only to the document-count limit, which a cached entry never crossed.
         let countable = index < options.limits.max_documents;
-        if let Some(found) = previous.get(document_text).filter(|_| reusable && countable) {
+        if let Some(found) = previous.remove(document_text).filter(|_| countable) {
             found.add_to(&mut analysis, index, range.start);
-            reuse.documents.insert(document_text.to_string(), found.clone());
+            if let Some(reuse) = cache.as_mut() {
+                reuse.documents.insert(document_text.to_string(), found);
+            }
             continue;
         }
         let before = Counts::of(&analysis);
@@ -275,13 +289,10 @@ pub fn analyze_reusing(text: &str, options: &Options<'_>, reuse: &mut Reuse) -> 
         if let Some(document) = read_document(parsed, index, range, &options.limits) {
             analyse_document(text, &document, neutralised.as_ref(), options, &mut analysis);
         }
-        if reusable && countable {
+        if let Some(reuse) = cache.as_mut().filter(|_| countable) {
             let found = DocumentFindings::taken_from(&analysis, &before, range.start);
             reuse.documents.insert(document_text.to_string(), found);
         }
-    }
-    if reusable {
-        reuse.options = Some(key);
     }
     analysis
 }
