@@ -220,8 +220,9 @@ pub fn analyze(text: &str, options: &Options<'_>) -> Analysis {
 pub struct Reuse {
     /// The options the entries were computed with; different options empty the cache.
     options: Option<ReuseKey>,
-    /// Each analysed document by its text (the text of its range, markers included).
-    documents: HashMap<String, DocumentFindings>,
+    /// Each analysed document's findings by its text (the text of its range, markers included), with
+    /// spans relative to the document's start (except `used_exemptions`, which are in the project file).
+    documents: HashMap<String, Analysis>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -230,16 +231,6 @@ struct ReuseKey {
     context: Option<PolicyContext>,
     limits: Limits,
     namespace_override: Option<String>,
-}
-
-/// One document's share of an [`Analysis`], with spans relative to the document's start.
-#[derive(Clone, Debug, Default)]
-struct DocumentFindings {
-    objects: Vec<ObjectReport>,
-    problems: Vec<Problem>,
-    config_problems: Vec<ConfigProblem>,
-    /// Spans in the project file, not in this text: never moved.
-    used_exemptions: Vec<Span>,
 }
 
 /// [`analyze`], taking unchanged documents from `reuse` and leaving this text's findings there for
@@ -278,90 +269,56 @@ fn analyze_documents(text: &str, options: &Options<'_>, reuse: Option<&mut Reuse
         // The index matters only to the document-count limit, which a cached entry never crossed.
         let countable = index < options.limits.max_documents;
         if let Some(found) = previous.remove(document_text).filter(|_| countable) {
-            found.add_to(&mut analysis, index, range.start);
+            let mut moved = found.clone();
+            moved.move_spans(|span| Span::new(span.start + range.start, span.end + range.start));
+            moved.set_document(index);
+            analysis.append(moved);
             if let Some(reuse) = cache.as_mut() {
                 reuse.documents.insert(document_text.to_string(), found);
             }
             continue;
         }
-        let before = Counts::of(&analysis);
+        let mut findings = Analysis::default();
         // One document at a time: only one tree is ever in memory.
         if let Some(document) = read_document(parsed, index, range, &options.limits) {
-            analyse_document(text, &document, neutralised.as_ref(), options, &mut analysis);
+            analyse_document(text, &document, neutralised.as_ref(), options, &mut findings);
         }
         if let Some(reuse) = cache.as_mut().filter(|_| countable) {
-            let found = DocumentFindings::taken_from(&analysis, &before, range.start);
-            reuse.documents.insert(document_text.to_string(), found);
+            let mut relative = findings.clone();
+            relative.move_spans(|span| {
+                Span::new(
+                    span.start.saturating_sub(range.start),
+                    span.end.saturating_sub(range.start),
+                )
+            });
+            reuse.documents.insert(document_text.to_string(), relative);
         }
+        analysis.append(findings);
     }
     analysis
 }
 
-/// How much an analysis held before a document was added to it.
-struct Counts {
-    objects: usize,
-    problems: usize,
-    config_problems: usize,
-    used_exemptions: usize,
-}
-
-impl Counts {
-    fn of(analysis: &Analysis) -> Self {
-        Self {
-            objects: analysis.objects.len(),
-            problems: analysis.problems.len(),
-            config_problems: analysis.config_problems.len(),
-            used_exemptions: analysis.used_exemptions.len(),
-        }
-    }
-}
-
-impl DocumentFindings {
-    /// What `analysis` gained since `before`, made relative to the document's `start`.
-    fn taken_from(analysis: &Analysis, before: &Counts, start: usize) -> Self {
-        let mut found = Self {
-            objects: analysis
-                .objects
-                .get(before.objects..)
-                .unwrap_or_default()
-                .to_vec(),
-            problems: analysis
-                .problems
-                .get(before.problems..)
-                .unwrap_or_default()
-                .to_vec(),
-            config_problems: analysis
-                .config_problems
-                .get(before.config_problems..)
-                .unwrap_or_default()
-                .to_vec(),
-            used_exemptions: analysis
-                .used_exemptions
-                .get(before.used_exemptions..)
-                .unwrap_or_default()
-                .to_vec(),
-        };
-        found.move_spans(|span| Span::new(span.start.saturating_sub(start), span.end.saturating_sub(start)));
-        found
+impl Analysis {
+    /// Adds `other`'s findings after these.
+    fn append(&mut self, other: Analysis) {
+        self.objects.extend(other.objects);
+        self.problems.extend(other.problems);
+        self.config_problems.extend(other.config_problems);
+        self.used_exemptions.extend(other.used_exemptions);
     }
 
-    /// Adds these findings to `analysis` for the document now at `index`, starting at byte `start`.
-    fn add_to(&self, analysis: &mut Analysis, index: usize, start: usize) {
-        let mut found = self.clone();
-        found.move_spans(|span| Span::new(span.start + start, span.end + start));
-        for object in &mut found.objects {
+    /// Says every finding is in the document at `index` (findings of one document, reused elsewhere).
+    fn set_document(&mut self, index: usize) {
+        for object in &mut self.objects {
             object.document = index;
         }
-        for problem in &mut found.problems {
+        for problem in &mut self.problems {
             problem.document = index;
         }
-        analysis.objects.extend(found.objects);
-        analysis.problems.extend(found.problems);
-        analysis.config_problems.extend(found.config_problems);
-        analysis.used_exemptions.extend(found.used_exemptions);
     }
 
-    /// Applies `move_span` to every span in this text (not to `used_exemptions`, which are elsewhere).
+    /// Applies `move_span` to every span in the analysed text (not to `used_exemptions`, which are in the
+    /// project file).
     fn move_spans(&mut self, move_span: impl Fn(Span) -> Span) {
         for object in &mut self.objects {
             object.header = move_span(object.header);

@@ -370,16 +370,17 @@ impl Backend {
             Ok((diagnostics, own)) => {
                 let changed = {
                     let mut state = self.state();
-                    if let Some(doc) = state.documents.get_mut(key) {
-                        // Keyed by document text, so still right for a newer version of the file.
-                        doc.reuse = reuse;
-                    }
                     match state.documents.get_mut(key) {
-                        Some(doc) if doc.namespaces != own => {
-                            doc.namespaces = own;
-                            true
+                        Some(doc) => {
+                            // Keyed by document text, so still right for a newer version of the file.
+                            doc.reuse = reuse;
+                            let changed = doc.namespaces != own;
+                            if changed {
+                                doc.namespaces = own;
+                            }
+                            changed
                         }
-                        _ => false,
+                        None => false,
                     }
                 };
                 if changed {
