@@ -181,6 +181,9 @@ pub struct NamespaceLabels {
     pub modes: Vec<(Mode, ModePolicy)>,
     /// Which modes were labelled at all (the others fall back to the defaults).
     pub labelled: Vec<Mode>,
+    /// Whether it has any `pod-security.kubernetes.io/<mode>[-version]` label at all. Without one, and
+    /// with no admission configuration known, podsec cannot know the cluster's defaults.
+    pub any_label: bool,
     /// The `…/enforce` label's entry, where impact diagnostics go.
     pub enforce_span: Option<Span>,
     /// Invalid label values, with PSA's error text.
@@ -200,12 +203,31 @@ fn policy_source(name: &str, key: &str) -> String {
 /// version is `latest`, and warn inherits a stricter valid enforce level (and its version when warn has
 /// no version label).
 pub fn namespace_labels(text: &str, limits: &Limits) -> Vec<NamespaceLabels> {
-    let mut found = Vec::new();
+    read_namespaces(text, limits).labels
+}
+
+/// The Namespaces of a text, and whether some of its documents could not be read (and may hold more).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NamespacesRead {
+    /// The Namespaces of the documents that could be read, in source order.
+    pub labels: Vec<NamespaceLabels>,
+    /// Whether a document had a syntax or limit error.
+    pub unreadable: bool,
+}
+
+/// [`namespace_labels`], also telling whether a document of the text could not be read: an editor keeps
+/// the Namespaces it knew while a document is being typed and does not parse.
+pub fn read_namespaces(text: &str, limits: &Limits) -> NamespacesRead {
+    let mut found = NamespacesRead::default();
     // Most texts hold no Namespace at all: skip the parse (this runs on every keystroke in the editor).
     if !text.contains("Namespace") {
         return found;
     }
-    for document in documents(text, limits).filter(|d| d.error.is_none()) {
+    for document in documents(text, limits) {
+        if document.error.is_some() {
+            found.unreadable = true;
+            continue;
+        }
         let Some(root) = document.root() else { continue };
         let mut pending = vec![root];
         while let Some(object) = pending.pop() {
@@ -218,7 +240,7 @@ pub fn namespace_labels(text: &str, limits: &Limits) -> Vec<NamespaceLabels> {
                 continue;
             }
             if let Some(labels) = read_namespace(object) {
-                found.push(labels);
+                found.labels.push(labels);
             }
         }
     }
@@ -354,6 +376,7 @@ fn read_namespace(object: NodeRef<'_>) -> Option<NamespaceLabels> {
         name,
         modes,
         labelled,
+        any_label: !raw.is_empty(),
         enforce_span,
         problems,
         header,
@@ -657,6 +680,7 @@ fn namespace_from_project(
             name: name.to_string(),
             modes: Vec::new(),
             labelled: Vec::new(),
+            any_label: false,
             enforce_span: None,
             problems: Vec::new(),
             header: value.span(),
@@ -829,6 +853,12 @@ impl PolicyContext {
             })
         });
         let mut resolved = match labels {
+            // PSA's defaults for an unlabelled namespace are the cluster's: without an admission
+            // configuration podsec cannot know them, and guessing `privileged` would silence every check
+            // on the most common install manifest (an unlabelled Namespace, then its workloads).
+            Some(labels) if !labels.any_label && self.admission.is_none() => {
+                self.fallback(Some(&labels.name))
+            }
             Some(labels) => {
                 let mut modes = Vec::new();
                 for mode in Mode::ALL {
@@ -877,22 +907,38 @@ impl PolicyContext {
                 .collect();
             return ResolvedPolicy { modes, exempt: None };
         }
-        if let Some(project) = self
+        self.fallback(None)
+    }
+
+    /// podsec's own default: the project file's level/version, else the editor's settings, else
+    /// `restricted:latest`. For an `unlabelled` Namespace, the source says why it applies.
+    fn fallback(&self, unlabelled: Option<&str>) -> ResolvedPolicy {
+        let project = self
             .project
             .as_ref()
-            .filter(|p| p.level.is_some() || p.version.is_some())
-        {
+            .filter(|p| p.level.is_some() || p.version.is_some());
+        let (policy, source) = if let Some(project) = project {
             let default = Policy::default();
             let policy = Policy::new(
                 project.level.unwrap_or(default.level),
                 project.version.unwrap_or(default.version),
             );
-            return ResolvedPolicy::enforce(policy, ".podsec.yaml, level/version");
-        }
-        if let Some(policy) = self.editor_default {
-            return ResolvedPolicy::enforce(policy, "the editor settings (podsec.level/podsec.version)");
-        }
-        ResolvedPolicy::enforce(Policy::default(), "the default (no policy configured)")
+            (policy, ".podsec.yaml, level/version")
+        } else if let Some(policy) = self.editor_default {
+            (policy, "the editor settings (podsec.level/podsec.version)")
+        } else {
+            (Policy::default(), "the default")
+        };
+        let source = match unlabelled {
+            Some(name) => format!(
+                "{source}: Namespace {name:?} has no pod-security labels and no admission configuration is known"
+            ),
+            None if project.is_none() && self.editor_default.is_none() => {
+                "the default (no policy configured)".to_string()
+            }
+            None => source.to_string(),
+        };
+        ResolvedPolicy::enforce(policy, source)
     }
 
     /// The project-file exemption that covers a finding, if any (expired ones do not).
@@ -1088,9 +1134,18 @@ pub fn namespace_impact<'r>(
 ) -> Option<ConfigProblem> {
     let span = labels.enforce_span?;
     let (_, enforce) = labels.modes.iter().find(|(m, _)| *m == Mode::Enforce)?;
+    // PSA's dry run never warns for privileged: it allows every pod.
+    if enforce.policy.level == Level::Privileged {
+        return None;
+    }
     let mut reasons: Vec<(String, Vec<String>)> = Vec::new();
     for object in objects {
-        if object.namespace.as_deref() != Some(labels.name.as_str()) {
+        // Only objects checked against this very label (not a command-line override or another copy).
+        let checked_here = object
+            .modes
+            .iter()
+            .any(|(m, p)| *m == Mode::Enforce && p.policy == enforce.policy && p.source == enforce.source);
+        if object.namespace.as_deref() != Some(labels.name.as_str()) || !checked_here {
             continue;
         }
         let reason = object.aggregated_reason(Mode::Enforce);
@@ -1268,6 +1323,48 @@ mod tests {
         assert_eq!(bare.resolve(None, None).primary().to_string(), "baseline:latest");
     }
 
+    #[test]
+    fn an_unlabelled_namespace_gets_the_default_only_when_no_admission_configuration_is_known() {
+        let unlabelled = namespace_labels(
+            "kind: Namespace\nmetadata:\n  name: ingress-nginx\n",
+            &Limits::default(),
+        );
+        let only_warn = labels(&[("warn", "baseline")]);
+        let mut context = PolicyContext {
+            namespaces: unlabelled.into_iter().chain([only_warn]).collect(),
+            ..PolicyContext::default()
+        };
+        let resolved = context.resolve(Some("ingress-nginx"), None);
+        assert_eq!(resolved.primary().to_string(), "restricted:latest");
+        assert_eq!(
+            resolved.modes[0].1.source,
+            "the default: Namespace \"ingress-nginx\" has no pod-security labels and no admission configuration is known"
+        );
+        // Any pod-security label: read exactly as PSA reads it (enforce falls back to privileged).
+        let payments = context.resolve(Some("payments"), None);
+        assert_eq!(
+            payments
+                .modes
+                .iter()
+                .map(|(m, p)| format!("{}={}", m.as_str(), p.policy))
+                .collect::<Vec<_>>(),
+            ["warn=baseline:latest"]
+        );
+        // The editor's setting is the default when there is no project file.
+        context.editor_default = Some(Policy::new(Level::Baseline, Version::Minor(30)));
+        let resolved = context.resolve(Some("ingress-nginx"), None);
+        assert_eq!(resolved.primary().to_string(), "baseline:v1.30");
+        assert!(resolved.modes[0].1.source.starts_with("the editor settings"));
+        // A known admission configuration gives the cluster's defaults: here privileged, so nothing.
+        context.admission = admission_config(
+            "kind: PodSecurityConfiguration\ndefaults: {enforce: privileged}\n",
+            "psa.yaml",
+            &Limits::default(),
+        )
+        .map(|(a, _)| a);
+        assert!(context.admission.is_some());
+        assert!(context.resolve(Some("ingress-nginx"), None).modes.is_empty());
+    }
     #[test]
     fn project_file_problems_are_located() {
         let text = "level: strict\nnamespaces:\n  ingress: {enforce: baseline, colour: red}\nexemptions:\n- check: hostPorts\n  name: \"ingress-*\"\n  reason: needs host ports\n  expires: 2026-01-31\n- check: noSuchCheck\n  reason: x\n- check: privileged\nbogus: 1\n";

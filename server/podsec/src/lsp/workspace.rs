@@ -1,6 +1,7 @@
 //! What the server knows beyond the open documents: Namespace objects and admission configurations in
-//! the workspace folders (scanned once, then kept current through file watching), and the project files
-//! above each document. Only these policy sources are read from disk.
+//! the workspace folders (scanned once, then kept current by file watching when the client offers it,
+//! and on every save and close in any case), and the project files above each document. Only these
+//! policy sources are read from disk; an open document's text always wins over its file.
 
 use podsec_engine::Limits;
 use podsec_engine::config::{
@@ -38,6 +39,8 @@ pub struct Workspace {
     projects: HashMap<PathBuf, Option<Project>>,
     /// Kustomization file → its text (or none), read on first use.
     kustomizations: HashMap<PathBuf, Option<String>>,
+    /// Project files open in the editor → their text, which wins over the file on disk.
+    open_projects: HashMap<PathBuf, String>,
 }
 
 /// Reads the policy sources of one file.
@@ -132,7 +135,11 @@ impl Workspace {
         if let Some(known) = self.projects.get(&project_path) {
             return known.clone();
         }
-        let project = std::fs::read_to_string(&project_path).ok().map(|text| {
+        let text = match self.open_projects.get(&project_path) {
+            Some(open) => Some(open.clone()),
+            None => std::fs::read_to_string(&project_path).ok(),
+        };
+        let project = text.map(|text| {
             let (config, _problems) = project_config(&text, &Limits::default());
             let admission = config.admission_configuration.as_ref().and_then(|relative| {
                 let path = project_path.parent().unwrap_or(Path::new("/")).join(relative);
@@ -150,26 +157,59 @@ impl Workspace {
         project
     }
 
-    /// Namespaces from the scan, leaving out `except` (whose open text is used instead).
-    pub fn namespaces(&self, except: Option<&Path>) -> impl Iterator<Item = &NamespaceLabels> {
+    /// Sets (or, with `None`, drops) the open text of a project file; true when that changes anything.
+    pub fn set_open_project(&mut self, path: &Path, text: Option<&str>) -> bool {
+        let changed = self.open_projects.get(path).map(String::as_str) != text;
+        if changed {
+            match text {
+                Some(text) => self.open_projects.insert(path.to_path_buf(), text.to_string()),
+                None => self.open_projects.remove(path),
+            };
+            self.forget_projects();
+        }
+        changed
+    }
+
+    /// Reads `path` again from disk (after a save, a close or a change on disk), if it is a workspace
+    /// file; a file that is gone or unreadable is forgotten.
+    pub fn rescan(&mut self, path: &Path) {
+        let in_workspace = self.roots.iter().any(|root| path.starts_with(root));
+        if !in_workspace && !self.scanned.contains_key(path) {
+            return;
+        }
+        match scan_file(path) {
+            Some(scanned) => {
+                self.scanned.insert(path.to_path_buf(), scanned);
+            }
+            None => {
+                self.scanned.remove(path);
+            }
+        }
+    }
+
+    /// Whether the scanned copy of `path` holds a Namespace or an admission configuration.
+    pub fn gives_policy(&self, path: &Path) -> bool {
+        self.scanned
+            .get(path)
+            .is_some_and(|s| !s.namespaces.is_empty() || s.admission.is_some())
+    }
+
+    /// Namespaces from the scan, leaving out the files in `open` (whose open texts are used instead).
+    pub fn namespaces<'a>(&'a self, open: &'a [PathBuf]) -> impl Iterator<Item = &'a NamespaceLabels> + 'a {
         self.scanned
             .iter()
-            .filter(move |(p, _)| Some(p.as_path()) != except)
+            .filter(move |(p, _)| !open.contains(p))
             .flat_map(|(_, s)| &s.namespaces)
     }
 
-    /// The first admission configuration found in the workspace.
-    pub fn admission(&self) -> Option<&AdmissionConfig> {
-        let mut paths: Vec<&PathBuf> = self
-            .scanned
+    /// The admission configurations of the scan by path, leaving out the files in `open`.
+    pub fn admissions<'a>(
+        &'a self,
+        open: &'a [PathBuf],
+    ) -> impl Iterator<Item = (&'a PathBuf, &'a AdmissionConfig)> + 'a {
+        self.scanned
             .iter()
-            .filter(|(_, s)| s.admission.is_some())
-            .map(|(p, _)| p)
-            .collect();
-        paths.sort();
-        paths
-            .first()
-            .and_then(|p| self.scanned.get(*p))
-            .and_then(|s| s.admission.as_ref())
+            .filter(move |(p, _)| !open.contains(p))
+            .filter_map(|(p, s)| Some((p, s.admission.as_ref()?)))
     }
 }

@@ -1,0 +1,181 @@
+//! `textDocument/codeAction`: quick fixes for podsec's diagnostics (safe ones preferred), an exemption
+//! per check, and "fix all" for the document.
+
+use super::convert;
+use super::session::Snapshot;
+use tower_lsp_server::ls_types::*;
+
+/// `source.fixAll.podsec`: the kind editors run on save for "fix all".
+pub(super) fn fix_all_kind() -> CodeActionKind {
+    CodeActionKind::new("source.fixAll.podsec")
+}
+
+/// Whether an action of `kind` is wanted by a request's `only` filter (a prefix match, as the spec says).
+fn wanted(only: Option<&[CodeActionKind]>, kind: &CodeActionKind) -> bool {
+    only.is_none_or(|only| {
+        only.iter()
+            .any(|o| kind.as_str() == o.as_str() || kind.as_str().starts_with(&format!("{}.", o.as_str())))
+    })
+}
+
+/// The edits as a versioned edit of the snapshot's document.
+fn workspace_edit(snapshot: &Snapshot, edits: &[podsec_engine::patch::TextEdit]) -> WorkspaceEdit {
+    let edits = edits
+        .iter()
+        .map(|e| {
+            OneOf::Left(TextEdit {
+                range: convert::range(&snapshot.rope, e.span, snapshot.encoding),
+                new_text: e.replacement.clone(),
+            })
+        })
+        .collect();
+    WorkspaceEdit {
+        document_changes: Some(DocumentChanges::Edits(vec![TextDocumentEdit {
+            text_document: OptionalVersionedTextDocumentIdentifier {
+                uri: snapshot.uri.clone(),
+                version: Some(snapshot.version),
+            },
+            edits,
+        }])),
+        ..WorkspaceEdit::default()
+    }
+}
+
+/// Line-level edits that turn `old` into `new`: one per changed hunk, so the editor keeps its cursor and
+/// folds everywhere else.
+fn diff_edits(old: &str, new: &str) -> Vec<podsec_engine::patch::TextEdit> {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let old_lines: Vec<&str> = diff.iter_old_slices().collect();
+    let new_lines: Vec<&str> = diff.iter_new_slices().collect();
+    let mut offsets = Vec::with_capacity(old_lines.len() + 1);
+    let mut offset = 0;
+    for line in &old_lines {
+        offsets.push(offset);
+        offset += line.len();
+    }
+    offsets.push(offset);
+    diff.ops()
+        .iter()
+        .filter(|op| op.tag() != similar::DiffTag::Equal)
+        .map(|op| {
+            let old_range = op.old_range();
+            let start = offsets.get(old_range.start).copied().unwrap_or(offset);
+            let end = offsets.get(old_range.end).copied().unwrap_or(offset);
+            let replacement = new_lines.get(op.new_range()).unwrap_or_default().concat();
+            podsec_engine::patch::TextEdit {
+                span: podsec_engine::Span::new(start, end),
+                replacement,
+            }
+        })
+        .collect()
+}
+
+/// The code actions for a request: quick fixes for the podsec diagnostics in it (safe ones preferred),
+/// an exemption per check, and "fix all" for the document.
+pub(super) fn code_actions(snapshot: &Snapshot, params: &CodeActionParams) -> Vec<CodeActionOrCommand> {
+    let text = &snapshot.text;
+    // The analysis behind the diagnostics, with fixes: the same snapshot, the same options.
+    let options = snapshot.options_with_fixes();
+    let analysis = podsec_engine::analyze(text, &options);
+    let only = params.context.only.as_deref();
+    let mut quick_fixes = Vec::new();
+    let mut exemptions = Vec::new();
+    let mut exempted: Vec<(String, u32)> = Vec::new();
+    if wanted(only, &CodeActionKind::QUICKFIX) {
+        for diagnostic in &params.context.diagnostics {
+            if diagnostic.source.as_deref() != Some("podsec") {
+                continue;
+            }
+            if diagnostic.code == Some(NumberOrString::String("psp-removed".to_string())) {
+                let offset =
+                    convert::byte_offset(&snapshot.rope, diagnostic.range.start, snapshot.encoding, false)
+                        .unwrap_or(0);
+                if let Some(fix) = podsec_engine::psp::labels_fix(text, offset, &options.limits) {
+                    quick_fixes.push((
+                        false,
+                        CodeActionOrCommand::CodeAction(CodeAction {
+                            title: fix.title.clone(),
+                            kind: Some(CodeActionKind::QUICKFIX),
+                            diagnostics: Some(vec![diagnostic.clone()]),
+                            edit: Some(workspace_edit(snapshot, &fix.edits)),
+                            is_preferred: Some(true),
+                            ..CodeAction::default()
+                        }),
+                    ));
+                }
+                continue;
+            }
+            let Some(data) = &diagnostic.data else { continue };
+            let (Some(check), Some(path)) = (data["check"].as_str(), data["path"].as_str()) else {
+                continue;
+            };
+            let location = analysis
+                .objects
+                .iter()
+                .flat_map(|o| &o.violations)
+                .filter(|v| v.check.id == check)
+                .flat_map(|v| &v.locations)
+                .find(|l| l.path == path);
+            if let Some(fix) = location.and_then(|l| l.fix.as_ref()) {
+                let safe = fix.applicability == podsec_engine::fix::Applicability::Safe;
+                quick_fixes.push((
+                    !safe,
+                    CodeActionOrCommand::CodeAction(CodeAction {
+                        title: if safe {
+                            fix.title.clone()
+                        } else {
+                            format!("{} (unsafe)", fix.title)
+                        },
+                        kind: Some(CodeActionKind::QUICKFIX),
+                        diagnostics: Some(vec![diagnostic.clone()]),
+                        edit: Some(workspace_edit(snapshot, &fix.edits)),
+                        is_preferred: Some(safe),
+                        ..CodeAction::default()
+                    }),
+                ));
+            }
+            let offset =
+                convert::byte_offset(&snapshot.rope, diagnostic.range.start, snapshot.encoding, false)
+                    .unwrap_or(0);
+            let object_line = diagnostic
+                .related_information
+                .as_ref()
+                .and_then(|r| r.first())
+                .map_or(0, |r| r.location.range.start.line);
+            if exempted.contains(&(check.to_string(), object_line)) {
+                continue;
+            }
+            if let Some(fix) = podsec_engine::fix::exemption_fix(text, &options, offset, check) {
+                exempted.push((check.to_string(), object_line));
+                exemptions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                    title: fix.title.clone(),
+                    kind: Some(CodeActionKind::QUICKFIX),
+                    diagnostics: Some(vec![diagnostic.clone()]),
+                    edit: Some(workspace_edit(snapshot, &fix.edits)),
+                    is_preferred: Some(false),
+                    ..CodeAction::default()
+                }));
+            }
+        }
+    }
+    // Safe fixes first, then unsafe ones, then exemptions.
+    quick_fixes.sort_by_key(|(unsafe_fix, _)| *unsafe_fix);
+    let mut actions: Vec<CodeActionOrCommand> = quick_fixes.into_iter().map(|(_, action)| action).collect();
+    actions.extend(exemptions);
+    let kind = fix_all_kind();
+    if only.is_some_and(|_| wanted(only, &kind)) || (only.is_none() && !actions.is_empty()) {
+        let fixed = podsec_engine::fix::fix_all(text, &options, false);
+        if fixed.text != *text {
+            actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: format!(
+                    "Fix all podsec problems in this file ({} safe fixes)",
+                    fixed.applied.len()
+                ),
+                kind: Some(kind),
+                edit: Some(workspace_edit(snapshot, &diff_edits(text, &fixed.text))),
+                ..CodeAction::default()
+            }));
+        }
+    }
+    actions
+}

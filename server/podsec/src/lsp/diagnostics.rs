@@ -1,0 +1,104 @@
+//! Findings as LSP diagnostics.
+
+use super::convert::{self, Encoding};
+use podsec_engine::Analysis;
+use podsec_engine::config::Severity;
+use ropey::Rope;
+use serde_json::json;
+use tower_lsp_server::ls_types::*;
+
+fn severity(severity: Severity) -> DiagnosticSeverity {
+    match severity {
+        Severity::Error => DiagnosticSeverity::ERROR,
+        Severity::Warning => DiagnosticSeverity::WARNING,
+        Severity::Information => DiagnosticSeverity::INFORMATION,
+    }
+}
+
+/// The diagnostics of one analysis.
+pub(super) fn diagnostics(
+    analysis: &Analysis,
+    rope: &Rope,
+    encoding: Encoding,
+    uri: &Uri,
+) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for problem in &analysis.problems {
+        // An error at a point underlines the character there, so editors show it.
+        let mut span = problem.span;
+        if span.start == span.end && span.end < rope.len_bytes() {
+            let next = rope.byte_to_char(span.end) + 1;
+            span.end = rope.char_to_byte(next.min(rope.len_chars()));
+        }
+        diagnostics.push(Diagnostic {
+            range: convert::range(rope, span, encoding),
+            severity: Some(severity(problem.severity)),
+            code: Some(NumberOrString::String(problem.code.to_string())),
+            source: Some("podsec".to_string()),
+            message: problem.message.clone(),
+            ..Diagnostic::default()
+        });
+    }
+    diagnostics.extend(
+        analysis
+            .config_problems
+            .iter()
+            .map(|p| config_diagnostic(p, rope, encoding)),
+    );
+    for object in &analysis.objects {
+        let header = convert::range(rope, object.header, encoding);
+        for violation in &object.violations {
+            let href = violation.check.help_uri().parse::<Uri>().ok();
+            for location in &violation.locations {
+                diagnostics.push(Diagnostic {
+                    range: convert::range(rope, location.span, encoding),
+                    severity: Some(severity(violation.severity())),
+                    code: Some(NumberOrString::String(violation.check.id.to_string())),
+                    code_description: href.clone().map(|href| CodeDescription { href }),
+                    source: Some("podsec".to_string()),
+                    message: violation.message(),
+                    related_information: Some(vec![DiagnosticRelatedInformation {
+                        location: Location {
+                            uri: uri.clone(),
+                            range: header,
+                        },
+                        // The object and its policy only: the list of all its violations (PSA's whole
+                        // warning) on every one of its diagnostics grew as violations squared.
+                        message: format!(
+                            "{}: would violate PodSecurity \"{}\" ({} from {})",
+                            object.display_name(),
+                            violation.policy,
+                            violation.mode.as_str(),
+                            object.source(violation.mode).unwrap_or("the default")
+                        ),
+                    }]),
+                    data: Some(json!({
+                        "check": violation.check.id,
+                        "path": location.path,
+                        "missing": location.missing,
+                        "policy": violation.policy.to_string(),
+                        "mode": violation.mode.as_str(),
+                    })),
+                    ..Diagnostic::default()
+                });
+            }
+        }
+    }
+    diagnostics
+}
+
+/// A problem of a policy source (label, exemption, project file) as a diagnostic.
+pub(super) fn config_diagnostic(
+    problem: &podsec_engine::config::ConfigProblem,
+    rope: &Rope,
+    encoding: Encoding,
+) -> Diagnostic {
+    Diagnostic {
+        range: convert::range(rope, problem.span, encoding),
+        severity: Some(severity(problem.severity)),
+        code: Some(NumberOrString::String(problem.code.to_string())),
+        source: Some("podsec".to_string()),
+        message: problem.message.clone(),
+        ..Diagnostic::default()
+    }
+}

@@ -1,0 +1,176 @@
+//! Publishing diagnostics: debounced per document, one analysis at a time, only for the generation
+//! analysed, and never under a policy the workspace scan may still change.
+
+use super::diagnostics::{config_diagnostic, diagnostics};
+use super::session::Snapshot;
+use super::settings::Settings;
+use super::{Backend, guarded};
+use podsec_engine::Limits;
+use podsec_engine::analysis::{Reuse, analyze_reusing};
+use podsec_engine::config::namespace_impact;
+use serde_json::Value;
+use tower_lsp_server::ls_types::*;
+
+impl Backend {
+    /// Analyses `key` after the debounce delay, if it has not changed again by then.
+    pub(super) fn schedule(&self, key: String, generation: u64) {
+        let backend = self.clone();
+        let delay = self.state().settings.debounce();
+        tokio::spawn(async move {
+            if delay.is_zero() {
+                tokio::task::yield_now().await;
+            } else {
+                tokio::time::sleep(delay).await;
+            }
+            backend.publish_if_current(&key, generation).await;
+        });
+    }
+
+    async fn publish_if_current(&self, key: &str, generation: u64) {
+        // Waiting here, not in the analysis: a change that is stale by its turn costs nothing.
+        let Ok(running) = self.analyses.acquire().await else {
+            return;
+        };
+        let taken = {
+            let mut state = self.state();
+            if state.scanning {
+                return; // the end of the scan publishes every open document
+            }
+            state.pending(key, Some(generation)).map(|pending| {
+                let reuse = state
+                    .documents
+                    .get_mut(key)
+                    .map(|d| std::mem::take(&mut d.reuse))
+                    .unwrap_or_default();
+                (pending, reuse)
+            })
+        };
+        let Some((pending, mut reuse)) = taken else {
+            return;
+        };
+        let uri = pending.uri();
+        let outcome = guarded("analysing a document", move || {
+            let snapshot = pending.complete();
+            let diagnostics = analyse(&snapshot, &mut reuse);
+            (snapshot, diagnostics, reuse)
+        });
+        drop(running);
+        let (snapshot, diagnostics, reuse) = match outcome {
+            Ok(done) => done,
+            Err(message) => {
+                self.client
+                    .log_message(MessageType::ERROR, format!("{message} ({})", uri.as_str()))
+                    .await;
+                return;
+            }
+        };
+        let policy_changed = self.store(&snapshot, reuse);
+        if policy_changed {
+            // Other documents may live in these namespaces, or under this project file.
+            self.reschedule_others(key);
+        }
+        let _publishing = self.publish.lock().await;
+        let current = self
+            .state()
+            .documents
+            .get(key)
+            .is_some_and(|d| d.generation == generation);
+        if current {
+            self.client
+                .publish_diagnostics(snapshot.uri, diagnostics, Some(snapshot.version))
+                .await;
+        }
+    }
+
+    /// Keeps what an analysis learnt about the document; true when the policy sources it gives the
+    /// other documents changed.
+    fn store(&self, snapshot: &Snapshot, reuse: Reuse) -> bool {
+        let mut state = self.state();
+        let mut changed = false;
+        if let (true, Some(path)) = (snapshot.is_project_file(), &snapshot.path) {
+            changed |= state.workspace.set_open_project(path, Some(&snapshot.text));
+        }
+        if let Some(doc) = state.documents.get_mut(&snapshot.key) {
+            // Keyed by document text, so still right for a newer version of the file.
+            doc.reuse = reuse;
+            doc.saved = false;
+            if doc.namespaces != snapshot.namespaces {
+                doc.namespaces = snapshot.namespaces.clone();
+                changed = true;
+            }
+            if doc.admission != snapshot.admission {
+                doc.admission = snapshot.admission.clone();
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// Analyses every open document again except `except` (after a change of policy sources).
+    pub(super) fn reschedule_others(&self, except: &str) {
+        let pending: Vec<(String, u64)> = {
+            let mut state = self.state();
+            state
+                .documents
+                .iter_mut()
+                .filter(|(key, _)| key.as_str() != except)
+                .map(|(key, doc)| {
+                    doc.generation += 1;
+                    (key.clone(), doc.generation)
+                })
+                .collect()
+        };
+        for (key, generation) in pending {
+            self.schedule(key, generation);
+        }
+    }
+
+    /// Analyses every open document again (after a change of settings or of files on disk).
+    pub(super) fn reschedule_all(&self) {
+        self.reschedule_others("");
+    }
+
+    pub(super) async fn apply_settings(&self, value: &Value) {
+        let (settings, warnings) = Settings::parse(value);
+        self.state().settings = settings;
+        for warning in warnings {
+            self.client.show_message(MessageType::WARNING, warning).await;
+        }
+        self.reschedule_all();
+    }
+
+    pub(super) async fn pull_settings(&self) {
+        let items = vec![ConfigurationItem {
+            scope_uri: None,
+            section: Some("podsec".to_string()),
+        }];
+        if let Ok(values) = self.client.configuration(items).await {
+            if let Some(value) = values.into_iter().next() {
+                self.apply_settings(&value).await;
+            }
+        }
+    }
+}
+
+/// The diagnostics of a snapshot: its findings, and the problems of the policy sources it holds.
+fn analyse(snapshot: &Snapshot, reuse: &mut Reuse) -> Vec<Diagnostic> {
+    let (rope, encoding) = (&snapshot.rope, snapshot.encoding);
+    if snapshot.is_project_file() {
+        let (_, problems) = podsec_engine::config::project_config(&snapshot.text, &Limits::default());
+        return problems
+            .iter()
+            .map(|p| config_diagnostic(p, rope, encoding))
+            .collect();
+    }
+    let analysis = analyze_reusing(&snapshot.text, &snapshot.options(), reuse);
+    let mut found = diagnostics(&analysis, rope, encoding, &snapshot.uri);
+    for labels in &snapshot.own.labels {
+        let problems = labels
+            .problems
+            .iter()
+            .cloned()
+            .chain(namespace_impact(labels, &analysis.objects));
+        found.extend(problems.map(|p| config_diagnostic(&p, rope, encoding)));
+    }
+    found
+}

@@ -1,0 +1,314 @@
+//! The server's state, and the one snapshot every request works from.
+//!
+//! A request (publishing, hover, code actions, fix-all) never assembles its own options: it takes a
+//! [`Snapshot`] of the document — text, version, encoding, the resolved policy context with its limits
+//! and Kustomize namespace — and analyses through [`Snapshot::options`]. So the analysis behind a code
+//! action or a hover is, by construction, the analysis behind the diagnostics it answers.
+
+use super::convert::Encoding;
+use super::settings::Settings;
+use super::workspace::Workspace;
+use podsec_engine::analysis::Reuse;
+use podsec_engine::config::{
+    AdmissionConfig, NamespaceLabels, NamespacesRead, PolicyContext, admission_config, read_namespaces,
+};
+use podsec_engine::{Limits, Options};
+use ropey::Rope;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use tower_lsp_server::ls_types::Uri;
+
+/// An open document.
+pub(super) struct Document {
+    pub uri: Uri,
+    /// Its file, for `file:` URIs.
+    pub path: Option<PathBuf>,
+    pub rope: Rope,
+    pub version: i32,
+    /// Bumped on every change; an analysis publishes only for the generation it read.
+    pub generation: u64,
+    /// The Namespaces it contributes to every document's policy: those of its last analysed text,
+    /// steadied while it is being typed (see [`steady_namespaces`]).
+    pub namespaces: Vec<NamespaceLabels>,
+    /// The admission configuration in its last analysed text, which wins over the file on disk.
+    pub admission: Option<AdmissionConfig>,
+    /// Saved since its last analysis: the next one reads its Namespaces afresh, not steadied.
+    pub saved: bool,
+    /// Its last analysis per YAML document: a keystroke re-analyses only the document it changed.
+    pub reuse: Reuse,
+}
+
+impl Document {
+    pub fn new(uri: Uri, text: &str, version: i32, generation: u64) -> Self {
+        Self {
+            path: to_path(&uri),
+            uri,
+            rope: Rope::from_str(text),
+            version,
+            generation,
+            namespaces: Vec::new(),
+            admission: None,
+            saved: false,
+            reuse: Reuse::default(),
+        }
+    }
+}
+
+pub(super) fn to_path(uri: &Uri) -> Option<PathBuf> {
+    uri.to_file_path().map(|p| p.into_owned())
+}
+
+/// Whether a document gives policy to others: Namespaces, an admission configuration, or a project
+/// file or kustomization (which govern the files below them).
+pub(super) fn gives_policy(doc: &Document) -> bool {
+    !doc.namespaces.is_empty() || doc.admission.is_some() || governs_others(doc.path.as_deref())
+}
+
+/// Whether `path` is a project file or a kustomization.
+pub(super) fn governs_others(path: Option<&Path>) -> bool {
+    is_project_file(path)
+        || path
+            .and_then(Path::file_name)
+            .is_some_and(|n| n == "kustomization.yaml" || n == "kustomization.yml" || n == "Kustomization")
+}
+
+/// Whether `path` is a project file (`.podsec.yaml`).
+pub(super) fn is_project_file(path: Option<&Path>) -> bool {
+    path.and_then(Path::file_name)
+        .is_some_and(|n| n == crate::project::PROJECT_FILE)
+}
+
+#[derive(Default)]
+pub(super) struct State {
+    pub encoding: Encoding,
+    pub settings: Settings,
+    pub documents: HashMap<String, Document>,
+    pub pull_configuration: bool,
+    /// Whether the client can register file watchers for us.
+    pub dynamic_watchers: bool,
+    /// Whether the client shows `$/progress` for server-initiated work.
+    pub work_done_progress: bool,
+    /// Set until the first workspace scan ends: until then the policy of any object may still change,
+    /// so nothing is published (the end of the scan publishes every open document).
+    pub scanning: bool,
+    pub workspace: Workspace,
+}
+
+/// What a snapshot is taken from, copied under the state lock; [`Pending::complete`] does the parsing
+/// outside it.
+pub(super) struct Pending {
+    key: String,
+    uri: Uri,
+    path: Option<PathBuf>,
+    rope: Rope,
+    version: i32,
+    encoding: Encoding,
+    limits: Limits,
+    kustomize_namespace: Option<String>,
+    /// The document's own Namespaces as last analysed.
+    previous_namespaces: Vec<NamespaceLabels>,
+    /// Every other source: open documents and workspace files (not yet with this document's own).
+    context: PolicyContext,
+    /// Whether the project file gives the admission configuration (it then wins over any found one).
+    admission_from_project: bool,
+    /// The workspace's admission configurations by path (open documents' texts over their files).
+    admissions: Vec<(PathBuf, AdmissionConfig)>,
+}
+
+/// One document as every request of the server sees it.
+pub(super) struct Snapshot {
+    pub key: String,
+    pub uri: Uri,
+    pub path: Option<PathBuf>,
+    pub rope: Rope,
+    pub text: String,
+    pub version: i32,
+    pub encoding: Encoding,
+    /// The Namespaces read from this text now: their label problems are this document's diagnostics.
+    pub own: NamespacesRead,
+    /// The Namespaces this document contributes to the policy (its own, steadied).
+    pub namespaces: Vec<NamespaceLabels>,
+    /// The admission configuration in this text, if any.
+    pub admission: Option<AdmissionConfig>,
+    /// Every policy source, this document's own Namespaces first.
+    pub context: PolicyContext,
+    pub limits: Limits,
+    pub kustomize_namespace: Option<String>,
+}
+
+impl Snapshot {
+    /// The options of every analysis of this snapshot: the same for diagnostics, hover and actions.
+    pub fn options(&self) -> Options<'_> {
+        Options {
+            context: Some(&self.context),
+            limits: self.limits,
+            namespace_override: self.kustomize_namespace.as_deref(),
+            ..Options::default()
+        }
+    }
+
+    /// [`Snapshot::options`], with each finding's fix (for code actions and fix-all).
+    pub fn options_with_fixes(&self) -> Options<'_> {
+        Options {
+            with_fixes: true,
+            ..self.options()
+        }
+    }
+
+    pub fn is_project_file(&self) -> bool {
+        is_project_file(self.path.as_deref())
+    }
+}
+
+impl State {
+    /// Copies what a snapshot of the open document `key` needs; `None` when it is not open (or, with
+    /// `generation`, when it has changed since).
+    pub fn pending(&mut self, key: &str, generation: Option<u64>) -> Option<Pending> {
+        let (uri, path, rope, version, previous_namespaces) = {
+            let doc = self.documents.get(key)?;
+            if generation.is_some_and(|g| g != doc.generation) {
+                return None;
+            }
+            (
+                doc.uri.clone(),
+                doc.path.clone(),
+                doc.rope.clone(),
+                doc.version,
+                if doc.saved {
+                    Vec::new()
+                } else {
+                    doc.namespaces.clone()
+                },
+            )
+        };
+        let project = path.as_deref().and_then(|p| self.workspace.project_for(p));
+        let kustomize_namespace = path
+            .as_deref()
+            .and_then(|p| self.workspace.kustomize_namespace(p));
+        let open: Vec<PathBuf> = self.documents.values().filter_map(|d| d.path.clone()).collect();
+        let others = self.documents.iter().filter(|(other, _)| other.as_str() != key);
+        let mut namespaces: Vec<NamespaceLabels> = others
+            .clone()
+            .flat_map(|(_, d)| d.namespaces.iter().cloned())
+            .collect();
+        namespaces.extend(self.workspace.namespaces(&open).cloned());
+        let mut admissions: Vec<(PathBuf, AdmissionConfig)> = others
+            .filter_map(|(_, d)| Some((d.path.clone()?, d.admission.clone()?)))
+            .collect();
+        admissions.extend(
+            self.workspace
+                .admissions(&open)
+                .map(|(p, a)| (p.clone(), a.clone())),
+        );
+        let admission_from_project = project.as_ref().is_some_and(|p| p.admission.is_some());
+        let context = PolicyContext {
+            override_policy: None,
+            namespaces,
+            admission: project.as_ref().and_then(|p| p.admission.clone()),
+            project: project.map(|p| p.config),
+            editor_default: self.settings.editor_default(),
+            today: crate::project::today(),
+        };
+        Some(Pending {
+            key: key.to_string(),
+            uri,
+            path,
+            rope,
+            version,
+            encoding: self.encoding,
+            limits: self.settings.limits(),
+            kustomize_namespace,
+            previous_namespaces,
+            context,
+            admission_from_project,
+            admissions,
+        })
+    }
+}
+
+impl Pending {
+    pub fn uri(&self) -> Uri {
+        self.uri.clone()
+    }
+
+    /// Reads the document's own policy sources and completes the context.
+    pub fn complete(self) -> Snapshot {
+        let text = self.rope.to_string();
+        let limits = Limits::default();
+        let project_file = is_project_file(self.path.as_deref());
+        let own = if project_file {
+            NamespacesRead::default()
+        } else {
+            read_namespaces(&text, &limits)
+        };
+        let namespaces = steady_namespaces(&self.previous_namespaces, &own);
+        let admission = (!project_file && text.contains("PodSecurityConfiguration"))
+            .then(|| {
+                let name = format!("admission configuration {}", self.uri.as_str());
+                admission_config(&text, &name, &limits).map(|(a, _)| a)
+            })
+            .flatten();
+        let mut context = self.context;
+        // The document's own Namespaces win over any other copy of them.
+        let others = std::mem::take(&mut context.namespaces);
+        context.namespaces = namespaces.iter().cloned().chain(others).collect();
+        if !self.admission_from_project {
+            // As on the command line: the first admission configuration by path.
+            let mut admissions = self.admissions;
+            if let Some(own) = &admission {
+                admissions.push((self.path.clone().unwrap_or_default(), own.clone()));
+            }
+            context.admission = admissions
+                .into_iter()
+                .min_by(|(a, _), (b, _)| a.cmp(b))
+                .map(|(_, admission)| admission);
+        }
+        Snapshot {
+            key: self.key,
+            uri: self.uri,
+            path: self.path,
+            rope: self.rope,
+            text,
+            version: self.version,
+            encoding: self.encoding,
+            own,
+            namespaces,
+            admission,
+            context,
+            limits: self.limits,
+            kustomize_namespace: self.kustomize_namespace,
+        }
+    }
+}
+
+/// The Namespaces a document contributes to the policy while it is being typed: what its text says,
+/// except that a Namespace whose labels are invalid at the moment keeps its last policy, and the
+/// Namespaces of a document that does not parse at the moment stay as they were. Without this, every
+/// workload's severities flip while a label is typed. A save reads the text afresh (see `didSave`).
+/// Applying it twice gives the same result as once.
+pub(super) fn steady_namespaces(previous: &[NamespaceLabels], read: &NamespacesRead) -> Vec<NamespaceLabels> {
+    let mut steady: Vec<NamespaceLabels> = read
+        .labels
+        .iter()
+        .map(|labels| {
+            let known = previous.iter().find(|p| p.name == labels.name);
+            match known {
+                Some(known) if !labels.problems.is_empty() => NamespaceLabels {
+                    problems: labels.problems.clone(),
+                    enforce_span: labels.enforce_span,
+                    header: labels.header,
+                    ..known.clone()
+                },
+                _ => labels.clone(),
+            }
+        })
+        .collect();
+    if read.unreadable {
+        for known in previous {
+            if !steady.iter().any(|s| s.name == known.name) {
+                steady.push(known.clone());
+            }
+        }
+    }
+    steady
+}
