@@ -78,6 +78,8 @@ pub struct ObjectReport {
     pub policy: Policy,
     /// The policy of every mode that checks something, with where it came from.
     pub modes: Vec<(Mode, ModePolicy)>,
+    /// The modes whose policy is privileged (they check nothing), with where that came from.
+    pub privileged_modes: Vec<(Mode, ModePolicy)>,
     /// Why the admission configuration exempts the whole object, if it does.
     pub exempt: Option<String>,
     /// Forbidden results: enforce mode first, in PSA's run order, then what only warn and audit add.
@@ -441,6 +443,7 @@ fn evaluate(
     let mut report = skeleton(document, object, resolved.primary(), Vec::new());
     report.namespace = namespace.map(str::to_string);
     report.modes = resolved.modes.clone();
+    report.privileged_modes = resolved.privileged.clone();
     report.exempt = resolved.exempt.clone();
     if report.exempt.is_some() {
         return report;
@@ -537,6 +540,7 @@ fn skeleton(
                 source: String::from("the policy given"),
             },
         )],
+        privileged_modes: Vec::new(),
         exempt: None,
         violations,
         exempted: Vec::new(),

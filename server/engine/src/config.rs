@@ -84,6 +84,8 @@ pub struct ResolvedPolicy {
     pub modes: Vec<(Mode, ModePolicy)>,
     /// Set when the admission configuration exempts the object (namespace or runtime class), with why.
     pub exempt: Option<String>,
+    /// The modes left out because their policy is privileged, with where that came from (for hover).
+    pub privileged: Vec<(Mode, ModePolicy)>,
 }
 
 impl ResolvedPolicy {
@@ -98,6 +100,7 @@ impl ResolvedPolicy {
                 },
             )],
             exempt: None,
+            privileged: Vec::new(),
         }
     }
 
@@ -879,13 +882,19 @@ impl PolicyContext {
                         ));
                     }
                 }
-                ResolvedPolicy { modes, exempt: None }
+                ResolvedPolicy {
+                    modes,
+                    exempt: None,
+                    privileged: Vec::new(),
+                }
             }
             None => self.defaults(),
         };
-        resolved
-            .modes
-            .retain(|(_, m)| m.policy.level != Level::Privileged);
+        let (privileged, checking) = std::mem::take(&mut resolved.modes)
+            .into_iter()
+            .partition(|(_, m)| m.policy.level == Level::Privileged);
+        resolved.modes = checking;
+        resolved.privileged = privileged;
         resolved.exempt = exempt;
         resolved
     }
@@ -905,7 +914,11 @@ impl PolicyContext {
                     )
                 })
                 .collect();
-            return ResolvedPolicy { modes, exempt: None };
+            return ResolvedPolicy {
+                modes,
+                exempt: None,
+                privileged: Vec::new(),
+            };
         }
         self.fallback(None)
     }

@@ -185,6 +185,16 @@ pub fn hover(text: &str, options: &Options, offset: usize) -> Option<HoverInfo> 
     markdown.push_str(&format!("---\nPolicy in force for {}:", report.display_name()));
     if let Some(why) = &report.exempt {
         markdown.push_str(&format!(" none, {why}"));
+    } else if report.modes.is_empty() {
+        markdown.push_str(" none, nothing is checked");
+    }
+    for (mode, mode_policy) in &report.privileged_modes {
+        markdown.push_str(&format!(
+            "\n- {}: `{}` from {} (allows everything)",
+            mode.as_str(),
+            mode_policy.policy,
+            mode_policy.source
+        ));
     }
     for (mode, mode_policy) in &report.modes {
         markdown.push_str(&format!(
