@@ -145,23 +145,20 @@ pub fn parse_args(args: Vec<OsString>, fixing: bool) -> Result<CheckArgs, String
 pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
     let args = parse_args(args, false)?;
     let run = Run::prepare(&args)?;
+    let mut out = crate::stdout::stdout();
     if args.suggest_level {
-        let stdout = std::io::stdout();
-        let mut out = std::io::BufWriter::new(stdout.lock());
-        let _ = output::write_suggestions(&mut out, &run);
-        let _ = std::io::Write::flush(&mut out);
+        output::write_suggestions(&mut out, &run).map_err(crate::stdout::write_error)?;
+        out.finish()?;
         return Ok(if run.reports.iter().any(|r| r.error.is_some()) {
             Outcome::Error
         } else {
             Outcome::Clean
         });
     }
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
     let colour = args.format == Format::Text && output::colour_enabled();
-    // A closed pipe (`podsec check | head`) is not an error worth reporting.
-    let _ = output::write(&mut out, args.format, &run.reports, args.show_exempted, colour);
-    let _ = std::io::Write::flush(&mut out);
+    output::write(&mut out, args.format, &run.reports, args.show_exempted, colour)
+        .map_err(crate::stdout::write_error)?;
+    out.finish()?;
     Ok(outcome(&run.reports))
 }
 

@@ -14,7 +14,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
     let args = parse_args(args, true)?;
     let run = Run::prepare(&args)?;
     let mut outcome = Outcome::Clean;
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = crate::stdout::stdout();
     let mut stderr = std::io::stderr().lock();
     for report in run.reports.iter().filter(|r| r.error.is_some()) {
         let _ = writeln!(
@@ -39,14 +39,17 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
         if args.diff {
             if fixed.text != *text {
                 let diff = similar::TextDiff::from_lines(text.as_str(), &fixed.text);
-                let _ = write!(
+                write!(
                     stdout,
                     "{}",
                     diff.unified_diff().context_radius(3).header(&name, &name)
-                );
+                )
+                .map_err(crate::stdout::write_error)?;
             }
         } else if matches!(input, Input::Stdin) {
-            let _ = stdout.write_all(fixed.text.as_bytes());
+            stdout
+                .write_all(fixed.text.as_bytes())
+                .map_err(crate::stdout::write_error)?;
         } else if fixed.text != *text {
             if let Input::File(path) = input {
                 if let Err(e) = write_atomically(path, &fixed.text) {
@@ -56,7 +59,8 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
                 }
             }
         }
-        let _ = stdout.flush();
+        // Each file's output before its report on standard error, in order.
+        stdout.flush().map_err(crate::stdout::write_error)?;
         if !fixed.applied.is_empty() {
             let verb = if args.diff { "would apply" } else { "applied" };
             let _ = writeln!(stderr, "{name}: {verb} {} fixes:", fixed.applied.len());
@@ -113,6 +117,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
             outcome = Outcome::Findings;
         }
     }
+    stdout.finish()?;
     Ok(outcome)
 }
 
