@@ -10,7 +10,6 @@ use podsec_engine::config::{
 use podsec_engine::{Analysis, Level, Limits, Options, Policy, Version, analyze};
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -31,6 +30,8 @@ pub struct CheckArgs {
     pub unsafe_fixes: bool,
     /// `podsec fix --diff`.
     pub diff: bool,
+    /// `--max-file-size`, in bytes: a larger input is refused.
+    pub max_file_size: u64,
 }
 
 /// One input: a file from the command line or a directory walk, or standard input.
@@ -86,6 +87,7 @@ pub fn parse_args(args: Vec<OsString>, fixing: bool) -> Result<CheckArgs, String
     let mut paths = Vec::new();
     let mut unsafe_fixes = false;
     let mut diff = false;
+    let mut max_file_size = crate::read::DEFAULT_MAX_FILE_SIZE;
     let value_of = |parser: &mut lexopt::Parser| -> Result<String, String> {
         parser
             .value()
@@ -100,6 +102,7 @@ pub fn parse_args(args: Vec<OsString>, fixing: bool) -> Result<CheckArgs, String
                 version = Some(Version::parse(&value_of(&mut parser)?).map_err(|e| e.to_string())?)
             }
             Long("config") => config = Some(PathBuf::from(value_of(&mut parser)?)),
+            Long("max-file-size") => max_file_size = crate::read::parse_size(&value_of(&mut parser)?)?,
             Long("show-exempted") if !fixing => show_exempted = true,
             Long("suggest-level") if !fixing => suggest_level = true,
             Long("unsafe") if fixing => unsafe_fixes = true,
@@ -139,6 +142,7 @@ pub fn parse_args(args: Vec<OsString>, fixing: bool) -> Result<CheckArgs, String
         paths,
         unsafe_fixes,
         diff,
+        max_file_size,
     })
 }
 
@@ -186,7 +190,7 @@ impl Run {
                 _ => true,
             })
             .unzip();
-        let texts = parallel_map(&inputs, read_input);
+        let texts = parallel_map(&inputs, |input| read_input(input, args.max_file_size));
         // Namespaces and admission configurations among the checked files.
         let limits = Limits::default();
         let mut namespaces: Vec<(usize, NamespaceLabels)> = Vec::new();
@@ -230,7 +234,12 @@ impl Run {
                 Input::File(path) => crate::project::kustomize_namespace(path, |p| {
                     kustomizations
                         .entry(p.to_path_buf())
-                        .or_insert_with(|| std::fs::read_to_string(p).ok())
+                        // Only a regular file: a FIFO of that name must not stop the run.
+                        .or_insert_with(|| {
+                            p.is_file()
+                                .then(|| crate::read::read_text(p, args.max_file_size).ok())
+                                .flatten()
+                        })
                         .clone()
                 }),
                 Input::Stdin => None,
@@ -345,7 +354,7 @@ fn load_projects(
         let index = match by_path.get(&path) {
             Some(index) => *index,
             None => {
-                let project = ProjectFile::load(&path)?;
+                let project = ProjectFile::load(&path, args.max_file_size)?;
                 let errors: Vec<String> = project
                     .problems
                     .iter()
@@ -487,7 +496,9 @@ fn walk(dir: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<FileReport>) {
             }
             match entry.file_type() {
                 Ok(kind) if kind.is_dir() => dirs.push(path),
-                Ok(kind) if !kind.is_symlink() && is_yaml(&path) => files.push(path),
+                // Regular files only (or links to one): reading a FIFO or a device found by a walk would
+                // block or never end.
+                Ok(kind) if kind.is_file() && is_yaml(&path) => files.push(path),
                 Ok(kind) if kind.is_symlink() && path.is_file() && is_yaml(&path) => files.push(path),
                 _ => {}
             }
@@ -510,16 +521,11 @@ fn error_report(input: Input, error: String) -> FileReport {
     }
 }
 
-pub fn read_input(input: &Input) -> Result<String, String> {
+/// Reads one input as text, at most `max` bytes: a file of any kind named on the command line, or stdin.
+pub fn read_input(input: &Input, max: u64) -> Result<String, String> {
     let bytes = match input {
-        Input::File(path) => std::fs::read(path).map_err(|e| e.to_string())?,
-        Input::Stdin => {
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut bytes)
-                .map_err(|e| e.to_string())?;
-            bytes
-        }
+        Input::File(path) => crate::read::read_file(path, max)?,
+        Input::Stdin => crate::read::read_stdin(max)?,
     };
-    String::from_utf8(bytes).map_err(|e| format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()))
+    crate::read::utf8(bytes)
 }

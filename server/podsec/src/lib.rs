@@ -11,6 +11,7 @@ pub mod lsp;
 mod output;
 mod project;
 mod psp;
+mod read;
 mod stdout;
 
 use std::process::ExitCode;
@@ -30,6 +31,8 @@ Options of check:
   --level privileged|baseline|restricted   level to enforce (default: restricted)
   --version latest|v1.N                    policy version (default: latest)
   --format text|json|sarif                 output format (default: text)
+  --max-file-size SIZE                     refuse larger inputs, in MB (64, 64MB) or bytes (65536B)
+                                           (default: 256MB; also for fix and psp)
 
 Options of fix: --level and --version as for check, and
   --unsafe                                 also apply fixes that may change what the workload can do

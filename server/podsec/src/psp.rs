@@ -13,6 +13,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
     let mut parser = lexopt::Parser::from_args(args);
     let mut json_output = false;
     let mut paths = Vec::new();
+    let mut max_file_size = crate::read::DEFAULT_MAX_FILE_SIZE;
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
         match arg {
             Long("format") => match parser.value().map_err(|e| e.to_string())?.to_str() {
@@ -20,6 +21,10 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
                 Some("text") => json_output = false,
                 other => return Err(format!("invalid format {other:?}: must be one of text, json")),
             },
+            Long("max-file-size") => {
+                let value = parser.value().map_err(|e| e.to_string())?;
+                max_file_size = crate::read::parse_size(&value.to_string_lossy())?;
+            }
             Value(path) => paths.push(path.to_string_lossy().into_owned()),
             other => return Err(other.unexpected().to_string()),
         }
@@ -42,7 +47,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
     }
     let mut found = Vec::new();
     for input in &inputs {
-        match read_input(input) {
+        match read_input(input, max_file_size) {
             Ok(text) => found.extend(
                 assess(&text, &Limits::default())
                     .into_iter()
