@@ -61,7 +61,7 @@ fn a_clean_file_exits_zero_and_says_so() {
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert_eq!(
         stdout(&output),
-        "✓ 1 pod-bearing object pass restricted:latest (1 file checked).\n"
+        "✓ 1 pod-bearing object passes restricted:latest (1 file checked).\n"
     );
 }
 

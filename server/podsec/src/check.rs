@@ -8,7 +8,7 @@ use podsec_engine::config::{
     namespace_labels,
 };
 use podsec_engine::{Analysis, Level, Limits, Options, Policy, Version, analyze};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -180,6 +180,10 @@ impl Run {
     /// Reads the inputs and the policy sources, and analyses everything.
     pub fn prepare(args: &CheckArgs) -> Result<Self, String> {
         let (inputs, errors) = collect_inputs(&args.paths);
+        if inputs.is_empty() && errors.is_empty() {
+            warn_no_yaml(&args.paths, "no YAML file (*.yaml, *.yml) found in");
+        }
+        let found_any = !inputs.is_empty();
         let (projects, project_of) = load_projects(args, &inputs)?;
         // Files the project skips are not checked.
         let (inputs, project_of): (Vec<Input>, Vec<Option<usize>>) = inputs
@@ -190,6 +194,9 @@ impl Run {
                 _ => true,
             })
             .unzip();
+        if found_any && inputs.is_empty() {
+            warn_no_yaml(&args.paths, "every YAML file is skipped by the project file in");
+        }
         let texts = parallel_map(&inputs, |input| read_input(input, args.max_file_size));
         // Namespaces and admission configurations among the checked files.
         let limits = Limits::default();
@@ -453,8 +460,15 @@ fn is_yaml(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
 }
 
+/// A run with nothing to check says so on standard error (exit status unchanged): a mistyped directory
+/// must not pass silently.
+fn warn_no_yaml(paths: &[String], why: &str) {
+    crate::stderr_line!("podsec: warning: {why} {}", paths.join(", "));
+}
+
 /// Expands the command-line paths: files as given, directories walked recursively (sorted, hidden
-/// entries and symbolic links to directories skipped). Paths that do not exist become error reports.
+/// entries and symbolic links to directories skipped), each file once however often it is reached.
+/// Paths that do not exist become error reports.
 pub fn collect_inputs(paths: &[String]) -> (Vec<Input>, Vec<FileReport>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
@@ -474,6 +488,14 @@ pub fn collect_inputs(paths: &[String]) -> (Vec<Input>, Vec<FileReport>) {
             Err(e) => errors.push(error_report(Input::File(path), e.to_string())),
         }
     }
+    // The same file named twice, or reached again through a directory or a link, is checked once.
+    let mut seen = HashSet::new();
+    inputs.retain(|input| match input {
+        Input::File(path) => seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())),
+        Input::Stdin => true,
+    });
+    let mut seen_errors = HashSet::new();
+    errors.retain(|error| seen_errors.insert(error.input.display()));
     (inputs, errors)
 }
 

@@ -63,7 +63,9 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
         stdout.flush().map_err(crate::stdout::write_error)?;
         if !fixed.applied.is_empty() {
             let verb = if args.diff { "would apply" } else { "applied" };
-            let _ = writeln!(stderr, "{name}: {verb} {} fixes:", fixed.applied.len());
+            let count = fixed.applied.len();
+            let fixes = if count == 1 { "fix" } else { "fixes" };
+            let _ = writeln!(stderr, "{name}: {verb} {count} {fixes}:");
             for title in &fixed.applied {
                 let _ = writeln!(stderr, "  - {title}");
             }
