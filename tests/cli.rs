@@ -10,9 +10,12 @@
 
 mod common;
 
-use common::{podsec, podsec_with_stdin, repo_root, stderr, stdout};
+use common::{podsec, podsec_command, podsec_with_stdin, repo_root, run_within, stderr, stdout};
 use serde_json::Value;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
 
 /// A fresh directory under the system temp dir, removed when dropped.
 struct TempDir(PathBuf);
@@ -61,7 +64,7 @@ fn a_clean_file_exits_zero_and_says_so() {
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert_eq!(
         stdout(&output),
-        "✓ 1 pod-bearing object pass restricted:latest (1 file checked).\n"
+        "✓ 1 pod-bearing object passes restricted:latest (1 file checked).\n"
     );
 }
 
@@ -557,4 +560,426 @@ fn psp_reports_the_level_each_policy_guarantees() {
     let check = podsec(&["check", "tests/psp"]);
     assert!(stdout(&check).contains("tests/psp/policies.yaml:24:1: psp-removed: warning: PodSecurityPolicy \"permissive\" was removed in Kubernetes v1.25"));
     assert_eq!(check.status.code(), Some(0));
+}
+
+/// Long enough for a slow machine, short enough that a hang fails the test run soon.
+const HANG: Duration = Duration::from_secs(60);
+
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+fn one_pod(name: &str) -> String {
+    std::fs::read_to_string(repo_root().join("examples/restricted-pod.yaml"))
+        .unwrap()
+        .replace("name: hardened", &format!("name: {name}"))
+}
+
+#[test]
+fn a_directory_walk_skips_fifos_and_sockets_instead_of_hanging() {
+    let dir = TempDir::new("fifo-walk");
+    dir.write("ok.yaml", one_pod("ok").as_bytes());
+    mkfifo(&dir.path().join("stray.yaml"));
+    let _socket = std::os::unix::net::UnixListener::bind(dir.path().join("socket.yaml")).unwrap();
+    let output = run_within(podsec_command(&["check", dir.path().to_str().unwrap()]), HANG);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(
+        stdout(&output),
+        "✓ 1 pod-bearing object passes restricted:latest (1 file checked).\n"
+    );
+}
+
+#[test]
+fn a_fifo_named_on_the_command_line_is_read() {
+    let dir = TempDir::new("fifo-named");
+    let fifo = dir.path().join("piped.yaml");
+    mkfifo(&fifo);
+    let writer = {
+        let fifo = fifo.clone();
+        // Opening for writing blocks until podsec opens the other end.
+        std::thread::spawn(move || std::fs::write(fifo, one_pod("piped")).unwrap())
+    };
+    let output = run_within(podsec_command(&["check", fifo.to_str().unwrap()]), HANG);
+    writer.join().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(
+        stdout(&output),
+        "✓ 1 pod-bearing object passes restricted:latest (1 file checked).\n"
+    );
+}
+
+#[test]
+fn inputs_larger_than_max_file_size_are_refused_after_reading_that_much() {
+    let output = run_within(
+        podsec_command(&["check", "--max-file-size", "64KB", "/dev/zero"]),
+        HANG,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stdout(&output),
+        "/dev/zero: error: larger than --max-file-size (64 KB); not checked\n\
+         No pod-bearing objects found (0 files checked); 1 file could not be read.\n"
+    );
+
+    let dir = TempDir::new("max-size");
+    let big = dir.write("big.yaml", one_pod("big").repeat(10).as_bytes());
+    let small = dir.write("small.yaml", one_pod("small").as_bytes());
+    let output = podsec(&[
+        "check",
+        "--max-file-size",
+        "1000B",
+        big.to_str().unwrap(),
+        small.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let text = stdout(&output);
+    assert!(
+        text.contains("big.yaml: error: larger than --max-file-size (1000 bytes); not checked\n"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(
+            "1 pod-bearing object passes restricted:latest (1 file checked); 1 file could not be read.\n"
+        ),
+        "{text}"
+    );
+
+    let stdin = podsec_with_stdin(
+        &["fix", "--max-file-size", "100B", "-"],
+        Some(one_pod("stdin").as_bytes()),
+    );
+    assert_eq!(stdin.status.code(), Some(2));
+    assert_eq!(
+        stderr(&stdin),
+        "<stdin>: error: larger than --max-file-size (100 bytes); not checked\n"
+    );
+    assert_eq!(stdout(&stdin), "", "nothing is fixed from a refused input");
+
+    let invalid = podsec(&["check", "--max-file-size", "1.5MB", "examples"]);
+    assert_eq!(invalid.status.code(), Some(2));
+    assert!(
+        stderr(&invalid)
+            .contains("invalid --max-file-size \"1.5MB\": expected megabytes (64, 64MB) or bytes (65536B)"),
+        "{}",
+        stderr(&invalid)
+    );
+}
+
+/// Whether the tests run as root (CI does): only root can give files to another user.
+fn running_as_root() -> bool {
+    std::fs::metadata("/proc/self").unwrap().uid() == 0
+}
+
+/// `nobody`'s user and group IDs.
+const NOBODY: u32 = 65534;
+
+/// `podsec` as an unprivileged user: `nobody` when the tests run as root, else the user running them.
+fn podsec_unprivileged(args: &[&str]) -> std::process::Output {
+    let mut command = if running_as_root() {
+        let mut setpriv = Command::new("setpriv");
+        setpriv
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_podsec"));
+        setpriv
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_podsec"))
+    };
+    command.args(args).current_dir(repo_root()).env("NO_COLOR", "1");
+    run_within(command, HANG)
+}
+
+/// Gives `path` to the user of [`podsec_unprivileged`] (nothing to do when that is the current user).
+fn give_to_unprivileged(path: &Path) {
+    if running_as_root() {
+        std::os::unix::fs::chown(path, Some(NOBODY), Some(NOBODY)).unwrap();
+    }
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(repo_root().join("tests/fixes").join(name)).unwrap()
+}
+
+/// What `podsec fix` makes of `original`, through standard input.
+fn fixed(original: &[u8]) -> Vec<u8> {
+    podsec_with_stdin(&["fix", "-"], Some(original)).stdout
+}
+
+/// Names in `dir`, to see that no temporary file is left behind.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn fix_through_a_symbolic_link_rewrites_its_target_and_keeps_the_link() {
+    let dir = TempDir::new("fix-symlink");
+    let original = fixture("block-comments.yaml");
+    let target = dir.write("real/deploy.yaml", &original);
+    let link = dir.path().join("links/deploy.yaml");
+    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink("../real/deploy.yaml", &link).unwrap();
+    let output = podsec(&["fix", link.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert_eq!(
+        std::fs::read_link(&link).unwrap(),
+        Path::new("../real/deploy.yaml")
+    );
+    assert_eq!(std::fs::read(&target).unwrap(), fixed(&original));
+    assert_ne!(std::fs::read(&target).unwrap(), original);
+    assert_eq!(names(&dir.path().join("real")), ["deploy.yaml"]);
+    assert_eq!(names(&dir.path().join("links")), ["deploy.yaml"]);
+}
+
+#[test]
+fn fix_of_a_hard_linked_file_is_seen_through_every_name() {
+    let dir = TempDir::new("fix-hardlink");
+    let original = fixture("block-comments.yaml");
+    let first = dir.write("first.yaml", &original);
+    let second = dir.path().join("second.yaml");
+    std::fs::hard_link(&first, &second).unwrap();
+    let output = podsec(&["fix", first.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let (a, b) = (
+        std::fs::metadata(&first).unwrap(),
+        std::fs::metadata(&second).unwrap(),
+    );
+    assert_eq!(
+        (a.ino(), a.nlink()),
+        (b.ino(), 2),
+        "still one file with two names"
+    );
+    assert_eq!(std::fs::read(&second).unwrap(), fixed(&original));
+    assert_eq!(names(dir.path()), ["first.yaml", "second.yaml"]);
+}
+
+#[test]
+fn fix_refuses_a_read_only_file_and_leaves_it_unchanged() {
+    let dir = TempDir::new("fix-readonly");
+    let original = fixture("block-comments.yaml");
+    let path = dir.write("deploy.yaml", &original);
+    // The directory is writable: a rename would replace the file despite its mode.
+    give_to_unprivileged(dir.path());
+    give_to_unprivileged(&path);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let output = podsec_unprivileged(&["fix", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "{}: error: cannot write the fixed file: the file is not writable: Permission denied (os error 13); the file is unchanged\n",
+            path.display()
+        )
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), original);
+    assert_eq!(std::fs::metadata(&path).unwrap().mode() & 0o777, 0o444);
+    assert_eq!(names(dir.path()), ["deploy.yaml"]);
+}
+
+#[test]
+fn fix_in_a_read_only_directory_names_the_file_and_the_reason() {
+    let dir = TempDir::new("fix-readonly-dir");
+    let original = fixture("block-comments.yaml");
+    let path = dir.write("locked/deploy.yaml", &original);
+    give_to_unprivileged(&path);
+    let locked = dir.path().join("locked");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let output = podsec_unprivileged(&["fix", path.to_str().unwrap()]);
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "{}: error: cannot write the fixed file: the directory {} is not writable (atomic replacement needs a temporary file beside it); the file is unchanged\n",
+            path.display(),
+            locked.canonicalize().unwrap().display()
+        )
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), original);
+}
+
+#[test]
+fn fix_keeps_the_owner_and_mode_of_the_file() {
+    if !running_as_root() {
+        println!("skipped: giving files to another user needs root");
+        return;
+    }
+    let dir = TempDir::new("fix-owner");
+    let original = fixture("block-comments.yaml");
+    // Root fixes a file of nobody's: the replacement is given nobody's owner and group.
+    let theirs = dir.write("theirs.yaml", &original);
+    std::os::unix::fs::chown(&theirs, Some(NOBODY), Some(NOBODY)).unwrap();
+    std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let output = podsec(&["fix", theirs.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let metadata = std::fs::metadata(&theirs).unwrap();
+    assert_eq!(
+        (metadata.uid(), metadata.gid(), metadata.mode() & 0o7777),
+        (NOBODY, NOBODY, 0o640)
+    );
+    assert_eq!(std::fs::read(&theirs).unwrap(), fixed(&original));
+
+    // Nobody fixes root's world-writable file: a replacement could not be root's, so it is rewritten in place.
+    let shared = dir.write("shared/root.yaml", &original);
+    std::fs::set_permissions(shared.parent().unwrap(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let output = podsec_unprivileged(&["fix", shared.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let metadata = std::fs::metadata(&shared).unwrap();
+    assert_eq!(
+        (metadata.uid(), metadata.gid(), metadata.mode() & 0o7777),
+        (0, 0, 0o666)
+    );
+    assert_eq!(std::fs::read(&shared).unwrap(), fixed(&original));
+    assert_eq!(names(shared.parent().unwrap()), ["root.yaml"]);
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_the_output_quietly() {
+    // `( podsec …; echo "exit $?" >&2 ) | head -1`: podsec's standard error and exit status, while head
+    // closes the pipe after one line (or `true`, before reading anything).
+    let cases: &[(&str, &str, usize)] = &[
+        ("psp tests/psp", "exit 0", 50),
+        ("explain", "exit 0", 50),
+        ("explain runAsNonRoot", "exit 0", 10),
+        ("check examples tests/data", "exit 1", 10),
+        ("check --format json examples tests/data", "exit 1", 10),
+        ("fix --diff --unsafe examples", "exit 0", 10),
+        ("--help", "exit 0", 10),
+    ];
+    for (arguments, exit, runs) in cases {
+        for reader in ["head -1", "true"] {
+            let script = format!("(\"$0\" {arguments}; echo \"exit $?\" >&2) | {reader} >/dev/null");
+            for _ in 0..*runs {
+                let mut shell = Command::new("sh");
+                shell
+                    .args(["-c", &script, env!("CARGO_BIN_EXE_podsec")])
+                    .current_dir(repo_root())
+                    .env("NO_COLOR", "1");
+                let output = run_within(shell, HANG);
+                let report = stderr(&output);
+                // fix reports what it would change on standard error: only the last line is ours.
+                let last = report.lines().last().unwrap_or("");
+                assert_eq!(last, *exit, "podsec {arguments} | {reader}: {report}");
+                if !arguments.starts_with("fix") {
+                    assert_eq!(report, format!("{exit}\n"), "podsec {arguments} | {reader}");
+                }
+                assert!(
+                    !report.contains("panicked"),
+                    "podsec {arguments} | {reader}: {report}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_file_reached_twice_is_checked_once() {
+    let dir = TempDir::new("twice");
+    let pod = dir.write("pod.yaml", one_pod("once").as_bytes());
+    std::os::unix::fs::symlink("pod.yaml", dir.path().join("alias.yaml")).unwrap();
+    let pod = pod.to_str().unwrap();
+    let output = podsec(&["check", pod, pod, dir.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(
+        stdout(&output),
+        "✓ 1 pod-bearing object passes restricted:latest (1 file checked).\n"
+    );
+    let json = podsec(&["check", "--format", "json", pod, dir.path().to_str().unwrap()]);
+    let json: Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(json["summary"]["files"], 1);
+    assert_eq!(json["files"][0]["path"], pod, "the path as first given");
+}
+
+#[test]
+fn summaries_count_in_proper_english() {
+    let dir = TempDir::new("plurals");
+    let two = dir.write(
+        "two.yaml",
+        format!("{}---\n{}", one_pod("first"), one_pod("second")).as_bytes(),
+    );
+    let none = dir.write("none.yaml", b"# nothing here\n");
+    let summary = |args: &[&str]| {
+        let output = podsec(args);
+        stdout(&output).lines().last().unwrap_or("").to_string()
+    };
+    assert_eq!(
+        summary(&["check", two.to_str().unwrap()]),
+        "✓ 2 pod-bearing objects pass restricted:latest (1 file checked)."
+    );
+    assert_eq!(
+        summary(&["check", two.to_str().unwrap(), "examples/restricted-pod.yaml"]),
+        "✓ 3 pod-bearing objects pass restricted:latest (2 files checked)."
+    );
+    assert_eq!(
+        summary(&["check", none.to_str().unwrap()]),
+        "✓ No pod-bearing objects found (1 file checked)."
+    );
+    assert_eq!(
+        summary(&["check", "missing.yaml", "examples/restricted-pod.yaml"]),
+        "1 pod-bearing object passes restricted:latest (1 file checked); 1 file could not be read."
+    );
+    assert_eq!(
+        summary(&[
+            "check",
+            "missing.yaml",
+            "also-missing.yaml",
+            "examples/insecure-deployment.yaml"
+        ]),
+        "Found 11 errors in 1 object (1 file checked against restricted:latest); 2 files could not be read."
+    );
+    assert_eq!(
+        summary(&["check", "tests/psp"]),
+        "Found 0 errors, 2 warnings (1 file checked).",
+        "problems outside objects are not counted \"in 0 objects\""
+    );
+
+    // One fix is one fix.
+    let one_fix = dir.write(
+        "one-fix.yaml",
+        one_pod("fixable")
+            .replace("      allowPrivilegeEscalation: false\n", "")
+            .as_bytes(),
+    );
+    let output = podsec(&["fix", one_fix.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "{}: applied 1 fix:\n  - Set allowPrivilegeEscalation: false on container \"app\"\n",
+            one_fix.display()
+        )
+    );
+}
+
+#[test]
+fn a_run_that_finds_no_yaml_file_warns_naming_the_paths() {
+    let dir = TempDir::new("no-yaml");
+    dir.write("notes.txt", b"not yaml\n");
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let (a, b) = (dir.path().to_str().unwrap(), empty.to_str().unwrap());
+    let output = podsec(&["check", a, b]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "nothing failed: {}",
+        stdout(&output)
+    );
+    assert_eq!(stdout(&output), "No YAML file checked.\n");
+    assert_eq!(
+        stderr(&output),
+        format!("podsec: warning: no YAML file (*.yaml, *.yml) found in {a}, {b}\n")
+    );
+    let fix = podsec(&["fix", b]);
+    assert_eq!(fix.status.code(), Some(0));
+    assert_eq!(
+        stderr(&fix),
+        format!("podsec: warning: no YAML file (*.yaml, *.yml) found in {b}\n")
+    );
 }

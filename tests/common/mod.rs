@@ -73,11 +73,7 @@ pub fn podsec(args: &[&str]) -> Output {
 
 /// Like [`podsec`], with `stdin` as standard input.
 pub fn podsec_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_podsec"))
-        .args(args)
-        .current_dir(repo_root())
-        .env("NO_COLOR", "1")
-        .env("PODSEC_TODAY", "2026-11-24")
+    let mut child = podsec_command(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -89,6 +85,56 @@ pub fn podsec_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Output {
     }
     drop(pipe);
     child.wait_with_output().unwrap()
+}
+
+/// The real `podsec` binary with `args`, set up as [`podsec`] runs it, to adapt before running.
+pub fn podsec_command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_podsec"));
+    command
+        .args(args)
+        .current_dir(repo_root())
+        .env("NO_COLOR", "1")
+        .env("PODSEC_TODAY", "2026-11-24");
+    command
+}
+
+/// Runs `command` with no input, killing it and failing when it takes longer than `limit`: a hang is a
+/// test failure, not a stuck test run.
+pub fn run_within(mut command: Command, limit: std::time::Duration) -> Output {
+    use std::io::Read;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Drain both pipes meanwhile, so that a chatty child never blocks on a full pipe.
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            pipe.read_to_end(&mut bytes).unwrap();
+            bytes
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
 }
 
 /// Standard output as text.

@@ -8,9 +8,8 @@ use podsec_engine::config::{
     namespace_labels,
 };
 use podsec_engine::{Analysis, Level, Limits, Options, Policy, Version, analyze};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -31,6 +30,8 @@ pub struct CheckArgs {
     pub unsafe_fixes: bool,
     /// `podsec fix --diff`.
     pub diff: bool,
+    /// `--max-file-size`, in bytes: a larger input is refused.
+    pub max_file_size: u64,
 }
 
 /// One input: a file from the command line or a directory walk, or standard input.
@@ -86,6 +87,7 @@ pub fn parse_args(args: Vec<OsString>, fixing: bool) -> Result<CheckArgs, String
     let mut paths = Vec::new();
     let mut unsafe_fixes = false;
     let mut diff = false;
+    let mut max_file_size = crate::read::DEFAULT_MAX_FILE_SIZE;
     let value_of = |parser: &mut lexopt::Parser| -> Result<String, String> {
         parser
             .value()
@@ -100,6 +102,7 @@ pub fn parse_args(args: Vec<OsString>, fixing: bool) -> Result<CheckArgs, String
                 version = Some(Version::parse(&value_of(&mut parser)?).map_err(|e| e.to_string())?)
             }
             Long("config") => config = Some(PathBuf::from(value_of(&mut parser)?)),
+            Long("max-file-size") => max_file_size = crate::read::parse_size(&value_of(&mut parser)?)?,
             Long("show-exempted") if !fixing => show_exempted = true,
             Long("suggest-level") if !fixing => suggest_level = true,
             Long("unsafe") if fixing => unsafe_fixes = true,
@@ -139,29 +142,27 @@ pub fn parse_args(args: Vec<OsString>, fixing: bool) -> Result<CheckArgs, String
         paths,
         unsafe_fixes,
         diff,
+        max_file_size,
     })
 }
 
 pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
     let args = parse_args(args, false)?;
     let run = Run::prepare(&args)?;
+    let mut out = crate::stdout::stdout();
     if args.suggest_level {
-        let stdout = std::io::stdout();
-        let mut out = std::io::BufWriter::new(stdout.lock());
-        let _ = output::write_suggestions(&mut out, &run);
-        let _ = std::io::Write::flush(&mut out);
+        output::write_suggestions(&mut out, &run).map_err(crate::stdout::write_error)?;
+        out.finish()?;
         return Ok(if run.reports.iter().any(|r| r.error.is_some()) {
             Outcome::Error
         } else {
             Outcome::Clean
         });
     }
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
     let colour = args.format == Format::Text && output::colour_enabled();
-    // A closed pipe (`podsec check | head`) is not an error worth reporting.
-    let _ = output::write(&mut out, args.format, &run.reports, args.show_exempted, colour);
-    let _ = std::io::Write::flush(&mut out);
+    output::write(&mut out, args.format, &run.reports, args.show_exempted, colour)
+        .map_err(crate::stdout::write_error)?;
+    out.finish()?;
     Ok(outcome(&run.reports))
 }
 
@@ -179,6 +180,10 @@ impl Run {
     /// Reads the inputs and the policy sources, and analyses everything.
     pub fn prepare(args: &CheckArgs) -> Result<Self, String> {
         let (inputs, errors) = collect_inputs(&args.paths);
+        if inputs.is_empty() && errors.is_empty() {
+            warn_no_yaml(&args.paths, "no YAML file (*.yaml, *.yml) found in");
+        }
+        let found_any = !inputs.is_empty();
         let (projects, project_of) = load_projects(args, &inputs)?;
         // Files the project skips are not checked.
         let (inputs, project_of): (Vec<Input>, Vec<Option<usize>>) = inputs
@@ -189,7 +194,10 @@ impl Run {
                 _ => true,
             })
             .unzip();
-        let texts = parallel_map(&inputs, read_input);
+        if found_any && inputs.is_empty() {
+            warn_no_yaml(&args.paths, "every YAML file is skipped by the project file in");
+        }
+        let texts = parallel_map(&inputs, |input| read_input(input, args.max_file_size));
         // Namespaces and admission configurations among the checked files.
         let limits = Limits::default();
         let mut namespaces: Vec<(usize, NamespaceLabels)> = Vec::new();
@@ -233,7 +241,12 @@ impl Run {
                 Input::File(path) => crate::project::kustomize_namespace(path, |p| {
                     kustomizations
                         .entry(p.to_path_buf())
-                        .or_insert_with(|| std::fs::read_to_string(p).ok())
+                        // Only a regular file: a FIFO of that name must not stop the run.
+                        .or_insert_with(|| {
+                            p.is_file()
+                                .then(|| crate::read::read_text(p, args.max_file_size).ok())
+                                .flatten()
+                        })
                         .clone()
                 }),
                 Input::Stdin => None,
@@ -348,7 +361,7 @@ fn load_projects(
         let index = match by_path.get(&path) {
             Some(index) => *index,
             None => {
-                let project = ProjectFile::load(&path)?;
+                let project = ProjectFile::load(&path, args.max_file_size)?;
                 let errors: Vec<String> = project
                     .problems
                     .iter()
@@ -447,8 +460,15 @@ fn is_yaml(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
 }
 
+/// A run with nothing to check says so on standard error (exit status unchanged): a mistyped directory
+/// must not pass silently.
+fn warn_no_yaml(paths: &[String], why: &str) {
+    crate::stderr_line!("podsec: warning: {why} {}", paths.join(", "));
+}
+
 /// Expands the command-line paths: files as given, directories walked recursively (sorted, hidden
-/// entries and symbolic links to directories skipped). Paths that do not exist become error reports.
+/// entries and symbolic links to directories skipped), each file once however often it is reached.
+/// Paths that do not exist become error reports.
 pub fn collect_inputs(paths: &[String]) -> (Vec<Input>, Vec<FileReport>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
@@ -468,6 +488,14 @@ pub fn collect_inputs(paths: &[String]) -> (Vec<Input>, Vec<FileReport>) {
             Err(e) => errors.push(error_report(Input::File(path), e.to_string())),
         }
     }
+    // The same file named twice, or reached again through a directory or a link, is checked once.
+    let mut seen = HashSet::new();
+    inputs.retain(|input| match input {
+        Input::File(path) => seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())),
+        Input::Stdin => true,
+    });
+    let mut seen_errors = HashSet::new();
+    errors.retain(|error| seen_errors.insert(error.input.display()));
     (inputs, errors)
 }
 
@@ -490,7 +518,9 @@ fn walk(dir: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<FileReport>) {
             }
             match entry.file_type() {
                 Ok(kind) if kind.is_dir() => dirs.push(path),
-                Ok(kind) if !kind.is_symlink() && is_yaml(&path) => files.push(path),
+                // Regular files only (or links to one): reading a FIFO or a device found by a walk would
+                // block or never end.
+                Ok(kind) if kind.is_file() && is_yaml(&path) => files.push(path),
                 Ok(kind) if kind.is_symlink() && path.is_file() && is_yaml(&path) => files.push(path),
                 _ => {}
             }
@@ -513,16 +543,11 @@ fn error_report(input: Input, error: String) -> FileReport {
     }
 }
 
-pub fn read_input(input: &Input) -> Result<String, String> {
+/// Reads one input as text, at most `max` bytes: a file of any kind named on the command line, or stdin.
+pub fn read_input(input: &Input, max: u64) -> Result<String, String> {
     let bytes = match input {
-        Input::File(path) => std::fs::read(path).map_err(|e| e.to_string())?,
-        Input::Stdin => {
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut bytes)
-                .map_err(|e| e.to_string())?;
-            bytes
-        }
+        Input::File(path) => crate::read::read_file(path, max)?,
+        Input::Stdin => crate::read::read_stdin(max)?,
     };
-    String::from_utf8(bytes).map_err(|e| format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()))
+    crate::read::utf8(bytes)
 }

@@ -1,4 +1,4 @@
-//! `podsec fix`: applies the checks' fixes to files (atomically) or to standard input.
+//! `podsec fix`: applies the checks' fixes to files (atomically where that is safe) or to standard input.
 
 use crate::Outcome;
 use crate::check::{Input, Run, parse_args};
@@ -7,14 +7,16 @@ use podsec_engine::fix::fix_all;
 use podsec_engine::text::LineIndex;
 use podsec_engine::{Options, analyze};
 use std::ffi::OsString;
-use std::io::Write;
-use std::path::Path;
+use std::fs::{File, Metadata, OpenOptions};
+use std::io::{self, ErrorKind, Seek, SeekFrom, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
 
 pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
     let args = parse_args(args, true)?;
     let run = Run::prepare(&args)?;
     let mut outcome = Outcome::Clean;
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = crate::stdout::stdout();
     let mut stderr = std::io::stderr().lock();
     for report in run.reports.iter().filter(|r| r.error.is_some()) {
         let _ = writeln!(
@@ -39,27 +41,33 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
         if args.diff {
             if fixed.text != *text {
                 let diff = similar::TextDiff::from_lines(text.as_str(), &fixed.text);
-                let _ = write!(
+                write!(
                     stdout,
                     "{}",
                     diff.unified_diff().context_radius(3).header(&name, &name)
-                );
+                )
+                .map_err(crate::stdout::write_error)?;
             }
         } else if matches!(input, Input::Stdin) {
-            let _ = stdout.write_all(fixed.text.as_bytes());
+            stdout
+                .write_all(fixed.text.as_bytes())
+                .map_err(crate::stdout::write_error)?;
         } else if fixed.text != *text {
             if let Input::File(path) = input {
-                if let Err(e) = write_atomically(path, &fixed.text) {
+                if let Err(e) = write_fixed(path, &fixed.text) {
                     let _ = writeln!(stderr, "{name}: error: cannot write the fixed file: {e}");
                     outcome = Outcome::Error;
                     continue;
                 }
             }
         }
-        let _ = stdout.flush();
+        // Each file's output before its report on standard error, in order.
+        stdout.flush().map_err(crate::stdout::write_error)?;
         if !fixed.applied.is_empty() {
             let verb = if args.diff { "would apply" } else { "applied" };
-            let _ = writeln!(stderr, "{name}: {verb} {} fixes:", fixed.applied.len());
+            let count = fixed.applied.len();
+            let fixes = if count == 1 { "fix" } else { "fixes" };
+            let _ = writeln!(stderr, "{name}: {verb} {count} {fixes}:");
             for title in &fixed.applied {
                 let _ = writeln!(stderr, "  - {title}");
             }
@@ -113,31 +121,108 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
             outcome = Outcome::Findings;
         }
     }
+    stdout.finish()?;
     Ok(outcome)
 }
 
-/// Writes through a temporary file in the same directory and a rename, keeping the permissions, so
-/// that a crash never leaves a half-written manifest.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let directory = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
+/// Writes a fixed file without changing what the file is. The default is atomic replacement (a temporary
+/// file beside it, then a rename), so that a crash never leaves half a manifest; where a rename would alter
+/// the file, it is rewritten in place instead:
+/// - a symbolic link is followed: the target is rewritten and the link stays a link;
+/// - a file with several hard links is rewritten in place, so that every name sees the fix;
+/// - a replacement gets the file's mode and owner; when the owner cannot be given to it (the user is not
+///   root), the file is rewritten in place.
+///
+/// It refuses, leaving the file unchanged, a file the user may not write (a rename would bypass the
+/// file's own permissions) and a file whose directory is not writable (no temporary file can be made).
+fn write_fixed(path: &Path, text: &str) -> Result<(), String> {
+    let unchanged = |why: String| format!("{why}; the file is unchanged");
+    let target = std::fs::canonicalize(path).map_err(|e| unchanged(e.to_string()))?;
+    let metadata = std::fs::metadata(&target).map_err(|e| unchanged(e.to_string()))?;
+    if !metadata.is_file() {
+        return Err(unchanged(
+            "not a regular file (fix it through standard input: podsec fix - < FILE)".to_string(),
+        ));
+    }
+    // Opening for writing (without truncating) asks the file's own permissions.
+    let mut file = OpenOptions::new()
+        .write(true)
+        .open(&target)
+        .map_err(|e| unchanged(format!("the file is not writable: {e}")))?;
+    if metadata.nlink() > 1 {
+        return write_in_place(&mut file, text).map_err(|e| e.to_string());
+    }
+    let directory = target.parent().unwrap_or(Path::new("."));
+    match replace(&target, directory, &metadata, text) {
+        Ok(Replacement::Done) => Ok(()),
+        Ok(Replacement::OwnerNotKept) => write_in_place(&mut file, text).map_err(|e| e.to_string()),
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => Err(unchanged(format!(
+            "the directory {} is not writable (atomic replacement needs a temporary file beside it)",
+            directory.display()
+        ))),
+        Err(e) => Err(unchanged(e.to_string())),
+    }
+}
+
+/// How an atomic replacement ended.
+enum Replacement {
+    Done,
+    /// The temporary file could not be given the file's owner: it was removed and nothing was replaced.
+    OwnerNotKept,
+}
+
+/// Replaces `target` by a temporary file in `directory` holding `text`, with the original's owner and mode.
+fn replace(target: &Path, directory: &Path, original: &Metadata, text: &str) -> io::Result<Replacement> {
+    let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temporary = directory.join(format!(".{name}.podsec-{}.tmp", std::process::id()));
-    let permissions = std::fs::metadata(path)?.permissions();
+    let (temporary, mut file) = create_temporary(directory, &name)?;
     let result = (|| {
-        let mut file = std::fs::File::create(&temporary)?;
+        let ours = file.metadata()?;
+        if (ours.uid(), ours.gid()) != (original.uid(), original.gid()) {
+            match std::os::unix::fs::fchown(&file, Some(original.uid()), Some(original.gid())) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::PermissionDenied => return Ok(Replacement::OwnerNotKept),
+                Err(e) => return Err(e),
+            }
+        }
+        // After the owner: changing the owner clears set-user-ID and set-group-ID bits.
+        file.set_permissions(original.permissions())?;
         file.write_all(text.as_bytes())?;
         file.sync_all()?;
-        std::fs::set_permissions(&temporary, permissions)?;
-        std::fs::rename(&temporary, path)
+        std::fs::rename(&temporary, target)?;
+        Ok(Replacement::Done)
     })();
-    if result.is_err() {
+    if !matches!(result, Ok(Replacement::Done)) {
         let _ = std::fs::remove_file(&temporary);
     }
     result
+}
+
+/// A new temporary file beside the target, readable by the user only until it gets the target's mode.
+fn create_temporary(directory: &Path, name: &str) -> io::Result<(PathBuf, File)> {
+    let mut attempt = 0;
+    loop {
+        let path = directory.join(format!(".{name}.podsec-{}-{attempt}.tmp", std::process::id()));
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+        {
+            Ok(file) => return Ok((path, file)),
+            // Left over by a crashed run with the same process ID.
+            Err(e) if e.kind() == ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Overwrites the file from its start and cuts it to the new length: not atomic, but the same inode.
+fn write_in_place(file: &mut File, text: &str) -> io::Result<()> {
+    file.seek(SeekFrom::Start(0))?;
+    file.write_all(text.as_bytes())?;
+    file.set_len(text.len() as u64)?;
+    file.sync_all()
 }

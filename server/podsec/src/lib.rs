@@ -11,6 +11,8 @@ pub mod lsp;
 mod output;
 mod project;
 mod psp;
+mod read;
+mod stdout;
 
 use std::process::ExitCode;
 
@@ -29,6 +31,8 @@ Options of check:
   --level privileged|baseline|restricted   level to enforce (default: restricted)
   --version latest|v1.N                    policy version (default: latest)
   --format text|json|sarif                 output format (default: text)
+  --max-file-size SIZE                     refuse larger inputs, in MB (64, 64MB) or bytes (65536B)
+                                           (default: 256MB; also for fix and psp)
 
 Options of fix: --level and --version as for check, and
   --unsafe                                 also apply fixes that may change what the workload can do
@@ -59,7 +63,7 @@ impl From<Outcome> for ExitCode {
 pub fn main() -> ExitCode {
     let mut args = std::env::args_os().skip(1);
     let Some(command) = args.next() else {
-        eprint!("{USAGE}");
+        stderr_line!("{}", USAGE.trim_end());
         return Outcome::Error.into();
     };
     let rest: Vec<std::ffi::OsString> = args.collect();
@@ -69,14 +73,8 @@ pub fn main() -> ExitCode {
         Some("lsp") => lsp::run(rest),
         Some("fix") => fix::run(rest),
         Some("psp") => psp::run(rest),
-        Some("-h" | "--help" | "help") => {
-            print!("{USAGE}");
-            Ok(Outcome::Clean)
-        }
-        Some("-V" | "--version") => {
-            println!("podsec {}", env!("CARGO_PKG_VERSION"));
-            Ok(Outcome::Clean)
-        }
+        Some("-h" | "--help" | "help") => print_and_finish(USAGE),
+        Some("-V" | "--version") => print_and_finish(&format!("podsec {}\n", env!("CARGO_PKG_VERSION"))),
         _ => Err(format!(
             "unknown command {:?}\n\n{USAGE}",
             command.to_string_lossy()
@@ -85,8 +83,17 @@ pub fn main() -> ExitCode {
     match result {
         Ok(outcome) => outcome.into(),
         Err(message) => {
-            eprintln!("podsec: {message}");
+            stderr_line!("podsec: {message}");
             Outcome::Error.into()
         }
     }
+}
+
+/// Prints a whole text; a reader that closes the pipe early is not an error.
+fn print_and_finish(text: &str) -> Result<Outcome, String> {
+    use std::io::Write;
+    let mut out = stdout::stdout();
+    out.write_all(text.as_bytes()).map_err(stdout::write_error)?;
+    out.finish()?;
+    Ok(Outcome::Clean)
 }

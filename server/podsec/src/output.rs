@@ -269,26 +269,32 @@ fn write_text(
             }
         }
     }
-    let files = reports.iter().filter(|r| !r.source_only).count();
+    writeln!(out, "{}", summary(&counts, reports, &policies, &style))
+}
+
+/// The last line of the text output: what was found, in how many objects and files, against which policy.
+fn summary(counts: &Counts, reports: &[FileReport], policies: &[String], style: &Style) -> String {
     let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-    let against = match policies.as_slice() {
+    // Files read and checked: unreadable ones are counted on their own.
+    let files = reports
+        .iter()
+        .filter(|r| !r.source_only && r.error.is_none())
+        .count();
+    let findings = counts.errors + counts.warnings + counts.notes;
+    if files == 0 && findings + counts.unreadable == 0 {
+        return "No YAML file checked.".to_string();
+    }
+    let policy = match policies {
         [one] => one.clone(),
         _ => "their policies".to_string(),
     };
+    let checked = plural(files, "file checked", "files checked");
     let exempted = if counts.exempted > 0 {
         format!(", {} exempted", plural(counts.exempted, "finding", "findings"))
     } else {
         String::new()
     };
-    if counts.errors + counts.warnings + counts.notes + counts.unreadable == 0 {
-        writeln!(
-            out,
-            "{} {} pass {against} ({} checked{exempted}).",
-            style.paint("32;1", "✓"),
-            plural(counts.objects, "pod-bearing object", "pod-bearing objects"),
-            plural(files, "file", "files")
-        )?;
-    } else {
+    let mut line = if findings > 0 {
         let mut parts = vec![plural(counts.errors, "error", "errors")];
         if counts.warnings > 0 {
             parts.push(plural(counts.warnings, "warning", "warnings"));
@@ -296,22 +302,45 @@ fn write_text(
         if counts.notes > 0 {
             parts.push(plural(counts.notes, "note", "notes"));
         }
-        if counts.unreadable > 0 {
-            parts.push(plural(
+        // Document and policy-file problems belong to no object.
+        let in_objects = if counts.failing > 0 {
+            format!(" in {}", plural(counts.failing, "object", "objects"))
+        } else {
+            String::new()
+        };
+        let against = if policies.is_empty() {
+            String::new()
+        } else {
+            format!(" against {policy}")
+        };
+        format!(
+            "Found {}{in_objects} ({checked}{against}{exempted})",
+            parts.join(", ")
+        )
+    } else if counts.objects > 0 {
+        let objects = plural(
+            counts.objects,
+            "pod-bearing object passes",
+            "pod-bearing objects pass",
+        );
+        format!("{objects} {policy} ({checked}{exempted})")
+    } else {
+        format!("No pod-bearing objects found ({checked})")
+    };
+    if counts.unreadable > 0 {
+        line.push_str(&format!(
+            "; {}",
+            plural(
                 counts.unreadable,
                 "file could not be read",
-                "files could not be read",
-            ));
-        }
-        writeln!(
-            out,
-            "Found {} in {} ({} checked against {against}{exempted}).",
-            parts.join(", "),
-            plural(counts.failing, "object", "objects"),
-            plural(files, "file", "files")
-        )?;
+                "files could not be read"
+            )
+        ));
+    } else if findings == 0 {
+        line.insert_str(0, &format!("{} ", style.paint("32;1", "✓")));
     }
-    Ok(())
+    line.push('.');
+    line
 }
 
 fn position(at: LineColumn) -> Value {

@@ -23,14 +23,14 @@ pub struct ProjectFile {
 }
 
 impl ProjectFile {
-    /// Reads a project file and the admission configuration it names.
-    pub fn load(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    /// Reads a project file and the admission configuration it names, each at most `max_size` bytes.
+    pub fn load(path: &Path, max_size: u64) -> Result<Self, String> {
+        let text = crate::read::read_text(path, max_size).map_err(|e| format!("{}: {e}", path.display()))?;
         let (config, problems) = project_config(&text, &Limits::default());
         let admission = match &config.admission_configuration {
             Some(relative) => {
                 let admission_path = path.parent().unwrap_or(Path::new(".")).join(relative);
-                let admission_text = std::fs::read_to_string(&admission_path).map_err(|e| {
+                let admission_text = crate::read::read_text(&admission_path, max_size).map_err(|e| {
                     format!(
                         "{}: admissionConfiguration {}: {e}",
                         path.display(),

@@ -1,0 +1,136 @@
+//! Reading the command line's inputs: files, pipes and devices named on it, and standard input, all
+//! through one size cap (`--max-file-size`), so that `/dev/zero` or a runaway file cannot exhaust memory.
+
+use std::io::Read;
+use std::path::Path;
+
+const MB: u64 = 1024 * 1024;
+
+/// `--max-file-size` when not given.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 256 * MB;
+
+/// Parses `--max-file-size`: a whole number with an optional unit, `B`, `KB`, `MB` or `GB` (powers of
+/// 1024, as the editor's `maxDocumentSizeMB`); no unit means megabytes.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let invalid =
+        || format!("invalid --max-file-size {text:?}: expected megabytes (64, 64MB) or bytes (65536B)");
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = match text
+        .get(digits.len()..)
+        .unwrap_or("")
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "" | "M" | "MB" => MB,
+        "B" => 1,
+        "K" | "KB" => 1024,
+        "G" | "GB" => 1024 * MB,
+        _ => return Err(invalid()),
+    };
+    let number: u64 = digits.parse().map_err(|_| invalid())?;
+    match number.checked_mul(unit) {
+        Some(0) => Err(format!(
+            "invalid --max-file-size {text:?}: must be at least 1 byte"
+        )),
+        Some(bytes) => Ok(bytes),
+        None => Err(invalid()),
+    }
+}
+
+/// A size as the user would write it: `256 MB`, `4 KB`, `100 bytes`.
+fn describe(bytes: u64) -> String {
+    if bytes % MB == 0 {
+        format!("{} MB", bytes / MB)
+    } else if bytes % 1024 == 0 {
+        format!("{} KB", bytes / 1024)
+    } else if bytes == 1 {
+        "1 byte".to_string()
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+fn too_large(max: u64) -> String {
+    format!("larger than --max-file-size ({}); not checked", describe(max))
+}
+
+/// Reads all of `reader`, refusing it after `max` bytes: at most one byte more is read.
+fn read_capped(reader: impl Read, max: u64) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    reader
+        .take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() > usize::try_from(max).unwrap_or(usize::MAX) {
+        return Err(too_large(max));
+    }
+    Ok(bytes)
+}
+
+/// Reads a file of any kind (a pipe such as `<(cat x.yaml)` too), at most `max` bytes.
+pub fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    // A regular file's size is known: a large one is refused without reading it.
+    if let Ok(metadata) = file.metadata() {
+        if metadata.is_file() && metadata.len() > max {
+            return Err(too_large(max));
+        }
+    }
+    read_capped(file, max)
+}
+
+/// Reads standard input, at most `max` bytes.
+pub fn read_stdin(max: u64) -> Result<Vec<u8>, String> {
+    read_capped(std::io::stdin().lock(), max)
+}
+
+/// Text from bytes, or where they stop being UTF-8.
+pub fn utf8(bytes: Vec<u8>) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|e| format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()))
+}
+
+/// Reads a file as text, at most `max` bytes.
+pub fn read_text(path: &Path, max: u64) -> Result<String, String> {
+    read_file(path, max).and_then(utf8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_megabytes_unless_a_unit_says_otherwise() {
+        assert_eq!(parse_size("256"), Ok(256 * MB));
+        assert_eq!(parse_size("64MB"), Ok(64 * MB));
+        assert_eq!(parse_size("64mb"), Ok(64 * MB));
+        assert_eq!(parse_size("1000B"), Ok(1000));
+        assert_eq!(parse_size("4KB"), Ok(4096));
+        assert_eq!(parse_size("1GB"), Ok(1024 * MB));
+        for bad in [
+            "",
+            "MB",
+            "-1",
+            "1.5",
+            "12 MB",
+            "3TB",
+            "0",
+            "0B",
+            "99999999999999999999",
+        ] {
+            assert!(parse_size(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_reader_past_the_limit_is_refused_after_one_byte_more() {
+        assert_eq!(read_capped(&b"12345"[..], 5), Ok(b"12345".to_vec()));
+        let endless = std::io::repeat(b'x');
+        assert_eq!(
+            read_capped(endless, 10),
+            Err("larger than --max-file-size (10 bytes); not checked".to_string())
+        );
+        assert_eq!(describe(256 * MB), "256 MB");
+        assert_eq!(describe(4096), "4 KB");
+        assert_eq!(describe(1), "1 byte");
+    }
+}
