@@ -496,3 +496,51 @@ fn an_unlabelled_namespace_is_checked_at_the_default_policy_in_the_cli_too() {
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_label_impact_sees_the_workloads_of_the_whole_workspace_and_never_warns_for_privileged() {
+    let dir = workspace(
+        "impact",
+        &[
+            ("ns.yaml", RESTRICTED_NS),
+            ("apps/deploy.yaml", WEB),
+            ("apps/other.yaml", CNI),
+        ],
+    );
+    let uri = file_uri(&dir.join("ns.yaml"));
+    let mut client = start(&dir, json!({}));
+    client.open(&uri, RESTRICTED_NS, 1);
+    let diagnostics = client.diagnostics(&uri, 1);
+    let impact: Vec<&Value> = diagnostics
+        .iter()
+        .filter(|d| d["code"] == "namespace-impact")
+        .collect();
+    assert_eq!(impact.len(), 1, "{diagnostics:?}");
+    let message = impact[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "existing pods in namespace \"web\" violate the new PodSecurity enforce level \"restricted:latest\"\nDeployment \"web\": allowPrivilegeEscalation != false, unrestricted capabilities, runAsNonRoot != true, seccompProfile"
+        ),
+        "{message}"
+    );
+    // The CLI says the same of the same files.
+    let output = podsec(&["check", dir.to_str().unwrap()]);
+    assert!(
+        stdout(&output).contains(message.lines().nth(1).unwrap()),
+        "{}",
+        stdout(&output)
+    );
+
+    // enforce: privileged allows every pod: no impact warning, in the editor or the CLI.
+    let privileged = RESTRICTED_NS.replace("enforce: restricted", "enforce: privileged");
+    client.change(&uri, 2, whole_text_change(&privileged));
+    let diagnostics = client.diagnostics(&uri, 2);
+    assert!(
+        diagnostics.iter().all(|d| d["code"] != "namespace-impact"),
+        "{diagnostics:?}"
+    );
+    std::fs::write(dir.join("ns.yaml"), &privileged).unwrap();
+    let output = podsec(&["check", dir.to_str().unwrap()]);
+    assert!(!stdout(&output).contains("existing pods"), "{}", stdout(&output));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -97,3 +97,22 @@ pub fn pod_objects<'d>(document: &'d Document<'d>) -> Vec<PodObject<'d>> {
     }
     found
 }
+
+/// The namespaces of the pod-bearing objects of `text` (`None` for an object that names none), each
+/// once, in source order. Cheap for texts that hold no pod-bearing kind: they are not parsed.
+pub fn pod_namespaces(text: &str, limits: &crate::yaml::Limits) -> Vec<Option<String>> {
+    const KINDS: [&str; 5] = ["Pod", "ReplicationController", "Set", "Deployment", "Job"];
+    let mut found: Vec<Option<String>> = Vec::new();
+    if !KINDS.iter().any(|kind| text.contains(kind)) {
+        return found;
+    }
+    for document in crate::yaml::documents(text, limits).filter(|d| d.error.is_none()) {
+        for object in pod_objects(&document) {
+            let namespace = object.namespace.map(str::to_string);
+            if !found.contains(&namespace) {
+                found.push(namespace);
+            }
+        }
+    }
+    found
+}

@@ -5,9 +5,9 @@ use super::diagnostics::{config_diagnostic, diagnostics};
 use super::session::Snapshot;
 use super::settings::Settings;
 use super::{Backend, guarded};
-use podsec_engine::Limits;
 use podsec_engine::analysis::{Reuse, analyze_reusing};
 use podsec_engine::config::namespace_impact;
+use podsec_engine::{Limits, ObjectReport};
 use serde_json::Value;
 use tower_lsp_server::ls_types::*;
 
@@ -49,13 +49,15 @@ impl Backend {
             return;
         };
         let uri = pending.uri();
+        let backend = self.clone();
         let outcome = guarded("analysing a document", move || {
             let snapshot = pending.complete();
-            let diagnostics = analyse(&snapshot, &mut reuse);
-            (snapshot, diagnostics, reuse)
+            let elsewhere = backend.impact_elsewhere(&snapshot);
+            let (diagnostics, workloads) = analyse(&snapshot, &mut reuse, &elsewhere);
+            (snapshot, diagnostics, workloads, reuse)
         });
         drop(running);
-        let (snapshot, diagnostics, reuse) = match outcome {
+        let (snapshot, diagnostics, workloads, reuse) = match outcome {
             Ok(done) => done,
             Err(message) => {
                 self.client
@@ -64,7 +66,7 @@ impl Backend {
                 return;
             }
         };
-        let policy_changed = self.store(&snapshot, reuse);
+        let policy_changed = self.store(&snapshot, reuse, workloads);
         if policy_changed {
             // Other documents may live in these namespaces, or under this project file.
             self.reschedule_others(key);
@@ -84,7 +86,7 @@ impl Backend {
 
     /// Keeps what an analysis learnt about the document; true when the policy sources it gives the
     /// other documents changed.
-    fn store(&self, snapshot: &Snapshot, reuse: Reuse) -> bool {
+    fn store(&self, snapshot: &Snapshot, reuse: Reuse, workloads: Vec<Option<String>>) -> bool {
         let mut state = self.state();
         let mut changed = false;
         if let (true, Some(path)) = (snapshot.is_project_file(), &snapshot.path) {
@@ -94,6 +96,7 @@ impl Backend {
             // Keyed by document text, so still right for a newer version of the file.
             doc.reuse = reuse;
             doc.saved = false;
+            doc.workloads = workloads;
             if doc.namespaces != snapshot.namespaces {
                 doc.namespaces = snapshot.namespaces.clone();
                 changed = true;
@@ -104,6 +107,35 @@ impl Backend {
             }
         }
         changed
+    }
+
+    /// The objects of other open documents and workspace files in the namespaces whose enforce label
+    /// this snapshot sets, analysed with its labels: PSA's dry run of a label sees every pod of the
+    /// namespace, not only those of the same file.
+    fn impact_elsewhere(&self, snapshot: &Snapshot) -> Vec<ObjectReport> {
+        let names: Vec<String> = snapshot
+            .own
+            .labels
+            .iter()
+            .filter(|labels| labels.enforce_span.is_some())
+            .map(|labels| labels.name.clone())
+            .collect();
+        if names.is_empty() {
+            return Vec::new();
+        }
+        let sources = self.state().impact_sources(&snapshot.key, &names);
+        let mut objects = Vec::new();
+        for source in sources {
+            let other = source.complete_with(&snapshot.namespaces);
+            let analysis = podsec_engine::analyze(&other.text, &other.options());
+            objects.extend(
+                analysis
+                    .objects
+                    .into_iter()
+                    .filter(|o| o.namespace.as_ref().is_some_and(|n| names.contains(n))),
+            );
+        }
+        objects
     }
 
     /// Analyses every open document again except `except` (after a change of policy sources).
@@ -152,15 +184,22 @@ impl Backend {
     }
 }
 
-/// The diagnostics of a snapshot: its findings, and the problems of the policy sources it holds.
-fn analyse(snapshot: &Snapshot, reuse: &mut Reuse) -> Vec<Diagnostic> {
+/// The diagnostics of a snapshot — its findings, and the problems of the policy sources it holds (with
+/// the impact of its enforce labels on its own objects and those `elsewhere`) — and the namespaces of
+/// its pod-bearing objects.
+fn analyse(
+    snapshot: &Snapshot,
+    reuse: &mut Reuse,
+    elsewhere: &[ObjectReport],
+) -> (Vec<Diagnostic>, Vec<Option<String>>) {
     let (rope, encoding) = (&snapshot.rope, snapshot.encoding);
     if snapshot.is_project_file() {
         let (_, problems) = podsec_engine::config::project_config(&snapshot.text, &Limits::default());
-        return problems
+        let found = problems
             .iter()
             .map(|p| config_diagnostic(p, rope, encoding))
             .collect();
+        return (found, Vec::new());
     }
     let analysis = analyze_reusing(&snapshot.text, &snapshot.options(), reuse);
     let mut found = diagnostics(&analysis, rope, encoding, &snapshot.uri);
@@ -169,8 +208,14 @@ fn analyse(snapshot: &Snapshot, reuse: &mut Reuse) -> Vec<Diagnostic> {
             .problems
             .iter()
             .cloned()
-            .chain(namespace_impact(labels, &analysis.objects));
+            .chain(namespace_impact(labels, analysis.objects.iter().chain(elsewhere)));
         found.extend(problems.map(|p| config_diagnostic(&p, rope, encoding)));
     }
-    found
+    let mut workloads: Vec<Option<String>> = Vec::new();
+    for object in &analysis.objects {
+        if !workloads.contains(&object.namespace) {
+            workloads.push(object.namespace.clone());
+        }
+    }
+    (found, workloads)
 }

@@ -34,6 +34,8 @@ pub(super) struct Document {
     pub admission: Option<AdmissionConfig>,
     /// Saved since its last analysis: the next one reads its Namespaces afresh, not steadied.
     pub saved: bool,
+    /// The namespaces of its pod-bearing objects as last analysed (for Namespaces' label impact).
+    pub workloads: Vec<Option<String>>,
     /// Its last analysis per YAML document: a keystroke re-analyses only the document it changed.
     pub reuse: Reuse,
 }
@@ -49,6 +51,7 @@ impl Document {
             namespaces: Vec::new(),
             admission: None,
             saved: false,
+            workloads: Vec::new(),
             reuse: Reuse::default(),
         }
     }
@@ -98,6 +101,8 @@ pub(super) struct State {
 /// outside it.
 pub(super) struct Pending {
     key: String,
+    /// For a workspace file that is not open: read it from here (the rope is then empty).
+    read_from: Option<PathBuf>,
     uri: Uri,
     path: Option<PathBuf>,
     rope: Rope,
@@ -114,6 +119,9 @@ pub(super) struct Pending {
     /// The workspace's admission configurations by path (open documents' texts over their files).
     admissions: Vec<(PathBuf, AdmissionConfig)>,
 }
+
+/// Workspace files larger than this are not read for a label's impact (the scan's limit too).
+const MAX_IMPACT_FILE: u64 = 10 * 1024 * 1024;
 
 /// One document as every request of the server sees it.
 pub(super) struct Snapshot {
@@ -164,23 +172,56 @@ impl State {
     /// Copies what a snapshot of the open document `key` needs; `None` when it is not open (or, with
     /// `generation`, when it has changed since).
     pub fn pending(&mut self, key: &str, generation: Option<u64>) -> Option<Pending> {
-        let (uri, path, rope, version, previous_namespaces) = {
-            let doc = self.documents.get(key)?;
-            if generation.is_some_and(|g| g != doc.generation) {
-                return None;
-            }
-            (
-                doc.uri.clone(),
-                doc.path.clone(),
-                doc.rope.clone(),
-                doc.version,
-                if doc.saved {
-                    Vec::new()
-                } else {
-                    doc.namespaces.clone()
-                },
-            )
+        let doc = self.documents.get(key)?;
+        if generation.is_some_and(|g| g != doc.generation) {
+            return None;
+        }
+        let previous = if doc.saved {
+            Vec::new()
+        } else {
+            doc.namespaces.clone()
         };
+        let (uri, path, rope, version) = (doc.uri.clone(), doc.path.clone(), doc.rope.clone(), doc.version);
+        Some(self.pending_of(key, uri, path, rope, version, previous))
+    }
+
+    /// The snapshots that a Namespace's enforce label needs for its impact on the whole workspace: every
+    /// other open document and workspace file with pod-bearing objects in one of `namespaces`.
+    pub fn impact_sources(&mut self, except: &str, namespaces: &[String]) -> Vec<Pending> {
+        let open: Vec<PathBuf> = self.documents.values().filter_map(|d| d.path.clone()).collect();
+        let mut found: Vec<Pending> = Vec::new();
+        let open_keys: Vec<String> = self
+            .documents
+            .iter()
+            .filter(|(key, d)| {
+                key.as_str() != except && d.workloads.iter().flatten().any(|n| namespaces.contains(n))
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in open_keys {
+            found.extend(self.pending(&key, None));
+        }
+        for path in self.workspace.workload_files(namespaces, &open) {
+            let Some(uri) = Uri::from_file_path(&path) else {
+                continue;
+            };
+            let mut pending = self.pending_of(except, uri, Some(path.clone()), Rope::new(), 0, Vec::new());
+            pending.read_from = Some(path);
+            found.push(pending);
+        }
+        found
+    }
+
+    /// A snapshot of `uri` to be completed, with every policy source but the document `key`'s own.
+    fn pending_of(
+        &mut self,
+        key: &str,
+        uri: Uri,
+        path: Option<PathBuf>,
+        rope: Rope,
+        version: i32,
+        previous_namespaces: Vec<NamespaceLabels>,
+    ) -> Pending {
         let project = path.as_deref().and_then(|p| self.workspace.project_for(p));
         let kustomize_namespace = path
             .as_deref()
@@ -209,8 +250,9 @@ impl State {
             editor_default: self.settings.editor_default(),
             today: crate::project::today(),
         };
-        Some(Pending {
+        Pending {
             key: key.to_string(),
+            read_from: None,
             uri,
             path,
             rope,
@@ -222,7 +264,7 @@ impl State {
             context,
             admission_from_project,
             admissions,
-        })
+        }
     }
 }
 
@@ -233,6 +275,16 @@ impl Pending {
 
     /// Reads the document's own policy sources and completes the context.
     pub fn complete(self) -> Snapshot {
+        self.complete_with(&[])
+    }
+
+    /// [`Pending::complete`], with `first` ahead of every other Namespace (the open text of the
+    /// Namespace document whose label impact this snapshot is for).
+    pub fn complete_with(mut self, first: &[NamespaceLabels]) -> Snapshot {
+        if let Some(path) = &self.read_from {
+            let text = crate::read::read_text(path, MAX_IMPACT_FILE).unwrap_or_default();
+            self.rope = Rope::from_str(&text);
+        }
         let text = self.rope.to_string();
         let limits = Limits::default();
         let project_file = is_project_file(self.path.as_deref());
@@ -251,7 +303,7 @@ impl Pending {
         let mut context = self.context;
         // The document's own Namespaces win over any other copy of them.
         let others = std::mem::take(&mut context.namespaces);
-        context.namespaces = namespaces.iter().cloned().chain(others).collect();
+        context.namespaces = first.iter().chain(&namespaces).cloned().chain(others).collect();
         if !self.admission_from_project {
             // As on the command line: the first admission configuration by path.
             let mut admissions = self.admissions;

@@ -7,6 +7,7 @@ use podsec_engine::Limits;
 use podsec_engine::config::{
     AdmissionConfig, NamespaceLabels, ProjectConfig, admission_config, namespace_labels, project_config,
 };
+use podsec_engine::workload::pod_namespaces;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -15,11 +16,14 @@ const MAX_SCANNED_FILE: u64 = 10 * 1024 * 1024;
 /// At most this many files are scanned per workspace.
 const MAX_SCANNED_FILES: usize = 20_000;
 
-/// The policy sources found in one workspace file.
+/// The policy sources found in one workspace file, and where its workloads live.
 #[derive(Clone, Debug, Default)]
 pub struct Scanned {
     pub namespaces: Vec<NamespaceLabels>,
     pub admission: Option<AdmissionConfig>,
+    /// The namespaces of its pod-bearing objects (`None`: no namespace given), for the impact of a
+    /// Namespace's enforce label on the whole workspace.
+    pub workloads: Vec<Option<String>>,
 }
 
 /// A project file as read for the editor.
@@ -50,24 +54,29 @@ pub fn scan_file(path: &Path) -> Option<Scanned> {
         return None;
     }
     let text = std::fs::read_to_string(path).ok()?;
+    let limits = Limits::default();
+    let workloads = pod_namespaces(&text, &limits);
     // Cheap test first: most files are neither.
     if !text.contains("Namespace") && !text.contains("PodSecurityConfiguration") {
-        return Some(Scanned::default());
+        return Some(Scanned {
+            workloads,
+            ..Scanned::default()
+        });
     }
-    let limits = Limits::default();
     let name = format!("admission configuration {}", path.display());
     Some(Scanned {
         namespaces: namespace_labels(&text, &limits),
         admission: admission_config(&text, &name, &limits).map(|(a, _)| a),
+        workloads,
     })
 }
 
-/// Every `*.yaml`/`*.yml` below `roots`, hidden directories, `node_modules` and `target` left out.
+/// Every `*.yaml`/`*.yml` below `roots`, hidden directories, `node_modules` and `target` left out,
+/// read on every core.
 pub fn scan_roots(roots: &[PathBuf]) -> HashMap<PathBuf, Scanned> {
-    let mut found = HashMap::new();
+    let mut files = Vec::new();
     let mut pending: Vec<PathBuf> = roots.to_vec();
-    let mut files = 0;
-    while let Some(directory) = pending.pop() {
+    'walk: while let Some(directory) = pending.pop() {
         let Ok(entries) = std::fs::read_dir(&directory) else {
             continue;
         };
@@ -80,17 +89,19 @@ pub fn scan_roots(roots: &[PathBuf]) -> HashMap<PathBuf, Scanned> {
                     pending.push(path);
                 }
             } else if kind.is_file() && (name.ends_with(".yaml") || name.ends_with(".yml")) {
-                files += 1;
-                if files > MAX_SCANNED_FILES {
-                    return found;
+                if files.len() == MAX_SCANNED_FILES {
+                    break 'walk;
                 }
-                if let Some(scanned) = scan_file(&path) {
-                    found.insert(path, scanned);
-                }
+                files.push(path);
             }
         }
     }
-    found
+    let scanned = crate::check::parallel_map(&files, |path| scan_file(path));
+    files
+        .into_iter()
+        .zip(scanned)
+        .filter_map(|(path, scanned)| Some((path, scanned?)))
+        .collect()
 }
 
 impl Workspace {
@@ -192,6 +203,31 @@ impl Workspace {
         self.scanned
             .get(path)
             .is_some_and(|s| !s.namespaces.is_empty() || s.admission.is_some())
+    }
+
+    /// The files of the scan, not in `open`, with pod-bearing objects in one of `namespaces` (through
+    /// their own `metadata.namespace` or a kustomization's).
+    pub fn workload_files(&mut self, namespaces: &[String], open: &[PathBuf]) -> Vec<PathBuf> {
+        let mut candidates: Vec<(PathBuf, bool)> = self
+            .scanned
+            .iter()
+            .filter(|(path, s)| !open.contains(path) && !s.workloads.is_empty())
+            .map(|(path, s)| {
+                let named = s.workloads.iter().flatten().any(|n| namespaces.contains(n));
+                (path.clone(), named)
+            })
+            .collect();
+        candidates.sort();
+        candidates
+            .into_iter()
+            .filter_map(|(path, named)| {
+                let keep = named
+                    || self
+                        .kustomize_namespace(&path)
+                        .is_some_and(|n| namespaces.contains(&n));
+                keep.then_some(path)
+            })
+            .collect()
     }
 
     /// Namespaces from the scan, leaving out the files in `open` (whose open texts are used instead).
