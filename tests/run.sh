@@ -24,5 +24,5 @@ echo
 
 passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' "$log" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
 node_passed=$(grep -Eo '^# pass [0-9]+' "$log" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
-neovim_passed=$(grep -c '^neovim e2e: OK' "$log" || true)
+neovim_passed=$(grep -Ec '^neovim (policy )?e2e: OK' "$log" || true)
 echo "tests: $((passed + node_passed + neovim_passed)) passed, 0 failed"

