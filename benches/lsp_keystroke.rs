@@ -1,6 +1,7 @@
 //! The editor's keystroke path, measured through the real server over stdio: a one-character edit in,
 //! diagnostics for that version out (incremental rope update, analysis, position conversion, JSON-RPC).
-//! Also the resident memory of a server holding 100 open 1,000-line documents.
+//! Also hover and code-action latency on a 10,000-line file, the workspace scan of 4,000 files, and the
+//! resident memory of a server holding 100 open 1,000-line documents.
 //!
 //! `cargo bench --bench lsp_keystroke`. Debounce is set to 0 ms so the figure is the work itself.
 #![allow(
@@ -54,6 +55,85 @@ fn keystrokes(label: &str, documents: usize, edits: usize) {
     );
 }
 
+/// Hover and code actions on a 10,000-line file: each request analyses the document's snapshot as the
+/// diagnostics do (code actions with fixes).
+fn requests(documents: usize, count: usize) {
+    let text = corpus::manifest(documents);
+    let lines = text.lines().count();
+    let mut client = LspClient::spawn();
+    client.initialize(None, json!({ "podsec": { "debounceMs": 0 } }));
+    let uri = "file:///bench/requests.yaml";
+    client.open(uri, &text, 1);
+    let diagnostics = client.diagnostics(uri, 1);
+    let mut hovers = Vec::with_capacity(count);
+    let mut actions = Vec::with_capacity(count);
+    for i in 0..count {
+        let diagnostic = &diagnostics[i * 7 % diagnostics.len()];
+        let started = Instant::now();
+        let hover = client.request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": uri }, "position": diagnostic["range"]["start"] }),
+        );
+        hovers.push(started.elapsed());
+        assert!(hover["result"]["contents"]["value"].is_string(), "{hover}");
+        let started = Instant::now();
+        let response = client.request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": uri }, "range": diagnostic["range"],
+                    "context": { "diagnostics": [diagnostic] } }),
+        );
+        actions.push(started.elapsed());
+        assert!(!response["result"].as_array().unwrap().is_empty(), "{response}");
+        client.forget();
+    }
+    hovers.sort();
+    actions.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "requests on {lines} lines ({} findings, {count} each): hover p50 {:.2} ms, p99 {:.2} ms; code actions (with fix-all) p50 {:.2} ms, p99 {:.2} ms",
+        diagnostics.len(),
+        ms(percentile(&hovers, 0.5)),
+        ms(percentile(&hovers, 0.99)),
+        ms(percentile(&actions, 0.5)),
+        ms(percentile(&actions, 0.99)),
+    );
+}
+
+/// The first workspace scan, from `initialized` to the end of its progress, over `files` files of
+/// one Deployment each and a Namespace per ten.
+fn workspace_scan(files: usize) {
+    let dir = std::env::temp_dir().join(format!("podsec-scan-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for i in 0..files {
+        let folder = dir.join(format!("team-{}", i % 50));
+        std::fs::create_dir_all(&folder).unwrap();
+        let mut text = corpus::deployment(i);
+        if i % 10 == 0 {
+            text.push_str(&format!(
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-{i}\n  labels:\n    pod-security.kubernetes.io/enforce: baseline\n"
+            ));
+        }
+        std::fs::write(folder.join(format!("app-{i}.yaml")), text).unwrap();
+    }
+    let bytes: u64 = (0..files).map(|i| corpus::deployment(i).len() as u64).sum();
+    let mut client = LspClient::spawn();
+    let folder = format!("file://{}", dir.display());
+    client.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": folder, "capabilities": { "window": { "workDoneProgress": true } } }),
+    );
+    let started = Instant::now();
+    client.notify("initialized", json!({}));
+    client.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end");
+    let elapsed = started.elapsed();
+    println!(
+        "workspace scan: {files} files ({:.1} MB) in {:.0} ms",
+        bytes as f64 / 1e6,
+        elapsed.as_secs_f64() * 1e3
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn resident_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
@@ -87,5 +167,7 @@ fn main() {
     let edits = if quick { 5 } else { 300 };
     keystrokes("300-lines", 3, edits);
     keystrokes("10000-lines", 100, if quick { 3 } else { 200 });
+    requests(100, if quick { 3 } else { 100 });
+    workspace_scan(if quick { 100 } else { 4_000 });
     memory_with_open_documents(if quick { 3 } else { 100 }, 10);
 }
