@@ -408,7 +408,8 @@ fn analyse_document(
         let mut report = evaluate(document, &object, options, layout.as_ref(), analysis);
         report.source.clone_from(&source);
         if let Some(neutralised) = &neutralised {
-            // Messages name the template's actions, not their placeholders.
+            set_aside_template_values(&mut report, object.object, neutralised, document.index, analysis);
+            // Messages and fix titles name the template's actions, not their placeholders.
             report.name = report.name.map(|n| neutralised.restore(&n));
             for violation in report
                 .violations
@@ -416,10 +417,83 @@ fn analyse_document(
                 .chain(report.exempted.iter_mut().map(|(v, _)| v))
             {
                 violation.detail = neutralised.restore(&violation.detail);
+                for fix in violation.locations.iter_mut().filter_map(|l| l.fix.as_mut()) {
+                    fix.title = neutralised.restore(&fix.title);
+                }
             }
         }
         analysis.objects.push(report);
     }
+}
+
+/// In a chart template, a finding on a field whose value is a template action (`add: [{{ .Values.cap }}]`,
+/// `privileged: {{ .Values.privileged }}`) cannot be known before rendering: it is not reported as a
+/// violation, but as information that the verdict depends on that action. A field that is really missing
+/// is still a finding, whatever the actions around it.
+fn set_aside_template_values(
+    report: &mut ObjectReport,
+    object: NodeRef<'_>,
+    neutralised: &helm::Neutralised,
+    document: usize,
+    analysis: &mut Analysis,
+) {
+    // The action a finding depends on: in its field's value, or in the value of a field it takes for
+    // missing (a templated `allowPrivilegeEscalation:` is no `false` to the check).
+    let action_of = |location: &Location| -> Option<String> {
+        let span = if location.missing {
+            written_at(object, &location.path)?.span()
+        } else {
+            location.span
+        };
+        neutralised.action_within(span).map(str::to_string)
+    };
+    for violation in &mut report.violations {
+        let mut known = Vec::new();
+        for location in std::mem::take(&mut violation.locations) {
+            let Some(action) = action_of(&location) else {
+                known.push(location);
+                continue;
+            };
+            analysis.problems.push(Problem {
+                code: "helm-value",
+                message: format!(
+                    "Helm template: {} depends on `{action}`, known only once the chart is rendered \
+                     (check the rendered chart: helm template … | podsec check -)",
+                    violation.check.id
+                ),
+                span: location.span,
+                document,
+                severity: Severity::Information,
+            });
+        }
+        violation.locations = known;
+    }
+    report.violations.retain(|v| !v.locations.is_empty());
+}
+
+/// The node a location's field path names under `object` (`spec.containers[0].securityContext`,
+/// `metadata.annotations["a.b/c"]`), if it is written.
+fn written_at<'d>(object: NodeRef<'d>, path: &str) -> Option<NodeRef<'d>> {
+    let mut node = object;
+    let mut rest = path;
+    while !rest.is_empty() {
+        rest = rest.strip_prefix('.').unwrap_or(rest);
+        if let Some(inner) = rest.strip_prefix("[\"") {
+            let end = inner.find("\"]")?;
+            node = node.get(inner.get(..end)?)?;
+            rest = inner.get(end + 2..)?;
+        } else if let Some(inner) = rest.strip_prefix('[') {
+            let end = inner.find(']')?;
+            let index: usize = inner.get(..end)?.parse().ok()?;
+            node = node.items().nth(index)?;
+            rest = inner.get(end + 1..)?;
+        } else {
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            node = node.get(rest.get(..end)?)?;
+            rest = rest.get(end..)?;
+        }
+    }
+    Some(node)
 }
 
 /// Resolves an object's policy, runs every mode, and sets aside what exemptions cover.
@@ -686,6 +760,63 @@ mod tests {
     use crate::policy::{Level, Version};
 
     const STREAM: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: team}\nspec:\n  containers:\n  - name: ü\n    image: x\n    securityContext: {privileged: true}\n---\n# a ConfigMap is not a workload\napiVersion: v1\nkind: ConfigMap\ndata: {a: b}\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n  spec:\n    template:\n      spec:\n        hostNetwork: true\n        containers: [{name: c, image: y}]\n---\nkind: Pod\nspec: [broken\n---\napiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: p}\nspec: {privileged: true}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: team}\nspec:\n  containers:\n  - name: ü\n    image: x\n    securityContext: {privileged: true}\n";
+
+    #[test]
+    fn chart_templates_name_each_action_and_claim_no_verdict_on_a_templated_value() {
+        let template = "kind: Pod\nmetadata: {name: web}\nspec:\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n  - name: {{ .Values.aaaaa }}\n    securityContext: {privileged: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n  - name: {{ .Values.bbbbb }}\n    securityContext:\n      privileged: true\n      capabilities: {drop: [ALL], add: [{{ .Values.capAB }}]}\n  - name: {{ .Chart.Name }}\n    securityContext: {privileged: {{ .Values.privileged }}, allowPrivilegeEscalation: {{ .Values.ape }}, capabilities: {drop: [ALL]}}\n";
+        let options = Options {
+            with_fixes: true,
+            ..Options::default()
+        };
+        let analysis = analyze(template, &options);
+        let object = &analysis.objects[0];
+        let details: Vec<(&str, &str)> = object
+            .violations
+            .iter()
+            .map(|v| (v.check.id, v.detail.as_str()))
+            .collect();
+        // Two actions of the same length keep their own names; the templated capability and
+        // allowPrivilegeEscalation are not claimed as violations (a templated `privileged` is no
+        // `true`, so it never was).
+        assert_eq!(
+            details,
+            [
+                (
+                    "privileged",
+                    "containers \"{{ .Values.aaaaa }}\", \"{{ .Values.bbbbb }}\" must not set securityContext.privileged=true"
+                ),
+                (
+                    "allowPrivilegeEscalation",
+                    "containers \"{{ .Values.bbbbb }}\", \"{{ .Chart.Name }}\" must set securityContext.allowPrivilegeEscalation=false"
+                ),
+            ]
+        );
+        let unknown: Vec<&str> = analysis
+            .problems
+            .iter()
+            .filter(|p| p.code == "helm-value")
+            .map(|p| p.message.as_str())
+            .collect();
+        assert_eq!(
+            unknown,
+            [
+                "Helm template: allowPrivilegeEscalation depends on `{{ .Values.ape }}`, known only once the chart is rendered (check the rendered chart: helm template … | podsec check -)",
+                "Helm template: capabilities_restricted depends on `{{ .Values.capAB }}`, known only once the chart is rendered (check the rendered chart: helm template … | podsec check -)",
+            ]
+        );
+        // Fix titles name the action, not its placeholder.
+        let titles: Vec<&str> = object
+            .violations
+            .iter()
+            .flat_map(|v| &v.locations)
+            .filter_map(|l| l.fix.as_ref())
+            .map(|f| f.title.as_str())
+            .collect();
+        assert!(
+            titles.contains(&"Set allowPrivilegeEscalation: false on container \"{{ .Values.bbbbb }}\""),
+            "{titles:?}"
+        );
+    }
 
     #[test]
     fn reusing_documents_gives_what_a_fresh_analysis_gives_through_any_edits() {

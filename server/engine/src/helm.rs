@@ -2,8 +2,9 @@
 //! whose documents name their template in `# Source:` comments).
 //!
 //! A template is not YAML until it is rendered. podsec neutralises the actions without moving a byte: an
-//! action alone on its line becomes a comment, an action inside a line becomes a run of `x` (a plain
-//! scalar of the same length), so every span still points into the template. A document whose actions
+//! action alone on its line becomes a comment, an action inside a line becomes a placeholder of the same
+//! length (`x`, its number, then `x`s: a plain scalar unique to that action), so every span still points
+//! into the template and every message can name the action again. A document whose actions
 //! insert YAML (`toYaml`, `include`, `tpl`, `template`, `.Files`, `indent`) has a structure podsec cannot
 //! know: it is skipped with one information message instead of guessed at.
 
@@ -27,9 +28,20 @@ pub struct Neutralised {
     pub structural: Vec<usize>,
     /// Each inline placeholder and the action it stands for, to put the action back into messages.
     pub inline: Vec<(String, String)>,
+    /// Where each inline placeholder stands: a value written there is known only once rendered.
+    pub inline_spans: Vec<crate::yaml::Span>,
 }
 
 impl Neutralised {
+    /// The action whose placeholder lies inside `span`, if any.
+    pub fn action_within(&self, span: crate::yaml::Span) -> Option<&str> {
+        self.inline_spans
+            .iter()
+            .zip(&self.inline)
+            .find(|(at, _)| span.start <= at.start && at.end <= span.end)
+            .map(|(_, (_, action))| action.as_str())
+    }
+
     /// `message` with every placeholder replaced by the template action it stands for.
     pub fn restore(&self, message: &str) -> String {
         let mut restored = message.to_string();
@@ -55,6 +67,7 @@ pub fn neutralise(text: &str) -> Neutralised {
     let mut out = String::with_capacity(text.len());
     let mut structural = Vec::new();
     let mut inline = Vec::new();
+    let mut inline_spans = Vec::new();
     let mut rest = text;
     let mut offset = 0;
     while let Some(open) = rest.find("{{") {
@@ -90,30 +103,33 @@ pub fn neutralise(text: &str) -> Neutralised {
         if inserts_yaml && STRUCTURAL.iter().any(|s| action.contains(s)) {
             structural.push(action_start);
         }
+        let comment = alone_before && alone_after;
+        // A placeholder is `x`, the action's number, then `x`s: two actions of the same length never
+        // share one, so a message names the right action again.
+        let tag = format!("x{}", inline.len() + 1);
+        let mut tag = tag.bytes();
         let mut first = true;
         let replaced_from = out.len();
         for c in action.chars() {
-            let replacement = match c {
-                '\n' | '\r' => c,
-                _ if alone_before && alone_after && first => '#',
-                _ if alone_before && alone_after => ' ',
-                _ => 'x',
-            };
-            first = false;
+            if matches!(c, '\n' | '\r') {
+                out.push(c);
+                continue;
+            }
             // Keep the byte length: a multi-byte character becomes as many one-byte ones.
-            for _ in 0..if matches!(replacement, '\n' | '\r') {
-                1
-            } else {
-                c.len_utf8()
-            } {
+            for _ in 0..c.len_utf8() {
+                let replacement = match () {
+                    _ if comment && first => '#',
+                    _ if comment => ' ',
+                    _ => tag.next().map_or('x', char::from),
+                };
+                first = false;
                 out.push(replacement);
             }
         }
-        if !(alone_before && alone_after) {
+        if !comment {
             let placeholder = out.get(replaced_from..).unwrap_or("").to_string();
-            if !inline.iter().any(|(p, _)| *p == placeholder) {
-                inline.push((placeholder, action.to_string()));
-            }
+            inline_spans.push(crate::yaml::Span::new(replaced_from, out.len()));
+            inline.push((placeholder, action.to_string()));
         }
         offset = action_start + action.len();
         rest = after.get(close..).unwrap_or("");
@@ -123,6 +139,7 @@ pub fn neutralise(text: &str) -> Neutralised {
         text: out,
         structural,
         inline,
+        inline_spans,
     }
 }
 
@@ -166,7 +183,7 @@ mod tests {
         assert_eq!(neutral.text.len(), template.len());
         assert_eq!(
             neutral.text,
-            "spec:\n  #                   \n  image: \"xxxxxxxxxxxxxxxxxxx\"\n  name: xxxxxxxxxxxxxxxxxxx-ü\n  #         \n"
+            "spec:\n  #                   \n  image: \"x1xxxxxxxxxxxxxxxxx\"\n  name: x2xxxxxxxxxxxxxxxxx-ü\n  #         \n"
         );
         assert!(neutral.structural.is_empty());
         let structural = neutralise("spec:\n  {{- toYaml .Values.podSecurityContext | nindent 2 }}\n");
@@ -182,7 +199,7 @@ mod tests {
         let neutral = neutralise(template);
         assert_eq!(
             neutral.text,
-            "a: xxxxxxxxxxxxxxx\nb: c {{# d\ne: [{f: 1}}]\n#     \n            \n"
+            "a: x1xxxxxxxxxxxxx\nb: c {{# d\ne: [{f: 1}}]\n#     \n            \n"
         );
     }
 

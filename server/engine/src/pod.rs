@@ -30,6 +30,8 @@ pub struct Container<'d> {
     pub node: NodeRef<'d>,
     /// Its name, or `""` while it has none (PSA prints `container ""` then too).
     pub name: &'d str,
+    /// Whether it is an ephemeral container (the API server defaults none of its ports).
+    pub ephemeral: bool,
 }
 
 /// Where a check found a problem.
@@ -83,11 +85,12 @@ impl<'d> Pod<'d> {
         let Some(spec) = spec else { return Vec::new() };
         ["initContainers", "containers", "ephemeralContainers"]
             .into_iter()
-            .filter_map(|list| spec.get(list))
-            .flat_map(|list| list.items())
-            .map(|node| Container {
+            .filter_map(|list| Some((list, spec.get(list)?)))
+            .flat_map(|(list, items)| items.items().map(move |node| (list, node)))
+            .map(|(list, node)| Container {
                 node,
                 name: node.get("name").and_then(|n| n.as_str()).unwrap_or(""),
+                ephemeral: list == "ephemeralContainers",
             })
             .collect()
     }

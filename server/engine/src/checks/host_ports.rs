@@ -18,7 +18,8 @@ pub static CHECK: Check = Check {
 
 ## What it forbids
 Any `ports[*].hostPort` other than 0 on any container. For a bare Pod with `hostNetwork: true` the API server
-defaults each port's `hostPort` to its `containerPort`, so those ports count too.
+defaults each port's `hostPort` that is unset or 0 to its `containerPort` (in containers and init containers, not
+ephemeral containers), so those ports count too.
 
 ## Why
 Host ports bypass network policy, collide between pods on a node and expose the workload on the node's address.
@@ -47,15 +48,21 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
     let mut locations = Vec::new();
     for container in pod.containers() {
         let mut valid = true;
+        // `defaultHostNetworkPorts` upstream: a host port that is unset or 0 becomes the container port.
+        let defaulting = host_network && !container.ephemeral;
         for port in container.node.get("ports").into_iter().flat_map(|p| p.items()) {
             let explicit = port.entry("hostPort");
-            let (value, location) = match explicit {
-                Some(entry) => (entry.value.as_i64().unwrap_or(0), Loc::field(entry)),
-                None if host_network => match port.entry("containerPort") {
-                    Some(entry) => (entry.value.as_i64().unwrap_or(0), Loc::field(entry)),
-                    None => continue,
-                },
-                None => continue,
+            let explicit_value = explicit.map(|entry| entry.value.as_i64().unwrap_or(0));
+            let (value, location) = match (explicit, port.entry("containerPort")) {
+                (Some(entry), _) if !defaulting || explicit_value != Some(0) => {
+                    (explicit_value.unwrap_or(0), Loc::field(entry))
+                }
+                // Reported on the field that gets the value: an explicit `hostPort: 0`, else the container port.
+                (explicit, Some(container_port)) if defaulting => (
+                    container_port.value.as_i64().unwrap_or(0),
+                    Loc::field(explicit.unwrap_or(container_port)),
+                ),
+                _ => continue,
             };
             if value != 0 {
                 valid = false;
@@ -99,4 +106,57 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
         Applicability::Unsafe,
         context.remove_field(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::analysis::{Options, analyze};
+
+    /// The hostPorts detail and the (line, column) of each location, for one object.
+    fn host_ports(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
+        let analysis = analyze(text, &Options::default());
+        let index = crate::text::LineIndex::new(text);
+        analysis
+            .objects
+            .iter()
+            .flat_map(|o| &o.violations)
+            .find(|v| v.check.id == "hostPorts")
+            .map(|v| {
+                let at = v
+                    .locations
+                    .iter()
+                    .map(|l| {
+                        let p = index.line_column(text, l.span.start);
+                        (p.line, p.column)
+                    })
+                    .collect();
+                (v.detail.clone(), at)
+            })
+    }
+
+    #[test]
+    fn a_host_network_pod_defaults_unset_and_zero_host_ports_but_not_ephemeral_ones() {
+        let pod = "kind: Pod\nspec:\n  hostNetwork: true\n  initContainers:\n  - name: init\n    ports: [{containerPort: 9090}]\n  containers:\n  - name: app\n    ports:\n    - {containerPort: 8080, hostPort: 0}\n    - {containerPort: 7070, hostPort: 7071}\n  ephemeralContainers:\n  - name: debug\n    ports: [{containerPort: 6060}]\n";
+        let (detail, at) = host_ports(pod).unwrap();
+        // Upstream sorts the ports as strings.
+        assert_eq!(
+            detail,
+            "containers \"init\", \"app\" use hostPorts 7071, 8080, 9090"
+        );
+        assert_eq!(at, [(6, 14), (10, 29), (11, 29)]);
+        // A template is not defaulted (its pods are, once created: the hostNetwork check reports them).
+        let template = pod
+            .replace("kind: Pod\nspec:", "kind: PodTemplate\ntemplate:\n spec:")
+            .replace("\n  ", "\n   ");
+        let (detail, _) = host_ports(&template).unwrap();
+        assert_eq!(detail, "container \"app\" uses hostPort 7071");
+        // Without hostNetwork an explicit 0 is no host port.
+        assert!(
+            host_ports(
+                &pod.replace("hostNetwork: true", "hostNetwork: false")
+                    .replace("7071", "0")
+            )
+            .is_none()
+        );
+    }
 }
