@@ -244,9 +244,87 @@ pub fn analyze_reusing(text: &str, options: &Options<'_>, reuse: &mut Reuse) -> 
 
 /// Both entry points; `reuse` is `None` for a one-off analysis (nothing is kept).
 fn analyze_documents(text: &str, options: &Options<'_>, reuse: Option<&mut Reuse>) -> Analysis {
+    if helm::is_template(text) {
+        // A chart template parses with its actions neutralised; every span still points into the
+        // template. Each side of its `else`s is a variant of its own, and both are reported.
+        let mut variants = helm::branch_variants(text)
+            .into_iter()
+            .map(|variant| analyze_neutralised(text, Some(&helm::neutralise(&variant)), options, None));
+        let first = variants.next().unwrap_or_default();
+        return variants.fold(first, merge_branch);
+    }
+    analyze_neutralised(text, None, options, reuse)
+}
+
+/// What the other branch of a template's `else`s adds to the first: objects, findings and locations the
+/// first did not see. Its fixes are dropped (they were computed on text where the first branch is set
+/// aside); findings stay in PSA's run order.
+fn merge_branch(mut first: Analysis, other: Analysis) -> Analysis {
+    let same_objects = first.objects.len() == other.objects.len()
+        && first
+            .objects
+            .iter()
+            .zip(&other.objects)
+            .all(|(a, b)| a.document == b.document && a.header == b.header);
+    if !same_objects {
+        // A branch that holds whole objects or document markers: the first reading stands.
+        return first;
+    }
+    for (object, branch) in first.objects.iter_mut().zip(other.objects) {
+        for mut violation in branch.violations {
+            for location in &mut violation.locations {
+                location.fix = None;
+            }
+            match object
+                .violations
+                .iter_mut()
+                .find(|v| v.check.id == violation.check.id && v.mode == violation.mode)
+            {
+                Some(known) => {
+                    for location in violation.locations {
+                        if !known.locations.iter().any(|l| l.span == location.span) {
+                            known.locations.push(location);
+                        }
+                    }
+                }
+                None => object.violations.push(violation),
+            }
+        }
+        object.violations.sort_by_key(|v| {
+            let order = crate::checks::checks_for(v.policy);
+            (v.mode, order.iter().position(|c| c.id == v.check.id))
+        });
+    }
+    for problem in other.problems {
+        if !first
+            .problems
+            .iter()
+            .any(|p| p.code == problem.code && p.span == problem.span && p.message == problem.message)
+        {
+            first.problems.push(problem);
+        }
+    }
+    for problem in other.config_problems {
+        if !first.config_problems.contains(&problem) {
+            first.config_problems.push(problem);
+        }
+    }
+    for used in other.used_exemptions {
+        if !first.used_exemptions.contains(&used) {
+            first.used_exemptions.push(used);
+        }
+    }
+    first
+}
+
+/// The analysis of `text`, or of a template through its `neutralised` copy.
+fn analyze_neutralised(
+    text: &str,
+    neutralised: Option<&helm::Neutralised>,
+    options: &Options<'_>,
+    reuse: Option<&mut Reuse>,
+) -> Analysis {
     let mut analysis = Analysis::default();
-    // A chart template parses with its actions neutralised; every span still points into the template.
-    let neutralised = helm::is_template(text).then(|| helm::neutralise(text));
     let reusable = neutralised.is_none() && !options.with_fixes;
     let mut cache = reuse.and_then(|reuse| {
         let key = reusable.then(|| ReuseKey {
@@ -283,7 +361,7 @@ fn analyze_documents(text: &str, options: &Options<'_>, reuse: Option<&mut Reuse
         let mut findings = Analysis::default();
         // One document at a time: only one tree is ever in memory.
         if let Some(document) = read_document(parsed, index, range, &options.limits) {
-            analyse_document(text, &document, neutralised.as_ref(), options, &mut findings);
+            analyse_document(text, &document, neutralised, options, &mut findings);
         }
         if let Some(reuse) = cache.as_mut().filter(|_| countable) {
             let mut relative = findings.clone();
@@ -760,6 +838,54 @@ mod tests {
     use crate::policy::{Level, Version};
 
     const STREAM: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: team}\nspec:\n  containers:\n  - name: ü\n    image: x\n    securityContext: {privileged: true}\n---\n# a ConfigMap is not a workload\napiVersion: v1\nkind: ConfigMap\ndata: {a: b}\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n  spec:\n    template:\n      spec:\n        hostNetwork: true\n        containers: [{name: c, image: y}]\n---\nkind: Pod\nspec: [broken\n---\napiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: p}\nspec: {privileged: true}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: team}\nspec:\n  containers:\n  - name: ü\n    image: x\n    securityContext: {privileged: true}\n";
+
+    #[test]
+    fn both_branches_of_a_template_else_are_seen() {
+        let template = "kind: Pod\nmetadata: {name: web}\nspec:\n  {{- if .Values.root }}\n  securityContext:\n    runAsUser: 0\n  {{- else }}\n  securityContext:\n    runAsNonRoot: true\n    seccompProfile: {type: Localhost}\n  {{- end }}\n  containers:\n  - name: app\n    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n";
+        let analysis = analyze(template, &Options::default());
+        let found: Vec<(&str, usize)> = analysis.objects[0]
+            .violations
+            .iter()
+            .flat_map(|v| v.locations.iter().map(move |l| (v.check.id, l.span.start)))
+            .collect();
+        let at = |needle: &str| template.find(needle).unwrap();
+        // The `if` branch sets the root user and no non-root or seccomp setting: reported, though the clean
+        // `else` branch comes last (a duplicate `securityContext:` key, of which YAML keeps the last).
+        assert!(found.contains(&("runAsUser", at("runAsUser: 0"))), "{found:?}");
+        assert_eq!(
+            analysis.objects[0]
+                .violations
+                .iter()
+                .map(|v| v.check.id)
+                .collect::<Vec<_>>(),
+            ["runAsNonRoot", "runAsUser", "seccompProfile_restricted"],
+            "PSA's run order"
+        );
+        // Swapped, the `else` branch's findings are seen too (its fixes are not offered: they were
+        // computed with the other branch set aside).
+        let swapped = template
+            .replace("if .Values.root", "if .Values.safe")
+            .replacen("  securityContext:\n    runAsUser: 0\n", "  securityContext:\n    runAsNonRoot: true\n    seccompProfile: {type: Localhost}\n", 1)
+            .replacen("  securityContext:\n    runAsNonRoot: true\n    seccompProfile: {type: Localhost}\n  {{- end }}", "  securityContext:\n    runAsUser: 0\n  {{- end }}", 1);
+        let analysis = analyze(
+            &swapped,
+            &Options {
+                with_fixes: true,
+                ..Options::default()
+            },
+        );
+        let run_as_user = analysis.objects[0]
+            .violations
+            .iter()
+            .find(|v| v.check.id == "runAsUser");
+        assert!(
+            run_as_user.is_some_and(
+                |v| v.locations[0].span.start == swapped.find("runAsUser: 0").unwrap()
+                    && v.locations[0].fix.is_none()
+            ),
+            "{swapped}"
+        );
+    }
 
     #[test]
     fn chart_templates_name_each_action_and_claim_no_verdict_on_a_templated_value() {

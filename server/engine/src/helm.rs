@@ -143,6 +143,94 @@ pub fn neutralise(text: &str) -> Neutralised {
     }
 }
 
+/// The texts a template's branches give, each as long as the template: the first branch of every
+/// `if`/`with`/`range` that has an `else` (the later branches set aside as comments), then, when there
+/// is any `else`, the last branch of each instead. Without them, two branches that both write
+/// `securityContext:` would be one mapping with a duplicate key, and only the last would be seen.
+/// Only actions alone on their line open, divide and close blocks; a template without `else` gives
+/// itself.
+pub fn branch_variants(text: &str) -> Vec<String> {
+    // Per block: the line ranges of its branches (by byte offsets of whole lines).
+    struct Block {
+        branches: Vec<(usize, usize)>,
+        open_from: usize,
+    }
+    let mut stack: Vec<Block> = Vec::new();
+    let mut divided: Vec<Vec<(usize, usize)>> = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let trimmed = line.trim();
+        let Some(body) = trimmed
+            .strip_prefix("{{")
+            .and_then(|b| b.strip_suffix("}}"))
+            .filter(|b| !b.contains("}}") && !b.contains("{{"))
+        else {
+            continue;
+        };
+        let word = body
+            .trim_start_matches('-')
+            .trim_end_matches('-')
+            .split_whitespace()
+            .next()
+            .unwrap_or("");
+        match word {
+            "if" | "with" | "range" | "define" | "block" => stack.push(Block {
+                branches: Vec::new(),
+                open_from: offset,
+            }),
+            "else" => {
+                if let Some(block) = stack.last_mut() {
+                    block.branches.push((block.open_from, start));
+                    block.open_from = offset;
+                }
+            }
+            "end" => {
+                if let Some(mut block) = stack.pop() {
+                    if !block.branches.is_empty() {
+                        block.branches.push((block.open_from, start));
+                        divided.push(block.branches);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if divided.is_empty() {
+        return vec![text.to_string()];
+    }
+    let set_aside = |keep_first: bool| {
+        let mut bytes = text.as_bytes().to_vec();
+        for branches in &divided {
+            let kept = if keep_first { 0 } else { branches.len() - 1 };
+            for (index, (from, to)) in branches.iter().enumerate() {
+                if index != kept {
+                    comment_out(&mut bytes, *from, *to);
+                }
+            }
+        }
+        // Only ASCII bytes were written, each over a whole character.
+        String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())
+    };
+    vec![set_aside(true), set_aside(false)]
+}
+
+/// Turns every line of `bytes[from..to]` into a comment of the same length: `#`, then spaces.
+fn comment_out(bytes: &mut [u8], from: usize, to: usize) {
+    let mut line_start = true;
+    for byte in bytes.iter_mut().take(to).skip(from) {
+        match *byte {
+            b'\n' | b'\r' => line_start = true,
+            _ if line_start => {
+                *byte = b'#';
+                line_start = false;
+            }
+            _ => *byte = b' ',
+        }
+    }
+}
+
 /// The length of the action at the start of `from` (which starts with `{{`), through its `}}`. An action
 /// closes on its own line; only a comment (`{{/* … */}}`) may run over several, and not past a document
 /// marker. Without this bound, a `{{` in plain text would pair with the `}}` of any later flow mapping
@@ -200,6 +288,26 @@ mod tests {
         assert_eq!(
             neutral.text,
             "a: x1xxxxxxxxxxxxx\nb: c {{# d\ne: [{f: 1}}]\n#     \n            \n"
+        );
+    }
+
+    #[test]
+    fn each_branch_of_an_else_is_a_variant_of_its_own() {
+        let template = "spec:\n  {{- if .Values.a }}\n  securityContext: {runAsUser: 0}\n  {{- else }}\n  securityContext: {runAsUser: 1000}\n  {{- end }}\n";
+        let variants = branch_variants(template);
+        let commented = |line: &str| format!("#{}", " ".repeat(line.len() - 1));
+        let first = "  securityContext: {runAsUser: 0}";
+        let last = "  securityContext: {runAsUser: 1000}";
+        assert_eq!(
+            variants,
+            [
+                template.replace(last, &commented(last)),
+                template.replace(first, &commented(first)),
+            ]
+        );
+        assert_eq!(
+            branch_variants("a: {{ if .x }}1{{ else }}2{{ end }}\n"),
+            ["a: {{ if .x }}1{{ else }}2{{ end }}\n"]
         );
     }
 
