@@ -6,7 +6,8 @@
 ---@type vim.lsp.Config
 return {
   cmd = { 'podsec', 'lsp' },
-  filetypes = { 'yaml' },
+  -- 'helm': chart templates, as Neovim (0.10+) and vim-helm detect them.
+  filetypes = { 'yaml', 'helm' },
   root_markers = { '.podsec.yaml', '.git' },
   settings = {
     podsec = vim.empty_dict(),

@@ -40,6 +40,8 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     documentSelector: [
       { scheme: "file", language: "yaml" },
       { scheme: "untitled", language: "yaml" },
+      // Chart templates, as the Kubernetes extension names them.
+      { scheme: "file", language: "helm" },
     ],
     synchronize: { configurationSection: "podsec" },
     initializationOptions: initializationOptions(current),
