@@ -9,7 +9,7 @@ use podsec_engine::{Level, Options, Policy, Version, analyze};
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let level = [Level::Privileged, Level::Baseline, Level::Restricted][data.len() % 3];
-    let version = if data.len() % 5 == 0 { Version::Minor((data.len() % 40) as u32) } else { Version::Latest };
+    let version = if data.len() % 5 == 0 { Version::Minor((data.len() % 40) as u64) } else { Version::Latest };
     let options = Options { policy: Policy::new(level, version), with_fixes: true, ..Options::default() };
     let analysis = analyze(text, &options);
     let valid = |start: usize, end: usize| start <= end && end <= text.len() && text.is_char_boundary(start) && text.is_char_boundary(end);

@@ -1105,7 +1105,7 @@ pub fn strictest_passing(document: &Document<'_>, object: &crate::workload::PodO
             let version = if minor == crate::policy::MAX_MINOR {
                 Version::Latest
             } else {
-                Version::Minor(minor)
+                Version::Minor(u64::from(minor))
             };
             let policy = Policy::new(level, version);
             if crate::analysis::check_object(document, object, policy, None)

@@ -50,7 +50,7 @@ pub enum Version {
     /// `latest`.
     Latest,
     /// `v1.<minor>`.
-    Minor(u32),
+    Minor(u64),
 }
 
 impl Version {
@@ -67,15 +67,16 @@ impl Version {
         if !well_formed {
             return Err(invalid());
         }
-        // A minor too large for u32 is still a valid version: it clamps like any other.
-        Ok(Version::Minor(minor.parse::<u32>().unwrap_or(u32::MAX)))
+        // PSA reads the minor as a 64-bit integer: a larger one is no version at all.
+        minor.parse::<u64>().map(Version::Minor).map_err(|_| invalid())
     }
 
     /// The minor version the checks are evaluated at.
     pub fn evaluated_minor(self) -> u32 {
         match self {
             Version::Latest => MAX_MINOR,
-            Version::Minor(minor) => minor.min(MAX_MINOR),
+            // At most MAX_MINOR, so the conversion cannot fail.
+            Version::Minor(minor) => u32::try_from(minor.min(u64::from(MAX_MINOR))).unwrap_or(MAX_MINOR),
         }
     }
 }
@@ -160,7 +161,21 @@ mod tests {
             Version::parse("v1.99").map(Version::evaluated_minor),
             Ok(MAX_MINOR)
         );
-        for bad in ["v1.05", "1.25", "v1.25.0", "v2.0", "v1.", "Latest", ""] {
+        assert_eq!(Version::parse("v1.4294967296"), Ok(Version::Minor(4_294_967_296)));
+        assert_eq!(
+            Version::parse("v1.18446744073709551615"),
+            Ok(Version::Minor(u64::MAX))
+        );
+        for bad in [
+            "v1.05",
+            "1.25",
+            "v1.25.0",
+            "v2.0",
+            "v1.",
+            "Latest",
+            "",
+            "v1.18446744073709551616",
+        ] {
             assert!(Version::parse(bad).is_err(), "{bad}");
         }
     }

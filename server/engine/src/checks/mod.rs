@@ -261,6 +261,17 @@ pub(crate) fn go_quote(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_newest_policy_version_is_the_newest_version_of_any_check() {
+        // A check added or changed at a new version without raising MAX_MINOR would never run.
+        let newest = CHECKS
+            .iter()
+            .flat_map(|c| c.versions.iter().copied())
+            .max()
+            .unwrap_or(0);
+        assert_eq!(MAX_MINOR, newest);
+    }
     use crate::policy::Version;
 
     #[test]
