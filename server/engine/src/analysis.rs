@@ -83,9 +83,71 @@ pub struct ObjectReport {
     /// Why the admission configuration exempts the whole object, if it does.
     pub exempt: Option<String>,
     /// Forbidden results: enforce mode first, in PSA's run order, then what only warn and audit add.
+    /// One per check (at its strictest mode): what the per-field diagnostics show.
     pub violations: Vec<CheckViolation>,
+    /// PSA's evaluation of each mode that checks something, in full: one line per distinct
+    /// `level:version` (PSA evaluates each once and reuses the result for a mode with the same one).
+    pub mode_lines: Vec<ModeLine>,
     /// Violations that an exemption covers, with its reason.
     pub exempted: Vec<(CheckViolation, String)>,
+}
+
+/// PSA's evaluation of an object at one `level:version`, for the modes that use it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModeLine {
+    /// The modes evaluated at this policy, in order (enforce, warn, audit).
+    pub modes: Vec<Mode>,
+    /// The level and version.
+    pub policy: Policy,
+    /// Every check that fails at this policy, in PSA's run order: its reason and detail.
+    pub failures: Vec<ModeFailure>,
+}
+
+/// One failing check of a [`ModeLine`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModeFailure {
+    /// The check.
+    pub check: &'static Check,
+    /// PSA's reason.
+    pub reason: String,
+    /// PSA's detail.
+    pub detail: String,
+}
+
+impl ModeLine {
+    /// PSA's aggregated detail: every failure's `reason (detail)`, joined with `, `.
+    pub fn detail(&self) -> String {
+        self.failures
+            .iter()
+            .map(|f| {
+                let reason = if f.reason.is_empty() {
+                    "unknown forbidden reason"
+                } else {
+                    &f.reason
+                };
+                if f.detail.is_empty() {
+                    reason.to_string()
+                } else {
+                    format!("{reason} ({})", f.detail)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// PSA's aggregated reason: the reasons joined with `, `.
+    pub fn reason(&self) -> String {
+        self.failures
+            .iter()
+            .map(|f| f.reason.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `would violate PodSecurity "restricted:latest": …`, as kubectl prints it after `Warning: `.
+    pub fn message(&self) -> String {
+        format!("would violate PodSecurity \"{}\": {}", self.policy, self.detail())
+    }
 }
 
 /// One forbidden check result.
@@ -144,43 +206,66 @@ impl CheckViolation {
 }
 
 impl ObjectReport {
-    fn of_mode(&self, mode: Mode) -> impl Iterator<Item = &CheckViolation> {
-        self.violations.iter().filter(move |v| v.mode == mode)
+    /// Takes out of the mode lines the checks no longer reported at all (exempted, or set aside in a
+    /// chart template): a line says what podsec reports, in PSA's words.
+    fn drop_unreported_failures(&mut self) {
+        let violations = &self.violations;
+        for line in &mut self.mode_lines {
+            line.failures
+                .retain(|f| violations.iter().any(|v| v.check.id == f.check.id));
+        }
     }
 
-    /// PSA's aggregated detail for one mode: every violation's `reason (detail)`, joined with `, `.
+    /// The line of `mode`, if it checks something.
+    fn line_of(&self, mode: Mode) -> Option<&ModeLine> {
+        self.mode_lines.iter().find(|l| l.modes.contains(&mode))
+    }
+
+    /// PSA's aggregated detail for one mode: every failure's `reason (detail)` at its policy.
     pub fn aggregated_detail(&self, mode: Mode) -> String {
-        self.of_mode(mode)
-            .map(CheckViolation::message)
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.line_of(mode).map(ModeLine::detail).unwrap_or_default()
     }
 
     /// PSA's aggregated reason for one mode: the reasons joined with `, `.
     pub fn aggregated_reason(&self, mode: Mode) -> String {
-        self.of_mode(mode)
-            .map(|v| v.reason.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.line_of(mode).map(ModeLine::reason).unwrap_or_default()
     }
 
-    /// PSA's message for each mode with violations: `would violate PodSecurity "restricted:latest": …`
-    /// (kubectl prints it after `Warning: `; an enforce denial says `violates` after the pod's name).
+    /// PSA's message for each `level:version` that fails, by the first mode that uses it:
+    /// `would violate PodSecurity "restricted:latest": …` (kubectl prints it after `Warning: `; an
+    /// enforce denial says `violates` after the pod's name). Each is PSA's whole evaluation at that
+    /// policy, whatever another mode already reports.
     pub fn messages(&self) -> Vec<(Mode, String)> {
-        Mode::ALL
-            .into_iter()
-            .filter_map(|mode| {
-                let violation = self.of_mode(mode).next()?;
-                Some((
-                    mode,
-                    format!(
-                        "would violate PodSecurity \"{}\": {}",
-                        violation.policy,
-                        self.aggregated_detail(mode)
-                    ),
-                ))
-            })
+        self.mode_lines
+            .iter()
+            .filter(|l| !l.failures.is_empty())
+            .filter_map(|l| Some((*l.modes.first()?, l.message())))
             .collect()
+    }
+
+    /// Where the line of `mode` comes from, naming every mode that shares it: `enforce from Namespace
+    /// "web", …; warn from …`. A bare Pod that enforce denies gets no warning from PSA: its warn line is
+    /// podsec's own addition, and says so.
+    pub fn line_source(&self, mode: Mode) -> Option<String> {
+        let line = self.line_of(mode)?;
+        let denied = self.kind == "Pod"
+            && self
+                .line_of(Mode::Enforce)
+                .is_some_and(|l| !l.failures.is_empty());
+        let parts: Vec<String> = line
+            .modes
+            .iter()
+            .map(|m| {
+                let source = self.source(*m).unwrap_or("the default");
+                let added = if denied && *m == Mode::Warn {
+                    " (PSA gives a Pod it denies no warning: shown by podsec)"
+                } else {
+                    ""
+                };
+                format!("{} from {source}{added}", m.as_str())
+            })
+            .collect();
+        Some(parts.join("; "))
     }
 
     /// The message of the strictest mode with violations (see [`ObjectReport::messages`]).
@@ -294,6 +379,20 @@ fn merge_branch(mut first: Analysis, other: Analysis) -> Analysis {
             let order = crate::checks::checks_for(v.policy);
             (v.mode, order.iter().position(|c| c.id == v.check.id))
         });
+        for line in branch.mode_lines {
+            let Some(known) = object.mode_lines.iter_mut().find(|l| l.policy == line.policy) else {
+                continue;
+            };
+            for failure in line.failures {
+                if !known.failures.iter().any(|f| f.check.id == failure.check.id) {
+                    known.failures.push(failure);
+                }
+            }
+            let order = crate::checks::checks_for(known.policy);
+            known
+                .failures
+                .sort_by_key(|f| order.iter().position(|c| c.id == f.check.id));
+        }
     }
     for problem in other.problems {
         if !first
@@ -487,6 +586,7 @@ fn analyse_document(
         report.source.clone_from(&source);
         if let Some(neutralised) = &neutralised {
             set_aside_template_values(&mut report, object.object, neutralised, document.index, analysis);
+            report.drop_unreported_failures();
             // Messages and fix titles name the template's actions, not their placeholders.
             report.name = report.name.map(|n| neutralised.restore(&n));
             for violation in report
@@ -498,6 +598,9 @@ fn analyse_document(
                 for fix in violation.locations.iter_mut().filter_map(|l| l.fix.as_mut()) {
                     fix.title = neutralised.restore(&fix.title);
                 }
+            }
+            for failure in report.mode_lines.iter_mut().flat_map(|l| &mut l.failures) {
+                failure.detail = neutralised.restore(&failure.detail);
             }
         }
         analysis.objects.push(report);
@@ -596,12 +699,35 @@ fn evaluate(
     report.namespace = namespace.map(str::to_string);
     report.modes = resolved.modes.clone();
     report.privileged_modes = resolved.privileged.clone();
+    report.mode_lines.clear();
     report.exempt = resolved.exempt.clone();
     if report.exempt.is_some() {
         return report;
     }
     for (mode, mode_policy) in &resolved.modes {
+        // PSA evaluates each level:version once; a mode with the same one shares its result.
+        if let Some(line) = report
+            .mode_lines
+            .iter_mut()
+            .find(|l| l.policy == mode_policy.policy)
+        {
+            line.modes.push(*mode);
+            continue;
+        }
         let checked = check_object(document, object, mode_policy.policy, layout);
+        report.mode_lines.push(ModeLine {
+            modes: vec![*mode],
+            policy: mode_policy.policy,
+            failures: checked
+                .violations
+                .iter()
+                .map(|v| ModeFailure {
+                    check: v.check,
+                    reason: v.reason.clone(),
+                    detail: v.detail.clone(),
+                })
+                .collect(),
+        });
         for mut violation in checked.violations {
             if report.violations.iter().any(|v| v.check.id == violation.check.id) {
                 continue; // a stricter mode already reports this check
@@ -647,6 +773,7 @@ fn evaluate(
         kept.push(violation);
     }
     report.violations = kept;
+    report.drop_unreported_failures();
     for annotation in &annotations {
         if !report
             .exempted
@@ -694,6 +821,18 @@ fn skeleton(
         )],
         privileged_modes: Vec::new(),
         exempt: None,
+        mode_lines: vec![ModeLine {
+            modes: vec![Mode::Enforce],
+            policy,
+            failures: violations
+                .iter()
+                .map(|v| ModeFailure {
+                    check: v.check,
+                    reason: v.reason.clone(),
+                    detail: v.detail.clone(),
+                })
+                .collect(),
+        }],
         violations,
         exempted: Vec::new(),
     }
@@ -838,6 +977,118 @@ mod tests {
     use crate::policy::{Level, Version};
 
     const STREAM: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: team}\nspec:\n  containers:\n  - name: ü\n    image: x\n    securityContext: {privileged: true}\n---\n# a ConfigMap is not a workload\napiVersion: v1\nkind: ConfigMap\ndata: {a: b}\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n  spec:\n    template:\n      spec:\n        hostNetwork: true\n        containers: [{name: c, image: y}]\n---\nkind: Pod\nspec: [broken\n---\napiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: p}\nspec: {privileged: true}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: team}\nspec:\n  containers:\n  - name: ü\n    image: x\n    securityContext: {privileged: true}\n";
+
+    #[test]
+    fn every_mode_line_is_psa_evaluation_at_its_own_policy() {
+        // Randomised label sets (valid, invalid and missing levels and versions, warn inheriting
+        // enforce) on a Namespace, and pods that fail at different levels and versions: each mode's line
+        // must be exactly what a single-mode run at that policy says, whatever the other modes report.
+        const PODS: &[&str] = &[
+            "spec:\n  hostPID: true\n  containers:\n  - name: app\n    image: x\n",
+            "spec:\n  containers:\n  - name: app\n    image: x\n    securityContext: {privileged: true, runAsUser: 0}\n",
+            "spec:\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}, sysctls: [{name: kernel.msgmax, value: \"1\"}]}\n  containers:\n  - name: app\n    image: x\n    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n",
+            "spec:\n  securityContext: {windowsOptions: {hostProcess: true}}\n  hostNetwork: true\n  containers:\n  - name: app\n    image: x\n    securityContext: {capabilities: {add: [NET_ADMIN]}}\n",
+        ];
+        const LEVELS: &[Option<&str>] = &[
+            None,
+            Some("privileged"),
+            Some("baseline"),
+            Some("restricted"),
+            Some("bogus"),
+        ];
+        const VERSIONS: &[Option<&str>] = &[
+            None,
+            Some("latest"),
+            Some("v1.0"),
+            Some("v1.22"),
+            Some("v1.25"),
+            Some("v1.99"),
+            Some("1.25"),
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for round in 0..400 {
+            let mut labels = String::new();
+            for mode in ["enforce", "warn", "audit"] {
+                if let Some(level) = LEVELS[next(LEVELS.len())] {
+                    labels.push_str(&format!("    pod-security.kubernetes.io/{mode}: {level}\n"));
+                }
+                if let Some(version) = VERSIONS[next(VERSIONS.len())] {
+                    labels.push_str(&format!(
+                        "    pod-security.kubernetes.io/{mode}-version: \"{version}\"\n"
+                    ));
+                }
+            }
+            if labels.is_empty() {
+                labels.push_str("    other: label\n");
+            }
+            let pod = PODS[next(PODS.len())];
+            let kind = if round % 2 == 0 { "Pod" } else { "Deployment" };
+            let object = if kind == "Pod" {
+                format!("kind: Pod\nmetadata: {{name: p, namespace: ns}}\n{pod}")
+            } else {
+                let indented: String = pod.lines().map(|l| format!("    {l}\n")).collect();
+                format!(
+                    "kind: Deployment\nmetadata: {{name: p, namespace: ns}}\nspec:\n  template:\n{indented}"
+                )
+            };
+            let text = format!("kind: Namespace\nmetadata:\n  name: ns\n  labels:\n{labels}---\n{object}");
+            let context = PolicyContext {
+                namespaces: crate::config::namespace_labels(&text, &Limits::default()),
+                ..PolicyContext::default()
+            };
+            let analysis = analyze(
+                &text,
+                &Options {
+                    context: Some(&context),
+                    ..Options::default()
+                },
+            );
+            let report = &analysis.objects[0];
+            // Every mode that checks something has exactly one line, at its own policy.
+            for (mode, mode_policy) in &report.modes {
+                let lines: Vec<&ModeLine> = report
+                    .mode_lines
+                    .iter()
+                    .filter(|l| l.modes.contains(mode))
+                    .collect();
+                assert_eq!(lines.len(), 1, "{text}");
+                assert_eq!(lines[0].policy, mode_policy.policy, "{text}");
+            }
+            assert_eq!(
+                report.mode_lines.iter().map(|l| l.modes.len()).sum::<usize>(),
+                report.modes.len(),
+                "{text}"
+            );
+            for line in &report.mode_lines {
+                let alone = analyze(
+                    &object,
+                    &Options {
+                        policy: line.policy,
+                        ..Options::default()
+                    },
+                );
+                let expected = alone.objects[0].warning();
+                let got = if line.failures.is_empty() {
+                    String::new()
+                } else {
+                    line.message()
+                };
+                assert_eq!(
+                    got,
+                    expected,
+                    "{} at {}:\n{text}",
+                    line.modes[0].as_str(),
+                    line.policy
+                );
+            }
+        }
+    }
 
     #[test]
     fn both_branches_of_a_template_else_are_seen() {

@@ -253,8 +253,8 @@ fn write_text(
                     let header = index.line_column(text, object.header.start);
                     for (mode, message) in object.messages() {
                         let source = object
-                            .source(mode)
-                            .map(|s| format!(" [{} from {s}]", mode.as_str()))
+                            .line_source(mode)
+                            .map(|s| format!(" [{s}]"))
                             .unwrap_or_default();
                         writeln!(
                             out,
