@@ -13,7 +13,8 @@
 mod common;
 
 use common::{fixtures_dir, read_expectations, repo_root};
-use podsec_engine::fix::{Applicability, Fix, fix_all};
+use podsec_engine::fix::{Applicability, Fix};
+use podsec_engine::fix_all::fix_all;
 use podsec_engine::patch::apply;
 use podsec_engine::{Analysis, Level, Options, Policy, Version, analyze};
 use std::collections::{BTreeMap, BTreeSet};

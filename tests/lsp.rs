@@ -453,7 +453,7 @@ fn quick_fixes_exemptions_and_fix_all_apply_as_the_engine_does() {
     let fixed = apply_workspace_edit(&text, &actions[0]["edit"]);
     assert_eq!(
         fixed,
-        podsec_engine::fix::fix_all(&text, &Options::default(), false).text
+        podsec_engine::fix_all::fix_all(&text, &Options::default(), false).text
     );
     client.change(uri, 2, json!([{ "text": fixed }]));
     assert_eq!(client.diagnostics(uri, 2), Vec::<Value>::new());

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use podsec_engine::fix::fix_all;
+use podsec_engine::fix_all::fix_all;
 use podsec_engine::patch::apply;
 use podsec_engine::{Options, analyze};
 

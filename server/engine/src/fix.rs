@@ -1,9 +1,10 @@
-//! Fixes: what a check's own file declares to repair a finding, as minimal text edits, and fix-all.
+//! Fixes: what a check's own file declares to repair a finding, as minimal text edits.
 //!
 //! A fix is data (a title, an applicability, edits), computed from the same parse as the finding. The
-//! edits come from [`crate::patch`], so everything outside them stays byte for byte as written.
+//! edits come from [`crate::patch`], so everything outside them stays byte for byte as written. This
+//! module sits below the checks; applying fixes to a whole text is [`crate::fix_all`], above the
+//! analysis.
 
-use crate::analysis::{Options, analyze};
 use crate::patch::{self, Layout, TextEdit};
 use crate::pod::{Loc, Pod};
 use crate::yaml::{Document, NodeKind, NodeRef};
@@ -227,97 +228,5 @@ pub fn fix(title: impl Into<String>, applicability: Applicability, edit: Option<
         title: title.into(),
         applicability,
         edits: vec![edit?],
-    })
-}
-
-/// The result of fixing a whole text.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FixAll {
-    /// The fixed text (equal to the input when nothing applied).
-    pub text: String,
-    /// The titles of the fixes applied, in the order they were applied.
-    pub applied: Vec<String>,
-}
-
-/// Applies every fix of the wanted applicability until none is left: one call reaches the fixed
-/// point. Fixes whose edits would touch the same place as an earlier one in a round wait for the next
-/// round, which sees the text the first produced (two fixes that both create a container's
-/// `securityContext` then write one, not two).
-pub fn fix_all(text: &str, options: &Options, include_unsafe: bool) -> FixAll {
-    let options = Options {
-        with_fixes: true,
-        ..*options
-    };
-    let mut current = text.to_string();
-    let mut applied = Vec::new();
-    for _round in 0..16 {
-        let analysis = analyze(&current, &options);
-        let mut chosen: Vec<TextEdit> = Vec::new();
-        for object in &analysis.objects {
-            for violation in &object.violations {
-                for location in &violation.locations {
-                    let Some(fix) = &location.fix else { continue };
-                    if fix.applicability == Applicability::Unsafe && !include_unsafe {
-                        continue;
-                    }
-                    if fix.edits.iter().all(|e| chosen.contains(e)) {
-                        continue; // the same repair, offered for another finding
-                    }
-                    // Edits that overlap or merely touch clash: an insertion right after a removed
-                    // entry would be placed by a layout that no longer exists (`{, a: 1}`).
-                    let clashes = fix.edits.iter().any(|e| {
-                        chosen
-                            .iter()
-                            .any(|c| c.span.start <= e.span.end && e.span.start <= c.span.end)
-                    });
-                    if !clashes {
-                        chosen.extend(fix.edits.iter().cloned());
-                        applied.push(fix.title.clone());
-                    }
-                }
-            }
-        }
-        if chosen.is_empty() {
-            break;
-        }
-        current = patch::apply(&current, &chosen);
-    }
-    FixAll {
-        text: current,
-        applied,
-    }
-}
-
-/// The annotation that exempts one object from one check: `podsec.dev/exempt.<check-id>`.
-pub fn exemption_key(check_id: &str) -> String {
-    format!("podsec.dev/exempt.{check_id}")
-}
-
-/// A fix that exempts the object at byte `offset` from `check_id`, by adding the exemption annotation
-/// to its metadata with a placeholder reason for the author to replace.
-pub fn exemption_fix(text: &str, options: &Options, offset: usize, check_id: &str) -> Option<Fix> {
-    let document = crate::yaml::documents(text, &options.limits)
-        .find(|d| d.span.contains(offset) && d.error.is_none())?;
-    let objects = crate::workload::pod_objects(&document);
-    let object = objects
-        .iter()
-        .filter(|o| o.object.span().contains(offset))
-        .min_by_key(|o| o.object.span().end - o.object.span().start)?;
-    let layout = Layout::of(&document);
-    let key = exemption_key(check_id);
-    let edit = patch::ensure(
-        &layout,
-        object.object,
-        &["metadata", "annotations", &key],
-        "\"TODO: reason\"",
-    )?;
-    let name = object.name.map(|n| format!(" {n:?}")).unwrap_or_default();
-    Some(Fix {
-        title: format!(
-            "Exempt {}{name} from {check_id} (add {key} with a reason)",
-            object.kind
-        ),
-        applicability: Applicability::Unsafe,
-        edits: vec![edit],
     })
 }

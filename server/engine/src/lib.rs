@@ -10,6 +10,7 @@ pub mod checks;
 pub mod config;
 pub mod explain;
 pub mod fix;
+pub mod fix_all;
 pub mod helm;
 pub mod patch;
 pub mod pod;

@@ -145,7 +145,7 @@ pub(super) fn code_actions(snapshot: &Snapshot, params: &CodeActionParams) -> Ve
             if exempted.contains(&(check.to_string(), object_line)) {
                 continue;
             }
-            if let Some(fix) = podsec_engine::fix::exemption_fix(text, &options, offset, check) {
+            if let Some(fix) = podsec_engine::fix_all::exemption_fix(text, &options, offset, check) {
                 exempted.push((check.to_string(), object_line));
                 exemptions.push(CodeActionOrCommand::CodeAction(CodeAction {
                     title: fix.title.clone(),
@@ -164,7 +164,7 @@ pub(super) fn code_actions(snapshot: &Snapshot, params: &CodeActionParams) -> Ve
     actions.extend(exemptions);
     let kind = fix_all_kind();
     if only.is_some_and(|_| wanted(only, &kind)) || (only.is_none() && !actions.is_empty()) {
-        let fixed = podsec_engine::fix::fix_all(text, &options, false);
+        let fixed = podsec_engine::fix_all::fix_all(text, &options, false);
         if fixed.text != *text {
             actions.push(CodeActionOrCommand::CodeAction(CodeAction {
                 title: format!(
