@@ -115,3 +115,71 @@ fn the_project_file_schema_matches_the_engine() {
     ids.sort_unstable();
     assert_eq!(checks, ids);
 }
+
+/// The engine's layers, lowest first. A module may use only modules of lower layers (read from the
+/// `crate::…` paths of its source, tests aside), so there is no import cycle and each layer can be
+/// understood without those above it. Keep ARCHITECTURE.md's layering section in step.
+const LAYERS: &[&[&str]] = &[
+    &["yaml"],
+    &["text", "helm", "pod"],
+    &["workload", "patch"],
+    &["policy"],
+    &["fix"],
+    &["checks"],
+    &["psp", "sources"],
+    &["analysis"],
+    &["advice", "fix_all", "explain"],
+];
+
+#[test]
+fn engine_modules_use_only_lower_layers() {
+    let root = repo_root().join("server/engine/src");
+    let layer_of = |module: &str| LAYERS.iter().position(|layer| layer.contains(&module));
+    let mut seen = Vec::new();
+    for file in walk(&root) {
+        let relative = file.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+        // The root only re-exports; a `tests.rs` is a test module.
+        if relative == "lib.rs" || relative.ends_with("tests.rs") {
+            continue;
+        }
+        let module = relative.split(['/', '.']).next().unwrap().to_string();
+        let own = layer_of(&module).unwrap_or_else(|| panic!("{relative}: module {module} is in no layer"));
+        seen.push(module.clone());
+        let source = std::fs::read_to_string(&file).unwrap();
+        // Code only: no tests, no comments (docs may point anywhere).
+        let code: String = source
+            .split("#[cfg(test)]")
+            .next()
+            .unwrap()
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("//"))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        for (at, _) in code.match_indices("crate::") {
+            let used: String = code[at + "crate::".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if used == module {
+                continue;
+            }
+            let theirs = layer_of(&used).unwrap_or_else(|| {
+                panic!(
+                    "{relative} uses crate::{used}: name a module (the root re-exports are for the shells)"
+                )
+            });
+            assert!(
+                theirs < own,
+                "{relative} (layer {own}: {module}) uses crate::{used} (layer {theirs}): imports must point down"
+            );
+        }
+    }
+    for layer in LAYERS {
+        for module in *layer {
+            assert!(
+                seen.iter().any(|m| m == module),
+                "layer module {module} has no source file"
+            );
+        }
+    }
+}

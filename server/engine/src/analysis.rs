@@ -1,14 +1,15 @@
 //! The one entry point the CLI and the server share: text in, verdicts with locations out.
 
 use crate::checks::{Check, checks_for};
-use crate::config::{
-    ConfigProblem, Mode, ModePolicy, PolicyContext, ResolvedPolicy, Severity, annotation_exemptions,
-};
 use crate::fix::{Fix, FixContext};
 use crate::helm;
 use crate::patch::Layout;
 use crate::pod::Loc;
 use crate::policy::Policy;
+use crate::policy::{
+    ConfigProblem, ExemptionTarget, Mode, ModePolicy, PolicyContext, ResolvedPolicy, Severity,
+};
+use crate::sources::annotation_exemptions;
 use crate::workload::{PodObject, pod_objects};
 use crate::yaml::{Document, Limits, NodeKind, NodeRef, Span, YamlErrorKind, document_ranges, read_document};
 use std::collections::HashMap;
@@ -213,6 +214,15 @@ impl ObjectReport {
         for line in &mut self.mode_lines {
             line.failures
                 .retain(|f| violations.iter().any(|v| v.check.id == f.check.id));
+        }
+    }
+
+    /// What a project-file exemption is matched on.
+    pub fn exemption_target(&self) -> ExemptionTarget<'_> {
+        ExemptionTarget {
+            namespace: self.namespace.as_deref(),
+            kind: &self.kind,
+            name: self.name.as_deref(),
         }
     }
 
@@ -751,13 +761,20 @@ fn evaluate(
             let (covered, left): (Vec<Location>, Vec<Location>) =
                 violation.locations.drain(..).partition(|l| {
                     context
-                        .project_exemption(violation.check.id, &report, l.container.as_deref())
+                        .project_exemption(
+                            violation.check.id,
+                            &report.exemption_target(),
+                            l.container.as_deref(),
+                        )
                         .is_some()
                 });
-            if let Some(exemption) = covered
-                .first()
-                .and_then(|l| context.project_exemption(violation.check.id, &report, l.container.as_deref()))
-            {
+            if let Some(exemption) = covered.first().and_then(|l| {
+                context.project_exemption(
+                    violation.check.id,
+                    &report.exemption_target(),
+                    l.container.as_deref(),
+                )
+            }) {
                 analysis.used_exemptions.push(exemption.span);
                 let mut exempted = violation.clone();
                 exempted.locations = covered;
@@ -1039,7 +1056,7 @@ mod tests {
             };
             let text = format!("kind: Namespace\nmetadata:\n  name: ns\n  labels:\n{labels}---\n{object}");
             let context = PolicyContext {
-                namespaces: crate::config::namespace_labels(&text, &Limits::default()),
+                namespaces: crate::policy::namespace_labels(&text, &Limits::default()),
                 ..PolicyContext::default()
             };
             let analysis = analyze(

@@ -5,9 +5,9 @@
 //! PSA checks) → [`analysis`] (verdicts, messages, spans). The command line and the language server
 //! both call [`analyze`] and can never disagree.
 
+pub mod advice;
 pub mod analysis;
 pub mod checks;
-pub mod config;
 pub mod explain;
 pub mod fix;
 pub mod fix_all;
@@ -16,6 +16,7 @@ pub mod patch;
 pub mod pod;
 pub mod policy;
 pub mod psp;
+pub mod sources;
 pub mod text;
 pub mod workload;
 pub mod yaml;

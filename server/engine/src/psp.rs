@@ -5,8 +5,8 @@
 //! Standards": for each PSP field, the value that keeps a pod within baseline and within restricted.
 //! Fields that only mutate pods or have no Pod Security counterpart are listed as such.
 
-use crate::config::{ConfigProblem, Severity};
 use crate::policy::Level;
+use crate::policy::{ConfigProblem, Severity};
 use crate::yaml::{Limits, NodeRef, Span, documents};
 
 /// What a PodSecurityPolicy guarantees.

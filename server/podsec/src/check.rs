@@ -3,9 +3,9 @@
 use crate::Outcome;
 use crate::output::{self, Format};
 use crate::project::{ProjectFile, find_project_file, today};
-use podsec_engine::config::{
-    ConfigProblem, NamespaceLabels, PolicyContext, Severity, admission_config, namespace_impact,
-    namespace_labels,
+use podsec_engine::advice::namespace_impact;
+use podsec_engine::policy::{
+    ConfigProblem, NamespaceLabels, PolicyContext, Severity, admission_config, namespace_labels,
 };
 use podsec_engine::{Analysis, Level, Limits, Options, Policy, Version, analyze};
 use std::collections::{HashMap, HashSet};

@@ -2,8 +2,8 @@
 
 use crate::Outcome;
 use crate::check::{Input, Run, parse_args};
-use podsec_engine::config::Severity;
 use podsec_engine::fix_all::fix_all;
+use podsec_engine::policy::Severity;
 use podsec_engine::text::LineIndex;
 use podsec_engine::{Options, analyze};
 use std::ffi::OsString;

@@ -2,7 +2,8 @@
 //! the `--suggest-level` table.
 
 use crate::check::{FileReport, Input, Run};
-use podsec_engine::config::{ConfigProblem, Mode, Severity, suggest_levels};
+use podsec_engine::advice::suggest_levels;
+use podsec_engine::policy::{ConfigProblem, Mode, Severity};
 use podsec_engine::text::{LineColumn, LineIndex};
 use podsec_engine::{CHECKS, CheckViolation, ObjectReport, Options, Span};
 use serde_json::{Value, json};

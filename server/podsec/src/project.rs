@@ -2,9 +2,7 @@
 //! file, or `--config`), the admission configuration it names, and today's date for exemption expiry.
 
 use podsec_engine::Limits;
-use podsec_engine::config::{
-    AdmissionConfig, ConfigProblem, Date, ProjectConfig, admission_config, project_config,
-};
+use podsec_engine::policy::{AdmissionConfig, ConfigProblem, Date, ProjectConfig, admission_config};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -26,7 +24,7 @@ impl ProjectFile {
     /// Reads a project file and the admission configuration it names, each at most `max_size` bytes.
     pub fn load(path: &Path, max_size: u64) -> Result<Self, String> {
         let text = crate::read::read_text(path, max_size).map_err(|e| format!("{}: {e}", path.display()))?;
-        let (config, problems) = project_config(&text, &Limits::default());
+        let (config, problems) = podsec_engine::sources::project_file(&text, &Limits::default());
         let admission = match &config.admission_configuration {
             Some(relative) => {
                 let admission_path = path.parent().unwrap_or(Path::new(".")).join(relative);
@@ -71,7 +69,7 @@ impl ProjectFile {
         self.config
             .skip
             .iter()
-            .any(|glob| podsec_engine::config::glob_match(glob, &relative))
+            .any(|glob| podsec_engine::policy::glob_match(glob, &relative))
     }
 }
 
@@ -135,7 +133,7 @@ pub fn kustomize_namespace(file: &Path, mut read: impl FnMut(&Path) -> Option<St
             let Some(text) = read(&dir.join(name)) else {
                 continue;
             };
-            let Some(kustomization) = podsec_engine::config::kustomization(&text, &Limits::default()) else {
+            let Some(kustomization) = podsec_engine::policy::kustomization(&text, &Limits::default()) else {
                 continue;
             };
             let listed = kustomization.resources.iter().any(|resource| {

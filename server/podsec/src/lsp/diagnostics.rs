@@ -2,7 +2,7 @@
 
 use super::convert::{self, Encoding};
 use podsec_engine::Analysis;
-use podsec_engine::config::Severity;
+use podsec_engine::policy::Severity;
 use ropey::Rope;
 use serde_json::json;
 use tower_lsp_server::ls_types::*;
@@ -89,7 +89,7 @@ pub(super) fn diagnostics(
 
 /// A problem of a policy source (label, exemption, project file) as a diagnostic.
 pub(super) fn config_diagnostic(
-    problem: &podsec_engine::config::ConfigProblem,
+    problem: &podsec_engine::policy::ConfigProblem,
     rope: &Rope,
     encoding: Encoding,
 ) -> Diagnostic {

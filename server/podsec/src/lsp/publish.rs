@@ -5,8 +5,8 @@ use super::diagnostics::{config_diagnostic, diagnostics};
 use super::session::Snapshot;
 use super::settings::Settings;
 use super::{Backend, guarded};
+use podsec_engine::advice::namespace_impact;
 use podsec_engine::analysis::{Reuse, analyze_reusing};
-use podsec_engine::config::namespace_impact;
 use podsec_engine::{Limits, ObjectReport};
 use serde_json::Value;
 use tower_lsp_server::ls_types::*;
@@ -194,7 +194,7 @@ fn analyse(
 ) -> (Vec<Diagnostic>, Vec<Option<String>>) {
     let (rope, encoding) = (&snapshot.rope, snapshot.encoding);
     if snapshot.is_project_file() {
-        let (_, problems) = podsec_engine::config::project_config(&snapshot.text, &Limits::default());
+        let (_, problems) = podsec_engine::sources::project_file(&snapshot.text, &Limits::default());
         let found = problems
             .iter()
             .map(|p| config_diagnostic(p, rope, encoding))

@@ -9,7 +9,7 @@ use super::convert::Encoding;
 use super::settings::Settings;
 use super::workspace::Workspace;
 use podsec_engine::analysis::Reuse;
-use podsec_engine::config::{
+use podsec_engine::policy::{
     AdmissionConfig, NamespaceLabels, NamespacesRead, PolicyContext, admission_config, read_namespaces,
 };
 use podsec_engine::{Limits, Options};

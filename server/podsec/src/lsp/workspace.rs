@@ -4,8 +4,8 @@
 //! policy sources are read from disk; an open document's text always wins over its file.
 
 use podsec_engine::Limits;
-use podsec_engine::config::{
-    AdmissionConfig, NamespaceLabels, ProjectConfig, admission_config, namespace_labels, project_config,
+use podsec_engine::policy::{
+    AdmissionConfig, NamespaceLabels, ProjectConfig, admission_config, namespace_labels,
 };
 use podsec_engine::workload::pod_namespaces;
 use std::collections::HashMap;
@@ -151,7 +151,7 @@ impl Workspace {
             None => std::fs::read_to_string(&project_path).ok(),
         };
         let project = text.map(|text| {
-            let (config, _problems) = project_config(&text, &Limits::default());
+            let (config, _problems) = podsec_engine::sources::project_file(&text, &Limits::default());
             let admission = config.admission_configuration.as_ref().and_then(|relative| {
                 let path = project_path.parent().unwrap_or(Path::new("/")).join(relative);
                 let text = std::fs::read_to_string(&path).ok()?;
