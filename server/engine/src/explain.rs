@@ -31,7 +31,13 @@ pub fn heading(check: &Check) -> String {
 
 /// The full documentation of a check, as `podsec explain` prints it.
 pub fn check_markdown(check: &Check) -> String {
-    format!("# {}\n\n{}\n", heading(check), check.doc.trim_end())
+    // The declared fix availability opens the "Fix safety" section, so the docs cannot drift from it.
+    let doc = check.doc.trim_end().replacen(
+        "## Fix safety\n",
+        &format!("## Fix safety\n{}\n", check.fix_availability.describe()),
+        1,
+    );
+    format!("# {}\n\n{doc}\n", heading(check))
 }
 
 /// What hovering a position shows.

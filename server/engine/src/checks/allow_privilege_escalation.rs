@@ -1,6 +1,6 @@
 //! `allowPrivilegeEscalation`: every container must forbid privilege escalation.
 
-use super::{Check, Violation, containers_phrase};
+use super::{Check, FixAvailability, Violation, containers_phrase};
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -41,6 +41,7 @@ restricted level requires and `podsec fix` applies it. (API validation rejects i
 ",
     evaluate,
     fix: Some(fix),
+    fix_availability: FixAvailability::Always(Applicability::Safe),
 };
 
 fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
@@ -67,7 +68,7 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
         return None;
     }
     Violation::new(
-        "allowPrivilegeEscalation != false",
+        CHECK.reason,
         format!(
             "{} must set securityContext.allowPrivilegeEscalation=false",
             containers_phrase(&names)

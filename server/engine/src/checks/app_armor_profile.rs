@@ -1,7 +1,7 @@
 //! `appArmorProfile`: AppArmor may not be unconfined, by field or by the beta annotation.
 
-use super::{Check, Violation, go_quote, join_quote, pluralize, sorted_set};
-use crate::fix::{Fix, FixContext};
+use super::{Check, FixAvailability, Violation, go_quote, join_quote, pluralize, sorted_set};
+use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 
@@ -46,6 +46,7 @@ Replacing `Unconfined` with `RuntimeDefault` can stop a workload that relies on 
 ",
     evaluate,
     fix: Some(fix),
+    fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
 
 fn allowed_type(value: &str) -> bool {
@@ -112,11 +113,8 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
         return None;
     }
     Violation::new(
-        pluralize(
-            "forbidden AppArmor profile",
-            "forbidden AppArmor profiles",
-            values.len(),
-        ),
+        // Upstream pluralises this one reason.
+        pluralize(CHECK.reason, "forbidden AppArmor profiles", values.len()),
         format!(
             "{} must not set AppArmor profile type to {}",
             setters.join(" and "),

@@ -1,6 +1,7 @@
 //! `capabilities_baseline`: containers may add only the runtime's default capabilities.
 
-use super::{Check, Violation, containers_phrase, join_quote, sorted_set};
+use super::{Check, FixAvailability, Violation, containers_phrase, join_quote, sorted_set};
+use crate::fix::Applicability;
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 
@@ -56,6 +57,7 @@ Removing an added capability can break the workload: unsafe.
 ",
     evaluate,
     fix: Some(crate::fix::remove_capability),
+    fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
 
 fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
@@ -85,7 +87,7 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
         return None;
     }
     Violation::new(
-        "non-default capabilities",
+        CHECK.reason,
         format!(
             "{} must not include {} in securityContext.capabilities.add",
             containers_phrase(&bad_containers),

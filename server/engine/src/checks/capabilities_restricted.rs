@@ -1,6 +1,6 @@
 //! `capabilities_restricted`: containers must drop ALL and may add only NET_BIND_SERVICE.
 
-use super::{Check, Violation, containers_phrase, join_quote, sorted_set};
+use super::{Check, FixAvailability, Violation, containers_phrase, join_quote, sorted_set};
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -43,6 +43,7 @@ by `podsec fix`. Removing entries from `add` can break the workload: unsafe.
 ",
     evaluate,
     fix: Some(fix),
+    fix_availability: FixAvailability::Mixed,
 };
 
 fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
@@ -99,7 +100,7 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
         return None;
     }
     drop_locations.extend(add_locations);
-    Violation::new("unrestricted capabilities", details.join("; "), drop_locations)
+    Violation::new(CHECK.reason, details.join("; "), drop_locations)
 }
 
 fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {

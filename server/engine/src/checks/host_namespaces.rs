@@ -1,6 +1,6 @@
 //! `hostNamespaces`: pods may not share the node's network, PID or IPC namespace.
 
-use super::{Check, Violation};
+use super::{Check, FixAvailability, Violation};
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -32,6 +32,7 @@ Removing host namespaces changes how the pod is reached and what it sees: unsafe
 ",
     evaluate,
     fix: Some(fix),
+    fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
 
 fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
@@ -50,7 +51,7 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
     if parts.is_empty() {
         return None;
     }
-    Violation::new("host namespaces", parts.join(", "), locations)
+    Violation::new(CHECK.reason, parts.join(", "), locations)
 }
 
 fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {

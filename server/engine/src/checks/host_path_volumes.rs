@@ -1,6 +1,6 @@
 //! `hostPathVolumes`: pods may not mount paths of the node.
 
-use super::{Check, Violation, join_quote, pluralize};
+use super::{Check, FixAvailability, Violation, join_quote, pluralize};
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -35,10 +35,12 @@ volumes:
 ```
 
 ## Fix safety
-Changing a volume's source changes the data the workload sees: no automatic fix.
+Replacing the volume's source with `emptyDir: {}` changes the data the workload sees: unsafe, offered one quick
+fix at a time or by `podsec fix --unsafe`.
 ",
     evaluate,
     fix: Some(fix),
+    fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
 
 fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
@@ -59,7 +61,7 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
         return None;
     }
     Violation::new(
-        "hostPath volumes",
+        CHECK.reason,
         format!(
             "{} {}",
             pluralize("volume", "volumes", names.len()),

@@ -1,6 +1,6 @@
 //! `hostPorts`: containers may not bind ports of the node.
 
-use super::{Check, Violation, containers_phrase, pluralize, sorted_set};
+use super::{Check, FixAvailability, Violation, containers_phrase, pluralize, sorted_set};
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -39,6 +39,7 @@ Removing a host port changes how the workload is reached: unsafe.
 ",
     evaluate,
     fix: Some(fix),
+    fix_availability: FixAvailability::Sometimes(Applicability::Unsafe),
 };
 
 fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
@@ -80,7 +81,7 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
     // Upstream sorts the ports as strings: "10000" comes before "8080".
     let ports = sorted_set(ports);
     Violation::new(
-        "hostPort",
+        CHECK.reason,
         format!(
             "{} {} {} {}",
             containers_phrase(&bad_containers),

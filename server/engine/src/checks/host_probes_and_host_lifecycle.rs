@@ -1,6 +1,6 @@
 //! `hostProbesAndHostLifecycle`: probes and lifecycle handlers may not target another host.
 
-use super::{Check, Violation, join_quote, pluralize, sorted_set};
+use super::{Check, FixAvailability, Violation, join_quote, pluralize, sorted_set};
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -52,6 +52,7 @@ checked another service changes meaning: unsafe.
 ",
     evaluate,
     fix: Some(fix),
+    fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
 
 fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
@@ -89,7 +90,7 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
     let containers = sorted_set(bad_containers);
     let hosts = sorted_set(hosts);
     Violation::new(
-        "probe or lifecycle host",
+        CHECK.reason,
         format!(
             "{} {} {} {} {}",
             pluralize("container", "containers", containers.len()),

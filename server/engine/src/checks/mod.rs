@@ -5,7 +5,7 @@
 //! `podsec explain`), and its evaluation. Adding a check means adding its file and one line to
 //! [`CHECKS`].
 
-use crate::fix::{Fix, FixContext};
+use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::{Level, MAX_MINOR, Policy};
 
@@ -77,6 +77,46 @@ pub struct Check {
     pub evaluate: fn(&Pod<'_>, u32) -> Option<Violation>,
     /// The repair for one of its findings, when one exists.
     pub fix: Option<fn(&FixContext<'_, '_>) -> Option<Fix>>,
+    /// What its fixes promise. `tests/fixes.rs` fails when the fixes it emits on the fixtures contradict
+    /// this, and the documentation's "Fix safety" section is checked against it.
+    pub fix_availability: FixAvailability,
+}
+
+/// Which fixes a check offers for its findings (after ruff's `FixAvailability`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FixAvailability {
+    /// No automatic fix: a human decides.
+    None,
+    /// Every finding gets a fix of this applicability.
+    Always(Applicability),
+    /// Some findings get a fix, always of this applicability; the others need a human.
+    Sometimes(Applicability),
+    /// Some findings get a safe fix, others an unsafe one.
+    Mixed,
+}
+
+impl FixAvailability {
+    /// One sentence for users: `podsec explain` and hover show it in "Fix safety".
+    pub fn describe(self) -> &'static str {
+        match self {
+            FixAvailability::None => "No automatic fix.",
+            FixAvailability::Always(Applicability::Safe) => {
+                "Automatic fix: safe, applied by `podsec fix` and the editor's fix-all."
+            }
+            FixAvailability::Always(Applicability::Unsafe) => {
+                "Automatic fix: unsafe, applied only by `podsec fix --unsafe` or one quick fix at a time."
+            }
+            FixAvailability::Sometimes(Applicability::Safe) => {
+                "Automatic fix for some findings: safe, applied by `podsec fix` and the editor's fix-all."
+            }
+            FixAvailability::Sometimes(Applicability::Unsafe) => {
+                "Automatic fix for some findings: unsafe, applied only by `podsec fix --unsafe` or one quick fix at a time."
+            }
+            FixAvailability::Mixed => {
+                "Automatic fix: safe for some findings (applied by `podsec fix`), unsafe for others (`podsec fix --unsafe`)."
+            }
+        }
+    }
 }
 
 /// The sections every check's documentation has, in order.
@@ -300,34 +340,91 @@ mod tests {
                 assert!(check_by_id(overridden).is_some_and(|o| o.level == Level::Baseline));
             }
         }
-        assert_eq!(CHECKS.len(), 19);
+    }
+
+    #[test]
+    fn fix_safety_docs_agree_with_the_declared_fixes() {
+        for check in CHECKS {
+            let section = check
+                .doc
+                .split("## Fix safety")
+                .nth(1)
+                .unwrap_or("")
+                .to_lowercase();
+            let section = section.split_whitespace().collect::<Vec<_>>().join(" ");
+            let declared = check.fix_availability;
+            assert_eq!(
+                check.fix.is_none(),
+                declared == FixAvailability::None,
+                "{}: a fix function exactly when a fix is declared",
+                check.id
+            );
+            let says_none = section.contains("no automatic fix");
+            let says_unsafe = section.contains("unsafe");
+            let says_applied =
+                section.contains("`podsec fix` applies") || section.contains("applied by `podsec fix`");
+            let agrees = match declared {
+                FixAvailability::None => says_none,
+                FixAvailability::Always(Applicability::Safe)
+                | FixAvailability::Sometimes(Applicability::Safe) => {
+                    !says_none && !says_unsafe && says_applied
+                }
+                FixAvailability::Always(Applicability::Unsafe)
+                | FixAvailability::Sometimes(Applicability::Unsafe) => {
+                    !says_none && says_unsafe && !says_applied
+                }
+                FixAvailability::Mixed => !says_none && says_unsafe && says_applied,
+            };
+            assert!(
+                agrees,
+                "{}: its Fix safety section contradicts {declared:?}:{section}",
+                check.id
+            );
+        }
     }
 
     #[test]
     fn run_order_matches_psa() {
-        let ids = |level, version| {
-            checks_for(Policy::new(level, version))
+        // Upstream's rule, computed here from the checks' own declarations: at each level and version,
+        // the running baseline checks sorted by ID (bytes), less those a running restricted check
+        // overrides, then (at restricted) the running restricted checks sorted by ID.
+        for minor in 0..=MAX_MINOR {
+            let running = |level| {
+                let mut ids: Vec<&str> = CHECKS
+                    .iter()
+                    .filter(|c| c.level == level && c.since() <= minor)
+                    .map(|c| c.id)
+                    .collect();
+                ids.sort_unstable();
+                ids
+            };
+            let restricted = running(Level::Restricted);
+            let overridden: Vec<&str> = CHECKS
                 .iter()
-                .map(|c| c.id)
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        assert_eq!(
-            ids(Level::Restricted, Version::Latest),
-            "appArmorProfile,hostNamespaces,hostPorts,hostProbesAndHostLifecycle,privileged,seLinuxOptions,\
-             sysctls,windowsHostProcess,allowPrivilegeEscalation,capabilities_restricted,procMount_restricted,\
-             restrictedVolumes,runAsNonRoot,runAsUser,seccompProfile_restricted"
-        );
-        assert_eq!(
-            ids(Level::Restricted, Version::Minor(0)),
-            "appArmorProfile,capabilities_baseline,hostNamespaces,hostPorts,privileged,procMount,seLinuxOptions,\
-             seccompProfile_baseline,sysctls,windowsHostProcess,restrictedVolumes,runAsNonRoot"
-        );
-        assert_eq!(ids(Level::Privileged, Version::Latest), "");
-        assert_eq!(
-            checks_for(Policy::new(Level::Baseline, Version::Latest)).len(),
-            12
-        );
+                .filter(|c| restricted.contains(&c.id))
+                .filter_map(|c| c.overrides)
+                .collect();
+            let baseline = running(Level::Baseline);
+            let mut expected: Vec<&str> = baseline
+                .iter()
+                .copied()
+                .filter(|id| !overridden.contains(id))
+                .collect();
+            expected.extend(&restricted);
+            let ids = |level| {
+                checks_for(Policy::new(level, Version::Minor(u64::from(minor))))
+                    .iter()
+                    .map(|c| c.id)
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(ids(Level::Restricted), expected, "restricted v1.{minor}");
+            assert_eq!(ids(Level::Baseline), baseline, "baseline v1.{minor}");
+        }
+        assert!(checks_for(Policy::new(Level::Privileged, Version::Latest)).is_empty());
+        // Two fixed points of upstream's table, as a sanity check of the rule itself.
+        let latest = checks_for(Policy::new(Level::Restricted, Version::Latest));
+        assert_eq!(latest.first().map(|c| c.id), Some("appArmorProfile"));
+        assert_eq!(latest.last().map(|c| c.id), Some("seccompProfile_restricted"));
     }
 
     #[test]

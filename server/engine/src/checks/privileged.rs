@@ -1,6 +1,6 @@
 //! `privileged`: containers may not run privileged.
 
-use super::{Check, Violation, containers_phrase};
+use super::{Check, FixAvailability, Violation, containers_phrase};
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -34,6 +34,7 @@ Removing privileged mode can break workloads that manage the node (CNI, storage 
 ",
     evaluate,
     fix: Some(fix),
+    fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
 
 fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
@@ -52,7 +53,7 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
         return None;
     }
     Violation::new(
-        "privileged",
+        CHECK.reason,
         format!(
             "{} must not set securityContext.privileged=true",
             containers_phrase(&names)

@@ -1,6 +1,6 @@
 //! `procMount` (baseline): containers must use the default, masked /proc.
 
-use super::{Check, Violation, containers_phrase, join_quote, sorted_set};
+use super::{Check, FixAvailability, Violation, containers_phrase, join_quote, sorted_set};
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -36,6 +36,7 @@ Setting `procMount: Default` can break nested container runtimes that need an un
 ",
     evaluate,
     fix: Some(fix),
+    fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
 
 fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
@@ -65,7 +66,7 @@ pub(crate) fn unmasked_proc_mounts(pod: &Pod<'_>) -> Option<Violation> {
         return None;
     }
     Violation::new(
-        "procMount",
+        CHECK.reason,
         format!(
             "{} must not set securityContext.procMount to {}",
             containers_phrase(&names),

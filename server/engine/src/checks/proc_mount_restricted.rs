@@ -1,6 +1,7 @@
 //! `procMount_restricted`: at the restricted level, /proc stays masked even in a user namespace.
 
-use super::{Check, Violation};
+use super::{Check, FixAvailability, Violation};
+use crate::fix::Applicability;
 use crate::pod::Pod;
 use crate::policy::Level;
 
@@ -30,6 +31,7 @@ Setting `procMount: Default` can break nested container runtimes: unsafe.
 ",
     evaluate,
     fix: Some(super::proc_mount::fix),
+    fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
 
 fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {

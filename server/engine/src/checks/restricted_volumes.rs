@@ -1,6 +1,6 @@
 //! `restrictedVolumes`: only volume types that cannot reach outside the pod are allowed.
 
-use super::{Check, Violation, join_quote, pluralize, sorted_set};
+use super::{Check, FixAvailability, Violation, join_quote, pluralize, sorted_set};
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -74,10 +74,12 @@ volumes:
 ```
 
 ## Fix safety
-Changing a volume's source changes the data the workload sees: no automatic fix.
+Replacing the volume's source with `emptyDir: {}` changes the data the workload sees: unsafe, offered one quick
+fix at a time or by `podsec fix --unsafe`.
 ",
     evaluate,
     fix: Some(fix),
+    fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
 
 fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
@@ -109,7 +111,7 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
     }
     let types = sorted_set(types);
     Violation::new(
-        "restricted volume types",
+        CHECK.reason,
         format!(
             "{} {} {} {} {}",
             pluralize("volume", "volumes", names.len()),

@@ -1,6 +1,6 @@
 //! `runAsNonRoot`: the pod or every container must declare it runs as non-root.
 
-use super::{Check, Violation, containers_phrase, setters};
+use super::{Check, FixAvailability, Violation, containers_phrase, setters};
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -44,6 +44,7 @@ what the restricted level requires, so `podsec fix` applies it. Replacing an exp
 ",
     evaluate,
     fix: Some(fix),
+    fix_availability: FixAvailability::Always(Applicability::Safe),
 };
 
 fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
@@ -83,7 +84,7 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
     }
     if pod_false || !explicitly_bad.is_empty() {
         return Violation::new(
-            "runAsNonRoot != true",
+            CHECK.reason,
             format!(
                 "{} must not set securityContext.runAsNonRoot=false",
                 setters(pod_false, &explicitly_bad)
@@ -95,7 +96,7 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
         return None;
     }
     Violation::new(
-        "runAsNonRoot != true",
+        CHECK.reason,
         format!(
             "pod or {} must set securityContext.runAsNonRoot=true",
             containers_phrase(&implicitly_bad)

@@ -1,6 +1,6 @@
 //! `runAsUser`: neither the pod nor a container may run as UID 0.
 
-use super::{Check, Violation, setters};
+use super::{Check, FixAvailability, Violation, setters};
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -36,10 +36,12 @@ securityContext:
 ```
 
 ## Fix safety
-Which UID a workload can run as depends on its image: no automatic fix beyond removing the explicit 0 (unsafe).
+Which UID a workload can run as depends on its image; the fix only removes the explicit 0, which may still run as
+root if the image says so: unsafe.
 ",
     evaluate,
     fix: Some(fix),
+    fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
 
 fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
@@ -60,7 +62,7 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
         return None;
     }
     Violation::new(
-        "runAsUser=0",
+        CHECK.reason,
         format!(
             "{} must not set runAsUser=0",
             setters(pod_root.is_some(), &containers)

@@ -1,6 +1,6 @@
 //! `seLinuxOptions`: SELinux may only use the container types, without a custom user or role.
 
-use super::{Check, Violation, join_quote, pluralize, setters, sorted_set};
+use super::{Check, FixAvailability, Violation, join_quote, pluralize, setters, sorted_set};
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -45,6 +45,7 @@ Removing a custom SELinux type, user or role can break workloads that need host 
 ",
     evaluate,
     fix: Some(fix),
+    fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
 
 fn allowed_type(value: &str, minor: u32) -> bool {
@@ -118,7 +119,7 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
         parts.push("role may not be set".to_string());
     }
     Violation::new(
-        "seLinuxOptions",
+        CHECK.reason,
         format!(
             "{} set forbidden securityContext.seLinuxOptions: {}",
             setters(bad_pod, &containers),

@@ -1,7 +1,7 @@
 //! `seccompProfile_baseline`: seccomp may not be explicitly unconfined.
 
-use super::{Check, Violation, go_quote, join_quote, pluralize, setters, sorted_set};
-use crate::fix::{Fix, FixContext};
+use super::{Check, FixAvailability, Violation, go_quote, join_quote, pluralize, setters, sorted_set};
+use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
 
@@ -49,6 +49,7 @@ Replacing `Unconfined` with `RuntimeDefault` can block system calls the workload
 ",
     evaluate,
     fix: Some(fix),
+    fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
 
 fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
@@ -82,7 +83,7 @@ fn annotations(pod: &Pod<'_>) -> Option<Violation> {
     let forbidden = sorted_set(forbidden);
     locations.dedup();
     Violation::new(
-        "seccompProfile",
+        CHECK.reason,
         format!(
             "forbidden {} {}",
             pluralize("annotation", "annotations", forbidden.len()),
@@ -119,7 +120,7 @@ fn fields(pod: &Pod<'_>) -> Option<Violation> {
         return None;
     }
     Violation::new(
-        "seccompProfile",
+        CHECK.reason,
         format!(
             "{} must not set securityContext.seccompProfile.type to {}",
             setters(bad_pod, &containers),

@@ -1,7 +1,7 @@
 //! `seccompProfile_restricted`: every container must run under RuntimeDefault or a Localhost profile.
 
 use super::seccomp_profile_baseline::bad_profile_type;
-use super::{Check, Violation, containers_phrase, join_quote, setters, sorted_set};
+use super::{Check, FixAvailability, Violation, containers_phrase, join_quote, setters, sorted_set};
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::Pod;
 use crate::policy::Level;
@@ -46,6 +46,7 @@ Setting the pod's profile to `RuntimeDefault` is what the restricted level requi
 ",
     evaluate,
     fix: Some(fix),
+    fix_availability: FixAvailability::Mixed,
 };
 
 fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
@@ -87,7 +88,7 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
     }
     if bad_pod || !explicitly_bad.is_empty() {
         return Violation::new(
-            "seccompProfile",
+            CHECK.reason,
             format!(
                 "{} must not set securityContext.seccompProfile.type to {}",
                 setters(bad_pod, &explicitly_bad),
@@ -100,7 +101,7 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
         return None;
     }
     Violation::new(
-        "seccompProfile",
+        CHECK.reason,
         format!(
             "pod or {} must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"",
             containers_phrase(&implicitly_bad)

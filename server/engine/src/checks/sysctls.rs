@@ -1,6 +1,6 @@
 //! `sysctls`: only namespaced, safe sysctls may be set.
 
-use super::{Check, Violation};
+use super::{Check, FixAvailability, Violation};
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -59,6 +59,7 @@ Removing a sysctl changes the workload's kernel tuning: unsafe.
 ",
     evaluate,
     fix: Some(fix),
+    fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
 
 fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
@@ -84,7 +85,7 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
         return None;
     }
     // Upstream keeps spec order and duplicates, and does not quote the names.
-    Violation::new("forbidden sysctls", names.join(", "), locations)
+    Violation::new(CHECK.reason, names.join(", "), locations)
 }
 
 fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {

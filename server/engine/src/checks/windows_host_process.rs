@@ -1,6 +1,6 @@
 //! `windowsHostProcess`: Windows pods may not run as HostProcess containers.
 
-use super::{Check, Violation, setters};
+use super::{Check, FixAvailability, Violation, setters};
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -36,6 +36,7 @@ Removing HostProcess changes what the workload can do on the node: unsafe.
 ",
     evaluate,
     fix: Some(fix),
+    fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
 
 fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
@@ -55,7 +56,7 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
         return None;
     }
     Violation::new(
-        "hostProcess",
+        CHECK.reason,
         format!(
             "{} must not set securityContext.windowsOptions.hostProcess=true",
             setters(pod_entry.is_some(), &containers)
