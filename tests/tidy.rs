@@ -183,3 +183,16 @@ fn engine_modules_use_only_lower_layers() {
         }
     }
 }
+
+/// Files that list the checks are written by `cargo xtask generate` from `CHECKS`, never by hand.
+#[test]
+fn generated_files_are_current() {
+    for (path, text) in xtask::generated(&repo_root()).unwrap() {
+        let current = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            current == text,
+            "{} is stale: run `cargo xtask generate`",
+            path.display()
+        );
+    }
+}

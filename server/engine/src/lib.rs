@@ -1,7 +1,7 @@
 //! The podsec engine: Kubernetes YAML in, Pod Security Admission verdicts with exact locations out.
 //!
 //! Pure and synchronous: no I/O, no async runtime, no LSP types. The pipeline is
-//! [`yaml`] (tolerant positioned tree) → [`workload`] (the pods in the objects) → [`checks`] (the 19
+//! [`yaml`] (tolerant positioned tree) → [`workload`] (the pods in the objects) → [`checks`] (the
 //! PSA checks) → [`analysis`] (verdicts, messages, spans). The command line and the language server
 //! both call [`analyze`] and can never disagree.
 

@@ -441,7 +441,7 @@ fn json_report(reports: &[FileReport]) -> Value {
     })
 }
 
-/// Rules for the document and configuration problems, after the 19 checks.
+/// Rules for the document and configuration problems, after the checks.
 const PROBLEM_RULES: &[(&str, &str)] = &[
     (
         "syntax-error",

@@ -1,4 +1,4 @@
-//! The 19 Pod Security Admission checks, one file each, and the one list that registers them.
+//! The Pod Security Admission checks, one file each, and the one list that registers them.
 //!
 //! A check is a [`Check`] value: its upstream ID (exactly), level, the versions where its upstream
 //! implementation changes, the baseline check it overrides, its documentation (shown on hover and by
