@@ -1,5 +1,6 @@
-//! JSON for scripts: the same document serde_json would print for the whole run, written file by file
-//! and object by object (keys in serde_json's sorted order, so the summary comes last).
+//! JSON for scripts: one document for the whole run, written file by file and object by object. Keys are
+//! in serde_json's sorted order (so the summary comes last); the document is pretty-printed, except that
+//! each object is compact on its own line.
 
 use super::{Printer, region};
 use crate::report::{FileView, Tally};
@@ -58,7 +59,8 @@ impl Printer for Json {
                     b",\n        "
                 })?;
                 objects += 1;
-                out.write_all(pretty(&object_json(object, text, index), 8)?.as_bytes())?;
+                // One object per line, compact: a finding costs a few hundred bytes, not a screenful.
+                serde_json::to_writer(&mut *out, &object_json(object, text, index))?;
             }
             problems.extend(part.analysis.problems.iter().map(|p| {
                 let at = index.line_column(text, p.span.start);
