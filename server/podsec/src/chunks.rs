@@ -9,6 +9,17 @@ use podsec_engine::{Analysis, Options, Span, analyze};
 /// About how much text one piece holds: its findings take roughly ten times as much memory.
 pub const PIECE_BYTES: usize = 256 * 1024;
 
+/// A text without these has no policy-source problems of its own: they come from exemption annotations
+/// and PodSecurityPolicies only (the unit test holds every test file to that). A printer that needs those
+/// problems before the objects skips the other pieces in its first look.
+pub const CONFIG_PROBLEM_MARKERS: &[&str] = &["podsec.dev/exempt", "PodSecurityPolicy"];
+
+/// Whether a piece of `text` may hold policy-source problems.
+pub fn may_have_config_problems(text: &str, piece: Piece) -> bool {
+    let part = text.get(piece.range.start..piece.range.end).unwrap_or(text);
+    CONFIG_PROBLEM_MARKERS.iter().any(|m| part.contains(m))
+}
+
 /// A run of consecutive documents of a text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Piece {
@@ -147,6 +158,13 @@ mod tests {
                     joined.used_exemptions.extend(part.used_exemptions);
                 }
                 assert_eq!(joined, whole, "{}", file.display());
+                if !whole.config_problems.is_empty() {
+                    let whole_text = Piece {
+                        range: Span::new(0, text.len()),
+                        first_document: 0,
+                    };
+                    assert!(may_have_config_problems(&text, whole_text), "{}", file.display());
+                }
             }
         }
         assert!(cut > 10, "pieces were cut in {cut} texts");

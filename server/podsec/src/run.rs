@@ -4,7 +4,7 @@
 //! in input order, a few files ahead at most. Memory holds a few files, never the run.
 
 use crate::check::{CheckArgs, collect_inputs, read_input, warn_no_yaml};
-use crate::chunks::{PIECE_BYTES, Piece, analyse_piece, pieces};
+use crate::chunks::{PIECE_BYTES, Piece, analyse_piece, may_have_config_problems, pieces};
 use crate::pipeline;
 use crate::project::{ProjectFile, find_project_file, today};
 use crate::report::{FileText, FileView, ImpactGroups, Input, Part, Tally};
@@ -315,6 +315,7 @@ impl Run {
                 // A first look at the pieces for what is printed before the objects; the objects are
                 // found again piece by piece.
                 cut.iter()
+                    .filter(|piece| may_have_config_problems(&text, **piece))
                     .flat_map(|piece| analyse_piece(&text, *piece, &options).config_problems)
                     .collect()
             }
