@@ -29,3 +29,20 @@ pub fn deployment(index: usize) -> String {
 pub fn manifest(documents: usize) -> String {
     (0..documents).map(deployment).collect()
 }
+
+/// `examples/insecure-deployment.yaml` (11 findings each, in a namespace of its own) repeated in one
+/// stream of at least `bytes`: the output's worst realistic case, many findings per object.
+#[allow(dead_code)]
+pub fn insecure_stream(bytes: usize) -> String {
+    let deployment = include_str!("../examples/insecure-deployment.yaml");
+    let mut stream = String::with_capacity(bytes + deployment.len() * 2);
+    let mut index = 0;
+    while stream.len() < bytes {
+        if index > 0 {
+            stream.push_str("---\n");
+        }
+        stream.push_str(&deployment.replace("name: web", &format!("name: web-{index}")));
+        index += 1;
+    }
+    stream
+}

@@ -8,6 +8,7 @@ cargo bench --locked --bench engine
 cargo bench --locked --bench lsp_keystroke
 cargo bench --locked --bench lsp_load
 cargo bench --locked --bench whole_process
+cargo bench --locked --bench memory
 if [ "${1:-}" = "--peers" ]; then
   bash benches/peers.sh
 fi

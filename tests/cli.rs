@@ -209,8 +209,18 @@ fn sarif_has_the_shape_code_scanning_expects() {
     let run = &sarif["runs"][0];
     assert_eq!(run["columnKind"], "unicodeCodePoints");
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 29);
-    for rule in &rules[..19] {
+    // One rule per check, in CHECKS order, then one per podsec problem code, each with help.
+    let checks = podsec_engine::CHECKS.len();
+    assert!(rules.len() > checks + 10, "{}", rules.len());
+    for rule in &rules[checks..] {
+        let id = rule["id"].as_str().unwrap();
+        assert!(podsec_engine::check_by_id(id).is_none(), "{id}");
+        assert!(
+            !rule["help"]["text"].as_str().unwrap_or("").is_empty(),
+            "{id} has help"
+        );
+    }
+    for rule in &rules[..checks] {
         let id = rule["id"].as_str().unwrap();
         assert!(podsec_engine::check_by_id(id).is_some(), "{id}");
         assert!(
@@ -981,5 +991,223 @@ fn a_run_that_finds_no_yaml_file_warns_naming_the_paths() {
     assert_eq!(
         stderr(&fix),
         format!("podsec: warning: no YAML file (*.yaml, *.yml) found in {b}\n")
+    );
+}
+
+fn sarif_of(args: &[&str], stdin: Option<&[u8]>) -> Value {
+    let output = podsec_with_stdin(args, stdin);
+    serde_json::from_str(&stdout(&output)).unwrap()
+}
+
+#[test]
+fn sarif_results_are_lean_fingerprinted_and_name_their_artifacts_as_uris() {
+    let dir = TempDir::new("sarif-lean");
+    let deployment = std::fs::read_to_string(repo_root().join("examples/insecure-deployment.yaml")).unwrap();
+    let path = dir.write("sp ace/dé p#1%.yaml", deployment.as_bytes());
+    let sarif = sarif_of(&["check", "--format", "sarif", path.to_str().unwrap()], None);
+    let run = &sarif["runs"][0];
+    assert_eq!(run["originalUriBaseIds"]["ROOT"]["uri"], "file:///");
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 11);
+    let artifact = &results[0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    let encoded = path.to_str().unwrap()[1..]
+        .replace(' ', "%20")
+        .replace('é', "%C3%A9")
+        .replace('#', "%23")
+        .replace("%.", "%25.");
+    assert_eq!(artifact["uri"], encoded.as_str());
+    assert_eq!(artifact["uriBaseId"], "ROOT");
+    // PSA's sentence once per object, on its first result; no location is repeated.
+    let sentences: Vec<&Value> = results
+        .iter()
+        .filter(|r| r.get("relatedLocations").is_some())
+        .collect();
+    assert_eq!(sentences.len(), 1);
+    assert!(
+        sentences[0]["relatedLocations"][0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("would violate PodSecurity \"restricted:latest\": ")
+    );
+    assert!(
+        results
+            .iter()
+            .all(|r| r["locations"][0].get("properties").is_none())
+    );
+    // Fingerprints name the finding, not its line: an unrelated edit above moves every region and no
+    // fingerprint.
+    let fingerprints = |sarif: &Value| -> Vec<String> {
+        sarif["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                r["partialFingerprints"]["podsec/v1"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    let before = fingerprints(&sarif);
+    std::fs::write(&path, format!("# a comment\n# and another\n{deployment}")).unwrap();
+    let moved = sarif_of(&["check", "--format", "sarif", path.to_str().unwrap()], None);
+    assert_eq!(fingerprints(&moved), before);
+    assert_eq!(
+        moved["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        results[0]["locations"][0]["physicalLocation"]["region"]["startLine"]
+            .as_u64()
+            .unwrap()
+            + 2
+    );
+    let unique: std::collections::HashSet<&String> = before.iter().collect();
+    assert_eq!(unique.len(), before.len(), "one fingerprint per finding");
+    // Relative paths sit under %SRCROOT%; baseline checks are more severe than restricted-only ones.
+    let relative = sarif_of(
+        &["check", "--format", "sarif", "examples/insecure-deployment.yaml"],
+        None,
+    );
+    let run = &relative["runs"][0];
+    let artifact = &run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(artifact["uri"], "examples/insecure-deployment.yaml");
+    assert_eq!(artifact["uriBaseId"], "%SRCROOT%");
+    let rule = |id: &str| {
+        run["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(rule("privileged")["properties"]["security-severity"], "8.0");
+    assert_eq!(rule("runAsNonRoot")["properties"]["security-severity"], "5.0");
+    assert!(
+        rule("helm-template")["help"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("helm template")
+    );
+}
+
+#[test]
+fn exempted_findings_are_suppressed_sarif_results_with_their_reason() {
+    let dir = TempDir::new("sarif-suppressed");
+    let deployment = std::fs::read_to_string(repo_root().join("examples/insecure-deployment.yaml")).unwrap();
+    let annotated = deployment.replace(
+        "      labels: {app: web}\n",
+        "      labels: {app: web}\n      annotations:\n        podsec.dev/exempt.privileged: \"the CNI needs it\"\n",
+    );
+    let path = dir.write("annotated.yaml", annotated.as_bytes());
+    dir.write(
+        ".podsec.yaml",
+        b"exemptions:\n- check: hostPorts\n  reason: the probe listens on the node\n",
+    );
+    let path = path.to_str().unwrap();
+    let hidden = sarif_of(&["check", "--format", "sarif", path], None);
+    let shown = sarif_of(&["check", "--format", "sarif", "--show-exempted", path], None);
+    let results = |sarif: &Value| sarif["runs"][0]["results"].as_array().unwrap().clone();
+    assert!(results(&hidden).iter().all(|r| r.get("suppressions").is_none()));
+    let suppressed: Vec<Value> = results(&shown)
+        .into_iter()
+        .filter(|r| r.get("suppressions").is_some())
+        .collect();
+    assert_eq!(suppressed.len(), 2, "{suppressed:#?}");
+    let by_rule =
+        |id: &str| suppressed.iter().find(|r| r["ruleId"] == id).unwrap()["suppressions"][0].clone();
+    assert_eq!(
+        by_rule("privileged"),
+        serde_json::json!({ "kind": "inSource", "status": "accepted", "justification": "the CNI needs it" })
+    );
+    assert_eq!(
+        by_rule("hostPorts"),
+        serde_json::json!({ "kind": "external", "status": "accepted", "justification": "the probe listens on the node" })
+    );
+    assert_eq!(results(&shown).len(), results(&hidden).len() + 2);
+}
+
+#[test]
+fn stdin_filename_names_standard_input_in_every_format() {
+    let yaml = std::fs::read(repo_root().join("examples/insecure-deployment.yaml")).unwrap();
+    let name = "charts/web é.yaml";
+    let text = podsec_with_stdin(&["check", "--stdin-filename", name, "-"], Some(&yaml));
+    assert!(
+        stdout(&text).starts_with("charts/web é.yaml:17:9: allowPrivilegeEscalation:"),
+        "{}",
+        stdout(&text)
+    );
+    let json: Value = serde_json::from_str(&stdout(&podsec_with_stdin(
+        &["check", "--format", "json", "--stdin-filename", name, "-"],
+        Some(&yaml),
+    )))
+    .unwrap();
+    assert_eq!(json["files"][0]["path"], name);
+    let artifact = |sarif: &Value| {
+        sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"].clone()
+    };
+    let named = sarif_of(
+        &["check", "--format", "sarif", "--stdin-filename", name, "-"],
+        Some(&yaml),
+    );
+    assert_eq!(
+        artifact(&named),
+        serde_json::json!({ "uri": "charts/web%20%C3%A9.yaml", "uriBaseId": "%SRCROOT%" })
+    );
+    let unnamed = sarif_of(&["check", "--format", "sarif", "-"], Some(&yaml));
+    assert_eq!(artifact(&unnamed), serde_json::json!({ "uri": "stdin" }));
+    let fix = podsec_with_stdin(&["fix", "--diff", "--stdin-filename", name, "-"], Some(&yaml));
+    assert!(
+        stdout(&fix).starts_with("--- charts/web é.yaml\n+++ charts/web é.yaml\n"),
+        "{}",
+        stdout(&fix)
+    );
+}
+
+/// A file far larger than one analysis piece, after a Namespace whose enforce label its workloads break:
+/// the output comes piece by piece, and the label's impact, written before them, counts them all.
+#[test]
+fn a_large_stream_is_reported_whole_and_in_order() {
+    let dir = TempDir::new("large-stream");
+    dir.write(
+        "a-namespace.yaml",
+        b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: payments\n  labels:\n    pod-security.kubernetes.io/enforce: baseline\n",
+    );
+    let deployment = std::fs::read_to_string(repo_root().join("examples/insecure-deployment.yaml")).unwrap();
+    let copies = 1500;
+    let stream: Vec<String> = (0..copies)
+        .map(|i| deployment.replace("name: web", &format!("name: web-{i}")))
+        .collect();
+    let stream = stream.join("---\n");
+    assert!(stream.len() > 1_000_000);
+    dir.write("b-workloads.yaml", stream.as_bytes());
+    let output = podsec(&["check", dir.path().to_str().unwrap()]);
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].ends_with(
+        "a-namespace.yaml:6:5: namespace-impact: warning: existing pods in namespace \"payments\" violate the new PodSecurity enforce level \"baseline:latest\""
+    ));
+    assert_eq!(
+        lines[1],
+        format!(
+            "    Deployment \"web-0\" (and {} other pods): non-default capabilities, hostPath volumes, hostPort, privileged",
+            copies - 1
+        )
+    );
+    let headers: Vec<usize> = lines
+        .iter()
+        .filter_map(|l| l.split("= Deployment \"web-").nth(1))
+        .map(|rest| rest.split('"').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(
+        headers,
+        (0..copies).collect::<Vec<_>>(),
+        "every object once, in order"
+    );
+    assert_eq!(
+        lines.last().unwrap(),
+        &format!(
+            "Found {} errors, 1 warning in {copies} objects (2 files checked against baseline:latest).",
+            copies * 4
+        )
     );
 }

@@ -1,7 +1,8 @@
 //! `podsec fix`: applies the checks' fixes to files (atomically where that is safe) or to standard input.
 
 use crate::Outcome;
-use crate::check::{Input, Run, parse_args};
+use crate::check::{Input, parse_args};
+use crate::run::Run;
 use podsec_engine::fix_all::fix_all;
 use podsec_engine::policy::Severity;
 use podsec_engine::text::LineIndex;
@@ -18,25 +19,32 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
     let mut outcome = Outcome::Clean;
     let mut stdout = crate::stdout::stdout();
     let mut stderr = std::io::stderr().lock();
-    for report in run.reports.iter().filter(|r| r.error.is_some()) {
-        let _ = writeln!(
-            stderr,
-            "{}: error: {}",
-            report.input.display(),
-            report.error.as_deref().unwrap_or("")
-        );
+    // What cannot be read is said first, then each file is fixed in turn.
+    let unreadable = run
+        .inputs
+        .iter()
+        .enumerate()
+        .filter_map(|(index, input)| run.read_error(index).map(|e| (input, e)))
+        .chain(run.missing.iter().map(|(input, error)| (input, error.as_str())));
+    for (input, error) in unreadable {
+        let _ = writeln!(stderr, "{}: error: {error}", input.display());
         outcome = Outcome::Error;
     }
-    for ((report, context), namespace) in run.reports.iter().zip(&run.context_of).zip(&run.namespace_of) {
-        let (input, Some(text)) = (&report.input, &report.text) else {
+    for (index, input) in run.inputs.iter().enumerate() {
+        if run.read_error(index).is_some() {
             continue;
+        }
+        let text = match run.text(index) {
+            Ok(text) => text,
+            Err(e) => {
+                let _ = writeln!(stderr, "{}: error: {e}", input.display());
+                outcome = Outcome::Error;
+                continue;
+            }
         };
+        let text: &String = &text;
         let name = input.display();
-        let options = Options {
-            context: run.contexts.get(*context),
-            namespace_override: namespace.as_deref(),
-            ..Options::default()
-        };
+        let options = run.options(index);
         let fixed = fix_all(text, &options, args.unsafe_fixes);
         if args.diff {
             if fixed.text != *text {
@@ -48,7 +56,7 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
                 )
                 .map_err(crate::stdout::write_error)?;
             }
-        } else if matches!(input, Input::Stdin) {
+        } else if matches!(input, Input::Stdin(_)) {
             stdout
                 .write_all(fixed.text.as_bytes())
                 .map_err(crate::stdout::write_error)?;

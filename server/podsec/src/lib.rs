@@ -5,13 +5,17 @@
 //! fuzz targets and benchmarks reach the server's position conversions and edit application.
 
 mod check;
+mod chunks;
 mod explain;
 mod fix;
 pub mod lsp;
 mod output;
+mod pipeline;
 mod project;
 mod psp;
 mod read;
+mod report;
+mod run;
 mod stdout;
 
 use std::process::ExitCode;
@@ -33,6 +37,7 @@ Options of check:
   --format text|json|sarif                 output format (default: text)
   --max-file-size SIZE                     refuse larger inputs, in MB (64, 64MB) or bytes (65536B)
                                            (default: 256MB; also for fix and psp)
+  --stdin-filename PATH                    the name of standard input in the output (also for fix)
 
 Options of fix: --level and --version as for check, and
   --unsafe                                 also apply fixes that may change what the workload can do

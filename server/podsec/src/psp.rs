@@ -32,18 +32,14 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
     if paths.is_empty() {
         paths.push(".".to_string());
     }
-    let (inputs, errors) = collect_inputs(&paths);
+    let (inputs, errors) = collect_inputs(&paths, None);
     let mut outcome = if errors.is_empty() {
         Outcome::Clean
     } else {
         Outcome::Error
     };
-    for error in &errors {
-        crate::stderr_line!(
-            "podsec: {}: {}",
-            error.input.display(),
-            error.error.as_deref().unwrap_or("")
-        );
+    for (input, error) in &errors {
+        crate::stderr_line!("podsec: {}: {error}", input.display());
     }
     let mut found = Vec::new();
     for input in &inputs {

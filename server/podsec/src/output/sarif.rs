@@ -1,0 +1,496 @@
+//! SARIF 2.1.0 for code scanning, valid against the OASIS schema: one rule per check and per podsec
+//! problem, one result per finding, written as the files come (one result per line). PSA's aggregated
+//! sentence of an object is on the object's first result only.
+
+use super::{Printer, region};
+use crate::report::{FileText, FileView, Input, Tally};
+use crate::run::Parts;
+use podsec_engine::policy::Severity;
+use podsec_engine::{CHECKS, CheckViolation, Level, ObjectReport, Span};
+use serde_json::{Value, json};
+use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// A podsec finding that is not a check: its code, default level, short description and help.
+struct ProblemRule {
+    id: &'static str,
+    level: &'static str,
+    description: &'static str,
+    help: &'static str,
+}
+
+/// Rules for the document and policy-source problems, after the 19 checks. Every `code` the engine
+/// gives a problem is here (`tests/tidy.rs` holds it to that); `other` catches a code added later.
+const PROBLEM_RULES: &[ProblemRule] = &[
+    ProblemRule {
+        id: "syntax-error",
+        level: "error",
+        description: "The document is not valid YAML; it is not analysed.",
+        help: "Fix the YAML syntax at the location given: the other documents of the file are still checked.",
+    },
+    ProblemRule {
+        id: "limit-exceeded",
+        level: "error",
+        description: "The document crosses a resource limit (nesting, aliases, documents); it is not analysed.",
+        help: "Nesting deeper than 1,000 levels, aliases that expand a document beyond 100,000 nodes, documents over 10 MB and streams of more than 100,000 documents are refused.",
+    },
+    ProblemRule {
+        id: "helm-template",
+        level: "note",
+        description: "A Helm template document podsec cannot analyse before rendering.",
+        help: "Its template actions build YAML structure (toYaml, include, nindent): check the rendered chart instead, `helm template … | podsec check -`.",
+    },
+    ProblemRule {
+        id: "helm-value",
+        level: "note",
+        description: "A finding of a Helm template whose verdict depends on a template action's value.",
+        help: "The field's value is a template action, known only once the chart is rendered: check the rendered chart, `helm template … | podsec check -`.",
+    },
+    ProblemRule {
+        id: "psp-removed",
+        level: "warning",
+        description: "A PodSecurityPolicy: the API was removed in Kubernetes v1.25.",
+        help: "The message names the strictest Pod Security level the policy already guarantees and the fields that block a stricter one; label the namespaces that used it accordingly.",
+    },
+    ProblemRule {
+        id: "invalid-label",
+        level: "error",
+        description: "A Pod Security label of a Namespace has an invalid value; PSA falls back as described.",
+        help: "An invalid enforce level fails closed (restricted), an invalid warn or audit level fails open (privileged), an invalid version is latest.",
+    },
+    ProblemRule {
+        id: "namespace-impact",
+        level: "warning",
+        description: "Workloads of the namespace do not pass its enforce level.",
+        help: "PSA's dry-run warning for the label: the workloads listed would have their pods rejected.",
+    },
+    ProblemRule {
+        id: "invalid-exemption",
+        level: "error",
+        description: "An exemption without a reason, or for an unknown check.",
+        help: "An exemption names a check of `podsec explain` and gives its reason: `podsec.dev/exempt.<check-id>: \"<reason>\"`, or `check` and `reason` in the project file.",
+    },
+    ProblemRule {
+        id: "unused-exemption",
+        level: "warning",
+        description: "An exemption that covers no finding.",
+        help: "Remove the exemption: nothing it covers fails.",
+    },
+    ProblemRule {
+        id: "expired-exemption",
+        level: "warning",
+        description: "An exemption past its expiry date; it no longer applies.",
+        help: "Fix the findings it covered, or renew the exemption with a new `expires` date.",
+    },
+    ProblemRule {
+        id: "ignored-setting",
+        level: "note",
+        description: "A setting of the admission configuration that cannot apply to files.",
+        help: "exemptions.usernames applies to the user making a request, which files do not have.",
+    },
+    ProblemRule {
+        id: "invalid-config",
+        level: "error",
+        description: "An invalid value in a policy file.",
+        help: "The message names the valid values; `editors/podsec.schema.json` describes the project file.",
+    },
+    ProblemRule {
+        id: "unknown-key",
+        level: "error",
+        description: "An unknown key in a policy file.",
+        help: "The message lists the known keys; `editors/podsec.schema.json` describes the project file.",
+    },
+    ProblemRule {
+        id: "other",
+        level: "warning",
+        description: "Another podsec problem.",
+        help: "The message says what is wrong.",
+    },
+];
+
+/// GitHub's `security-severity`: what breaking a baseline check opens (privileged containers, host
+/// namespaces, host paths) is high; what only restricted adds (root users, capabilities, seccomp) medium.
+fn security_severity(level: Level) -> &'static str {
+    match level {
+        Level::Restricted => "5.0",
+        _ => "8.0",
+    }
+}
+
+fn rules() -> Vec<Value> {
+    let tags = ["security", "kubernetes", "pod-security"];
+    let mut rules: Vec<Value> = CHECKS
+        .iter()
+        .map(|check| {
+            json!({
+                "id": check.id,
+                "name": check.id,
+                "shortDescription": { "text": check.summary() },
+                "fullDescription": { "text": check.summary() },
+                "help": { "text": check.doc, "markdown": check.doc },
+                "helpUri": check.help_uri(),
+                "defaultConfiguration": { "level": "error" },
+                "properties": {
+                    "level": check.level.as_str(),
+                    "since": format!("v1.{}", check.since()),
+                    "tags": tags,
+                    "security-severity": security_severity(check.level),
+                },
+            })
+        })
+        .collect();
+    rules.extend(PROBLEM_RULES.iter().map(|rule| {
+        json!({
+            "id": rule.id,
+            "name": rule.id,
+            "shortDescription": { "text": rule.description },
+            "fullDescription": { "text": rule.description },
+            "help": { "text": rule.help, "markdown": rule.help },
+            "defaultConfiguration": { "level": rule.level },
+            "properties": { "tags": ["kubernetes", "podsec"] },
+        })
+    }));
+    rules
+}
+
+/// The rule of a check or problem code: `(id, index)`; an unknown code is `other`.
+fn rule_of(code: &'static str) -> (&'static str, usize) {
+    if let Some(index) = CHECKS.iter().position(|c| c.id == code) {
+        return (code, index);
+    }
+    let index = PROBLEM_RULES
+        .iter()
+        .position(|r| r.id == code)
+        .unwrap_or(PROBLEM_RULES.len() - 1);
+    let id = PROBLEM_RULES.get(index).map_or("other", |r| r.id);
+    (id, CHECKS.len() + index)
+}
+
+fn sarif_level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Information => "note",
+    }
+}
+
+/// Percent-encodes a path for a URI reference: unreserved characters and `/` stay, every other byte is
+/// `%XX`.
+pub fn percent_encode(bytes: &[u8]) -> String {
+    let mut encoded = String::with_capacity(bytes.len());
+    for byte in bytes {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                encoded.push(char::from(*byte));
+            }
+            _ => encoded.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    encoded
+}
+
+/// Where a path is, as a SARIF `artifactLocation`: relative paths under `%SRCROOT%` (the directory podsec
+/// ran in), absolute ones under `ROOT` (`file:///`).
+fn artifact_of_path(path: &Path) -> Value {
+    let bytes = path.as_os_str().as_bytes();
+    match bytes.strip_prefix(b"/") {
+        Some(rest) => json!({ "uri": percent_encode(rest), "uriBaseId": "ROOT" }),
+        None => json!({ "uri": percent_encode(bytes), "uriBaseId": "%SRCROOT%" }),
+    }
+}
+
+fn artifact_of(input: &Input) -> Value {
+    match input {
+        Input::File(path) | Input::Stdin(Some(path)) => artifact_of_path(path),
+        // Unnamed standard input: a relative reference under no base.
+        Input::Stdin(None) => json!({ "uri": "stdin" }),
+    }
+}
+
+/// FNV-1a (64 bits) of the parts, separated by NUL, in hex: a fingerprint that stays when lines move.
+pub fn fingerprint(parts: &[&str]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (index, part) in parts.iter().enumerate() {
+        let separator: &[u8] = if index == 0 { b"" } else { b"\0" };
+        for byte in separator.iter().chain(part.as_bytes()) {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+/// Where an exemption came from, as a SARIF suppression: the engine's reason ends with its source.
+fn suppression(reason: &str) -> Value {
+    let (kind, justification) = match reason.strip_suffix(" (annotation on the object)") {
+        Some(reason) => ("inSource", reason),
+        None => (
+            "external",
+            reason.strip_suffix(" (.podsec.yaml)").unwrap_or(reason),
+        ),
+    };
+    json!({ "kind": kind, "status": "accepted", "justification": justification })
+}
+
+pub struct Sarif {
+    show_exempted: bool,
+    results: usize,
+    /// Unreadable inputs, reported as tool notifications at the end.
+    notifications: Vec<Value>,
+}
+
+impl Sarif {
+    pub fn new(show_exempted: bool) -> Self {
+        Self {
+            show_exempted,
+            results: 0,
+            notifications: Vec::new(),
+        }
+    }
+
+    fn result(&mut self, out: &mut dyn Write, result: &Value) -> io::Result<()> {
+        out.write_all(if self.results == 0 {
+            b"\n        "
+        } else {
+            b",\n        "
+        })?;
+        self.results += 1;
+        serde_json::to_writer(&mut *out, result)?;
+        Ok(())
+    }
+
+    /// The results of one object: a finding per location, the exempted ones suppressed.
+    fn object(&mut self, out: &mut dyn Write, object: &ObjectReport, place: &Place<'_>) -> io::Result<()> {
+        let exempted = self
+            .show_exempted
+            .then_some(&object.exempted)
+            .into_iter()
+            .flatten()
+            .map(|(v, reason)| (v, Some(reason.as_str())));
+        let findings = object.violations.iter().map(|v| (v, None)).chain(exempted);
+        let mut first = true;
+        let namespace = object.namespace.as_deref().unwrap_or("");
+        let name = object.name.as_deref().unwrap_or("");
+        for (violation, exemption) in findings {
+            for location in &violation.locations {
+                let mut at = json!({
+                    "physicalLocation": match &object.source {
+                        // Rendered Helm output: the chart template is the artifact, the rendering is kept alongside.
+                        Some(source) => json!({ "artifactLocation": artifact_of_path(Path::new(source)) }),
+                        None => place.physical(location.span),
+                    },
+                    "logicalLocations": [{
+                        "fullyQualifiedName": format!("{}/{}", object.display_name(), location.path),
+                        "kind": "member",
+                    }],
+                });
+                if object.source.is_some() {
+                    set(
+                        &mut at,
+                        "properties",
+                        json!({ "renderedLocation": place.physical(location.span) }),
+                    );
+                }
+                let mut result = self.violation_result(object, violation, at);
+                set(
+                    &mut result,
+                    "partialFingerprints",
+                    json!({
+                        "podsec/v1": fingerprint(&[&object.kind, name, namespace, violation.check.id, &location.path]),
+                    }),
+                );
+                if first && !object.violations.is_empty() {
+                    // PSA's sentence for the whole object, once: on its first result.
+                    let sentence = json!([{
+                        "id": 1,
+                        "message": { "text": object.warning() },
+                        "physicalLocation": place.physical(object.header),
+                    }]);
+                    set(&mut result, "relatedLocations", sentence);
+                }
+                first = false;
+                if let Some(reason) = exemption {
+                    set(&mut result, "suppressions", json!([suppression(reason)]));
+                }
+                self.result(out, &result)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn violation_result(&self, object: &ObjectReport, violation: &CheckViolation, at: Value) -> Value {
+        let (id, index) = rule_of(violation.check.id);
+        json!({
+            "ruleId": id,
+            "ruleIndex": index,
+            "level": sarif_level(violation.severity()),
+            "message": { "text": format!("{} ({}: {} {})", violation.message(), object.display_name(), violation.mode.as_str(), violation.policy) },
+            "locations": [at],
+        })
+    }
+
+    fn problem(
+        &mut self,
+        out: &mut dyn Write,
+        code: &'static str,
+        severity: Severity,
+        message: &str,
+        span: Span,
+        place: &Place<'_>,
+    ) -> io::Result<()> {
+        let (id, index) = rule_of(code);
+        let result = json!({
+            "ruleId": id,
+            "ruleIndex": index,
+            "level": sarif_level(severity),
+            "message": { "text": message },
+            "locations": [{ "physicalLocation": place.physical(span) }],
+            "partialFingerprints": { "podsec/v1": fingerprint(&[code, message]) },
+        });
+        self.result(out, &result)
+    }
+}
+
+/// A file's text and artifact, for regions.
+struct Place<'a> {
+    artifact: Value,
+    text: &'a FileText,
+}
+
+impl Place<'_> {
+    fn physical(&self, span: Span) -> Value {
+        let r = region(&self.text.text, &self.text.lines, span);
+        json!({
+            "artifactLocation": self.artifact,
+            "region": { "startLine": r.start.line, "startColumn": r.start.column, "endLine": r.end.line, "endColumn": r.end.column },
+        })
+    }
+}
+
+/// Sets a key of a JSON object.
+fn set(object: &mut Value, key: &str, value: Value) {
+    if let Some(fields) = object.as_object_mut() {
+        fields.insert(key.to_string(), value);
+    }
+}
+
+/// `value` pretty-printed, its lines after the first indented by `indent` spaces.
+fn pretty(value: &Value, indent: usize) -> io::Result<String> {
+    let text = serde_json::to_string_pretty(value)?;
+    Ok(text.replace('\n', &format!("\n{}", " ".repeat(indent))))
+}
+
+impl Printer for Sarif {
+    fn begin(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        let tool = json!({ "driver": {
+            "name": "podsec",
+            "version": env!("CARGO_PKG_VERSION"),
+            "informationUri": "https://kubernetes.io/docs/concepts/security/pod-security-standards/",
+            "rules": rules(),
+        }});
+        write!(
+            out,
+            "{{\n  \"$schema\": \"https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json\",\n  \"version\": \"2.1.0\",\n  \"runs\": [\n    {{\n      \"tool\": {},\n      \"originalUriBaseIds\": {},\n      \"columnKind\": \"unicodeCodePoints\",\n      \"results\": [",
+            pretty(&tool, 6)?,
+            pretty(&json!({ "ROOT": { "uri": "file:///" } }), 6)?,
+        )
+    }
+
+    fn file(&mut self, out: &mut dyn Write, file: &FileView<'_>, parts: &mut Parts<'_>) -> io::Result<()> {
+        let artifact = artifact_of(file.input);
+        if let Some(error) = file.error {
+            self.notifications.push(json!({
+                "level": "error",
+                "message": { "text": format!("{}: {error}", file.input.display()) },
+                "locations": [{ "physicalLocation": { "artifactLocation": artifact } }],
+            }));
+            return Ok(());
+        }
+        let place = Place {
+            artifact,
+            text: file.text,
+        };
+        for part in parts {
+            for problem in &part.analysis.problems {
+                self.problem(
+                    out,
+                    problem.code,
+                    problem.severity,
+                    &problem.message,
+                    problem.span,
+                    &place,
+                )?;
+            }
+            for problem in part.config_problems() {
+                self.problem(
+                    out,
+                    problem.code,
+                    problem.severity,
+                    &problem.message,
+                    problem.span,
+                    &place,
+                )?;
+            }
+            for object in &part.analysis.objects {
+                self.object(out, object, &place)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut dyn Write, _tally: &Tally) -> io::Result<()> {
+        let close = if self.results == 0 { "]" } else { "\n      ]" };
+        let invocations = json!([{
+            "executionSuccessful": self.notifications.is_empty(),
+            "toolExecutionNotifications": self.notifications,
+        }]);
+        writeln!(
+            out,
+            "{close},\n      \"invocations\": {}\n    }}\n  ]\n}}",
+            pretty(&invocations, 6)?
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_percent_encoded_byte_by_byte() {
+        assert_eq!(percent_encode(b"a/b-c_d.e~f.yaml"), "a/b-c_d.e~f.yaml");
+        assert_eq!(
+            percent_encode("sp ace/dé p#1%.yaml".as_bytes()),
+            "sp%20ace/d%C3%A9%20p%231%25.yaml"
+        );
+        assert_eq!(percent_encode(b"a:b?c"), "a%3Ab%3Fc");
+        assert_eq!(
+            artifact_of_path(Path::new("/tmp/x y.yaml")),
+            json!({ "uri": "tmp/x%20y.yaml", "uriBaseId": "ROOT" })
+        );
+        assert_eq!(artifact_of(&Input::Stdin(None)), json!({ "uri": "stdin" }));
+    }
+
+    #[test]
+    fn fingerprints_are_fnv1a_of_the_parts() {
+        // FNV-1a 64 of the empty string is its offset basis; of "a", the published test vector.
+        assert_eq!(fingerprint(&[""]), "cbf29ce484222325");
+        assert_eq!(fingerprint(&["a"]), "af63dc4c8601ec8c");
+        assert_ne!(fingerprint(&["ab", "c"]), fingerprint(&["a", "bc"]));
+    }
+
+    #[test]
+    fn every_rule_index_points_at_its_rule() {
+        let rules = rules();
+        for code in CHECKS
+            .iter()
+            .map(|c| c.id)
+            .chain(PROBLEM_RULES.iter().map(|r| r.id))
+        {
+            let (id, index) = rule_of(code);
+            assert_eq!(rules.get(index).map(|r| r["id"].clone()), Some(json!(id)));
+        }
+        assert_eq!(rule_of("from-the-future").0, "other");
+    }
+}

@@ -1,0 +1,617 @@
+//! One run over the inputs, in two passes. The first reads every input once and keeps only its policy
+//! sources (Namespaces, the admission configuration), which decide the policy of every other file; the
+//! second reads each file again, analyses it in pieces on all cores and hands the pieces to the printer
+//! in input order, a few files ahead at most. Memory holds a few files, never the run.
+
+use crate::check::{CheckArgs, collect_inputs, read_input, warn_no_yaml};
+use crate::chunks::{PIECE_BYTES, Piece, analyse_piece, may_have_config_problems, pieces};
+use crate::pipeline;
+use crate::project::{ProjectFile, find_project_file, today};
+use crate::report::{FileText, FileView, ImpactGroups, Input, Part, Tally};
+use podsec_engine::policy::{
+    ConfigProblem, Mode, NamespaceLabels, PolicyContext, Severity, admission_config, namespace_labels,
+};
+use podsec_engine::{Analysis, Level, Limits, Options, Span};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender};
+
+/// What the first pass keeps of an input besides its policy sources.
+#[derive(Debug)]
+enum FirstRead {
+    /// A regular file: read again when its turn comes.
+    Again,
+    /// Standard input, a pipe or a device: it cannot be read twice.
+    Kept(Arc<String>),
+    Failed(String),
+}
+
+/// The inputs, their policy contexts and their policy sources.
+pub struct Run {
+    pub inputs: Vec<Input>,
+    /// Paths that do not exist or whose directory cannot be walked, with why.
+    pub missing: Vec<(Input, String)>,
+    pub contexts: Vec<PolicyContext>,
+    /// For each input, the index of its context.
+    pub context_of: Vec<usize>,
+    /// For each input, the namespace a kustomization gives its objects.
+    pub namespace_of: Vec<Option<String>>,
+    first_reads: Vec<FirstRead>,
+    /// The Namespaces among the inputs, with the input they are in.
+    namespaces: Vec<(usize, NamespaceLabels)>,
+    /// The input holding the admission configuration, and its problems.
+    admission: Option<(usize, Vec<ConfigProblem>)>,
+    projects: Vec<ProjectFile>,
+    max_file_size: u64,
+}
+
+/// What the worker analysing a file sends to the printer: its head, then its parts.
+enum Message {
+    Head {
+        text: Arc<FileText>,
+        error: Option<String>,
+        /// The analysis' policy-source problems of every piece, when asked for first.
+        config_problems: Option<Vec<ConfigProblem>>,
+        pieces: Vec<Piece>,
+    },
+    Part(Analysis),
+}
+
+impl Run {
+    /// Finds the inputs and reads the policy sources: the project files, and the Namespaces and admission
+    /// configuration among the inputs (the first pass).
+    pub fn prepare(args: &CheckArgs) -> Result<Self, String> {
+        let (inputs, missing) = collect_inputs(&args.paths, args.stdin_filename.as_deref());
+        if inputs.is_empty() && missing.is_empty() {
+            warn_no_yaml(&args.paths, "no YAML file (*.yaml, *.yml) found in");
+        }
+        let found_any = !inputs.is_empty();
+        let (projects, project_of) = load_projects(args, &inputs)?;
+        // Files the project skips are not checked.
+        let (inputs, project_of): (Vec<Input>, Vec<Option<usize>>) = inputs
+            .into_iter()
+            .zip(project_of)
+            .filter(|(input, project)| match (input, project) {
+                (Input::File(path), Some(p)) => !projects.get(*p).is_some_and(|p| p.skips(path)),
+                _ => true,
+            })
+            .unzip();
+        if found_any && inputs.is_empty() {
+            warn_no_yaml(&args.paths, "every YAML file is skipped by the project file in");
+        }
+        let limits = Limits::default();
+        let first = crate::check::parallel_map(&inputs, |input| {
+            let text = match read_input(input, args.max_file_size) {
+                Ok(text) => text,
+                Err(e) => return (FirstRead::Failed(e), Vec::new(), None),
+            };
+            let labels = namespace_labels(&text, &limits);
+            let name = format!("admission configuration {}", input.display());
+            let admission = admission_config(&text, &name, &limits);
+            let again = matches!(input, Input::File(path) if path.is_file());
+            let kept = if again {
+                FirstRead::Again
+            } else {
+                FirstRead::Kept(Arc::new(text))
+            };
+            (kept, labels, admission)
+        });
+        let mut first_reads = Vec::new();
+        let mut namespaces = Vec::new();
+        let mut found_admission = None;
+        for (index, (read, labels, admission)) in first.into_iter().enumerate() {
+            first_reads.push(read);
+            namespaces.extend(labels.into_iter().map(|l| (index, l)));
+            if found_admission.is_none() {
+                found_admission = admission.map(|a| (index, a));
+            }
+        }
+        let base = PolicyContext {
+            override_policy: args.policy,
+            namespaces: namespaces.iter().map(|(_, n)| n.clone()).collect(),
+            admission: found_admission.as_ref().map(|(_, (a, _))| a.clone()),
+            today: today(),
+            ..PolicyContext::default()
+        };
+        let mut contexts = vec![base.clone()];
+        for project in &projects {
+            let mut context = base.clone();
+            context.project = Some(project.config.clone());
+            if let Some((_, _, admission, _)) = &project.admission {
+                context.admission = Some(admission.clone());
+            }
+            contexts.push(context);
+        }
+        let context_of = project_of.iter().map(|p| p.map_or(0, |p| p + 1)).collect();
+        let namespace_of = kustomize_namespaces(&inputs, args.max_file_size);
+        Ok(Self {
+            inputs,
+            missing,
+            contexts,
+            context_of,
+            namespace_of,
+            first_reads,
+            namespaces,
+            admission: found_admission.map(|(index, (_, problems))| (index, problems)),
+            projects,
+            max_file_size: args.max_file_size,
+        })
+    }
+
+    /// The analysis options of input `index`: its policy context and kustomization namespace.
+    pub fn options(&self, index: usize) -> Options<'_> {
+        Options {
+            context: self
+                .contexts
+                .get(self.context_of.get(index).copied().unwrap_or(0)),
+            namespace_override: self.namespace_of.get(index).and_then(|n| n.as_deref()),
+            ..Options::default()
+        }
+    }
+
+    /// The text of input `index`: read again, or as the first pass kept it.
+    pub fn text(&self, index: usize) -> Result<Arc<String>, String> {
+        match (self.first_reads.get(index), self.inputs.get(index)) {
+            (Some(FirstRead::Kept(text)), _) => Ok(Arc::clone(text)),
+            (Some(FirstRead::Failed(e)), _) => Err(e.clone()),
+            (_, Some(input)) => read_input(input, self.max_file_size).map(Arc::new),
+            (_, None) => Err("no such input".to_string()),
+        }
+    }
+
+    /// Why input `index` could not be read in the first pass, if it could not.
+    pub fn read_error(&self, index: usize) -> Option<&str> {
+        match self.first_reads.get(index) {
+            Some(FirstRead::Failed(e)) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The enforce labels whose impact must be computed: a Namespace's enforce label stricter than
+    /// privileged (PSA's dry run never warns for privileged).
+    fn impact_labels(&self) -> Vec<usize> {
+        (0..self.namespaces.len())
+            .filter(|l| {
+                self.namespaces.get(*l).is_some_and(|(_, labels)| {
+                    labels.enforce_span.is_some()
+                        && labels
+                            .modes
+                            .iter()
+                            .any(|(m, p)| *m == Mode::Enforce && p.policy.level != Level::Privileged)
+                })
+            })
+            .collect()
+    }
+
+    /// The second pass: every input, then the policy files and unreadable paths, handed to `write` in
+    /// order, each with its parts as they are analysed. `config_problems_first`: the printer needs a
+    /// file's policy-source problems before its objects (they are then found by a first look at its
+    /// pieces when it has several).
+    pub fn stream(
+        &self,
+        config_problems_first: bool,
+        mut write: impl FnMut(&FileView<'_>, &mut Parts<'_>) -> std::io::Result<()>,
+    ) -> std::io::Result<Tally> {
+        let mut tally = Tally::default();
+        let impact_labels = self.impact_labels();
+        let first_impact_file = impact_labels
+            .iter()
+            .filter_map(|l| self.namespaces.get(*l).map(|(file, _)| *file))
+            .min();
+        // The workloads of files from the first impact-bearing Namespace file on are analysed once
+        // before the output; those before it are seen as they stream by, before that file is written.
+        let mut impact: HashMap<usize, ImpactGroups> = HashMap::new();
+        let mut later = first_impact_file.map(|first| self.impact_from(first, &impact_labels));
+        let mut used = HashSet::new();
+        let window = pipeline::workers();
+        pipeline::ordered(
+            self.inputs.len(),
+            window,
+            |index, sender| self.produce(index, config_problems_first, sender),
+            |index, receiver| {
+                if Some(index) == first_impact_file {
+                    for (label, groups) in later.take().into_iter().flatten() {
+                        impact.entry(label).or_default().extend(groups);
+                    }
+                }
+                let Some(input) = self.inputs.get(index) else {
+                    return Ok(());
+                };
+                let Ok(Message::Head {
+                    text,
+                    error,
+                    config_problems,
+                    pieces,
+                }) = receiver.recv()
+                else {
+                    return Ok(());
+                };
+                let extra = if error.is_some() {
+                    Vec::new()
+                } else {
+                    self.extra_of(index, &impact)
+                };
+                let config_problems = config_problems.map(|mut all| {
+                    all.extend(extra.iter().cloned());
+                    all
+                });
+                let file = FileView {
+                    input,
+                    text: &text,
+                    error: error.as_deref(),
+                    config_problems: config_problems.as_deref(),
+                    source_only: false,
+                };
+                tally.add_file(&file);
+                let collect_impact = first_impact_file.is_some_and(|first| index < first);
+                let mut parts = Parts {
+                    source: PartSource::Stream {
+                        receiver,
+                        pieces: pieces.into_iter(),
+                    },
+                    extra,
+                    tally: &mut tally,
+                    used: Some(&mut used),
+                    impact: collect_impact.then_some((&mut impact, &impact_labels, &self.namespaces)),
+                };
+                let written = write(&file, &mut parts);
+                parts.by_ref().for_each(drop);
+                written
+            },
+        )?;
+        for (input, text, extra) in self.policy_files(&used) {
+            let text = FileText::new(Arc::new(text));
+            let file = FileView {
+                input: &input,
+                text: &text,
+                error: None,
+                config_problems: config_problems_first.then_some(extra.as_slice()),
+                source_only: true,
+            };
+            tally.add_file(&file);
+            let mut parts = Parts::ready(&mut tally, extra.clone());
+            write(&file, &mut parts)?;
+        }
+        let empty = FileText::empty();
+        for (input, error) in &self.missing {
+            let file = FileView {
+                input,
+                text: &empty,
+                error: Some(error),
+                config_problems: config_problems_first.then_some(&[]),
+                source_only: false,
+            };
+            tally.add_file(&file);
+            write(&file, &mut Parts::ready(&mut tally, Vec::new()))?;
+        }
+        Ok(tally)
+    }
+
+    /// Reads and analyses input `index` on a worker, sending its head and then its parts.
+    fn produce(&self, index: usize, config_problems_first: bool, sender: &SyncSender<Message>) {
+        let text = match self.text(index) {
+            Ok(text) => text,
+            Err(error) => {
+                let _ = sender.send(Message::Head {
+                    text: Arc::new(FileText::empty()),
+                    error: Some(error),
+                    config_problems: Some(Vec::new()),
+                    pieces: Vec::new(),
+                });
+                return;
+            }
+        };
+        let options = self.options(index);
+        let cut = pieces(&text, &options, PIECE_BYTES);
+        let mut first_part = None;
+        let config_problems = config_problems_first.then(|| {
+            if let [only] = cut.as_slice() {
+                let analysis = analyse_piece(&text, *only, &options);
+                let problems = analysis.config_problems.clone();
+                first_part = Some(analysis);
+                problems
+            } else {
+                // A first look at the pieces for what is printed before the objects; the objects are
+                // found again piece by piece.
+                cut.iter()
+                    .filter(|piece| may_have_config_problems(&text, **piece))
+                    .flat_map(|piece| analyse_piece(&text, *piece, &options).config_problems)
+                    .collect()
+            }
+        });
+        let file_text = Arc::new(FileText::new(text));
+        let head = Message::Head {
+            text: Arc::clone(&file_text),
+            error: None,
+            config_problems,
+            pieces: cut.clone(),
+        };
+        if sender.send(head).is_err() {
+            return;
+        }
+        if let Some(analysis) = first_part {
+            let _ = sender.send(Message::Part(analysis));
+            return;
+        }
+        for piece in cut {
+            let analysis = analyse_piece(&file_text.text, piece, &options);
+            if sender.send(Message::Part(analysis)).is_err() {
+                return;
+            }
+        }
+    }
+
+    /// The impact groups, per label, of the workloads in inputs from `first` on that may be in the
+    /// labels' namespaces (their text names one, or their kustomization gives one).
+    fn impact_from(&self, first: usize, labels: &[usize]) -> Vec<(usize, ImpactGroups)> {
+        let names: Vec<&str> = labels
+            .iter()
+            .filter_map(|l| self.namespaces.get(*l).map(|(_, n)| n.name.as_str()))
+            .collect();
+        let candidates: Vec<usize> = (first..self.inputs.len()).collect();
+        let per_file = crate::check::parallel_map(&candidates, |index| {
+            let mut found: Vec<(usize, ImpactGroups)> = Vec::new();
+            let Ok(text) = self.text(*index) else {
+                return found;
+            };
+            let given = self.namespace_of.get(*index).and_then(|n| n.as_deref());
+            if !names.iter().any(|n| text.contains(n) || given == Some(*n)) {
+                return found;
+            }
+            let options = self.options(*index);
+            for piece in pieces(&text, &options, PIECE_BYTES) {
+                let analysis = analyse_piece(&text, piece, &options);
+                add_impact(&analysis, labels, &self.namespaces, &mut found);
+            }
+            found
+        });
+        let mut all: Vec<(usize, ImpactGroups)> =
+            labels.iter().map(|l| (*l, ImpactGroups::default())).collect();
+        for found in per_file {
+            for (label, groups) in found {
+                if let Some((_, total)) = all.iter_mut().find(|(l, _)| *l == label) {
+                    total.extend(groups);
+                }
+            }
+        }
+        all
+    }
+
+    /// The run's problems located in input `index`: each Namespace's invalid labels and the impact of its
+    /// enforce label, then the admission configuration's problems.
+    fn extra_of(&self, index: usize, impact: &HashMap<usize, ImpactGroups>) -> Vec<ConfigProblem> {
+        let mut extra = Vec::new();
+        for (label, (_, labels)) in self
+            .namespaces
+            .iter()
+            .enumerate()
+            .filter(|(_, (f, _))| *f == index)
+        {
+            extra.extend(labels.problems.iter().cloned());
+            if let Some(warning) = impact.get(&label).and_then(|groups| groups.warning(labels)) {
+                extra.push(warning);
+            }
+        }
+        if let Some((_, problems)) = self.admission.as_ref().filter(|(f, _)| *f == index) {
+            extra.extend(problems.iter().cloned());
+        }
+        extra
+    }
+
+    /// The policy files with something to report, after the inputs: each project file's exemptions that
+    /// expired or matched nothing (`used`: the exemptions that matched) and its warnings, and the problems
+    /// of an admission configuration it names that was not among the inputs.
+    fn policy_files(&self, used: &HashSet<Span>) -> Vec<(Input, String, Vec<ConfigProblem>)> {
+        let used: Vec<Span> = used.iter().copied().collect();
+        let mut files = Vec::new();
+        for (index, project) in self.projects.iter().enumerate() {
+            let mut extra = self
+                .contexts
+                .get(index + 1)
+                .map(|c| c.exemption_problems(&used))
+                .unwrap_or_default();
+            extra.extend(
+                project
+                    .problems
+                    .iter()
+                    .filter(|p| p.severity != Severity::Error)
+                    .cloned(),
+            );
+            if !extra.is_empty() {
+                files.push((Input::File(project.path.clone()), project.text.clone(), extra));
+            }
+            if let Some((path, text, _, problems)) = &project.admission {
+                let same = |p: &Path| std::fs::canonicalize(p).ok() == std::fs::canonicalize(path).ok();
+                let checked = self.inputs.iter().any(|i| matches!(i, Input::File(p) if same(p)));
+                if !problems.is_empty() && !checked {
+                    files.push((Input::File(path.clone()), text.clone(), problems.clone()));
+                }
+            }
+        }
+        files
+    }
+}
+
+/// Loads the project file of every input (`--config`, or the nearest `.podsec.yaml` above it). A project
+/// file with errors stops the run with every error located, as a usage error.
+fn load_projects(
+    args: &CheckArgs,
+    inputs: &[Input],
+) -> Result<(Vec<ProjectFile>, Vec<Option<usize>>), String> {
+    let mut projects: Vec<ProjectFile> = Vec::new();
+    let mut by_path: HashMap<PathBuf, usize> = HashMap::new();
+    let mut cache = HashMap::new();
+    let mut project_of = Vec::new();
+    for input in inputs {
+        let path = match (&args.config, input) {
+            (Some(config), _) => Some(config.clone()),
+            (None, Input::File(file)) => find_project_file(file, &mut cache),
+            (None, Input::Stdin(_)) => find_project_file(Path::new("."), &mut cache),
+        };
+        let Some(path) = path else {
+            project_of.push(None);
+            continue;
+        };
+        let index = match by_path.get(&path) {
+            Some(index) => *index,
+            None => {
+                let project = ProjectFile::load(&path, args.max_file_size)?;
+                let errors: Vec<String> = project
+                    .problems
+                    .iter()
+                    .filter(|p| p.severity == Severity::Error)
+                    .map(|p| {
+                        let index = podsec_engine::text::LineIndex::new(&project.text);
+                        let at = index.line_column(&project.text, p.span.start);
+                        format!(
+                            "{}:{}:{}: {}: {}",
+                            path.display(),
+                            at.line,
+                            at.column,
+                            p.code,
+                            p.message
+                        )
+                    })
+                    .collect();
+                if !errors.is_empty() {
+                    return Err(format!("the project file has errors:\n{}", errors.join("\n")));
+                }
+                projects.push(project);
+                by_path.insert(path, projects.len() - 1);
+                projects.len() - 1
+            }
+        };
+        project_of.push(Some(index));
+    }
+    Ok((projects, project_of))
+}
+
+/// Kustomize: a kustomization's `namespace:` is the namespace of the resources it lists. Each candidate
+/// file is read once, however many inputs sit below it.
+fn kustomize_namespaces(inputs: &[Input], max_file_size: u64) -> Vec<Option<String>> {
+    let mut kustomizations: HashMap<PathBuf, Option<String>> = HashMap::new();
+    inputs
+        .iter()
+        .map(|input| match input {
+            Input::File(path) => crate::project::kustomize_namespace(path, |p| {
+                kustomizations
+                    .entry(p.to_path_buf())
+                    // Only a regular file: a FIFO of that name must not stop the run.
+                    .or_insert_with(|| {
+                        p.is_file()
+                            .then(|| crate::read::read_text(p, max_file_size).ok())
+                            .flatten()
+                    })
+                    .clone()
+            }),
+            Input::Stdin(_) => None,
+        })
+        .collect()
+}
+
+/// Adds the objects of `analysis` to the impact groups of each label.
+fn add_impact(
+    analysis: &Analysis,
+    labels: &[usize],
+    namespaces: &[(usize, NamespaceLabels)],
+    groups: &mut Vec<(usize, ImpactGroups)>,
+) {
+    for label in labels {
+        let Some((_, namespace)) = namespaces.get(*label) else {
+            continue;
+        };
+        for object in &analysis.objects {
+            if object.namespace.as_deref() != Some(namespace.name.as_str()) {
+                continue;
+            }
+            let entry = match groups.iter().position(|(l, _)| l == label) {
+                Some(position) => position,
+                None => {
+                    groups.push((*label, ImpactGroups::default()));
+                    groups.len() - 1
+                }
+            };
+            if let Some((_, group)) = groups.get_mut(entry) {
+                group.add(namespace, object);
+            }
+        }
+    }
+}
+
+enum PartSource {
+    Stream {
+        receiver: Receiver<Message>,
+        pieces: std::vec::IntoIter<Piece>,
+    },
+    Ready(std::vec::IntoIter<Part>),
+}
+
+/// A file's parts, in source order, as they are analysed. Reading them counts them: the summary, the
+/// exemptions used and the impact of Namespace labels come from what passes here.
+pub struct Parts<'r> {
+    source: PartSource,
+    /// The run's problems of the file not yet handed out, in order.
+    extra: Vec<ConfigProblem>,
+    tally: &'r mut Tally,
+    /// The project-file exemptions that matched a finding.
+    used: Option<&'r mut HashSet<Span>>,
+    #[allow(clippy::type_complexity, reason = "borrowed for one file")]
+    impact: Option<(
+        &'r mut HashMap<usize, ImpactGroups>,
+        &'r [usize],
+        &'r [(usize, NamespaceLabels)],
+    )>,
+}
+
+impl<'r> Parts<'r> {
+    /// Parts already known (a policy file's problems): one part holding them.
+    fn ready(tally: &'r mut Tally, extra: Vec<ConfigProblem>) -> Self {
+        let part = Part {
+            analysis: Analysis::default(),
+            extra,
+        };
+        Self {
+            source: PartSource::Ready(vec![part].into_iter()),
+            extra: Vec::new(),
+            tally,
+            used: None,
+            impact: None,
+        }
+    }
+}
+
+impl Iterator for Parts<'_> {
+    type Item = Part;
+
+    fn next(&mut self) -> Option<Part> {
+        let part = match &mut self.source {
+            PartSource::Ready(parts) => parts.next()?,
+            PartSource::Stream { receiver, pieces } => {
+                let piece = pieces.next()?;
+                let Ok(Message::Part(analysis)) = receiver.recv() else {
+                    return None;
+                };
+                // The run's problems located in this piece; the last piece takes the rest.
+                let last = pieces.len() == 0;
+                let (extra, rest) = std::mem::take(&mut self.extra)
+                    .into_iter()
+                    .partition(|p| last || p.span.start < piece.range.end);
+                self.extra = rest;
+                Part { analysis, extra }
+            }
+        };
+        self.tally.add_part(&part);
+        if let Some(used) = &mut self.used {
+            used.extend(part.analysis.used_exemptions.iter().copied());
+        }
+        if let Some((impact, labels, namespaces)) = &mut self.impact {
+            let mut found: Vec<(usize, ImpactGroups)> = Vec::new();
+            add_impact(&part.analysis, labels, namespaces, &mut found);
+            for (label, groups) in found {
+                impact.entry(label).or_default().extend(groups);
+            }
+        }
+        Some(part)
+    }
+}
