@@ -1,0 +1,284 @@
+//! The one entry point the CLI and the server share: text in, verdicts with locations out.
+//!
+//! `mod.rs` is the driver (documents one at a time, chart templates through their neutralised copies);
+//! `report` the verdicts it returns; `evaluate` an object's modes and exemptions; `locate` the rule that
+//! turns a check's symbolic location into a span; `reuse` the cache of the editor's keystroke path;
+//! `template` what chart templates need beyond that.
+
+mod evaluate;
+mod locate;
+mod report;
+mod reuse;
+mod template;
+
+pub use evaluate::check_object;
+use evaluate::evaluate;
+pub use report::{CheckViolation, Location, ModeFailure, ModeLine, ObjectReport};
+use reuse::ReuseKey;
+pub use reuse::{Reuse, analyze_reusing};
+use template::{merge_branch, set_aside_template_values};
+
+use crate::helm;
+use crate::patch::Layout;
+use crate::policy::Policy;
+use crate::policy::{ConfigProblem, PolicyContext, Severity};
+use crate::workload::pod_objects;
+use crate::yaml::{Document, Limits, Span, YamlErrorKind, document_ranges, read_document};
+
+/// What to analyse with.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options<'c> {
+    /// The policy every object is checked against, when there is no [`Options::context`].
+    pub policy: Policy,
+    /// Where policies and exemptions come from (namespace labels, project file, admission
+    /// configuration); when set, [`Options::policy`] is not used.
+    pub context: Option<&'c PolicyContext>,
+    /// Parser limits.
+    pub limits: Limits,
+    /// Whether to compute each finding's fix (for code actions and `podsec fix`, not for diagnostics).
+    pub with_fixes: bool,
+    /// The namespace a Kustomize `namespace:` sets on every object of the text (it overrides theirs).
+    pub namespace_override: Option<&'c str>,
+}
+
+/// Everything found in one text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Analysis {
+    /// Every pod-bearing object, violating or not, in source order.
+    pub objects: Vec<ObjectReport>,
+    /// Documents that could not be read.
+    pub problems: Vec<Problem>,
+    /// Problems with exemption annotations in this text.
+    pub config_problems: Vec<ConfigProblem>,
+    /// The project-file exemptions that matched a finding here (by their span in the project file).
+    pub used_exemptions: Vec<Span>,
+}
+
+/// A document that could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// `syntax-error` or `limit-exceeded`.
+    pub code: &'static str,
+    /// What went wrong.
+    pub message: String,
+    /// Where.
+    pub span: Span,
+    /// Which document of the stream, from 0.
+    pub document: usize,
+    /// Error for unreadable YAML; information for a Helm template document podsec skips.
+    pub severity: Severity,
+}
+
+/// Analyses every document of `text`. Pure: the same text and options give the same result.
+pub fn analyze(text: &str, options: &Options<'_>) -> Analysis {
+    analyze_documents(text, options, None)
+}
+
+/// Both entry points; `reuse` is `None` for a one-off analysis (nothing is kept).
+fn analyze_documents(text: &str, options: &Options<'_>, reuse: Option<&mut Reuse>) -> Analysis {
+    if helm::is_template(text) {
+        // A chart template parses with its actions neutralised; every span still points into the
+        // template. Each side of its `else`s is a variant of its own, and both are reported.
+        let mut variants = helm::branch_variants(text)
+            .into_iter()
+            .map(|variant| analyze_neutralised(text, Some(&helm::neutralise(&variant)), options, None));
+        let first = variants.next().unwrap_or_default();
+        return variants.fold(first, merge_branch);
+    }
+    analyze_neutralised(text, None, options, reuse)
+}
+
+/// The analysis of `text`, or of a template through its `neutralised` copy.
+fn analyze_neutralised(
+    text: &str,
+    neutralised: Option<&helm::Neutralised>,
+    options: &Options<'_>,
+    reuse: Option<&mut Reuse>,
+) -> Analysis {
+    let mut analysis = Analysis::default();
+    let reusable = neutralised.is_none() && !options.with_fixes;
+    let mut cache = reuse.and_then(|reuse| {
+        let key = reusable.then(|| ReuseKey {
+            policy: options.policy,
+            context: options.context.cloned(),
+            limits: options.limits,
+            namespace_override: options.namespace_override.map(str::to_string),
+        });
+        if key.is_none() || reuse.options != key {
+            reuse.documents.clear();
+            reuse.options = key;
+        }
+        reusable.then_some(reuse)
+    });
+    let mut previous = cache
+        .as_mut()
+        .map(|reuse| std::mem::take(&mut reuse.documents))
+        .unwrap_or_default();
+    let parsed = neutralised.as_ref().map_or(text, |n| n.text.as_str());
+    for (index, range) in document_ranges(parsed, &options.limits).into_iter().enumerate() {
+        let document_text = parsed.get(range.start..range.end).unwrap_or("");
+        // The index matters only to the document-count limit, which a cached entry never crossed.
+        let countable = index < options.limits.max_documents;
+        if let Some(found) = previous.remove(document_text).filter(|_| countable) {
+            let mut moved = found.clone();
+            moved.move_spans(|span| Span::new(span.start + range.start, span.end + range.start));
+            moved.set_document(index);
+            analysis.append(moved);
+            if let Some(reuse) = cache.as_mut() {
+                reuse.documents.insert(document_text.to_string(), found);
+                reuse.hits += 1;
+            }
+            continue;
+        }
+        let mut findings = Analysis::default();
+        // One document at a time: only one tree is ever in memory.
+        if let Some(document) = read_document(parsed, index, range, &options.limits) {
+            analyse_document(text, &document, neutralised, options, &mut findings);
+        }
+        if let Some(reuse) = cache.as_mut().filter(|_| countable) {
+            let mut relative = findings.clone();
+            relative.move_spans(|span| {
+                Span::new(
+                    span.start.saturating_sub(range.start),
+                    span.end.saturating_sub(range.start),
+                )
+            });
+            reuse.documents.insert(document_text.to_string(), relative);
+        }
+        analysis.append(findings);
+    }
+    analysis
+}
+
+impl Analysis {
+    /// Adds `other`'s findings after these.
+    fn append(&mut self, other: Analysis) {
+        self.objects.extend(other.objects);
+        self.problems.extend(other.problems);
+        self.config_problems.extend(other.config_problems);
+        self.used_exemptions.extend(other.used_exemptions);
+    }
+
+    /// Says every finding is in the document at `index` (findings of one document, reused elsewhere).
+    fn set_document(&mut self, index: usize) {
+        for object in &mut self.objects {
+            object.document = index;
+        }
+        for problem in &mut self.problems {
+            problem.document = index;
+        }
+    }
+
+    /// Applies `move_span` to every span in the analysed text (not to `used_exemptions`, which are in the
+    /// project file).
+    fn move_spans(&mut self, move_span: impl Fn(Span) -> Span) {
+        for object in &mut self.objects {
+            object.header = move_span(object.header);
+            object.span = move_span(object.span);
+            let violations = object
+                .violations
+                .iter_mut()
+                .chain(object.exempted.iter_mut().map(|(v, _)| v));
+            for location in violations.flat_map(|v| &mut v.locations) {
+                location.span = move_span(location.span);
+                for edit in location.fix.iter_mut().flat_map(|f| &mut f.edits) {
+                    edit.span = move_span(edit.span);
+                }
+            }
+        }
+        for problem in &mut self.problems {
+            problem.span = move_span(problem.span);
+        }
+        for problem in &mut self.config_problems {
+            problem.span = move_span(problem.span);
+        }
+    }
+}
+
+/// Adds what one document holds to `analysis`: its objects' verdicts, or why it was not analysed.
+fn analyse_document(
+    text: &str,
+    document: &Document<'_>,
+    neutralised: Option<&helm::Neutralised>,
+    options: &Options<'_>,
+    analysis: &mut Analysis,
+) {
+    if let Some(neutralised) = &neutralised {
+        let inside = |at: &&usize| document.span.start <= **at && **at < document.span.end;
+        if let Some(at) = neutralised.structural.iter().find(inside) {
+            analysis.problems.push(Problem {
+                code: "helm-template",
+                message: "Helm template: this document builds YAML with template actions (toYaml, include, …), so \
+                          podsec cannot know its pods; check the rendered chart: helm template … | podsec check -"
+                    .to_string(),
+                span: Span::point(*at),
+                document: document.index,
+                severity: Severity::Information,
+            });
+            return;
+        }
+    }
+    if let Some(error) = &document.error {
+        let (code, message, severity) = match (error.kind, neutralised.is_some()) {
+            (YamlErrorKind::Syntax, true) => (
+                "helm-template",
+                format!(
+                    "Helm template: not analysed, it is not YAML once its actions are set aside ({})",
+                    error.message
+                ),
+                Severity::Information,
+            ),
+            (YamlErrorKind::Syntax, false) => ("syntax-error", error.message.clone(), Severity::Error),
+            (YamlErrorKind::Limit, _) => ("limit-exceeded", error.message.clone(), Severity::Error),
+        };
+        analysis.problems.push(Problem {
+            code,
+            message,
+            span: error.span,
+            document: document.index,
+            severity,
+        });
+        return;
+    }
+    let source = text
+        .get(document.span.start..document.span.end)
+        .and_then(helm::source_comment)
+        .map(str::to_string);
+    let kind = document
+        .root()
+        .and_then(|r| r.get("kind"))
+        .and_then(|k| k.as_str());
+    if let (Some("PodSecurityPolicy"), Some(root)) = (kind, document.root()) {
+        analysis
+            .config_problems
+            .push(crate::psp::assess_one(root).problem());
+    }
+    let layout = options.with_fixes.then(|| Layout::of(document));
+    for object in pod_objects(document) {
+        let mut report = evaluate(document, &object, options, layout.as_ref(), analysis);
+        report.source.clone_from(&source);
+        if let Some(neutralised) = &neutralised {
+            set_aside_template_values(&mut report, object.object, neutralised, document.index, analysis);
+            report.drop_unreported_failures();
+            // Messages and fix titles name the template's actions, not their placeholders.
+            report.name = report.name.map(|n| neutralised.restore(&n));
+            for violation in report
+                .violations
+                .iter_mut()
+                .chain(report.exempted.iter_mut().map(|(v, _)| v))
+            {
+                violation.detail = neutralised.restore(&violation.detail);
+                for fix in violation.locations.iter_mut().filter_map(|l| l.fix.as_mut()) {
+                    fix.title = neutralised.restore(&fix.title);
+                }
+            }
+            for failure in report.mode_lines.iter_mut().flat_map(|l| &mut l.failures) {
+                failure.detail = neutralised.restore(&failure.detail);
+            }
+        }
+        analysis.objects.push(report);
+    }
+}
+
+#[cfg(test)]
+mod tests;

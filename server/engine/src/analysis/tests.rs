@@ -1,0 +1,303 @@
+//! The driver, the reuse cache, modes and templates.
+
+#![allow(clippy::indexing_slicing, reason = "tests fail by panicking")]
+use super::*;
+use crate::policy::PolicyContext;
+use crate::policy::{Level, Version};
+
+const STREAM: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: team}\nspec:\n  containers:\n  - name: ü\n    image: x\n    securityContext: {privileged: true}\n---\n# a ConfigMap is not a workload\napiVersion: v1\nkind: ConfigMap\ndata: {a: b}\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n  spec:\n    template:\n      spec:\n        hostNetwork: true\n        containers: [{name: c, image: y}]\n---\nkind: Pod\nspec: [broken\n---\napiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: p}\nspec: {privileged: true}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: team}\nspec:\n  containers:\n  - name: ü\n    image: x\n    securityContext: {privileged: true}\n";
+
+#[test]
+fn every_mode_line_is_psa_evaluation_at_its_own_policy() {
+    // Randomised label sets (valid, invalid and missing levels and versions, warn inheriting
+    // enforce) on a Namespace, and pods that fail at different levels and versions: each mode's line
+    // must be exactly what a single-mode run at that policy says, whatever the other modes report.
+    const PODS: &[&str] = &[
+        "spec:\n  hostPID: true\n  containers:\n  - name: app\n    image: x\n",
+        "spec:\n  containers:\n  - name: app\n    image: x\n    securityContext: {privileged: true, runAsUser: 0}\n",
+        "spec:\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}, sysctls: [{name: kernel.msgmax, value: \"1\"}]}\n  containers:\n  - name: app\n    image: x\n    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n",
+        "spec:\n  securityContext: {windowsOptions: {hostProcess: true}}\n  hostNetwork: true\n  containers:\n  - name: app\n    image: x\n    securityContext: {capabilities: {add: [NET_ADMIN]}}\n",
+    ];
+    const LEVELS: &[Option<&str>] = &[
+        None,
+        Some("privileged"),
+        Some("baseline"),
+        Some("restricted"),
+        Some("bogus"),
+    ];
+    const VERSIONS: &[Option<&str>] = &[
+        None,
+        Some("latest"),
+        Some("v1.0"),
+        Some("v1.22"),
+        Some("v1.25"),
+        Some("v1.99"),
+        Some("1.25"),
+    ];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    for round in 0..400 {
+        let mut labels = String::new();
+        for mode in ["enforce", "warn", "audit"] {
+            if let Some(level) = LEVELS[next(LEVELS.len())] {
+                labels.push_str(&format!("    pod-security.kubernetes.io/{mode}: {level}\n"));
+            }
+            if let Some(version) = VERSIONS[next(VERSIONS.len())] {
+                labels.push_str(&format!(
+                    "    pod-security.kubernetes.io/{mode}-version: \"{version}\"\n"
+                ));
+            }
+        }
+        if labels.is_empty() {
+            labels.push_str("    other: label\n");
+        }
+        let pod = PODS[next(PODS.len())];
+        let kind = if round % 2 == 0 { "Pod" } else { "Deployment" };
+        let object = if kind == "Pod" {
+            format!("kind: Pod\nmetadata: {{name: p, namespace: ns}}\n{pod}")
+        } else {
+            let indented: String = pod.lines().map(|l| format!("    {l}\n")).collect();
+            format!("kind: Deployment\nmetadata: {{name: p, namespace: ns}}\nspec:\n  template:\n{indented}")
+        };
+        let text = format!("kind: Namespace\nmetadata:\n  name: ns\n  labels:\n{labels}---\n{object}");
+        let context = PolicyContext {
+            namespaces: crate::policy::namespace_labels(&text, &Limits::default()),
+            ..PolicyContext::default()
+        };
+        let analysis = analyze(
+            &text,
+            &Options {
+                context: Some(&context),
+                ..Options::default()
+            },
+        );
+        let report = &analysis.objects[0];
+        // Every mode that checks something has exactly one line, at its own policy.
+        for (mode, mode_policy) in &report.modes {
+            let lines: Vec<&ModeLine> = report
+                .mode_lines
+                .iter()
+                .filter(|l| l.modes.contains(mode))
+                .collect();
+            assert_eq!(lines.len(), 1, "{text}");
+            assert_eq!(lines[0].policy, mode_policy.policy, "{text}");
+        }
+        assert_eq!(
+            report.mode_lines.iter().map(|l| l.modes.len()).sum::<usize>(),
+            report.modes.len(),
+            "{text}"
+        );
+        for line in &report.mode_lines {
+            let alone = analyze(
+                &object,
+                &Options {
+                    policy: line.policy,
+                    ..Options::default()
+                },
+            );
+            let expected = alone.objects[0].warning();
+            let got = if line.failures.is_empty() {
+                String::new()
+            } else {
+                line.message()
+            };
+            assert_eq!(
+                got,
+                expected,
+                "{} at {}:\n{text}",
+                line.modes[0].as_str(),
+                line.policy
+            );
+        }
+    }
+}
+
+#[test]
+fn both_branches_of_a_template_else_are_seen() {
+    let template = "kind: Pod\nmetadata: {name: web}\nspec:\n  {{- if .Values.root }}\n  securityContext:\n    runAsUser: 0\n  {{- else }}\n  securityContext:\n    runAsNonRoot: true\n    seccompProfile: {type: Localhost}\n  {{- end }}\n  containers:\n  - name: app\n    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n";
+    let analysis = analyze(template, &Options::default());
+    let found: Vec<(&str, usize)> = analysis.objects[0]
+        .violations
+        .iter()
+        .flat_map(|v| v.locations.iter().map(move |l| (v.check.id, l.span.start)))
+        .collect();
+    let at = |needle: &str| template.find(needle).unwrap();
+    // The `if` branch sets the root user and no non-root or seccomp setting: reported, though the clean
+    // `else` branch comes last (a duplicate `securityContext:` key, of which YAML keeps the last).
+    assert!(found.contains(&("runAsUser", at("runAsUser: 0"))), "{found:?}");
+    assert_eq!(
+        analysis.objects[0]
+            .violations
+            .iter()
+            .map(|v| v.check.id)
+            .collect::<Vec<_>>(),
+        ["runAsNonRoot", "runAsUser", "seccompProfile_restricted"],
+        "PSA's run order"
+    );
+    // Swapped, the `else` branch's findings are seen too (its fixes are not offered: they were
+    // computed with the other branch set aside).
+    let swapped = template
+        .replace("if .Values.root", "if .Values.safe")
+        .replacen(
+            "  securityContext:\n    runAsUser: 0\n",
+            "  securityContext:\n    runAsNonRoot: true\n    seccompProfile: {type: Localhost}\n",
+            1,
+        )
+        .replacen(
+            "  securityContext:\n    runAsNonRoot: true\n    seccompProfile: {type: Localhost}\n  {{- end }}",
+            "  securityContext:\n    runAsUser: 0\n  {{- end }}",
+            1,
+        );
+    let analysis = analyze(
+        &swapped,
+        &Options {
+            with_fixes: true,
+            ..Options::default()
+        },
+    );
+    let run_as_user = analysis.objects[0]
+        .violations
+        .iter()
+        .find(|v| v.check.id == "runAsUser");
+    assert!(
+        run_as_user.is_some_and(
+            |v| v.locations[0].span.start == swapped.find("runAsUser: 0").unwrap()
+                && v.locations[0].fix.is_none()
+        ),
+        "{swapped}"
+    );
+}
+
+#[test]
+fn chart_templates_name_each_action_and_claim_no_verdict_on_a_templated_value() {
+    let template = "kind: Pod\nmetadata: {name: web}\nspec:\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n  - name: {{ .Values.aaaaa }}\n    securityContext: {privileged: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n  - name: {{ .Values.bbbbb }}\n    securityContext:\n      privileged: true\n      capabilities: {drop: [ALL], add: [{{ .Values.capAB }}]}\n  - name: {{ .Chart.Name }}\n    securityContext: {privileged: {{ .Values.privileged }}, allowPrivilegeEscalation: {{ .Values.ape }}, capabilities: {drop: [ALL]}}\n";
+    let options = Options {
+        with_fixes: true,
+        ..Options::default()
+    };
+    let analysis = analyze(template, &options);
+    let object = &analysis.objects[0];
+    let details: Vec<(&str, &str)> = object
+        .violations
+        .iter()
+        .map(|v| (v.check.id, v.detail.as_str()))
+        .collect();
+    // Two actions of the same length keep their own names; the templated capability and
+    // allowPrivilegeEscalation are not claimed as violations (a templated `privileged` is no
+    // `true`, so it never was).
+    assert_eq!(
+        details,
+        [
+            (
+                "privileged",
+                "containers \"{{ .Values.aaaaa }}\", \"{{ .Values.bbbbb }}\" must not set securityContext.privileged=true"
+            ),
+            (
+                "allowPrivilegeEscalation",
+                "containers \"{{ .Values.bbbbb }}\", \"{{ .Chart.Name }}\" must set securityContext.allowPrivilegeEscalation=false"
+            ),
+        ]
+    );
+    let unknown: Vec<&str> = analysis
+        .problems
+        .iter()
+        .filter(|p| p.code == "helm-value")
+        .map(|p| p.message.as_str())
+        .collect();
+    assert_eq!(
+        unknown,
+        [
+            "Helm template: allowPrivilegeEscalation depends on `{{ .Values.ape }}`, known only once the chart is rendered (check the rendered chart: helm template … | podsec check -)",
+            "Helm template: capabilities_restricted depends on `{{ .Values.capAB }}`, known only once the chart is rendered (check the rendered chart: helm template … | podsec check -)",
+        ]
+    );
+    // Fix titles name the action, not its placeholder.
+    let titles: Vec<&str> = object
+        .violations
+        .iter()
+        .flat_map(|v| &v.locations)
+        .filter_map(|l| l.fix.as_ref())
+        .map(|f| f.title.as_str())
+        .collect();
+    assert!(
+        titles.contains(&"Set allowPrivilegeEscalation: false on container \"{{ .Values.bbbbb }}\""),
+        "{titles:?}"
+    );
+}
+
+#[test]
+fn reusing_documents_gives_what_a_fresh_analysis_gives_through_any_edits() {
+    let context = PolicyContext {
+        editor_default: Some(Policy::new(Level::Restricted, Version::Latest)),
+        ..PolicyContext::default()
+    };
+    let baseline = Options {
+        policy: Policy::new(Level::Baseline, Version::Latest),
+        ..Options::default()
+    };
+    let with_context = Options {
+        context: Some(&context),
+        ..Options::default()
+    };
+    let mut reuse = Reuse::default();
+    let mut text = STREAM.to_string();
+    // A fixed pseudo-random walk of inserts and deletions, some of them document markers.
+    let pieces = [
+        "x",
+        " ",
+        "\n",
+        ": ",
+        "- ",
+        "\n---\n",
+        "ü",
+        "[",
+        "}",
+        "privileged: true\n",
+    ];
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut reused = 0;
+    for step in 0..400 {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let choice = (seed >> 33) as usize;
+        let mut at = choice % (text.len() + 1);
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        if choice % 3 == 0 && at < text.len() {
+            let end = text[at..]
+                .char_indices()
+                .nth(1 + choice % 7)
+                .map_or(text.len(), |(i, _)| at + i);
+            text.replace_range(at..end, "");
+        } else {
+            text.insert_str(at, pieces[choice % pieces.len()]);
+        }
+        // Options change now and then: the cache must notice.
+        let options = if step % 50 < 25 { &baseline } else { &with_context };
+        let fresh = analyze(&text, options);
+        let hits = reuse.hits();
+        let incremental = analyze_reusing(&text, options, &mut reuse);
+        assert_eq!(incremental, fresh, "step {step}:\n{text}");
+        // Counted only when a document really came from the cache.
+        reused += usize::from(reuse.hits() > hits);
+    }
+    assert!(reused > 300, "documents were reused in {reused} of 400 steps");
+}
+
+#[test]
+fn reused_documents_move_with_the_text_before_them() {
+    let options = Options::default();
+    let mut reuse = Reuse::default();
+    let first = analyze_reusing(STREAM, &options, &mut reuse);
+    let shifted = format!("# one more line\n{STREAM}");
+    let second = analyze_reusing(&shifted, &options, &mut reuse);
+    assert_eq!(second, analyze(&shifted, &options));
+    assert_eq!(second.objects[0].span.start, first.objects[0].span.start + 16);
+}
