@@ -406,11 +406,10 @@ fn the_policy_follows_open_change_save_and_close_without_file_watching() {
         m["method"] == "textDocument/publishDiagnostics"
             && m["params"]["uri"] == deploy_uri
             && m["params"]["diagnostics"].as_array().unwrap().iter().any(|d| {
-                d["code"] == "runAsNonRoot"
-                    && d["relatedInformation"][0]["message"]
-                        .as_str()
-                        .unwrap()
-                        .contains("from the default")
+                // PSA's sentence and its source, once per object (on its first diagnostic).
+                d["relatedInformation"][0]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("[enforce from the default"))
             })
     });
 

@@ -70,8 +70,8 @@ fn positions_are_exact_in_every_encoding() {
         assert_eq!(d["severity"], 1);
         assert_eq!(d["source"], "podsec");
         assert_eq!(
-            d["message"],
-            "privileged (container \"😀\" must not set securityContext.privileged=true)"
+            d["message"], "container \"😀\" must not set securityContext.privileged=true",
+            "what is wrong at the field, the check being the code"
         );
         assert_eq!(
             d["codeDescription"]["href"],
@@ -82,14 +82,22 @@ fn positions_are_exact_in_every_encoding() {
             d["relatedInformation"][0]["location"]["range"],
             range((2, 0), (2, 9))
         );
+        // PSA's whole sentence once per object, on its first diagnostic (privileged runs first here).
+        let sentence = d["relatedInformation"][0]["message"].as_str().unwrap();
         assert!(
-            d["relatedInformation"][0]["message"].as_str().unwrap()
-                == "Pod \"名前\": would violate PodSecurity \"restricted:latest\" (enforce from the default (no policy configured))"
+            sentence.starts_with("Pod \"名前\": would violate PodSecurity \"restricted:latest\": privileged (container \"😀\" must not set securityContext.privileged=true), ")
+                && sentence.ends_with(" [enforce from the default (no policy configured)]"),
+            "{sentence}"
         );
         assert_eq!(
             d["data"],
-            json!({ "check": "privileged", "path": "spec.containers[0].securityContext.privileged", "missing": false, "policy": "restricted:latest", "mode": "enforce" })
+            json!({ "check": "privileged", "path": "spec.containers[0].securityContext.privileged", "modes": ["enforce"] })
         );
+        let others = diagnostics
+            .iter()
+            .filter(|o| o["relatedInformation"].is_array())
+            .count();
+        assert_eq!(others, 2, "one sentence per object: {diagnostics:#?}");
 
         // The hostPort of the second document, after a CJK name two lines above and `ü` after it.
         let host_port = by_code(&diagnostics, "hostPorts");
@@ -509,11 +517,22 @@ fn policy_comes_from_the_workspace_and_follows_file_changes() {
     let published = client.wait_for(is_team_policy);
     let diagnostics = published["params"]["diagnostics"].as_array().unwrap();
     assert_eq!(by_code(diagnostics, "hostPorts")[0]["severity"], 1);
+    let sentences: Vec<&str> = diagnostics
+        .iter()
+        .flat_map(|d| d["relatedInformation"].as_array().into_iter().flatten())
+        .map(|r| r["message"].as_str().unwrap())
+        .collect();
     assert!(
-        by_code(diagnostics, "hostPorts")[0]["relatedInformation"][0]["message"]
-            .as_str()
-            .unwrap()
-            .ends_with("(enforce from Namespace \"team\", label pod-security.kubernetes.io/enforce)")
+        sentences
+            .iter()
+            .any(|m| m.contains("\"baseline:latest\": hostPort")
+                && m.ends_with(
+                    "[enforce from Namespace \"team\", label pod-security.kubernetes.io/enforce]"
+                ))
+            && sentences
+                .iter()
+                .any(|m| m.contains("\"restricted:latest\": hostPort")),
+        "{sentences:?}"
     );
 
     // The label file changes on disk: enforce becomes restricted, so the warnings become errors.

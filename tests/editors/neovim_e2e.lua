@@ -48,7 +48,7 @@ check(privileged.code == 'privileged', 'first code ' .. tostring(privileged.code
 check(privileged.lnum == 9 and privileged.col == start and privileged.end_col == start + #'privileged: true',
   string.format('privileged at %d:%d-%d, expected 9:%d-%d', privileged.lnum, privileged.col, privileged.end_col, start, start + 16))
 check(privileged.severity == vim.diagnostic.severity.ERROR, 'severity')
-check(privileged.message == 'privileged (container "ünï" must not set securityContext.privileged=true)', privileged.message)
+check(privileged.message == 'container "ünï" must not set securityContext.privileged=true', privileged.message)
 
 -- 2. The second document's container lacks allowPrivilegeEscalation: reported on its `name: app`.
 local escalation = diagnostics[2]

@@ -95,8 +95,8 @@ impl<'d> Pod<'d> {
             .collect()
     }
 
-    /// The name of the container a location lies in (walking up from the node it names), if any.
-    pub fn container_name_at(&self, document: &crate::yaml::Document<'_>, loc: Loc) -> Option<&'d str> {
+    /// The index in [`Pod::containers`] of the container a location lies in, if any.
+    pub fn container_index_at(&self, document: &crate::yaml::Document<'_>, loc: Loc) -> Option<usize> {
         let mut id = match loc {
             Loc::Field { key, .. } => key,
             Loc::Item { node } => node,
@@ -105,12 +105,18 @@ impl<'d> Pod<'d> {
         };
         // Bounded by the nesting limit; a container is a few levels up at most.
         for _ in 0..64 {
-            if let Some(container) = self.containers.iter().find(|c| c.node.id() == id) {
-                return Some(container.name);
+            if let Some(index) = self.containers.iter().position(|c| c.node.id() == id) {
+                return Some(index);
             }
             id = document.nodes.get(id as usize)?.parent?;
         }
         None
+    }
+
+    /// The name of the container a location lies in (walking up from the node it names), if any.
+    pub fn container_name_at(&self, document: &crate::yaml::Document<'_>, loc: Loc) -> Option<&'d str> {
+        let index = self.container_index_at(document, loc)?;
+        self.containers.get(index).map(|c| c.name)
     }
 
     /// `spec.securityContext`, when it is a mapping.

@@ -3,9 +3,10 @@
 
 use super::locate::locate;
 use super::{Analysis, CheckViolation, Location, ModeFailure, ModeLine, ObjectReport, Options};
-use crate::checks::checks_for;
+use crate::checks::{Check, checks_for};
 use crate::fix::FixContext;
 use crate::patch::Layout;
+use crate::pod::Loc;
 use crate::policy::Policy;
 use crate::policy::{ConfigProblem, Mode, ModePolicy, ResolvedPolicy, Severity};
 use crate::sources::annotation_exemptions;
@@ -199,6 +200,10 @@ pub fn check_object(
                 .map(|loc| {
                     let mut location = locate(document, object, *loc);
                     location.container = object.pod.container_name_at(document, *loc).map(str::to_string);
+                    if violation.locations.len() > 1 {
+                        location.detail = detail_at(check, &object.pod, document, *loc, minor, &location)
+                            .filter(|detail| *detail != violation.detail);
+                    }
                     if let (Some(layout), Some(fix)) = (layout, check.fix) {
                         let context = FixContext {
                             document,
@@ -222,4 +227,50 @@ pub fn check_object(
         })
         .collect();
     skeleton(document, object, policy, violations)
+}
+
+/// PSA's detail for one location of a violation with several: the check evaluated on the pod with only
+/// the location's container (so it names that container alone), then only the parts of a detail with
+/// several (`…must set X; …must not include "NET_ADMIN"…`) that concern the field: for a field that is
+/// present, the parts that name its value or forbid a setting; for one that is missing, the parts that
+/// require one.
+fn detail_at(
+    check: &Check,
+    pod: &crate::pod::Pod<'_>,
+    document: &Document<'_>,
+    loc: Loc,
+    minor: u32,
+    location: &Location,
+) -> Option<String> {
+    let detail = match pod.container_index_at(document, loc) {
+        Some(index) => {
+            let mut alone = pod.clone();
+            alone.containers = pod.containers.get(index).copied().into_iter().collect();
+            (check.evaluate)(&alone, minor)?.detail
+        }
+        None => (check.evaluate)(pod, minor)?.detail,
+    };
+    let parts: Vec<&str> = detail.split("; ").collect();
+    if parts.len() < 2 {
+        return Some(detail);
+    }
+    let value = match loc {
+        Loc::Field { value, .. } => document.node_ref(value).as_str(),
+        Loc::Item { node } => document.node_ref(node).as_str(),
+        _ => None,
+    };
+    let concerned: Vec<&str> = parts
+        .iter()
+        .copied()
+        .filter(|part| match (location.missing, value) {
+            (true, _) => part.contains("must set"),
+            (false, Some(value)) if part.contains(&format!("\"{value}\"")) => true,
+            (false, _) => part.contains("must not"),
+        })
+        .collect();
+    Some(if concerned.is_empty() {
+        detail.clone()
+    } else {
+        concerned.join("; ")
+    })
 }

@@ -49,6 +49,7 @@ pub(super) fn locate(document: &Document<'_>, object: &PodObject<'_>, loc: Loc) 
                 missing: false,
                 fix: None,
                 container: None,
+                detail: None,
             }
         }
         Loc::Item { node } => {
@@ -59,6 +60,7 @@ pub(super) fn locate(document: &Document<'_>, object: &PodObject<'_>, loc: Loc) 
                 missing: false,
                 fix: None,
                 container: None,
+                detail: None,
             }
         }
         Loc::ContainerMissing { container, field } => {
@@ -73,6 +75,7 @@ pub(super) fn locate(document: &Document<'_>, object: &PodObject<'_>, loc: Loc) 
                 missing: true,
                 fix: None,
                 container: None,
+                detail: None,
             }
         }
         Loc::PodMissing { field } => {
@@ -86,6 +89,7 @@ pub(super) fn locate(document: &Document<'_>, object: &PodObject<'_>, loc: Loc) 
                 missing: true,
                 fix: None,
                 container: None,
+                detail: None,
             }
         }
     }

@@ -130,9 +130,20 @@ pub struct Location {
     pub fix: Option<Fix>,
     /// The container the field belongs to, if any.
     pub container: Option<String>,
+    /// PSA's detail for this field alone, when it differs from the violation's (which names every
+    /// container and every part): what the editor shows on the field.
+    pub detail: Option<String>,
 }
 
 impl CheckViolation {
+    /// What is wrong at one of its locations, in PSA's words for that field alone
+    /// (`container "app" must set securityContext.allowPrivilegeEscalation=false`); the reason when
+    /// PSA gives no detail.
+    pub fn message_at<'a>(&'a self, location: &'a Location) -> &'a str {
+        let detail = location.detail.as_deref().unwrap_or(&self.detail);
+        if detail.is_empty() { &self.reason } else { detail }
+    }
+
     /// `reason (detail)`, or just `reason` when the detail is empty: one part of PSA's message.
     pub fn message(&self) -> String {
         let reason = if self.reason.is_empty() {

@@ -301,3 +301,42 @@ fn reused_documents_move_with_the_text_before_them() {
     assert_eq!(second, analyze(&shifted, &options));
     assert_eq!(second.objects[0].span.start, first.objects[0].span.start + 16);
 }
+
+#[test]
+fn each_location_gets_psa_words_for_its_own_field() {
+    let text = "kind: Pod\nspec:\n  containers:\n  - name: app\n    image: x\n  - name: sidecar\n    image: y\n    securityContext:\n      capabilities:\n        add: [NET_ADMIN]\n";
+    let analysis = analyze(text, &Options::default());
+    let capabilities = analysis.objects[0]
+        .violations
+        .iter()
+        .find(|v| v.check.id == "capabilities_restricted")
+        .unwrap();
+    // PSA's detail names every container and both parts ...
+    assert_eq!(
+        capabilities.detail,
+        "containers \"app\", \"sidecar\" must set securityContext.capabilities.drop=[\"ALL\"]; container \"sidecar\" must not include \"NET_ADMIN\" in securityContext.capabilities.add"
+    );
+    // ... each field only what concerns it.
+    let at: Vec<(&str, &str)> = capabilities
+        .locations
+        .iter()
+        .map(|l| (&text[l.span.start..l.span.end], capabilities.message_at(l)))
+        .collect();
+    assert_eq!(
+        at,
+        [
+            (
+                "name: app",
+                "container \"app\" must set securityContext.capabilities.drop=[\"ALL\"]"
+            ),
+            (
+                "name: sidecar",
+                "container \"sidecar\" must set securityContext.capabilities.drop=[\"ALL\"]"
+            ),
+            (
+                "NET_ADMIN",
+                "container \"sidecar\" must not include \"NET_ADMIN\" in securityContext.capabilities.add"
+            ),
+        ]
+    );
+}

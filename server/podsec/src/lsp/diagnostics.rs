@@ -47,8 +47,34 @@ pub(super) fn diagnostics(
     );
     for object in &analysis.objects {
         let header = convert::range(rope, object.header, encoding);
+        // PSA's whole sentence goes once per object, on its first diagnostic (pointing at its `kind:`
+        // line): on every diagnostic it made a publication grow as violations squared.
+        let mut sentence = Some(
+            object
+                .messages()
+                .into_iter()
+                .map(|(mode, message)| DiagnosticRelatedInformation {
+                    location: Location {
+                        uri: uri.clone(),
+                        range: header,
+                    },
+                    message: format!(
+                        "{}: {message} [{}]",
+                        object.display_name(),
+                        object.line_source(mode).unwrap_or_default()
+                    ),
+                })
+                .collect::<Vec<_>>(),
+        );
         for violation in &object.violations {
             let href = violation.check.help_uri().parse::<Uri>().ok();
+            // The other modes at which this check fails too: one diagnostic names them all.
+            let modes: Vec<&str> = object
+                .mode_lines
+                .iter()
+                .filter(|line| line.failures.iter().any(|f| f.check.id == violation.check.id))
+                .flat_map(|line| line.modes.iter().map(|m| m.as_str()))
+                .collect();
             for location in &violation.locations {
                 diagnostics.push(Diagnostic {
                     range: convert::range(rope, location.span, encoding),
@@ -56,28 +82,13 @@ pub(super) fn diagnostics(
                     code: Some(NumberOrString::String(violation.check.id.to_string())),
                     code_description: href.clone().map(|href| CodeDescription { href }),
                     source: Some("podsec".to_string()),
-                    message: violation.message(),
-                    related_information: Some(vec![DiagnosticRelatedInformation {
-                        location: Location {
-                            uri: uri.clone(),
-                            range: header,
-                        },
-                        // The object and its policy only: the list of all its violations (PSA's whole
-                        // warning) on every one of its diagnostics grew as violations squared.
-                        message: format!(
-                            "{}: would violate PodSecurity \"{}\" ({} from {})",
-                            object.display_name(),
-                            violation.policy,
-                            violation.mode.as_str(),
-                            object.source(violation.mode).unwrap_or("the default")
-                        ),
-                    }]),
+                    // What is wrong at this field, for this container only: the check's ID is the code.
+                    message: violation.message_at(location).to_string(),
+                    related_information: sentence.take().filter(|s| !s.is_empty()),
                     data: Some(json!({
                         "check": violation.check.id,
                         "path": location.path,
-                        "missing": location.missing,
-                        "policy": violation.policy.to_string(),
-                        "mode": violation.mode.as_str(),
+                        "modes": modes,
                     })),
                     ..Diagnostic::default()
                 });
