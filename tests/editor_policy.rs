@@ -543,3 +543,75 @@ fn a_label_impact_sees_the_workloads_of_the_whole_workspace_and_never_warns_for_
     assert!(!stdout(&output).contains("existing pods"), "{}", stdout(&output));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn code_lenses_show_each_objects_policy_and_each_namespaces_workloads() {
+    let root = common::repo_root().join("tests/scenarios/cluster");
+    let mut client = start(&root, json!({}));
+    let lenses_of = |client: &mut LspClient, name: &str| -> Vec<(u64, String)> {
+        let path = root.join(name);
+        let uri = file_uri(&path);
+        client.open(&uri, &std::fs::read_to_string(&path).unwrap(), 1);
+        let response = client.request("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
+        response["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["range"]["start"]["line"].as_u64().unwrap() + 1,
+                    l["command"]["title"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let workloads = lenses_of(&mut client, "manifests/workloads.yaml");
+    let expected: Vec<(u64, &str)> = vec![
+        (
+            3,
+            "restricted:v1.33 (Namespace \"payments\", enforce label) · 1 error",
+        ),
+        (
+            25,
+            "baseline:latest (.podsec.yaml, namespaces.ingress.enforce; warn restricted:latest) · 4 warnings",
+        ),
+        (
+            39,
+            "restricted:latest (Namespace \"legacy\", enforce label; warn baseline:latest) · 4 errors",
+        ),
+        (
+            50,
+            "baseline:latest (admission configuration cluster/admission.yaml, defaults.enforce; warn restricted:latest; audit restricted:latest) · 4 warnings",
+        ),
+        (
+            63,
+            "baseline:latest (admission configuration cluster/admission.yaml, defaults.enforce; warn restricted:latest) · 1 error, 4 warnings",
+        ),
+        (
+            84,
+            "not checked: namespace \"kube-system\" is exempt in admission configuration cluster/admission.yaml",
+        ),
+        (
+            93,
+            "not checked: runtime class \"kata\" is exempt in admission configuration cluster/admission.yaml",
+        ),
+    ];
+    let got: Vec<(u64, &str)> = workloads.iter().map(|(l, t)| (*l, t.as_str())).collect();
+    assert_eq!(got, expected);
+    let namespaces = lenses_of(&mut client, "manifests/namespaces.yaml");
+    let got: Vec<(u64, &str)> = namespaces.iter().map(|(l, t)| (*l, t.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            (
+                2,
+                "enforce restricted:v1.33 · 0/1 workloads pass | warn restricted:v1.33 · 0/1 workloads pass"
+            ),
+            (
+                10,
+                "enforce restricted:latest · 0/1 workloads pass | warn baseline:latest · 1/1 workloads pass"
+            ),
+            (19, "audit restricted:latest · 0/1 workloads pass"),
+        ]
+    );
+}

@@ -14,6 +14,7 @@
 //! also takes, so no stale or post-close diagnostics reach the client.
 
 mod code_actions;
+mod code_lens;
 pub mod convert;
 mod diagnostics;
 mod hover;
@@ -87,6 +88,9 @@ struct Backend {
     /// One analysis runs at a time, so that of the runtime's two workers one always stays free for
     /// requests (hover, code actions) and I/O, even in a burst of changes to many documents.
     analyses: Arc<tokio::sync::Semaphore>,
+    /// Whether the first workspace scan has ended (true at once without workspace folders): requests
+    /// wait for it, so that none acts on a policy the scan may still change.
+    scanned: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 fn is_yaml(language_id: &str, uri: &Uri) -> bool {
@@ -113,6 +117,7 @@ impl Backend {
             state: Arc::default(),
             publish: Arc::default(),
             analyses: Arc::new(tokio::sync::Semaphore::new(1)),
+            scanned: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
     }
 
@@ -123,7 +128,10 @@ impl Backend {
     }
 
     /// The snapshot of an open document for a request, or the request's error.
-    fn snapshot(&self, uri: &Uri) -> Result<session::Snapshot> {
+    async fn snapshot(&self, uri: &Uri) -> Result<session::Snapshot> {
+        let mut scanned = self.scanned.subscribe();
+        // The sender lives as long as the backend: an error here cannot happen while it serves.
+        let _ = scanned.wait_for(|done| *done).await;
         let pending = self
             .state()
             .pending(uri.as_str(), None)
@@ -195,6 +203,7 @@ impl Backend {
             let mut state = self.state();
             state.workspace.scanned = scanned;
             state.scanning = false;
+            self.scanned.send_replace(true);
         }
         let summary = format!(
             "podsec: {found} Namespace objects in {files} workspace files ({} ms)",
@@ -250,6 +259,13 @@ impl LanguageServer for Backend {
             .as_ref()
             .and_then(|w| w.configuration)
             .unwrap_or(false);
+        let lens_refresh = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.code_lens.as_ref())
+            .and_then(|c| c.refresh_support)
+            .unwrap_or(false);
         let work_done_progress = params
             .capabilities
             .window
@@ -268,9 +284,13 @@ impl LanguageServer for Backend {
             state.pull_configuration = pull;
             state.dynamic_watchers = dynamic_watchers;
             state.work_done_progress = work_done_progress;
+            state.lens_refresh = lens_refresh;
             // Set here, before the client can open a document: nothing is published until the scan
             // that `initialized` starts has ended.
             state.scanning = !roots.is_empty();
+            if roots.is_empty() {
+                self.scanned.send_replace(true);
+            }
             state.workspace.roots = roots;
         }
         for warning in warnings {
@@ -287,6 +307,9 @@ impl LanguageServer for Backend {
                     ..TextDocumentSyncOptions::default()
                 })),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
+                code_lens_provider: Some(CodeLensOptions {
+                    resolve_provider: Some(false),
+                }),
                 code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
                     code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, code_actions::fix_all_kind()]),
                     resolve_provider: Some(false),
@@ -339,6 +362,7 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let roots = self.state().workspace.roots.clone();
         let changes: Vec<(PathBuf, bool)> = params
             .changes
             .iter()
@@ -351,7 +375,7 @@ impl LanguageServer for Backend {
                     let scanned = if deleted {
                         None
                     } else {
-                        workspace::scan_file(&path)
+                        workspace::scan_file(&path, &roots)
                     };
                     (path, scanned)
                 })
@@ -387,21 +411,15 @@ impl LanguageServer for Backend {
             return;
         }
         let key = doc.uri.as_str().to_string();
-        let (generation, replaces_policy) = {
+        let generation = {
             let mut state = self.state();
             let generation = state.documents.get(&key).map_or(0, |d| d.generation) + 1;
             let document = Document::new(doc.uri, &doc.text, doc.version, generation);
-            let replaces_policy = document
-                .path
-                .as_deref()
-                .is_some_and(|p| state.workspace.gives_policy(p));
+            // Its file's scanned policy sources stand for it until its first analysis, which then
+            // republishes the others if they change.
             state.documents.insert(key.clone(), document);
-            (generation, replaces_policy)
+            generation
         };
-        if replaces_policy {
-            // Its open text now wins over its file's scanned policy sources, for every document.
-            self.reschedule_others(&key);
-        }
         self.schedule(key, generation);
     }
 
@@ -477,7 +495,7 @@ impl LanguageServer for Backend {
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-        let snapshot = self.snapshot(&params.text_document.uri)?;
+        let snapshot = self.snapshot(&params.text_document.uri).await?;
         let actions = guarded("computing code actions", || {
             code_actions::code_actions(&snapshot, &params)
         })
@@ -485,10 +503,25 @@ impl LanguageServer for Backend {
         Ok(Some(actions))
     }
 
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        let snapshot = self.snapshot(&params.text_document.uri).await?;
+        if snapshot.is_project_file() {
+            return Ok(None);
+        }
+        let backend = self.clone();
+        let lenses = guarded("computing code lenses", move || {
+            let analysis = podsec_engine::analyze(&snapshot.text, &snapshot.options());
+            let elsewhere = backend.impact_elsewhere(&snapshot);
+            code_lens::code_lenses(&snapshot, &analysis, &elsewhere)
+        })
+        .map_err(internal_error)?;
+        Ok(Some(lenses))
+    }
+
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let uri = params.text_document_position_params.text_document.uri;
         let position = params.text_document_position_params.position;
-        let snapshot = self.snapshot(&uri)?;
+        let snapshot = self.snapshot(&uri).await?;
         let offset =
             convert::byte_offset(&snapshot.rope, position, snapshot.encoding, true).map_err(|_| {
                 Error::invalid_params(format!(

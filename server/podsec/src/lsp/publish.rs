@@ -81,6 +81,10 @@ impl Backend {
             self.client
                 .publish_diagnostics(snapshot.uri, diagnostics, Some(snapshot.version))
                 .await;
+            // Code lenses show the policy: the client asks again when it may have changed.
+            if policy_changed && self.state().lens_refresh {
+                let _ = self.client.code_lens_refresh().await;
+            }
         }
     }
 
@@ -92,10 +96,17 @@ impl Backend {
         if let (true, Some(path)) = (snapshot.is_project_file(), &snapshot.path) {
             changed |= state.workspace.set_open_project(path, Some(&snapshot.text));
         }
+        let scanned_gives_policy = snapshot
+            .path
+            .as_deref()
+            .is_some_and(|p| state.workspace.gives_policy(p));
         if let Some(doc) = state.documents.get_mut(&snapshot.key) {
             // Keyed by document text, so still right for a newer version of the file.
             doc.reuse = reuse;
             doc.saved = false;
+            // From its first analysis on, its open text replaces its file's scanned policy sources.
+            changed |= !doc.analysed && scanned_gives_policy;
+            doc.analysed = true;
             doc.workloads = workloads;
             if doc.namespaces != snapshot.namespaces {
                 doc.namespaces = snapshot.namespaces.clone();
@@ -112,12 +123,11 @@ impl Backend {
     /// The objects of other open documents and workspace files in the namespaces whose enforce label
     /// this snapshot sets, analysed with its labels: PSA's dry run of a label sees every pod of the
     /// namespace, not only those of the same file.
-    fn impact_elsewhere(&self, snapshot: &Snapshot) -> Vec<ObjectReport> {
+    pub(super) fn impact_elsewhere(&self, snapshot: &Snapshot) -> Vec<ObjectReport> {
         let names: Vec<String> = snapshot
             .own
             .labels
             .iter()
-            .filter(|labels| labels.enforce_span.is_some())
             .map(|labels| labels.name.clone())
             .collect();
         if names.is_empty() {

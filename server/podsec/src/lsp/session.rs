@@ -34,6 +34,8 @@ pub(super) struct Document {
     pub admission: Option<AdmissionConfig>,
     /// Saved since its last analysis: the next one reads its Namespaces afresh, not steadied.
     pub saved: bool,
+    /// Analysed at least once: until then its file's scanned policy sources stand for it.
+    pub analysed: bool,
     /// The namespaces of its pod-bearing objects as last analysed (for Namespaces' label impact).
     pub workloads: Vec<Option<String>>,
     /// Its last analysis per YAML document: a keystroke re-analyses only the document it changed.
@@ -51,6 +53,7 @@ impl Document {
             namespaces: Vec::new(),
             admission: None,
             saved: false,
+            analysed: false,
             workloads: Vec::new(),
             reuse: Reuse::default(),
         }
@@ -91,6 +94,8 @@ pub(super) struct State {
     pub dynamic_watchers: bool,
     /// Whether the client shows `$/progress` for server-initiated work.
     pub work_done_progress: bool,
+    /// Whether the client re-asks for code lenses on `workspace/codeLens/refresh` (after a policy change).
+    pub lens_refresh: bool,
     /// Set until the first workspace scan ends: until then the policy of any object may still change,
     /// so nothing is published (the end of the scan publishes every open document).
     pub scanning: bool,
@@ -169,6 +174,16 @@ impl Snapshot {
 }
 
 impl State {
+    /// The files of the open documents analysed at least once: their open texts stand for them. A
+    /// document just opened is not among them, so its Namespaces do not vanish until it is analysed.
+    fn analysed_paths(&self) -> Vec<PathBuf> {
+        self.documents
+            .values()
+            .filter(|d| d.analysed)
+            .filter_map(|d| d.path.clone())
+            .collect()
+    }
+
     /// Copies what a snapshot of the open document `key` needs; `None` when it is not open (or, with
     /// `generation`, when it has changed since).
     pub fn pending(&mut self, key: &str, generation: Option<u64>) -> Option<Pending> {
@@ -188,7 +203,7 @@ impl State {
     /// The snapshots that a Namespace's enforce label needs for its impact on the whole workspace: every
     /// other open document and workspace file with pod-bearing objects in one of `namespaces`.
     pub fn impact_sources(&mut self, except: &str, namespaces: &[String]) -> Vec<Pending> {
-        let open: Vec<PathBuf> = self.documents.values().filter_map(|d| d.path.clone()).collect();
+        let open = self.analysed_paths();
         let mut found: Vec<Pending> = Vec::new();
         let open_keys: Vec<String> = self
             .documents
@@ -226,7 +241,7 @@ impl State {
         let kustomize_namespace = path
             .as_deref()
             .and_then(|p| self.workspace.kustomize_namespace(p));
-        let open: Vec<PathBuf> = self.documents.values().filter_map(|d| d.path.clone()).collect();
+        let open = self.analysed_paths();
         let others = self.documents.iter().filter(|(other, _)| other.as_str() != key);
         let mut namespaces: Vec<NamespaceLabels> = others
             .clone()

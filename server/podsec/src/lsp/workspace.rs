@@ -47,8 +47,18 @@ pub struct Workspace {
     open_projects: HashMap<PathBuf, String>,
 }
 
-/// Reads the policy sources of one file.
-pub fn scan_file(path: &Path) -> Option<Scanned> {
+/// How a workspace file is named in messages: relative to the workspace folder it is in.
+fn display_name(path: &Path, roots: &[PathBuf]) -> String {
+    roots
+        .iter()
+        .find_map(|root| path.strip_prefix(root).ok())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// Reads the policy sources of one file (named as `roots` make it relative).
+pub fn scan_file(path: &Path, roots: &[PathBuf]) -> Option<Scanned> {
     let metadata = std::fs::metadata(path).ok()?;
     if !metadata.is_file() || metadata.len() > MAX_SCANNED_FILE {
         return None;
@@ -63,7 +73,7 @@ pub fn scan_file(path: &Path) -> Option<Scanned> {
             ..Scanned::default()
         });
     }
-    let name = format!("admission configuration {}", path.display());
+    let name = format!("admission configuration {}", display_name(path, roots));
     Some(Scanned {
         namespaces: namespace_labels(&text, &limits),
         admission: admission_config(&text, &name, &limits).map(|(a, _)| a),
@@ -96,7 +106,7 @@ pub fn scan_roots(roots: &[PathBuf]) -> HashMap<PathBuf, Scanned> {
             }
         }
     }
-    let scanned = crate::check::parallel_map(&files, |path| scan_file(path));
+    let scanned = crate::check::parallel_map(&files, |path| scan_file(path, roots));
     files
         .into_iter()
         .zip(scanned)
@@ -157,7 +167,7 @@ impl Workspace {
                 let text = std::fs::read_to_string(&path).ok()?;
                 admission_config(
                     &text,
-                    &format!("admission configuration {}", path.display()),
+                    &format!("admission configuration {}", display_name(&path, &self.roots)),
                     &Limits::default(),
                 )
                 .map(|(a, _)| a)
@@ -188,7 +198,7 @@ impl Workspace {
         if !in_workspace && !self.scanned.contains_key(path) {
             return;
         }
-        match scan_file(path) {
+        match scan_file(path, &self.roots) {
             Some(scanned) => {
                 self.scanned.insert(path.to_path_buf(), scanned);
             }
