@@ -998,18 +998,24 @@ fn parse_yaml_int(text: &str) -> Option<i64> {
     if digits.is_empty() {
         return None;
     }
-    let magnitude = if let Some(hex) = digits.strip_prefix("0x") {
-        i64::from_str_radix(hex, 16).ok()?
-    } else if let Some(bin) = digits.strip_prefix("0b") {
-        i64::from_str_radix(bin, 2).ok()?
-    } else if let Some(oct) = digits.strip_prefix("0o") {
-        i64::from_str_radix(oct, 8).ok()?
+    // Go's `strconv.ParseInt(s, 0, 64)`, which go-yaml v2 calls: prefixes in either case, one sign only,
+    // down to i64::MIN.
+    let (radix, body) = if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+        (16, hex)
+    } else if let Some(bin) = digits.strip_prefix("0b").or_else(|| digits.strip_prefix("0B")) {
+        (2, bin)
+    } else if let Some(oct) = digits.strip_prefix("0o").or_else(|| digits.strip_prefix("0O")) {
+        (8, oct)
     } else if digits.len() > 1 && digits.starts_with('0') {
-        i64::from_str_radix(digits, 8).ok()?
+        (8, digits)
     } else {
-        digits.parse::<i64>().ok()?
+        (10, digits)
     };
-    Some(if negative { -magnitude } else { magnitude })
+    if body.starts_with(['+', '-']) {
+        return None;
+    }
+    let magnitude = i128::from(u64::from_str_radix(body, radix).ok()?);
+    i64::try_from(if negative { -magnitude } else { magnitude }).ok()
 }
 
 #[cfg(test)]
@@ -1065,7 +1071,10 @@ mod tests {
         assert_eq!(document.error, None);
         let spec = document.root().unwrap().get("spec").unwrap();
         let args = spec.get("args").unwrap();
-        assert_eq!(&text[args.span().start..args.span().end], "[\r\n    \"--flag=ü\",\r\n  ]");
+        assert_eq!(
+            &text[args.span().start..args.span().end],
+            "[\r\n    \"--flag=ü\",\r\n  ]"
+        );
         let flag = args.items().next().unwrap();
         assert_eq!(flag.as_str(), Some("--flag=ü"));
         assert_eq!(&text[flag.span().start..flag.span().end], "\"--flag=ü\"");
@@ -1074,15 +1083,34 @@ mod tests {
         assert!(text[note.value.span().start..note.value.span().end].ends_with("column\""));
         let b = spec.entry("b").unwrap();
         assert_eq!(&text[b.key.span().start..b.value.span().end], "b: 1");
-        // A tag before a comma in a flow collection (libyaml-safer 0.3.0 panicked on it).
+        // A tag before a comma in a flow collection (libyaml-safer 0.3.0 panicked on it): go-yaml v2 reads the
+        // comma as part of the tag, and wants a space after it.
         let stream = parse("a: [!!str , b, !!str, c]\n");
         let a = stream.documents[0].root().unwrap().get("a").unwrap();
-        assert_eq!(a.items().filter_map(|i| i.as_str()).collect::<Vec<_>>(), ["", "b", "", "c"]);
+        assert_eq!(
+            a.items().filter_map(|i| i.as_str()).collect::<Vec<_>>(),
+            ["", "b", "c"]
+        );
+        assert!(parse("a: [!!str,c]\n").documents[0].error.is_some());
+        // go-yaml v2, not libyaml 0.2.5: `%YAML 1.1` only, `?` ends a plain scalar in flow context, `[a:]`
+        // reads, `\'` is an escape and `\/` is not.
+        assert!(parse("%YAML 1.2\n---\na: 1\n").documents[0].error.is_some());
+        assert!(parse("%YAML 1.1\n---\na: 1\n").documents[0].error.is_none());
+        let stream = parse("a: [x:, \"\\'\"]\n");
+        let a = stream.documents[0].root().unwrap().get("a").unwrap();
+        assert_eq!(
+            a.items().filter_map(|i| i.as_str()).collect::<Vec<_>>(),
+            ["x:", "'"]
+        );
+        assert!(parse("a: \"\\/\"\n").documents[0].error.is_some());
         // Still refused as go-yaml v2 refuses it: a tab as indentation, a reserved directive.
         assert!(parse("a:\n\t- b\n").documents[0].error.is_some());
         // An anchor defined again stands for its last definition, as in go-yaml v2.
         let stream = parse("a: &x 1\nb: &x 2\nc: *x\n");
-        assert_eq!(stream.documents[0].root().unwrap().get("c").unwrap().as_i64(), Some(2));
+        assert_eq!(
+            stream.documents[0].root().unwrap().get("c").unwrap().as_i64(),
+            Some(2)
+        );
     }
 
     #[test]
@@ -1102,7 +1130,7 @@ mod tests {
 
     #[test]
     fn documents_split_at_markers_only_at_column_zero() {
-        let text = "# head\n%YAML 1.2\n---\na: |\n  ---\n...\n# tail\n---\nb: 1\n";
+        let text = "# head\n%YAML 1.1\n---\na: |\n  ---\n...\n# tail\n---\nb: 1\n";
         let stream = parse(text);
         assert_eq!(stream.documents.len(), 2);
         assert_eq!(

@@ -930,7 +930,8 @@ impl<R: BufRead> Parser<R> {
                         "found duplicate %YAML directive",
                         mark,
                     ));
-                } else if *major != 1 || *minor != 1 && *minor != 2 {
+                } else if *major != 1 || *minor != 1 {
+                    // podsec: go-yaml v2 accepts `%YAML 1.1` only; libyaml 0.2.5 also takes 1.2.
                     return Err(Error::parser(
                         "",
                         Mark::default(),

@@ -7,6 +7,10 @@ use crate::{Encoding, Error, Mark, Result, ScalarStyle, SimpleKey, Token, TokenD
 
 const MAX_NUMBER_LENGTH: u64 = 9_u64;
 
+/// podsec: where go-yaml v2 (gopkg.in/yaml.v2 v2.4.0, the reader of Kubernetes) differs from libyaml 0.2.5, it
+/// wins. Each such place is marked `podsec:` and tests this constant.
+const GO_YAML_V2: bool = true;
+
 /// Given an input stream of bytes, produce a stream of [`Token`]s.
 ///
 /// This is used internally by the parser, and may also be used standalone as a
@@ -1083,9 +1087,10 @@ impl<R: BufRead> Scanner<R> {
         }
 
         self.cache(1)?;
-        // podsec: libyaml accepts a tag followed by `,` in a flow collection (`[!!str, a]`);
-        // libyaml-safer 0.3.0 panicked there.
-        if !IS_BLANKZ!(self.buffer) && (self.flow_level == 0 || !CHECK!(self.buffer, ',')) {
+        // podsec: libyaml accepts a tag followed by `,` in a flow collection, where libyaml-safer 0.3.0
+        // panicked; go-yaml v2 wants whitespace or a line break after every tag (and has read the `,` as
+        // part of the tag anyway).
+        if !IS_BLANKZ!(self.buffer) && (GO_YAML_V2 || self.flow_level == 0 || !CHECK!(self.buffer, ',')) {
             return self.set_scanner_error(
                 "while scanning a tag",
                 start_mark,
@@ -1172,7 +1177,9 @@ impl<R: BufRead> Scanner<R> {
             || CHECK!(self.buffer, '\'')
             || CHECK!(self.buffer, '(')
             || CHECK!(self.buffer, ')')
-            || uri_char && (CHECK!(self.buffer, ',') || CHECK!(self.buffer, '[') || CHECK!(self.buffer, ']'))
+            // podsec: go-yaml v2 takes `,`, `[` and `]` in every tag (`[!!str, a]` tags `a` with `str,`);
+            // libyaml 0.2.5 only in verbatim tags and `%TAG` prefixes (`uri_char`).
+            || (uri_char || GO_YAML_V2) && (CHECK!(self.buffer, ',') || CHECK!(self.buffer, '[') || CHECK!(self.buffer, ']'))
         {
             if CHECK!(self.buffer, '%') {
                 self.scan_uri_escapes(directive, start_mark, &mut string)?;
@@ -1528,8 +1535,12 @@ impl<R: BufRead> Scanner<R> {
                             '"' => {
                                 string.push('"');
                             }
-                            '/' => {
+                            // podsec: go-yaml v2 reads `\'` (libyaml 0.2.5 refuses it) and refuses `\/`.
+                            '/' if !GO_YAML_V2 => {
                                 string.push('/');
+                            }
+                            '\'' if GO_YAML_V2 => {
+                                string.push('\'');
                             }
                             '\\' => {
                                 string.push('\\');
@@ -1702,7 +1713,9 @@ impl<R: BufRead> Scanner<R> {
                 break;
             }
             while !IS_BLANKZ!(self.buffer) {
-                if self.flow_level != 0
+                // podsec: go-yaml v2 has no such error: `[a:]` is the scalar `a:`.
+                if !GO_YAML_V2
+                    && self.flow_level != 0
                     && CHECK!(self.buffer, ':')
                     && (CHECK_AT!(self.buffer, ',', 1)
                         || CHECK_AT!(self.buffer, '?', 1)
@@ -1718,9 +1731,11 @@ impl<R: BufRead> Scanner<R> {
                     );
                 }
 
+                // podsec: go-yaml v2 also ends a plain scalar at `?` in flow context (libyaml 0.2.5 no longer).
                 if CHECK!(self.buffer, ':') && IS_BLANKZ_AT!(self.buffer, 1)
                     || self.flow_level != 0
                         && (CHECK!(self.buffer, ',')
+                            || GO_YAML_V2 && CHECK!(self.buffer, '?')
                             || CHECK!(self.buffer, '[')
                             || CHECK!(self.buffer, ']')
                             || CHECK!(self.buffer, '{')
