@@ -50,6 +50,10 @@ pub struct Scanner<R> {
     pub(crate) simple_key_allowed: bool,
     /// The stack of simple keys.
     pub(crate) simple_keys: Vec<SimpleKey>,
+    /// podsec: how many of `simple_keys` are possible, so that the per-token loops over them stop once they
+    /// have seen them all (innermost first) instead of visiting every flow level: libyaml's loops make
+    /// `[[[[…[a, a, a, …]…]]]]` quadratic in the nesting.
+    possible_simple_keys: usize,
 }
 
 impl<'r, 'b> Scanner<&'r mut &'b [u8]> {
@@ -79,6 +83,7 @@ impl<R> Scanner<R> {
             indent: 0,
             simple_key_allowed: false,
             simple_keys: Vec::with_capacity(16),
+            possible_simple_keys: 0,
         }
     }
 
@@ -112,6 +117,7 @@ impl<R> Scanner<R> {
         self.indent = 0;
         self.simple_key_allowed = false;
         self.simple_keys.clear();
+        self.possible_simple_keys = 0;
     }
 }
 
@@ -287,10 +293,17 @@ impl<R: BufRead> Scanner<R> {
                 need_more_tokens = true;
             } else {
                 self.stale_simple_keys()?;
-                for simple_key in &self.simple_keys {
-                    if simple_key.possible && simple_key.token_number == self.tokens_parsed {
-                        need_more_tokens = true;
+                let mut left = self.possible_simple_keys;
+                for simple_key in self.simple_keys.iter().rev() {
+                    if left == 0 {
                         break;
+                    }
+                    if simple_key.possible {
+                        left -= 1;
+                        if simple_key.token_number == self.tokens_parsed {
+                            need_more_tokens = true;
+                            break;
+                        }
                     }
                 }
             }
@@ -415,8 +428,17 @@ impl<R: BufRead> Scanner<R> {
     }
 
     fn stale_simple_keys(&mut self) -> Result<()> {
-        for simple_key in &mut self.simple_keys {
+        // podsec: innermost first, and only until every possible key is seen. A required key is only ever at
+        // flow level 0, where it is the only one, so the order does not change which error is raised.
+        let mut left = self.possible_simple_keys;
+        for simple_key in self.simple_keys.iter_mut().rev() {
+            if left == 0 {
+                break;
+            }
             let mark = simple_key.mark;
+            if simple_key.possible {
+                left -= 1;
+            }
             if simple_key.possible && (mark.line < self.mark.line || mark.index + 1024 < self.mark.index) {
                 if simple_key.required {
                     return self.set_scanner_error(
@@ -426,6 +448,7 @@ impl<R: BufRead> Scanner<R> {
                     );
                 }
                 simple_key.possible = false;
+                self.possible_simple_keys = self.possible_simple_keys.saturating_sub(1);
             }
         }
 
@@ -443,6 +466,7 @@ impl<R: BufRead> Scanner<R> {
             };
             self.remove_simple_key()?;
             *self.simple_keys.last_mut().unwrap() = simple_key;
+            self.possible_simple_keys += 1;
         }
         Ok(())
     }
@@ -458,6 +482,7 @@ impl<R: BufRead> Scanner<R> {
                     "could not find expected ':'",
                 );
             }
+            self.possible_simple_keys = self.possible_simple_keys.saturating_sub(1);
         }
         simple_key.possible = false;
         Ok(())
@@ -483,7 +508,9 @@ impl<R: BufRead> Scanner<R> {
     fn decrease_flow_level(&mut self) {
         if self.flow_level != 0 {
             self.flow_level -= 1;
-            let _ = self.simple_keys.pop();
+            if self.simple_keys.pop().is_some_and(|key| key.possible) {
+                self.possible_simple_keys = self.possible_simple_keys.saturating_sub(1);
+            }
         }
     }
 
@@ -712,6 +739,7 @@ impl<R: BufRead> Scanner<R> {
             let token_number = simple_key.token_number as _;
             let mark = simple_key.mark;
             simple_key.possible = false;
+            self.possible_simple_keys = self.possible_simple_keys.saturating_sub(1);
             self.roll_indent(mark_column, token_number, TokenData::BlockMappingStart, mark)?;
             self.simple_key_allowed = false;
         } else {
