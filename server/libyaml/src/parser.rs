@@ -46,6 +46,8 @@ pub struct SimpleKey {
     pub token_number: usize,
     /// The position mark.
     pub mark: Mark,
+    /// podsec: the characters read before it (`Mark::index` counts bytes, libyaml's counted characters).
+    pub chars: u64,
 }
 
 /// The states of the parser.

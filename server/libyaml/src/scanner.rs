@@ -54,6 +54,8 @@ pub struct Scanner<R> {
     /// have seen them all (innermost first) instead of visiting every flow level: libyaml's loops make
     /// `[[[[…[a, a, a, …]…]]]]` quadratic in the nesting.
     possible_simple_keys: usize,
+    /// podsec: characters read so far; libyaml's 1,024-character limit on a simple key counts these.
+    chars: u64,
 }
 
 impl<'r, 'b> Scanner<&'r mut &'b [u8]> {
@@ -84,6 +86,7 @@ impl<R> Scanner<R> {
             simple_key_allowed: false,
             simple_keys: Vec::with_capacity(16),
             possible_simple_keys: 0,
+            chars: 0,
         }
     }
 
@@ -118,6 +121,7 @@ impl<R> Scanner<R> {
         self.simple_key_allowed = false;
         self.simple_keys.clear();
         self.possible_simple_keys = 0;
+        self.chars = 0;
     }
 }
 
@@ -135,6 +139,7 @@ impl<R: BufRead> Scanner<R> {
         let popped = self.buffer.pop_front().expect("unexpected end of tokens");
         let width = popped.len_utf8();
         self.mark.index += width as u64;
+        self.chars += 1;
         self.mark.column += 1;
     }
 
@@ -143,12 +148,14 @@ impl<R: BufRead> Scanner<R> {
         if let Some(front) = self.buffer.front().copied() {
             if let ('\r', Some('\n')) = (front, self.buffer.get(1).copied()) {
                 self.mark.index += 2;
+                self.chars += 2;
                 self.mark.column = 0;
                 self.mark.line += 1;
                 self.buffer.drain(0..2);
             } else if is_break(front) {
                 let width = front.len_utf8();
                 self.mark.index += width as u64;
+                self.chars += 1;
                 self.mark.column = 0;
                 self.mark.line += 1;
                 self.buffer.pop_front();
@@ -161,6 +168,7 @@ impl<R: BufRead> Scanner<R> {
         if let Some(popped) = self.buffer.pop_front() {
             string.push(popped);
             self.mark.index += popped.len_utf8() as u64;
+            self.chars += 1;
             self.mark.column += 1;
         } else {
             panic!("unexpected end of input")
@@ -178,6 +186,7 @@ impl<R: BufRead> Scanner<R> {
             string.push('\n');
             self.buffer.drain(0..2);
             self.mark.index += 2;
+            self.chars += 2;
             self.mark.column = 0;
             self.mark.line += 1;
         } else if is_break(front) {
@@ -190,6 +199,7 @@ impl<R: BufRead> Scanner<R> {
                 string.push('\n');
             }
             self.mark.index += char_len as u64;
+            self.chars += 1;
             self.mark.column = 0;
             self.mark.line += 1;
         }
@@ -439,7 +449,7 @@ impl<R: BufRead> Scanner<R> {
             if simple_key.possible {
                 left -= 1;
             }
-            if simple_key.possible && (mark.line < self.mark.line || mark.index + 1024 < self.mark.index) {
+            if simple_key.possible && (mark.line < self.mark.line || simple_key.chars + 1024 < self.chars) {
                 if simple_key.required {
                     return self.set_scanner_error(
                         "while scanning a simple key",
@@ -463,6 +473,7 @@ impl<R: BufRead> Scanner<R> {
                 required,
                 token_number: self.tokens_parsed + self.tokens.len(),
                 mark: self.mark,
+                chars: self.chars,
             };
             self.remove_simple_key()?;
             *self.simple_keys.last_mut().unwrap() = simple_key;
@@ -498,6 +509,7 @@ impl<R: BufRead> Scanner<R> {
                 line: 0_u64,
                 column: 0_u64,
             },
+            chars: 0,
         };
         self.simple_keys.push(empty_simple_key);
         assert!(self.flow_level != i32::MAX, "parser.flow_level integer overflow");
@@ -562,6 +574,7 @@ impl<R: BufRead> Scanner<R> {
                 line: 0,
                 column: 0,
             },
+            chars: 0,
         };
         self.indent = -1;
         self.simple_keys.push(simple_key);
