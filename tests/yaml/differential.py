@@ -5,10 +5,12 @@ Usage: differential.py DUMP_JSONL KNOWN_TSV FILE...
 DUMP_JSONL is the output of `cargo run -p podsec-engine --example yaml_dump -- FILE...` (one JSON line per
 document podsec reads). Every FILE is cut into documents exactly as podsec cuts them (column-0 `---`/`...`
 lines, see `split_documents` in server/engine/src/yaml.rs), and each document is read by libyaml through
-PyYAML's `CParser`; scalars are then resolved as go-yaml v2 resolves them (what Kubernetes sees), not as
-PyYAML's YAML 1.1 resolver does:
+PyYAML's `CParser`, whose events are composed here as go-yaml v2 composes them (not by PyYAML's composer,
+which refuses an anchor defined twice) and whose scalars are resolved as go-yaml v2 resolves them (what
+Kubernetes sees), not as PyYAML's YAML 1.1 resolver does:
 
-- null: plain ``, `~`, `null`, `Null`, `NULL` (or `!!null`);
+- null: plain ``, `~`, `null`, `Null`, `NULL` (or `!!null`); a quoted scalar, or one with the non-specific
+  tag `!`, is never resolved;
 - booleans: go-yaml v2's table (`y`, `Y`, `yes`, `on`, `true`, … and their `n`/`no`/`off`/`false` forms);
 - integers: Go's `strconv.ParseInt(s, 0, 64)` after removing `_` (`0x1F`, `0o17`, `0b101`, `010` octal);
 - everything else is a string, as podsec keeps it: floats (podsec reads none), timestamps (go-yaml v2 also
@@ -64,72 +66,101 @@ def go_int(text):
     return value if -(2**63) <= value < 2**63 else None
 
 
-class GoResolver(yaml.resolver.BaseResolver):
-    """Resolves untagged plain scalars with go-yaml v2's rules; everything else is a string."""
-
-    def resolve(self, kind, value, implicit):
-        if kind is yaml.ScalarNode and implicit[0]:
-            if value in NULLS:
-                return T + "null"
-            if value in TRUES or value in FALSES:
-                return T + "bool"
-            if go_int(value) is not None:
-                return T + "int"
-            if value == "<<":
-                return T + "merge"
-            return T + "str"
-        if kind is yaml.ScalarNode:
-            return T + "str"
-        if kind is yaml.SequenceNode:
-            return T + "seq"
-        return T + "map"
-
-
-class Loader(CParser, GoResolver):
-    def __init__(self, stream):
-        CParser.__init__(self, stream)
-        GoResolver.__init__(self)
-
-
-def scalar(node):
-    tag, value = node.tag, node.value
-    if tag == T + "null":
-        return None
-    if tag == T + "bool":
+def resolve_scalar(event):
+    """A scalar event's value as go-yaml v2 decodes it into interface{} (and as podsec's dump writes it)."""
+    value, tag = event.value, event.tag
+    if tag is None and event.implicit[0]:
+        # Plain and untagged: go-yaml v2's resolve().
+        if value in NULLS:
+            return None
         if value in TRUES:
             return True
         if value in FALSES:
             return False
-        return value
-    if tag == T + "int":
         number = go_int(value)
         return value if number is None else number
+    # Quoted, or tagged (`!` included: go-yaml v2 does not resolve a non-specific tag).
+    if tag == T + "null":
+        return None
+    if tag == T + "bool" and (value in TRUES or value in FALSES):
+        return value in TRUES
+    if tag == T + "int" and go_int(value) is not None:
+        return go_int(value)
     return value
 
 
-def key_text(node):
-    return node.value if isinstance(node, yaml.ScalarNode) else "<collection>"
+def is_merge(event):
+    return (isinstance(event, yaml.ScalarEvent) and event.value == "<<"
+            and ((event.tag is None and event.implicit[0]) or event.tag == T + "merge"))
 
 
-def convert(node):
-    """The node as podsec's dump writes it (recursion is fine here: test inputs are shallow)."""
-    if isinstance(node, yaml.ScalarNode):
-        return scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return [convert(item) for item in node.value]
-    result = {}
-    merged = {}
-    for key, value in node.value:
-        if key.tag == T + "merge" and isinstance(key, yaml.ScalarNode):
-            sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
-            # go-yaml v2: later sources do not override earlier ones, explicit keys override all.
-            for source in sources:
-                if isinstance(source, yaml.MappingNode):
-                    for k, v in convert(source).items():
-                        merged.setdefault(k, v)
+class Collection:
+    """A mapping or sequence being composed from events."""
+
+    def __init__(self, event):
+        self.event = event
+        self.mapping = isinstance(event, yaml.MappingStartEvent)
+        self.items = []  # values, or (key, value) pairs
+        self.key = None  # a mapping's pending key: (text, is_merge)
+        self.merged = {}
+
+    def add(self, value, key_event=None):
+        if not self.mapping:
+            self.items.append(value)
+        elif self.key is None:
+            if isinstance(key_event, yaml.ScalarEvent):
+                self.key = (key_event.value, is_merge(key_event))
+            else:
+                self.key = ("<collection>", False)
+        else:
+            text, merge = self.key
+            self.key = None
+            if merge:
+                # go-yaml v2: a mapping, or a sequence of mappings, whose keys the explicit ones override.
+                for source in value if isinstance(value, list) else [value]:
+                    if isinstance(source, dict):
+                        for k, v in source.items():
+                            self.merged.setdefault(k, v)
+            else:
+                self.items.append((text, value))
+
+    def value(self):
+        if not self.mapping:
+            return self.items
+        result = dict(self.merged)
+        for text, value in self.items:
+            result.pop(text, None)
+            result[text] = value
+        return result
+
+
+def compose(loader):
+    """The document's value from libyaml's events, composed as go-yaml v2 does (an anchor defined again stands
+    for its last definition; an alias to an unknown anchor is an error)."""
+    anchors, stack, root = {}, [], None
+    while not loader.check_event(yaml.StreamEndEvent):
+        event = loader.get_event()
+        if isinstance(event, (yaml.StreamStartEvent, yaml.DocumentStartEvent, yaml.DocumentEndEvent)):
             continue
-        result[key_text(key)] = convert(value)
-    return {**merged, **result} if merged else result
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            stack.append(Collection(event))
+            continue
+        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            done = stack.pop()
+            value, start = done.value(), done.event
+        elif isinstance(event, yaml.AliasEvent):
+            if event.anchor not in anchors:
+                raise yaml.YAMLError(f"unknown anchor '{event.anchor}' referenced")
+            value, start = anchors[event.anchor], event
+        else:
+            value, start = resolve_scalar(event), event
+        if getattr(start, "anchor", None) is not None and not isinstance(start, yaml.AliasEvent):
+            anchors[start.anchor] = value
+        if stack:
+            stack[-1].add(value, start)
+        else:
+            root = value
+    return root
 
 
 def split_documents(data):
@@ -166,10 +197,9 @@ def split_documents(data):
 
 def libyaml_reading(piece):
     """('value', data) or ('error', message) for one document's bytes."""
-    loader = Loader(piece)
+    loader = CParser(piece)
     try:
-        node = loader.get_single_node()
-        return ("value", None if node is None else convert(node))
+        return ("value", compose(loader))
     except yaml.YAMLError as error:
         return ("error", str(error).splitlines()[0] if str(error) else type(error).__name__)
     except ValueError as error:  # PyYAML's C reader on a control character or invalid UTF-8
