@@ -360,7 +360,7 @@ struct Frame {
     pending_key: Option<NodeId>,
     /// Where its children start on the builder's stack of open children.
     first_child: usize,
-    /// The parser's anchor id of this collection, 0 for none.
+    /// The anchor id of this collection (see `define_anchor`), 0 for none.
     anchor: usize,
     /// Expanded size so far: the collection itself and its completed children.
     size: u64,
@@ -388,7 +388,7 @@ struct Builder<'a> {
     root: Option<NodeId>,
     /// Expanded size of the root once complete.
     root_size: u64,
-    /// Anchor id (from the parser) to node. Each anchor definition gets its own id.
+    /// Anchor id (see `define_anchor`) to node. Each anchor definition gets its own id.
     anchors: Vec<Option<Anchored>>,
 }
 
@@ -1203,6 +1203,22 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn spans_stay_exact_across_the_readers_chunks() {
+        // The reader decodes 16 KiB at a time: characters of every width straddle the chunk ends.
+        for pad in 0..4 {
+            let long = format!("{}{}", "x".repeat(pad), "ü🚀€".repeat(3_000));
+            let text = format!("a: \"{long}\"\r\nb: {long}\r\nc: 1\r\n");
+            let stream = parse(&text);
+            let root = stream.documents[0].root().unwrap();
+            assert_eq!(root.get("a").unwrap().as_str(), Some(long.as_str()));
+            let b = root.entry("b").unwrap();
+            assert_eq!(&text[b.value.span().start..b.value.span().end], long);
+            let c = root.entry("c").unwrap();
+            assert_eq!(&text[c.key.span().start..c.value.span().end], "c: 1");
         }
     }
 

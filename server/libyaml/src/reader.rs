@@ -60,6 +60,12 @@ fn read_utf8_buffered(
             Err(err) => return Err(err.into()),
         }
     };
+    // podsec: decode at most 16 KiB at a time. A string input is all "available" at once, and decoding it
+    // whole into the character queue cost four bytes per character of the document up front; a character
+    // cut at the end of the chunk is left for the next call (the incomplete-sequence case below).
+    let available = available
+        .get(..available.len().min(16 * 1024))
+        .unwrap_or(available);
 
     match core::str::from_utf8(available) {
         Ok(valid) => {
