@@ -1,4 +1,5 @@
-//! Engine throughput (`cargo bench --bench engine`): a bare saphyr-parser event pass, podsec's
+//! Engine throughput (`cargo bench --bench engine`): a bare event pass of the YAML parser (libyaml's, in
+//! `server/libyaml`), podsec's
 //! positioned parse, and the full analysis (parse, workloads, every restricted check), over generated
 //! manifests of 1, 10, 100 and 1,000 documents of 100 lines. After divan's table, the ratio of the full
 //! analysis to the bare event pass, which the project keeps under 1.5.
@@ -20,21 +21,23 @@ use std::time::Instant;
 
 const SIZES: [usize; 4] = [1, 10, 100, 1000];
 
-fn saphyr_pass(text: &str) -> usize {
-    let mut parser = saphyr_parser::Parser::new_from_str(text);
+fn parser_pass(text: &str) -> usize {
+    let mut input = text.as_bytes();
+    let mut parser = podsec_libyaml::Parser::new();
+    parser.set_input_string(&mut input);
     let mut events = 0;
-    while let Some(Ok(_)) = parser.next_event() {
+    while let Some(Ok(_)) = parser.next() {
         events += 1;
     }
     events
 }
 
 #[divan::bench(args = SIZES)]
-fn saphyr_events(bencher: Bencher, documents: usize) {
+fn parser_events(bencher: Bencher, documents: usize) {
     let text = corpus::manifest(documents);
     bencher
         .counter(BytesCount::of_str(&text))
-        .bench(|| saphyr_pass(black_box(&text)));
+        .bench(|| parser_pass(black_box(&text)));
 }
 
 #[divan::bench(args = SIZES)]
@@ -77,7 +80,7 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return; // `cargo test --benches`: the table above is enough.
     }
-    println!("\nfull analysis / bare saphyr-parser event pass (fastest of interleaved runs, 3 s per size):");
+    println!("\nfull analysis / bare libyaml event pass (fastest of interleaved runs, 3 s per size):");
     for documents in SIZES {
         let text = corpus::manifest(documents);
         let rounds = (3.0 / (text.len() as f64 / 30e6) / 3.0).clamp(15.0, 20_000.0) as usize;
@@ -85,7 +88,7 @@ fn main() {
             rounds,
             [
                 &mut || {
-                    black_box(saphyr_pass(&text));
+                    black_box(parser_pass(&text));
                 },
                 &mut || {
                     black_box(parse_stream(&text, &Limits::default()).documents.len());
@@ -96,7 +99,7 @@ fn main() {
             ],
         );
         println!(
-            "  {documents:>5} documents ({:>8} bytes): saphyr {:>8.3} ms, parse {:>8.3} ms ({:.2}), analysis {:>8.3} ms, ratio {:.2}, {:.1} MB/s",
+            "  {documents:>5} documents ({:>8} bytes): libyaml {:>8.3} ms, parse {:>8.3} ms ({:.2}), analysis {:>8.3} ms, ratio {:.2}, {:.1} MB/s",
             text.len(),
             bare * 1e3,
             parse * 1e3,

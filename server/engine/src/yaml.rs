@@ -9,8 +9,9 @@
 //! they are never copied, and the expanded size of every node is counted while building, so an
 //! alias bomb is refused with a clear error instead of being walked.
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span as MarkerSpan};
+use podsec_libyaml::{Event, EventData, Mark, Parser, ScalarStyle};
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 /// Index of a node in its document's arena.
 pub type NodeId = u32;
@@ -295,86 +296,6 @@ fn is_marker(line: &str, marker: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
 }
 
-/// Maps the parser's character indices to byte offsets. Manifests are mostly ASCII, so it keeps only
-/// the non-ASCII characters: `(char index, extra bytes before the next character)`, found in one pass
-/// over the bytes; a lookup is a binary search over that short list.
-struct CharToByte {
-    text_len: usize,
-    /// For each non-ASCII character, in order: its char index and the total extra bytes (beyond one per
-    /// character) up to and including it.
-    wide: Vec<(usize, usize)>,
-}
-
-impl CharToByte {
-    fn new(text: &str) -> Self {
-        let mut wide = Vec::new();
-        let counted_by_bytes = reserved_directive_lines(text);
-        let mut in_bytes = counted_by_bytes.iter().peekable();
-        let bytes = text.as_bytes();
-        // ASCII runs are skipped a word at a time (`<[u8]>::is_ascii`); only wide characters are visited.
-        let mut at = 0usize;
-        let mut char_index = 0usize;
-        let mut extra = 0usize;
-        while at < bytes.len() {
-            let run = ascii_run(bytes.get(at..).unwrap_or_default());
-            at += run;
-            char_index += run;
-            let Some(&lead) = bytes.get(at) else { break };
-            let width = match lead {
-                0xF0.. => 4,
-                0xE0.. => 3,
-                _ => 2,
-            };
-            while in_bytes.next_if(|range| range.end <= at).is_some() {}
-            if in_bytes.peek().is_some_and(|range| range.contains(at)) {
-                char_index += width;
-            } else {
-                extra += width - 1;
-                wide.push((char_index, extra));
-                char_index += 1;
-            }
-            at += width;
-        }
-        Self {
-            text_len: text.len(),
-            wide,
-        }
-    }
-
-    /// The byte offset of `char_index`. `hint` is the answer's position in `wide` from the previous
-    /// call: the parser's positions mostly move forward, so the search starts there.
-    #[inline]
-    fn byte(&self, char_index: usize, hint: &mut usize) -> usize {
-        if self.wide.is_empty() {
-            return char_index.min(self.text_len);
-        }
-        // The number of wide characters strictly before `char_index`.
-        let is_before = |i: usize| self.wide.get(i).is_some_and(|(index, _)| *index < char_index);
-        let mut before = (*hint).min(self.wide.len());
-        if before > 0 && !is_before(before - 1) {
-            before = self.wide.partition_point(|(index, _)| *index < char_index);
-        } else {
-            // A few steps forward, then a binary search over the rest for a long jump.
-            let mut steps = 0;
-            while is_before(before) {
-                before += 1;
-                steps += 1;
-                if steps == 8 {
-                    let rest = self.wide.get(before..).unwrap_or_default();
-                    before += rest.partition_point(|(index, _)| *index < char_index);
-                    break;
-                }
-            }
-        }
-        *hint = before;
-        let extra = before
-            .checked_sub(1)
-            .and_then(|i| self.wide.get(i))
-            .map_or(0, |(_, extra)| *extra);
-        (char_index + extra).min(self.text_len)
-    }
-}
-
 /// Moves the children of a closing collection (`open[first..]`) to the end of `done`.
 fn move_children<T>(open: &mut Vec<T>, first: usize, done: &mut Vec<T>) -> Children {
     let first = first.min(open.len());
@@ -412,49 +333,25 @@ fn borrow_if_written_as_is<'a>(
     }
 }
 
-/// The length of the ASCII prefix of `bytes`.
-fn ascii_run(bytes: &[u8]) -> usize {
-    const CHUNK: usize = 32;
-    let mut run = 0;
-    for chunk in bytes.chunks(CHUNK) {
-        if chunk.is_ascii() {
-            run += chunk.len();
-        } else {
-            return run + chunk.iter().take_while(|b| b.is_ascii()).count();
-        }
-    }
-    run
+/// The suffix of a resolved tag, as the tree keeps it: `tag:yaml.org,2002:str` (`!!str`) is `str`, `!x` is `x`.
+fn tag_suffix(tag: &str) -> &str {
+    tag.strip_prefix("tag:yaml.org,2002:")
+        .or_else(|| tag.strip_prefix('!'))
+        .unwrap_or(tag)
 }
 
-/// saphyr-parser 0.3.4 advances its character index by the *byte* length of a reserved directive's
-/// name and parameters (`%FOO ü`: `StrInput::fetch_while_is_yaml_non_space` returns bytes), so every
-/// index after such a line is too large by its extra bytes. Directives can only stand in the lines
-/// before a document's content, so this returns those of them that the parser counts in bytes, in
-/// order. `%YAML` and `%TAG` lines are scanned correctly (and their values are ASCII or an error).
-fn reserved_directive_lines(text: &str) -> Vec<Span> {
-    let mut counted_by_bytes = Vec::new();
-    let mut line_start = 0;
-    while let Some(rest) = text.get(line_start..).filter(|rest| !rest.is_empty()) {
-        // Lines end at LF, CRLF or a lone CR, as for the parser.
-        let content_len = rest.find(['\n', '\r']).unwrap_or(rest.len());
-        let line = rest.get(..content_len).unwrap_or("");
-        let break_len = match rest.get(content_len..) {
-            Some(b) if b.starts_with("\r\n") => 2,
-            Some(b) if !b.is_empty() => 1,
-            _ => 0,
-        };
-        let trimmed = line.trim_start();
-        if let Some(directive) = line.strip_prefix('%') {
-            let name = directive.split([' ', '\t']).next().unwrap_or("");
-            if name != "YAML" && name != "TAG" && !line.is_ascii() {
-                counted_by_bytes.push(Span::new(line_start, line_start + content_len));
-            }
-        } else if !(trimmed.is_empty() || trimmed.starts_with('#')) {
-            break;
-        }
-        line_start += content_len + break_len;
-    }
-    counted_by_bytes
+/// The id of a new anchor definition (0 for none); its name now stands for it.
+fn define_anchor(
+    ids: &mut HashMap<String, usize>,
+    anchors: &mut Vec<Option<Anchored>>,
+    anchor: Option<String>,
+) -> usize {
+    let Some(name) = anchor else { return 0 };
+    // Ids start at 1; `Builder::add` fills the slot.
+    let id = anchors.len().max(1);
+    anchors.resize(id + 1, None);
+    ids.insert(name, id);
+    id
 }
 
 /// An open collection while building.
@@ -463,7 +360,7 @@ struct Frame {
     pending_key: Option<NodeId>,
     /// Where its children start on the builder's stack of open children.
     first_child: usize,
-    /// The parser's anchor id of this collection, 0 for none.
+    /// The anchor id of this collection (see `define_anchor`), 0 for none.
     anchor: usize,
     /// Expanded size so far: the collection itself and its completed children.
     size: u64,
@@ -491,7 +388,7 @@ struct Builder<'a> {
     root: Option<NodeId>,
     /// Expanded size of the root once complete.
     root_size: u64,
-    /// Anchor id (from the parser) to node. Each anchor definition gets its own id.
+    /// Anchor id (see `define_anchor`) to node. Each anchor definition gets its own id.
     anchors: Vec<Option<Anchored>>,
 }
 
@@ -597,9 +494,10 @@ impl<'a> Builder<'a> {
             move_children(&mut self.open_items, frame.first_child, &mut self.items)
         };
         if let Some(node) = self.nodes.get_mut(id) {
-            // A flow collection's end event covers its closing bracket (or a trailing comma before it);
-            // a block collection's end event is empty. The opening can hide behind a tag or an anchor,
-            // so this is the reliable test.
+            // A flow collection's end event covers its closing bracket; a block collection's end event is
+            // empty, and so is that of a single-pair mapping in a flow sequence (`[a: 1]`), which has no
+            // bracket of its own and counts as block here (the patcher then leaves it alone). The
+            // opening can hide behind a tag or an anchor, so this is the reliable test.
             let flow = end_event.start < end_event.end;
             match &mut node.kind {
                 NodeKind::Mapping { flow: f, entries: c } | NodeKind::Sequence { flow: f, items: c } => {
@@ -627,13 +525,14 @@ impl<'a> Builder<'a> {
 
 fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits) -> Document<'a> {
     let source = text.get(range.start..range.end).unwrap_or("");
-    let chars = CharToByte::new(source);
-    let mut hint = 0;
-    let mut span_of = |marker: MarkerSpan| {
-        let start = chars.byte(marker.start.index(), &mut hint);
-        let end = chars.byte(marker.end.index(), &mut hint);
-        Span::new(range.start + start, range.start + end)
+    // libyaml's marks are byte offsets into the input.
+    let at = |mark: Mark| {
+        range.start
+            + usize::try_from(mark.index)
+                .unwrap_or(usize::MAX)
+                .min(source.len())
     };
+    let span_of = |event: &Event| Span::new(at(event.start_mark), at(event.end_mark));
     let mut builder = Builder {
         source: text,
         // About one node per dozen bytes in manifests; reserving avoids most regrowth.
@@ -647,47 +546,53 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
         root_size: 0,
         anchors: Vec::new(),
     };
+    // Anchor name to its latest definition's id (go-yaml v2: a redefined anchor stands for the last one).
+    let mut anchor_ids: HashMap<String, usize> = HashMap::new();
     let mut error = None;
-    let mut parser = Parser::new_from_str(source);
-    while let Some(next) = parser.next_event() {
-        let (event, marker_span) = match next {
-            Ok(pair) => pair,
-            Err(scan_error) => {
-                let at = span_of(MarkerSpan::empty(*scan_error.marker()));
-                // The scanner caps flow nesting on its own; report it as the limit it is.
-                let (message, kind) = if scan_error.info().contains("recursion limit") {
-                    (
-                        "flow collections nested too deeply; this document is not analysed".to_string(),
-                        YamlErrorKind::Limit,
-                    )
-                } else {
-                    (scan_error.info().to_string(), YamlErrorKind::Syntax)
-                };
+    let mut input = source.as_bytes();
+    let mut parser = Parser::new();
+    parser.set_input_string(&mut input);
+    loop {
+        let event = match parser.parse() {
+            Ok(event) => event,
+            Err(parse_error) => {
+                let offset = parse_error.problem_mark().map_or_else(
+                    || parse_error.offset().unwrap_or(0),
+                    |mark| at(mark) - range.start,
+                );
                 error = Some(YamlError {
-                    message,
-                    span: at,
-                    kind,
+                    message: parse_error.problem().to_string(),
+                    span: Span::point(range.start + offset.min(source.len())),
+                    kind: YamlErrorKind::Syntax,
                 });
                 break;
             }
         };
-        let span = span_of(marker_span);
-        let added = match event {
-            Event::Scalar(value, style, anchor, tag) => {
+        let span = span_of(&event);
+        let is_mapping = matches!(event.data, EventData::MappingStart { .. });
+        let added = match event.data {
+            EventData::Scalar {
+                value,
+                style,
+                anchor,
+                tag,
+                ..
+            } => {
                 let style = match style {
-                    ScalarStyle::Plain => ScalarKind::Plain,
                     ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => ScalarKind::Quoted,
                     ScalarStyle::Literal | ScalarStyle::Folded => ScalarKind::Block,
+                    _ => ScalarKind::Plain,
                 };
-                let tag = tag.map(|t| t.suffix.clone().into_boxed_str());
-                let value = borrow_if_written_as_is(value, text, span, style);
+                let tag = tag.map(|t| tag_suffix(&t).into());
+                let value = borrow_if_written_as_is(Cow::Owned(value), text, span, style);
+                let anchor = define_anchor(&mut anchor_ids, &mut builder.anchors, anchor);
                 builder.add(NodeKind::Scalar { value, style, tag }, span, anchor, Some(1))
             }
-            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
+            EventData::MappingStart { anchor, .. } | EventData::SequenceStart { anchor, .. } => {
                 if builder.stack.len() >= limits.max_depth {
                     error = Some(YamlError {
                         message: format!(
-                            "nesting deeper than {} levels; this document is not analysed",
+                            "collections nested too deeply (nesting deeper than {} levels); this document is not analysed",
                             limits.max_depth
                         ),
                         span: Span::point(span.start),
@@ -697,7 +602,7 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
                 }
                 // Settled when the collection closes (see `Builder::close`).
                 let flow = false;
-                let kind = if matches!(event, Event::MappingStart(..)) {
+                let kind = if is_mapping {
                     NodeKind::Mapping {
                         entries: Children::default(),
                         flow,
@@ -708,7 +613,7 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
                         flow,
                     }
                 };
-                let is_mapping = matches!(kind, NodeKind::Mapping { .. });
+                let anchor = define_anchor(&mut anchor_ids, &mut builder.anchors, anchor);
                 let added = builder.add(kind, span, anchor, None);
                 if let Ok(id) = added {
                     // After `add`: attaching this collection may have put a pair on the stack.
@@ -727,21 +632,30 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
                 }
                 added
             }
-            Event::Alias(anchor) => match builder.anchors.get(anchor).copied().flatten() {
-                Some(Anchored { id, size: Some(size) }) => {
-                    builder.add(NodeKind::Alias { target: id }, span, 0, Some(size))
+            EventData::Alias { anchor } => {
+                match anchor_ids
+                    .get(&anchor)
+                    .and_then(|id| builder.anchors.get(*id))
+                    .copied()
+                    .flatten()
+                {
+                    Some(Anchored { id, size: Some(size) }) => {
+                        builder.add(NodeKind::Alias { target: id }, span, 0, Some(size))
+                    }
+                    Some(Anchored { size: None, .. }) => {
+                        Err(format!("anchor '{anchor}' value contains itself"))
+                    }
+                    None => Err(format!("unknown anchor '{anchor}' referenced")),
                 }
-                _ => Err("an alias may not refer to a collection that contains it".to_string()),
-            },
-            Event::MappingEnd | Event::SequenceEnd => {
+            }
+            EventData::MappingEnd | EventData::SequenceEnd => {
                 builder.close(span);
                 Ok(0)
             }
-            Event::StreamStart
-            | Event::StreamEnd
-            | Event::DocumentStart(_)
-            | Event::DocumentEnd
-            | Event::Nothing => Ok(0),
+            EventData::StreamEnd => break,
+            EventData::StreamStart { .. }
+            | EventData::DocumentStart { .. }
+            | EventData::DocumentEnd { .. } => Ok(0),
         };
         if let Err(message) = added {
             error = Some(YamlError {
@@ -1084,18 +998,24 @@ fn parse_yaml_int(text: &str) -> Option<i64> {
     if digits.is_empty() {
         return None;
     }
-    let magnitude = if let Some(hex) = digits.strip_prefix("0x") {
-        i64::from_str_radix(hex, 16).ok()?
-    } else if let Some(bin) = digits.strip_prefix("0b") {
-        i64::from_str_radix(bin, 2).ok()?
-    } else if let Some(oct) = digits.strip_prefix("0o") {
-        i64::from_str_radix(oct, 8).ok()?
+    // Go's `strconv.ParseInt(s, 0, 64)`, which go-yaml v2 calls: prefixes in either case, one sign only,
+    // down to i64::MIN.
+    let (radix, body) = if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+        (16, hex)
+    } else if let Some(bin) = digits.strip_prefix("0b").or_else(|| digits.strip_prefix("0B")) {
+        (2, bin)
+    } else if let Some(oct) = digits.strip_prefix("0o").or_else(|| digits.strip_prefix("0O")) {
+        (8, oct)
     } else if digits.len() > 1 && digits.starts_with('0') {
-        i64::from_str_radix(digits, 8).ok()?
+        (8, digits)
     } else {
-        digits.parse::<i64>().ok()?
+        (10, digits)
     };
-    Some(if negative { -magnitude } else { magnitude })
+    if body.starts_with(['+', '-']) {
+        return None;
+    }
+    let magnitude = i128::from(u64::from_str_radix(body, radix).ok()?);
+    i64::try_from(if negative { -magnitude } else { magnitude }).ok()
 }
 
 #[cfg(test)]
@@ -1117,8 +1037,18 @@ mod tests {
 
     #[test]
     fn spans_are_bytes_after_a_reserved_directive_with_non_ascii_parameters() {
-        // Found by fuzzing: saphyr-parser counts such a line in bytes, which shifted every span after it.
-        let text = "# c\u{5}ü\n%FOO pärämeter 🚀 # ü\r\n%YAML 1.2\n---\n{a: ü, b: 1}\n";
+        // Found by fuzzing with saphyr-parser, which counted such a line in bytes. go-yaml v2 and libyaml refuse
+        // a reserved directive (`%FOO`), and any control character such as U+0005; the error is located.
+        let text = "# cü\n%FOO pärämeter 🚀 # ü\r\n%YAML 1.2\n---\n{a: ü, b: 1}\n";
+        let error = parse(text).documents[0].error.clone().unwrap();
+        assert_eq!(error.message, "found unknown directive name");
+        assert!(text[error.span.start..].starts_with(" pärämeter"));
+        let text = "# c\u{5}ü\n{a: 1}\n";
+        let error = parse(text).documents[0].error.clone().unwrap();
+        assert_eq!(error.message, "control characters are not allowed");
+        assert_eq!(&text[error.span.start..], "\u{5}ü\n{a: 1}\n");
+        // Non-ASCII comments and a directive before the content keep spans exact.
+        let text = "# cü 🚀\r\n%YAML 1.1\n---\n{a: ü, b: 1}\n";
         let stream = parse(text);
         let root = stream.documents[0].root().unwrap();
         assert_eq!(&text[root.span().start..root.span().end], "{a: ü, b: 1}");
@@ -1132,21 +1062,163 @@ mod tests {
     }
 
     #[test]
-    fn char_indices_map_to_bytes_in_any_lookup_order() {
-        let text = "a: ü\nb: 🚀🚀 c\n# テスト\n".repeat(20) + &"x".repeat(100) + "é";
-        let expected: Vec<usize> = text
-            .char_indices()
-            .map(|(at, _)| at)
-            .chain([text.len()])
-            .collect();
-        let chars = CharToByte::new(&text);
-        let mut hint = 0;
-        // Forward, backward, and jumping both ways by uneven strides.
-        let forward = 0..expected.len();
-        let backward = (0..expected.len()).rev();
-        let jumps = (0..expected.len()).map(|i| (i * 37) % expected.len());
-        for index in forward.chain(backward).chain(jumps) {
-            assert_eq!(chars.byte(index, &mut hint), expected[index], "char {index}");
+    fn reads_what_go_yaml_v2_reads() {
+        // A flow sequence closed at its key's column, and a quoted scalar continued at its key's column:
+        // both in widely applied manifests, both read by libyaml and go-yaml v2 (not by YAML 1.2 parsers).
+        let text = "spec:\r\n  args: [\r\n    \"--flag=ü\",\r\n  ]\r\n  note: \"a long 🚀 value\r\n  at the key's column\"\r\n  b: 1\r\n";
+        let stream = parse(text);
+        let document = &stream.documents[0];
+        assert_eq!(document.error, None);
+        let spec = document.root().unwrap().get("spec").unwrap();
+        let args = spec.get("args").unwrap();
+        assert_eq!(
+            &text[args.span().start..args.span().end],
+            "[\r\n    \"--flag=ü\",\r\n  ]"
+        );
+        let flag = args.items().next().unwrap();
+        assert_eq!(flag.as_str(), Some("--flag=ü"));
+        assert_eq!(&text[flag.span().start..flag.span().end], "\"--flag=ü\"");
+        let note = spec.entry("note").unwrap();
+        assert_eq!(note.value.as_str(), Some("a long 🚀 value at the key's column"));
+        assert!(text[note.value.span().start..note.value.span().end].ends_with("column\""));
+        let b = spec.entry("b").unwrap();
+        assert_eq!(&text[b.key.span().start..b.value.span().end], "b: 1");
+        // A tag before a comma in a flow collection (libyaml-safer 0.3.0 panicked on it): go-yaml v2 reads the
+        // comma as part of the tag, and wants a space after it.
+        let stream = parse("a: [!!str , b, !!str, c]\n");
+        let a = stream.documents[0].root().unwrap().get("a").unwrap();
+        assert_eq!(
+            a.items().filter_map(|i| i.as_str()).collect::<Vec<_>>(),
+            ["", "b", "c"]
+        );
+        assert!(parse("a: [!!str,c]\n").documents[0].error.is_some());
+        // go-yaml v2, not libyaml 0.2.5: `%YAML 1.1` only, `?` ends a plain scalar in flow context, `[a:]`
+        // reads, `\'` is an escape and `\/` is not.
+        assert!(parse("%YAML 1.2\n---\na: 1\n").documents[0].error.is_some());
+        assert!(parse("%YAML 1.1\n---\na: 1\n").documents[0].error.is_none());
+        let stream = parse("a: [x:, \"\\'\"]\n");
+        let a = stream.documents[0].root().unwrap().get("a").unwrap();
+        assert_eq!(
+            a.items().filter_map(|i| i.as_str()).collect::<Vec<_>>(),
+            ["x:", "'"]
+        );
+        assert!(parse("a: \"\\/\"\n").documents[0].error.is_some());
+        // Still refused as go-yaml v2 refuses it: a tab as indentation, a reserved directive.
+        assert!(parse("a:\n\t- b\n").documents[0].error.is_some());
+        // An anchor defined again stands for its last definition, as in go-yaml v2.
+        let stream = parse("a: &x 1\nb: &x 2\nc: *x\n");
+        assert_eq!(
+            stream.documents[0].root().unwrap().get("c").unwrap().as_i64(),
+            Some(2)
+        );
+    }
+
+    /// The parser is vendored C-turned-Rust: mutate the lenient shapes and the fixtures at random (a fixed
+    /// seed; `PODSEC_YAML_STRESS=N` for more rounds) and require every mutant to be read without a panic, with
+    /// every span and error on character boundaries.
+    #[test]
+    fn mutated_yaml_never_panics() {
+        let seeds = [
+            include_str!("../../../tests/yaml-leniency/indentation.yaml"),
+            include_str!("../../../tests/yaml-leniency/scalars.yaml"),
+            include_str!("../../../tests/yaml-leniency/structure.yaml"),
+            include_str!("../../../tests/data/multi.yaml"),
+            include_str!("../../../tests/data/crlf-flow.yaml"),
+        ];
+        let pieces = [
+            "[",
+            "]",
+            "{",
+            "}",
+            ",",
+            ":",
+            " ",
+            "\t",
+            "\n",
+            "\r\n",
+            "\r",
+            "-",
+            "?",
+            "!",
+            "!!str",
+            "&a",
+            "*a",
+            "'",
+            "\"",
+            "\\",
+            "|",
+            ">",
+            "#",
+            "%YAML 1.1\n",
+            "%TAG ! x\n",
+            "---",
+            "...",
+            "ü",
+            "🚀",
+            "\u{2028}",
+            "\u{85}",
+            "<<: *a\n",
+            "  ",
+            "\u{feff}",
+            "%",
+            "@",
+            "`",
+        ];
+        let rounds: usize = std::env::var("PODSEC_YAML_STRESS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(3_000);
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound.max(1) as u64) as usize
+        };
+        for _ in 0..rounds {
+            let mut text = seeds[next(seeds.len())].to_string();
+            for _ in 0..1 + next(6) {
+                let mut at = next(text.len() + 1);
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                let mut end = (at + next(4)).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                text.replace_range(at..end, pieces[next(pieces.len())]);
+            }
+            for document in parse(&text).documents {
+                for span in document
+                    .nodes
+                    .iter()
+                    .map(|n| n.span)
+                    .chain(document.error.map(|e| e.span))
+                {
+                    assert!(
+                        span.start <= span.end
+                            && text.is_char_boundary(span.start)
+                            && text.is_char_boundary(span.end),
+                        "{span:?} in {text:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn spans_stay_exact_across_the_readers_chunks() {
+        // The reader decodes 16 KiB at a time: characters of every width straddle the chunk ends.
+        for pad in 0..4 {
+            let long = format!("{}{}", "x".repeat(pad), "ü🚀€".repeat(3_000));
+            let text = format!("a: \"{long}\"\r\nb: {long}\r\nc: 1\r\n");
+            let stream = parse(&text);
+            let root = stream.documents[0].root().unwrap();
+            assert_eq!(root.get("a").unwrap().as_str(), Some(long.as_str()));
+            let b = root.entry("b").unwrap();
+            assert_eq!(&text[b.value.span().start..b.value.span().end], long);
+            let c = root.entry("c").unwrap();
+            assert_eq!(&text[c.key.span().start..c.value.span().end], "c: 1");
         }
     }
 
@@ -1167,7 +1239,7 @@ mod tests {
 
     #[test]
     fn documents_split_at_markers_only_at_column_zero() {
-        let text = "# head\n%YAML 1.2\n---\na: |\n  ---\n...\n# tail\n---\nb: 1\n";
+        let text = "# head\n%YAML 1.1\n---\na: |\n  ---\n...\n# tail\n---\nb: 1\n";
         let stream = parse(text);
         assert_eq!(stream.documents.len(), 2);
         assert_eq!(
@@ -1208,6 +1280,17 @@ mod tests {
             "{}",
             error.message
         );
+    }
+
+    #[test]
+    fn many_entries_deep_in_flow_collections_cost_linear_time() {
+        // libyaml visits every flow level's simple key on every token; the vendored scanner stops once it has
+        // seen the possible ones (this took seconds, now milliseconds).
+        let text = format!("{}{}{}", "[".repeat(999), "a, ".repeat(200_000), "]".repeat(999));
+        let started = std::time::Instant::now();
+        let stream = parse(&text);
+        assert!(stream.documents[0].error.is_none());
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
     }
 
     #[test]
