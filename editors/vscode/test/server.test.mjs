@@ -58,7 +58,7 @@ test("the manifest contributes the documented settings and the restart command",
     assert.ok(value.description || value.markdownDescription, `${key} is described`);
   }
   assert.equal(manifest.contributes.commands[0].command, "podsec.restartServer");
-  assert.deepEqual(manifest.activationEvents, ["onLanguage:yaml"]);
+  assert.deepEqual(manifest.activationEvents, ["onLanguage:yaml", "onLanguage:helm"]);
   assert.ok(new RegExp(properties["podsec.version"].pattern).test("v1.33"));
   assert.ok(!new RegExp(properties["podsec.version"].pattern).test("v1.05"));
 });
