@@ -371,7 +371,38 @@ fn syntax_errors_are_located_and_other_documents_still_checked() {
     let syntax = by_code(&diagnostics, "syntax-error");
     assert_eq!(syntax.len(), 1);
     assert_eq!(syntax[0]["range"]["start"]["line"], 11);
+    assert_eq!(syntax[0]["severity"], 1);
+    assert!(
+        syntax[0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(podsec did not check this document)")
+    );
+    assert!(syntax[0]["codeDescription"]["href"].is_string());
     assert_eq!(by_code(&diagnostics, "privileged").len(), 1);
+    // Next to yaml-language-server: a hint, or only the word that the document was not checked.
+    for (mode, severity, says) in [
+        ("hint", 4, "(podsec did not check this document)"),
+        (
+            "off",
+            3,
+            "podsec did not check this document: it is not valid YAML",
+        ),
+    ] {
+        let mut client = LspClient::spawn();
+        client.initialize(None, json!({ "podsec": { "syntaxErrors": mode } }));
+        client.open(URI, &text, 1);
+        let diagnostics = client.diagnostics(URI, 1);
+        let syntax = by_code(&diagnostics, "syntax-error");
+        assert_eq!(syntax.len(), 1, "{mode}");
+        assert_eq!(syntax[0]["severity"], severity, "{mode}");
+        assert!(
+            syntax[0]["message"].as_str().unwrap().ends_with(says),
+            "{mode}: {}",
+            syntax[0]["message"]
+        );
+        assert_eq!(by_code(&diagnostics, "privileged").len(), 1, "{mode}");
+    }
 }
 
 #[test]

@@ -62,12 +62,44 @@ fn diff_edits(old: &str, new: &str) -> Vec<podsec_engine::patch::TextEdit> {
             let start = offsets.get(old_range.start).copied().unwrap_or(offset);
             let end = offsets.get(old_range.end).copied().unwrap_or(offset);
             let replacement = new_lines.get(op.new_range()).unwrap_or_default().concat();
-            podsec_engine::patch::TextEdit {
-                span: podsec_engine::Span::new(start, end),
-                replacement,
-            }
+            within_last_line(old, start, end, replacement)
         })
         .collect()
+}
+
+/// A hunk that reaches the end of a text ending in a line break would be placed at (line count, 0), a
+/// line that does not exist: Neovim then adds a blank line. The same edit is written one line break
+/// earlier, so it ends on the last line, and the text after it is the same.
+fn within_last_line(
+    old: &str,
+    start: usize,
+    end: usize,
+    replacement: String,
+) -> podsec_engine::patch::TextEdit {
+    let edit = |start, end, replacement| podsec_engine::patch::TextEdit {
+        span: podsec_engine::Span::new(start, end),
+        replacement,
+    };
+    if end != old.len() || !old.ends_with('\n') {
+        return edit(start, end, replacement);
+    }
+    if replacement.is_empty() && start > 0 && old.as_bytes().get(start - 1) == Some(&b'\n') {
+        // Removing the last lines: remove the line break before them instead of the final one.
+        return edit(start - 1, end - 1, replacement);
+    }
+    if !replacement.ends_with('\n') {
+        return edit(start, end, replacement);
+    }
+    let trimmed = replacement.get(..replacement.len() - 1).unwrap_or("").to_string();
+    if start < end {
+        // Both the removed and the inserted text end with the final line break: keep it.
+        edit(start, end - 1, trimmed)
+    } else if start > 0 {
+        // An insertion after the final line break: insert before it, starting a new line.
+        edit(start - 1, start - 1, format!("\n{trimmed}"))
+    } else {
+        edit(start, end, replacement)
+    }
 }
 
 /// The code actions for a request: quick fixes for the podsec diagnostics in it (safe ones preferred),
@@ -178,4 +210,34 @@ pub(super) fn code_actions(snapshot: &Snapshot, params: &CodeActionParams) -> Ve
         }
     }
     actions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::diff_edits;
+
+    fn apply(text: &str, edits: &[podsec_engine::patch::TextEdit]) -> String {
+        podsec_engine::patch::apply(text, edits)
+    }
+
+    #[test]
+    fn fix_all_hunks_never_reach_past_the_last_line() {
+        for (old, new) in [
+            ("a: 1\nb: 2\n", "a: 1\nb: 2\nc: 3\n"),
+            ("a: 1\nb: 2\n", "a: 1\nb: 3\n"),
+            ("a: 1\nb: 2\n", "a: 1\n"),
+            ("a: 1\n", "b: 2\n"),
+            ("a: 1", "a: 1\nb: 2"),
+        ] {
+            let edits = diff_edits(old, new);
+            assert_eq!(apply(old, &edits), new, "{old:?} -> {new:?}");
+            for edit in &edits {
+                // No edit ends at the very end of a text that ends with a line break.
+                assert!(
+                    !(old.ends_with('\n') && edit.span.end == old.len()),
+                    "{old:?} -> {new:?}: {edit:?}"
+                );
+            }
+        }
+    }
 }

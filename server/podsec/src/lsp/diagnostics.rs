@@ -1,6 +1,7 @@
 //! Findings as LSP diagnostics.
 
 use super::convert::{self, Encoding};
+use super::settings::SyntaxErrors;
 use podsec_engine::Analysis;
 use podsec_engine::policy::Severity;
 use ropey::Rope;
@@ -21,9 +22,26 @@ pub(super) fn diagnostics(
     rope: &Rope,
     encoding: Encoding,
     uri: &Uri,
+    syntax_errors: SyntaxErrors,
 ) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     for problem in &analysis.problems {
+        let unreadable = matches!(problem.code, "syntax-error" | "limit-exceeded");
+        let (level, message) = match (unreadable, syntax_errors) {
+            (false, _) => (severity(problem.severity), problem.message.clone()),
+            (true, SyntaxErrors::Report) => (
+                severity(problem.severity),
+                format!("{} (podsec did not check this document)", problem.message),
+            ),
+            (true, SyntaxErrors::Hint) => (
+                DiagnosticSeverity::HINT,
+                format!("{} (podsec did not check this document)", problem.message),
+            ),
+            (true, SyntaxErrors::Off) => (
+                DiagnosticSeverity::INFORMATION,
+                "podsec did not check this document: it is not valid YAML".to_string(),
+            ),
+        };
         // An error at a point underlines the character there, so editors show it.
         let mut span = problem.span;
         if span.start == span.end && span.end < rope.len_bytes() {
@@ -32,10 +50,11 @@ pub(super) fn diagnostics(
         }
         diagnostics.push(Diagnostic {
             range: convert::range(rope, span, encoding),
-            severity: Some(severity(problem.severity)),
+            severity: Some(level),
             code: Some(NumberOrString::String(problem.code.to_string())),
+            code_description: problem_link(problem.code),
             source: Some("podsec".to_string()),
-            message: problem.message.clone(),
+            message,
             ..Diagnostic::default()
         });
     }
@@ -98,6 +117,19 @@ pub(super) fn diagnostics(
     diagnostics
 }
 
+/// Where podsec's own diagnostics are documented: the README's section for each kind.
+fn problem_link(code: &str) -> Option<CodeDescription> {
+    let section = match code {
+        "syntax-error" | "limit-exceeded" => "what-podsec-reads-exactly-as-the-api-server-does",
+        "helm-template" | "helm-value" | "psp-removed" => "helm-kustomize-and-podsecuritypolicy",
+        _ => "where-the-policy-comes-from",
+    };
+    format!("https://github.com/podsec/podsec#{section}")
+        .parse::<Uri>()
+        .ok()
+        .map(|href| CodeDescription { href })
+}
+
 /// A problem of a policy source (label, exemption, project file) as a diagnostic.
 pub(super) fn config_diagnostic(
     problem: &podsec_engine::policy::ConfigProblem,
@@ -108,6 +140,7 @@ pub(super) fn config_diagnostic(
         range: convert::range(rope, problem.span, encoding),
         severity: Some(severity(problem.severity)),
         code: Some(NumberOrString::String(problem.code.to_string())),
+        code_description: problem_link(problem.code),
         source: Some("podsec".to_string()),
         message: problem.message.clone(),
         ..Diagnostic::default()

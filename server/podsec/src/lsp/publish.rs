@@ -212,7 +212,7 @@ fn analyse(
         return (found, Vec::new());
     }
     let analysis = analyze_reusing(&snapshot.text, &snapshot.options(), reuse);
-    let mut found = diagnostics(&analysis, rope, encoding, &snapshot.uri);
+    let mut found = diagnostics(&analysis, rope, encoding, &snapshot.uri, snapshot.syntax_errors);
     for labels in &snapshot.own.labels {
         let problems = labels
             .problems

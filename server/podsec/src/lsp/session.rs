@@ -6,7 +6,7 @@
 //! action or a hover is, by construction, the analysis behind the diagnostics it answers.
 
 use super::convert::Encoding;
-use super::settings::Settings;
+use super::settings::{Settings, SyntaxErrors};
 use super::workspace::Workspace;
 use podsec_engine::analysis::Reuse;
 use podsec_engine::policy::{
@@ -114,6 +114,7 @@ pub(super) struct Pending {
     version: i32,
     encoding: Encoding,
     limits: Limits,
+    syntax_errors: SyntaxErrors,
     kustomize_namespace: Option<String>,
     /// The document's own Namespaces as last analysed.
     previous_namespaces: Vec<NamespaceLabels>,
@@ -146,6 +147,8 @@ pub(super) struct Snapshot {
     /// Every policy source, this document's own Namespaces first.
     pub context: PolicyContext,
     pub limits: Limits,
+    /// `podsec.syntaxErrors`.
+    pub syntax_errors: SyntaxErrors,
     pub kustomize_namespace: Option<String>,
 }
 
@@ -274,6 +277,7 @@ impl State {
             version,
             encoding: self.encoding,
             limits: self.settings.limits(),
+            syntax_errors: self.settings.syntax_errors,
             kustomize_namespace,
             previous_namespaces,
             context,
@@ -343,6 +347,7 @@ impl Pending {
             admission,
             context,
             limits: self.limits,
+            syntax_errors: self.syntax_errors,
             kustomize_namespace: self.kustomize_namespace,
         }
     }

@@ -23,6 +23,22 @@ pub(super) struct Settings {
     debounce_ms: Option<u64>,
     /// `podsec.maxDocumentSizeMB`: larger YAML documents are not analysed (default 10).
     max_document_mb: Option<u64>,
+    /// `podsec.syntaxErrors`: how YAML syntax errors are shown.
+    pub syntax_errors: SyntaxErrors,
+}
+
+/// `podsec.syntaxErrors`: next to yaml-language-server, which reports syntax errors itself, `hint` or
+/// `off` avoids showing each one twice. In every mode, a document that does not parse says that podsec
+/// did not check it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) enum SyntaxErrors {
+    /// An error, with the parser's message (the default).
+    #[default]
+    Report,
+    /// A hint, with the parser's message.
+    Hint,
+    /// Only an information that the document was not checked.
+    Off,
 }
 
 impl Settings {
@@ -90,6 +106,17 @@ impl Settings {
                         "podsec.debounceMs must be a number from 0 to {MAX_DEBOUNCE_MS}, not {value}"
                     )),
                 },
+                ("syntaxErrors", Some(mode)) => match mode {
+                    "report" => settings.syntax_errors = SyntaxErrors::Report,
+                    "hint" => settings.syntax_errors = SyntaxErrors::Hint,
+                    "off" => settings.syntax_errors = SyntaxErrors::Off,
+                    other => warnings.push(format!(
+                        "podsec.syntaxErrors must be \"report\", \"hint\" or \"off\", not {other:?}"
+                    )),
+                },
+                ("syntaxErrors", None) => warnings.push(format!(
+                    "podsec.syntaxErrors must be \"report\", \"hint\" or \"off\", not {value}"
+                )),
                 ("level" | "version", None) if value.is_null() => {}
                 ("level" | "version", None) => {
                     warnings.push(format!("podsec.{key} must be a string, not {value}"))
