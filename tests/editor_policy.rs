@@ -303,8 +303,8 @@ fn code_actions_and_fix_all_act_on_the_policy_the_diagnostics_show() {
             );
             let markdown = hover["result"]["contents"]["value"].as_str().unwrap();
             assert!(
-                markdown.ends_with(
-                    "Policy in force for DaemonSet \"flannel\": none, nothing is checked\n- enforce: `privileged:latest` from Namespace \"kube-flannel\", label pod-security.kubernetes.io/enforce (allows everything)"
+                markdown.contains(
+                    "Policy in force for DaemonSet \"flannel\": none, nothing is checked\n- enforce: `privileged:latest` from Namespace \"kube-flannel\", label pod-security.kubernetes.io/enforce (allows everything)\n"
                 ),
                 "{markdown}"
             );

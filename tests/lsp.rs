@@ -215,25 +215,22 @@ fn hover_explains_the_rule_the_verdict_and_the_policy() {
     let result = &hover["result"];
     assert_eq!(result["contents"]["kind"], "markdown");
     let markdown = result["contents"]["value"].as_str().unwrap();
+    // A summary line first, the policy in force, then the rule's documentation below a rule.
     assert!(
         markdown.starts_with(
-            "**✗ privileged** — privileged (container \"😀\" must not set securityContext.privileged=true)"
+            "**✗ privileged** — baseline · container \"😀\" must not set securityContext.privileged=true · fix: Remove privileged: true on container \"😀\" (unsafe)\n\nPolicy in force for Pod \"名前\":\n- enforce: `restricted:latest` from the default (no policy configured)\n\n---\n\n#### privileged"
         ),
         "{markdown}"
     );
     for section in [
-        "## What it forbids",
-        "## Why",
-        "## Since",
-        "## How to comply",
-        "## Fix safety",
+        "##### What it forbids",
+        "##### Why",
+        "##### Since",
+        "##### How to comply",
+        "##### Fix safety",
     ] {
         assert!(markdown.contains(section), "{section}");
     }
-    assert!(
-        markdown.ends_with("Policy in force for Pod \"名前\":\n- enforce: `restricted:latest` from the default (no policy configured)"),
-        "{markdown}"
-    );
     assert_eq!(result["range"], range((6, 44), (6, 60)));
 
     // A passing field still explains the rule that reads it.

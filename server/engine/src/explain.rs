@@ -3,6 +3,7 @@
 
 use crate::analysis::{Analysis, Options, analyze};
 use crate::checks::{CHECKS, Check, checks_for};
+use crate::fix::Applicability;
 use crate::policy::{Level, Policy, Version};
 use crate::workload::pod_objects;
 use crate::yaml::{Span, parse_stream};
@@ -38,6 +39,24 @@ pub fn check_markdown(check: &Check) -> String {
         1,
     );
     format!("# {}\n\n{doc}\n", heading(check))
+}
+
+/// A check's documentation as a hover shows it below the summary: its title and sections one level
+/// smaller than the summary's text (`####`, `#####`), so a section never looks bigger than its title.
+fn folded(check: &Check) -> String {
+    let mut out = String::new();
+    for line in check_markdown(check).lines() {
+        if let Some(title) = line.strip_prefix("# ") {
+            out.push_str(&format!("#### {title}\n"));
+        } else if let Some(section) = line.strip_prefix("## ") {
+            out.push_str(&format!("##### {section}\n"));
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.push('\n');
+    out
 }
 
 /// What hovering a position shows.
@@ -95,6 +114,11 @@ fn relation(check: &Check, path: &str) -> Option<bool> {
 /// What hovering byte `offset` of `text` shows: the checks violated there, or the checks that read the
 /// field under the cursor, with the policy in force for the object. `None` outside pod-bearing objects.
 pub fn hover(text: &str, options: &Options, offset: usize) -> Option<HoverInfo> {
+    // With fixes: the summary line says what the fix of a finding would do.
+    let options = &Options {
+        with_fixes: true,
+        ..*options
+    };
     let analysis: Analysis = analyze(text, options);
     let stream = parse_stream(text, &options.limits);
     let document = stream
@@ -118,19 +142,29 @@ pub fn hover(text: &str, options: &Options, offset: usize) -> Option<HoverInfo> 
         .find(|r| r.document == document.index && r.header == object.header)?;
     let policy: Policy = report.policy;
     let in_force = checks_for(policy);
+    // A summary line per check first, then the policy in force, then the rules' documentation.
     let mut markdown = String::new();
+    let mut docs = String::new();
     let mut span = None;
 
     // 1. Violations reported here.
     for violation in &report.violations {
         if let Some(location) = violation.locations.iter().find(|l| l.span.contains(offset)) {
             span.get_or_insert(location.span);
+            let fix = match &location.fix {
+                Some(fix) if fix.applicability == Applicability::Safe => {
+                    format!(" · fix: {} (safe)", fix.title)
+                }
+                Some(fix) => format!(" · fix: {} (unsafe)", fix.title),
+                None => " · no automatic fix".to_string(),
+            };
             markdown.push_str(&format!(
-                "**✗ {}** — {}\n\n{}\n\n",
+                "**✗ {}** — {} · {}{fix}\n\n",
                 violation.check.id,
-                violation.message(),
-                check_markdown(violation.check).replacen("# ", "#### ", 1)
+                violation.check.level,
+                violation.message_at(location),
             ));
+            docs.push_str(&folded(violation.check));
         }
     }
 
@@ -164,11 +198,8 @@ pub fn hover(text: &str, options: &Options, offset: usize) -> Option<HoverInfo> 
             } else {
                 "not checked at this policy"
             };
-            markdown.push_str(&format!(
-                "**✓ {}** — {state}\n\n{}\n\n",
-                check.id,
-                check_markdown(check).replacen("# ", "#### ", 1)
-            ));
+            markdown.push_str(&format!("**✓ {}** — {} · {state}\n\n", check.id, check.level));
+            docs.push_str(&folded(check));
         }
         if !below.is_empty() {
             markdown.push_str("Fields under here are read by:\n\n");
@@ -188,7 +219,7 @@ pub fn hover(text: &str, options: &Options, offset: usize) -> Option<HoverInfo> 
             markdown.push('\n');
         }
     }
-    markdown.push_str(&format!("---\nPolicy in force for {}:", report.display_name()));
+    markdown.push_str(&format!("Policy in force for {}:", report.display_name()));
     if let Some(why) = &report.exempt {
         markdown.push_str(&format!(" none, {why}"));
     } else if report.modes.is_empty() {
@@ -209,6 +240,10 @@ pub fn hover(text: &str, options: &Options, offset: usize) -> Option<HoverInfo> 
             mode_policy.policy,
             mode_policy.source
         ));
+    }
+    if !docs.is_empty() {
+        markdown.push_str("\n\n---\n\n");
+        markdown.push_str(docs.trim_end());
     }
     Some(HoverInfo {
         span: span.unwrap_or(object.header),
@@ -277,10 +312,22 @@ fn label_hover(document: &crate::yaml::Document<'_>, offset: usize) -> Option<Ho
     } else {
         "the Pod Security level"
     };
+    let has_warn = root
+        .get("metadata")
+        .and_then(|m| m.get("labels"))
+        .and_then(|l| l.get("pod-security.kubernetes.io/warn"))
+        .is_some();
+    let inheritance = if has_warn {
+        "This namespace has its own `warn` label, so warn does not take the `enforce` level."
+    } else {
+        "Without a `warn` label (as here), warn takes a stricter valid `enforce` level (and its version when \
+         `warn-version` is absent)."
+    };
     let markdown = format!(
         "**{key}** sets {what} of the `{mode}` mode for namespace `{name}`.\n\n{consequence}\n\n{validity}\n\n\
-         Without a `warn` label, warn takes a stricter valid `enforce` level (and its version when `warn-version` is \
-         absent). Modes without a label use the admission configuration's defaults (`privileged` when there is none)."
+         {inheritance} Modes without a label use the admission configuration's defaults (`privileged` when there is \
+         none; podsec's default when the Namespace has no pod-security label at all and no admission configuration \
+         is known)."
     );
     Some(HoverInfo {
         span: entry.key.span(),
@@ -338,12 +385,18 @@ mod tests {
     fn hover_on_a_violation_shows_the_psa_message_and_the_rule() {
         let info = hover_at("privileged: true");
         assert_eq!(&DEPLOYMENT[info.span.start..info.span.end], "privileged: true");
-        assert!(info.markdown.starts_with("**✗ privileged** — privileged (container \"init\" must not set securityContext.privileged=true)"), "{}", info.markdown);
-        assert!(info.markdown.contains("## Why"));
+        // One summary line (check, level, what is wrong here, the fix), the policy, then the rule folded.
         assert!(
-            info.markdown.ends_with("Policy in force for Deployment \"web\":\n- enforce: `restricted:latest` from the policy given"),
+            info.markdown.starts_with(
+                "**✗ privileged** — baseline · container \"init\" must not set securityContext.privileged=true · fix: Remove privileged: true on container \"init\" (unsafe)\n\nPolicy in force for Deployment \"web\":\n- enforce: `restricted:latest` from the policy given\n\n---\n\n#### privileged"
+            ),
             "{}",
             info.markdown
+        );
+        assert!(info.markdown.contains("\n##### Why\n"));
+        assert!(
+            !info.markdown.contains("\n## "),
+            "no section bigger than the title"
         );
     }
 
@@ -352,18 +405,18 @@ mod tests {
         let info = hover_at("procMount");
         assert!(
             info.markdown
-                .starts_with("**✓ procMount** — not checked at this policy"),
+                .starts_with("**✓ procMount** — baseline · not checked at this policy"),
             "{}",
             info.markdown
         );
         assert!(
             info.markdown
-                .contains("**✓ procMount_restricted** — checked, and passes here")
+                .contains("**✓ procMount_restricted** — restricted · checked, and passes here")
         );
         let info = hover_at("runAsNonRoot");
         assert!(
             info.markdown
-                .starts_with("**✓ runAsNonRoot** — checked, and passes here"),
+                .starts_with("**✓ runAsNonRoot** — restricted · checked, and passes here"),
             "{}",
             info.markdown
         );
