@@ -55,6 +55,45 @@ fn keystrokes(label: &str, documents: usize, edits: usize) {
     );
 }
 
+/// The editor at real scale: a 10,000-line file of real install manifests with about 1,000 findings
+/// (benches/data/real-10k.yaml). Keystroke → publication, and the weight of a publication per diagnostic.
+fn real_manifests(edits: usize) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../benches/data/real-10k.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines = text.lines().count();
+    let mut client = LspClient::spawn();
+    client.initialize(None, json!({ "podsec": { "debounceMs": 0 } }));
+    let uri = "file:///bench/real-10k.yaml";
+    client.open(uri, &text, 1);
+    let diagnostics = client.diagnostics(uri, 1);
+    let publication = client
+        .publications(uri)
+        .last()
+        .map(|p| serde_json::to_string(p).unwrap().len())
+        .unwrap_or(0);
+    // Type into a comment at the top (every document stays valid YAML).
+    let line = text.lines().position(|l| l.starts_with('#')).unwrap() as u32;
+    let mut samples = Vec::with_capacity(edits);
+    for i in 0..edits {
+        let version = i as i64 + 2;
+        let column = 2 + i as u32;
+        let started = Instant::now();
+        client.change(uri, version, json!([{ "range": { "start": { "line": line, "character": column }, "end": { "line": line, "character": column } }, "text": "x" }]));
+        client.diagnostics(uri, version);
+        samples.push(started.elapsed());
+        client.forget();
+    }
+    samples.sort();
+    println!(
+        "real manifests ({lines} lines, {} diagnostics): keystroke → diagnostics p50 {:.2} ms, p99 {:.2} ms; publication {:.0} KB, {} bytes per diagnostic",
+        diagnostics.len(),
+        percentile(&samples, 0.5).as_secs_f64() * 1e3,
+        percentile(&samples, 0.99).as_secs_f64() * 1e3,
+        publication as f64 / 1024.0,
+        publication / diagnostics.len().max(1),
+    );
+}
+
 /// Hover and code actions on a 10,000-line file: each request analyses the document's snapshot as the
 /// diagnostics do (code actions with fixes).
 fn requests(documents: usize, count: usize) {
@@ -167,6 +206,7 @@ fn main() {
     let edits = if quick { 5 } else { 300 };
     keystrokes("300-lines", 3, edits);
     keystrokes("10000-lines", 100, if quick { 3 } else { 200 });
+    real_manifests(if quick { 3 } else { 200 });
     requests(100, if quick { 3 } else { 100 });
     workspace_scan(if quick { 100 } else { 4_000 });
     memory_with_open_documents(if quick { 3 } else { 100 }, 10);

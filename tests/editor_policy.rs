@@ -66,7 +66,11 @@ fn whole_text_change(text: &str) -> Value {
 fn verdicts(diagnostics: &[Value]) -> BTreeSet<(String, u64, u64)> {
     diagnostics
         .iter()
-        .filter(|d| d["data"]["check"].is_string())
+        .filter(|d| {
+            d["code"]
+                .as_str()
+                .is_some_and(|c| podsec_engine::check_by_id(c).is_some())
+        })
         .map(|d| {
             (
                 d["code"].as_str().unwrap().to_string(),
@@ -273,7 +277,11 @@ fn code_actions_and_fix_all_act_on_the_policy_the_diagnostics_show() {
             .map(|t| t.trim_end_matches(" (unsafe)").to_string())
             .collect();
         assert_eq!(offered, cli_fix_titles(&dir, scenario.open), "{name}");
-        for diagnostic in diagnostics.iter().filter(|d| d["data"]["check"].is_string()) {
+        for diagnostic in diagnostics.iter().filter(|d| {
+            d["code"]
+                .as_str()
+                .is_some_and(|c| podsec_engine::check_by_id(c).is_some())
+        }) {
             let for_it = code_actions(
                 &mut client,
                 &uri,

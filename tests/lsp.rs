@@ -89,10 +89,8 @@ fn positions_are_exact_in_every_encoding() {
                 && sentence.ends_with(" [enforce from the default (no policy configured)]"),
             "{sentence}"
         );
-        assert_eq!(
-            d["data"],
-            json!({ "check": "privileged", "path": "spec.containers[0].securityContext.privileged", "modes": ["enforce"] })
-        );
+        // No data for a check that fails at one mode: a code action finds the finding by code and range.
+        assert!(d.get("data").is_none_or(Value::is_null), "{d}");
         let others = diagnostics
             .iter()
             .filter(|o| o["relatedInformation"].is_array())

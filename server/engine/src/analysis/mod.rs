@@ -79,7 +79,12 @@ fn analyze_documents(text: &str, options: &Options<'_>, reuse: Option<&mut Reuse
     if helm::is_template(text) {
         // A chart template parses with its actions neutralised; every span still points into the
         // template. Each side of its `else`s is a variant of its own, and both are reported.
-        let mut variants = helm::branch_variants(text)
+        let variants = helm::branch_variants(text);
+        if variants.len() == 1 {
+            // One reading: its documents without an action can still come from the cache.
+            return analyze_neutralised(text, Some(&helm::neutralise(text)), options, reuse);
+        }
+        let mut variants = variants
             .into_iter()
             .map(|variant| analyze_neutralised(text, Some(&helm::neutralise(&variant)), options, None));
         let first = variants.next().unwrap_or_default();
@@ -96,7 +101,7 @@ fn analyze_neutralised(
     reuse: Option<&mut Reuse>,
 ) -> Analysis {
     let mut analysis = Analysis::default();
-    let reusable = neutralised.is_none() && !options.with_fixes;
+    let reusable = !options.with_fixes;
     let mut cache = reuse.and_then(|reuse| {
         let key = reusable.then(|| ReuseKey {
             policy: options.policy,
@@ -117,8 +122,11 @@ fn analyze_neutralised(
     let parsed = neutralised.as_ref().map_or(text, |n| n.text.as_str());
     for (index, range) in document_ranges(parsed, &options.limits).into_iter().enumerate() {
         let document_text = parsed.get(range.start..range.end).unwrap_or("");
-        // The index matters only to the document-count limit, which a cached entry never crossed.
-        let countable = index < options.limits.max_documents;
+        // The index matters only to the document-count limit, which a cached entry never crossed. In a
+        // chart template, a document with an action depends on the whole text (placeholders are
+        // numbered across it) and is never cached; one without is read as if the text had none.
+        let countable = index < options.limits.max_documents
+            && (neutralised.is_none() || !text.get(range.start..range.end).unwrap_or("").contains("{{"));
         if let Some(found) = previous.remove(document_text).filter(|_| countable) {
             let mut moved = found.clone();
             moved.move_spans(|span| Span::new(span.start + range.start, span.end + range.start));
@@ -219,7 +227,13 @@ fn analyse_document(
         }
     }
     if let Some(error) = &document.error {
-        let (code, message, severity) = match (error.kind, neutralised.is_some()) {
+        // Only a document with actions of its own is a template: elsewhere in a chart file, broken YAML
+        // is broken YAML (and reads the same whether the file has actions or not).
+        let templated = neutralised.is_some()
+            && text
+                .get(document.span.start..document.span.end)
+                .is_some_and(|t| t.contains("{{"));
+        let (code, message, severity) = match (error.kind, templated) {
             (YamlErrorKind::Syntax, true) => (
                 "helm-template",
                 format!(

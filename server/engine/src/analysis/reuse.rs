@@ -29,12 +29,27 @@ impl Reuse {
     }
 }
 
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 pub(super) struct ReuseKey {
     pub(super) policy: Policy,
     pub(super) context: Option<PolicyContext>,
     pub(super) limits: Limits,
     pub(super) namespace_override: Option<String>,
+}
+
+impl PartialEq for ReuseKey {
+    /// Equal when every document would be analysed the same: Namespaces that only moved (an edit above
+    /// them) must not empty the cache, or a keystroke in a file with a Namespace re-parses everything.
+    fn eq(&self, other: &Self) -> bool {
+        self.policy == other.policy
+            && self.limits == other.limits
+            && self.namespace_override == other.namespace_override
+            && match (&self.context, &other.context) {
+                (Some(a), Some(b)) => a.resolves_like(b),
+                (None, None) => true,
+                _ => false,
+            }
+    }
 }
 
 /// [`analyze`], taking unchanged documents from `reuse` and leaving this text's findings there for

@@ -254,6 +254,10 @@ fn reusing_documents_gives_what_a_fresh_analysis_gives_through_any_edits() {
         ": ",
         "- ",
         "\n---\n",
+        // Chart template actions: documents without one are still cached in a template.
+        "{{ .Values.x }}",
+        "\n{{- if .Values.a }}\n",
+        "\n{{- else }}\n",
         "ü",
         "[",
         "}",

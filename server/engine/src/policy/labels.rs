@@ -1,7 +1,7 @@
 //! Namespace labels: `pod-security.kubernetes.io/<mode>[-version]`, read with PSA's rules.
 
 use crate::policy::{ConfigProblem, Level, Mode, ModePolicy, Policy, Severity, Version};
-use crate::yaml::{Limits, NodeRef, Span, documents};
+use crate::yaml::{Limits, NodeRef, Span};
 use std::collections::BTreeMap;
 
 /// The labels of one mode, as read.
@@ -62,7 +62,15 @@ pub fn read_namespaces(text: &str, limits: &Limits) -> NamespacesRead {
     if !text.contains("Namespace") {
         return found;
     }
-    for document in documents(text, limits) {
+    // Only the documents that mention a Namespace are parsed: this runs on every keystroke.
+    let ranges = crate::yaml::document_ranges(text, limits);
+    let candidates = ranges.into_iter().enumerate().filter(|(_, range)| {
+        text.get(range.start..range.end)
+            .is_some_and(|t| t.contains("Namespace"))
+    });
+    for document in
+        candidates.filter_map(|(index, range)| crate::yaml::read_document(text, index, range, limits))
+    {
         if document.error.is_some() {
             found.unreadable = true;
             continue;

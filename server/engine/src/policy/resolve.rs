@@ -36,6 +36,25 @@ pub struct PolicyContext {
 }
 
 impl PolicyContext {
+    /// Whether `other` resolves every object as this context does: equal but for where its Namespaces
+    /// are written (their spans move with every edit above them, and resolution never reads them).
+    pub fn resolves_like(&self, other: &Self) -> bool {
+        let same_labels = |a: &NamespaceLabels, b: &NamespaceLabels| {
+            a.name == b.name && a.modes == b.modes && a.labelled == b.labelled && a.any_label == b.any_label
+        };
+        self.override_policy == other.override_policy
+            && self.project == other.project
+            && self.admission == other.admission
+            && self.editor_default == other.editor_default
+            && self.today == other.today
+            && self.namespaces.len() == other.namespaces.len()
+            && self
+                .namespaces
+                .iter()
+                .zip(&other.namespaces)
+                .all(|(a, b)| same_labels(a, b))
+    }
+
     /// The policy of an object in `namespace` whose pod uses `runtime_class`.
     ///
     /// Precedence: command line; then the namespace's labels (Namespace object, else the project file's

@@ -137,8 +137,11 @@ pub(super) fn code_actions(snapshot: &Snapshot, params: &CodeActionParams) -> Ve
                 }
                 continue;
             }
-            let Some(data) = &diagnostic.data else { continue };
-            let (Some(check), Some(path)) = (data["check"].as_str(), data["path"].as_str()) else {
+            // A finding is its check (the code) at its range, in the same snapshot's analysis.
+            let Some(NumberOrString::String(check)) = &diagnostic.code else {
+                continue;
+            };
+            let Some(check) = podsec_engine::check_by_id(check).map(|c| c.id) else {
                 continue;
             };
             let location = analysis
@@ -147,7 +150,7 @@ pub(super) fn code_actions(snapshot: &Snapshot, params: &CodeActionParams) -> Ve
                 .flat_map(|o| &o.violations)
                 .filter(|v| v.check.id == check)
                 .flat_map(|v| &v.locations)
-                .find(|l| l.path == path);
+                .find(|l| convert::range(&snapshot.rope, l.span, snapshot.encoding) == diagnostic.range);
             if let Some(fix) = location.and_then(|l| l.fix.as_ref()) {
                 let safe = fix.applicability == podsec_engine::fix::Applicability::Safe;
                 quick_fixes.push((

@@ -104,11 +104,8 @@ pub(super) fn diagnostics(
                     // What is wrong at this field, for this container only: the check's ID is the code.
                     message: violation.message_at(location).to_string(),
                     related_information: sentence.take().filter(|s| !s.is_empty()),
-                    data: Some(json!({
-                        "check": violation.check.id,
-                        "path": location.path,
-                        "modes": modes,
-                    })),
+                    // Only when the check fails at more than one mode: a publication carries a thousand of these.
+                    data: (modes.len() > 1).then(|| json!({ "modes": modes })),
                     ..Diagnostic::default()
                 });
             }
