@@ -126,18 +126,24 @@ fn invalid_level_or_version_is_a_usage_error_naming_the_valid_forms() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         stderr(&output),
-        "podsec: invalid level \"Restricted\": must be one of privileged, baseline, restricted\n"
+        "error: invalid value 'Restricted' for '--level <LEVEL>'\n  [possible values: privileged, baseline, restricted]\n\n  tip: a similar value exists: 'restricted'\n\nFor more information, try '--help'.\n"
     );
-    let output = podsec(&["check", "--version", "v1.25.0", "examples"]);
+    let output = podsec(&["check", "--policy-version", "v1.25.0", "examples"]);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         stderr(&output),
-        "podsec: invalid version \"v1.25.0\": must be \"latest\" or \"v1.x\"\n"
+        "error: invalid value 'v1.25.0' for '--policy-version <VERSION>': invalid version \"v1.25.0\": must be \"latest\" or \"v1.x\"\n\nFor more information, try '--help'.\n"
     );
     let output = podsec(&["check", "--format", "xml", "examples"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("must be one of text, json, sarif"));
-    assert_eq!(podsec(&["frobnicate"]).status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("[possible values: text, json, sarif, github, gitlab, junit]"),
+        "{}",
+        stderr(&output)
+    );
+    let output = podsec(&["frobnicate"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).starts_with("error: unrecognized subcommand 'frobnicate'"));
 }
 
 #[test]
@@ -370,7 +376,11 @@ fn explain_lists_and_documents_every_check() {
     insta::assert_snapshot!("explain_runAsNonRoot", stdout(&one));
     let unknown = podsec(&["explain", "runAsRoot"]);
     assert_eq!(unknown.status.code(), Some(2));
-    assert!(stderr(&unknown).contains("unknown check \"runAsRoot\""));
+    assert!(
+        stderr(&unknown).contains("error: invalid value 'runAsRoot' for '[CHECK-ID]'"),
+        "{}",
+        stderr(&unknown)
+    );
 }
 
 #[test]
@@ -412,12 +422,15 @@ fn fix_diff_and_stdin_leave_files_alone() {
     let output = podsec(&["fix", "--diff", "--unsafe", path.to_str().unwrap()]);
     assert_eq!(std::fs::read(&path).unwrap(), original, "--diff must not write");
     let diff = stdout(&output);
+    // git's a/ and b/ prefixes; an absolute path outside the working directory loses its leading /.
+    let relative = path.to_str().unwrap().trim_start_matches('/');
     assert!(
-        diff.starts_with(&format!("--- {0}\n+++ {0}\n@@", path.display())),
+        diff.starts_with(&format!("--- a/{relative}\n+++ b/{relative}\n@@")),
         "{diff}"
     );
     assert!(diff.contains("-      privileged: true\n"), "{diff}");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // A diff to apply fails a CI gate, as `check` would.
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
 
     // Without --unsafe, what is left is reported with the reason, and the exit status says so.
     let output = podsec_with_stdin(&["fix", "-"], Some(&original));
@@ -859,7 +872,9 @@ fn a_reader_that_stops_early_ends_the_output_quietly() {
         ("explain runAsNonRoot", "exit 0", 10),
         ("check examples tests/data", "exit 1", 10),
         ("check --format json examples tests/data", "exit 1", 10),
-        ("fix --diff --unsafe examples", "exit 0", 10),
+        ("fix --diff --unsafe examples", "exit 1", 10),
+        ("check --help", "exit 0", 10),
+        ("completions bash", "exit 0", 10),
         ("--help", "exit 0", 10),
     ];
     for (arguments, exit, runs) in cases {
@@ -1157,7 +1172,7 @@ fn stdin_filename_names_standard_input_in_every_format() {
     assert_eq!(artifact(&unnamed), serde_json::json!({ "uri": "stdin" }));
     let fix = podsec_with_stdin(&["fix", "--diff", "--stdin-filename", name, "-"], Some(&yaml));
     assert!(
-        stdout(&fix).starts_with("--- charts/web é.yaml\n+++ charts/web é.yaml\n"),
+        stdout(&fix).starts_with("--- a/charts/web é.yaml\n+++ b/charts/web é.yaml\n"),
         "{}",
         stdout(&fix)
     );
