@@ -24,6 +24,8 @@ bash tests/sarif/validate.sh 2>&1 | tee -a "$log"
 bash tests/json/validate.sh 2>&1 | tee -a "$log"
 # The pre-commit hooks, through `pre-commit try-repo` on sample repositories (pre-commit in a venv).
 bash tests/integrations/pre-commit.sh 2>&1 | tee -a "$log"
+# The GitHub Action's step script, run as the runner would.
+bash tests/integrations/action.sh 2>&1 | tee -a "$log"
 
 # The editors: the VS Code extension (npm, pinned by package-lock.json) and a real headless Neovim.
 bash tests/editors/vscode.sh 2>&1 | tee -a "$log"
@@ -36,4 +38,5 @@ neovim_passed=$(grep -Ec '^neovim (policy )?e2e: OK' "$log" || true)
 sarif_passed=$(grep -c '^sarif schema: OK' "$log" || true)
 json_passed=$(grep -c '^json schema: OK' "$log" || true)
 pre_commit_passed=$(grep -c '^pre-commit: OK' "$log" || true)
-echo "tests: $((passed + node_passed + neovim_passed + sarif_passed + json_passed + pre_commit_passed)) passed, 0 failed"
+action_passed=$(grep -c '^action: OK' "$log" || true)
+echo "tests: $((passed + node_passed + neovim_passed + sarif_passed + json_passed + pre_commit_passed + action_passed)) passed, 0 failed"
