@@ -1438,7 +1438,7 @@ fn junit_output_has_a_suite_per_file_and_a_case_per_object() {
     assert!(xml.contains(
         "<testcase name=\"Pod &quot;hardened&quot; at 3:1\" classname=\"examples/restricted-pod.yaml\"/>"
     ));
-    assert_eq!(xml.matches("<failure ").count() >= 11, true, "{xml}");
+    assert!(xml.matches("<failure ").count() > 11, "{xml}");
     assert!(
         xml.contains("type=\"syntax-error\""),
         "a document that does not parse fails its own case"
