@@ -39,14 +39,7 @@ pub struct WalkOptions {
 
 impl RunArgs {
     pub fn new(inputs: &InputArgs, policy: &PolicyArgs, verbose: bool) -> Self {
-        let mut paths: Vec<String> = inputs
-            .paths
-            .iter()
-            .map(|p| p.to_string_lossy().into_owned())
-            .collect();
-        if paths.is_empty() {
-            paths.push(".".to_string());
-        }
+        let paths = path_arguments(&inputs.paths);
         let override_policy = (policy.level.is_some() || policy.policy_version.is_some()).then(|| {
             Policy::new(
                 policy.level.map_or(Level::Restricted, Level::from),
@@ -66,6 +59,14 @@ impl RunArgs {
             ignore: Vec::new(),
         }
     }
+}
+
+/// The paths of the command line as the walk takes them: `.` when none is given.
+pub fn path_arguments(paths: &[PathBuf]) -> Vec<String> {
+    if paths.is_empty() {
+        return vec![".".to_string()];
+    }
+    paths.iter().map(|p| p.to_string_lossy().into_owned()).collect()
 }
 
 pub fn run(args: CheckCommand) -> Result<Outcome, String> {

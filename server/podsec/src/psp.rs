@@ -1,7 +1,7 @@
 //! `podsec psp PATH...`: what each PodSecurityPolicy guarantees in Pod Security Standards terms.
 
 use crate::Outcome;
-use crate::check::{WalkOptions, collect_inputs, read_input};
+use crate::check::{WalkOptions, collect_inputs, path_arguments, read_input};
 use crate::cli::{PspCommand, PspFormat};
 use podsec_engine::Limits;
 use podsec_engine::psp::{PspAssessment, assess};
@@ -9,14 +9,7 @@ use serde_json::json;
 use std::io::Write;
 
 pub fn run(args: PspCommand) -> Result<Outcome, String> {
-    let mut paths: Vec<String> = args
-        .paths
-        .iter()
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
-    if paths.is_empty() {
-        paths.push(".".to_string());
-    }
+    let paths = path_arguments(&args.paths);
     let json_output = args.output_format == PspFormat::Json;
     let max_file_size = args.max_file_size;
     let walk = WalkOptions {

@@ -123,25 +123,24 @@ struct Finding<'a> {
 /// The findings of a part, in source order; exempted ones and those of objects exempt as a whole are not
 /// findings.
 fn findings(part: &Part) -> Vec<Finding<'_>> {
-    let mut found: Vec<Finding<'_>> = Vec::new();
-    for problem in &part.analysis.problems {
-        found.push(Finding {
-            code: problem.code,
-            severity: problem.severity,
-            message: problem.message.clone(),
-            span: problem.span,
+    let problems = part
+        .analysis
+        .problems
+        .iter()
+        .map(|p| (p.code, p.severity, &p.message, p.span))
+        .chain(
+            part.config_problems()
+                .map(|p| (p.code, p.severity, &p.message, p.span)),
+        );
+    let mut found: Vec<Finding<'_>> = problems
+        .map(|(code, severity, message, span)| Finding {
+            code,
+            severity,
+            message: message.clone(),
+            span,
             object: None,
-        });
-    }
-    for problem in part.config_problems() {
-        found.push(Finding {
-            code: problem.code,
-            severity: problem.severity,
-            message: problem.message.clone(),
-            span: problem.span,
-            object: None,
-        });
-    }
+        })
+        .collect();
     for object in part.analysis.objects.iter().filter(|o| o.exempt.is_none()) {
         for violation in &object.violations {
             for location in &violation.locations {
