@@ -126,18 +126,24 @@ fn invalid_level_or_version_is_a_usage_error_naming_the_valid_forms() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         stderr(&output),
-        "podsec: invalid level \"Restricted\": must be one of privileged, baseline, restricted\n"
+        "error: invalid value 'Restricted' for '--level <LEVEL>'\n  [possible values: privileged, baseline, restricted]\n\n  tip: a similar value exists: 'restricted'\n\nFor more information, try '--help'.\n"
     );
-    let output = podsec(&["check", "--version", "v1.25.0", "examples"]);
+    let output = podsec(&["check", "--policy-version", "v1.25.0", "examples"]);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         stderr(&output),
-        "podsec: invalid version \"v1.25.0\": must be \"latest\" or \"v1.x\"\n"
+        "error: invalid value 'v1.25.0' for '--policy-version <VERSION>': invalid version \"v1.25.0\": must be \"latest\" or \"v1.x\"\n\nFor more information, try '--help'.\n"
     );
     let output = podsec(&["check", "--format", "xml", "examples"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("must be one of text, json, sarif"));
-    assert_eq!(podsec(&["frobnicate"]).status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("[possible values: text, json, sarif, github, gitlab, junit]"),
+        "{}",
+        stderr(&output)
+    );
+    let output = podsec(&["frobnicate"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).starts_with("error: unrecognized subcommand 'frobnicate'"));
 }
 
 #[test]
@@ -374,7 +380,11 @@ fn explain_lists_and_documents_every_check() {
     insta::assert_snapshot!("explain_runAsNonRoot", stdout(&one));
     let unknown = podsec(&["explain", "runAsRoot"]);
     assert_eq!(unknown.status.code(), Some(2));
-    assert!(stderr(&unknown).contains("unknown check \"runAsRoot\""));
+    assert!(
+        stderr(&unknown).contains("error: invalid value 'runAsRoot' for '[CHECK-ID]'"),
+        "{}",
+        stderr(&unknown)
+    );
 }
 
 #[test]
@@ -416,12 +426,15 @@ fn fix_diff_and_stdin_leave_files_alone() {
     let output = podsec(&["fix", "--diff", "--unsafe", path.to_str().unwrap()]);
     assert_eq!(std::fs::read(&path).unwrap(), original, "--diff must not write");
     let diff = stdout(&output);
+    // git's a/ and b/ prefixes; an absolute path outside the working directory loses its leading /.
+    let relative = path.to_str().unwrap().trim_start_matches('/');
     assert!(
-        diff.starts_with(&format!("--- {0}\n+++ {0}\n@@", path.display())),
+        diff.starts_with(&format!("--- a/{relative}\n+++ b/{relative}\n@@")),
         "{diff}"
     );
     assert!(diff.contains("-      privileged: true\n"), "{diff}");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // A diff to apply fails a CI gate, as `check` would.
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
 
     // Without --unsafe, what is left is reported with the reason, and the exit status says so.
     let output = podsec_with_stdin(&["fix", "-"], Some(&original));
@@ -863,7 +876,9 @@ fn a_reader_that_stops_early_ends_the_output_quietly() {
         ("explain runAsNonRoot", "exit 0", 10),
         ("check examples tests/data", "exit 1", 10),
         ("check --format json examples tests/data", "exit 1", 10),
-        ("fix --diff --unsafe examples", "exit 0", 10),
+        ("fix --diff --unsafe examples", "exit 1", 10),
+        ("check --help", "exit 0", 10),
+        ("completions bash", "exit 0", 10),
         ("--help", "exit 0", 10),
     ];
     for (arguments, exit, runs) in cases {
@@ -1161,7 +1176,7 @@ fn stdin_filename_names_standard_input_in_every_format() {
     assert_eq!(artifact(&unnamed), serde_json::json!({ "uri": "stdin" }));
     let fix = podsec_with_stdin(&["fix", "--diff", "--stdin-filename", name, "-"], Some(&yaml));
     assert!(
-        stdout(&fix).starts_with("--- charts/web é.yaml\n+++ charts/web é.yaml\n"),
+        stdout(&fix).starts_with("--- a/charts/web é.yaml\n+++ b/charts/web é.yaml\n"),
         "{}",
         stdout(&fix)
     );
@@ -1214,4 +1229,538 @@ fn a_large_stream_is_reported_whole_and_in_order() {
             copies * 4
         )
     );
+}
+
+/// `podsec` with `args` in `dir` (not the repository), as [`podsec`] runs it otherwise.
+fn podsec_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    podsec_command(args).current_dir(dir).output().unwrap()
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+#[test]
+fn every_subcommand_has_help_on_standard_output_and_exits_zero() {
+    for command in ["check", "fix", "explain", "psp", "lsp", "completions"] {
+        for flag in ["--help", "-h"] {
+            let output = podsec(&[command, flag]);
+            assert_eq!(
+                output.status.code(),
+                Some(0),
+                "{command} {flag}: {}",
+                stderr(&output)
+            );
+            assert_eq!(stderr(&output), "", "{command} {flag}");
+            assert!(
+                stdout(&output).contains(&format!("Usage: podsec {command}")),
+                "{command} {flag}: {}",
+                stdout(&output)
+            );
+        }
+    }
+    let help = stdout(&podsec(&["check", "--help"]));
+    for option in [
+        "--config <PATH>",
+        "--show-exempted",
+        "--suggest-level",
+        "--policy-version <VERSION>",
+        "--output-format <FORMAT>",
+        "--ignore <CHECK>",
+        "--statistics",
+        "--exit-zero",
+        "--show-settings",
+        "--show-files",
+        "--quiet",
+        "--verbose",
+        "--color <WHEN>",
+        "--no-ignore",
+        "--stdin-filename <PATH>",
+        "--max-file-size <SIZE>",
+    ] {
+        assert!(help.contains(option), "check --help lacks {option}");
+    }
+    // The policy version's old name is accepted but not advertised.
+    assert!(!help.contains("--version"), "{help}");
+    let fix = stdout(&podsec(&["fix", "--help"]));
+    assert!(fix.contains("--unsafe") && fix.contains("--diff"), "{fix}");
+    let top = podsec(&[]);
+    assert_eq!(top.status.code(), Some(2));
+    assert!(
+        stderr(&top).contains("Usage: podsec <COMMAND>"),
+        "{}",
+        stderr(&top)
+    );
+}
+
+#[test]
+fn version_means_the_program_and_policy_version_is_its_own_flag() {
+    let output = podsec(&["--version"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stdout(&output), format!("podsec {}\n", env!("CARGO_PKG_VERSION")));
+    let new = podsec(&[
+        "check",
+        "--format",
+        "json",
+        "--policy-version",
+        "v1.7",
+        "examples",
+    ]);
+    let old = podsec(&["check", "--format", "json", "--version", "v1.7", "examples"]);
+    assert_eq!(new.status.code(), Some(1));
+    assert_eq!(
+        stdout(&new),
+        stdout(&old),
+        "--version is an alias of --policy-version"
+    );
+    assert!(stdout(&new).contains("restricted:v1.7"));
+    // Without a value it is the policy version's option still, not the program's version.
+    let bare = podsec(&["check", "--version"]);
+    assert_eq!(bare.status.code(), Some(2));
+    assert!(
+        stderr(&bare).contains("a value is required for '--policy-version <VERSION>'"),
+        "{}",
+        stderr(&bare)
+    );
+    // psp knows only its formats.
+    let psp = podsec(&["psp", "--format", "sarif", "tests/psp"]);
+    assert_eq!(psp.status.code(), Some(2));
+    assert!(
+        stderr(&psp).contains("[possible values: text, json]"),
+        "{}",
+        stderr(&psp)
+    );
+}
+
+#[test]
+fn github_output_is_workflow_commands_with_escaped_properties() {
+    let output = podsec(&["check", "--output-format", "github", "examples/"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 11, "{text}");
+    assert_eq!(
+        lines[4],
+        "::error file=examples/insecure-deployment.yaml,line=20,col=11,endLine=20,endColumn=27,title=podsec (privileged)::privileged (container \"app\" must not set securityContext.privileged=true) (Deployment \"web\": enforce restricted:latest)"
+    );
+    assert!(lines.iter().all(|l| l.starts_with("::error file=")), "{text}");
+    // A name with the separators: `:` and `,` are escaped in properties.
+    let yaml = std::fs::read(repo_root().join("examples/insecure-deployment.yaml")).unwrap();
+    let named = podsec_with_stdin(
+        &[
+            "check",
+            "--format",
+            "github",
+            "--stdin-filename",
+            "a:b,c%.yaml",
+            "-",
+        ],
+        Some(&yaml),
+    );
+    assert!(
+        stdout(&named).starts_with("::error file=a%3Ab%2Cc%25.yaml,line=17,col=9,"),
+        "{}",
+        stdout(&named)
+    );
+    // Warnings and notices by severity: the cluster scenario has warn and audit findings.
+    let cluster = stdout(&podsec(&[
+        "check",
+        "--format",
+        "github",
+        "tests/scenarios/cluster",
+    ]));
+    assert!(
+        cluster.lines().any(|l| l.starts_with("::warning file=")),
+        "{cluster}"
+    );
+    assert!(
+        cluster.lines().any(|l| l.starts_with("::notice file=")),
+        "{cluster}"
+    );
+}
+
+#[test]
+fn gitlab_output_is_a_code_quality_report_with_stable_fingerprints() {
+    let dir = TempDir::new("gitlab");
+    let deployment = std::fs::read_to_string(repo_root().join("examples/insecure-deployment.yaml")).unwrap();
+    let path = dir.write("deploy.yaml", deployment.as_bytes());
+    let report = |path: &Path| -> Value {
+        let output = podsec(&["check", "--output-format", "gitlab", path.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(1));
+        serde_json::from_str(&stdout(&output)).unwrap()
+    };
+    let issues = report(&path);
+    let issues = issues.as_array().unwrap();
+    assert_eq!(issues.len(), 11);
+    let privileged = issues.iter().find(|i| i["check_name"] == "privileged").unwrap();
+    assert_eq!(privileged["severity"], "critical", "a baseline check");
+    assert_eq!(privileged["location"]["lines"]["begin"], 20);
+    assert_eq!(privileged["location"]["path"], path.to_str().unwrap());
+    let runs_as_root = issues.iter().find(|i| i["check_name"] == "runAsNonRoot").unwrap();
+    assert_eq!(runs_as_root["severity"], "major", "a restricted check");
+    let fingerprints: std::collections::BTreeSet<String> = issues
+        .iter()
+        .map(|i| i["fingerprint"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(fingerprints.len(), issues.len(), "one fingerprint per issue");
+    // Lines moved by an unrelated edit: every fingerprint stays.
+    std::fs::write(&path, format!("# moved\n# down\n{deployment}")).unwrap();
+    let moved: std::collections::BTreeSet<String> = report(&path)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["fingerprint"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(moved, fingerprints);
+    let empty = podsec(&["check", "--format", "gitlab", "examples/restricted-pod.yaml"]);
+    assert_eq!(stdout(&empty), "[]\n");
+}
+
+#[test]
+fn junit_output_has_a_suite_per_file_and_a_case_per_object() {
+    let output = podsec(&[
+        "check",
+        "--output-format",
+        "junit",
+        "examples/",
+        "tests/data/multi.yaml",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let xml = stdout(&output);
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"podsec\">\n"));
+    assert!(xml.ends_with("</testsuites>\n"), "{xml}");
+    assert_eq!(xml.matches("<testsuite ").count(), 3, "{xml}");
+    assert!(xml.contains(
+        "<testsuite name=\"examples/insecure-deployment.yaml\" tests=\"1\" failures=\"1\" errors=\"0\">"
+    ));
+    assert!(xml.contains(
+        "<testcase name=\"Pod &quot;hardened&quot; at 3:1\" classname=\"examples/restricted-pod.yaml\"/>"
+    ));
+    assert!(xml.matches("<failure ").count() > 11, "{xml}");
+    assert!(
+        xml.contains("type=\"syntax-error\""),
+        "a document that does not parse fails its own case"
+    );
+}
+
+#[test]
+fn statistics_count_findings_per_check_most_frequent_first() {
+    let output = podsec(&["check", "--statistics", "examples/", "tests/data/multi.yaml"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    let rows: Vec<(usize, &str)> = text
+        .lines()
+        .map(|l| {
+            let mut fields = l.split_whitespace();
+            (fields.next().unwrap().parse().unwrap(), fields.next().unwrap())
+        })
+        .collect();
+    let mut sorted = rows.clone();
+    sorted.sort_by(|(a, x), (b, y)| b.cmp(a).then(x.cmp(y)));
+    assert_eq!(rows, sorted, "{text}");
+    assert!(rows.contains(&(1, "syntax-error")), "{text}");
+    assert!(
+        text.starts_with(
+            "    3  capabilities_restricted    Containers must drop ALL capabilities and may add back only NET_BIND_SERVICE.\n    2  runAsNonRoot  "
+        ),
+        "{text}"
+    );
+    let json: Value = serde_json::from_str(&stdout(&podsec(&[
+        "check",
+        "--statistics",
+        "--format",
+        "json",
+        "examples/",
+    ])))
+    .unwrap();
+    assert_eq!(json[0]["code"], "capabilities_restricted");
+    assert_eq!(json[0]["count"], 3);
+    let sarif = podsec(&["check", "--statistics", "--format", "sarif", "examples/"]);
+    assert_eq!(sarif.status.code(), Some(2));
+    assert!(stderr(&sarif).contains("--statistics prints text or json, not sarif"));
+}
+
+#[test]
+fn exit_zero_quiet_and_color() {
+    let output = podsec(&["check", "--exit-zero", "examples/"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout(&output).contains("Found 11 errors"));
+    let missing = podsec(&["check", "--exit-zero", "examples/", "no-such-file.yaml"]);
+    assert_eq!(missing.status.code(), Some(2), "I/O errors still fail");
+
+    let quiet = podsec(&["check", "-q", "examples/"]);
+    assert_eq!(quiet.status.code(), Some(1));
+    assert!(!stdout(&quiet).contains("Found"), "{}", stdout(&quiet));
+    assert!(stdout(&quiet).starts_with("examples/insecure-deployment.yaml:17:9:"));
+    assert_eq!(
+        stdout(&podsec(&["check", "-q", "examples/restricted-pod.yaml"])),
+        ""
+    );
+    assert_eq!(podsec(&["check", "-q", "-v", "examples"]).status.code(), Some(2));
+
+    // NO_COLOR is set by the test helper: auto is plain, always colours anyway.
+    assert!(!stdout(&podsec(&["check", "examples/"])).contains('\u{1b}'));
+    assert!(stdout(&podsec(&["check", "--color", "always", "examples/"])).contains("\u{1b}[31m"));
+    assert!(!stdout(&podsec(&["check", "--color", "never", "examples/"])).contains('\u{1b}'));
+}
+
+#[test]
+fn ignore_exempts_checks_for_the_run_and_rejects_unknown_ones() {
+    let output = podsec(&[
+        "check",
+        "--ignore",
+        "privileged,hostPorts",
+        "--show-exempted",
+        "examples/insecure-deployment.yaml",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(text.contains("examples/insecure-deployment.yaml:20:11: privileged: exempted (ignored on the command line): privileged (container \"app\" must not set securityContext.privileged=true)"), "{text}");
+    assert!(
+        text.contains(
+            "Found 9 errors in 1 object (1 file checked against restricted:latest, 2 findings exempted)."
+        ),
+        "{text}"
+    );
+    // PSA's line no longer names what was ignored.
+    let psa = text.lines().find(|l| l.starts_with("  = ")).unwrap();
+    assert!(
+        !psa.contains("privileged (") && !psa.contains("hostPort"),
+        "{psa}"
+    );
+    // Every check ignored: nothing fails.
+    let all: Vec<&str> = podsec_engine::CHECKS.iter().map(|c| c.id).collect();
+    let clean = podsec(&[
+        "check",
+        "--ignore",
+        &all.join(","),
+        "examples/insecure-deployment.yaml",
+    ]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+    let sarif = sarif_of(
+        &[
+            "check",
+            "--format",
+            "sarif",
+            "--show-exempted",
+            "--ignore",
+            "privileged",
+            "examples/insecure-deployment.yaml",
+        ],
+        None,
+    );
+    let suppressed: Vec<&Value> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r.get("suppressions").is_some())
+        .collect();
+    assert_eq!(suppressed.len(), 1);
+    assert_eq!(
+        suppressed[0]["suppressions"][0],
+        serde_json::json!({ "kind": "external", "status": "accepted", "justification": "ignored on the command line" })
+    );
+    let unknown = podsec(&["check", "--ignore", "privilegd", "examples"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("tip: a similar value exists: 'privileged'"),
+        "{}",
+        stderr(&unknown)
+    );
+}
+
+#[test]
+fn directory_walks_respect_gitignore_in_a_git_repository_and_ignore_files_everywhere() {
+    let dir = TempDir::new("gitignore");
+    let bad = example("insecure-deployment.yaml");
+    dir.write("gen/generated.yaml", &bad);
+    dir.write("app/deploy.yaml", one_pod("app").as_bytes());
+    dir.write(".hidden/secret.yaml", &bad);
+    dir.write(".gitignore", b"gen/\n");
+    let files = |args: &[&str]| stdout(&podsec_in(dir.path(), args));
+    // Outside a git repository, .gitignore is not read (as git and ruff do).
+    assert_eq!(
+        files(&["check", "--show-files"]),
+        "./app/deploy.yaml\n./gen/generated.yaml\n"
+    );
+    git(dir.path(), &["init", "-q", "."]);
+    assert_eq!(files(&["check", "--show-files"]), "./app/deploy.yaml\n");
+    let check = podsec_in(dir.path(), &["check", "."]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "the ignored gen/ is not checked: {}",
+        stdout(&check)
+    );
+    assert_eq!(
+        files(&["check", "--show-files", "--no-ignore"]),
+        "./app/deploy.yaml\n./gen/generated.yaml\n"
+    );
+    // A path named on the command line is checked whatever an ignore file says.
+    assert_eq!(
+        files(&["check", "--show-files", "gen/generated.yaml"]),
+        "gen/generated.yaml\n"
+    );
+    assert_eq!(
+        podsec_in(dir.path(), &["check", "gen/generated.yaml"])
+            .status
+            .code(),
+        Some(1)
+    );
+    // .ignore applies without git too.
+    std::fs::remove_dir_all(dir.path().join(".git")).unwrap();
+    dir.write("app/.ignore", b"deploy.yaml\n");
+    assert_eq!(files(&["check", "--show-files"]), "./gen/generated.yaml\n");
+}
+
+#[test]
+fn verbose_names_what_a_walk_skipped() {
+    let dir = TempDir::new("verbose");
+    dir.write("ok.yaml", one_pod("ok").as_bytes());
+    mkfifo(&dir.path().join("pipe.yaml"));
+    std::os::unix::fs::symlink("..", dir.path().join("up")).unwrap();
+    let output = podsec_in(dir.path(), &["check", "-v", "."]);
+    assert_eq!(output.status.code(), Some(0));
+    let notes = stderr(&output);
+    assert!(
+        notes.contains("podsec: note: ./pipe.yaml: not a regular file (a FIFO, socket or device): skipped"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("podsec: note: ./up: a symbolic link to a directory: not followed"),
+        "{notes}"
+    );
+    assert_eq!(
+        stderr(&podsec_in(dir.path(), &["check", "."])),
+        "",
+        "no notes without -v"
+    );
+}
+
+#[test]
+fn fix_diff_applies_with_git_apply() {
+    let dir = TempDir::new("gitapply");
+    let original = example("insecure-deployment.yaml");
+    dir.write("deploy/web.yaml", &original);
+    git(dir.path(), &["init", "-q", "."]);
+    let output = podsec_in(dir.path(), &["fix", "--diff", "deploy/web.yaml"]);
+    assert_eq!(output.status.code(), Some(1), "a fix to apply fails the gate");
+    let diff = stdout(&output);
+    assert!(
+        diff.starts_with("--- a/deploy/web.yaml\n+++ b/deploy/web.yaml\n@@"),
+        "{diff}"
+    );
+    let patch = dir.write("fix.patch", diff.as_bytes());
+    git(dir.path(), &["apply", "--check", patch.to_str().unwrap()]);
+    git(dir.path(), &["apply", patch.to_str().unwrap()]);
+    assert_eq!(
+        std::fs::read(dir.path().join("deploy/web.yaml")).unwrap(),
+        fixed(&original)
+    );
+    // No safe fix left: no diff (the exit status is still 1: violations remain).
+    let again = podsec_in(dir.path(), &["fix", "--diff", "deploy/web.yaml"]);
+    assert_eq!(stdout(&again), "");
+    // A clean file: nothing to apply, exit 0.
+    dir.write("ok.yaml", one_pod("ok").as_bytes());
+    let clean = podsec_in(dir.path(), &["fix", "--diff", "ok.yaml"]);
+    assert_eq!((clean.status.code(), stdout(&clean)), (Some(0), String::new()));
+}
+
+fn example(name: &str) -> Vec<u8> {
+    std::fs::read(repo_root().join("examples").join(name)).unwrap()
+}
+
+#[test]
+fn stdin_filename_finds_the_project_file_and_kustomization_of_that_name() {
+    let dir = TempDir::new("stdinproject");
+    dir.write(".podsec.yaml", b"level: baseline\n");
+    dir.write(
+        "app/kustomization.yaml",
+        b"namespace: shop\nresources:\n  - web.yaml\n",
+    );
+    let yaml = example("insecure-deployment.yaml");
+    let name = dir.path().join("app/web.yaml");
+    let output = podsec_with_stdin(
+        &[
+            "check",
+            "--format",
+            "json",
+            "--stdin-filename",
+            name.to_str().unwrap(),
+            "-",
+        ],
+        Some(&yaml),
+    );
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let object = &json["files"][0]["objects"][0];
+    assert_eq!(object["policy"], "baseline:latest", "{object}");
+    assert_eq!(object["namespace"], "shop", "{object}");
+}
+
+#[test]
+fn show_settings_names_every_policy_source() {
+    let output = podsec(&["check", "--show-settings", "tests/scenarios/cluster"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert!(text.starts_with("project file tests/scenarios/cluster/.podsec.yaml (3 files):\n  admission configuration: tests/scenarios/cluster/cluster/admission.yaml (named by the project file)\n"), "{text}");
+    assert!(text.contains("  namespace \"legacy\" (Namespace in tests/scenarios/cluster/manifests/namespaces.yaml): enforce restricted:latest from Namespace \"legacy\", label pod-security.kubernetes.io/enforce; warn baseline:latest from Namespace \"legacy\", label pod-security.kubernetes.io/warn\n"), "{text}");
+    assert!(
+        text.contains("  namespace \"ingress\" (namespaces: in tests/scenarios/cluster/.podsec.yaml):"),
+        "{text}"
+    );
+    let overridden = stdout(&podsec(&[
+        "check",
+        "--show-settings",
+        "--level",
+        "baseline",
+        "--ignore",
+        "hostPorts",
+        "examples",
+    ]));
+    assert!(overridden.starts_with("command line: baseline:latest enforced everywhere (--level/--policy-version)\nignored on the command line: hostPorts\nno project file (2 files):\n"), "{overridden}");
+}
+
+#[test]
+fn suggest_level_prints_json_when_asked() {
+    let output = podsec(&[
+        "check",
+        "--suggest-level",
+        "--format",
+        "json",
+        "tests/scenarios/cluster",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json["version"], 1);
+    let first = &json["namespaces"][0];
+    assert_eq!(first["namespace"], "payments");
+    assert_eq!(
+        first["workloads"][0]["file"],
+        "tests/scenarios/cluster/manifests/workloads.yaml"
+    );
+    assert_eq!(
+        podsec(&["check", "--suggest-level", "--format", "junit", "examples"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn completions_are_generated_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let output = podsec(&["completions", shell]);
+        assert_eq!(output.status.code(), Some(0), "{shell}");
+        let script = stdout(&output);
+        assert!(
+            script.contains("podsec") && script.contains("policy-version"),
+            "{shell}: {script}"
+        );
+    }
 }

@@ -20,6 +20,12 @@ INSTA_UPDATE=no cargo test --workspace --locked 2>&1 | tee "$log"
 
 # SARIF against the OASIS 2.1.0 schema (its Python packages go into a venv under target/).
 bash tests/sarif/validate.sh 2>&1 | tee -a "$log"
+# The JSON format against editors/podsec-output.schema.json (the same venv).
+bash tests/json/validate.sh 2>&1 | tee -a "$log"
+# The pre-commit hooks, through `pre-commit try-repo` on sample repositories (pre-commit in a venv).
+bash tests/integrations/pre-commit.sh 2>&1 | tee -a "$log"
+# The GitHub Action's step script, run as the runner would.
+bash tests/integrations/action.sh 2>&1 | tee -a "$log"
 
 # podsec's YAML reading against libyaml's (PyYAML's C loader, in a venv under target/), document by document.
 bash tests/yaml/differential.sh 2>&1 | tee -a "$log"
@@ -34,4 +40,7 @@ node_passed=$(grep -Eo '^# pass [0-9]+' "$log" | grep -Eo '[0-9]+' | awk '{s+=$1
 neovim_passed=$(grep -Ec '^neovim (policy )?e2e: OK' "$log" || true)
 sarif_passed=$(grep -c '^sarif schema: OK' "$log" || true)
 yaml_passed=$(grep -c '^yaml differential: OK' "$log" || true)
-echo "tests: $((passed + node_passed + neovim_passed + sarif_passed + yaml_passed)) passed, 0 failed"
+json_passed=$(grep -c '^json schema: OK' "$log" || true)
+pre_commit_passed=$(grep -c '^pre-commit: OK' "$log" || true)
+action_passed=$(grep -c '^action: OK' "$log" || true)
+echo "tests: $((passed + node_passed + neovim_passed + sarif_passed + yaml_passed + json_passed + pre_commit_passed + action_passed)) passed, 0 failed"

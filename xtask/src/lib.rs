@@ -1,6 +1,8 @@
-//! Files of the repository that list the checks, generated from the one list, `CHECKS`: the project
-//! file schema's check-ID enum and the README's table of checks and fixes. `cargo xtask generate`
-//! writes them; `tests/tidy.rs` fails when one is stale, so adding a check is its file and one line.
+//! Generated files of the repository: from the one list of checks, `CHECKS`, the project file schema's
+//! check-ID enum and the README's table of checks and fixes; from the command line's declaration
+//! (`podsec::command()`), the man pages under `docs/`. `cargo xtask generate` writes them;
+//! `tests/tidy.rs` fails when one is stale, so adding a check is its file and one line, and an option
+//! is documented where it is declared.
 
 use podsec_engine::checks::{CHECKS, FixAvailability};
 use podsec_engine::fix::Applicability;
@@ -19,10 +21,39 @@ pub fn generated(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     };
     let (schema_path, schema) = read("editors/podsec.schema.json")?;
     let (readme_path, readme) = read("README.md")?;
-    Ok(vec![
+    let mut files = vec![
         (schema_path, schema_with_checks(&schema)?),
         (readme_path, readme_with_table(&readme)?),
-    ])
+    ];
+    files.extend(
+        man_pages()?
+            .into_iter()
+            .map(|(name, page)| (root.join("docs").join(name), page)),
+    );
+    Ok(files)
+}
+
+/// The man pages: `podsec.1`, and `podsec-<command>.1` for each command, every option as `--help`
+/// documents it.
+fn man_pages() -> Result<Vec<(String, String)>, String> {
+    let mut command = podsec::command();
+    // Building fills in what the pages print: the subcommands' display names and usage lines.
+    command.build();
+    // Every page names podsec's version as its source, not the subcommand's (which has none).
+    let source = format!("podsec {}", command.get_version().unwrap_or_default());
+    let render = |command: &clap::Command| -> Result<String, String> {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command.clone())
+            .source(source.clone())
+            .render(&mut page)
+            .map_err(|e| format!("man page of {}: {e}", command.get_name()))?;
+        String::from_utf8(page).map_err(|e| format!("man page of {}: {e}", command.get_name()))
+    };
+    let mut pages = vec![("podsec.1".to_string(), render(&command)?)];
+    for subcommand in command.get_subcommands().filter(|c| c.get_name() != "help") {
+        pages.push((format!("podsec-{}.1", subcommand.get_name()), render(subcommand)?));
+    }
+    Ok(pages)
 }
 
 /// The schema with its `definitions.check.enum` listing every check ID, wrapped as the file is.

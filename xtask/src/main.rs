@@ -1,4 +1,4 @@
-//! `cargo xtask generate`: writes the files that list the checks. `cargo xtask check` only reports
+//! `cargo xtask generate`: writes the generated files (the lists of checks, the man pages). `cargo xtask check` only reports
 //! stale ones (exit 1).
 
 use std::process::ExitCode;
@@ -24,7 +24,9 @@ fn main() -> ExitCode {
         stale = true;
         match task.as_str() {
             "generate" => {
-                if let Err(e) = std::fs::write(&path, text) {
+                let directory = path.parent().unwrap_or(std::path::Path::new("."));
+                if let Err(e) = std::fs::create_dir_all(directory).and_then(|()| std::fs::write(&path, text))
+                {
                     eprintln!("xtask: {}: {e}", path.display());
                     return ExitCode::FAILURE;
                 }

@@ -1,127 +1,143 @@
 //! `podsec check`: its options, finding the files, and printing the verdicts as they are found.
 
 use crate::Outcome;
+use crate::cli::{CheckCommand, ColorChoice, InputArgs, PolicyArgs};
 use crate::output::{self, Format};
 pub use crate::report::Input;
 use crate::run::Run;
 use podsec_engine::{Level, Policy, Version};
 use std::collections::HashSet;
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// What `podsec check` was asked to do.
+/// What a run needs to find its inputs and their policy: the part of the command line `check` and `fix`
+/// share.
 #[derive(Debug)]
-pub struct CheckArgs {
-    /// `--level`/`--version`, when either is given: overrides every other policy source.
+pub struct RunArgs {
+    /// `--level`/`--policy-version`, when either is given: overrides every other policy source.
     pub policy: Option<Policy>,
     /// `--config PATH`: the project file to use instead of looking for one.
     pub config: Option<PathBuf>,
-    /// `--show-exempted`.
-    pub show_exempted: bool,
-    /// `--suggest-level`.
-    pub suggest_level: bool,
-    pub format: Format,
     pub paths: Vec<String>,
-    /// `podsec fix --unsafe`.
-    pub unsafe_fixes: bool,
-    /// `podsec fix --diff`.
-    pub diff: bool,
     /// `--max-file-size`, in bytes: a larger input is refused.
     pub max_file_size: u64,
-    /// `--stdin-filename`: the name standard input has in the output.
+    /// `--stdin-filename`: the name standard input has in the output, and where its policy is looked up.
     pub stdin_filename: Option<PathBuf>,
+    pub walk: WalkOptions,
+    /// `--ignore`: the checks exempted for this run.
+    pub ignore: Vec<String>,
 }
 
-/// Parses the options of `check`, or of `fix` (which adds `--unsafe` and `--diff` and has no `--format`).
-pub fn parse_args(args: Vec<OsString>, fixing: bool) -> Result<CheckArgs, String> {
-    use lexopt::prelude::*;
-    let mut parser = lexopt::Parser::from_args(args);
-    let mut level = None;
-    let mut version = None;
-    let mut config = None;
-    let mut show_exempted = false;
-    let mut suggest_level = false;
-    let mut format = Format::Text;
-    let mut paths = Vec::new();
-    let mut unsafe_fixes = false;
-    let mut diff = false;
-    let mut max_file_size = crate::read::DEFAULT_MAX_FILE_SIZE;
-    let mut stdin_filename = None;
-    let value_of = |parser: &mut lexopt::Parser| -> Result<String, String> {
-        parser
-            .value()
-            .map_err(|e| e.to_string())?
-            .into_string()
-            .map_err(|_| "option values must be UTF-8".to_string())
-    };
-    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
-        match arg {
-            Long("level") => level = Some(Level::parse(&value_of(&mut parser)?).map_err(|e| e.to_string())?),
-            Long("version") => {
-                version = Some(Version::parse(&value_of(&mut parser)?).map_err(|e| e.to_string())?)
-            }
-            Long("config") => config = Some(PathBuf::from(value_of(&mut parser)?)),
-            Long("max-file-size") => max_file_size = crate::read::parse_size(&value_of(&mut parser)?)?,
-            Long("stdin-filename") => stdin_filename = Some(PathBuf::from(value_of(&mut parser)?)),
-            Long("show-exempted") if !fixing => show_exempted = true,
-            Long("suggest-level") if !fixing => suggest_level = true,
-            Long("unsafe") if fixing => unsafe_fixes = true,
-            Long("diff") if fixing => diff = true,
-            Long("format") if !fixing => {
-                format = match value_of(&mut parser)?.as_str() {
-                    "text" => Format::Text,
-                    "json" => Format::Json,
-                    "sarif" => Format::Sarif,
-                    other => {
-                        return Err(format!(
-                            "invalid format {other:?}: must be one of text, json, sarif"
-                        ));
-                    }
-                }
-            }
-            Value(path) => paths.push(path.to_string_lossy().into_owned()),
-            Short('h') | Long("help") => return Err(crate::USAGE.to_string()),
-            other => return Err(other.unexpected().to_string()),
+/// How directories are walked.
+#[derive(Debug, Clone, Copy)]
+pub struct WalkOptions {
+    /// Skip what `.gitignore` (inside a git repository), `.ignore` and git's excludes name.
+    pub respect_ignore_files: bool,
+    /// Say on standard error what a walk skipped and why.
+    pub verbose: bool,
+}
+
+impl RunArgs {
+    pub fn new(inputs: &InputArgs, policy: &PolicyArgs, verbose: bool) -> Self {
+        let paths = path_arguments(&inputs.paths);
+        let override_policy = (policy.level.is_some() || policy.policy_version.is_some()).then(|| {
+            Policy::new(
+                policy.level.map_or(Level::Restricted, Level::from),
+                policy.policy_version.unwrap_or(Version::Latest),
+            )
+        });
+        Self {
+            policy: override_policy,
+            config: policy.config.clone(),
+            paths,
+            max_file_size: inputs.max_file_size,
+            stdin_filename: inputs.stdin_filename.clone(),
+            walk: WalkOptions {
+                respect_ignore_files: !inputs.no_ignore,
+                verbose,
+            },
+            ignore: Vec::new(),
         }
     }
+}
+
+/// The paths of the command line as the walk takes them: `.` when none is given.
+pub fn path_arguments(paths: &[PathBuf]) -> Vec<String> {
     if paths.is_empty() {
-        paths.push(".".to_string());
+        return vec![".".to_string()];
     }
-    let policy = (level.is_some() || version.is_some()).then(|| {
-        Policy::new(
-            level.unwrap_or(Level::Restricted),
-            version.unwrap_or(Version::Latest),
-        )
-    });
-    Ok(CheckArgs {
-        policy,
-        config,
-        show_exempted,
-        suggest_level,
-        format,
-        paths,
-        unsafe_fixes,
-        diff,
-        max_file_size,
-        stdin_filename,
+    paths.iter().map(|p| p.to_string_lossy().into_owned()).collect()
+}
+
+pub fn run(args: CheckCommand) -> Result<Outcome, String> {
+    let format = args.output_format;
+    let text_or_json = matches!(format, Format::Text | Format::Json);
+    for (asked, flag) in [
+        (args.statistics, "--statistics"),
+        (args.suggest_level, "--suggest-level"),
+    ] {
+        if asked && !text_or_json {
+            let error = crate::cli::command().error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!("{flag} prints text or json, not {}", format.name()),
+            );
+            let _ = error.print();
+            return Ok(Outcome::Error);
+        }
+    }
+    let mut run_args = RunArgs::new(&args.inputs, &args.policy, args.verbose);
+    run_args.ignore = args.ignore.clone();
+    if args.show_files {
+        return show_files(&run_args);
+    }
+    let run = Run::prepare(&run_args)?;
+    let mut out = crate::stdout::stdout();
+    let outcome = if args.show_settings {
+        crate::settings::write(&mut out, &run, &run_args).map_err(crate::stdout::write_error)?
+    } else if args.suggest_level {
+        output::write_suggestions(&mut out, &run, format == Format::Json)
+            .map_err(crate::stdout::write_error)?
+    } else {
+        let colour = format == Format::Text
+            && match args.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => output::colour_enabled(),
+            };
+        let options = output::PrintOptions {
+            show_exempted: args.show_exempted,
+            colour,
+            quiet: args.quiet,
+            statistics: args.statistics,
+        };
+        output::write(&mut out, &run, format, &options)
+            .map_err(crate::stdout::write_error)?
+            .outcome()
+    };
+    out.finish()?;
+    Ok(match outcome {
+        Outcome::Findings if args.exit_zero => Outcome::Clean,
+        other => other,
     })
 }
 
-pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
-    let args = parse_args(args, false)?;
-    let run = Run::prepare(&args)?;
+/// `--show-files`: the inputs a run would check, one per line, without reading them.
+fn show_files(args: &RunArgs) -> Result<Outcome, String> {
+    use std::io::Write;
+    let selection = crate::run::select(args)?;
     let mut out = crate::stdout::stdout();
-    if args.suggest_level {
-        let outcome = output::write_suggestions(&mut out, &run).map_err(crate::stdout::write_error)?;
-        out.finish()?;
-        return Ok(outcome);
+    for input in &selection.inputs {
+        writeln!(out, "{}", input.display()).map_err(crate::stdout::write_error)?;
     }
-    let colour = args.format == Format::Text && output::colour_enabled();
-    let tally = output::write(&mut out, &run, args.format, args.show_exempted, colour)
-        .map_err(crate::stdout::write_error)?;
     out.finish()?;
-    Ok(tally.outcome())
+    for (input, error) in &selection.missing {
+        crate::stderr_line!("podsec: {}: {error}", input.display());
+    }
+    Ok(if selection.missing.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Error
+    })
 }
 
 /// Runs `work` over `items` on all cores; results come back in order.
@@ -164,10 +180,21 @@ pub fn warn_no_yaml(paths: &[String], why: &str) {
     crate::stderr_line!("podsec: warning: {why} {}", paths.join(", "));
 }
 
-/// Expands the command-line paths: files as given, directories walked recursively (sorted, hidden
-/// entries and symbolic links to directories skipped), each file once however often it is reached.
-/// Paths that do not exist are returned with why. Standard input is named `stdin_name` if given.
-pub fn collect_inputs(paths: &[String], stdin_name: Option<&Path>) -> (Vec<Input>, Vec<(Input, String)>) {
+/// Prints a note of `--verbose` on standard error.
+pub fn note(options: &WalkOptions, message: std::fmt::Arguments<'_>) {
+    if options.verbose {
+        crate::stderr_line!("podsec: note: {message}");
+    }
+}
+
+/// Expands the command-line paths: files as given (whatever an ignore file says), directories walked
+/// recursively (see [`walk`]), each file once however often it is reached. Paths that do not exist are
+/// returned with why. Standard input is named `stdin_name` if given.
+pub fn collect_inputs(
+    paths: &[String],
+    stdin_name: Option<&Path>,
+    options: &WalkOptions,
+) -> (Vec<Input>, Vec<(Input, String)>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
     let mut stdin_seen = false;
@@ -181,7 +208,7 @@ pub fn collect_inputs(paths: &[String], stdin_name: Option<&Path>) -> (Vec<Input
         }
         let path = PathBuf::from(path);
         match std::fs::metadata(&path) {
-            Ok(meta) if meta.is_dir() => walk(&path, &mut inputs, &mut errors),
+            Ok(meta) if meta.is_dir() => walk(&path, options, &mut inputs, &mut errors),
             Ok(_) => inputs.push(Input::File(path)),
             Err(e) => errors.push((Input::File(path), e.to_string())),
         }
@@ -197,36 +224,77 @@ pub fn collect_inputs(paths: &[String], stdin_name: Option<&Path>) -> (Vec<Input
     (inputs, errors)
 }
 
-fn walk(dir: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<(Input, String)>) {
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) => {
-                errors.push((Input::File(dir.clone()), e.to_string()));
+/// Walks a directory with ripgrep's walker: hidden entries skipped; unless `--no-ignore`, what
+/// `.gitignore` (inside a git repository only, as git and ruff read it), `.ignore` and git's excludes
+/// name; symbolic links to directories not followed (so no loop). Files come sorted, each directory's
+/// files before its subdirectories, whatever order the walk finds them in.
+fn walk(dir: &Path, options: &WalkOptions, inputs: &mut Vec<Input>, errors: &mut Vec<(Input, String)>) {
+    let respect = options.respect_ignore_files;
+    let walker = ignore::WalkBuilder::new(dir)
+        .hidden(true)
+        .parents(respect)
+        .ignore(respect)
+        .git_ignore(respect)
+        .git_global(respect)
+        .git_exclude(respect)
+        .require_git(true)
+        .follow_links(false)
+        .build();
+    let mut files = Vec::new();
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                match io_error(&error) {
+                    // A directory that cannot be read is an error of the run, as a missing path is.
+                    (Some(path), Some(why)) => errors.push((Input::File(path.to_path_buf()), why)),
+                    _ => note(options, format_args!("{error}")),
+                }
                 continue;
             }
         };
-        let mut files = Vec::new();
-        let mut dirs = Vec::new();
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if entry.file_name().to_string_lossy().starts_with('.') {
-                continue;
-            }
-            match entry.file_type() {
-                Ok(kind) if kind.is_dir() => dirs.push(path),
-                // Regular files only (or links to one): reading a FIFO or a device found by a walk would
-                // block or never end.
-                Ok(kind) if kind.is_file() && is_yaml(&path) => files.push(path),
-                Ok(kind) if kind.is_symlink() && path.is_file() && is_yaml(&path) => files.push(path),
-                _ => {}
-            }
+        if entry.depth() == 0 {
+            continue;
         }
-        files.sort();
-        dirs.sort();
-        inputs.extend(files.into_iter().map(Input::File));
-        pending.extend(dirs.into_iter().rev());
+        let path = entry.path();
+        let Some(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() || !is_yaml(path) {
+            if kind.is_symlink() && path.is_dir() {
+                note(
+                    options,
+                    format_args!("{}: a symbolic link to a directory: not followed", path.display()),
+                );
+            }
+            continue;
+        }
+        // Regular files only (or links to one): reading a FIFO or a device found by a walk would block or
+        // never end.
+        if kind.is_file() || (kind.is_symlink() && path.is_file()) {
+            files.push(path.to_path_buf());
+        } else {
+            note(
+                options,
+                format_args!(
+                    "{}: not a regular file (a FIFO, socket or device): skipped",
+                    path.display()
+                ),
+            );
+        }
+    }
+    files.sort_by(|a, b| (a.parent(), a.file_name()).cmp(&(b.parent(), b.file_name())));
+    inputs.extend(files.into_iter().map(Input::File));
+}
+
+/// The path and the reason of a walk's I/O error (an unreadable directory); `None` for the soft errors
+/// of an ignore file (an invalid glob), which only `--verbose` mentions.
+fn io_error(error: &ignore::Error) -> (Option<&Path>, Option<String>) {
+    match error {
+        ignore::Error::WithPath { path, err } => (Some(path), io_error(err).1),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => io_error(err),
+        ignore::Error::Io(e) => (None, Some(e.to_string())),
+        _ => (None, None),
     }
 }
 

@@ -1,21 +1,20 @@
 //! `podsec fix`: applies the checks' fixes to files (atomically where that is safe) or to standard input.
 
 use crate::Outcome;
-use crate::check::{Input, parse_args};
+use crate::check::{Input, RunArgs};
+use crate::cli::FixCommand;
 use crate::run::Run;
 use podsec_engine::fix_all::fix_all;
 use podsec_engine::policy::Severity;
 use podsec_engine::text::LineIndex;
 use podsec_engine::{Options, analyze};
-use std::ffi::OsString;
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, ErrorKind, Seek, SeekFrom, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
-    let args = parse_args(args, true)?;
-    let run = Run::prepare(&args)?;
+pub fn run(args: FixCommand) -> Result<Outcome, String> {
+    let run = Run::prepare(&RunArgs::new(&args.inputs, &args.policy, args.verbose))?;
     let mut outcome = Outcome::Clean;
     let mut stdout = crate::stdout::stdout();
     let mut stderr = std::io::stderr().lock();
@@ -49,12 +48,19 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
         if args.diff {
             if fixed.text != *text {
                 let diff = similar::TextDiff::from_lines(text.as_str(), &fixed.text);
+                // git's prefixes, so that `git apply` (and `patch -p1`) take the diff as it is.
+                let path = diff_path(&name);
+                let (old, new) = (format!("a/{path}"), format!("b/{path}"));
                 write!(
                     stdout,
                     "{}",
-                    diff.unified_diff().context_radius(3).header(&name, &name)
+                    diff.unified_diff().context_radius(3).header(&old, &new)
                 )
                 .map_err(crate::stdout::write_error)?;
+                // A CI gate: a diff to apply is a failure, as a finding of `check` is.
+                if outcome == Outcome::Clean {
+                    outcome = Outcome::Findings;
+                }
             }
         } else if matches!(input, Input::Stdin(_)) {
             stdout
@@ -131,6 +137,15 @@ pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
     }
     stdout.finish()?;
     Ok(outcome)
+}
+
+/// A file's name in a diff's headers, after git's `a/` and `b/`: relative to the working directory (an
+/// absolute path below it is made relative, one elsewhere loses its leading `/`), without `./`.
+fn diff_path(name: &str) -> String {
+    let relative = crate::project::relative_to_cwd(Path::new(name));
+    let text = relative.to_string_lossy();
+    let text = text.trim_start_matches('/');
+    text.strip_prefix("./").unwrap_or(text).to_string()
 }
 
 /// Writes a fixed file without changing what the file is. The default is atomic replacement (a temporary

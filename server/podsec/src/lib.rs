@@ -6,6 +6,7 @@
 
 mod check;
 mod chunks;
+mod cli;
 mod explain;
 mod fix;
 pub mod lsp;
@@ -16,35 +17,11 @@ mod psp;
 mod read;
 mod report;
 mod run;
+mod settings;
 mod stdout;
 
+pub use cli::command;
 use std::process::ExitCode;
-
-const USAGE: &str = "\
-podsec: Kubernetes Pod Security Standards, exactly as Pod Security Admission judges them
-
-Usage:
-  podsec check [OPTIONS] [PATH|-]...   check files and directories (*.yaml, *.yml; - for stdin)
-  podsec fix [OPTIONS] [PATH|-]...     apply the safe fixes (files are rewritten; stdin to stdout)
-  podsec explain [CHECK-ID]            document one check, or list them all
-  podsec psp [--format json] [PATH]... the level each PodSecurityPolicy guarantees, and what blocks a stricter one
-  podsec lsp [--stdio]                 run the language server on stdin/stdout
-  podsec --version | --help
-
-Options of check:
-  --level privileged|baseline|restricted   level to enforce (default: restricted)
-  --version latest|v1.N                    policy version (default: latest)
-  --format text|json|sarif                 output format (default: text)
-  --max-file-size SIZE                     refuse larger inputs, in MB (64, 64MB) or bytes (65536B)
-                                           (default: 256MB; also for fix and psp)
-  --stdin-filename PATH                    the name of standard input in the output (also for fix)
-
-Options of fix: --level and --version as for check, and
-  --unsafe                                 also apply fixes that may change what the workload can do
-  --diff                                   print a unified diff instead of writing
-
-Exit status: 0 no violation, 1 violations or unreadable YAML found, 2 usage or I/O error.
-";
 
 /// How a command ended, mapped to the exit status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,24 +43,23 @@ impl From<Outcome> for ExitCode {
 
 /// Runs the command line: `podsec <command> …`.
 pub fn main() -> ExitCode {
-    let mut args = std::env::args_os().skip(1);
-    let Some(command) = args.next() else {
-        stderr_line!("{}", USAGE.trim_end());
-        return Outcome::Error.into();
+    use clap::Parser;
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version go to standard output (exit 0), errors to standard error (exit 2).
+            let _ = error.print();
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+        }
     };
-    let rest: Vec<std::ffi::OsString> = args.collect();
-    let result = match command.to_str() {
-        Some("check") => check::run(rest),
-        Some("explain") => explain::run(rest),
-        Some("lsp") => lsp::run(rest),
-        Some("fix") => fix::run(rest),
-        Some("psp") => psp::run(rest),
-        Some("-h" | "--help" | "help") => print_and_finish(USAGE),
-        Some("-V" | "--version") => print_and_finish(&format!("podsec {}\n", env!("CARGO_PKG_VERSION"))),
-        _ => Err(format!(
-            "unknown command {:?}\n\n{USAGE}",
-            command.to_string_lossy()
-        )),
+    let result = match cli.command {
+        cli::Command::Check(args) => check::run(args),
+        cli::Command::Fix(args) => fix::run(args),
+        cli::Command::Explain(args) => explain::run(args),
+        cli::Command::Psp(args) => psp::run(args),
+        // The server's only transport is stdio: `--stdio` needs no handling.
+        cli::Command::Lsp(_) => lsp::run(Vec::new()),
+        cli::Command::Completions(args) => completions(args.shell),
     };
     match result {
         Ok(outcome) => outcome.into(),
@@ -92,6 +68,13 @@ pub fn main() -> ExitCode {
             Outcome::Error.into()
         }
     }
+}
+
+/// `podsec completions SHELL`: the shell's completion script, from the same declaration as the parser.
+fn completions(shell: clap_complete::Shell) -> Result<Outcome, String> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command(), "podsec", &mut script);
+    print_and_finish(&String::from_utf8_lossy(&script))
 }
 
 /// Prints a whole text; a reader that closes the pipe early is not an error.

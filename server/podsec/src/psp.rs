@@ -1,38 +1,22 @@
 //! `podsec psp PATH...`: what each PodSecurityPolicy guarantees in Pod Security Standards terms.
 
 use crate::Outcome;
-use crate::check::{collect_inputs, read_input};
+use crate::check::{WalkOptions, collect_inputs, path_arguments, read_input};
+use crate::cli::{PspCommand, PspFormat};
 use podsec_engine::Limits;
 use podsec_engine::psp::{PspAssessment, assess};
 use serde_json::json;
-use std::ffi::OsString;
 use std::io::Write;
 
-pub fn run(args: Vec<OsString>) -> Result<Outcome, String> {
-    use lexopt::prelude::*;
-    let mut parser = lexopt::Parser::from_args(args);
-    let mut json_output = false;
-    let mut paths = Vec::new();
-    let mut max_file_size = crate::read::DEFAULT_MAX_FILE_SIZE;
-    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
-        match arg {
-            Long("format") => match parser.value().map_err(|e| e.to_string())?.to_str() {
-                Some("json") => json_output = true,
-                Some("text") => json_output = false,
-                other => return Err(format!("invalid format {other:?}: must be one of text, json")),
-            },
-            Long("max-file-size") => {
-                let value = parser.value().map_err(|e| e.to_string())?;
-                max_file_size = crate::read::parse_size(&value.to_string_lossy())?;
-            }
-            Value(path) => paths.push(path.to_string_lossy().into_owned()),
-            other => return Err(other.unexpected().to_string()),
-        }
-    }
-    if paths.is_empty() {
-        paths.push(".".to_string());
-    }
-    let (inputs, errors) = collect_inputs(&paths, None);
+pub fn run(args: PspCommand) -> Result<Outcome, String> {
+    let paths = path_arguments(&args.paths);
+    let json_output = args.output_format == PspFormat::Json;
+    let max_file_size = args.max_file_size;
+    let walk = WalkOptions {
+        respect_ignore_files: !args.no_ignore,
+        verbose: false,
+    };
+    let (inputs, errors) = collect_inputs(&paths, None, &walk);
     let mut outcome = if errors.is_empty() {
         Outcome::Clean
     } else {

@@ -6,9 +6,6 @@ use std::path::Path;
 
 const MB: u64 = 1024 * 1024;
 
-/// `--max-file-size` when not given.
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 256 * MB;
-
 /// Parses `--max-file-size`: a whole number with an optional unit, `B`, `KB`, `MB` or `GB` (powers of
 /// 1024, as the editor's `maxDocumentSizeMB`); no unit means megabytes.
 pub fn parse_size(text: &str) -> Result<u64, String> {

@@ -3,7 +3,7 @@
 //! second reads each file again, analyses it in pieces on all cores and hands the pieces to the printer
 //! in input order, a few files ahead at most. Memory holds a few files, never the run.
 
-use crate::check::{CheckArgs, collect_inputs, read_input, warn_no_yaml};
+use crate::check::{RunArgs, collect_inputs, note, read_input, warn_no_yaml};
 use crate::chunks::{PIECE_BYTES, Piece, analyse_piece, may_have_config_problems, pieces};
 use crate::pipeline;
 use crate::project::{ProjectFile, find_project_file, today};
@@ -44,6 +44,54 @@ pub struct Run {
     admission: Option<(usize, Vec<ConfigProblem>)>,
     projects: Vec<ProjectFile>,
     max_file_size: u64,
+    /// `--ignore`: the checks whose findings are set aside as exempted.
+    ignored: Vec<String>,
+}
+
+/// The inputs a run checks, before anything is read: what the paths expand to, less what the project
+/// files skip.
+pub struct Selection {
+    pub inputs: Vec<Input>,
+    /// Paths that do not exist or whose directory cannot be walked, with why.
+    pub missing: Vec<(Input, String)>,
+    projects: Vec<ProjectFile>,
+    /// For each input, the index of its project file.
+    project_of: Vec<Option<usize>>,
+}
+
+/// Expands the paths and drops the files their project file skips (`--show-files` stops here).
+pub fn select(args: &RunArgs) -> Result<Selection, String> {
+    let (inputs, missing) = collect_inputs(&args.paths, args.stdin_filename.as_deref(), &args.walk);
+    if inputs.is_empty() && missing.is_empty() {
+        warn_no_yaml(&args.paths, "no YAML file (*.yaml, *.yml) found in");
+    }
+    let found_any = !inputs.is_empty();
+    let (projects, project_of) = load_projects(args, &inputs)?;
+    // Files the project skips are not checked.
+    let (inputs, project_of): (Vec<Input>, Vec<Option<usize>>) = inputs
+        .into_iter()
+        .zip(project_of)
+        .filter(|(input, project)| match (input, project) {
+            (Input::File(path), Some(p)) => {
+                let skipped = projects.get(*p).filter(|p| p.skips(path));
+                if let Some(project) = skipped {
+                    let why = format!("skipped by `skip` in {}", project.path.display());
+                    note(&args.walk, format_args!("{}: {why}", path.display()));
+                }
+                skipped.is_none()
+            }
+            _ => true,
+        })
+        .unzip();
+    if found_any && inputs.is_empty() {
+        warn_no_yaml(&args.paths, "every YAML file is skipped by the project file in");
+    }
+    Ok(Selection {
+        inputs,
+        missing,
+        projects,
+        project_of,
+    })
 }
 
 /// What the worker analysing a file sends to the printer: its head, then its parts.
@@ -61,25 +109,13 @@ enum Message {
 impl Run {
     /// Finds the inputs and reads the policy sources: the project files, and the Namespaces and admission
     /// configuration among the inputs (the first pass).
-    pub fn prepare(args: &CheckArgs) -> Result<Self, String> {
-        let (inputs, missing) = collect_inputs(&args.paths, args.stdin_filename.as_deref());
-        if inputs.is_empty() && missing.is_empty() {
-            warn_no_yaml(&args.paths, "no YAML file (*.yaml, *.yml) found in");
-        }
-        let found_any = !inputs.is_empty();
-        let (projects, project_of) = load_projects(args, &inputs)?;
-        // Files the project skips are not checked.
-        let (inputs, project_of): (Vec<Input>, Vec<Option<usize>>) = inputs
-            .into_iter()
-            .zip(project_of)
-            .filter(|(input, project)| match (input, project) {
-                (Input::File(path), Some(p)) => !projects.get(*p).is_some_and(|p| p.skips(path)),
-                _ => true,
-            })
-            .unzip();
-        if found_any && inputs.is_empty() {
-            warn_no_yaml(&args.paths, "every YAML file is skipped by the project file in");
-        }
+    pub fn prepare(args: &RunArgs) -> Result<Self, String> {
+        let Selection {
+            inputs,
+            missing,
+            projects,
+            project_of,
+        } = select(args)?;
         let limits = Limits::default();
         let first = crate::check::parallel_map(&inputs, |input| {
             let text = match read_input(input, args.max_file_size) {
@@ -136,7 +172,25 @@ impl Run {
             admission: found_admission.map(|(index, (_, problems))| (index, problems)),
             projects,
             max_file_size: args.max_file_size,
+            ignored: args.ignore.clone(),
         })
+    }
+
+    /// The project files of the run, in order of first use.
+    pub fn projects(&self) -> &[ProjectFile] {
+        &self.projects
+    }
+
+    /// The Namespaces among the inputs, with the input each is in.
+    pub fn namespaces(&self) -> &[(usize, NamespaceLabels)] {
+        &self.namespaces
+    }
+
+    /// The input holding the admission configuration, if one is among them.
+    pub fn admission_input(&self) -> Option<&Input> {
+        self.admission
+            .as_ref()
+            .and_then(|(index, _)| self.inputs.get(*index))
     }
 
     /// The analysis options of input `index`: its policy context and kustomization namespace.
@@ -252,6 +306,7 @@ impl Run {
                     },
                     extra,
                     tally: &mut tally,
+                    ignored: &self.ignored,
                     used: Some(&mut used),
                     impact: collect_impact.then_some((&mut impact, &impact_labels, &self.namespaces)),
                 };
@@ -361,7 +416,8 @@ impl Run {
             }
             let options = self.options(*index);
             for piece in pieces(&text, &options, PIECE_BYTES) {
-                let analysis = analyse_piece(&text, piece, &options);
+                let mut analysis = analyse_piece(&text, piece, &options);
+                set_aside_ignored(&mut analysis, &self.ignored);
                 add_impact(&analysis, labels, &self.namespaces, &mut found);
             }
             found
@@ -435,10 +491,7 @@ impl Run {
 
 /// Loads the project file of every input (`--config`, or the nearest `.podsec.yaml` above it). A project
 /// file with errors stops the run with every error located, as a usage error.
-fn load_projects(
-    args: &CheckArgs,
-    inputs: &[Input],
-) -> Result<(Vec<ProjectFile>, Vec<Option<usize>>), String> {
+fn load_projects(args: &RunArgs, inputs: &[Input]) -> Result<(Vec<ProjectFile>, Vec<Option<usize>>), String> {
     let mut projects: Vec<ProjectFile> = Vec::new();
     let mut by_path: HashMap<PathBuf, usize> = HashMap::new();
     let mut cache = HashMap::new();
@@ -447,7 +500,15 @@ fn load_projects(
         let path = match (&args.config, input) {
             (Some(config), _) => Some(config.clone()),
             (None, Input::File(file)) => find_project_file(file, &mut cache),
-            (None, Input::Stdin(_)) => find_project_file(Path::new("."), &mut cache),
+            // Standard input's project file is the one of the name it is given.
+            (None, Input::Stdin(name)) => {
+                let directory = name
+                    .as_deref()
+                    .and_then(Path::parent)
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                find_project_file(directory, &mut cache)
+            }
         };
         let Some(path) = path else {
             project_of.push(None);
@@ -505,9 +566,48 @@ fn kustomize_namespaces(inputs: &[Input], max_file_size: u64) -> Vec<Option<Stri
                     })
                     .clone()
             }),
-            Input::Stdin(_) => None,
+            // Standard input sits where its name says (`--stdin-filename`), for its kustomization too.
+            Input::Stdin(Some(name)) => {
+                let absolute = std::env::current_dir()
+                    .map(|cwd| cwd.join(name))
+                    .unwrap_or_else(|_| name.clone());
+                crate::project::kustomize_namespace(&absolute, |p| {
+                    p.is_file()
+                        .then(|| crate::read::read_text(p, max_file_size).ok())
+                        .flatten()
+                })
+            }
+            Input::Stdin(None) => None,
         })
         .collect()
+}
+
+/// The reason `--show-exempted` gives a finding of a check `--ignore` names.
+pub const IGNORED_ON_THE_COMMAND_LINE: &str = "ignored on the command line";
+
+/// Moves the findings of the `--ignore`d checks to the exempted ones, and out of PSA's lines, as the
+/// engine does for an exemption: the run then counts, prints and exits as if they were exempted.
+fn set_aside_ignored(analysis: &mut Analysis, ignored: &[String]) {
+    if ignored.is_empty() {
+        return;
+    }
+    for object in &mut analysis.objects {
+        let (set_aside, kept) = std::mem::take(&mut object.violations)
+            .into_iter()
+            .partition(|v| ignored.iter().any(|id| id == v.check.id));
+        object.violations = kept;
+        let set_aside: Vec<_> = set_aside;
+        object.exempted.extend(
+            set_aside
+                .into_iter()
+                .map(|v| (v, IGNORED_ON_THE_COMMAND_LINE.to_string())),
+        );
+        let violations = &object.violations;
+        for line in &mut object.mode_lines {
+            line.failures
+                .retain(|f| violations.iter().any(|v| v.check.id == f.check.id));
+        }
+    }
 }
 
 /// Adds the objects of `analysis` to the impact groups of each label.
@@ -554,6 +654,8 @@ pub struct Parts<'r> {
     /// The run's problems of the file not yet handed out, in order.
     extra: Vec<ConfigProblem>,
     tally: &'r mut Tally,
+    /// `--ignore`: the checks set aside as exempted.
+    ignored: &'r [String],
     /// The project-file exemptions that matched a finding.
     used: Option<&'r mut HashSet<Span>>,
     #[allow(clippy::type_complexity, reason = "borrowed for one file")]
@@ -575,6 +677,7 @@ impl<'r> Parts<'r> {
             source: PartSource::Ready(vec![part].into_iter()),
             extra: Vec::new(),
             tally,
+            ignored: &[],
             used: None,
             impact: None,
         }
@@ -585,7 +688,7 @@ impl Iterator for Parts<'_> {
     type Item = Part;
 
     fn next(&mut self) -> Option<Part> {
-        let part = match &mut self.source {
+        let mut part = match &mut self.source {
             PartSource::Ready(parts) => parts.next()?,
             PartSource::Stream { receiver, pieces } => {
                 let piece = pieces.next()?;
@@ -601,6 +704,7 @@ impl Iterator for Parts<'_> {
                 Part { analysis, extra }
             }
         };
+        set_aside_ignored(&mut part.analysis, self.ignored);
         self.tally.add_part(&part);
         if let Some(used) = &mut self.used {
             used.extend(part.analysis.used_exemptions.iter().copied());

@@ -11,6 +11,10 @@ use podsec_engine::{CheckViolation, ObjectReport};
 use serde_json::{Value, json};
 use std::io::{self, Write};
 
+/// The version of this document's shape (`editors/podsec-output.schema.json`): raised when a field is
+/// removed or changes meaning, not when one is added.
+pub const FORMAT_VERSION: u32 = 1;
+
 #[derive(Default)]
 pub struct Json {
     files: usize,
@@ -92,7 +96,7 @@ impl Printer for Json {
         });
         writeln!(
             out,
-            ",\n  \"summary\": {},\n  \"tool\": \"podsec\",\n  \"version\": {}\n}}",
+            ",\n  \"summary\": {},\n  \"tool\": \"podsec\",\n  \"tool_version\": {},\n  \"version\": {FORMAT_VERSION}\n}}",
             pretty(&summary, 2)?,
             json!(env!("CARGO_PKG_VERSION"))
         )

@@ -109,6 +109,15 @@ const PROBLEM_RULES: &[ProblemRule] = &[
     },
 ];
 
+/// The description of a problem code, for `--statistics`.
+pub fn problem_description(code: &str) -> &'static str {
+    match PROBLEM_RULES.iter().find(|r| r.id == code) {
+        Some(rule) => rule.description,
+        None if code == "unreadable" => "The file could not be read.",
+        None => "Another podsec problem.",
+    }
+}
+
 /// GitHub's `security-severity`: what breaking a baseline check opens (privileged containers, host
 /// namespaces, host paths) is high; what only restricted adds (root users, capabilities, seccomp) medium.
 fn security_severity(level: Level) -> &'static str {
@@ -325,7 +334,7 @@ impl Sarif {
             "ruleId": id,
             "ruleIndex": index,
             "level": sarif_level(violation.severity()),
-            "message": { "text": format!("{} ({}: {} {})", violation.message(), object.display_name(), violation.mode.as_str(), violation.policy) },
+            "message": { "text": super::violation_message(object, violation) },
             "locations": [at],
         })
     }

@@ -11,13 +11,16 @@ use std::io::{self, Write};
 pub struct Text {
     style: Style,
     show_exempted: bool,
+    /// `--quiet`: no summary line.
+    quiet: bool,
 }
 
 impl Text {
-    pub fn new(show_exempted: bool, colour: bool) -> Self {
+    pub fn new(show_exempted: bool, colour: bool, quiet: bool) -> Self {
         Self {
             style: Style { on: colour },
             show_exempted,
+            quiet,
         }
     }
 }
@@ -87,6 +90,9 @@ impl Printer for Text {
     }
 
     fn finish(&mut self, out: &mut dyn Write, tally: &Tally) -> io::Result<()> {
+        if self.quiet {
+            return Ok(());
+        }
         writeln!(out, "{}", summary(tally, &self.style))
     }
 }

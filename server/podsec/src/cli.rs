@@ -1,0 +1,238 @@
+//! The command line, declared once with clap: parsing, `--help`, the shell completions and the man pages
+//! (`cargo xtask generate`) all come from these types, so the documentation cannot drift from the parser.
+
+use crate::output::Format;
+use clap::builder::PossibleValuesParser;
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use podsec_engine::{CHECKS, Level, Version};
+use std::path::PathBuf;
+
+const EXIT_STATUS: &str = "\
+Exit status: 0 nothing found (or only warnings), 1 errors found (enforced violations, unreadable YAML,
+invalid labels; `fix --diff`: a fix would change a file), 2 usage or I/O error.";
+
+/// podsec: Kubernetes Pod Security Standards, exactly as Pod Security Admission judges them.
+#[derive(Parser, Debug)]
+#[command(
+    name = "podsec",
+    version,
+    about = "Kubernetes Pod Security Standards, exactly as Pod Security Admission judges them",
+    after_help = EXIT_STATUS,
+    subcommand_required = true,
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check files and directories (*.yaml, *.yml; - for standard input)
+    #[command(after_help = EXIT_STATUS)]
+    Check(CheckCommand),
+    /// Apply the safe fixes (files are rewritten in place; standard input to standard output)
+    #[command(after_help = EXIT_STATUS)]
+    Fix(FixCommand),
+    /// Document one check, or list them all
+    Explain(ExplainCommand),
+    /// The level each PodSecurityPolicy guarantees, and what blocks a stricter one
+    Psp(PspCommand),
+    /// Run the language server on standard input and output
+    Lsp(LspCommand),
+    /// Print a shell completion script
+    Completions(CompletionsCommand),
+}
+
+/// A Pod Security Standards level.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LevelArg {
+    Privileged,
+    Baseline,
+    Restricted,
+}
+
+impl From<LevelArg> for Level {
+    fn from(level: LevelArg) -> Self {
+        match level {
+            LevelArg::Privileged => Level::Privileged,
+            LevelArg::Baseline => Level::Baseline,
+            LevelArg::Restricted => Level::Restricted,
+        }
+    }
+}
+
+/// When the text output is coloured.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set
+    Auto,
+    Always,
+    Never,
+}
+
+/// The inputs: paths, standard input, how big an input may be, which files a walk skips.
+#[derive(Args, Debug)]
+pub struct InputArgs {
+    /// Files and directories to check (directories recursively; - reads standard input) [default: .]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The name standard input has in the output, and where its project file and kustomization are
+    /// looked up
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
+    /// Refuse larger inputs: megabytes (64, 64MB) or, with a unit, bytes (65536B), KB or GB
+    #[arg(long, value_name = "SIZE", default_value = "256MB", value_parser = crate::read::parse_size)]
+    pub max_file_size: u64,
+    /// Walk directories without reading .gitignore, .ignore and git's excludes (hidden files stay
+    /// skipped)
+    #[arg(long)]
+    pub no_ignore: bool,
+}
+
+/// Where the policy comes from when it is not the policy files'.
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Policy")]
+pub struct PolicyArgs {
+    /// Enforce this level everywhere, overriding every policy source [default: restricted]
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub level: Option<LevelArg>,
+    /// Enforce this policy version everywhere (PSA's enforce-version): latest or v1.N [default: latest]
+    // `--version` was its name before; kept as a hidden alias, which cannot clash with `podsec --version`
+    // because clap gives subcommands no version flag of their own.
+    #[arg(long, alias = "version", value_name = "VERSION", value_parser = parse_version)]
+    pub policy_version: Option<Version>,
+    /// The project file to use instead of the nearest .podsec.yaml above each file
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+fn parse_version(text: &str) -> Result<Version, String> {
+    Version::parse(text).map_err(|e| e.to_string())
+}
+
+/// The check IDs, for `--ignore` and `explain`: clap suggests the nearest one for a typo.
+fn check_ids() -> PossibleValuesParser {
+    PossibleValuesParser::new(CHECKS.iter().map(|c| c.id))
+}
+
+#[derive(Args, Debug)]
+#[command(group(ArgGroup::new("report").multiple(false)))]
+pub struct CheckCommand {
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Exempt these checks for this run (listed by --show-exempted as ignored on the command line)
+    #[arg(long, value_name = "CHECK", value_delimiter = ',', value_parser = check_ids(),
+          hide_possible_values = true, help_heading = "Policy")]
+    pub ignore: Vec<String>,
+    /// Output format
+    #[arg(long, visible_alias = "format", value_enum, value_name = "FORMAT", default_value_t = Format::Text,
+          help_heading = "Output")]
+    pub output_format: Format,
+    /// Also list the findings an exemption covers, with its reason
+    #[arg(long, help_heading = "Output")]
+    pub show_exempted: bool,
+    /// Print the strictest policy each namespace and workload passes (text or json)
+    #[arg(long, group = "report", help_heading = "Output")]
+    pub suggest_level: bool,
+    /// Print the number of findings per check, most frequent first (text or json)
+    #[arg(long, group = "report", help_heading = "Output")]
+    pub statistics: bool,
+    /// Print the policy sources of the paths: project files, admission configuration, Namespaces and the
+    /// policy each namespace resolves to
+    #[arg(long, group = "report", help_heading = "Output")]
+    pub show_settings: bool,
+    /// Print the files that would be checked, one per line
+    #[arg(long, group = "report", help_heading = "Output")]
+    pub show_files: bool,
+    /// Exit 0 even when errors are found (usage and I/O errors still exit 2)
+    #[arg(long, help_heading = "Output")]
+    pub exit_zero: bool,
+    /// Print only the findings: no summary line
+    #[arg(short, long, conflicts_with = "verbose", help_heading = "Output")]
+    pub quiet: bool,
+    /// Print notes on standard error: files a walk skipped and why
+    #[arg(short, long, help_heading = "Output")]
+    pub verbose: bool,
+    /// Colour the text output
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, help_heading = "Output")]
+    pub color: ColorChoice,
+}
+
+#[derive(Args, Debug)]
+pub struct FixCommand {
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Also apply the fixes that may change what a workload can do
+    #[arg(long = "unsafe")]
+    pub unsafe_fixes: bool,
+    /// Print a unified diff (for git apply) instead of writing; exit 1 when a fix would change a file
+    #[arg(long)]
+    pub diff: bool,
+    /// Print notes on standard error: files a walk skipped and why
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainCommand {
+    /// The check to document (an ID of `podsec explain`); none lists them all
+    #[arg(value_name = "CHECK-ID", value_parser = check_ids(), hide_possible_values = true)]
+    pub check: Option<String>,
+}
+
+/// The output formats of `podsec psp`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PspFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct PspCommand {
+    /// Files and directories holding PodSecurityPolicies [default: .]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, visible_alias = "format", value_enum, value_name = "FORMAT", default_value_t = PspFormat::Text)]
+    pub output_format: PspFormat,
+    /// Refuse larger inputs: megabytes (64, 64MB) or, with a unit, bytes (65536B), KB or GB
+    #[arg(long, value_name = "SIZE", default_value = "256MB", value_parser = crate::read::parse_size)]
+    pub max_file_size: u64,
+    /// Walk directories without reading .gitignore, .ignore and git's excludes
+    #[arg(long)]
+    pub no_ignore: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LspCommand {
+    /// Speak over standard input and output (the only transport; accepted for clients that pass it)
+    #[arg(long)]
+    pub stdio: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsCommand {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// The whole command line as a `clap::Command`: for the man pages and the completions.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_consistent() {
+        // clap's own checks: no two arguments with one name, every group and conflict resolvable.
+        super::command().debug_assert();
+    }
+}
