@@ -361,7 +361,11 @@ fn explain_lists_and_documents_every_check() {
     let list = podsec(&["explain"]);
     assert_eq!(list.status.code(), Some(0));
     let text = stdout(&list);
-    assert_eq!(text.lines().count(), podsec_engine::CHECKS.len() + 1, "a header and a line per check: {text}");
+    assert_eq!(
+        text.lines().count(),
+        podsec_engine::CHECKS.len() + 1,
+        "a header and a line per check: {text}"
+    );
     for check in podsec_engine::CHECKS {
         assert!(text.contains(check.id), "{}", check.id);
     }
