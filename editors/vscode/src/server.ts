@@ -9,6 +9,7 @@ export const INSTALL_URL = "https://github.com/podsec/podsec#install";
 
 /** The commands that install podsec, named in the notification when no binary is usable. */
 export const INSTALL_COMMAND = "pipx install podsec";
+export const INSTALL_FROM_SOURCE = "cargo install --locked --path server/podsec";
 
 /** The settings the server reads (`podsec.level`, `podsec.version`). */
 export interface ServerSettings {
@@ -114,7 +115,7 @@ export function missingServerMessage(resolution: ServerResolution): string {
   if (resolution.reason === "configured-missing") {
     return `podsec: the binary set in podsec.path (${resolution.configuredPath}) does not exist or is not executable. Fix the setting, or clear it to use the bundled binary.`;
   }
-  return `podsec: no usable podsec binary (looked for ${resolution.searched.join(", ")}). Install it with \`${INSTALL_COMMAND}\`, or set podsec.path.`;
+  return `podsec: no usable podsec binary (looked for ${resolution.searched.join(", ")}). Install it with \`${INSTALL_COMMAND}\` (or \`${INSTALL_FROM_SOURCE}\` in a clone of the repository), or set podsec.path.`;
 }
 
 /** The output channel's first line about the server: its version (from `initialize`) and where it came from. */

@@ -99,6 +99,7 @@ test("no usable binary: the notification names what was tried and the install co
   });
   const message = server.missingServerMessage(resolution);
   assert.ok(message.includes(server.INSTALL_COMMAND), message);
+  assert.ok(message.includes(server.INSTALL_FROM_SOURCE), message);
   assert.ok(message.includes(path.join(ext, "bin", "podsec")), message);
   assert.equal(server.resolveServer({ envPath: undefined }).ok, false);
   assert.equal(server.resolveServer({ envPath: "", platform: "win32" }).searched[0], "podsec.exe on PATH");
