@@ -62,7 +62,7 @@ fi
 
 vsix="${PODSEC_VSIX:-}"
 if [ -z "$vsix" ]; then
-  (cd editors/vscode && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build && npm run --silent package)
+  (cd editors/vscode && npm ci --no-audit --no-fund --loglevel=error && npm run --silent package)
   vsix="$(ls "$repo"/editors/vscode/podsec-*-*.vsix)"
 fi
 # The text `podsec fix` makes of the manifest, for the quick fix to match.
