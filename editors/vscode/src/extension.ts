@@ -1,5 +1,7 @@
-// The VS Code client of the podsec language server: it starts `podsec lsp` on YAML files, passes the
-// settings, restarts on demand and can apply the safe fixes on save. All analysis happens in the server.
+// The VS Code client of the podsec language server: it starts `podsec lsp` on YAML files (the binary of
+// `podsec.path`, the one bundled in a platform-specific .vsix, or `podsec` on PATH, by
+// `podsec.serverStrategy`), passes the settings, restarts on demand and can apply the safe fixes on save.
+// All analysis happens in the server.
 
 import * as vscode from "vscode";
 import {
@@ -7,7 +9,15 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from "vscode-languageclient/node";
-import { FIX_ALL_KIND, INSTALL_URL, SERVER_ARGS, findServer, initializationOptions } from "./server";
+import {
+  FIX_ALL_KIND,
+  INSTALL_URL,
+  SERVER_ARGS,
+  initializationOptions,
+  missingServerMessage,
+  resolveServer,
+  serverDescription,
+} from "./server";
 
 let client: LanguageClient | undefined;
 let output: vscode.LogOutputChannel | undefined;
@@ -16,6 +26,7 @@ function settings() {
   const config = vscode.workspace.getConfiguration("podsec");
   return {
     path: config.get<string>("path"),
+    serverStrategy: config.get<string>("serverStrategy"),
     level: config.get<string>("level"),
     version: config.get<string>("version"),
   };
@@ -23,18 +34,21 @@ function settings() {
 
 async function start(context: vscode.ExtensionContext): Promise<void> {
   const current = settings();
-  const command = findServer(current.path, process.env.PATH);
-  if (!command) {
-    const choice = await vscode.window.showErrorMessage(
-      current.path
-        ? `podsec: the binary set in podsec.path (${current.path}) does not exist or is not executable.`
-        : "podsec: no `podsec` binary on PATH. Install it, or set podsec.path.",
-      "How to install",
-    );
+  output ??= vscode.window.createOutputChannel("podsec", { log: true });
+  const resolution = resolveServer({
+    configuredPath: current.path,
+    strategy: current.serverStrategy,
+    extensionPath: context.extensionPath,
+    envPath: process.env.PATH,
+  });
+  if (!resolution.ok) {
+    const message = missingServerMessage(resolution);
+    output.error(message);
+    const choice = await vscode.window.showErrorMessage(message, "How to install");
     if (choice) await vscode.env.openExternal(vscode.Uri.parse(INSTALL_URL));
     return;
   }
-  output ??= vscode.window.createOutputChannel("podsec", { log: true });
+  const { command, source } = resolution;
   const serverOptions: ServerOptions = { command, args: SERVER_ARGS };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
@@ -50,6 +64,7 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
   };
   client = new LanguageClient("podsec", "podsec", serverOptions, clientOptions);
   await client.start();
+  output.info(serverDescription(command, source, client.initializeResult?.serverInfo));
   context.subscriptions.push(client);
 }
 
@@ -84,7 +99,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.workspace.onWillSaveTextDocument((event) => event.waitUntil(fixAllOnSave(event))),
     vscode.workspace.onDidChangeConfiguration(async (event) => {
       // A new binary needs a new process; level and version reach the running server by themselves.
-      if (event.affectsConfiguration("podsec.path")) {
+      if (event.affectsConfiguration("podsec.path") || event.affectsConfiguration("podsec.serverStrategy")) {
         await vscode.commands.executeCommand("podsec.restartServer");
       }
     }),

@@ -17,22 +17,103 @@ function fakeBinary(directory, name = "podsec") {
   return file;
 }
 
-test("the configured path wins, and must be executable", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "podsec-ext-"));
+function tempDir() {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "podsec-ext-"));
+}
+
+/** An extension directory with (or without) a bundled bin/podsec. */
+function extensionDir(withBinary = true) {
+  const dir = tempDir();
+  if (withBinary) {
+    fs.mkdirSync(path.join(dir, "bin"));
+    fakeBinary(path.join(dir, "bin"));
+  }
+  return dir;
+}
+
+test("podsec.path wins over the bundled binary and PATH, and must be executable", () => {
+  const dir = tempDir();
   const configured = fakeBinary(dir, "my-podsec");
-  assert.equal(server.findServer(configured, ""), configured);
+  const pathDir = tempDir();
+  fakeBinary(pathDir);
+  const query = { configuredPath: configured, extensionPath: extensionDir(), envPath: pathDir };
+  assert.deepEqual(server.resolveServer(query), { ok: true, command: configured, source: "podsec.path" });
+  assert.deepEqual(server.resolveServer({ ...query, strategy: "fromEnvironment" }), {
+    ok: true,
+    command: configured,
+    source: "podsec.path",
+  });
+  // A wrong setting is reported, never replaced by another binary.
   fs.chmodSync(configured, 0o644);
-  assert.equal(server.findServer(configured, ""), undefined);
-  assert.equal(server.findServer(path.join(dir, "missing"), ""), undefined);
+  const broken = server.resolveServer(query);
+  assert.equal(broken.ok, false);
+  assert.equal(broken.reason, "configured-missing");
+  assert.match(server.missingServerMessage(broken), /podsec\.path \(.*my-podsec\) does not exist or is not executable/);
+  assert.equal(server.resolveServer({ ...query, configuredPath: path.join(dir, "missing") }).ok, false);
 });
 
-test("without a configured path, podsec is looked up on PATH", () => {
-  const empty = fs.mkdtempSync(path.join(os.tmpdir(), "podsec-ext-"));
-  const bin = fs.mkdtempSync(path.join(os.tmpdir(), "podsec-ext-"));
-  const found = fakeBinary(bin);
-  assert.equal(server.findServer("", [empty, bin].join(path.delimiter)), found);
-  assert.equal(server.findServer(undefined, empty), undefined);
-  assert.equal(server.findServer("  ", undefined), undefined);
+test("useBundled (the default): the bundled binary, then podsec on PATH", () => {
+  const ext = extensionDir();
+  const pathDir = tempDir();
+  const onPath = fakeBinary(pathDir);
+  const bundled = path.join(ext, "bin", "podsec");
+  assert.equal(server.bundledServer(ext, "linux"), bundled);
+  for (const strategy of [undefined, "useBundled", "nonsense"]) {
+    assert.deepEqual(server.resolveServer({ configuredPath: "  ", strategy, extensionPath: ext, envPath: pathDir }), {
+      ok: true,
+      command: bundled,
+      source: "bundled",
+    });
+  }
+  // A .vsix without a binary (or a bundled file that is not executable) falls back to PATH.
+  assert.deepEqual(server.resolveServer({ extensionPath: extensionDir(false), envPath: pathDir }), {
+    ok: true,
+    command: onPath,
+    source: "PATH",
+  });
+  fs.chmodSync(bundled, 0o644);
+  assert.equal(server.resolveServer({ extensionPath: ext, envPath: pathDir }).command, onPath);
+});
+
+test("fromEnvironment: podsec on PATH, then the bundled binary", () => {
+  const ext = extensionDir();
+  const empty = tempDir();
+  const pathDir = tempDir();
+  const onPath = fakeBinary(pathDir);
+  const query = { strategy: "fromEnvironment", extensionPath: ext, envPath: [empty, pathDir].join(path.delimiter) };
+  assert.deepEqual(server.resolveServer(query), { ok: true, command: onPath, source: "PATH" });
+  assert.deepEqual(server.resolveServer({ ...query, envPath: empty }), {
+    ok: true,
+    command: path.join(ext, "bin", "podsec"),
+    source: "bundled",
+  });
+});
+
+test("no usable binary: the notification names what was tried and the install command", () => {
+  const ext = extensionDir(false);
+  const resolution = server.resolveServer({ extensionPath: ext, envPath: tempDir() });
+  assert.deepEqual(resolution, {
+    ok: false,
+    reason: "not-found",
+    searched: [path.join(ext, "bin", "podsec"), "podsec on PATH"],
+  });
+  const message = server.missingServerMessage(resolution);
+  assert.ok(message.includes(server.INSTALL_COMMAND), message);
+  assert.ok(message.includes(server.INSTALL_FROM_SOURCE), message);
+  assert.ok(message.includes(path.join(ext, "bin", "podsec")), message);
+  assert.equal(server.resolveServer({ envPath: undefined }).ok, false);
+  assert.equal(server.resolveServer({ envPath: "", platform: "win32" }).searched[0], "podsec.exe on PATH");
+});
+
+test("the output channel names the server's version and where the binary came from", () => {
+  assert.equal(
+    server.serverDescription("/ext/bin/podsec", "bundled", { name: "podsec", version: "0.1.0" }),
+    "podsec 0.1.0: /ext/bin/podsec (the bundled binary)",
+  );
+  assert.equal(
+    server.serverDescription("/usr/bin/podsec", "PATH", undefined),
+    "podsec (no server info): /usr/bin/podsec (podsec on PATH)",
+  );
 });
 
 test("initialization options carry only the settings the server reads", () => {
@@ -49,10 +130,13 @@ test("the manifest contributes the documented settings and the restart command",
     "podsec.fixAllOnSave",
     "podsec.level",
     "podsec.path",
+    "podsec.serverStrategy",
     "podsec.trace.server",
     "podsec.version",
   ]);
   assert.deepEqual(properties["podsec.level"].enum, ["privileged", "baseline", "restricted"]);
+  assert.deepEqual(properties["podsec.serverStrategy"].enum, server.SERVER_STRATEGIES);
+  assert.equal(properties["podsec.serverStrategy"].default, "useBundled");
   assert.deepEqual(properties["podsec.trace.server"].enum, ["off", "messages", "verbose"]);
   for (const [key, value] of Object.entries(properties)) {
     assert.ok(value.description || value.markdownDescription, `${key} is described`);

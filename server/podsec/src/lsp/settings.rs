@@ -9,7 +9,7 @@ use std::time::Duration;
 const DEBOUNCE: Duration = Duration::from_millis(50);
 
 /// Settings keys the editor clients send that the server itself does not use.
-const CLIENT_SETTINGS: &[&str] = &["path", "trace", "fixAllOnSave"];
+const CLIENT_SETTINGS: &[&str] = &["path", "serverStrategy", "trace", "fixAllOnSave"];
 
 /// The longest debounce `podsec.debounceMs` may ask for.
 const MAX_DEBOUNCE_MS: u64 = 2_000;

@@ -1,0 +1,1 @@
+"""podsec: Pod Security Standards for Kubernetes YAML. The wheel carries the `podsec` binary."""

@@ -1,0 +1,174 @@
+// The VS Code extension in a real VS Code (code-server in headless Chromium, driven by playwright-core);
+// started by tests/editors/code-server.sh, which installs the .vsix and serves the workspace.
+// Checks: podsec's diagnostics (squiggles, and the check IDs in the Problems panel), hover, the preferred
+// quick fix (it must change the text exactly as `podsec fix -` does), and that the server is the bundled
+// binary (the "podsec" output channel's log names it). A failure saves a screenshot.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { createRequire } from "node:module";
+import * as path from "node:path";
+
+const require = createRequire(import.meta.url);
+const { chromium } = require(process.env.PODSEC_PLAYWRIGHT);
+const file = process.env.PODSEC_FILE;
+const expected = fs.readFileSync(process.env.PODSEC_EXPECTED, "utf8");
+const original = fs.readFileSync(file, "utf8");
+const screenshots = process.env.PODSEC_SCREENSHOTS;
+const started = Date.now();
+let current = "start";
+
+function step(name) {
+  current = name;
+  console.log(`code-server e2e: ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+}
+
+/** Files under `dir` (recursively) whose name matches `pattern`. */
+function findFiles(dir, pattern) {
+  const found = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && pattern.test(entry.name)) found.push(path.join(entry.parentPath ?? entry.path, entry.name));
+  }
+  return found;
+}
+
+async function poll(what, probe, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  headless: true,
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+// Only loopback: anything else the workbench asks for is refused here, and listed.
+const refused = [];
+await page.route("**/*", (route) => {
+  const { hostname } = new URL(route.request().url());
+  if (["127.0.0.1", "localhost", "[::1]"].includes(hostname)) return route.continue();
+  refused.push(route.request().url());
+  return route.abort();
+});
+
+/** The notifications on screen must not be podsec's (an unknown setting, a missing binary). */
+async function noPodsecNotification() {
+  const toasts = (await page.locator(".notifications-toasts .notification-toast").allInnerTexts()).join("\n");
+  assert.doesNotMatch(toasts, /podsec|unknown setting/i, `a notification: ${toasts}`);
+}
+
+try {
+  step("open the workbench");
+  await poll("code-server to listen", async () => {
+    try {
+      return (await fetch(new URL("/healthz", process.env.PODSEC_URL))).ok;
+    } catch {
+      return false;
+    }
+  });
+  await page.goto(process.env.PODSEC_URL);
+  await page.locator(".monaco-workbench .part.editor").waitFor({ timeout: 60000 });
+
+  step("open the manifest from the explorer");
+  const row = page.locator(".explorer-folders-view .monaco-list-row", { hasText: path.basename(file) });
+  await row.waitFor({ timeout: 30000 });
+  await row.dblclick();
+  const editor = page.locator(".editor-instance .monaco-editor").first();
+  await editor.locator(".view-lines", { hasText: "kind: Pod" }).waitFor({ timeout: 30000 });
+
+  step("wait for podsec's squiggles");
+  await editor.locator(".squiggly-error").first().waitFor({ timeout: 60000 });
+
+  step("read the Problems panel");
+  await page.keyboard.press("Control+Shift+M");
+  const markers = page.locator(".markers-panel .monaco-list-row");
+  await poll("two problems", async () => (await markers.count()) >= 3);
+  const problems = await page.locator(".markers-panel").innerText();
+  // Each problem's row: the message, then its source and code (the check ID, a link to the standard).
+  for (const [check, message] of [
+    ["allowPrivilegeEscalation", 'allowPrivilegeEscalation != false (container "app" must set securityContext.allowPrivilegeEscalation=false)'],
+    ["hostPorts", 'hostPort (container "app" uses hostPort 8080)'],
+  ]) {
+    const row = markers.filter({ hasText: message });
+    assert.equal(await row.count(), 1, `one problem says ${message}:\n${problems}`);
+    const text = await row.innerText();
+    assert.match(text, new RegExp(`\\bpodsec\\s+${check}\\b`), `its source is podsec and its code ${check}: ${text}`);
+  }
+
+  step("the output channel names the bundled binary");
+  const log = await poll("the podsec output channel's log", async () => {
+    for (const candidate of findFiles(process.env.PODSEC_USER_DATA, /podsec\.log$/)) {
+      const text = fs.readFileSync(candidate, "utf8");
+      if (text.includes("podsec ")) return text;
+    }
+    return undefined;
+  });
+  assert.match(log, /podsec \d+\.\d+\.\d+: \S+\/extensions\/podsec\.podsec-[^/]+\/bin\/podsec \(the bundled binary\)/, log);
+  await noPodsecNotification();
+
+  // The cursor on `allowPrivilegeEscalation: true`.
+  const lines = original.split("\n");
+  const lineIndex = lines.findIndex((line) => line.includes("allowPrivilegeEscalation: true"));
+  const column = lines[lineIndex].indexOf("allowPrivilegeEscalation") + 3;
+  await editor.locator(".view-lines").click();
+  await page.keyboard.press("Control+G");
+  await page.keyboard.type(`${lineIndex + 1}:${column}`);
+  await page.keyboard.press("Enter");
+
+  step("hover on allowPrivilegeEscalation");
+  await page.keyboard.press("Control+K");
+  await page.keyboard.press("Control+I");
+  const hover = page.locator(".monaco-hover:not(.hidden) .monaco-hover-content").first();
+  await hover.waitFor({ timeout: 15000 });
+  const hoverText = await poll("podsec's hover", async () => {
+    const text = await hover.innerText();
+    return text.includes("allowPrivilegeEscalation") && text.includes("restricted") ? text : undefined;
+  });
+  assert.match(hoverText, /must set securityContext\.allowPrivilegeEscalation=false/, hoverText);
+  await page.keyboard.press("Escape");
+
+  step("Ctrl+. and the preferred quick fix");
+  await page.keyboard.press("Control+.");
+  const menu = page.locator(".action-widget");
+  await menu.locator(".monaco-list-row.action").first().waitFor({ timeout: 15000 });
+  const actions = await menu.locator(".monaco-list-row.action").allInnerTexts();
+  const focused = await menu.locator(".monaco-list-row.action.focused").innerText();
+  console.log(`code-server e2e: quick fixes offered: ${actions.map((a) => a.trim()).join(" | ")}; focused: ${focused.trim()}`);
+  assert.doesNotMatch(focused, /unsafe|exempt/i, "the first quick fix is the safe, preferred one");
+  await page.keyboard.press("Enter");
+  await editor.locator(".view-lines", { hasText: "allowPrivilegeEscalation: false" }).waitFor({ timeout: 15000 });
+
+  step("save, and compare with podsec fix -");
+  await page.keyboard.press("Control+S");
+  const saved = await poll("the fixed file on disk", async () => {
+    const text = fs.readFileSync(file, "utf8");
+    return text !== original ? text : undefined;
+  });
+  assert.equal(saved, expected, "the quick fix changed the text as `podsec fix -` does");
+  await noPodsecNotification();
+  fs.mkdirSync(screenshots, { recursive: true });
+  await page.screenshot({ path: path.join(screenshots, "last-ok.png") });
+  if (refused.length > 0) console.log(`code-server e2e: refused non-loopback requests: ${refused.join(" ")}`);
+  step("done");
+} catch (error) {
+  fs.mkdirSync(screenshots, { recursive: true });
+  const shot = path.join(screenshots, `failure-${current.replace(/[^a-z0-9]+/gi, "-")}.png`);
+  await page.screenshot({ path: shot }).catch(() => {});
+  console.error(`code-server e2e: FAILED at "${current}": ${error.stack ?? error}\nscreenshot: ${shot}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
