@@ -225,17 +225,13 @@ pub fn hover(text: &str, options: &Options, offset: usize) -> Option<HoverInfo> 
     } else if report.modes.is_empty() {
         markdown.push_str(" none, nothing is checked");
     }
-    for (mode, mode_policy) in &report.privileged_modes {
+    let privileged = report
+        .privileged_modes
+        .iter()
+        .map(|m| (m, " (allows everything)"));
+    for ((mode, mode_policy), note) in privileged.chain(report.modes.iter().map(|m| (m, ""))) {
         markdown.push_str(&format!(
-            "\n- {}: `{}` from {} (allows everything)",
-            mode.as_str(),
-            mode_policy.policy,
-            mode_policy.source
-        ));
-    }
-    for (mode, mode_policy) in &report.modes {
-        markdown.push_str(&format!(
-            "\n- {}: `{}` from {}",
+            "\n- {}: `{}` from {}{note}",
             mode.as_str(),
             mode_policy.policy,
             mode_policy.source

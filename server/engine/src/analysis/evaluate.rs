@@ -54,15 +54,7 @@ pub(super) fn evaluate(
         report.mode_lines.push(ModeLine {
             modes: vec![*mode],
             policy: mode_policy.policy,
-            failures: checked
-                .violations
-                .iter()
-                .map(|v| ModeFailure {
-                    check: v.check,
-                    reason: v.reason.clone(),
-                    detail: v.detail.clone(),
-                })
-                .collect(),
+            failures: failures(&checked.violations),
         });
         for mut violation in checked.violations {
             if report.violations.iter().any(|v| v.check.id == violation.check.id) {
@@ -167,14 +159,7 @@ pub(super) fn skeleton(
         mode_lines: vec![ModeLine {
             modes: vec![Mode::Enforce],
             policy,
-            failures: violations
-                .iter()
-                .map(|v| ModeFailure {
-                    check: v.check,
-                    reason: v.reason.clone(),
-                    detail: v.detail.clone(),
-                })
-                .collect(),
+            failures: failures(&violations),
         }],
         violations,
         exempted: Vec::new(),
@@ -273,4 +258,16 @@ fn detail_at(
     } else {
         concerned.join("; ")
     })
+}
+
+/// The failures of a mode line: each violation's check, reason and detail.
+fn failures(violations: &[CheckViolation]) -> Vec<ModeFailure> {
+    violations
+        .iter()
+        .map(|v| ModeFailure {
+            check: v.check,
+            reason: v.reason.clone(),
+            detail: v.detail.clone(),
+        })
+        .collect()
 }
