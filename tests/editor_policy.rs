@@ -273,7 +273,7 @@ fn code_actions_and_fix_all_act_on_the_policy_the_diagnostics_show() {
         let offered: BTreeSet<String> = actions
             .iter()
             .map(|a| a["title"].as_str().unwrap())
-            .filter(|t| !t.starts_with("Exempt "))
+            .filter(|t| !t.starts_with("Exempt ") && !t.starts_with("Fix all "))
             .map(|t| t.trim_end_matches(" (unsafe)").to_string())
             .collect();
         assert_eq!(offered, cli_fix_titles(&dir, scenario.open), "{name}");
@@ -622,4 +622,38 @@ fn code_lenses_show_each_objects_policy_and_each_namespaces_workloads() {
             (19, "audit restricted:latest · 0/1 workloads pass"),
         ]
     );
+}
+
+#[test]
+fn one_action_fixes_every_problem_of_a_check_in_the_file() {
+    let path = common::repo_root().join("examples/insecure-deployment.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let uri = "file:///work/examples/insecure-deployment.yaml";
+    let mut client = LspClient::spawn();
+    client.initialize(None, json!({}));
+    client.open(uri, &text, 1);
+    let diagnostics = client.diagnostics(uri, 1);
+    let count = |text: &str| {
+        podsec_engine::analyze(text, &podsec_engine::Options::default())
+            .objects
+            .iter()
+            .flat_map(|o| &o.violations)
+            .filter(|v| v.check.id == "capabilities_restricted")
+            .map(|v| v.locations.len())
+            .sum::<usize>()
+    };
+    assert_eq!(
+        count(&text),
+        3,
+        "two containers lack drop ALL, one adds NET_ADMIN"
+    );
+    let actions = code_actions(&mut client, uri, &diagnostics, Some("quickfix"));
+    let all = actions
+        .iter()
+        .find(|a| a["title"] == "Fix all capabilities_restricted problems in this file (2 fixes)")
+        .unwrap_or_else(|| panic!("{actions:#?}"));
+    let fixed = apply_workspace_edit(&text, &all["edit"]);
+    // Its safe fixes: both containers drop ALL; the added NET_ADMIN needs a human (or --unsafe).
+    assert_eq!(count(&fixed), 1, "{fixed}");
+    assert!(fixed.ends_with('\n') && !fixed.ends_with("\n\n"));
 }

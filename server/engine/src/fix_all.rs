@@ -18,6 +18,11 @@ pub struct FixAll {
 /// round, which sees the text the first produced (two fixes that both create a container's
 /// `securityContext` then write one, not two).
 pub fn fix_all(text: &str, options: &Options, include_unsafe: bool) -> FixAll {
+    fix_all_of(text, options, include_unsafe, None)
+}
+
+/// [`fix_all`] for the findings of one check only (`only`), or of every check.
+pub fn fix_all_of(text: &str, options: &Options, include_unsafe: bool, only: Option<&str>) -> FixAll {
     let options = Options {
         with_fixes: true,
         ..*options
@@ -29,6 +34,9 @@ pub fn fix_all(text: &str, options: &Options, include_unsafe: bool) -> FixAll {
         let mut chosen: Vec<TextEdit> = Vec::new();
         for object in &analysis.objects {
             for violation in &object.violations {
+                if only.is_some_and(|id| id != violation.check.id) {
+                    continue;
+                }
                 for location in &violation.locations {
                     let Some(fix) = &location.fix else { continue };
                     if fix.applicability == Applicability::Unsafe && !include_unsafe {

@@ -41,6 +41,62 @@ fn workspace_edit(snapshot: &Snapshot, edits: &[podsec_engine::patch::TextEdit])
     }
 }
 
+/// "Fix all `<check>` problems in this file", for each check of the request's diagnostics that has more
+/// than one fixable finding in the file: its safe fixes, or else (marked unsafe) its unsafe ones.
+fn fix_all_of_checks(
+    snapshot: &Snapshot,
+    params: &CodeActionParams,
+    analysis: &podsec_engine::Analysis,
+) -> Vec<CodeActionOrCommand> {
+    let options = snapshot.options_with_fixes();
+    let mut checks: Vec<&'static str> = Vec::new();
+    for diagnostic in &params.context.diagnostics {
+        let Some(NumberOrString::String(code)) = &diagnostic.code else {
+            continue;
+        };
+        if let Some(check) = podsec_engine::check_by_id(code).filter(|c| !checks.contains(&c.id)) {
+            checks.push(check.id);
+        }
+    }
+    let mut actions = Vec::new();
+    for check in checks {
+        let fixable = analysis
+            .objects
+            .iter()
+            .flat_map(|o| &o.violations)
+            .filter(|v| v.check.id == check)
+            .flat_map(|v| &v.locations)
+            .filter(|l| l.fix.is_some())
+            .count();
+        if fixable < 2 {
+            continue;
+        }
+        let safe = podsec_engine::fix_all::fix_all_of(&snapshot.text, &options, false, Some(check));
+        let (fixed, unsafe_note) = if safe.text != snapshot.text {
+            (safe, "")
+        } else {
+            (
+                podsec_engine::fix_all::fix_all_of(&snapshot.text, &options, true, Some(check)),
+                " (unsafe)",
+            )
+        };
+        if fixed.text == snapshot.text {
+            continue;
+        }
+        actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+            title: format!(
+                "Fix all {check} problems in this file ({} fixes){unsafe_note}",
+                fixed.applied.len()
+            ),
+            kind: Some(CodeActionKind::QUICKFIX),
+            edit: Some(workspace_edit(snapshot, &diff_edits(&snapshot.text, &fixed.text))),
+            is_preferred: Some(false),
+            ..CodeAction::default()
+        }));
+    }
+    actions
+}
+
 /// Line-level edits that turn `old` into `new`: one per changed hunk, so the editor keeps its cursor and
 /// folds everywhere else.
 fn diff_edits(old: &str, new: &str) -> Vec<podsec_engine::patch::TextEdit> {
@@ -196,6 +252,9 @@ pub(super) fn code_actions(snapshot: &Snapshot, params: &CodeActionParams) -> Ve
     // Safe fixes first, then unsafe ones, then exemptions.
     quick_fixes.sort_by_key(|(unsafe_fix, _)| *unsafe_fix);
     let mut actions: Vec<CodeActionOrCommand> = quick_fixes.into_iter().map(|(_, action)| action).collect();
+    if wanted(only, &CodeActionKind::QUICKFIX) {
+        actions.extend(fix_all_of_checks(snapshot, params, &analysis));
+    }
     actions.extend(exemptions);
     let kind = fix_all_kind();
     if only.is_some_and(|_| wanted(only, &kind)) || (only.is_none() && !actions.is_empty()) {
