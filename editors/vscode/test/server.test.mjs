@@ -131,6 +131,7 @@ test("the manifest contributes the documented settings and the restart command",
     "podsec.level",
     "podsec.path",
     "podsec.serverStrategy",
+    "podsec.syntaxErrors",
     "podsec.trace.server",
     "podsec.version",
   ]);
