@@ -97,12 +97,14 @@ try {
   const markers = page.locator(".markers-panel .monaco-list-row");
   await poll("two problems", async () => (await markers.count()) >= 3);
   const problems = await page.locator(".markers-panel").innerText();
-  // Each problem's row: the message, then its source and code (the check ID, a link to the standard).
+  // Each problem's row: what is wrong at the field, then its source and code (the check ID, a link to the
+  // standard). PSA's whole sentence is a related-information row of the object's first problem, which has
+  // no source and code of its own.
   for (const [check, message] of [
-    ["allowPrivilegeEscalation", 'allowPrivilegeEscalation != false (container "app" must set securityContext.allowPrivilegeEscalation=false)'],
-    ["hostPorts", 'hostPort (container "app" uses hostPort 8080)'],
+    ["allowPrivilegeEscalation", 'container "app" must set securityContext.allowPrivilegeEscalation=false'],
+    ["hostPorts", 'container "app" uses hostPort 8080'],
   ]) {
-    const row = markers.filter({ hasText: message });
+    const row = markers.filter({ hasText: message }).filter({ hasText: new RegExp(`\\bpodsec\\s+${check}\\b`) });
     assert.equal(await row.count(), 1, `one problem says ${message}:\n${problems}`);
     const text = await row.innerText();
     assert.match(text, new RegExp(`\\bpodsec\\s+${check}\\b`), `its source is podsec and its code ${check}: ${text}`);
