@@ -104,10 +104,9 @@ try {
     ["allowPrivilegeEscalation", 'container "app" must set securityContext.allowPrivilegeEscalation=false'],
     ["hostPorts", 'container "app" uses hostPort 8080'],
   ]) {
-    const row = markers.filter({ hasText: message }).filter({ hasText: new RegExp(`\\bpodsec\\s+${check}\\b`) });
-    assert.equal(await row.count(), 1, `one problem says ${message}:\n${problems}`);
-    const text = await row.innerText();
-    assert.match(text, new RegExp(`\\bpodsec\\s+${check}\\b`), `its source is podsec and its code ${check}: ${text}`);
+    const texts = await markers.filter({ hasText: message }).allInnerTexts();
+    const own = texts.filter((text) => new RegExp(`\\bpodsec\\s+${check}\\b`).test(text));
+    assert.equal(own.length, 1, `one problem of podsec's ${check} says ${message}:\n${problems}`);
   }
 
   step("the output channel names the bundled binary");
