@@ -136,7 +136,11 @@ impl<R: BufRead> Scanner<R> {
 
     /// Equivalent to the libyaml macro `SKIP`.
     fn skip_char(&mut self) {
-        let popped = self.buffer.pop_front().expect("unexpected end of tokens");
+        // podsec: at the end of the input there is nothing to skip, as libyaml's NUL-terminated buffer has
+        // it (the port panicked).
+        let Some(popped) = self.buffer.pop_front() else {
+            return;
+        };
         let width = popped.len_utf8();
         self.mark.index += width as u64;
         self.chars += 1;
@@ -170,16 +174,17 @@ impl<R: BufRead> Scanner<R> {
             self.mark.index += popped.len_utf8() as u64;
             self.chars += 1;
             self.mark.column += 1;
-        } else {
-            panic!("unexpected end of input")
         }
+        // podsec: at the end of the input there is nothing to read (libyaml reads its NUL terminator; the
+        // port panicked, e.g. on a block scalar whose last line has no line break).
     }
 
     /// Equivalent to the libyaml macro `READ_LINE`.
     fn read_line_break(&mut self, string: &mut String) {
-        let front = match self.buffer.front().copied() {
-            Some(front) => front,
-            None => panic!("unexpected end of input"),
+        // podsec: at the end of the input there is no line break to read (the port panicked: found by
+        // fuzzing, a block scalar ending the input without a line break).
+        let Some(front) = self.buffer.front().copied() else {
+            return;
         };
 
         if let ('\r', Some('\n')) = (front, self.buffer.get(1).copied()) {
