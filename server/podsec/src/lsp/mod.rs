@@ -79,6 +79,9 @@ pub(crate) fn run(args: Vec<OsString>) -> std::result::Result<Outcome, String> {
     Ok(Outcome::Clean)
 }
 
+/// The longest a request waits for the first workspace scan (4,000 files take well under a second).
+const SCAN_WAIT: Duration = Duration::from_secs(10);
+
 #[derive(Clone)]
 struct Backend {
     client: Client,
@@ -130,8 +133,9 @@ impl Backend {
     /// The snapshot of an open document for a request, or the request's error.
     async fn snapshot(&self, uri: &Uri) -> Result<session::Snapshot> {
         let mut scanned = self.scanned.subscribe();
-        // The sender lives as long as the backend: an error here cannot happen while it serves.
-        let _ = scanned.wait_for(|done| *done).await;
+        // The sender lives as long as the backend: an error here cannot happen while it serves. A client
+        // that never sends `initialized` (so no scan starts) still gets answers, after a bounded wait.
+        let _ = tokio::time::timeout(SCAN_WAIT, scanned.wait_for(|done| *done)).await;
         let pending = self
             .state()
             .pending(uri.as_str(), None)
