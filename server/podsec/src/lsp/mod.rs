@@ -515,7 +515,7 @@ impl LanguageServer for Backend {
         let backend = self.clone();
         let lenses = guarded("computing code lenses", move || {
             let analysis = podsec_engine::analyze(&snapshot.text, &snapshot.options());
-            let elsewhere = backend.impact_elsewhere(&snapshot);
+            let elsewhere = backend.workloads_elsewhere(&snapshot, false);
             code_lens::code_lenses(&snapshot, &analysis, &elsewhere)
         })
         .map_err(internal_error)?;

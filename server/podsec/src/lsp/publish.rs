@@ -52,7 +52,7 @@ impl Backend {
         let backend = self.clone();
         let outcome = guarded("analysing a document", move || {
             let snapshot = pending.complete();
-            let elsewhere = backend.impact_elsewhere(&snapshot);
+            let elsewhere = backend.workloads_elsewhere(&snapshot, true);
             let (diagnostics, workloads) = analyse(&snapshot, &mut reuse, &elsewhere);
             (snapshot, diagnostics, workloads, reuse)
         });
@@ -120,14 +120,16 @@ impl Backend {
         changed
     }
 
-    /// The objects of other open documents and workspace files in the namespaces whose enforce label
-    /// this snapshot sets, analysed with its labels: PSA's dry run of a label sees every pod of the
-    /// namespace, not only those of the same file.
-    pub(super) fn impact_elsewhere(&self, snapshot: &Snapshot) -> Vec<ObjectReport> {
+    /// The objects of other open documents and workspace files in the namespaces this snapshot defines
+    /// (only those with an enforce label when `enforced_only`: what a label's impact needs on every
+    /// keystroke; all of them for the code lenses' counts), analysed with its labels: PSA's dry run of
+    /// a label sees every pod of the namespace, not only those of the same file.
+    pub(super) fn workloads_elsewhere(&self, snapshot: &Snapshot, enforced_only: bool) -> Vec<ObjectReport> {
         let names: Vec<String> = snapshot
             .own
             .labels
             .iter()
+            .filter(|labels| !enforced_only || labels.enforce_span.is_some())
             .map(|labels| labels.name.clone())
             .collect();
         if names.is_empty() {
