@@ -282,8 +282,11 @@ fn analyse_document(
                 .chain(report.exempted.iter_mut().map(|(v, _)| v))
             {
                 violation.detail = neutralised.restore(&violation.detail);
-                for fix in violation.locations.iter_mut().filter_map(|l| l.fix.as_mut()) {
-                    fix.title = neutralised.restore(&fix.title);
+                for location in &mut violation.locations {
+                    location.detail = location.detail.as_deref().map(|d| neutralised.restore(d));
+                    if let Some(fix) = location.fix.as_mut() {
+                        fix.title = neutralised.restore(&fix.title);
+                    }
                 }
             }
             for failure in report.mode_lines.iter_mut().flat_map(|l| &mut l.failures) {

@@ -344,3 +344,20 @@ fn each_location_gets_psa_words_for_its_own_field() {
         ]
     );
 }
+
+#[test]
+fn a_chart_template_names_its_actions_in_each_locations_words() {
+    let text = "kind: Pod\nspec:\n  containers:\n  - name: {{ .Values.app }}\n    image: x\n  - name: sidecar\n    image: y\n";
+    let analysis = analyze(text, &Options::default());
+    let run_as = analysis.objects[0]
+        .violations
+        .iter()
+        .find(|v| v.check.id == "runAsNonRoot")
+        .unwrap();
+    let words: Vec<&str> = run_as.locations.iter().map(|l| run_as.message_at(l)).collect();
+    assert!(
+        words.iter().all(|w| !w.contains("x1x")),
+        "a placeholder reached a message: {words:?}"
+    );
+    assert!(words.iter().any(|w| w.contains("{{ .Values.app }}")), "{words:?}");
+}
