@@ -78,13 +78,35 @@ impl Backend {
             .get(key)
             .is_some_and(|d| d.generation == generation);
         if current {
-            self.client
-                .publish_diagnostics(snapshot.uri, diagnostics, Some(snapshot.version))
-                .await;
+            self.publish_diagnostics(&snapshot.uri, &diagnostics, Some(snapshot.version));
             // Code lenses show the policy: the client asks again when it may have changed.
             if policy_changed && self.state().lens_refresh {
                 let _ = self.client.code_lens_refresh().await;
             }
+        }
+    }
+
+    /// Sends `textDocument/publishDiagnostics`. Every publication goes this one way, in the order of
+    /// the `publish` lock, so none overtakes another.
+    pub(super) fn publish_diagnostics(&self, uri: &Uri, diagnostics: &[Diagnostic], version: Option<i32>) {
+        let mut body =
+            br#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"#.to_vec();
+        let written = serde_json::to_writer(&mut body, uri)
+            .and_then(|()| {
+                body.extend_from_slice(br#","diagnostics":"#);
+                serde_json::to_writer(&mut body, diagnostics)
+            })
+            .and_then(|()| match version {
+                Some(version) => {
+                    body.extend_from_slice(br#","version":"#);
+                    serde_json::to_writer(&mut body, &version)
+                }
+                None => Ok(()),
+            });
+        if written.is_ok() {
+            body.extend_from_slice(b"}}");
+            // Fails only when the writer has stopped: the client has gone.
+            let _ = self.publications.send(super::transport::frame(&body));
         }
     }
 
