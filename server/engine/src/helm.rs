@@ -50,7 +50,7 @@ impl Neutralised {
         let may_hold_one = message
             .as_bytes()
             .windows(2)
-            .any(|pair| pair[0] == b'x' && pair[1].is_ascii_digit());
+            .any(|pair| matches!(pair, [b'x', digit] if digit.is_ascii_digit()));
         if !may_hold_one {
             return restored;
         }
