@@ -19,6 +19,7 @@ pub mod convert;
 mod diagnostics;
 mod hover;
 mod publish;
+mod pull;
 mod session;
 mod settings;
 mod transport;
@@ -98,6 +99,8 @@ struct Backend {
     /// Whether the first workspace scan has ended (true at once without workspace folders): requests
     /// wait for it, so that none acts on a policy the scan may still change.
     scanned: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Bumped whenever what a workspace file's report depends on may have changed (see `pull`).
+    changes: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 fn is_yaml(language_id: &str, uri: &Uri) -> bool {
@@ -126,6 +129,7 @@ impl Backend {
             publish: Arc::default(),
             analyses: Arc::new(tokio::sync::Semaphore::new(1)),
             scanned: Arc::new(tokio::sync::watch::Sender::new(false)),
+            changes: Arc::new(tokio::sync::watch::Sender::new(0)),
         }
     }
 
@@ -275,6 +279,20 @@ impl LanguageServer for Backend {
             .and_then(|w| w.code_lens.as_ref())
             .and_then(|c| c.refresh_support)
             .unwrap_or(false);
+        // Pulled only when the client also re-pulls on request: a policy change in one document changes
+        // the diagnostics of others, which a pull-only client (Neovim 0.11) would not ask for again.
+        let pull_diagnostics = params
+            .capabilities
+            .text_document
+            .as_ref()
+            .is_some_and(|t| t.diagnostic.is_some())
+            && params
+                .capabilities
+                .workspace
+                .as_ref()
+                .and_then(|w| w.diagnostics.as_ref())
+                .and_then(|d| d.refresh_support)
+                .unwrap_or(false);
         let work_done_progress = params
             .capabilities
             .window
@@ -294,6 +312,7 @@ impl LanguageServer for Backend {
             state.dynamic_watchers = dynamic_watchers;
             state.work_done_progress = work_done_progress;
             state.lens_refresh = lens_refresh;
+            state.pull_diagnostics = pull_diagnostics;
             // Set here, before the client can open a document: nothing is published until the scan
             // that `initialized` starts has ended.
             state.scanning = !roots.is_empty();
@@ -324,6 +343,15 @@ impl LanguageServer for Backend {
                     resolve_provider: Some(false),
                     work_done_progress_options: WorkDoneProgressOptions::default(),
                 })),
+                diagnostic_provider: pull_diagnostics.then(|| {
+                    DiagnosticServerCapabilities::Options(DiagnosticOptions {
+                        identifier: Some("podsec".to_string()),
+                        // A Namespace, admission configuration or project file changes other files' verdicts.
+                        inter_file_dependencies: true,
+                        workspace_diagnostics: true,
+                        work_done_progress_options: WorkDoneProgressOptions::default(),
+                    })
+                }),
                 ..ServerCapabilities::default()
             },
             server_info: Some(ServerInfo {
@@ -429,6 +457,8 @@ impl LanguageServer for Backend {
             state.documents.insert(key.clone(), document);
             generation
         };
+        // Its file leaves the workspace reports: the open document reports for it now.
+        self.workspace_changed();
         self.schedule(key, generation);
     }
 
@@ -483,10 +513,12 @@ impl LanguageServer for Backend {
         if let (true, Some(path)) = (session::is_project_file(removed.path.as_deref()), &removed.path) {
             self.state().workspace.set_open_project(path, None);
         }
-        {
+        if !self.state().pull_diagnostics {
             let _publishing = self.publish.lock().await;
             self.publish_diagnostics(&uri, &[], None);
         }
+        // Its file is a workspace file again (a pulling client clears a closed document's diagnostics).
+        self.workspace_changed();
         // What it held on disk, not its last unsaved text, is the policy source from now on.
         self.reread_from_disk(&uri, session::gives_policy(&removed));
     }
@@ -523,6 +555,17 @@ impl LanguageServer for Backend {
         })
         .map_err(internal_error)?;
         Ok(Some(lenses))
+    }
+
+    async fn diagnostic(&self, params: DocumentDiagnosticParams) -> Result<DocumentDiagnosticReportResult> {
+        self.pull_document(params).await
+    }
+
+    async fn workspace_diagnostic(
+        &self,
+        params: WorkspaceDiagnosticParams,
+    ) -> Result<WorkspaceDiagnosticReportResult> {
+        self.pull_workspace(params).await
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
