@@ -236,6 +236,19 @@ fn a_pulling_client_gets_document_and_workspace_reports_with_result_ids() {
         !files.contains_key("ns.yaml"),
         "open now: its document reports for it"
     );
+
+    // Closed without saving: VS Code pulls it once more, and gets its file's report (hostNetwork is
+    // still on disk), as workspace pulls give it from now on.
+    client.notify("textDocument/didClose", json!({ "textDocument": { "uri": app } }));
+    let closed = pull(&mut client, &app, None);
+    assert_eq!(closed["kind"], "full");
+    assert!(
+        codes(&closed["items"]).contains(&"hostNamespaces".to_string()),
+        "{closed}"
+    );
+    let response = client.request("workspace/diagnostic", json!({ "previousResultIds": [] }));
+    let files = by_file(&response["result"]);
+    assert_eq!(files["app.yaml"]["items"], closed["items"]);
     assert!(client.shutdown_and_exit().success());
 }
 
