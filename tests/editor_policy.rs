@@ -26,7 +26,8 @@ fn start(dir: &Path, settings: Value) -> LspClient {
     let response = client.request(
         "initialize",
         json!({ "processId": null, "rootUri": folder, "workspaceFolders": [{ "uri": folder, "name": "ws" }],
-                "capabilities": { "window": { "workDoneProgress": true } },
+                "capabilities": { "window": { "workDoneProgress": true },
+                                  "textDocument": { "publishDiagnostics": { "relatedInformation": true } } },
                 "initializationOptions": settings }),
     );
     assert!(response.get("result").is_some(), "{response}");

@@ -160,7 +160,11 @@ impl LspClient {
     }
 
     pub fn initialize(&mut self, encodings: Option<&[&str]>, options: Value) -> Value {
-        let mut capabilities = json!({ "textDocument": { "hover": { "contentFormat": ["markdown"] } } });
+        // What VS Code declares for diagnostics: related information, links and data.
+        let mut capabilities = json!({ "textDocument": {
+            "hover": { "contentFormat": ["markdown"] },
+            "publishDiagnostics": { "relatedInformation": true, "codeDescriptionSupport": true, "dataSupport": true },
+        } });
         if let Some(encodings) = encodings {
             capabilities["general"] = json!({ "positionEncodings": encodings });
         }
