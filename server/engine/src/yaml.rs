@@ -521,6 +521,93 @@ impl<'a> Builder<'a> {
         }
         self.count(frame.id, frame.size);
     }
+
+    /// Whether `key` is a merge key: a plain `<<` (or one tagged `!!merge`), as go-yaml v2 tells them.
+    fn is_merge_key(&self, key: NodeId) -> bool {
+        matches!(
+            self.nodes.get(key as usize).map(|n| &n.kind),
+            Some(NodeKind::Scalar { value, style, tag })
+                if value.as_ref() == "<<"
+                    && ((*style == ScalarKind::Plain && tag.is_none()) || tag.as_deref() == Some("merge"))
+        )
+    }
+
+    /// The mapping `id` stands for, aliases followed; `None` for any other node.
+    fn mapping_entries(&self, id: NodeId) -> Option<Children> {
+        let node = self.nodes.get(id as usize)?;
+        match &node.kind {
+            NodeKind::Mapping { entries, .. } => Some(*entries),
+            NodeKind::Alias { target } => match self.nodes.get(*target as usize).map(|n| &n.kind) {
+                Some(NodeKind::Mapping { entries, .. }) => Some(*entries),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Applies the `<<` merge keys of the just-closed mapping `id` as go-yaml v2 decodes them: in source
+    /// order, a merge sets the keys of its mapping (or of each mapping of its sequence, the last first, so
+    /// that the first wins) over the keys before it, and the keys after it override them. The merged
+    /// pairs are the anchored mapping's own nodes, which stay where they are written (their spans and
+    /// parents), so a finding points at the text that sets it. Any other value is go-yaml v2's error.
+    fn apply_merges(&mut self, id: NodeId) -> Result<(), (String, Span)> {
+        let Some(NodeKind::Mapping { entries, .. }) = self.nodes.get(id as usize).map(|n| &n.kind) else {
+            return Ok(());
+        };
+        let entries = *entries;
+        let own = self.pairs.get(entries.range()).unwrap_or_default();
+        if !own.iter().any(|(key, _)| self.is_merge_key(*key)) {
+            return Ok(());
+        }
+        let own = own.to_vec();
+        let mut merged = Vec::with_capacity(own.len());
+        for (key, value) in own {
+            if !self.is_merge_key(key) {
+                merged.push((key, value));
+                continue;
+            }
+            let key_span = self.nodes.get(key as usize).map(|n| n.span).unwrap_or_default();
+            let refused = || {
+                (
+                    "map merge requires map or sequence of maps as the value".to_string(),
+                    key_span,
+                )
+            };
+            let sources: Vec<Children> = match self.mapping_entries(value) {
+                Some(mapping) => vec![mapping],
+                None => {
+                    let items = match self.nodes.get(value as usize).map(|n| &n.kind) {
+                        Some(NodeKind::Sequence { items, .. }) => *items,
+                        _ => return Err(refused()),
+                    };
+                    let items = self.items.get(items.range()).unwrap_or_default();
+                    let mut sources = Vec::with_capacity(items.len());
+                    for item in items.iter().rev() {
+                        sources.push(self.mapping_entries(*item).ok_or_else(refused)?);
+                    }
+                    sources
+                }
+            };
+            for source in sources {
+                merged.extend_from_slice(self.pairs.get(source.range()).unwrap_or_default());
+            }
+        }
+        // The mapping's pairs were the last ones added (it has just closed): they are replaced there.
+        if entries.start as usize + entries.len as usize == self.pairs.len() {
+            self.pairs.truncate(entries.start as usize);
+        }
+        let start = self.pairs.len();
+        self.pairs.extend(merged);
+        let children = Children {
+            start: u32::try_from(start).unwrap_or(u32::MAX),
+            len: u32::try_from(self.pairs.len() - start).unwrap_or(0),
+        };
+        if let Some(NodeKind::Mapping { entries, .. }) = self.nodes.get_mut(id as usize).map(|n| &mut n.kind)
+        {
+            *entries = children;
+        }
+        Ok(())
+    }
 }
 
 fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits) -> Document<'a> {
@@ -649,7 +736,16 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
                 }
             }
             EventData::MappingEnd | EventData::SequenceEnd => {
+                let closed = builder.stack.last().map(|frame| frame.id);
                 builder.close(span);
+                if let Some(Err((message, at))) = closed.map(|id| builder.apply_merges(id)) {
+                    error = Some(YamlError {
+                        message,
+                        span: at,
+                        kind: YamlErrorKind::Syntax,
+                    });
+                    break;
+                }
                 Ok(0)
             }
             EventData::StreamEnd => break,
@@ -960,6 +1056,24 @@ impl<'d> NodeRef<'d> {
             key: NodeRef { doc, id: *k },
             value: NodeRef { doc, id: *v }.resolved(),
             written_value: NodeRef { doc, id: *v },
+        })
+    }
+
+    /// The entries written in this mapping itself, in source order: [`NodeRef::entries`] without those a
+    /// `<<` merge key brought in (which are written elsewhere). Edits place new text among these.
+    pub fn written_entries(self) -> impl Iterator<Item = Entry<'d>> + 'd {
+        let mapping = self.resolved().id;
+        let doc = self.doc;
+        self.entries()
+            .filter(move |e| doc.node(e.key.id).and_then(|n| n.parent) == Some(mapping))
+    }
+
+    /// The collection this node is written in.
+    pub fn parent(&self) -> Option<NodeRef<'d>> {
+        let parent = self.doc.node(self.id)?.parent?;
+        Some(NodeRef {
+            doc: self.doc,
+            id: parent,
         })
     }
 

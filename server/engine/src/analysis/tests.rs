@@ -388,3 +388,77 @@ fn a_chart_template_names_its_actions_in_each_locations_words() {
     );
     assert!(words.iter().any(|w| w.contains("{{ .Values.app }}")), "{words:?}");
 }
+
+/// `<<` merge keys, as go-yaml v2 decodes them (what Kubernetes sees).
+#[test]
+fn merge_keys_read_as_go_yaml_v2_decodes_them() {
+    use crate::yaml::parse_stream;
+    let text = "defaults: &defaults {a: 1, b: 1, c: 1}\nother: &other {b: 2, d: 2}\nnested: &nested {<<: *other, e: 3}\nderived:\n  a: 0\n  <<: [*defaults, *nested]\n  c: 9\ntagged: {!!merge <<: *other}\nquoted: {\"<<\": *other}\n";
+    let stream = parse_stream(text, &Limits::default());
+    let root = stream.documents[0].root().unwrap();
+    let derived = root.get("derived").unwrap();
+    let read = |key: &str| derived.get(key).and_then(|v| v.as_str());
+    // Before the merge: overridden by it. In a sequence: the first mapping wins. After it: the key wins.
+    assert_eq!(read("a"), Some("1"));
+    assert_eq!(read("b"), Some("1"));
+    assert_eq!(read("c"), Some("9"));
+    assert_eq!(read("d"), Some("2"), "a merge inside a merged mapping");
+    assert_eq!(read("e"), Some("3"));
+    assert!(derived.get("<<").is_none(), "a merge key is not a key");
+    assert_eq!(root.get("tagged").unwrap().get("b").unwrap().as_str(), Some("2"));
+    assert!(
+        root.get("quoted").unwrap().get("<<").is_some(),
+        "a quoted << is an ordinary key"
+    );
+    // Only the entries written there are the mapping's own (edits go among those).
+    let written: Vec<_> = derived
+        .written_entries()
+        .map(|e| e.key.as_str().unwrap())
+        .collect();
+    assert_eq!(written, ["a", "c"]);
+
+    // Anything but a mapping or a sequence of mappings: go-yaml v2 refuses the document, at the key.
+    for value in ["x", "[*s]", "", "[{a: 1}, b]"] {
+        let text = format!("base: &s x\nderived: {{<<: {value}}}\n");
+        let stream = parse_stream(&text, &Limits::default());
+        let error = stream.documents[0].error.as_ref().expect(&text);
+        assert_eq!(
+            error.message,
+            "map merge requires map or sequence of maps as the value"
+        );
+        assert_eq!(&text[error.span.start..error.span.end], "<<", "{text}");
+    }
+}
+
+/// A setting that reaches a container only through `<<: *base` is checked as PSA checks it, and its fix
+/// edits the text that sets it.
+#[test]
+fn a_merged_setting_is_checked_and_fixed_where_it_is_written() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: merged\nspec:\n  containers:\n  - &base\n    name: app\n    image: nginx\n    securityContext:\n      privileged: true\n  - <<: *base\n    name: sidecar\n";
+    let options = Options {
+        policy: Policy::new(Level::Baseline, Version::Latest),
+        ..Options::default()
+    };
+    let analysis = analyze(text, &options);
+    let privileged = analysis.objects[0]
+        .violations
+        .iter()
+        .find(|v| v.check.id == "privileged")
+        .unwrap();
+    assert_eq!(
+        privileged.detail,
+        "containers \"app\", \"sidecar\" must not set securityContext.privileged=true"
+    );
+    for location in &privileged.locations {
+        assert_eq!(&text[location.span.start..location.span.end], "privileged: true");
+    }
+    let fixed = crate::fix_all::fix_all(text, &options, true);
+    assert_eq!(
+        fixed.text,
+        text.replace(
+            "    securityContext:\n      privileged: true\n",
+            "    securityContext:\n"
+        )
+    );
+    assert!(analyze(&fixed.text, &options).objects[0].violations.is_empty());
+}
