@@ -9,7 +9,7 @@
 //! they are never copied, and the expanded size of every node is counted while building, so an
 //! alias bomb is refused with a clear error instead of being walked.
 
-use podsec_libyaml::{Event, EventData, Mark, Parser, ScalarStyle};
+use podsec_libyaml::{Event, EventData, MappingStyle, Mark, Parser, ScalarStyle};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -162,6 +162,9 @@ pub struct Document<'a> {
     /// The syntax or limit error that stopped this document, if any. A document with an error keeps
     /// the nodes read before it but is not analysed: a half-read pod would give false verdicts.
     pub error: Option<YamlError>,
+    /// Whether the document was read no further than its top-level `kind`, which is certain and not one
+    /// the reader reads (see [`read_document_if`]): it has no nodes, no root and no error.
+    pub skipped: bool,
 }
 
 /// Why a document could not be read.
@@ -219,6 +222,50 @@ pub fn document_ranges(text: &str, limits: &Limits) -> Vec<Span> {
 /// A document past [`Limits::max_documents`] or larger than [`Limits::max_document_bytes`] is refused
 /// with an error instead.
 pub fn read_document<'a>(text: &'a str, index: usize, range: Span, limits: &Limits) -> Option<Document<'a>> {
+    read_document_reading(text, index, range, limits, None)
+}
+
+/// [`read_document`] for a reader that reads only the documents of some kinds: a document whose top-level
+/// `kind` is certain once its value is read, and refused by `reads_kind`, is read no further and comes back
+/// [`Document::skipped`], without nodes. Certain means that the whole tree would give that kind: the
+/// top-level mapping is a block mapping at column 0, the value a plain or quoted scalar without a tag, and
+/// no later line of the document starts with anything that could be another top-level `kind` key (the last
+/// duplicate wins). Whatever follows the `kind` is not read, so a syntax error or a limit crossed there is
+/// not reported; errors before it are. The limits on documents and their size apply first, as in
+/// [`read_document`].
+pub fn read_document_if<'a>(
+    text: &'a str,
+    index: usize,
+    range: Span,
+    limits: &Limits,
+    reads_kind: &dyn Fn(&str) -> bool,
+) -> Option<Document<'a>> {
+    read_document_reading(text, index, range, limits, Some(reads_kind))
+}
+
+/// [`documents`] for a reader that reads only the documents of some kinds (see [`read_document_if`]).
+pub fn documents_if<'a, 'r>(
+    text: &'a str,
+    limits: &Limits,
+    reads_kind: &'r dyn Fn(&str) -> bool,
+) -> impl Iterator<Item = Document<'a>> + 'r
+where
+    'a: 'r,
+{
+    let limits = *limits;
+    document_ranges(text, &limits)
+        .into_iter()
+        .enumerate()
+        .filter_map(move |(index, range)| read_document_if(text, index, range, &limits, reads_kind))
+}
+
+fn read_document_reading<'a>(
+    text: &'a str,
+    index: usize,
+    range: Span,
+    limits: &Limits,
+    reads_kind: Option<&dyn Fn(&str) -> bool>,
+) -> Option<Document<'a>> {
     let refused = |message: String| Document {
         text,
         nodes: Vec::new(),
@@ -232,6 +279,7 @@ pub fn read_document<'a>(text: &'a str, index: usize, range: Span, limits: &Limi
             span: Span::point(range.start),
             kind: YamlErrorKind::Limit,
         }),
+        skipped: false,
     };
     if index >= limits.max_documents {
         return Some(refused(format!(
@@ -246,8 +294,8 @@ pub fn read_document<'a>(text: &'a str, index: usize, range: Span, limits: &Limi
             limits.max_document_bytes as f64 / 1_048_576.0
         )));
     }
-    let doc = parse_document(text, range, index, limits);
-    (doc.root.is_some() || doc.error.is_some()).then_some(doc)
+    let doc = parse_document(text, range, index, limits, reads_kind);
+    (doc.root.is_some() || doc.error.is_some() || doc.skipped).then_some(doc)
 }
 
 /// Cuts a stream into document ranges at lines that start with `---` or `...` (followed by
@@ -523,7 +571,85 @@ impl<'a> Builder<'a> {
     }
 }
 
-fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits) -> Document<'a> {
+/// Whether a scalar means "absent" as Kubernetes reads it: `null`, `~` or nothing, unquoted and untagged, or
+/// anything tagged `!!null` (`tag` is the suffix the tree keeps).
+fn is_null_scalar(value: &str, style: ScalarKind, tag: Option<&str>) -> bool {
+    match (style, tag) {
+        (ScalarKind::Plain, None) => matches!(value, "" | "~" | "null" | "Null" | "NULL"),
+        (_, Some(tag)) => tag == "null",
+        _ => false,
+    }
+}
+
+/// The kind a document certainly has, when the scalar just read (`value`, untagged, in `style`) is the value
+/// of its top-level `kind` key and nothing in `rest`, the document's text after it, can be another.
+///
+/// `kind` is what [`NodeRef::get`] would give on the whole tree, which reads the last of duplicate keys. So
+/// the top-level mapping must be a block mapping at column 0 (`top_level_block_at_column_0`): each of its keys
+/// then starts a line, and [`no_later_kind_key`] finds no line of `rest` that could start one reading `kind`.
+/// The key is matched as [`NodeRef::entry`] matches it (any scalar reading `kind` that is not null), the value
+/// as [`NodeRef::as_str`] reads it; a tagged, block or null value, or an alias, is not certain.
+fn certain_kind<'v>(
+    builder: &Builder<'_>,
+    top_level_block_at_column_0: bool,
+    value: &'v str,
+    style: ScalarKind,
+    tagged: bool,
+    rest: &str,
+) -> Option<&'v str> {
+    let [frame] = builder.stack.as_slice() else {
+        return None;
+    };
+    let key = builder.nodes.get(frame.pending_key? as usize)?;
+    let key_reads_kind = matches!(&key.kind, NodeKind::Scalar { value, style, tag }
+        if value == "kind" && !is_null_scalar(value, *style, tag.as_deref()));
+    let certain = top_level_block_at_column_0
+        && builder.root == Some(frame.id)
+        && key_reads_kind
+        && !tagged
+        && style != ScalarKind::Block
+        && !is_null_scalar(value, style, None)
+        && no_later_kind_key(rest);
+    certain.then_some(value)
+}
+
+/// Whether no line of `rest` can start a top-level key that reads `kind`, in a document whose top-level
+/// mapping is a block mapping at column 0: such a key starts at the first character of a line (after any of
+/// libyaml's line breaks: LF, CR, NEL, LS, PS). A line may start with a space (deeper content), a comment, a
+/// sequence item, a flow indicator that closes or separates, or a letter or digit other than `k` (a plain
+/// scalar, which has no escapes, so it reads as written). Anything else (a quote, a tag, an anchor, an alias,
+/// `?`, a block scalar, a tab, `%`, a non-ASCII character such as a BOM, which libyaml skips at a line's start)
+/// might, and the document is then read whole. The first piece of `rest` is the end of the `kind`'s own line.
+fn no_later_kind_key(rest: &str) -> bool {
+    fn cannot_start_a_kind_key(first: u8) -> bool {
+        (first.is_ascii_alphanumeric() && first != b'k')
+            || matches!(
+                first,
+                b' ' | b'#' | b'-' | b'.' | b'_' | b'/' | b']' | b'}' | b','
+            )
+    }
+    if ['\u{85}', '\u{2028}', '\u{2029}']
+        .into_iter()
+        .any(|line_break| rest.contains(line_break))
+    {
+        return false;
+    }
+    let safe = |line: &str| line.bytes().next().is_none_or(cannot_start_a_kind_key);
+    // Lone CRs are rare: one memchr pass finds out, and only then do lines split at both breaks.
+    if rest.as_bytes().contains(&b'\r') {
+        rest.split(['\n', '\r']).skip(1).all(safe)
+    } else {
+        rest.split('\n').skip(1).all(safe)
+    }
+}
+
+fn parse_document<'a>(
+    text: &'a str,
+    range: Span,
+    index: usize,
+    limits: &Limits,
+    reads_kind: Option<&dyn Fn(&str) -> bool>,
+) -> Document<'a> {
     let source = text.get(range.start..range.end).unwrap_or("");
     // libyaml's marks are byte offsets into the input.
     let at = |mark: Mark| {
@@ -549,6 +675,8 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
     // Anchor name to its latest definition's id (go-yaml v2: a redefined anchor stands for the last one).
     let mut anchor_ids: HashMap<String, usize> = HashMap::new();
     let mut error = None;
+    // Set at the top-level node's start: whether a certain kind is possible at all (see `certain_kind`).
+    let mut top_level_block_at_column_0 = false;
     let mut input = source.as_bytes();
     let mut parser = Parser::new();
     parser.set_input_string(&mut input);
@@ -570,6 +698,15 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
         };
         let span = span_of(&event);
         let is_mapping = matches!(event.data, EventData::MappingStart { .. });
+        if builder.root.is_none() && builder.stack.is_empty() {
+            top_level_block_at_column_0 = matches!(
+                event.data,
+                EventData::MappingStart {
+                    style: MappingStyle::Block,
+                    ..
+                }
+            ) && event.start_mark.column == 0;
+        }
         let added = match event.data {
             EventData::Scalar {
                 value,
@@ -583,6 +720,30 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
                     ScalarStyle::Literal | ScalarStyle::Folded => ScalarKind::Block,
                     _ => ScalarKind::Plain,
                 };
+                if let Some(reads_kind) = reads_kind {
+                    let rest = text.get(span.end..range.end).unwrap_or("");
+                    let kind = certain_kind(
+                        &builder,
+                        top_level_block_at_column_0,
+                        &value,
+                        style,
+                        tag.is_some(),
+                        rest,
+                    );
+                    if kind.is_some_and(|kind| !reads_kind(kind)) {
+                        return Document {
+                            text,
+                            nodes: Vec::new(),
+                            pairs: Vec::new(),
+                            items: Vec::new(),
+                            root: None,
+                            span: range,
+                            index,
+                            error: None,
+                            skipped: true,
+                        };
+                    }
+                }
                 let tag = tag.map(|t| tag_suffix(&t).into());
                 let value = borrow_if_written_as_is(Cow::Owned(value), text, span, style);
                 let anchor = define_anchor(&mut anchor_ids, &mut builder.anchors, anchor);
@@ -698,6 +859,7 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
         span: range,
         index,
         error,
+        skipped: false,
     }
 }
 
@@ -884,11 +1046,8 @@ impl<'d> NodeRef<'d> {
 
     /// Whether the node means "absent": `null`, `~`, or nothing at all.
     pub fn is_null(&self) -> bool {
-        match self.scalar() {
-            Some((value, ScalarKind::Plain, None)) => matches!(value, "" | "~" | "null" | "Null" | "NULL"),
-            Some((_, _, Some(tag))) => tag == "null",
-            _ => false,
-        }
+        self.scalar()
+            .is_some_and(|(value, style, tag)| is_null_scalar(value, style, tag))
     }
 
     /// The text of a non-null scalar, whatever its type (`80`, `true` and `"x"` all have text).

@@ -23,7 +23,16 @@ use crate::patch::Layout;
 use crate::policy::Policy;
 use crate::policy::{ConfigProblem, PolicyContext, Severity};
 use crate::workload::pod_objects;
-use crate::yaml::{Document, Limits, Span, YamlErrorKind, document_ranges, read_document};
+use crate::yaml::{Document, Limits, Span, YamlErrorKind, document_ranges, read_document_if};
+
+/// The kind of the one document that is read for itself rather than for its pods.
+const PSP_KIND: &str = "PodSecurityPolicy";
+
+/// Whether the analysis reads a document of top-level kind `kind`; any other document whose kind is certain
+/// is read no further than its `kind` (see [`read_document_if`]).
+fn analysed_kind(kind: &str) -> bool {
+    crate::workload::reads_kind(kind) || kind == PSP_KIND
+}
 
 /// What to analyse with.
 #[derive(Clone, Copy, Debug, Default)]
@@ -140,7 +149,7 @@ fn analyze_neutralised(
         }
         let mut findings = Analysis::default();
         // One document at a time: only one tree is ever in memory.
-        if let Some(document) = read_document(parsed, index, range, &options.limits) {
+        if let Some(document) = read_document_if(parsed, index, range, &options.limits, &analysed_kind) {
             analyse_document(text, &document, neutralised, options, &mut findings);
         }
         if let Some(reuse) = cache.as_mut().filter(|_| countable) {
@@ -262,7 +271,7 @@ fn analyse_document(
         .root()
         .and_then(|r| r.get("kind"))
         .and_then(|k| k.as_str());
-    if let (Some("PodSecurityPolicy"), Some(root)) = (kind, document.root()) {
+    if let (Some(PSP_KIND), Some(root)) = (kind, document.root()) {
         analysis
             .config_problems
             .push(crate::psp::assess_one(root).problem());
