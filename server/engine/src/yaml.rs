@@ -307,36 +307,95 @@ fn split_documents(text: &str) -> Vec<Span> {
     } else {
         0
     };
+    let line_end = |line_start: usize| {
+        text.get(line_start..)
+            .and_then(|rest| rest.find('\n'))
+            .map_or(text.len(), |i| line_start + i + 1)
+    };
     let mut ranges = Vec::new();
     let mut current = start;
     let mut current_has_content = false;
-    let mut line_start = start;
-    while line_start < text.len() {
+    let line_starts = std::iter::once(start).chain(LineStarts::new(text.as_bytes(), start, false));
+    for line_start in line_starts.take_while(|at| *at < text.len()) {
+        // Only a marker can end a document that has content: other lines are not looked at.
         let rest = text.get(line_start..).unwrap_or("");
-        let line_len = rest.find('\n').map_or(rest.len(), |i| i + 1);
-        let line = rest.get(..line_len).unwrap_or("");
-        let next = line_start + line_len;
-        if is_marker(line, "---") {
+        if is_marker(rest, "---") {
             if current_has_content {
                 ranges.push(Span::new(current, line_start));
                 current = line_start;
             }
             // The marker line itself may carry content (`--- {a: 1}`); count it as content.
             current_has_content = true;
-        } else if is_marker(line, "...") {
+        } else if is_marker(rest, "...") {
+            let next = line_end(line_start);
             ranges.push(Span::new(current, next));
             current = next;
             current_has_content = false;
         } else if !current_has_content {
+            let line = text.get(line_start..line_end(line_start)).unwrap_or("");
             let trimmed = line.trim_start();
             current_has_content = !(trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%'));
         }
-        line_start = next;
     }
     if current_has_content {
         ranges.push(Span::new(current, text.len()));
     }
     ranges
+}
+
+/// The positions just after each line break of `bytes` from `from` on: every `\n`, and every `\r` when
+/// `with_cr`. Eight bytes at a time, since most words of a manifest hold no line break: cutting a stream and
+/// looking at the lines of a skipped document cost little next to parsing.
+struct LineStarts<'b> {
+    bytes: &'b [u8],
+    at: usize,
+    with_cr: bool,
+}
+
+impl<'b> LineStarts<'b> {
+    fn new(bytes: &'b [u8], from: usize, with_cr: bool) -> Self {
+        Self {
+            bytes,
+            at: from.min(bytes.len()),
+            with_cr,
+        }
+    }
+}
+
+impl Iterator for LineStarts<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        /// Whether any byte of `word` is `byte` (the classic zero-byte test on `word ^ byte…`; exact).
+        fn has_byte(word: u64, byte: u8) -> bool {
+            const ONES: u64 = 0x0101_0101_0101_0101;
+            let x = word ^ (ONES * u64::from(byte));
+            x.wrapping_sub(ONES) & !x & (ONES << 7) != 0
+        }
+        let is_break = |b: &u8| *b == b'\n' || (self.with_cr && *b == b'\r');
+        loop {
+            let rest = self.bytes.get(self.at..)?;
+            let window = rest.get(..8).unwrap_or(rest);
+            if let Ok(word) = <[u8; 8]>::try_from(window) {
+                let word = u64::from_ne_bytes(word);
+                if !(has_byte(word, b'\n') || self.with_cr && has_byte(word, b'\r')) {
+                    self.at += 8;
+                    continue;
+                }
+            }
+            match window.iter().position(is_break) {
+                Some(i) => {
+                    self.at += i + 1;
+                    return Some(self.at);
+                }
+                None if window.len() < 8 => {
+                    self.at = self.bytes.len();
+                    return None;
+                }
+                None => self.at += 8,
+            }
+        }
+    }
 }
 
 fn is_marker(line: &str, marker: &str) -> bool {
@@ -625,7 +684,7 @@ fn no_later_kind_key(rest: &str) -> bool {
         (first.is_ascii_alphanumeric() && first != b'k')
             || matches!(
                 first,
-                b' ' | b'#' | b'-' | b'.' | b'_' | b'/' | b']' | b'}' | b','
+                b' ' | b'\n' | b'\r' | b'#' | b'-' | b'.' | b'_' | b'/' | b']' | b'}' | b','
             )
     }
     if ['\u{85}', '\u{2028}', '\u{2029}']
@@ -634,13 +693,8 @@ fn no_later_kind_key(rest: &str) -> bool {
     {
         return false;
     }
-    let safe = |line: &str| line.bytes().next().is_none_or(cannot_start_a_kind_key);
-    // Lone CRs are rare: one memchr pass finds out, and only then do lines split at both breaks.
-    if rest.as_bytes().contains(&b'\r') {
-        rest.split(['\n', '\r']).skip(1).all(safe)
-    } else {
-        rest.split('\n').skip(1).all(safe)
-    }
+    let bytes = rest.as_bytes();
+    LineStarts::new(bytes, 0, true).all(|at| bytes.get(at).is_none_or(|b| cannot_start_a_kind_key(*b)))
 }
 
 fn parse_document<'a>(
@@ -1272,6 +1326,84 @@ mod tests {
         );
     }
 
+    /// Bytes the mutation tests put anywhere into their seeds.
+    const MUTATIONS: &[&str] = &[
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        ":",
+        " ",
+        "\t",
+        "\n",
+        "\r\n",
+        "\r",
+        "-",
+        "?",
+        "!",
+        "!!str",
+        "&a",
+        "*a",
+        "'",
+        "\"",
+        "\\",
+        "|",
+        ">",
+        "#",
+        "%YAML 1.1\n",
+        "%TAG ! x\n",
+        "---",
+        "...",
+        "ü",
+        "🚀",
+        "\u{2028}",
+        "\u{85}",
+        "<<: *a\n",
+        "  ",
+        "\u{feff}",
+        "%",
+        "@",
+        "`",
+    ];
+
+    /// `rounds` mutants of `seeds` (a fixed seed): each has one to six ranges of up to three bytes replaced by
+    /// one of `pieces`, on character boundaries.
+    fn mutants(seeds: &[&str], pieces: &[&str], rounds: usize) -> Vec<String> {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound.max(1) as u64) as usize
+        };
+        (0..rounds)
+            .map(|_| {
+                let mut text = seeds[next(seeds.len())].to_string();
+                for _ in 0..1 + next(6) {
+                    let mut at = next(text.len() + 1);
+                    while !text.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    let mut end = (at + next(4)).min(text.len());
+                    while !text.is_char_boundary(end) {
+                        end += 1;
+                    }
+                    text.replace_range(at..end, pieces[next(pieces.len())]);
+                }
+                text
+            })
+            .collect()
+    }
+
+    /// Rounds of the mutation tests: `PODSEC_YAML_STRESS=N` for more.
+    fn stress_rounds() -> usize {
+        std::env::var("PODSEC_YAML_STRESS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(3_000)
+    }
+
     /// The parser is vendored C-turned-Rust: mutate the lenient shapes and the fixtures at random (a fixed
     /// seed; `PODSEC_YAML_STRESS=N` for more rounds) and require every mutant to be read without a panic, with
     /// every span and error on character boundaries.
@@ -1284,69 +1416,7 @@ mod tests {
             include_str!("../../../tests/data/multi.yaml"),
             include_str!("../../../tests/data/crlf-flow.yaml"),
         ];
-        let pieces = [
-            "[",
-            "]",
-            "{",
-            "}",
-            ",",
-            ":",
-            " ",
-            "\t",
-            "\n",
-            "\r\n",
-            "\r",
-            "-",
-            "?",
-            "!",
-            "!!str",
-            "&a",
-            "*a",
-            "'",
-            "\"",
-            "\\",
-            "|",
-            ">",
-            "#",
-            "%YAML 1.1\n",
-            "%TAG ! x\n",
-            "---",
-            "...",
-            "ü",
-            "🚀",
-            "\u{2028}",
-            "\u{85}",
-            "<<: *a\n",
-            "  ",
-            "\u{feff}",
-            "%",
-            "@",
-            "`",
-        ];
-        let rounds: usize = std::env::var("PODSEC_YAML_STRESS")
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(3_000);
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = |bound: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % bound.max(1) as u64) as usize
-        };
-        for _ in 0..rounds {
-            let mut text = seeds[next(seeds.len())].to_string();
-            for _ in 0..1 + next(6) {
-                let mut at = next(text.len() + 1);
-                while !text.is_char_boundary(at) {
-                    at -= 1;
-                }
-                let mut end = (at + next(4)).min(text.len());
-                while !text.is_char_boundary(end) {
-                    end += 1;
-                }
-                text.replace_range(at..end, pieces[next(pieces.len())]);
-            }
+        for text in mutants(&seeds, MUTATIONS, stress_rounds()) {
             for document in parse(&text).documents {
                 for span in document
                     .nodes
@@ -1363,6 +1433,228 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The cut as it was written first, a line at a time: the oracle of the cut eight bytes at a time.
+    fn split_line_by_line(text: &str) -> Vec<Span> {
+        let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let mut ranges = Vec::new();
+        let mut current = start;
+        let mut current_has_content = false;
+        let mut line_start = start;
+        while line_start < text.len() {
+            let rest = &text[line_start..];
+            let line_len = rest.find('\n').map_or(rest.len(), |i| i + 1);
+            let line = &rest[..line_len];
+            let next = line_start + line_len;
+            if is_marker(line, "---") {
+                if current_has_content {
+                    ranges.push(Span::new(current, line_start));
+                    current = line_start;
+                }
+                current_has_content = true;
+            } else if is_marker(line, "...") {
+                ranges.push(Span::new(current, next));
+                current = next;
+                current_has_content = false;
+            } else if !current_has_content {
+                let trimmed = line.trim_start();
+                current_has_content =
+                    !(trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%'));
+            }
+            line_start = next;
+        }
+        if current_has_content {
+            ranges.push(Span::new(current, text.len()));
+        }
+        ranges
+    }
+
+    #[test]
+    fn documents_are_cut_eight_bytes_at_a_time_as_line_by_line() {
+        let seeds = [
+            include_str!("../../../tests/data/multi.yaml"),
+            include_str!("../../../tests/data/crlf-flow.yaml"),
+            "\u{feff}# c\n%YAML 1.1\n---\na: 1\n...\n---\nb: 2\n--- x\n...\n",
+        ];
+        let mut texts = mutants(&seeds, MUTATIONS, stress_rounds());
+        // Every line break and marker at every offset around the eight-byte words.
+        for pad in 0..17 {
+            for tail in [
+                "---",
+                "---\n",
+                "...",
+                "...\n",
+                "--- a\n",
+                "\n",
+                "a\n---x\n",
+                "\r---\n",
+            ] {
+                texts.push(format!("{}\n{tail}b: 1\n---\nc", "a".repeat(pad)));
+                texts.push(format!("{tail}{}", "\n".repeat(pad)));
+            }
+        }
+        for text in &texts {
+            assert_eq!(split_documents(text), split_line_by_line(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn line_starts_follow_every_line_break_eight_bytes_at_a_time() {
+        for pad in 0..20 {
+            let text = format!(
+                "{}\n{}\r\n{}\r{}\n",
+                "a".repeat(pad),
+                "b".repeat(pad / 2),
+                "c",
+                "d".repeat(pad)
+            );
+            let bytes = text.as_bytes();
+            let expected = |with_cr: bool| {
+                (0..bytes.len())
+                    .filter(|i| bytes[*i] == b'\n' || (with_cr && bytes[*i] == b'\r'))
+                    .map(|i| i + 1)
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(
+                LineStarts::new(bytes, 0, false).collect::<Vec<_>>(),
+                expected(false)
+            );
+            assert_eq!(
+                LineStarts::new(bytes, 0, true).collect::<Vec<_>>(),
+                expected(true)
+            );
+            let from = pad.min(bytes.len());
+            let after: Vec<_> = expected(true).into_iter().filter(|at| *at > from).collect();
+            assert_eq!(LineStarts::new(bytes, from, true).collect::<Vec<_>>(), after);
+        }
+    }
+
+    /// The kind of a document as the whole tree gives it (what every reader of kinds looks at).
+    fn top_level_kind(document: &Document<'_>) -> Option<String> {
+        document
+            .root()
+            .and_then(|root| root.get("kind"))
+            .and_then(|kind| kind.as_str())
+            .map(str::to_string)
+    }
+
+    /// Documents that look like a CustomResourceDefinition but whose kind the first `kind` entry does not
+    /// settle, each beside a document that is skipped.
+    const NOT_CERTAIN: &[&str] = &[
+        // A duplicate `kind` later in the document: the last one wins.
+        "apiVersion: v1\nkind: ConfigMap\nspec:\n  a: 1\nkind: Pod\nspec:\n  containers: []\n",
+        // The same, quoted, tagged, anchored, as an explicit key, as a block scalar key.
+        "kind: ConfigMap\nspec: {}\n\"kind\": Pod\n",
+        "kind: ConfigMap\nspec: {}\n'kind': Pod\n",
+        "kind: ConfigMap\nspec: {}\n\"k\\x69nd\": Pod\n",
+        "kind: ConfigMap\nspec: {}\n!!str kind: Pod\n",
+        "kind: ConfigMap\nspec: {}\n&a kind: Pod\n",
+        "kind: ConfigMap\nspec: {}\n? kind\n: Pod\n",
+        "kind: ConfigMap\nspec: {}\n? |-\n  kind\n: Pod\n",
+        // After a lone CR, a NEL or a line separator, which are line breaks to libyaml.
+        "kind: ConfigMap\rkind: Pod\n",
+        "kind: ConfigMap\u{85}kind: Pod\n",
+        "kind: ConfigMap\u{2028}kind: Pod\n",
+        // A BOM at a line's start, which libyaml skips.
+        "kind: ConfigMap\n\u{feff}kind: Pod\n",
+        // A tagged, aliased, null or block value: not taken as certain.
+        "kind: !!str ConfigMap\n",
+        "a: &k ConfigMap\nkind: *k\n",
+        "kind: ~\n",
+        "kind: |-\n  ConfigMap\n",
+        // A tagged key that is null, so not `kind` at all, then the real one.
+        "!!null kind: ConfigMap\nkind: Pod\n",
+        // Flow style, and a block mapping that does not start at column 0.
+        "{kind: ConfigMap, spec: {}, kind: Pod}\n",
+        "  kind: ConfigMap\n  spec: {}\n  kind: Pod\n",
+    ];
+
+    #[test]
+    fn a_document_is_skipped_only_when_the_whole_tree_gives_its_kind() {
+        let reads_pods = |kind: &str| kind == "Pod";
+        let skipped_kinds = |text: &str| -> Vec<Option<String>> {
+            document_ranges(text, &Limits::default())
+                .into_iter()
+                .enumerate()
+                .filter_map(|(index, range)| {
+                    let limits = Limits::default();
+                    let skipped = read_document_if(text, index, range, &limits, &reads_pods)?.skipped;
+                    skipped.then(|| top_level_kind(&read_document(text, index, range, &limits).unwrap()))
+                })
+                .collect()
+        };
+        // Certain: plain, quoted, after a comment or a deeper `kind`, CRLF, and a syntax error after the kind.
+        let certain = [
+            "apiVersion: v1\nkind: ConfigMap\nspec:\n  kind: Pod\n  x:\n    - kind: Pod\n",
+            "\"kind\": 'ConfigMap'\n# kind: Pod\nmetadata:\n  name: a\n",
+            "apiVersion: v1\r\nkind: ConfigMap\r\nspec:\r\n  kind: Pod\r\n",
+            "kind: CustomResourceDefinition\nspec: [\n",
+            // The kind after a large spec: read up to it, which is the whole document.
+            "spec:\n  a: 1\n  b: [1, 2]\nkind: ConfigMap\n",
+        ];
+        for text in certain {
+            let kinds = skipped_kinds(text);
+            assert_eq!(kinds.len(), 1, "{text:?}");
+            let full = read_document(
+                text,
+                0,
+                document_ranges(text, &Limits::default())[0],
+                &Limits::default(),
+            );
+            let full = full.unwrap();
+            assert!(
+                full.error.is_some() || kinds[0].as_deref().is_some_and(|k| k != "Pod"),
+                "{text:?}"
+            );
+        }
+        for text in NOT_CERTAIN {
+            assert_eq!(skipped_kinds(text), Vec::<Option<String>>::new(), "{text:?}");
+        }
+        // Mutants of both, with the characters of the tricky shapes anywhere: whatever is skipped either does not
+        // read, or has a kind that is not read.
+        let mut seeds: Vec<&str> = certain.to_vec();
+        seeds.extend(NOT_CERTAIN);
+        let pieces: Vec<&str> = MUTATIONS
+            .iter()
+            .copied()
+            .chain([
+                "kind",
+                "\nkind: Pod\n",
+                "Pod",
+                "k",
+                "\n\"kind\": Pod",
+                "\n? kind\n: Pod",
+                "\\x69",
+            ])
+            .collect();
+        let (mut skipped, mut read) = (0, 0);
+        for text in mutants(&seeds, &pieces, stress_rounds() * 3) {
+            for (index, range) in document_ranges(&text, &Limits::default()).into_iter().enumerate() {
+                let limits = Limits::default();
+                let Some(document) = read_document_if(&text, index, range, &limits, &reads_pods) else {
+                    assert!(read_document(&text, index, range, &limits).is_none(), "{text:?}");
+                    continue;
+                };
+                let full = read_document(&text, index, range, &limits).unwrap();
+                if document.skipped {
+                    skipped += 1;
+                    let kind = top_level_kind(&full);
+                    assert!(
+                        full.error.is_some() || kind.as_deref().is_some_and(|k| !reads_pods(k)),
+                        "{text:?}"
+                    );
+                } else {
+                    // Not skipped: read exactly as without a reader of kinds.
+                    read += 1;
+                    assert_eq!(document.nodes.len(), full.nodes.len(), "{text:?}");
+                    assert_eq!(document.error, full.error, "{text:?}");
+                    assert_eq!(top_level_kind(&document), top_level_kind(&full), "{text:?}");
+                }
+            }
+        }
+        // Both ways are taken often, so the property is tested on each.
+        assert!(skipped > 1_000 && read > 1_000, "{skipped} skipped, {read} read");
     }
 
     #[test]

@@ -80,26 +80,32 @@ pub struct Problem {
 
 /// Analyses every document of `text`. Pure: the same text and options give the same result.
 pub fn analyze(text: &str, options: &Options<'_>) -> Analysis {
-    analyze_documents(text, options, None)
+    analyze_documents(text, options, None, &analysed_kind)
 }
 
-/// Both entry points; `reuse` is `None` for a one-off analysis (nothing is kept).
-fn analyze_documents(text: &str, options: &Options<'_>, reuse: Option<&mut Reuse>) -> Analysis {
+/// Both entry points; `reuse` is `None` for a one-off analysis (nothing is kept). `reads_kind` is
+/// [`analysed_kind`], except in the tests that compare with a reading of every document.
+fn analyze_documents(
+    text: &str,
+    options: &Options<'_>,
+    reuse: Option<&mut Reuse>,
+    reads_kind: &dyn Fn(&str) -> bool,
+) -> Analysis {
     if helm::is_template(text) {
         // A chart template parses with its actions neutralised; every span still points into the
         // template. Each side of its `else`s is a variant of its own, and both are reported.
         let variants = helm::branch_variants(text);
         if variants.len() == 1 {
             // One reading: its documents without an action can still come from the cache.
-            return analyze_neutralised(text, Some(&helm::neutralise(text)), options, reuse);
+            return analyze_neutralised(text, Some(&helm::neutralise(text)), options, reuse, reads_kind);
         }
-        let mut variants = variants
-            .into_iter()
-            .map(|variant| analyze_neutralised(text, Some(&helm::neutralise(&variant)), options, None));
+        let mut variants = variants.into_iter().map(|variant| {
+            analyze_neutralised(text, Some(&helm::neutralise(&variant)), options, None, reads_kind)
+        });
         let first = variants.next().unwrap_or_default();
         return variants.fold(first, merge_branch);
     }
-    analyze_neutralised(text, None, options, reuse)
+    analyze_neutralised(text, None, options, reuse, reads_kind)
 }
 
 /// The analysis of `text`, or of a template through its `neutralised` copy.
@@ -108,6 +114,7 @@ fn analyze_neutralised(
     neutralised: Option<&helm::Neutralised>,
     options: &Options<'_>,
     reuse: Option<&mut Reuse>,
+    reads_kind: &dyn Fn(&str) -> bool,
 ) -> Analysis {
     let mut analysis = Analysis::default();
     let reusable = !options.with_fixes;
@@ -149,7 +156,7 @@ fn analyze_neutralised(
         }
         let mut findings = Analysis::default();
         // One document at a time: only one tree is ever in memory.
-        if let Some(document) = read_document_if(parsed, index, range, &options.limits, &analysed_kind) {
+        if let Some(document) = read_document_if(parsed, index, range, &options.limits, reads_kind) {
             analyse_document(text, &document, neutralised, options, &mut findings);
         }
         if let Some(reuse) = cache.as_mut().filter(|_| countable) {

@@ -56,5 +56,5 @@ impl PartialEq for ReuseKey {
 /// the next call. The result is always equal to `analyze(text, options)` (the tests hold it to that).
 /// Fixes and chart templates are not reused (their edits and placeholders depend on the whole text).
 pub fn analyze_reusing(text: &str, options: &Options<'_>, reuse: &mut Reuse) -> Analysis {
-    super::analyze_documents(text, options, Some(reuse))
+    super::analyze_documents(text, options, Some(reuse), &super::analysed_kind)
 }
