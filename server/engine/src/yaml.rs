@@ -372,27 +372,31 @@ impl Iterator for LineStarts<'_> {
             let x = word ^ (ONES * u64::from(byte));
             x.wrapping_sub(ONES) & !x & (ONES << 7) != 0
         }
-        let is_break = |b: &u8| *b == b'\n' || (self.with_cr && *b == b'\r');
-        loop {
-            let rest = self.bytes.get(self.at..)?;
-            let window = rest.get(..8).unwrap_or(rest);
-            if let Ok(word) = <[u8; 8]>::try_from(window) {
-                let word = u64::from_ne_bytes(word);
-                if !(has_byte(word, b'\n') || self.with_cr && has_byte(word, b'\r')) {
-                    self.at += 8;
-                    continue;
-                }
+        let with_cr = self.with_cr;
+        let has_break = |eight: &[u8]| {
+            let word = u64::from_ne_bytes(eight.try_into().unwrap_or_default());
+            has_byte(word, b'\n') || (with_cr && has_byte(word, b'\r'))
+        };
+        let rest = self.bytes.get(self.at..)?;
+        // Whole blocks of sixteen bytes without a break are passed over; the break is in the next block, or in
+        // the last few bytes.
+        let clear = rest
+            .chunks_exact(16)
+            .take_while(|block| {
+                let (low, high) = block.split_at(8);
+                !(has_break(low) || has_break(high))
+            })
+            .count()
+            * 16;
+        let tail = rest.get(clear..).unwrap_or_default();
+        match tail.iter().position(|b| *b == b'\n' || (with_cr && *b == b'\r')) {
+            Some(i) => {
+                self.at += clear + i + 1;
+                Some(self.at)
             }
-            match window.iter().position(is_break) {
-                Some(i) => {
-                    self.at += i + 1;
-                    return Some(self.at);
-                }
-                None if window.len() < 8 => {
-                    self.at = self.bytes.len();
-                    return None;
-                }
-                None => self.at += 8,
+            None => {
+                self.at = self.bytes.len();
+                None
             }
         }
     }
