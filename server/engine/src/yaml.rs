@@ -645,19 +645,21 @@ fn is_null_scalar(value: &str, style: ScalarKind, tag: Option<&str>) -> bool {
 }
 
 /// The kind a document certainly has, when the scalar just read (`value`, untagged, in `style`) is the value
-/// of its top-level `kind` key and nothing in `rest`, the document's text after it, can be another.
+/// of its top-level `kind` key, `reads_kind` refuses it, and nothing in `rest`, the document's text after it,
+/// can be another. (A kind the reader reads is not looked into further: the document is read whole anyway.)
 ///
 /// `kind` is what [`NodeRef::get`] would give on the whole tree, which reads the last of duplicate keys. So
 /// the top-level mapping must be a block mapping at column 0 (`top_level_block_at_column_0`): each of its keys
 /// then starts a line, and [`no_later_kind_key`] finds no line of `rest` that could start one reading `kind`.
 /// The key is matched as [`NodeRef::entry`] matches it (any scalar reading `kind` that is not null), the value
 /// as [`NodeRef::as_str`] reads it; a tagged, block or null value, or an alias, is not certain.
-fn certain_kind<'v>(
+fn certain_unread_kind<'v>(
     builder: &Builder<'_>,
     top_level_block_at_column_0: bool,
     value: &'v str,
     style: ScalarKind,
     tagged: bool,
+    reads_kind: &dyn Fn(&str) -> bool,
     rest: &str,
 ) -> Option<&'v str> {
     let [frame] = builder.stack.as_slice() else {
@@ -672,6 +674,7 @@ fn certain_kind<'v>(
         && !tagged
         && style != ScalarKind::Block
         && !is_null_scalar(value, style, None)
+        && !reads_kind(value)
         && no_later_kind_key(rest);
     certain.then_some(value)
 }
@@ -733,7 +736,7 @@ fn parse_document<'a>(
     // Anchor name to its latest definition's id (go-yaml v2: a redefined anchor stands for the last one).
     let mut anchor_ids: HashMap<String, usize> = HashMap::new();
     let mut error = None;
-    // Set at the top-level node's start: whether a certain kind is possible at all (see `certain_kind`).
+    // Set at the top-level node's start: whether a certain kind is possible at all (see `certain_unread_kind`).
     let mut top_level_block_at_column_0 = false;
     let mut input = source.as_bytes();
     let mut parser = Parser::new();
@@ -780,15 +783,16 @@ fn parse_document<'a>(
                 };
                 if let Some(reads_kind) = reads_kind {
                     let rest = text.get(span.end..range.end).unwrap_or("");
-                    let kind = certain_kind(
+                    let kind = certain_unread_kind(
                         &builder,
                         top_level_block_at_column_0,
                         &value,
                         style,
                         tag.is_some(),
+                        reads_kind,
                         rest,
                     );
-                    if kind.is_some_and(|kind| !reads_kind(kind)) {
+                    if kind.is_some() {
                         return Document {
                             text,
                             nodes: Vec::new(),
