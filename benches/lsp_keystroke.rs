@@ -194,7 +194,9 @@ fn workspace_scan(files: usize) {
         .map(|i| json!({ "uri": i["uri"], "value": i["resultId"] }))
         .collect();
     let changed = dir.join("team-1/app-1.yaml");
-    std::fs::write(&changed, corpus::deployment(1).replace("image:", "image: x")).unwrap();
+    // A finding more (a privileged Pod): its report changes, so the pull answers at once.
+    let privileged = "---\napiVersion: v1\nkind: Pod\nmetadata: {name: extra}\nspec:\n  containers:\n  - name: c\n    image: x\n    securityContext: {privileged: true}\n";
+    std::fs::write(&changed, format!("{}{privileged}", corpus::deployment(1))).unwrap();
     let started = Instant::now();
     client.notify(
         "workspace/didChangeWatchedFiles",
@@ -243,12 +245,28 @@ fn memory_with_open_documents(count: usize, documents_each: usize) {
 fn main() {
     // `cargo test --benches` runs this binary with `--bench` absent: keep that quick.
     let quick = !std::env::args().any(|a| a == "--bench");
+    // `cargo bench --bench lsp_keystroke -- NAME…` runs only the parts whose names contain one of them.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| name.contains(o.as_str()));
     let edits = if quick { 5 } else { 300 };
-    keystrokes("300-lines", 3, edits);
-    keystrokes("10000-lines", 100, if quick { 3 } else { 200 });
-    real_manifests("vscode", if quick { 3 } else { 200 });
-    real_manifests("neovim", if quick { 3 } else { 200 });
-    requests(100, if quick { 3 } else { 100 });
-    workspace_scan(if quick { 100 } else { 4_000 });
-    memory_with_open_documents(if quick { 3 } else { 100 }, 10);
+    if wanted("keystrokes") {
+        keystrokes("300-lines", 3, edits);
+        keystrokes("10000-lines", 100, if quick { 3 } else { 200 });
+    }
+    if wanted("real_manifests") {
+        real_manifests("vscode", if quick { 3 } else { 200 });
+        real_manifests("neovim", if quick { 3 } else { 200 });
+    }
+    if wanted("requests") {
+        requests(100, if quick { 3 } else { 100 });
+    }
+    if wanted("workspace_scan") {
+        workspace_scan(if quick { 100 } else { 4_000 });
+    }
+    if wanted("memory") {
+        memory_with_open_documents(if quick { 3 } else { 100 }, 10);
+    }
 }

@@ -168,7 +168,7 @@ impl Backend {
                 .finish_with_message(format!("Checked {} workspace files", files.len()))
                 .await;
         }
-        let kept: Vec<PathBuf> = files;
+        let kept: std::collections::HashSet<PathBuf> = files.into_iter().collect();
         self.state()
             .workspace_reports
             .retain(|path, _| kept.contains(path));

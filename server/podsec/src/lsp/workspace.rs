@@ -43,6 +43,9 @@ pub struct Workspace {
     projects: HashMap<PathBuf, Option<Project>>,
     /// Kustomization file → its text (or none), read on first use.
     kustomizations: HashMap<PathBuf, Option<String>>,
+    /// File → the namespace a kustomization above it gives it (or none), found on first use: a label's
+    /// impact asks it of every workload file, for every Namespace of a workspace pull.
+    kustomized: HashMap<PathBuf, Option<String>>,
     /// Project files open in the editor → their text, which wins over the file on disk.
     open_projects: HashMap<PathBuf, String>,
 }
@@ -120,6 +123,7 @@ impl Workspace {
         self.project_of.clear();
         self.projects.clear();
         self.kustomizations.clear();
+        self.kustomized.clear();
     }
 
     /// The namespace a kustomization above `file` gives it.
@@ -218,33 +222,43 @@ impl Workspace {
     /// The files of the scan, not in `open`, with pod-bearing objects in one of `namespaces` (through
     /// their own `metadata.namespace` or a kustomization's).
     pub fn workload_files(&mut self, namespaces: &[String], open: &[PathBuf]) -> Vec<PathBuf> {
-        let mut candidates: Vec<(PathBuf, bool)> = self
+        // Cheap tests first, and only what is kept is sorted: a workspace pull asks this for every
+        // Namespace file of thousands of files.
+        let candidates: Vec<(PathBuf, bool)> = self
             .scanned
             .iter()
-            .filter(|(path, s)| !open.contains(path) && !s.workloads.is_empty())
+            .filter(|(path, s)| !s.workloads.is_empty() && !open.contains(path))
             .map(|(path, s)| {
                 let named = s.workloads.iter().flatten().any(|n| namespaces.contains(n));
                 (path.clone(), named)
             })
             .collect();
-        candidates.sort();
-        candidates
+        let mut kept: Vec<PathBuf> = candidates
             .into_iter()
             .filter_map(|(path, named)| {
-                let keep = named
-                    || self
-                        .kustomize_namespace(&path)
-                        .is_some_and(|n| namespaces.contains(&n));
+                let keep = named || {
+                    let kustomized = match self.kustomized.get(&path) {
+                        Some(known) => known.clone(),
+                        None => {
+                            let found = self.kustomize_namespace(&path);
+                            self.kustomized.insert(path.clone(), found.clone());
+                            found
+                        }
+                    };
+                    kustomized.is_some_and(|n| namespaces.contains(&n))
+                };
                 keep.then_some(path)
             })
-            .collect()
+            .collect();
+        kept.sort();
+        kept
     }
 
     /// Namespaces from the scan, leaving out the files in `open` (whose open texts are used instead).
     pub fn namespaces<'a>(&'a self, open: &'a [PathBuf]) -> impl Iterator<Item = &'a NamespaceLabels> + 'a {
         self.scanned
             .iter()
-            .filter(move |(p, _)| !open.contains(p))
+            .filter(move |(p, s)| !s.namespaces.is_empty() && !open.contains(p))
             .flat_map(|(_, s)| &s.namespaces)
     }
 
@@ -255,7 +269,7 @@ impl Workspace {
     ) -> impl Iterator<Item = (&'a PathBuf, &'a AdmissionConfig)> + 'a {
         self.scanned
             .iter()
-            .filter(move |(p, _)| !open.contains(p))
+            .filter(move |(p, s)| s.admission.is_some() && !open.contains(p))
             .filter_map(|(p, s)| Some((p, s.admission.as_ref()?)))
     }
 }
