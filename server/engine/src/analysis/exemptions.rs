@@ -140,6 +140,9 @@ impl CommentExemptions {
     /// After the object's exemptions: its comments that covered nothing say why (it does not fail the
     /// check, or something else already exempts the finding).
     pub(super) fn settle(&mut self, document: &Document<'_>, object: &PodObject<'_>, report: &ObjectReport) {
+        if self.exemptions.is_empty() {
+            return;
+        }
         let metadata = Self::metadata_lines(document, object);
         for (exemption, usage) in &mut self.exemptions {
             if *usage != Usage::Unclaimed || !Self::within(document, object, exemption.line) {
