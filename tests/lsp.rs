@@ -75,7 +75,7 @@ fn positions_are_exact_in_every_encoding() {
         );
         assert_eq!(
             d["codeDescription"]["href"],
-            "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline"
+            "https://github.com/podsec/podsec/blob/main/docs/checks.md#privileged"
         );
         assert_eq!(d["relatedInformation"][0]["location"]["uri"], URI);
         assert_eq!(

@@ -231,3 +231,30 @@ fn every_problem_code_has_a_sarif_rule() {
         );
     }
 }
+
+/// Every check's link (diagnostics' `codeDescription`, SARIF's `helpUri`) lands on its own section of
+/// the check reference, as GitHub anchors a heading: its ID in lower case, unique.
+#[test]
+fn every_check_links_to_its_own_section_of_the_reference() {
+    let reference = std::fs::read_to_string(repo_root().join("docs/checks.md")).unwrap();
+    let mut anchors = Vec::new();
+    for check in podsec_engine::checks::CHECKS {
+        let uri = check.help_uri();
+        let (page, anchor) = uri.split_once('#').unwrap();
+        assert_eq!(page, podsec_engine::checks::CHECK_REFERENCE);
+        assert!(
+            reference.contains(&format!("\n## {}\n", check.id)),
+            "no section for {}",
+            check.id
+        );
+        let github_anchor: String = check
+            .id
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_'))
+            .collect();
+        assert_eq!(anchor, github_anchor, "{}", check.id);
+        assert!(!anchors.contains(&github_anchor), "{} twice", check.id);
+        anchors.push(github_anchor);
+    }
+}

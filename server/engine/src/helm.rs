@@ -45,6 +45,15 @@ impl Neutralised {
     /// `message` with every placeholder replaced by the template action it stands for.
     pub fn restore(&self, message: &str) -> String {
         let mut restored = message.to_string();
+        // Every placeholder starts with `x` and a digit; most messages hold none, and this runs for every
+        // message of a chart file's objects on every keystroke.
+        let may_hold_one = message
+            .as_bytes()
+            .windows(2)
+            .any(|pair| matches!(pair, [b'x', digit] if digit.is_ascii_digit()));
+        if !may_hold_one {
+            return restored;
+        }
         // Longest first, so that a placeholder never matches inside a longer one.
         let mut inline: Vec<&(String, String)> = self.inline.iter().collect();
         inline.sort_by_key(|(placeholder, _)| std::cmp::Reverse(placeholder.len()));

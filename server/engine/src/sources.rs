@@ -106,6 +106,16 @@ pub fn annotation_exemptions(
     (found, problems)
 }
 
+/// How the reason of an exempted finding ends: where its exemption is written (what `--show-exempted`
+/// prints, and SARIF's suppression kind: in the source, or external).
+pub const EXEMPTED_BY_ANNOTATION: &str = " (annotation on the object)";
+/// See [`EXEMPTED_BY_ANNOTATION`]: a comment at the end of the finding's line.
+pub const EXEMPTED_BY_LINE_COMMENT: &str = " (comment on its line)";
+/// See [`EXEMPTED_BY_ANNOTATION`]: a comment at the end of the object's `metadata:` line.
+pub const EXEMPTED_BY_METADATA_COMMENT: &str = " (comment on the object's metadata line)";
+/// See [`EXEMPTED_BY_ANNOTATION`]: the project file.
+pub const EXEMPTED_BY_PROJECT_FILE: &str = " (.podsec.yaml)";
+
 /// What every exemption comment holds, so a text without it has none (a test cheaper than a parse).
 pub const COMMENT_MARKER: &str = "podsec:";
 

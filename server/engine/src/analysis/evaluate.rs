@@ -3,7 +3,6 @@
 
 use super::exemptions::CommentExemptions;
 use super::locate::locate;
-use super::report::{EXEMPTED_BY_ANNOTATION, EXEMPTED_BY_PROJECT_FILE};
 use super::{Analysis, CheckViolation, Location, ModeFailure, ModeLine, ObjectReport, Options};
 use crate::checks::{Check, checks_for};
 use crate::fix::FixContext;
@@ -11,7 +10,7 @@ use crate::patch::Layout;
 use crate::pod::Loc;
 use crate::policy::Policy;
 use crate::policy::{ConfigProblem, Mode, ModePolicy, ResolvedPolicy, Severity};
-use crate::sources::annotation_exemptions;
+use crate::sources::{EXEMPTED_BY_ANNOTATION, EXEMPTED_BY_PROJECT_FILE, annotation_exemptions};
 use crate::workload::PodObject;
 use crate::yaml::Document;
 

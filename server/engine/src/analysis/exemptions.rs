@@ -6,12 +6,13 @@
 //! located on that line. The same rules as the annotation hold: a reason is required, a `TODO` reason
 //! warns, an unknown check and an exemption that covers nothing are diagnosed.
 
-use super::report::{EXEMPTED_BY_LINE_COMMENT, EXEMPTED_BY_METADATA_COMMENT};
 use super::{CheckViolation, Location, ObjectReport};
 use crate::comments::line_start;
 use crate::patch::TextEdit;
 use crate::policy::{ConfigProblem, Severity};
-use crate::sources::{CommentExemption, comment_exemptions};
+use crate::sources::{
+    CommentExemption, EXEMPTED_BY_LINE_COMMENT, EXEMPTED_BY_METADATA_COMMENT, comment_exemptions,
+};
 use crate::workload::PodObject;
 use crate::yaml::{Document, Span};
 

@@ -14,11 +14,8 @@ mod template;
 
 pub use evaluate::check_object;
 use evaluate::evaluate;
-pub use report::{
-    CheckViolation, EXEMPTED_BY_ANNOTATION, EXEMPTED_BY_LINE_COMMENT, EXEMPTED_BY_METADATA_COMMENT,
-    EXEMPTED_BY_PROJECT_FILE, Location, ModeFailure, ModeLine, ObjectReport,
-};
-use reuse::ReuseKey;
+pub use report::{CheckViolation, Location, ModeFailure, ModeLine, ObjectReport};
+use reuse::{CachedDocument, ReuseKey};
 pub use reuse::{Reuse, analyze_reusing};
 use template::{merge_branch, set_aside_template_values};
 
@@ -126,18 +123,24 @@ fn analyze_neutralised(
     let parsed = neutralised.as_ref().map_or(text, |n| n.text.as_str());
     for (index, range) in document_ranges(parsed, &options.limits).into_iter().enumerate() {
         let document_text = parsed.get(range.start..range.end).unwrap_or("");
-        // The index matters only to the document-count limit, which a cached entry never crossed. In a
-        // chart template, a document with an action depends on the whole text (placeholders are
-        // numbered across it) and is never cached; one without is read as if the text had none.
-        let countable = index < options.limits.max_documents
-            && (neutralised.is_none() || !text.get(range.start..range.end).unwrap_or("").contains("{{"));
-        if let Some(found) = previous.remove(document_text).filter(|_| countable) {
-            let mut moved = found.clone();
+        // In a chart template, a document with actions reads through placeholders numbered across the
+        // whole text: its entry holds its template text too, and serves only the same template text
+        // neutralised the same way (the analysis depends on nothing else).
+        let template = neutralised
+            .and_then(|_| text.get(range.start..range.end))
+            .filter(|original| *original != document_text);
+        // The index matters only to the document-count limit, which a cached entry never crossed.
+        let countable = index < options.limits.max_documents;
+        let cached = previous
+            .remove(document_text)
+            .filter(|entry| countable && entry.template.as_deref() == template);
+        if let Some(entry) = cached {
+            let mut moved = entry.found.clone();
             moved.move_spans(|span| Span::new(span.start + range.start, span.end + range.start));
             moved.set_document(index);
             analysis.append(moved);
             if let Some(reuse) = cache.as_mut() {
-                reuse.documents.insert(document_text.to_string(), found);
+                reuse.documents.insert(document_text.to_string(), entry);
                 reuse.hits += 1;
             }
             continue;
@@ -155,7 +158,11 @@ fn analyze_neutralised(
                     span.end.saturating_sub(range.start),
                 )
             });
-            reuse.documents.insert(document_text.to_string(), relative);
+            let entry = CachedDocument {
+                template: template.map(str::to_string),
+                found: relative,
+            };
+            reuse.documents.insert(document_text.to_string(), entry);
         }
         analysis.append(findings);
     }
@@ -294,8 +301,11 @@ fn analyse_document(
                 .chain(report.exempted.iter_mut().map(|(v, _)| v))
             {
                 violation.detail = neutralised.restore(&violation.detail);
-                for fix in violation.locations.iter_mut().filter_map(|l| l.fix.as_mut()) {
-                    fix.title = neutralised.restore(&fix.title);
+                for location in &mut violation.locations {
+                    location.detail = location.detail.as_deref().map(|d| neutralised.restore(d));
+                    if let Some(fix) = location.fix.as_mut() {
+                        fix.title = neutralised.restore(&fix.title);
+                    }
                 }
             }
             for failure in report.mode_lines.iter_mut().flat_map(|l| &mut l.failures) {

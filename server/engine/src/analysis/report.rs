@@ -7,16 +7,6 @@ use crate::policy::Policy;
 use crate::policy::{ExemptionTarget, Mode, ModePolicy, Severity};
 use crate::yaml::Span;
 
-/// How the reason of an exempted finding ends: where its exemption is written (what `--show-exempted`
-/// prints, and SARIF's suppression kind: in the source, or external).
-pub const EXEMPTED_BY_ANNOTATION: &str = " (annotation on the object)";
-/// See [`EXEMPTED_BY_ANNOTATION`]: a comment at the end of the finding's line.
-pub const EXEMPTED_BY_LINE_COMMENT: &str = " (comment on its line)";
-/// See [`EXEMPTED_BY_ANNOTATION`]: a comment at the end of the object's `metadata:` line.
-pub const EXEMPTED_BY_METADATA_COMMENT: &str = " (comment on the object's metadata line)";
-/// See [`EXEMPTED_BY_ANNOTATION`]: the project file.
-pub const EXEMPTED_BY_PROJECT_FILE: &str = " (.podsec.yaml)";
-
 /// One pod-bearing object and its verdict.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ObjectReport {

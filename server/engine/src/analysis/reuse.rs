@@ -15,9 +15,9 @@ use std::collections::HashMap;
 pub struct Reuse {
     /// The options the entries were computed with; different options empty the cache.
     pub(super) options: Option<ReuseKey>,
-    /// Each analysed document's findings by its text (the text of its range, markers included), with
-    /// spans relative to the document's start (except `used_exemptions`, which are in the project file).
-    pub(super) documents: HashMap<String, Analysis>,
+    /// Each analysed document's findings by its text as parsed (the text of its range, markers
+    /// included).
+    pub(super) documents: HashMap<String, CachedDocument>,
     /// How many documents have been taken from the cache instead of parsed, over its life.
     pub(super) hits: u64,
 }
@@ -27,6 +27,15 @@ impl Reuse {
     pub fn hits(&self) -> u64 {
         self.hits
     }
+}
+
+/// One document's findings, with spans relative to the document's start (except `used_exemptions`,
+/// which are in the project file).
+#[derive(Debug)]
+pub(super) struct CachedDocument {
+    /// For a chart template's document with actions, its template text (it was parsed neutralised).
+    pub(super) template: Option<String>,
+    pub(super) found: Analysis,
 }
 
 #[derive(Debug)]
@@ -54,7 +63,7 @@ impl PartialEq for ReuseKey {
 
 /// [`analyze`], taking unchanged documents from `reuse` and leaving this text's findings there for
 /// the next call. The result is always equal to `analyze(text, options)` (the tests hold it to that).
-/// Fixes and chart templates are not reused (their edits and placeholders depend on the whole text).
+/// Fixes are not reused (their edits depend on the whole text), nor are templates with `else` branches.
 pub fn analyze_reusing(text: &str, options: &Options<'_>, reuse: &mut Reuse) -> Analysis {
     super::analyze_documents(text, options, Some(reuse))
 }

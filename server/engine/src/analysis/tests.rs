@@ -308,6 +308,33 @@ fn reused_documents_move_with_the_text_before_them() {
 }
 
 #[test]
+fn a_chart_templates_documents_with_actions_are_reused_while_their_placeholders_stay() {
+    let options = Options::default();
+    let pod = |name: &str| {
+        format!(
+            "kind: Pod\nmetadata:\n  name: {{{{ .Values.{name} }}}}\nspec:\n  containers:\n  - name: app\n    image: x\n"
+        )
+    };
+    let text = format!("{}---\n{}", pod("first"), pod("second"));
+    let mut reuse = Reuse::default();
+    analyze_reusing(&text, &options, &mut reuse);
+    // An edit in the second document, after the first's placeholders: the first is reused.
+    let edited = format!("{text}    securityContext: {{}}\n");
+    let hits = reuse.hits();
+    let incremental = analyze_reusing(&edited, &options, &mut reuse);
+    assert_eq!(incremental, analyze(&edited, &options));
+    assert_eq!(reuse.hits(), hits + 1);
+    assert_eq!(
+        incremental.objects[1].name.as_deref(),
+        Some("{{ .Values.second }}")
+    );
+    // A new action above renumbers the placeholders after it: nothing stale is served.
+    let renumbered = format!("# {{{{ .Values.top }}}}\n{edited}");
+    let incremental = analyze_reusing(&renumbered, &options, &mut reuse);
+    assert_eq!(incremental, analyze(&renumbered, &options));
+}
+
+#[test]
 fn each_location_gets_psa_words_for_its_own_field() {
     let text = "kind: Pod\nspec:\n  containers:\n  - name: app\n    image: x\n  - name: sidecar\n    image: y\n    securityContext:\n      capabilities:\n        add: [NET_ADMIN]\n";
     let analysis = analyze(text, &Options::default());
@@ -344,4 +371,21 @@ fn each_location_gets_psa_words_for_its_own_field() {
             ),
         ]
     );
+}
+
+#[test]
+fn a_chart_template_names_its_actions_in_each_locations_words() {
+    let text = "kind: Pod\nspec:\n  containers:\n  - name: {{ .Values.app }}\n    image: x\n  - name: sidecar\n    image: y\n";
+    let analysis = analyze(text, &Options::default());
+    let run_as = analysis.objects[0]
+        .violations
+        .iter()
+        .find(|v| v.check.id == "runAsNonRoot")
+        .unwrap();
+    let words: Vec<&str> = run_as.locations.iter().map(|l| run_as.message_at(l)).collect();
+    assert!(
+        words.iter().all(|w| !w.contains("x1x")),
+        "a placeholder reached a message: {words:?}"
+    );
+    assert!(words.iter().any(|w| w.contains("{{ .Values.app }}")), "{words:?}");
 }

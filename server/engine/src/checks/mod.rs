@@ -128,6 +128,9 @@ pub const DOC_SECTIONS: &[&str] = &[
     "## Fix safety",
 ];
 
+/// The check reference: one section per check, what `podsec explain` prints (`cargo xtask generate`).
+pub const CHECK_REFERENCE: &str = "https://github.com/podsec/podsec/blob/main/docs/checks.md";
+
 impl PartialEq for Check {
     fn eq(&self, other: &Self) -> bool {
         self.id == other.id
@@ -147,16 +150,24 @@ impl Check {
         self.doc.lines().next().unwrap_or("")
     }
 
-    /// Where the check is documented for users.
+    /// Where the check is documented for users: its own section of the check reference
+    /// (`docs/checks.md`, generated from this documentation), which links to the Pod Security Standards.
     pub fn help_uri(&self) -> String {
-        format!(
-            "https://kubernetes.io/docs/concepts/security/pod-security-standards/#{}",
-            if self.level == Level::Restricted {
-                "restricted"
-            } else {
-                "baseline"
-            }
-        )
+        format!("{CHECK_REFERENCE}#{}", self.anchor())
+    }
+
+    /// The check's section in the check reference: its ID as GitHub turns a heading into an anchor.
+    pub fn anchor(&self) -> String {
+        self.id.to_lowercase()
+    }
+
+    /// The section of the Pod Security Standards page that lists the check's control.
+    pub fn standard_uri(&self) -> &'static str {
+        if self.level == Level::Restricted {
+            "https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted"
+        } else {
+            "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline"
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! analysed, and never under a policy the workspace scan may still change.
 
 use super::diagnostics::{config_diagnostic, diagnostics};
-use super::session::Snapshot;
+use super::session::{Report, Snapshot};
 use super::settings::Settings;
 use super::{Backend, guarded};
 use podsec_engine::advice::namespace_impact;
@@ -10,6 +10,15 @@ use podsec_engine::analysis::{Reuse, analyze_reusing};
 use podsec_engine::{Limits, ObjectReport};
 use serde_json::Value;
 use tower_lsp_server::ls_types::*;
+
+/// What [`Backend::diagnose`] gives: the diagnostics of one generation of an open document.
+pub(super) struct Diagnosed {
+    pub uri: Uri,
+    pub version: i32,
+    pub report: Report,
+    /// Whether the analysis changed the policy sources this document gives the others.
+    pub policy_changed: bool,
+}
 
 impl Backend {
     /// Analyses `key` after the debounce delay, if it has not changed again by then.
@@ -27,26 +36,66 @@ impl Backend {
     }
 
     async fn publish_if_current(&self, key: &str, generation: u64) {
-        // Waiting here, not in the analysis: a change that is stale by its turn costs nothing.
-        let Ok(running) = self.analyses.acquire().await else {
+        let Some(diagnosed) = self.diagnose(key, Some(generation)).await else {
             return;
         };
-        let taken = {
-            let mut state = self.state();
-            if state.scanning {
-                return; // the end of the scan publishes every open document
+        let (pull, lens_refresh) = {
+            let state = self.state();
+            (state.pull_diagnostics, state.lens_refresh)
+        };
+        // Pulled: kept for the client's next pull, which follows its own change (a policy change has
+        // asked it to pull every document again, see `reschedule_others`).
+        if !pull {
+            let _publishing = self.publish.lock().await;
+            let current = self
+                .state()
+                .documents
+                .get(key)
+                .is_some_and(|d| d.generation == generation);
+            if !current {
+                return;
             }
-            state.pending(key, Some(generation)).map(|pending| {
-                let reuse = state
-                    .documents
-                    .get_mut(key)
-                    .map(|d| std::mem::take(&mut d.reuse))
-                    .unwrap_or_default();
-                (pending, reuse)
-            })
-        };
-        let Some((pending, mut reuse)) = taken else {
-            return;
+            self.publish_diagnostics(&diagnosed.uri, &diagnosed.report.items, Some(diagnosed.version));
+        }
+        // Code lenses show the policy: the client asks again when it may have changed.
+        if diagnosed.policy_changed && lens_refresh {
+            let _ = self.client.code_lens_refresh().await;
+        }
+    }
+
+    /// The diagnostics of the open document `key` at `generation` (its current one when `None`): the
+    /// kept report when that generation has been analysed already, else a new analysis, whose report and
+    /// policy sources are kept (and whose policy change reschedules the other documents). `None` when
+    /// the document is not open or has changed since `generation`, and for a scheduled analysis while
+    /// the first workspace scan runs (its end analyses every open document).
+    pub(super) async fn diagnose(&self, key: &str, generation: Option<u64>) -> Option<Diagnosed> {
+        // Waiting here, not in the analysis: a change that is stale by its turn costs nothing.
+        let running = self.analyses.acquire().await.ok()?;
+        let (pending, mut reuse, analysed) = {
+            let mut state = self.state();
+            if state.scanning && generation.is_some() {
+                return None;
+            }
+            let doc = state.documents.get(key)?;
+            let analysed = doc.generation;
+            if generation.is_some_and(|g| g != analysed) {
+                return None;
+            }
+            if let Some(report) = doc.report.as_ref().filter(|r| r.generation == analysed) {
+                return Some(Diagnosed {
+                    uri: doc.uri.clone(),
+                    version: doc.version,
+                    report: report.clone(),
+                    policy_changed: false,
+                });
+            }
+            let pending = state.pending(key, Some(analysed))?;
+            let reuse = state
+                .documents
+                .get_mut(key)
+                .map(|d| std::mem::take(&mut d.reuse))
+                .unwrap_or_default();
+            (pending, reuse, analysed)
         };
         let uri = pending.uri();
         let backend = self.clone();
@@ -63,28 +112,53 @@ impl Backend {
                 self.client
                     .log_message(MessageType::ERROR, format!("{message} ({})", uri.as_str()))
                     .await;
-                return;
+                return None;
             }
         };
         let policy_changed = self.store(&snapshot, reuse, workloads);
+        let pull = self.state().pull_diagnostics;
+        let report = Report::new(analysed, diagnostics, pull);
+        if let Some(doc) = self
+            .state()
+            .documents
+            .get_mut(key)
+            .filter(|d| d.generation == analysed)
+        {
+            doc.report = Some(report.clone());
+        }
         if policy_changed {
             // Other documents may live in these namespaces, or under this project file.
             self.reschedule_others(key);
         }
-        let _publishing = self.publish.lock().await;
-        let current = self
-            .state()
-            .documents
-            .get(key)
-            .is_some_and(|d| d.generation == generation);
-        if current {
-            self.client
-                .publish_diagnostics(snapshot.uri, diagnostics, Some(snapshot.version))
-                .await;
-            // Code lenses show the policy: the client asks again when it may have changed.
-            if policy_changed && self.state().lens_refresh {
-                let _ = self.client.code_lens_refresh().await;
-            }
+        Some(Diagnosed {
+            uri: snapshot.uri,
+            version: snapshot.version,
+            report,
+            policy_changed,
+        })
+    }
+
+    /// Sends `textDocument/publishDiagnostics`. Every publication goes this one way, in the order of
+    /// the `publish` lock, so none overtakes another.
+    pub(super) fn publish_diagnostics(&self, uri: &Uri, diagnostics: &[Diagnostic], version: Option<i32>) {
+        let mut body =
+            br#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"#.to_vec();
+        let written = serde_json::to_writer(&mut body, uri)
+            .and_then(|()| {
+                body.extend_from_slice(br#","diagnostics":"#);
+                serde_json::to_writer(&mut body, diagnostics)
+            })
+            .and_then(|()| match version {
+                Some(version) => {
+                    body.extend_from_slice(br#","version":"#);
+                    serde_json::to_writer(&mut body, &version)
+                }
+                None => Ok(()),
+            });
+        if written.is_ok() {
+            body.extend_from_slice(b"}}");
+            // Fails only when the writer has stopped: the client has gone.
+            let _ = self.publications.send(super::transport::frame(&body));
         }
     }
 
@@ -150,8 +224,16 @@ impl Backend {
         objects
     }
 
-    /// Analyses every open document again except `except` (after a change of policy sources).
+    /// Analyses every open document again except `except` (after a change of policy sources); a client
+    /// that pulls is asked to pull again, workspace files included.
     pub(super) fn reschedule_others(&self, except: &str) {
+        self.workspace_changed();
+        if self.state().pull_diagnostics {
+            let client = self.client.clone();
+            tokio::spawn(async move {
+                let _ = client.workspace_diagnostic_refresh().await;
+            });
+        }
         let pending: Vec<(String, u64)> = {
             let mut state = self.state();
             state
@@ -199,7 +281,7 @@ impl Backend {
 /// The diagnostics of a snapshot — its findings, and the problems of the policy sources it holds (with
 /// the impact of its enforce labels on its own objects and those `elsewhere`) — and the namespaces of
 /// its pod-bearing objects.
-fn analyse(
+pub(super) fn analyse(
     snapshot: &Snapshot,
     reuse: &mut Reuse,
     elsewhere: &[ObjectReport],

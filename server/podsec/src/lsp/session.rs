@@ -40,6 +40,37 @@ pub(super) struct Document {
     pub workloads: Vec<Option<String>>,
     /// Its last analysis per YAML document: a keystroke re-analyses only the document it changed.
     pub reuse: Reuse,
+    /// The diagnostics of its last analysed generation, which a pull request answers with.
+    pub report: Option<Report>,
+}
+
+/// The diagnostics of one analysis, kept for pull requests (`textDocument/diagnostic`,
+/// `workspace/diagnostic`).
+#[derive(Clone, Debug)]
+pub(super) struct Report {
+    /// The generation of the document analysed, or the policy epoch of a workspace file.
+    pub generation: u64,
+    /// A hash of the items: equal items, equal ID, so a client's `previousResultId` gets "unchanged".
+    pub result_id: String,
+    pub items: std::sync::Arc<Vec<tower_lsp_server::ls_types::Diagnostic>>,
+}
+
+impl Report {
+    /// The report of `items`, with its result ID when diagnostics are pulled (only pulls compare them).
+    pub fn new(generation: u64, items: Vec<tower_lsp_server::ls_types::Diagnostic>, with_id: bool) -> Self {
+        use std::hash::{Hash, Hasher};
+        let mut result_id = String::new();
+        if with_id {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            serde_json::to_vec(&items).unwrap_or_default().hash(&mut hasher);
+            result_id = format!("{:016x}", hasher.finish());
+        }
+        Self {
+            generation,
+            result_id,
+            items: std::sync::Arc::new(items),
+        }
+    }
 }
 
 impl Document {
@@ -56,6 +87,7 @@ impl Document {
             analysed: false,
             workloads: Vec::new(),
             reuse: Reuse::default(),
+            report: None,
         }
     }
 }
@@ -96,10 +128,39 @@ pub(super) struct State {
     pub work_done_progress: bool,
     /// Whether the client re-asks for code lenses on `workspace/codeLens/refresh` (after a policy change).
     pub lens_refresh: bool,
+    /// Whether diagnostics are pulled (`textDocument/diagnostic`, `workspace/diagnostic`) rather than
+    /// published: the client pulls, and re-pulls on `workspace/diagnostic/refresh` after a policy change.
+    pub pull_diagnostics: bool,
+    /// The reports of workspace files that are not open, by file.
+    pub workspace_reports: HashMap<PathBuf, FileReport>,
     /// Set until the first workspace scan ends: until then the policy of any object may still change,
     /// so nothing is published (the end of the scan publishes every open document).
     pub scanning: bool,
     pub workspace: Workspace,
+}
+
+/// A workspace file's report, valid while the file and the policy epoch stay the same.
+#[derive(Clone, Debug)]
+pub(super) struct FileReport {
+    pub stamp: FileStamp,
+    pub report: Report,
+}
+
+/// What tells that a file on disk may have changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct FileStamp {
+    pub modified: Option<std::time::SystemTime>,
+    pub len: u64,
+}
+
+impl FileStamp {
+    pub fn of(path: &Path) -> Option<Self> {
+        let metadata = std::fs::metadata(path).ok()?;
+        Some(Self {
+            modified: metadata.modified().ok(),
+            len: metadata.len(),
+        })
+    }
 }
 
 /// What a snapshot is taken from, copied under the state lock; [`Pending::complete`] does the parsing
@@ -228,6 +289,33 @@ impl State {
             found.push(pending);
         }
         found
+    }
+
+    /// The workspace files of the scan that are not open, sorted.
+    pub fn closed_workspace_files(&self) -> Vec<PathBuf> {
+        let open: Vec<&Path> = self
+            .documents
+            .values()
+            .filter_map(|d| d.path.as_deref())
+            .collect();
+        let mut files: Vec<PathBuf> = self
+            .workspace
+            .scanned
+            .keys()
+            .filter(|path| !open.contains(&path.as_path()))
+            .cloned()
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// The snapshot of a workspace file that is not open, to be completed (read) outside the lock.
+    pub fn pending_file(&mut self, path: &Path) -> Option<Pending> {
+        let uri = Uri::from_file_path(path)?;
+        let key = uri.as_str().to_string();
+        let mut pending = self.pending_of(&key, uri, Some(path.to_path_buf()), Rope::new(), 0, Vec::new());
+        pending.read_from = Some(path.to_path_buf());
+        Some(pending)
     }
 
     /// A snapshot of `uri` to be completed, with every policy source but the document `key`'s own.

@@ -233,7 +233,7 @@ pub fn fingerprint(parts: &[&str]) -> String {
 /// Where an exemption came from, as a SARIF suppression: the engine's reason ends with its source. The
 /// annotation and the comments are in the file (`inSource`), the project file and `--ignore` outside it.
 fn suppression(reason: &str) -> Value {
-    use podsec_engine::analysis::{
+    use podsec_engine::sources::{
         EXEMPTED_BY_ANNOTATION, EXEMPTED_BY_LINE_COMMENT, EXEMPTED_BY_METADATA_COMMENT,
         EXEMPTED_BY_PROJECT_FILE,
     };

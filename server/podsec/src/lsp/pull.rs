@@ -1,0 +1,207 @@
+//! Pull diagnostics: `textDocument/diagnostic` answers from the report of the document's current
+//! generation (analysing it now if the debounced analysis has not yet), and `workspace/diagnostic`
+//! covers the workspace's YAML files that are not open, each report kept until its file or the policy
+//! changes. Result IDs are hashes of the items, so an unchanged report is answered as such.
+//!
+//! A workspace pull that would change nothing is held until something does (a file on disk, a policy
+//! source, a document opened or closed) or [`HOLD`] passes: VS Code asks again two seconds after each
+//! answer, and each answer would otherwise list every file.
+
+use super::publish::analyse;
+use super::session::{FileReport, FileStamp, Report};
+use super::{Backend, SCAN_WAIT, guarded};
+use podsec_engine::analysis::Reuse;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::*;
+
+/// The longest a workspace pull that would change nothing is held.
+const HOLD: Duration = Duration::from_secs(60);
+
+impl Backend {
+    /// Marks that what workspace reports depend on may have changed: a held workspace pull answers.
+    pub(super) fn workspace_changed(&self) {
+        self.changes.send_modify(|epoch| *epoch += 1);
+    }
+
+    pub(super) async fn pull_document(
+        &self,
+        params: DocumentDiagnosticParams,
+    ) -> Result<DocumentDiagnosticReportResult> {
+        let mut scanned = self.scanned.subscribe();
+        let _ = tokio::time::timeout(SCAN_WAIT, scanned.wait_for(|done| *done)).await;
+        let key = params.text_document.uri.as_str();
+        // A document that is not open has nothing to report here (workspace pulls cover its file).
+        let report = match self.diagnose(key, None).await {
+            Some(diagnosed) => diagnosed.report,
+            None => Report::new(0, Vec::new(), true),
+        };
+        let report = if params.previous_result_id.as_deref() == Some(report.result_id.as_str()) {
+            DocumentDiagnosticReport::Unchanged(RelatedUnchangedDocumentDiagnosticReport {
+                related_documents: None,
+                unchanged_document_diagnostic_report: UnchangedDocumentDiagnosticReport {
+                    result_id: report.result_id,
+                },
+            })
+        } else {
+            DocumentDiagnosticReport::Full(RelatedFullDocumentDiagnosticReport {
+                related_documents: None,
+                full_document_diagnostic_report: FullDocumentDiagnosticReport {
+                    result_id: Some(report.result_id),
+                    items: report.items.as_ref().clone(),
+                },
+            })
+        };
+        Ok(DocumentDiagnosticReportResult::Report(report))
+    }
+
+    pub(super) async fn pull_workspace(
+        &self,
+        params: WorkspaceDiagnosticParams,
+    ) -> Result<WorkspaceDiagnosticReportResult> {
+        let mut scanned = self.scanned.subscribe();
+        let _ = tokio::time::timeout(SCAN_WAIT, scanned.wait_for(|done| *done)).await;
+        let previous: HashMap<String, String> = params
+            .previous_result_ids
+            .into_iter()
+            .map(|p| (p.uri.as_str().to_string(), p.value))
+            .collect();
+        let mut changes = self.changes.subscribe();
+        let deadline = tokio::time::Instant::now() + HOLD;
+        loop {
+            let epoch = *changes.borrow_and_update();
+            let reports = self.workspace_reports(epoch).await;
+            let open: Vec<String> = self.state().documents.keys().cloned().collect();
+            let mut items = Vec::new();
+            let mut changed = false;
+            for (uri, report) in &reports {
+                let unchanged = previous.get(uri.as_str()) == Some(&report.result_id);
+                changed |= !unchanged;
+                items.push(workspace_item(uri, report, unchanged));
+            }
+            // A file reported before that is gone (deleted, or no longer scanned) and not open: cleared.
+            for uri in previous.keys() {
+                let known = reports.iter().any(|(u, _)| u.as_str() == uri) || open.contains(uri);
+                if let (false, Ok(uri)) = (known, uri.parse::<Uri>()) {
+                    changed = true;
+                    items.push(workspace_item(&uri, &Report::new(epoch, Vec::new(), true), false));
+                }
+            }
+            let waited_enough = tokio::time::Instant::now() >= deadline;
+            if changed || previous.is_empty() || waited_enough {
+                return Ok(WorkspaceDiagnosticReportResult::Report(
+                    WorkspaceDiagnosticReport { items },
+                ));
+            }
+            // Nothing new: answer when something changes (or at the deadline, with the same reports).
+            let _ = tokio::time::timeout_at(deadline, changes.changed()).await;
+        }
+    }
+
+    /// The report of every workspace file that is not open, at policy `epoch`: kept ones whose file has
+    /// not changed since, new ones analysed one file at a time (an open document's analysis never waits
+    /// long behind them), with progress the first time.
+    async fn workspace_reports(&self, epoch: u64) -> Vec<(Uri, Report)> {
+        let (files, first_pass, work_done_progress) = {
+            let state = self.state();
+            let files = state.closed_workspace_files();
+            let first_pass = state.workspace_reports.is_empty() && !files.is_empty();
+            (files, first_pass, state.work_done_progress)
+        };
+        let progress = match (first_pass, work_done_progress) {
+            (true, true) => {
+                let token = ProgressToken::String(format!("podsec-workspace-diagnostics-{epoch}"));
+                match self.client.create_work_done_progress(token.clone()).await {
+                    Ok(()) => Some(
+                        self.client
+                            .progress(token, "podsec")
+                            .with_message(format!("Checking {} workspace files", files.len()))
+                            .with_percentage(0)
+                            .begin()
+                            .await,
+                    ),
+                    Err(_) => None,
+                }
+            }
+            _ => None,
+        };
+        let mut reports = Vec::with_capacity(files.len());
+        for (done, path) in files.iter().enumerate() {
+            if let Some(report) = self.file_report(path, epoch).await {
+                reports.push(report);
+            }
+            if let Some(progress) = &progress {
+                if done % 100 == 99 {
+                    let percentage = (done * 100 / files.len()) as u32;
+                    progress
+                        .report_with_message(format!("{done}/{} files", files.len()), percentage)
+                        .await;
+                }
+            }
+        }
+        if let Some(progress) = progress {
+            progress
+                .finish_with_message(format!("Checked {} workspace files", files.len()))
+                .await;
+        }
+        let kept: Vec<PathBuf> = files;
+        self.state()
+            .workspace_reports
+            .retain(|path, _| kept.contains(path));
+        reports
+    }
+
+    /// One workspace file's report: the kept one while the file and the policy stay the same.
+    async fn file_report(&self, path: &PathBuf, epoch: u64) -> Option<(Uri, Report)> {
+        let uri = Uri::from_file_path(path)?;
+        let stamp = FileStamp::of(path)?;
+        let kept = self
+            .state()
+            .workspace_reports
+            .get(path)
+            .filter(|kept| kept.stamp == stamp && kept.report.generation == epoch)
+            .map(|kept| kept.report.clone());
+        if let Some(report) = kept {
+            return Some((uri, report));
+        }
+        let running = self.analyses.acquire().await.ok()?;
+        let pending = self.state().pending_file(path)?;
+        let backend = self.clone();
+        let items = guarded("analysing a workspace file", move || {
+            let snapshot = pending.complete();
+            let elsewhere = backend.workloads_elsewhere(&snapshot, true);
+            analyse(&snapshot, &mut Reuse::default(), &elsewhere).0
+        });
+        drop(running);
+        let report = Report::new(epoch, items.unwrap_or_default(), true);
+        let kept = FileReport {
+            stamp,
+            report: report.clone(),
+        };
+        self.state().workspace_reports.insert(path.clone(), kept);
+        Some((uri, report))
+    }
+}
+
+fn workspace_item(uri: &Uri, report: &Report, unchanged: bool) -> WorkspaceDocumentDiagnosticReport {
+    if unchanged {
+        WorkspaceDocumentDiagnosticReport::Unchanged(WorkspaceUnchangedDocumentDiagnosticReport {
+            uri: uri.clone(),
+            version: None,
+            unchanged_document_diagnostic_report: UnchangedDocumentDiagnosticReport {
+                result_id: report.result_id.clone(),
+            },
+        })
+    } else {
+        WorkspaceDocumentDiagnosticReport::Full(WorkspaceFullDocumentDiagnosticReport {
+            uri: uri.clone(),
+            version: None,
+            full_document_diagnostic_report: FullDocumentDiagnosticReport {
+                result_id: Some(report.result_id.clone()),
+                items: report.items.as_ref().clone(),
+            },
+        })
+    }
+}

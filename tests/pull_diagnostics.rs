@@ -1,0 +1,261 @@
+//! Pull diagnostics end to end, over the real server's stdio: a client that pulls (and re-pulls on
+//! `workspace/diagnostic/refresh`) gets `textDocument/diagnostic` reports with result IDs, and
+//! `workspace/diagnostic` reports for the workspace's files that are not open, kept current when files
+//! change on disk and when a policy source changes; a client that cannot be asked to re-pull gets
+//! published diagnostics.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test fails by panicking"
+)]
+
+mod common;
+
+use common::lsp::LspClient;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n  labels:\n    pod-security.kubernetes.io/enforce: baseline\n";
+const APP: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\n  namespace: web\nspec:\n  hostNetwork: true\n  containers:\n  - name: app\n    image: nginx\n";
+const OTHER: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: other\nspec:\n  containers:\n  - name: other\n    image: nginx\n    securityContext:\n      privileged: true\n";
+const NOTES: &str = "title: not Kubernetes\nitems: [1, 2]\n";
+
+fn workspace(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("podsec-pull-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, text) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+fn file_uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+fn start(dir: &Path, capabilities: Value) -> (LspClient, Value) {
+    let mut client = LspClient::spawn();
+    let folder = file_uri(dir);
+    let response = client.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": folder, "workspaceFolders": [{ "uri": folder, "name": "ws" }],
+                "capabilities": capabilities, "initializationOptions": { "podsec": { "debounceMs": 0 } } }),
+    );
+    client.notify("initialized", json!({}));
+    (client, response)
+}
+
+fn codes(items: &Value) -> Vec<String> {
+    let mut codes: Vec<String> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
+fn pull(client: &mut LspClient, uri: &str, previous: Option<&str>) -> Value {
+    let response = client.request(
+        "textDocument/diagnostic",
+        json!({ "textDocument": { "uri": uri }, "previousResultId": previous }),
+    );
+    response["result"].clone()
+}
+
+/// The workspace report's items by file name.
+fn by_file(result: &Value) -> std::collections::BTreeMap<String, Value> {
+    result["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            let uri = item["uri"].as_str().unwrap();
+            (uri.rsplit('/').next().unwrap().to_string(), item.clone())
+        })
+        .collect()
+}
+
+#[test]
+fn a_pulling_client_gets_document_and_workspace_reports_with_result_ids() {
+    let dir = workspace(
+        "both",
+        &[
+            ("ns.yaml", NAMESPACE),
+            ("app.yaml", APP),
+            ("other.yaml", OTHER),
+            ("notes.yaml", NOTES),
+        ],
+    );
+    let capabilities = json!({
+        "textDocument": { "diagnostic": { "dynamicRegistration": false } },
+        "workspace": { "diagnostics": { "refreshSupport": true } },
+        "window": { "workDoneProgress": true },
+    });
+    let (mut client, init) = start(&dir, capabilities);
+    let provider = &init["result"]["capabilities"]["diagnosticProvider"];
+    assert_eq!(provider["identifier"], "podsec", "{init}");
+    assert_eq!(provider["interFileDependencies"], true);
+    assert_eq!(provider["workspaceDiagnostics"], true);
+
+    // A document: a full report, then "unchanged" for the same result ID, nothing published.
+    let app = file_uri(&dir.join("app.yaml"));
+    client.open(&app, APP, 1);
+    let first = pull(&mut client, &app, None);
+    assert_eq!(first["kind"], "full", "{first}");
+    assert_eq!(
+        codes(&first["items"]),
+        ["hostNamespaces"],
+        "baseline, from the Namespace's label"
+    );
+    let first_id = first["resultId"].as_str().unwrap().to_string();
+    let again = pull(&mut client, &app, Some(&first_id));
+    assert_eq!(again, json!({ "kind": "unchanged", "resultId": first_id }));
+
+    // The workspace: every file that is not open, with progress the first time.
+    let response = client.request("workspace/diagnostic", json!({ "previousResultIds": [] }));
+    let files = by_file(&response["result"]);
+    assert_eq!(
+        files.keys().collect::<Vec<_>>(),
+        ["notes.yaml", "ns.yaml", "other.yaml"],
+        "{response}"
+    );
+    assert_eq!(
+        codes(&files["other.yaml"]["items"]),
+        [
+            "allowPrivilegeEscalation",
+            "capabilities_restricted",
+            "privileged",
+            "runAsNonRoot",
+            "seccompProfile_restricted"
+        ],
+        "restricted:latest by default"
+    );
+    assert!(codes(&files["notes.yaml"]["items"]).is_empty());
+    assert!(
+        files
+            .values()
+            .all(|f| f["kind"] == "full" && f["version"].is_null())
+    );
+    let progress: Vec<&Value> = client
+        .received
+        .iter()
+        .filter(|m| m["method"] == "$/progress")
+        .filter(|m| {
+            m["params"]["token"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("podsec-workspace-diagnostics")
+        })
+        .collect();
+    assert_eq!(
+        progress.first().map(|m| &m["params"]["value"]["kind"]),
+        Some(&json!("begin"))
+    );
+    assert_eq!(
+        progress.last().map(|m| &m["params"]["value"]["kind"]),
+        Some(&json!("end"))
+    );
+    assert!(
+        !client
+            .received
+            .iter()
+            .any(|m| m["method"] == "textDocument/publishDiagnostics"),
+        "a pulling client gets no publications"
+    );
+
+    // An edit: a new report and a new ID.
+    client.change(
+        &app,
+        2,
+        json!([{ "text": APP.replace("  hostNetwork: true\n", "") }]),
+    );
+    let edited = pull(&mut client, &app, Some(&first_id));
+    assert_eq!(edited["kind"], "full");
+    assert!(codes(&edited["items"]).is_empty(), "{edited}");
+    assert_ne!(edited["resultId"], json!(first_id));
+
+    // A policy source changes in an open document: the client is asked to pull again, and the other
+    // document's report follows the new label.
+    let ns = file_uri(&dir.join("ns.yaml"));
+    client.open(&ns, NAMESPACE, 1);
+    client.change(
+        &ns,
+        2,
+        json!([{ "text": NAMESPACE.replace("enforce: baseline", "enforce: restricted") }]),
+    );
+    let _ = pull(&mut client, &ns, None);
+    client.wait_for(|m| m["method"] == "workspace/diagnostic/refresh");
+    let restricted = pull(&mut client, &app, edited["resultId"].as_str());
+    assert_eq!(
+        codes(&restricted["items"]),
+        [
+            "allowPrivilegeEscalation",
+            "capabilities_restricted",
+            "runAsNonRoot",
+            "seccompProfile_restricted"
+        ],
+        "{restricted}"
+    );
+
+    // A workspace pull that would change nothing waits; a file changed on disk answers it.
+    let previous: Vec<Value> = files
+        .values()
+        .map(|f| json!({ "uri": f["uri"], "value": f["resultId"] }))
+        .collect();
+    let id = client.request_async("workspace/diagnostic", json!({ "previousResultIds": previous }));
+    let answered = |m: &Value| m["id"] == id && m.get("method").is_none();
+    assert!(
+        client
+            .try_wait_for(&answered, Duration::from_millis(700))
+            .is_none(),
+        "nothing changed: the pull is held"
+    );
+    std::fs::write(
+        dir.join("other.yaml"),
+        OTHER.replace("      privileged: true\n", "      runAsNonRoot: true\n"),
+    )
+    .unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": file_uri(&dir.join("other.yaml")), "type": 2 }] }),
+    );
+    let response = client.wait_for(answered);
+    let files = by_file(&response["result"]);
+    assert_eq!(files["other.yaml"]["kind"], "full", "{response}");
+    assert!(!codes(&files["other.yaml"]["items"]).contains(&"privileged".to_string()));
+    assert_eq!(files["notes.yaml"]["kind"], "unchanged");
+    assert!(
+        !files.contains_key("ns.yaml"),
+        "open now: its document reports for it"
+    );
+    assert!(client.shutdown_and_exit().success());
+}
+
+#[test]
+fn a_client_that_cannot_be_asked_to_pull_again_gets_publications() {
+    let dir = workspace("push", &[("app.yaml", APP)]);
+    // Neovim 0.11: it pulls, but has no `workspace/diagnostic/refresh`.
+    let capabilities = json!({ "textDocument": { "diagnostic": { "dynamicRegistration": false } } });
+    let (mut client, init) = start(&dir, capabilities);
+    assert!(
+        init["result"]["capabilities"].get("diagnosticProvider").is_none(),
+        "{init}"
+    );
+    let app = file_uri(&dir.join("app.yaml"));
+    client.open(&app, APP, 1);
+    let published = client.diagnostics(&app, 1);
+    assert!(
+        published
+            .iter()
+            .any(|d| d["code"] == "privileged" || d["code"] == "hostNamespaces")
+    );
+    assert!(client.shutdown_and_exit().success());
+}
