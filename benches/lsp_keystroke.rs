@@ -157,18 +157,46 @@ fn workspace_scan(files: usize) {
     let bytes: u64 = (0..files).map(|i| corpus::deployment(i).len() as u64).sum();
     let mut client = LspClient::spawn();
     let folder = format!("file://{}", dir.display());
+    // A client that pulls diagnostics (VS Code): the scan, then the workspace's reports.
+    let capabilities = json!({
+        "window": { "workDoneProgress": true },
+        "textDocument": { "diagnostic": {} },
+        "workspace": { "diagnostics": { "refreshSupport": true } },
+    });
     client.request(
         "initialize",
-        json!({ "processId": null, "rootUri": folder, "capabilities": { "window": { "workDoneProgress": true } } }),
+        json!({ "processId": null, "rootUri": folder, "capabilities": capabilities }),
     );
     let started = Instant::now();
     client.notify("initialized", json!({}));
     client.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end");
     let elapsed = started.elapsed();
+    let started = Instant::now();
+    let first = client.request("workspace/diagnostic", json!({ "previousResultIds": [] }));
+    let first_pull = started.elapsed();
+    let items = first["result"]["items"].as_array().unwrap();
+    let diagnostics: usize = items.iter().map(|i| i["items"].as_array().unwrap().len()).sum();
+    // Again with the result IDs, after a file changed on disk: one file is analysed again.
+    let previous: Vec<_> = items
+        .iter()
+        .map(|i| json!({ "uri": i["uri"], "value": i["resultId"] }))
+        .collect();
+    let changed = dir.join("team-1/app-1.yaml");
+    std::fs::write(&changed, corpus::deployment(1).replace("image:", "image: x")).unwrap();
+    let started = Instant::now();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": format!("file://{}", changed.display()), "type": 2 }] }),
+    );
+    client.request("workspace/diagnostic", json!({ "previousResultIds": previous }));
+    let next_pull = started.elapsed();
     println!(
-        "workspace scan: {files} files ({:.1} MB) in {:.0} ms",
+        "workspace scan: {files} files ({:.1} MB) in {:.0} ms; first workspace pull {:.0} ms ({} files, {diagnostics} diagnostics); after one file changed {:.0} ms",
         bytes as f64 / 1e6,
-        elapsed.as_secs_f64() * 1e3
+        elapsed.as_secs_f64() * 1e3,
+        first_pull.as_secs_f64() * 1e3,
+        items.len(),
+        next_pull.as_secs_f64() * 1e3,
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

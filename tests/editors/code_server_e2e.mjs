@@ -114,11 +114,14 @@ try {
   const log = await poll("the podsec output channel's log", async () => {
     for (const candidate of findFiles(process.env.PODSEC_USER_DATA, /podsec\.log$/)) {
       const text = fs.readFileSync(candidate, "utf8");
-      if (text.includes("podsec ")) return text;
+      // The extension's own line, then the server's (window/logMessage goes to the same channel).
+      if (text.includes("podsec ") && text.includes("podsec: diagnostics are")) return text;
     }
     return undefined;
   });
   assert.match(log, /podsec \d+\.\d+\.\d+: \S+\/extensions\/podsec\.podsec-[^/]+\/bin\/podsec \(the bundled binary\)/, log);
+  // VS Code pulls diagnostics (and re-pulls on refresh): the server says which way they go.
+  assert.match(log, /podsec: diagnostics are pulled by the client/, log);
   await noPodsecNotification();
 
   // The cursor on `allowPrivilegeEscalation: true`.

@@ -175,6 +175,7 @@ impl Backend {
         if everything {
             self.reschedule_all();
         } else {
+            self.workspace_changed();
             self.reschedule_one(uri.as_str());
         }
     }
@@ -364,14 +365,23 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
-        let (pull, watch, roots) = {
+        let (pull, watch, roots, pull_diagnostics) = {
             let state = self.state();
             (
                 state.pull_configuration,
                 state.dynamic_watchers,
                 state.workspace.roots.clone(),
+                state.pull_diagnostics,
             )
         };
+        let how = if pull_diagnostics {
+            "pulled by the client (textDocument/diagnostic, workspace/diagnostic)"
+        } else {
+            "published (textDocument/publishDiagnostics)"
+        };
+        self.client
+            .log_message(MessageType::INFO, format!("podsec: diagnostics are {how}"))
+            .await;
         if watch {
             // Our own watchers, not the client's defaults: every YAML file may hold a Namespace or an
             // admission configuration, and project files start with a dot that some globs skip.
@@ -421,22 +431,35 @@ impl LanguageServer for Backend {
         })
         .await
         .unwrap_or_default();
-        {
+        let policy = {
             let mut state = self.state();
+            let mut policy = false;
             for (path, scanned) in rescanned {
+                // A policy source changed if the file gave policy before or gives it now, or governs
+                // the files below it (a project file, a kustomization).
+                policy |= state.workspace.gives_policy(&path) || session::governs_others(Some(&path));
                 match scanned {
                     Some(scanned) => {
-                        state.workspace.scanned.insert(path, scanned);
+                        state.workspace.scanned.insert(path.clone(), scanned);
                     }
                     None => {
                         state.workspace.scanned.remove(&path);
                     }
                 }
+                policy |= state.workspace.gives_policy(&path);
             }
-            // A project file, an admission configuration or a kustomization may have changed too.
-            state.workspace.forget_projects();
+            if policy {
+                state.workspace.forget_projects();
+            }
+            policy
+        };
+        if policy {
+            self.reschedule_all();
+        } else {
+            // Workloads changed: a Namespace's label impact counts them.
+            self.workspace_changed();
+            self.reanalyse_open("");
         }
-        self.reschedule_all();
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -544,15 +567,27 @@ impl LanguageServer for Backend {
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
-        let snapshot = self.snapshot(&params.text_document.uri).await?;
-        if snapshot.is_project_file() {
+        let uri = &params.text_document.uri;
+        let mut scanned = self.scanned.subscribe();
+        let _ = tokio::time::timeout(SCAN_WAIT, scanned.wait_for(|done| *done)).await;
+        // From the analysis behind the document's diagnostics (made now if its last change has not been
+        // analysed yet): the lenses show the very policy of the diagnostics, and cost no analysis.
+        self.diagnose(uri.as_str(), None)
+            .await
+            .ok_or_else(|| not_open(uri))?;
+        let last = self
+            .state()
+            .documents
+            .get(uri.as_str())
+            .and_then(|d| d.last.clone())
+            .ok_or_else(|| not_open(uri))?;
+        if last.snapshot.is_project_file() {
             return Ok(None);
         }
         let backend = self.clone();
         let lenses = guarded("computing code lenses", move || {
-            let analysis = podsec_engine::analyze(&snapshot.text, &snapshot.options());
-            let elsewhere = backend.workloads_elsewhere(&snapshot, false);
-            code_lens::code_lenses(&snapshot, &analysis, &elsewhere)
+            let elsewhere = backend.workloads_elsewhere(&last.snapshot, false);
+            code_lens::code_lenses(&last.snapshot, &last.analysis, &elsewhere)
         })
         .map_err(internal_error)?;
         Ok(Some(lenses))

@@ -2,13 +2,15 @@
 //! analysed, and never under a policy the workspace scan may still change.
 
 use super::diagnostics::{config_diagnostic, diagnostics};
-use super::session::{Report, Snapshot};
+use super::session::{Analysed, Report, Snapshot};
 use super::settings::Settings;
 use super::{Backend, guarded};
+use podsec_engine::Analysis;
 use podsec_engine::advice::namespace_impact;
 use podsec_engine::analysis::{Reuse, analyze_reusing};
 use podsec_engine::{Limits, ObjectReport};
 use serde_json::Value;
+use std::sync::Arc;
 use tower_lsp_server::ls_types::*;
 
 /// What [`Backend::diagnose`] gives: the diagnostics of one generation of an open document.
@@ -102,11 +104,11 @@ impl Backend {
         let outcome = guarded("analysing a document", move || {
             let snapshot = pending.complete();
             let elsewhere = backend.workloads_elsewhere(&snapshot, true);
-            let (diagnostics, workloads) = analyse(&snapshot, &mut reuse, &elsewhere);
-            (snapshot, diagnostics, workloads, reuse)
+            let (diagnostics, workloads, analysis) = analyse(&snapshot, &mut reuse, &elsewhere);
+            (snapshot, diagnostics, workloads, analysis, reuse)
         });
         drop(running);
-        let (snapshot, diagnostics, workloads, reuse) = match outcome {
+        let (snapshot, diagnostics, workloads, analysis, reuse) = match outcome {
             Ok(done) => done,
             Err(message) => {
                 self.client
@@ -118,6 +120,7 @@ impl Backend {
         let policy_changed = self.store(&snapshot, reuse, workloads);
         let pull = self.state().pull_diagnostics;
         let report = Report::new(analysed, diagnostics, pull);
+        let (uri, version) = (snapshot.uri.clone(), snapshot.version);
         if let Some(doc) = self
             .state()
             .documents
@@ -125,14 +128,15 @@ impl Backend {
             .filter(|d| d.generation == analysed)
         {
             doc.report = Some(report.clone());
+            doc.last = Some(Arc::new(Analysed { snapshot, analysis }));
         }
         if policy_changed {
             // Other documents may live in these namespaces, or under this project file.
             self.reschedule_others(key);
         }
         Some(Diagnosed {
-            uri: snapshot.uri,
-            version: snapshot.version,
+            uri,
+            version,
             report,
             policy_changed,
         })
@@ -224,16 +228,15 @@ impl Backend {
         objects
     }
 
-    /// Analyses every open document again except `except` (after a change of policy sources); a client
-    /// that pulls is asked to pull again, workspace files included.
+    /// Analyses every open document again except `except`, after a change of policy sources (a client
+    /// that pulls is asked to pull again, workspace files included).
     pub(super) fn reschedule_others(&self, except: &str) {
-        self.workspace_changed();
-        if self.state().pull_diagnostics {
-            let client = self.client.clone();
-            tokio::spawn(async move {
-                let _ = client.workspace_diagnostic_refresh().await;
-            });
-        }
+        self.policy_changed();
+        self.reanalyse_open(except);
+    }
+
+    /// Analyses every open document again except `except`.
+    pub(super) fn reanalyse_open(&self, except: &str) {
         let pending: Vec<(String, u64)> = {
             let mut state = self.state();
             state
@@ -251,7 +254,7 @@ impl Backend {
         }
     }
 
-    /// Analyses every open document again (after a change of settings or of files on disk).
+    /// Analyses every open document again (after a change of settings or of policy files on disk).
     pub(super) fn reschedule_all(&self) {
         self.reschedule_others("");
     }
@@ -279,13 +282,13 @@ impl Backend {
 }
 
 /// The diagnostics of a snapshot — its findings, and the problems of the policy sources it holds (with
-/// the impact of its enforce labels on its own objects and those `elsewhere`) — and the namespaces of
-/// its pod-bearing objects.
+/// the impact of its enforce labels on its own objects and those `elsewhere`) — the namespaces of its
+/// pod-bearing objects, and the analysis itself.
 pub(super) fn analyse(
     snapshot: &Snapshot,
     reuse: &mut Reuse,
     elsewhere: &[ObjectReport],
-) -> (Vec<Diagnostic>, Vec<Option<String>>) {
+) -> (Vec<Diagnostic>, Vec<Option<String>>, Analysis) {
     let (rope, encoding) = (&snapshot.rope, snapshot.encoding);
     if snapshot.is_project_file() {
         let (_, problems) = podsec_engine::sources::project_file(&snapshot.text, &Limits::default());
@@ -293,7 +296,7 @@ pub(super) fn analyse(
             .iter()
             .map(|p| config_diagnostic(p, rope, encoding))
             .collect();
-        return (found, Vec::new());
+        return (found, Vec::new(), Analysis::default());
     }
     let analysis = analyze_reusing(&snapshot.text, &snapshot.options(), reuse);
     let mut found = diagnostics(&analysis, rope, encoding, &snapshot.uri, snapshot.syntax_errors);
@@ -311,5 +314,5 @@ pub(super) fn analyse(
             workloads.push(object.namespace.clone());
         }
     }
-    (found, workloads)
+    (found, workloads, analysis)
 }

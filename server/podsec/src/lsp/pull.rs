@@ -21,9 +21,26 @@ use tower_lsp_server::ls_types::*;
 const HOLD: Duration = Duration::from_secs(60);
 
 impl Backend {
-    /// Marks that what workspace reports depend on may have changed: a held workspace pull answers.
+    /// Marks that a file or an open document changed: a held workspace pull looks again.
     pub(super) fn workspace_changed(&self) {
         self.changes.send_modify(|epoch| *epoch += 1);
+    }
+
+    /// Marks that a policy source changed: every report may differ. A client that pulls is asked to
+    /// pull again.
+    pub(super) fn policy_changed(&self) {
+        let pull = {
+            let mut state = self.state();
+            state.policy_epoch += 1;
+            state.pull_diagnostics
+        };
+        self.workspace_changed();
+        if pull {
+            let client = self.client.clone();
+            tokio::spawn(async move {
+                let _ = client.workspace_diagnostic_refresh().await;
+            });
+        }
     }
 
     pub(super) async fn pull_document(
@@ -72,7 +89,7 @@ impl Backend {
         let deadline = tokio::time::Instant::now() + HOLD;
         loop {
             let epoch = *changes.borrow_and_update();
-            let reports = self.workspace_reports(epoch).await;
+            let reports = self.workspace_reports().await;
             let open: Vec<String> = self.state().documents.keys().cloned().collect();
             let mut items = Vec::new();
             let mut changed = false;
@@ -103,12 +120,12 @@ impl Backend {
     /// The report of every workspace file that is not open, at policy `epoch`: kept ones whose file has
     /// not changed since, new ones analysed one file at a time (an open document's analysis never waits
     /// long behind them), with progress the first time.
-    async fn workspace_reports(&self, epoch: u64) -> Vec<(Uri, Report)> {
-        let (files, first_pass, work_done_progress) = {
+    async fn workspace_reports(&self) -> Vec<(Uri, Report)> {
+        let (files, first_pass, work_done_progress, epoch) = {
             let state = self.state();
             let files = state.closed_workspace_files();
             let first_pass = state.workspace_reports.is_empty() && !files.is_empty();
-            (files, first_pass, state.work_done_progress)
+            (files, first_pass, state.work_done_progress, state.policy_epoch)
         };
         let progress = match (first_pass, work_done_progress) {
             (true, true) => {
@@ -129,7 +146,7 @@ impl Backend {
         };
         let mut reports = Vec::with_capacity(files.len());
         for (done, path) in files.iter().enumerate() {
-            if let Some(report) = self.file_report(path, epoch).await {
+            if let Some(report) = self.file_report(path).await {
                 reports.push(report);
             }
             if let Some(progress) = &progress {
@@ -153,16 +170,26 @@ impl Backend {
         reports
     }
 
-    /// One workspace file's report: the kept one while the file and the policy stay the same.
-    async fn file_report(&self, path: &PathBuf, epoch: u64) -> Option<(Uri, Report)> {
+    /// One workspace file's report: the kept one while the file and the policy stay the same (and, for a
+    /// file with Namespaces, whose label impact counts the workloads of other files, while no file changes).
+    async fn file_report(&self, path: &PathBuf) -> Option<(Uri, Report)> {
         let uri = Uri::from_file_path(path)?;
         let stamp = FileStamp::of(path)?;
-        let kept = self
-            .state()
-            .workspace_reports
-            .get(path)
-            .filter(|kept| kept.stamp == stamp && kept.report.generation == epoch)
-            .map(|kept| kept.report.clone());
+        let changes = *self.changes.borrow();
+        let (kept, policy_epoch, gives_policy) = {
+            let state = self.state();
+            let gives_policy = state.workspace.gives_policy(path);
+            let kept = state
+                .workspace_reports
+                .get(path)
+                .filter(|kept| {
+                    kept.stamp == stamp
+                        && kept.policy_epoch == state.policy_epoch
+                        && (!gives_policy || kept.changes == changes)
+                })
+                .map(|kept| kept.report.clone());
+            (kept, state.policy_epoch, gives_policy)
+        };
         if let Some(report) = kept {
             return Some((uri, report));
         }
@@ -175,9 +202,11 @@ impl Backend {
             analyse(&snapshot, &mut Reuse::default(), &elsewhere).0
         });
         drop(running);
-        let report = Report::new(epoch, items.unwrap_or_default(), true);
+        let report = Report::new(policy_epoch, items.unwrap_or_default(), true);
         let kept = FileReport {
             stamp,
+            policy_epoch,
+            changes: if gives_policy { changes } else { 0 },
             report: report.clone(),
         };
         self.state().workspace_reports.insert(path.clone(), kept);

@@ -42,13 +42,21 @@ pub(super) struct Document {
     pub reuse: Reuse,
     /// The diagnostics of its last analysed generation, which a pull request answers with.
     pub report: Option<Report>,
+    /// That analysis and the snapshot it read (code lenses are computed from it).
+    pub last: Option<std::sync::Arc<Analysed>>,
+}
+
+/// One analysis of an open document: the snapshot it read and what it found.
+pub(super) struct Analysed {
+    pub snapshot: Snapshot,
+    pub analysis: podsec_engine::Analysis,
 }
 
 /// The diagnostics of one analysis, kept for pull requests (`textDocument/diagnostic`,
 /// `workspace/diagnostic`).
 #[derive(Clone, Debug)]
 pub(super) struct Report {
-    /// The generation of the document analysed, or the policy epoch of a workspace file.
+    /// The generation of the document analysed (the policy epoch, for a workspace file).
     pub generation: u64,
     /// A hash of the items: equal items, equal ID, so a client's `previousResultId` gets "unchanged".
     pub result_id: String,
@@ -88,6 +96,7 @@ impl Document {
             workloads: Vec::new(),
             reuse: Reuse::default(),
             report: None,
+            last: None,
         }
     }
 }
@@ -133,6 +142,8 @@ pub(super) struct State {
     pub pull_diagnostics: bool,
     /// The reports of workspace files that are not open, by file.
     pub workspace_reports: HashMap<PathBuf, FileReport>,
+    /// Bumped on every change of a policy source: every workspace report is then analysed again.
+    pub policy_epoch: u64,
     /// Set until the first workspace scan ends: until then the policy of any object may still change,
     /// so nothing is published (the end of the scan publishes every open document).
     pub scanning: bool,
@@ -143,6 +154,10 @@ pub(super) struct State {
 #[derive(Clone, Debug)]
 pub(super) struct FileReport {
     pub stamp: FileStamp,
+    /// The policy epoch it was analysed at.
+    pub policy_epoch: u64,
+    /// For a file that gives policy: the change count it was analysed at.
+    pub changes: u64,
     pub report: Report,
 }
 
