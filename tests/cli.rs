@@ -449,6 +449,40 @@ fn fix_diff_and_stdin_leave_files_alone() {
 }
 
 #[test]
+fn fix_ignore_leaves_a_checks_findings_alone() {
+    let pod = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: app\n    image: nginx\n";
+    let all = podsec_with_stdin(&["fix", "-"], Some(pod));
+    let ignoring = podsec_with_stdin(
+        &["fix", "--ignore", "runAsNonRoot,seccompProfile_restricted", "-"],
+        Some(pod),
+    );
+    let (all, fixed) = (stdout(&all), stdout(&ignoring));
+    assert!(
+        all.contains("runAsNonRoot: true") && all.contains("RuntimeDefault"),
+        "{all}"
+    );
+    assert!(
+        !fixed.contains("runAsNonRoot") && !fixed.contains("seccompProfile"),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("allowPrivilegeEscalation: false") && fixed.contains("drop:"),
+        "{fixed}"
+    );
+    // Nothing is reported as left to fix, and nothing fails: the run said to leave those alone.
+    let report = stderr(&ignoring);
+    assert!(
+        !report.contains("runAsNonRoot:") && !report.contains("seccompProfile"),
+        "{report}"
+    );
+    assert_eq!(ignoring.status.code(), Some(0), "{report}");
+    // An unknown check is refused, with the nearest ID.
+    let typo = podsec_with_stdin(&["fix", "--ignore", "runAsNonroot", "-"], Some(pod));
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(stderr(&typo).contains("runAsNonRoot"), "{}", stderr(&typo));
+}
+
+#[test]
 fn directory_walks_stay_inside_the_given_paths() {
     let outside = TempDir::new("outside");
     outside.write(

@@ -13,27 +13,11 @@
 
 mod common;
 
-use common::lsp::{LspClient, apply_workspace_edit};
+use common::lsp::{LspClient, apply_workspace_edit, file_uri, workspace_dir};
 use common::{podsec, stderr, stdout};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-
-/// A fresh workspace directory holding `files`.
-fn workspace(name: &str, files: &[(&str, impl AsRef<str>)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("podsec-editor-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for (path, text) in files {
-        let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text.as_ref()).unwrap();
-    }
-    dir
-}
-
-fn file_uri(path: &Path) -> String {
-    format!("file://{}", path.display())
-}
+use std::path::Path;
 
 /// A client without file watching (Neovim on Linux), with progress support, on `dir`.
 fn start(dir: &Path, settings: Value) -> LspClient {
@@ -42,7 +26,8 @@ fn start(dir: &Path, settings: Value) -> LspClient {
     let response = client.request(
         "initialize",
         json!({ "processId": null, "rootUri": folder, "workspaceFolders": [{ "uri": folder, "name": "ws" }],
-                "capabilities": { "window": { "workDoneProgress": true } },
+                "capabilities": { "window": { "workDoneProgress": true },
+                                  "textDocument": { "publishDiagnostics": { "relatedInformation": true } } },
                 "initializationOptions": settings }),
     );
     assert!(response.get("result").is_some(), "{response}");
@@ -250,7 +235,7 @@ fn const_concat_unlabelled() -> String {
 fn code_actions_and_fix_all_act_on_the_policy_the_diagnostics_show() {
     for scenario in scenarios() {
         let name = scenario.name;
-        let dir = workspace(name, &scenario.files);
+        let dir = workspace_dir(name, &scenario.files);
         let path = dir.join(scenario.open);
         let text = std::fs::read_to_string(&path).unwrap();
         let uri = file_uri(&path);
@@ -338,7 +323,7 @@ fn the_policy_follows_open_change_save_and_close_without_file_watching() {
         "enforce: restricted",
         "enforce: baseline\n    pod-security.kubernetes.io/warn: restricted",
     );
-    let dir = workspace(
+    let dir = workspace_dir(
         "no-watching",
         &[("namespace.yaml", baseline.as_str()), ("deploy.yaml", WEB)],
     );
@@ -440,7 +425,7 @@ fn the_policy_follows_open_change_save_and_close_without_file_watching() {
 
 #[test]
 fn typing_a_label_changes_other_objects_only_when_the_label_parses() {
-    let dir = workspace("typing", &[] as &[(&str, &str)]);
+    let dir = workspace_dir("typing", &[] as &[(&str, &str)]);
     std::fs::create_dir_all(&dir).unwrap();
     let uri = file_uri(&dir.join("all.yaml"));
     let head = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n  labels:\n    pod-security.kubernetes.io/warn: restricted\n";
@@ -490,7 +475,7 @@ fn typing_a_label_changes_other_objects_only_when_the_label_parses() {
 
 #[test]
 fn an_unlabelled_namespace_is_checked_at_the_default_policy_in_the_cli_too() {
-    let dir = workspace("unlabelled-cli", &[("all.yaml", const_concat_unlabelled())]);
+    let dir = workspace_dir("unlabelled-cli", &[("all.yaml", const_concat_unlabelled())]);
     let output = podsec(&["check", dir.to_str().unwrap()]);
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{text}");
@@ -506,7 +491,7 @@ fn an_unlabelled_namespace_is_checked_at_the_default_policy_in_the_cli_too() {
 
 #[test]
 fn a_label_impact_sees_the_workloads_of_the_whole_workspace_and_never_warns_for_privileged() {
-    let dir = workspace(
+    let dir = workspace_dir(
         "impact",
         &[
             ("ns.yaml", RESTRICTED_NS),

@@ -518,7 +518,8 @@ fn policy_comes_from_the_workspace_and_follows_file_changes() {
     let response = client.request(
         "initialize",
         json!({ "processId": null, "rootUri": folder, "workspaceFolders": [{ "uri": folder, "name": "ws" }],
-                "capabilities": { "workspace": { "didChangeWatchedFiles": { "dynamicRegistration": true } } } }),
+                "capabilities": { "workspace": { "didChangeWatchedFiles": { "dynamicRegistration": true } },
+                                  "textDocument": { "publishDiagnostics": { "relatedInformation": true } } } }),
     );
     assert!(response.get("result").is_some());
     client.notify("initialized", json!({}));
@@ -874,4 +875,38 @@ spec:
             ),
         ]
     );
+}
+
+/// The optional fields of a diagnostic go only to a client that declares them: Neovim 0.11 declares
+/// related information and data but no links; a client that declares nothing gets none.
+#[test]
+fn diagnostics_carry_only_the_optional_fields_the_client_supports() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: app\n    image: nginx\n    securityContext:\n      privileged: true\n";
+    let neovim = json!({ "relatedInformation": true, "dataSupport": true });
+    for (declared, related, links) in [(Some(neovim), true, false), (None, false, false)] {
+        let mut client = LspClient::spawn();
+        let mut capabilities = json!({});
+        if let Some(declared) = &declared {
+            capabilities = json!({ "textDocument": { "publishDiagnostics": declared } });
+        }
+        client.request(
+            "initialize",
+            json!({ "processId": null, "rootUri": null, "capabilities": capabilities }),
+        );
+        client.notify("initialized", json!({}));
+        client.open(URI, text, 1);
+        let diagnostics = client.diagnostics(URI, 1);
+        assert!(by_code(&diagnostics, "privileged").len() == 1, "{diagnostics:#?}");
+        assert_eq!(
+            diagnostics.iter().any(|d| d.get("relatedInformation").is_some()),
+            related,
+            "{declared:?}: {diagnostics:#?}"
+        );
+        assert_eq!(
+            diagnostics.iter().any(|d| d.get("codeDescription").is_some()),
+            links,
+            "{declared:?}: {diagnostics:#?}"
+        );
+        assert!(client.shutdown_and_exit().success());
+    }
 }

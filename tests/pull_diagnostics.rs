@@ -13,30 +13,15 @@
 
 mod common;
 
-use common::lsp::LspClient;
+use common::lsp::{LspClient, file_uri, workspace_dir};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n  labels:\n    pod-security.kubernetes.io/enforce: baseline\n";
 const APP: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\n  namespace: web\nspec:\n  hostNetwork: true\n  containers:\n  - name: app\n    image: nginx\n";
 const OTHER: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: other\nspec:\n  containers:\n  - name: other\n    image: nginx\n    securityContext:\n      privileged: true\n";
 const NOTES: &str = "title: not Kubernetes\nitems: [1, 2]\n";
-
-fn workspace(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("podsec-pull-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for (path, text) in files {
-        let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    dir
-}
-
-fn file_uri(path: &Path) -> String {
-    format!("file://{}", path.display())
-}
 
 fn start(dir: &Path, capabilities: Value) -> (LspClient, Value) {
     let mut client = LspClient::spawn();
@@ -85,7 +70,7 @@ fn by_file(result: &Value) -> std::collections::BTreeMap<String, Value> {
 
 #[test]
 fn a_pulling_client_gets_document_and_workspace_reports_with_result_ids() {
-    let dir = workspace(
+    let dir = workspace_dir(
         "both",
         &[
             ("ns.yaml", NAMESPACE),
@@ -236,12 +221,25 @@ fn a_pulling_client_gets_document_and_workspace_reports_with_result_ids() {
         !files.contains_key("ns.yaml"),
         "open now: its document reports for it"
     );
+
+    // Closed without saving: VS Code pulls it once more, and gets its file's report (hostNetwork is
+    // still on disk), as workspace pulls give it from now on.
+    client.notify("textDocument/didClose", json!({ "textDocument": { "uri": app } }));
+    let closed = pull(&mut client, &app, None);
+    assert_eq!(closed["kind"], "full");
+    assert!(
+        codes(&closed["items"]).contains(&"hostNamespaces".to_string()),
+        "{closed}"
+    );
+    let response = client.request("workspace/diagnostic", json!({ "previousResultIds": [] }));
+    let files = by_file(&response["result"]);
+    assert_eq!(files["app.yaml"]["items"], closed["items"]);
     assert!(client.shutdown_and_exit().success());
 }
 
 #[test]
 fn a_client_that_cannot_be_asked_to_pull_again_gets_publications() {
-    let dir = workspace("push", &[("app.yaml", APP)]);
+    let dir = workspace_dir("push", &[("app.yaml", APP)]);
     // Neovim 0.11: it pulls, but has no `workspace/diagnostic/refresh`.
     let capabilities = json!({ "textDocument": { "diagnostic": { "dynamicRegistration": false } } });
     let (mut client, init) = start(&dir, capabilities);

@@ -160,7 +160,11 @@ impl LspClient {
     }
 
     pub fn initialize(&mut self, encodings: Option<&[&str]>, options: Value) -> Value {
-        let mut capabilities = json!({ "textDocument": { "hover": { "contentFormat": ["markdown"] } } });
+        // What VS Code declares for diagnostics: related information, links and data.
+        let mut capabilities = json!({ "textDocument": {
+            "hover": { "contentFormat": ["markdown"] },
+            "publishDiagnostics": { "relatedInformation": true, "codeDescriptionSupport": true, "dataSupport": true },
+        } });
         if let Some(encodings) = encodings {
             capabilities["general"] = json!({ "positionEncodings": encodings });
         }
@@ -262,4 +266,21 @@ pub fn apply_workspace_edit(text: &str, edit: &Value) -> String {
         out.replace_range(start..end, &replacement);
     }
     out
+}
+
+/// A fresh directory holding `files` (path, text), for a workspace folder; `name` keeps tests apart.
+pub fn workspace_dir(name: &str, files: &[(&str, impl AsRef<str>)]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("podsec-ws-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, text) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text.as_ref()).unwrap();
+    }
+    dir
+}
+
+/// The `file:` URI of `path`, as the server's tests name files.
+pub fn file_uri(path: &std::path::Path) -> String {
+    format!("file://{}", path.display())
 }

@@ -90,6 +90,9 @@ trap cleanup EXIT
 workspace="$work/workspace"
 mkdir -p "$workspace" "$work/user/User" "$work/extensions" "$work/home"
 cp tests/data/vscode-e2e.yaml "$workspace/pod.yaml"
+# A file that is never opened: its problems come from workspace diagnostics (VS Code pulls them).
+mkdir -p "$workspace/deploy"
+printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: never-opened\nspec:\n  containers:\n  - name: tool\n    image: busybox\n    securityContext:\n      privileged: true\n' > "$workspace/deploy/unopened.yaml"
 status=0
 "$podsec" fix - < "$workspace/pod.yaml" > "$work/expected.yaml" 2> "$work/fix.log" || status=$?
 if [ "$status" -ne 1 ]; then

@@ -1,9 +1,10 @@
 // The VS Code extension in a real VS Code (code-server in headless Chromium, driven by playwright-core);
 // started by tests/editors/code-server.sh, which installs the .vsix and serves the workspace.
-// Checks: podsec's diagnostics (squiggles, and the check IDs in the Problems panel), hover, the preferred
-// quick fix (it must change the text exactly as `podsec fix -` does), the comment exemption as a snippet
-// (the typed reason replaces the placeholder), and that the server is the bundled binary (the "podsec"
-// output channel's log names it). A failure saves a screenshot.
+// Checks: podsec's diagnostics (squiggles, and the check IDs in the Problems panel, also of a file that is
+// never opened: workspace diagnostics), hover, the preferred quick fix (it must change the text exactly as
+// `podsec fix -` does), the comment exemption as a snippet (the typed reason replaces the placeholder), and
+// that the server is the bundled binary (the "podsec" output channel's log names it). A failure saves a
+// screenshot.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
@@ -109,6 +110,15 @@ try {
     const own = texts.filter((text) => new RegExp(`\\bpodsec\\s+${check}\\b`).test(text));
     assert.equal(own.length, 1, `one problem of podsec's ${check} says ${message}:\n${problems}`);
   }
+
+  step("the Problems panel lists a file that was never opened");
+  const unopened = await poll("unopened.yaml's problems", async () => {
+    const text = await page.locator(".markers-panel").innerText();
+    return text.includes("unopened.yaml") && text.includes('container "tool" must not set securityContext.privileged=true')
+      ? text
+      : undefined;
+  });
+  assert.match(unopened, /unopened\.yaml/, unopened);
 
   step("the output channel names the bundled binary");
   const log = await poll("the podsec output channel's log", async () => {

@@ -25,6 +25,25 @@ pub fn fix_all(text: &str, options: &Options, include_unsafe: bool) -> FixAll {
 
 /// [`fix_all`] for the findings of one check only (`only`), or of every check.
 pub fn fix_all_of(text: &str, options: &Options, include_unsafe: bool, only: Option<&str>) -> FixAll {
+    fix_all_where(text, options, include_unsafe, |id| {
+        only.is_none_or(|only| only == id)
+    })
+}
+
+/// [`fix_all`] for the findings of every check but those `ignored` (`podsec fix --ignore`).
+pub fn fix_all_except(text: &str, options: &Options, include_unsafe: bool, ignored: &[String]) -> FixAll {
+    fix_all_where(text, options, include_unsafe, |id| {
+        !ignored.iter().any(|i| i == id)
+    })
+}
+
+/// [`fix_all`] for the findings of the checks `wanted` accepts (by ID).
+fn fix_all_where(
+    text: &str,
+    options: &Options,
+    include_unsafe: bool,
+    wanted: impl Fn(&str) -> bool,
+) -> FixAll {
     let options = Options {
         with_fixes: true,
         ..*options
@@ -36,7 +55,7 @@ pub fn fix_all_of(text: &str, options: &Options, include_unsafe: bool, only: Opt
         let mut chosen: Vec<TextEdit> = Vec::new();
         for object in &analysis.objects {
             for violation in &object.violations {
-                if only.is_some_and(|id| id != violation.check.id) {
+                if !wanted(violation.check.id) {
                     continue;
                 }
                 for location in &violation.locations {

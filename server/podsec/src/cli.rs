@@ -170,6 +170,10 @@ pub struct FixCommand {
     /// Also apply the fixes that may change what a workload can do
     #[arg(long = "unsafe")]
     pub unsafe_fixes: bool,
+    /// Leave the findings of these checks alone: no fix, and not reported as left to fix
+    #[arg(long, value_name = "CHECK", value_delimiter = ',', value_parser = check_ids(),
+          hide_possible_values = true)]
+    pub ignore: Vec<String>,
     /// Print a unified diff (for git apply) instead of writing; exit 1 when a fix would change a file
     #[arg(long)]
     pub diff: bool,

@@ -4,7 +4,7 @@ use crate::Outcome;
 use crate::check::{Input, RunArgs};
 use crate::cli::FixCommand;
 use crate::run::Run;
-use podsec_engine::fix_all::fix_all;
+use podsec_engine::fix_all::fix_all_except;
 use podsec_engine::policy::Severity;
 use podsec_engine::text::LineIndex;
 use podsec_engine::{Options, analyze};
@@ -44,7 +44,7 @@ pub fn run(args: FixCommand) -> Result<Outcome, String> {
         let text: &String = &text;
         let name = input.display();
         let options = run.options(index);
-        let fixed = fix_all(text, &options, args.unsafe_fixes);
+        let fixed = fix_all_except(text, &options, args.unsafe_fixes, &args.ignore);
         if args.diff {
             if fixed.text != *text {
                 let diff = similar::TextDiff::from_lines(text.as_str(), &fixed.text);
@@ -103,10 +103,12 @@ pub fn run(args: FixCommand) -> Result<Outcome, String> {
                 at.line, at.column, problem.code, problem.message
             );
         }
+        let ignored = |v: &&podsec_engine::CheckViolation| args.ignore.iter().any(|id| id == v.check.id);
         let mut left_over: Vec<_> = remaining
             .objects
             .iter()
             .flat_map(|o| &o.violations)
+            .filter(|v| !ignored(v))
             .flat_map(|v| v.locations.iter().map(move |l| (l.span.start, v, l)))
             .collect();
         left_over.sort_by_key(|(start, _, _)| *start);
@@ -130,6 +132,7 @@ pub fn run(args: FixCommand) -> Result<Outcome, String> {
                 .objects
                 .iter()
                 .flat_map(|o| &o.violations)
+                .filter(|v| !ignored(v))
                 .any(|v| v.severity() == Severity::Error);
         if left && outcome == Outcome::Clean {
             outcome = Outcome::Findings;

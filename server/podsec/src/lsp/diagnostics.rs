@@ -16,18 +16,74 @@ fn severity(severity: Severity) -> DiagnosticSeverity {
     }
 }
 
+/// How diagnostics are written: the `podsec.syntaxErrors` setting, and the optional fields the client
+/// says it supports (a client that does not show links is not sent them: Neovim 0.11 declares no
+/// `codeDescriptionSupport`, and they were a fifth of a publication).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct DiagnosticStyle {
+    pub syntax_errors: SyntaxErrors,
+    pub related_information: bool,
+    pub code_description: bool,
+    pub data: bool,
+}
+
+impl Default for DiagnosticStyle {
+    /// As the protocol says of a client that declares nothing: no optional field.
+    fn default() -> Self {
+        Self {
+            syntax_errors: SyntaxErrors::Report,
+            related_information: false,
+            code_description: false,
+            data: false,
+        }
+    }
+}
+
+impl DiagnosticStyle {
+    /// What a client declares for published diagnostics (`textDocument.publishDiagnostics`) or, when it
+    /// pulls them, for pulls (`textDocument.diagnostic`).
+    pub fn of_client(capabilities: &ClientCapabilities, pull: bool) -> Self {
+        let text_document = capabilities.text_document.as_ref();
+        let (related_information, code_description, data) = if pull {
+            let pulled = text_document.and_then(|t| t.diagnostic.as_ref());
+            (
+                pulled.and_then(|d| d.related_information),
+                pulled.and_then(|d| d.code_description_support),
+                pulled.and_then(|d| d.data_support),
+            )
+        } else {
+            let published = text_document.and_then(|t| t.publish_diagnostics.as_ref());
+            (
+                published.and_then(|d| d.related_information),
+                published.and_then(|d| d.code_description_support),
+                published.and_then(|d| d.data_support),
+            )
+        };
+        Self {
+            syntax_errors: SyntaxErrors::Report,
+            related_information: related_information.unwrap_or(false),
+            code_description: code_description.unwrap_or(false),
+            data: data.unwrap_or(false),
+        }
+    }
+
+    fn link(&self, href: impl FnOnce() -> Option<CodeDescription>) -> Option<CodeDescription> {
+        if self.code_description { href() } else { None }
+    }
+}
+
 /// The diagnostics of one analysis.
 pub(super) fn diagnostics(
     analysis: &Analysis,
     rope: &Rope,
     encoding: Encoding,
     uri: &Uri,
-    syntax_errors: SyntaxErrors,
+    style: DiagnosticStyle,
 ) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     for problem in &analysis.problems {
         let unreadable = matches!(problem.code, "syntax-error" | "limit-exceeded");
-        let (level, message) = match (unreadable, syntax_errors) {
+        let (level, message) = match (unreadable, style.syntax_errors) {
             (false, _) => (severity(problem.severity), problem.message.clone()),
             (true, SyntaxErrors::Report) => (
                 severity(problem.severity),
@@ -52,7 +108,7 @@ pub(super) fn diagnostics(
             range: convert::range(rope, span, encoding),
             severity: Some(level),
             code: Some(NumberOrString::String(problem.code.to_string())),
-            code_description: problem_link(problem.code),
+            code_description: style.link(|| problem_link(problem.code)),
             source: Some("podsec".to_string()),
             message,
             ..Diagnostic::default()
@@ -62,13 +118,13 @@ pub(super) fn diagnostics(
         analysis
             .config_problems
             .iter()
-            .map(|p| config_diagnostic(p, rope, encoding)),
+            .map(|p| config_diagnostic(p, rope, encoding, style)),
     );
     for object in &analysis.objects {
         let header = convert::range(rope, object.header, encoding);
         // PSA's whole sentence goes once per object, on its first diagnostic (pointing at its `kind:`
         // line): on every diagnostic it made a publication grow as violations squared.
-        let mut sentence = Some(
+        let mut sentence = style.related_information.then(|| {
             object
                 .messages()
                 .into_iter()
@@ -83,10 +139,13 @@ pub(super) fn diagnostics(
                         object.line_source(mode).unwrap_or_default()
                     ),
                 })
-                .collect::<Vec<_>>(),
-        );
+                .collect::<Vec<_>>()
+        });
         for violation in &object.violations {
-            let href = violation.check.help_uri().parse::<Uri>().ok();
+            let href = style.link(|| {
+                let href = violation.check.help_uri().parse::<Uri>().ok()?;
+                Some(CodeDescription { href })
+            });
             // The other modes at which this check fails too: one diagnostic names them all.
             let modes: Vec<&str> = object
                 .mode_lines
@@ -99,13 +158,13 @@ pub(super) fn diagnostics(
                     range: convert::range(rope, location.span, encoding),
                     severity: Some(severity(violation.severity())),
                     code: Some(NumberOrString::String(violation.check.id.to_string())),
-                    code_description: href.clone().map(|href| CodeDescription { href }),
+                    code_description: href.clone(),
                     source: Some("podsec".to_string()),
                     // What is wrong at this field, for this container only: the check's ID is the code.
                     message: violation.message_at(location).to_string(),
                     related_information: sentence.take().filter(|s| !s.is_empty()),
                     // Only when the check fails at more than one mode: a publication carries a thousand of these.
-                    data: (modes.len() > 1).then(|| json!({ "modes": modes })),
+                    data: (style.data && modes.len() > 1).then(|| json!({ "modes": modes })),
                     ..Diagnostic::default()
                 });
             }
@@ -132,12 +191,13 @@ pub(super) fn config_diagnostic(
     problem: &podsec_engine::policy::ConfigProblem,
     rope: &Rope,
     encoding: Encoding,
+    style: DiagnosticStyle,
 ) -> Diagnostic {
     Diagnostic {
         range: convert::range(rope, problem.span, encoding),
         severity: Some(severity(problem.severity)),
         code: Some(NumberOrString::String(problem.code.to_string())),
-        code_description: problem_link(problem.code),
+        code_description: style.link(|| problem_link(problem.code)),
         source: Some("podsec".to_string()),
         message: problem.message.clone(),
         ..Diagnostic::default()

@@ -28,6 +28,7 @@ mod workspace;
 
 use crate::Outcome;
 use convert::Encoding;
+use diagnostics::DiagnosticStyle;
 use ropey::Rope;
 use serde_json::json;
 use session::{Document, State, to_path};
@@ -315,6 +316,7 @@ impl LanguageServer for Backend {
             state.work_done_progress = work_done_progress;
             state.lens_refresh = lens_refresh;
             state.pull_diagnostics = pull_diagnostics;
+            state.diagnostic_style = DiagnosticStyle::of_client(&params.capabilities, pull_diagnostics);
             // Set here, before the client can open a document: nothing is published until the scan
             // that `initialized` starts has ended.
             state.scanning = !roots.is_empty();

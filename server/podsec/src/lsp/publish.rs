@@ -294,19 +294,19 @@ pub(super) fn analyse(
         let (_, problems) = podsec_engine::sources::project_file(&snapshot.text, &Limits::default());
         let found = problems
             .iter()
-            .map(|p| config_diagnostic(p, rope, encoding))
+            .map(|p| config_diagnostic(p, rope, encoding, snapshot.style))
             .collect();
         return (found, Vec::new(), Analysis::default());
     }
     let analysis = analyze_reusing(&snapshot.text, &snapshot.options(), reuse);
-    let mut found = diagnostics(&analysis, rope, encoding, &snapshot.uri, snapshot.syntax_errors);
+    let mut found = diagnostics(&analysis, rope, encoding, &snapshot.uri, snapshot.style);
     for labels in &snapshot.own.labels {
         let problems = labels
             .problems
             .iter()
             .cloned()
             .chain(namespace_impact(labels, analysis.objects.iter().chain(elsewhere)));
-        found.extend(problems.map(|p| config_diagnostic(&p, rope, encoding)));
+        found.extend(problems.map(|p| config_diagnostic(&p, rope, encoding, snapshot.style)));
     }
     let mut workloads: Vec<Option<String>> = Vec::new();
     for object in &analysis.objects {

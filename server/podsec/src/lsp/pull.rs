@@ -49,11 +49,16 @@ impl Backend {
     ) -> Result<DocumentDiagnosticReportResult> {
         let mut scanned = self.scanned.subscribe();
         let _ = tokio::time::timeout(SCAN_WAIT, scanned.wait_for(|done| *done)).await;
-        let key = params.text_document.uri.as_str();
-        // A document that is not open has nothing to report here (workspace pulls cover its file).
-        let report = match self.diagnose(key, None).await {
+        let uri = &params.text_document.uri;
+        // A document that is not open (VS Code pulls one last time after closing it) reports its file,
+        // as the workspace pull does.
+        let report = match self.diagnose(uri.as_str(), None).await {
             Some(diagnosed) => diagnosed.report,
-            None => Report::new(0, Vec::new(), true),
+            None => match super::session::to_path(uri) {
+                Some(path) => self.file_report(&path).await.map(|(_, report)| report),
+                None => None,
+            }
+            .unwrap_or_else(|| Report::new(0, Vec::new(), true)),
         };
         let report = if params.previous_result_id.as_deref() == Some(report.result_id.as_str()) {
             DocumentDiagnosticReport::Unchanged(RelatedUnchangedDocumentDiagnosticReport {

@@ -6,7 +6,8 @@
 //! action or a hover is, by construction, the analysis behind the diagnostics it answers.
 
 use super::convert::Encoding;
-use super::settings::{Settings, SyntaxErrors};
+use super::diagnostics::DiagnosticStyle;
+use super::settings::Settings;
 use super::workspace::Workspace;
 use podsec_engine::analysis::Reuse;
 use podsec_engine::policy::{
@@ -144,6 +145,8 @@ pub(super) struct State {
     pub workspace_reports: HashMap<PathBuf, FileReport>,
     /// Bumped on every change of a policy source: every workspace report is then analysed again.
     pub policy_epoch: u64,
+    /// The diagnostic fields the client supports (`podsec.syntaxErrors` comes from the settings).
+    pub diagnostic_style: DiagnosticStyle,
     /// Set until the first workspace scan ends: until then the policy of any object may still change,
     /// so nothing is published (the end of the scan publishes every open document).
     pub scanning: bool,
@@ -190,7 +193,7 @@ pub(super) struct Pending {
     version: i32,
     encoding: Encoding,
     limits: Limits,
-    syntax_errors: SyntaxErrors,
+    style: DiagnosticStyle,
     kustomize_namespace: Option<String>,
     /// The document's own Namespaces as last analysed.
     previous_namespaces: Vec<NamespaceLabels>,
@@ -223,8 +226,8 @@ pub(super) struct Snapshot {
     /// Every policy source, this document's own Namespaces first.
     pub context: PolicyContext,
     pub limits: Limits,
-    /// `podsec.syntaxErrors`.
-    pub syntax_errors: SyntaxErrors,
+    /// How its diagnostics are written: `podsec.syntaxErrors`, and what the client supports.
+    pub style: DiagnosticStyle,
     pub kustomize_namespace: Option<String>,
 }
 
@@ -380,7 +383,10 @@ impl State {
             version,
             encoding: self.encoding,
             limits: self.settings.limits(),
-            syntax_errors: self.settings.syntax_errors,
+            style: DiagnosticStyle {
+                syntax_errors: self.settings.syntax_errors,
+                ..self.diagnostic_style
+            },
             kustomize_namespace,
             previous_namespaces,
             context,
@@ -450,7 +456,7 @@ impl Pending {
             admission,
             context,
             limits: self.limits,
-            syntax_errors: self.syntax_errors,
+            style: self.style,
             kustomize_namespace: self.kustomize_namespace,
         }
     }
