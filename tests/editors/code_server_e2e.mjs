@@ -183,9 +183,18 @@ try {
   await page.keyboard.press("Control+G");
   await page.keyboard.type(`${hostPortLine + 1}:9`);
   await page.keyboard.press("Enter");
-  await page.keyboard.press("Control+.");
+  // The menu may not open while the editor is still taking the cursor move: ask again until it does.
   const exempt = menu.locator(".monaco-list-row.action", { hasText: "with a comment (not deployed)" });
-  await exempt.waitFor({ timeout: 15000 });
+  await poll("the comment exemption in the Ctrl+. menu", async () => {
+    await page.keyboard.press("Control+.");
+    try {
+      await exempt.waitFor({ timeout: 3000 });
+      return true;
+    } catch {
+      await page.keyboard.press("Escape");
+      return false;
+    }
+  });
   await exempt.click();
   const reason = "the probe listens on the node";
   await editor.locator(".view-lines", { hasText: "TODO: reason" }).waitFor({ timeout: 15000 });
