@@ -102,7 +102,6 @@ class Collection:
         self.mapping = isinstance(event, yaml.MappingStartEvent)
         self.items = []  # values, or (key, value) pairs
         self.key = None  # a mapping's pending key: (text, is_merge)
-        self.merged = {}
 
     def add(self, value, key_event=None):
         if not self.mapping:
@@ -116,20 +115,21 @@ class Collection:
             text, merge = self.key
             self.key = None
             if merge:
-                # go-yaml v2: a mapping, or a sequence of mappings, whose keys the explicit ones override.
-                for source in value if isinstance(value, list) else [value]:
-                    if isinstance(source, dict):
-                        for k, v in source.items():
-                            self.merged.setdefault(k, v)
+                # go-yaml v2 decodes in source order: a merge sets its mapping's keys (a sequence's
+                # mappings last first, so that the first wins) over the keys before it; later keys win.
+                sources = value if isinstance(value, list) else [value]
+                if not all(isinstance(source, dict) for source in sources):
+                    raise yaml.YAMLError("map merge requires map or sequence of maps as the value")
+                for source in reversed(sources):
+                    self.items.extend(source.items())
             else:
                 self.items.append((text, value))
 
     def value(self):
         if not self.mapping:
             return self.items
-        result = dict(self.merged)
+        result = {}
         for text, value in self.items:
-            result.pop(text, None)
             result[text] = value
         return result
 

@@ -261,8 +261,9 @@ pub fn replace_value(layout: &Layout<'_>, key: NodeRef<'_>, value: NodeRef<'_>, 
 
 /// Adds `keys[0]: …` as a new entry of `mapping`, after its last entry.
 fn insert_entry(layout: &Layout<'_>, mapping: NodeRef<'_>, keys: &[&str], leaf: &str) -> TextEdit {
+    // Among the entries written here: merged ones (`<<: *base`) are written elsewhere.
     let last_end = mapping
-        .entries()
+        .written_entries()
         .last()
         .map(|e| e.written_value.span().end.max(e.key.span().end));
     if is_flow(mapping) {
@@ -275,7 +276,7 @@ fn insert_entry(layout: &Layout<'_>, mapping: NodeRef<'_>, keys: &[&str], leaf: 
         };
     }
     let first_key = mapping
-        .entries()
+        .written_entries()
         .next()
         .map_or(mapping.span().start, |e| e.key.span().start);
     let indent = layout.column(first_key);
@@ -306,8 +307,12 @@ pub fn append_item(layout: &Layout<'_>, sequence: NodeRef<'_>, item: &str) -> Op
 
 /// Removes an entry (key and value) from its mapping.
 pub fn remove_entry(layout: &Layout<'_>, mapping: NodeRef<'_>, key: NodeRef<'_>) -> Option<TextEdit> {
-    let mapping = mapping.resolved();
-    let entries: Vec<_> = mapping.entries().collect();
+    // From the mapping that writes it: an entry a `<<` merge key brought in is removed where it is written.
+    let mapping = match key.parent() {
+        Some(parent) if parent.id() != mapping.resolved().id() && parent.is_mapping() => parent,
+        _ => mapping.resolved(),
+    };
+    let entries: Vec<_> = mapping.written_entries().collect();
     let index = entries.iter().position(|e| e.key.id() == key.id())?;
     let entry = entries.get(index)?;
     let end = entry.written_value.span().end.max(entry.key.span().end);

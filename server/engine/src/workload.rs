@@ -36,6 +36,12 @@ fn template_path(kind: &str) -> Option<&'static [&'static str]> {
     })
 }
 
+/// Whether [`pod_objects`] reads a document whose top-level kind is `kind`: a pod-bearing kind, or a list
+/// (`List`, or any `…List` with `items`), whose items may be pods.
+pub fn reads_kind(kind: &str) -> bool {
+    template_path(kind).is_some() || kind.ends_with("List")
+}
+
 /// Every pod-bearing object in the document, in source order, descending into `List` items.
 /// Objects of other kinds, and workloads without a template, yield nothing (PSA skips them too).
 pub fn pod_objects<'d>(document: &'d Document<'d>) -> Vec<PodObject<'d>> {
@@ -106,7 +112,7 @@ pub fn pod_namespaces(text: &str, limits: &crate::yaml::Limits) -> Vec<Option<St
     if !KINDS.iter().any(|kind| text.contains(kind)) {
         return found;
     }
-    for document in crate::yaml::documents(text, limits).filter(|d| d.error.is_none()) {
+    for document in crate::yaml::documents_if(text, limits, &reads_kind).filter(|d| d.error.is_none()) {
         for object in pod_objects(&document) {
             let namespace = object.namespace.map(str::to_string);
             if !found.contains(&namespace) {

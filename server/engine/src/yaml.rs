@@ -9,7 +9,7 @@
 //! they are never copied, and the expanded size of every node is counted while building, so an
 //! alias bomb is refused with a clear error instead of being walked.
 
-use podsec_libyaml::{Event, EventData, Mark, Parser, ScalarStyle};
+use podsec_libyaml::{Event, EventData, MappingStyle, Mark, Parser, ScalarStyle};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -162,6 +162,9 @@ pub struct Document<'a> {
     /// The syntax or limit error that stopped this document, if any. A document with an error keeps
     /// the nodes read before it but is not analysed: a half-read pod would give false verdicts.
     pub error: Option<YamlError>,
+    /// Whether the document was read no further than its top-level `kind`, which is certain and not one
+    /// the reader reads (see [`read_document_if`]): it has no nodes, no root and no error.
+    pub skipped: bool,
 }
 
 /// Why a document could not be read.
@@ -219,6 +222,50 @@ pub fn document_ranges(text: &str, limits: &Limits) -> Vec<Span> {
 /// A document past [`Limits::max_documents`] or larger than [`Limits::max_document_bytes`] is refused
 /// with an error instead.
 pub fn read_document<'a>(text: &'a str, index: usize, range: Span, limits: &Limits) -> Option<Document<'a>> {
+    read_document_reading(text, index, range, limits, None)
+}
+
+/// [`read_document`] for a reader that reads only the documents of some kinds: a document whose top-level
+/// `kind` is certain once its value is read, and refused by `reads_kind`, is read no further and comes back
+/// [`Document::skipped`], without nodes. Certain means that the whole tree would give that kind: the
+/// top-level mapping is a block mapping at column 0, the value a plain or quoted scalar without a tag, and
+/// no later line of the document starts with anything that could be another top-level `kind` key (the last
+/// duplicate wins). Whatever follows the `kind` is not read, so a syntax error or a limit crossed there is
+/// not reported; errors before it are. The limits on documents and their size apply first, as in
+/// [`read_document`].
+pub fn read_document_if<'a>(
+    text: &'a str,
+    index: usize,
+    range: Span,
+    limits: &Limits,
+    reads_kind: &dyn Fn(&str) -> bool,
+) -> Option<Document<'a>> {
+    read_document_reading(text, index, range, limits, Some(reads_kind))
+}
+
+/// [`documents`] for a reader that reads only the documents of some kinds (see [`read_document_if`]).
+pub fn documents_if<'a, 'r>(
+    text: &'a str,
+    limits: &Limits,
+    reads_kind: &'r dyn Fn(&str) -> bool,
+) -> impl Iterator<Item = Document<'a>> + 'r
+where
+    'a: 'r,
+{
+    let limits = *limits;
+    document_ranges(text, &limits)
+        .into_iter()
+        .enumerate()
+        .filter_map(move |(index, range)| read_document_if(text, index, range, &limits, reads_kind))
+}
+
+fn read_document_reading<'a>(
+    text: &'a str,
+    index: usize,
+    range: Span,
+    limits: &Limits,
+    reads_kind: Option<&dyn Fn(&str) -> bool>,
+) -> Option<Document<'a>> {
     let refused = |message: String| Document {
         text,
         nodes: Vec::new(),
@@ -232,6 +279,7 @@ pub fn read_document<'a>(text: &'a str, index: usize, range: Span, limits: &Limi
             span: Span::point(range.start),
             kind: YamlErrorKind::Limit,
         }),
+        skipped: false,
     };
     if index >= limits.max_documents {
         return Some(refused(format!(
@@ -246,8 +294,8 @@ pub fn read_document<'a>(text: &'a str, index: usize, range: Span, limits: &Limi
             limits.max_document_bytes as f64 / 1_048_576.0
         )));
     }
-    let doc = parse_document(text, range, index, limits);
-    (doc.root.is_some() || doc.error.is_some()).then_some(doc)
+    let doc = parse_document(text, range, index, limits, reads_kind);
+    (doc.root.is_some() || doc.error.is_some() || doc.skipped).then_some(doc)
 }
 
 /// Cuts a stream into document ranges at lines that start with `---` or `...` (followed by
@@ -259,36 +307,99 @@ fn split_documents(text: &str) -> Vec<Span> {
     } else {
         0
     };
+    let line_end = |line_start: usize| {
+        text.get(line_start..)
+            .and_then(|rest| rest.find('\n'))
+            .map_or(text.len(), |i| line_start + i + 1)
+    };
     let mut ranges = Vec::new();
     let mut current = start;
     let mut current_has_content = false;
-    let mut line_start = start;
-    while line_start < text.len() {
+    let line_starts = std::iter::once(start).chain(LineStarts::new(text.as_bytes(), start, false));
+    for line_start in line_starts.take_while(|at| *at < text.len()) {
+        // Only a marker can end a document that has content: other lines are not looked at.
         let rest = text.get(line_start..).unwrap_or("");
-        let line_len = rest.find('\n').map_or(rest.len(), |i| i + 1);
-        let line = rest.get(..line_len).unwrap_or("");
-        let next = line_start + line_len;
-        if is_marker(line, "---") {
+        if is_marker(rest, "---") {
             if current_has_content {
                 ranges.push(Span::new(current, line_start));
                 current = line_start;
             }
             // The marker line itself may carry content (`--- {a: 1}`); count it as content.
             current_has_content = true;
-        } else if is_marker(line, "...") {
+        } else if is_marker(rest, "...") {
+            let next = line_end(line_start);
             ranges.push(Span::new(current, next));
             current = next;
             current_has_content = false;
         } else if !current_has_content {
+            let line = text.get(line_start..line_end(line_start)).unwrap_or("");
             let trimmed = line.trim_start();
             current_has_content = !(trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%'));
         }
-        line_start = next;
     }
     if current_has_content {
         ranges.push(Span::new(current, text.len()));
     }
     ranges
+}
+
+/// The positions just after each line break of `bytes` from `from` on: every `\n`, and every `\r` when
+/// `with_cr`. Eight bytes at a time, since most words of a manifest hold no line break: cutting a stream and
+/// looking at the lines of a skipped document cost little next to parsing.
+struct LineStarts<'b> {
+    bytes: &'b [u8],
+    at: usize,
+    with_cr: bool,
+}
+
+impl<'b> LineStarts<'b> {
+    fn new(bytes: &'b [u8], from: usize, with_cr: bool) -> Self {
+        Self {
+            bytes,
+            at: from.min(bytes.len()),
+            with_cr,
+        }
+    }
+}
+
+impl Iterator for LineStarts<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        /// Whether any byte of `word` is `byte` (the classic zero-byte test on `word ^ byte…`; exact).
+        fn has_byte(word: u64, byte: u8) -> bool {
+            const ONES: u64 = 0x0101_0101_0101_0101;
+            let x = word ^ (ONES * u64::from(byte));
+            x.wrapping_sub(ONES) & !x & (ONES << 7) != 0
+        }
+        let with_cr = self.with_cr;
+        let has_break = |eight: &[u8]| {
+            let word = u64::from_ne_bytes(eight.try_into().unwrap_or_default());
+            has_byte(word, b'\n') || (with_cr && has_byte(word, b'\r'))
+        };
+        let rest = self.bytes.get(self.at..)?;
+        // Whole blocks of sixteen bytes without a break are passed over; the break is in the next block, or in
+        // the last few bytes.
+        let clear = rest
+            .chunks_exact(16)
+            .take_while(|block| {
+                let (low, high) = block.split_at(8);
+                !(has_break(low) || has_break(high))
+            })
+            .count()
+            * 16;
+        let tail = rest.get(clear..).unwrap_or_default();
+        match tail.iter().position(|b| *b == b'\n' || (with_cr && *b == b'\r')) {
+            Some(i) => {
+                self.at += clear + i + 1;
+                Some(self.at)
+            }
+            None => {
+                self.at = self.bytes.len();
+                None
+            }
+        }
+    }
 }
 
 fn is_marker(line: &str, marker: &str) -> bool {
@@ -521,9 +632,172 @@ impl<'a> Builder<'a> {
         }
         self.count(frame.id, frame.size);
     }
+
+    /// Whether `key` is a merge key: a plain `<<` (or one tagged `!!merge`), as go-yaml v2 tells them.
+    fn is_merge_key(&self, key: NodeId) -> bool {
+        matches!(
+            self.nodes.get(key as usize).map(|n| &n.kind),
+            Some(NodeKind::Scalar { value, style, tag })
+                if value.as_ref() == "<<"
+                    && ((*style == ScalarKind::Plain && tag.is_none()) || tag.as_deref() == Some("merge"))
+        )
+    }
+
+    /// The mapping `id` stands for, aliases followed; `None` for any other node.
+    fn mapping_entries(&self, id: NodeId) -> Option<Children> {
+        let node = self.nodes.get(id as usize)?;
+        match &node.kind {
+            NodeKind::Mapping { entries, .. } => Some(*entries),
+            NodeKind::Alias { target } => match self.nodes.get(*target as usize).map(|n| &n.kind) {
+                Some(NodeKind::Mapping { entries, .. }) => Some(*entries),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Applies the `<<` merge keys of the just-closed mapping `id` as go-yaml v2 decodes them: in source
+    /// order, a merge sets the keys of its mapping (or of each mapping of its sequence, the last first, so
+    /// that the first wins) over the keys before it, and the keys after it override them. The merged
+    /// pairs are the anchored mapping's own nodes, which stay where they are written (their spans and
+    /// parents), so a finding points at the text that sets it. Any other value is go-yaml v2's error.
+    fn apply_merges(&mut self, id: NodeId) -> Result<(), (String, Span)> {
+        let Some(NodeKind::Mapping { entries, .. }) = self.nodes.get(id as usize).map(|n| &n.kind) else {
+            return Ok(());
+        };
+        let entries = *entries;
+        let own = self.pairs.get(entries.range()).unwrap_or_default();
+        if !own.iter().any(|(key, _)| self.is_merge_key(*key)) {
+            return Ok(());
+        }
+        let own = own.to_vec();
+        let mut merged = Vec::with_capacity(own.len());
+        for (key, value) in own {
+            if !self.is_merge_key(key) {
+                merged.push((key, value));
+                continue;
+            }
+            let key_span = self.nodes.get(key as usize).map(|n| n.span).unwrap_or_default();
+            let refused = || {
+                (
+                    "map merge requires map or sequence of maps as the value".to_string(),
+                    key_span,
+                )
+            };
+            let sources: Vec<Children> = match self.mapping_entries(value) {
+                Some(mapping) => vec![mapping],
+                None => {
+                    let items = match self.nodes.get(value as usize).map(|n| &n.kind) {
+                        Some(NodeKind::Sequence { items, .. }) => *items,
+                        _ => return Err(refused()),
+                    };
+                    let items = self.items.get(items.range()).unwrap_or_default();
+                    let mut sources = Vec::with_capacity(items.len());
+                    for item in items.iter().rev() {
+                        sources.push(self.mapping_entries(*item).ok_or_else(refused)?);
+                    }
+                    sources
+                }
+            };
+            for source in sources {
+                merged.extend_from_slice(self.pairs.get(source.range()).unwrap_or_default());
+            }
+        }
+        // The mapping's pairs were the last ones added (it has just closed): they are replaced there.
+        if entries.start as usize + entries.len as usize == self.pairs.len() {
+            self.pairs.truncate(entries.start as usize);
+        }
+        let start = self.pairs.len();
+        self.pairs.extend(merged);
+        let children = Children {
+            start: u32::try_from(start).unwrap_or(u32::MAX),
+            len: u32::try_from(self.pairs.len() - start).unwrap_or(0),
+        };
+        if let Some(NodeKind::Mapping { entries, .. }) = self.nodes.get_mut(id as usize).map(|n| &mut n.kind)
+        {
+            *entries = children;
+        }
+        Ok(())
+    }
 }
 
-fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits) -> Document<'a> {
+/// Whether a scalar means "absent" as Kubernetes reads it: `null`, `~` or nothing, unquoted and untagged, or
+/// anything tagged `!!null` (`tag` is the suffix the tree keeps).
+fn is_null_scalar(value: &str, style: ScalarKind, tag: Option<&str>) -> bool {
+    match (style, tag) {
+        (ScalarKind::Plain, None) => matches!(value, "" | "~" | "null" | "Null" | "NULL"),
+        (_, Some(tag)) => tag == "null",
+        _ => false,
+    }
+}
+
+/// The kind a document certainly has, when the scalar just read (`value`, untagged, in `style`) is the value
+/// of its top-level `kind` key, `reads_kind` refuses it, and nothing in `rest`, the document's text after it,
+/// can be another. (A kind the reader reads is not looked into further: the document is read whole anyway.)
+///
+/// `kind` is what [`NodeRef::get`] would give on the whole tree, which reads the last of duplicate keys. So
+/// the top-level mapping must be a block mapping at column 0 (`top_level_block_at_column_0`): each of its keys
+/// then starts a line, and [`no_later_kind_key`] finds no line of `rest` that could start one reading `kind`.
+/// The key is matched as [`NodeRef::entry`] matches it (any scalar reading `kind` that is not null), the value
+/// as [`NodeRef::as_str`] reads it; a tagged, block or null value, or an alias, is not certain.
+fn certain_unread_kind<'v>(
+    builder: &Builder<'_>,
+    top_level_block_at_column_0: bool,
+    value: &'v str,
+    style: ScalarKind,
+    tagged: bool,
+    reads_kind: &dyn Fn(&str) -> bool,
+    rest: &str,
+) -> Option<&'v str> {
+    let [frame] = builder.stack.as_slice() else {
+        return None;
+    };
+    let key = builder.nodes.get(frame.pending_key? as usize)?;
+    let key_reads_kind = matches!(&key.kind, NodeKind::Scalar { value, style, tag }
+        if value == "kind" && !is_null_scalar(value, *style, tag.as_deref()));
+    let certain = top_level_block_at_column_0
+        && builder.root == Some(frame.id)
+        && key_reads_kind
+        && !tagged
+        && style != ScalarKind::Block
+        && !is_null_scalar(value, style, None)
+        && !reads_kind(value)
+        && no_later_kind_key(rest);
+    certain.then_some(value)
+}
+
+/// Whether no line of `rest` can start a top-level key that reads `kind`, in a document whose top-level
+/// mapping is a block mapping at column 0: such a key starts at the first character of a line (after any of
+/// libyaml's line breaks: LF, CR, NEL, LS, PS). A line may start with a space (deeper content), a comment, a
+/// sequence item, a flow indicator that closes or separates, or a letter or digit other than `k` (a plain
+/// scalar, which has no escapes, so it reads as written). Anything else (a quote, a tag, an anchor, an alias,
+/// `?`, a block scalar, a tab, `%`, a non-ASCII character such as a BOM, which libyaml skips at a line's start)
+/// might, and the document is then read whole. The first piece of `rest` is the end of the `kind`'s own line.
+fn no_later_kind_key(rest: &str) -> bool {
+    fn cannot_start_a_kind_key(first: u8) -> bool {
+        (first.is_ascii_alphanumeric() && first != b'k')
+            || matches!(
+                first,
+                b' ' | b'\n' | b'\r' | b'#' | b'-' | b'.' | b'_' | b'/' | b']' | b'}' | b','
+            )
+    }
+    if ['\u{85}', '\u{2028}', '\u{2029}']
+        .into_iter()
+        .any(|line_break| rest.contains(line_break))
+    {
+        return false;
+    }
+    let bytes = rest.as_bytes();
+    LineStarts::new(bytes, 0, true).all(|at| bytes.get(at).is_none_or(|b| cannot_start_a_kind_key(*b)))
+}
+
+fn parse_document<'a>(
+    text: &'a str,
+    range: Span,
+    index: usize,
+    limits: &Limits,
+    reads_kind: Option<&dyn Fn(&str) -> bool>,
+) -> Document<'a> {
     let source = text.get(range.start..range.end).unwrap_or("");
     // libyaml's marks are byte offsets into the input.
     let at = |mark: Mark| {
@@ -549,6 +823,8 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
     // Anchor name to its latest definition's id (go-yaml v2: a redefined anchor stands for the last one).
     let mut anchor_ids: HashMap<String, usize> = HashMap::new();
     let mut error = None;
+    // Set at the top-level node's start: whether a certain kind is possible at all (see `certain_unread_kind`).
+    let mut top_level_block_at_column_0 = false;
     let mut input = source.as_bytes();
     let mut parser = Parser::new();
     parser.set_input_string(&mut input);
@@ -570,6 +846,15 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
         };
         let span = span_of(&event);
         let is_mapping = matches!(event.data, EventData::MappingStart { .. });
+        if builder.root.is_none() && builder.stack.is_empty() {
+            top_level_block_at_column_0 = matches!(
+                event.data,
+                EventData::MappingStart {
+                    style: MappingStyle::Block,
+                    ..
+                }
+            ) && event.start_mark.column == 0;
+        }
         let added = match event.data {
             EventData::Scalar {
                 value,
@@ -583,6 +868,31 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
                     ScalarStyle::Literal | ScalarStyle::Folded => ScalarKind::Block,
                     _ => ScalarKind::Plain,
                 };
+                if let Some(reads_kind) = reads_kind {
+                    let rest = text.get(span.end..range.end).unwrap_or("");
+                    let kind = certain_unread_kind(
+                        &builder,
+                        top_level_block_at_column_0,
+                        &value,
+                        style,
+                        tag.is_some(),
+                        reads_kind,
+                        rest,
+                    );
+                    if kind.is_some() {
+                        return Document {
+                            text,
+                            nodes: Vec::new(),
+                            pairs: Vec::new(),
+                            items: Vec::new(),
+                            root: None,
+                            span: range,
+                            index,
+                            error: None,
+                            skipped: true,
+                        };
+                    }
+                }
                 let tag = tag.map(|t| tag_suffix(&t).into());
                 let value = borrow_if_written_as_is(Cow::Owned(value), text, span, style);
                 let anchor = define_anchor(&mut anchor_ids, &mut builder.anchors, anchor);
@@ -649,7 +959,16 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
                 }
             }
             EventData::MappingEnd | EventData::SequenceEnd => {
+                let closed = builder.stack.last().map(|frame| frame.id);
                 builder.close(span);
+                if let Some(Err((message, at))) = closed.map(|id| builder.apply_merges(id)) {
+                    error = Some(YamlError {
+                        message,
+                        span: at,
+                        kind: YamlErrorKind::Syntax,
+                    });
+                    break;
+                }
                 Ok(0)
             }
             EventData::StreamEnd => break,
@@ -698,6 +1017,7 @@ fn parse_document<'a>(text: &'a str, range: Span, index: usize, limits: &Limits)
         span: range,
         index,
         error,
+        skipped: false,
     }
 }
 
@@ -884,11 +1204,8 @@ impl<'d> NodeRef<'d> {
 
     /// Whether the node means "absent": `null`, `~`, or nothing at all.
     pub fn is_null(&self) -> bool {
-        match self.scalar() {
-            Some((value, ScalarKind::Plain, None)) => matches!(value, "" | "~" | "null" | "Null" | "NULL"),
-            Some((_, _, Some(tag))) => tag == "null",
-            _ => false,
-        }
+        self.scalar()
+            .is_some_and(|(value, style, tag)| is_null_scalar(value, style, tag))
     }
 
     /// The text of a non-null scalar, whatever its type (`80`, `true` and `"x"` all have text).
@@ -960,6 +1277,24 @@ impl<'d> NodeRef<'d> {
             key: NodeRef { doc, id: *k },
             value: NodeRef { doc, id: *v }.resolved(),
             written_value: NodeRef { doc, id: *v },
+        })
+    }
+
+    /// The entries written in this mapping itself, in source order: [`NodeRef::entries`] without those a
+    /// `<<` merge key brought in (which are written elsewhere). Edits place new text among these.
+    pub fn written_entries(self) -> impl Iterator<Item = Entry<'d>> + 'd {
+        let mapping = self.resolved().id;
+        let doc = self.doc;
+        self.entries()
+            .filter(move |e| doc.node(e.key.id).and_then(|n| n.parent) == Some(mapping))
+    }
+
+    /// The collection this node is written in.
+    pub fn parent(&self) -> Option<NodeRef<'d>> {
+        let parent = self.doc.node(self.id)?.parent?;
+        Some(NodeRef {
+            doc: self.doc,
+            id: parent,
         })
     }
 
@@ -1113,6 +1448,84 @@ mod tests {
         );
     }
 
+    /// Bytes the mutation tests put anywhere into their seeds.
+    const MUTATIONS: &[&str] = &[
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        ":",
+        " ",
+        "\t",
+        "\n",
+        "\r\n",
+        "\r",
+        "-",
+        "?",
+        "!",
+        "!!str",
+        "&a",
+        "*a",
+        "'",
+        "\"",
+        "\\",
+        "|",
+        ">",
+        "#",
+        "%YAML 1.1\n",
+        "%TAG ! x\n",
+        "---",
+        "...",
+        "ü",
+        "🚀",
+        "\u{2028}",
+        "\u{85}",
+        "<<: *a\n",
+        "  ",
+        "\u{feff}",
+        "%",
+        "@",
+        "`",
+    ];
+
+    /// `rounds` mutants of `seeds` (a fixed seed): each has one to six ranges of up to three bytes replaced by
+    /// one of `pieces`, on character boundaries.
+    fn mutants(seeds: &[&str], pieces: &[&str], rounds: usize) -> Vec<String> {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound.max(1) as u64) as usize
+        };
+        (0..rounds)
+            .map(|_| {
+                let mut text = seeds[next(seeds.len())].to_string();
+                for _ in 0..1 + next(6) {
+                    let mut at = next(text.len() + 1);
+                    while !text.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    let mut end = (at + next(4)).min(text.len());
+                    while !text.is_char_boundary(end) {
+                        end += 1;
+                    }
+                    text.replace_range(at..end, pieces[next(pieces.len())]);
+                }
+                text
+            })
+            .collect()
+    }
+
+    /// Rounds of the mutation tests: `PODSEC_YAML_STRESS=N` for more.
+    fn stress_rounds() -> usize {
+        std::env::var("PODSEC_YAML_STRESS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(3_000)
+    }
+
     /// The parser is vendored C-turned-Rust: mutate the lenient shapes and the fixtures at random (a fixed
     /// seed; `PODSEC_YAML_STRESS=N` for more rounds) and require every mutant to be read without a panic, with
     /// every span and error on character boundaries.
@@ -1125,69 +1538,7 @@ mod tests {
             include_str!("../../../tests/data/multi.yaml"),
             include_str!("../../../tests/data/crlf-flow.yaml"),
         ];
-        let pieces = [
-            "[",
-            "]",
-            "{",
-            "}",
-            ",",
-            ":",
-            " ",
-            "\t",
-            "\n",
-            "\r\n",
-            "\r",
-            "-",
-            "?",
-            "!",
-            "!!str",
-            "&a",
-            "*a",
-            "'",
-            "\"",
-            "\\",
-            "|",
-            ">",
-            "#",
-            "%YAML 1.1\n",
-            "%TAG ! x\n",
-            "---",
-            "...",
-            "ü",
-            "🚀",
-            "\u{2028}",
-            "\u{85}",
-            "<<: *a\n",
-            "  ",
-            "\u{feff}",
-            "%",
-            "@",
-            "`",
-        ];
-        let rounds: usize = std::env::var("PODSEC_YAML_STRESS")
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(3_000);
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = |bound: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % bound.max(1) as u64) as usize
-        };
-        for _ in 0..rounds {
-            let mut text = seeds[next(seeds.len())].to_string();
-            for _ in 0..1 + next(6) {
-                let mut at = next(text.len() + 1);
-                while !text.is_char_boundary(at) {
-                    at -= 1;
-                }
-                let mut end = (at + next(4)).min(text.len());
-                while !text.is_char_boundary(end) {
-                    end += 1;
-                }
-                text.replace_range(at..end, pieces[next(pieces.len())]);
-            }
+        for text in mutants(&seeds, MUTATIONS, stress_rounds()) {
             for document in parse(&text).documents {
                 for span in document
                     .nodes
@@ -1204,6 +1555,228 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The cut as it was written first, a line at a time: the oracle of the cut eight bytes at a time.
+    fn split_line_by_line(text: &str) -> Vec<Span> {
+        let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let mut ranges = Vec::new();
+        let mut current = start;
+        let mut current_has_content = false;
+        let mut line_start = start;
+        while line_start < text.len() {
+            let rest = &text[line_start..];
+            let line_len = rest.find('\n').map_or(rest.len(), |i| i + 1);
+            let line = &rest[..line_len];
+            let next = line_start + line_len;
+            if is_marker(line, "---") {
+                if current_has_content {
+                    ranges.push(Span::new(current, line_start));
+                    current = line_start;
+                }
+                current_has_content = true;
+            } else if is_marker(line, "...") {
+                ranges.push(Span::new(current, next));
+                current = next;
+                current_has_content = false;
+            } else if !current_has_content {
+                let trimmed = line.trim_start();
+                current_has_content =
+                    !(trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%'));
+            }
+            line_start = next;
+        }
+        if current_has_content {
+            ranges.push(Span::new(current, text.len()));
+        }
+        ranges
+    }
+
+    #[test]
+    fn documents_are_cut_eight_bytes_at_a_time_as_line_by_line() {
+        let seeds = [
+            include_str!("../../../tests/data/multi.yaml"),
+            include_str!("../../../tests/data/crlf-flow.yaml"),
+            "\u{feff}# c\n%YAML 1.1\n---\na: 1\n...\n---\nb: 2\n--- x\n...\n",
+        ];
+        let mut texts = mutants(&seeds, MUTATIONS, stress_rounds());
+        // Every line break and marker at every offset around the eight-byte words.
+        for pad in 0..17 {
+            for tail in [
+                "---",
+                "---\n",
+                "...",
+                "...\n",
+                "--- a\n",
+                "\n",
+                "a\n---x\n",
+                "\r---\n",
+            ] {
+                texts.push(format!("{}\n{tail}b: 1\n---\nc", "a".repeat(pad)));
+                texts.push(format!("{tail}{}", "\n".repeat(pad)));
+            }
+        }
+        for text in &texts {
+            assert_eq!(split_documents(text), split_line_by_line(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn line_starts_follow_every_line_break_eight_bytes_at_a_time() {
+        for pad in 0..20 {
+            let text = format!(
+                "{}\n{}\r\n{}\r{}\n",
+                "a".repeat(pad),
+                "b".repeat(pad / 2),
+                "c",
+                "d".repeat(pad)
+            );
+            let bytes = text.as_bytes();
+            let expected = |with_cr: bool| {
+                (0..bytes.len())
+                    .filter(|i| bytes[*i] == b'\n' || (with_cr && bytes[*i] == b'\r'))
+                    .map(|i| i + 1)
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(
+                LineStarts::new(bytes, 0, false).collect::<Vec<_>>(),
+                expected(false)
+            );
+            assert_eq!(
+                LineStarts::new(bytes, 0, true).collect::<Vec<_>>(),
+                expected(true)
+            );
+            let from = pad.min(bytes.len());
+            let after: Vec<_> = expected(true).into_iter().filter(|at| *at > from).collect();
+            assert_eq!(LineStarts::new(bytes, from, true).collect::<Vec<_>>(), after);
+        }
+    }
+
+    /// The kind of a document as the whole tree gives it (what every reader of kinds looks at).
+    fn top_level_kind(document: &Document<'_>) -> Option<String> {
+        document
+            .root()
+            .and_then(|root| root.get("kind"))
+            .and_then(|kind| kind.as_str())
+            .map(str::to_string)
+    }
+
+    /// Documents that look like a CustomResourceDefinition but whose kind the first `kind` entry does not
+    /// settle, each beside a document that is skipped.
+    const NOT_CERTAIN: &[&str] = &[
+        // A duplicate `kind` later in the document: the last one wins.
+        "apiVersion: v1\nkind: ConfigMap\nspec:\n  a: 1\nkind: Pod\nspec:\n  containers: []\n",
+        // The same, quoted, tagged, anchored, as an explicit key, as a block scalar key.
+        "kind: ConfigMap\nspec: {}\n\"kind\": Pod\n",
+        "kind: ConfigMap\nspec: {}\n'kind': Pod\n",
+        "kind: ConfigMap\nspec: {}\n\"k\\x69nd\": Pod\n",
+        "kind: ConfigMap\nspec: {}\n!!str kind: Pod\n",
+        "kind: ConfigMap\nspec: {}\n&a kind: Pod\n",
+        "kind: ConfigMap\nspec: {}\n? kind\n: Pod\n",
+        "kind: ConfigMap\nspec: {}\n? |-\n  kind\n: Pod\n",
+        // After a lone CR, a NEL or a line separator, which are line breaks to libyaml.
+        "kind: ConfigMap\rkind: Pod\n",
+        "kind: ConfigMap\u{85}kind: Pod\n",
+        "kind: ConfigMap\u{2028}kind: Pod\n",
+        // A BOM at a line's start, which libyaml skips.
+        "kind: ConfigMap\n\u{feff}kind: Pod\n",
+        // A tagged, aliased, null or block value: not taken as certain.
+        "kind: !!str ConfigMap\n",
+        "a: &k ConfigMap\nkind: *k\n",
+        "kind: ~\n",
+        "kind: |-\n  ConfigMap\n",
+        // A tagged key that is null, so not `kind` at all, then the real one.
+        "!!null kind: ConfigMap\nkind: Pod\n",
+        // Flow style, and a block mapping that does not start at column 0.
+        "{kind: ConfigMap, spec: {}, kind: Pod}\n",
+        "  kind: ConfigMap\n  spec: {}\n  kind: Pod\n",
+    ];
+
+    #[test]
+    fn a_document_is_skipped_only_when_the_whole_tree_gives_its_kind() {
+        let reads_pods = |kind: &str| kind == "Pod";
+        let skipped_kinds = |text: &str| -> Vec<Option<String>> {
+            document_ranges(text, &Limits::default())
+                .into_iter()
+                .enumerate()
+                .filter_map(|(index, range)| {
+                    let limits = Limits::default();
+                    let skipped = read_document_if(text, index, range, &limits, &reads_pods)?.skipped;
+                    skipped.then(|| top_level_kind(&read_document(text, index, range, &limits).unwrap()))
+                })
+                .collect()
+        };
+        // Certain: plain, quoted, after a comment or a deeper `kind`, CRLF, and a syntax error after the kind.
+        let certain = [
+            "apiVersion: v1\nkind: ConfigMap\nspec:\n  kind: Pod\n  x:\n    - kind: Pod\n",
+            "\"kind\": 'ConfigMap'\n# kind: Pod\nmetadata:\n  name: a\n",
+            "apiVersion: v1\r\nkind: ConfigMap\r\nspec:\r\n  kind: Pod\r\n",
+            "kind: CustomResourceDefinition\nspec: [\n",
+            // The kind after a large spec: read up to it, which is the whole document.
+            "spec:\n  a: 1\n  b: [1, 2]\nkind: ConfigMap\n",
+        ];
+        for text in certain {
+            let kinds = skipped_kinds(text);
+            assert_eq!(kinds.len(), 1, "{text:?}");
+            let full = read_document(
+                text,
+                0,
+                document_ranges(text, &Limits::default())[0],
+                &Limits::default(),
+            );
+            let full = full.unwrap();
+            assert!(
+                full.error.is_some() || kinds[0].as_deref().is_some_and(|k| k != "Pod"),
+                "{text:?}"
+            );
+        }
+        for text in NOT_CERTAIN {
+            assert_eq!(skipped_kinds(text), Vec::<Option<String>>::new(), "{text:?}");
+        }
+        // Mutants of both, with the characters of the tricky shapes anywhere: whatever is skipped either does not
+        // read, or has a kind that is not read.
+        let mut seeds: Vec<&str> = certain.to_vec();
+        seeds.extend(NOT_CERTAIN);
+        let pieces: Vec<&str> = MUTATIONS
+            .iter()
+            .copied()
+            .chain([
+                "kind",
+                "\nkind: Pod\n",
+                "Pod",
+                "k",
+                "\n\"kind\": Pod",
+                "\n? kind\n: Pod",
+                "\\x69",
+            ])
+            .collect();
+        let (mut skipped, mut read) = (0, 0);
+        for text in mutants(&seeds, &pieces, stress_rounds() * 3) {
+            for (index, range) in document_ranges(&text, &Limits::default()).into_iter().enumerate() {
+                let limits = Limits::default();
+                let Some(document) = read_document_if(&text, index, range, &limits, &reads_pods) else {
+                    assert!(read_document(&text, index, range, &limits).is_none(), "{text:?}");
+                    continue;
+                };
+                let full = read_document(&text, index, range, &limits).unwrap();
+                if document.skipped {
+                    skipped += 1;
+                    let kind = top_level_kind(&full);
+                    assert!(
+                        full.error.is_some() || kind.as_deref().is_some_and(|k| !reads_pods(k)),
+                        "{text:?}"
+                    );
+                } else {
+                    // Not skipped: read exactly as without a reader of kinds.
+                    read += 1;
+                    assert_eq!(document.nodes.len(), full.nodes.len(), "{text:?}");
+                    assert_eq!(document.error, full.error, "{text:?}");
+                    assert_eq!(top_level_kind(&document), top_level_kind(&full), "{text:?}");
+                }
+            }
+        }
+        // Both ways are taken often, so the property is tested on each.
+        assert!(skipped > 1_000 && read > 1_000, "{skipped} skipped, {read} read");
     }
 
     #[test]

@@ -179,6 +179,41 @@ impl<R: BufRead> Scanner<R> {
         // port panicked, e.g. on a block scalar whose last line has no line break).
     }
 
+    /// Equivalent to libyaml's `while (!IS_BREAKZ(parser->buffer)) { READ(parser, string); CACHE(parser, 1); }`:
+    /// the characters up to the next line break or the end of the input.
+    ///
+    /// podsec: a run of the buffer at a time rather than a character, with the same marks and the same
+    /// refills (the buffer is refilled only once it is empty, as `CACHE(parser, 1)` does), so the same errors at
+    /// the same points: a block scalar's lines are most of the bytes of a dashboards ConfigMap.
+    fn read_to_line_break(&mut self, string: &mut String) -> Result<()> {
+        loop {
+            // An empty buffer is the end of the input (`IS_BREAKZ`), whether at the start or after a refill.
+            if self.buffer.is_empty() {
+                return Ok(());
+            }
+            let (front, _) = self.buffer.as_slices();
+            let run = front
+                .iter()
+                .position(|ch| crate::macros::is_break(*ch))
+                .unwrap_or(front.len());
+            let taken = front.get(..run).unwrap_or_default();
+            let bytes: usize = taken.iter().map(|ch| ch.len_utf8()).sum();
+            string.extend(taken);
+            self.buffer.drain(..run);
+            self.mark.index += bytes as u64;
+            self.chars += run as u64;
+            self.mark.column += run as u64;
+            if !self.buffer.is_empty() {
+                // A line break, or the rest of the buffer past its end (a ring buffer has two halves).
+                if IS_BREAK!(self.buffer) {
+                    return Ok(());
+                }
+                continue;
+            }
+            self.cache(1)?;
+        }
+    }
+
     /// Equivalent to the libyaml macro `READ_LINE`.
     fn read_line_break(&mut self, string: &mut String) {
         // podsec: at the end of the input there is no line break to read (the port panicked: found by
@@ -1420,10 +1455,7 @@ impl<R: BufRead> Scanner<R> {
             string.push_str(&trailing_breaks);
             trailing_breaks.clear();
             leading_blank = IS_BLANK!(self.buffer) as i32;
-            while !IS_BREAKZ!(self.buffer) {
-                self.read_char(&mut string);
-                self.cache(1)?;
-            }
+            self.read_to_line_break(&mut string)?;
             self.cache(2)?;
             self.read_line_break(&mut leading_break);
             self.scan_block_scalar_breaks(&mut indent, &mut trailing_breaks, start_mark, &mut end_mark)?;

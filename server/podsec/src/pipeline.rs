@@ -23,18 +23,53 @@ struct Progress {
     stopped: bool,
 }
 
+/// How far the workers may run ahead of the consumer: at most `items` items in flight, and besides the
+/// first one not yet consumed (which always may run), at most `bytes` of their `weights` (the files'
+/// sizes: one large file runs alone, many small ones keep every core busy). An item without a weight
+/// weighs `bytes`.
+#[derive(Clone, Copy, Debug)]
+pub struct Window<'w> {
+    pub items: usize,
+    pub weights: &'w [u64],
+    pub bytes: u64,
+}
+
+impl Window<'_> {
+    /// A window of `items` items, whatever their weight.
+    #[cfg(test)]
+    fn items(items: usize) -> Self {
+        Self {
+            items,
+            weights: &[],
+            bytes: u64::MAX,
+        }
+    }
+
+    /// Whether item `next` may start while `consumed` items are done.
+    fn admits(&self, consumed: usize, next: usize) -> bool {
+        if next >= consumed + self.items.max(1) {
+            return false;
+        }
+        if next == consumed {
+            return true;
+        }
+        let weight = |i: usize| self.weights.get(i).copied().unwrap_or(self.bytes);
+        let in_flight = (consumed..=next).fold(0u64, |sum, i| sum.saturating_add(weight(i)));
+        in_flight <= self.bytes
+    }
+}
+
 /// For each item `0..count`, `produce(index, sender)` runs on a worker and sends the item's pieces;
 /// `consume(index, receiver)` runs here, in order, and reads them as they come (the receiver ends when
-/// the producer is done). A worker starts item `i` only once items before `i - window` are consumed, and
-/// a producer blocks while its consumer is behind, so at most `window` items are in memory. The first
-/// error of `consume` stops the pipeline and is returned.
+/// the producer is done). A worker starts an item only when the `window` admits it, and a producer
+/// blocks while its consumer is behind, so only the window's items are in memory. The first error of
+/// `consume` stops the pipeline and is returned.
 pub fn ordered<T: Send, E>(
     count: usize,
-    window: usize,
+    window: Window<'_>,
     produce: impl Fn(usize, &SyncSender<T>) + Sync,
     mut consume: impl FnMut(usize, Receiver<T>) -> Result<(), E>,
 ) -> Result<(), E> {
-    let window = window.max(1);
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..count)
         .map(|_| {
             let (sender, receiver) = sync_channel(PIECES_AHEAD);
@@ -50,7 +85,10 @@ pub fn ordered<T: Send, E>(
                 loop {
                     let index = {
                         let mut state = lock();
-                        while !state.stopped && state.next < count && state.next >= state.consumed + window {
+                        while !state.stopped
+                            && state.next < count
+                            && !window.admits(state.consumed, state.next)
+                        {
                             state = changed.wait(state).unwrap_or_else(PoisonError::into_inner);
                         }
                         if state.stopped || state.next >= count {
@@ -95,7 +133,7 @@ mod tests {
         let mut seen = Vec::new();
         let result: Result<(), ()> = ordered(
             50,
-            2,
+            Window::items(2),
             |index, sender| {
                 let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                 most.fetch_max(now, Ordering::SeqCst);
@@ -121,7 +159,7 @@ mod tests {
         let produced = AtomicUsize::new(0);
         let result = ordered(
             1000,
-            2,
+            Window::items(2),
             |_, sender| {
                 produced.fetch_add(1, Ordering::SeqCst);
                 // Far more pieces than the channel holds: the producer is released by the error.
@@ -138,5 +176,23 @@ mod tests {
         );
         assert_eq!(result, Err("disk full"));
         assert!(produced.load(Ordering::SeqCst) <= 6);
+    }
+
+    #[test]
+    fn the_window_bounds_the_bytes_in_flight_but_always_runs_the_first() {
+        let window = Window {
+            items: 8,
+            weights: &[10, 1, 1, 30, 1, 1],
+            bytes: 12,
+        };
+        assert!(window.admits(0, 0) && window.admits(0, 1) && window.admits(0, 2));
+        assert!(!window.admits(0, 3), "10 + 1 + 1 + 30 > 12");
+        assert!(window.admits(3, 3), "the first runs whatever it weighs");
+        assert!(!window.admits(3, 4), "beside a heavy one, nothing");
+        assert!(
+            window.admits(4, 5) && !window.admits(4, 12),
+            "no weight: the whole budget"
+        );
+        assert!(!Window::items(2).admits(0, 2));
     }
 }

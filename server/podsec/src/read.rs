@@ -51,9 +51,12 @@ fn too_large(max: u64) -> String {
     format!("larger than --max-file-size ({}); not checked", describe(max))
 }
 
-/// Reads all of `reader`, refusing it after `max` bytes: at most one byte more is read.
-fn read_capped(reader: impl Read, max: u64) -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::new();
+/// Reads all of `reader`, refusing it after `max` bytes: at most one byte more is read. `expected` is the
+/// size it probably has (a regular file's), reserved at once rather than grown into.
+fn read_capped(reader: impl Read, max: u64, expected: u64) -> Result<Vec<u8>, String> {
+    // One byte more than expected, so that finding the end needs no reallocation.
+    let reserve = expected.min(max).saturating_add(1);
+    let mut bytes = Vec::with_capacity(usize::try_from(reserve).unwrap_or(0));
     reader
         .take(max.saturating_add(1))
         .read_to_end(&mut bytes)
@@ -68,17 +71,21 @@ fn read_capped(reader: impl Read, max: u64) -> Result<Vec<u8>, String> {
 pub fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     // A regular file's size is known: a large one is refused without reading it.
+    let mut expected = 0;
     if let Ok(metadata) = file.metadata() {
         if metadata.is_file() && metadata.len() > max {
             return Err(too_large(max));
         }
+        if metadata.is_file() {
+            expected = metadata.len();
+        }
     }
-    read_capped(file, max)
+    read_capped(file, max, expected)
 }
 
 /// Reads standard input, at most `max` bytes.
 pub fn read_stdin(max: u64) -> Result<Vec<u8>, String> {
-    read_capped(std::io::stdin().lock(), max)
+    read_capped(std::io::stdin().lock(), max, 0)
 }
 
 /// Text from bytes, or where they stop being UTF-8.
@@ -120,10 +127,13 @@ mod tests {
 
     #[test]
     fn a_reader_past_the_limit_is_refused_after_one_byte_more() {
-        assert_eq!(read_capped(&b"12345"[..], 5), Ok(b"12345".to_vec()));
+        // Whatever size was expected (a file may grow or shrink after its metadata was read).
+        for expected in [0, 3, 5, 9] {
+            assert_eq!(read_capped(&b"12345"[..], 5, expected), Ok(b"12345".to_vec()));
+        }
         let endless = std::io::repeat(b'x');
         assert_eq!(
-            read_capped(endless, 10),
+            read_capped(endless, 10, 10),
             Err("larger than --max-file-size (10 bytes); not checked".to_string())
         );
         assert_eq!(describe(256 * MB), "256 MB");

@@ -29,15 +29,21 @@ impl Input {
 #[derive(Debug)]
 pub struct FileText {
     pub text: std::sync::Arc<String>,
-    pub lines: LineIndex,
+    /// Built when a position is first printed: most bytes of a repository are in files with nothing to report.
+    lines: std::sync::OnceLock<LineIndex>,
 }
 
 impl FileText {
     pub fn new(text: std::sync::Arc<String>) -> Self {
         Self {
-            lines: LineIndex::new(&text),
+            lines: std::sync::OnceLock::new(),
             text,
         }
+    }
+
+    /// The line index of the text, for turning offsets into lines and columns.
+    pub fn lines(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::new(&self.text))
     }
 
     /// No text: an input that could not be read.

@@ -258,7 +258,14 @@ impl Run {
         let mut impact: HashMap<usize, ImpactGroups> = HashMap::new();
         let mut later = first_impact_file.map(|first| self.impact_from(first, &impact_labels));
         let mut used = HashSet::new();
-        let window = pipeline::workers();
+        // Many small files in flight keep every core busy; large ones run alone, so memory stays
+        // bounded by the largest file plus this budget.
+        let weights: Vec<u64> = self.inputs.iter().map(weight).collect();
+        let window = pipeline::Window {
+            items: pipeline::workers() * 8,
+            weights: &weights,
+            bytes: IN_FLIGHT_BYTES,
+        };
         pipeline::ordered(
             self.inputs.len(),
             window,
@@ -580,6 +587,21 @@ fn kustomize_namespaces(inputs: &[Input], max_file_size: u64) -> Vec<Option<Stri
             Input::Stdin(None) => None,
         })
         .collect()
+}
+
+/// What the files in flight beside the first may weigh together (see `pipeline::Window`).
+const IN_FLIGHT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// What an input weighs in the pipeline's window: a regular file its size; standard input, a pipe or a
+/// device (whose size is unknown) the whole budget, so it runs alone.
+fn weight(input: &Input) -> u64 {
+    match input {
+        Input::File(path) => std::fs::metadata(path)
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .map_or(u64::MAX, |m| m.len()),
+        Input::Stdin(_) => u64::MAX,
+    }
 }
 
 /// The reason `--show-exempted` gives a finding of a check `--ignore` names.

@@ -24,7 +24,16 @@ use crate::patch::Layout;
 use crate::policy::Policy;
 use crate::policy::{ConfigProblem, PolicyContext, Severity};
 use crate::workload::pod_objects;
-use crate::yaml::{Document, Limits, Span, YamlErrorKind, document_ranges, read_document};
+use crate::yaml::{Document, Limits, Span, YamlErrorKind, document_ranges, read_document_if};
+
+/// The kind of the one document that is read for itself rather than for its pods.
+const PSP_KIND: &str = "PodSecurityPolicy";
+
+/// Whether the analysis reads a document of top-level kind `kind`; any other document whose kind is certain
+/// is read no further than its `kind` (see [`read_document_if`]).
+fn analysed_kind(kind: &str) -> bool {
+    crate::workload::reads_kind(kind) || kind == PSP_KIND
+}
 
 /// What to analyse with.
 #[derive(Clone, Copy, Debug, Default)]
@@ -72,26 +81,32 @@ pub struct Problem {
 
 /// Analyses every document of `text`. Pure: the same text and options give the same result.
 pub fn analyze(text: &str, options: &Options<'_>) -> Analysis {
-    analyze_documents(text, options, None)
+    analyze_documents(text, options, None, &analysed_kind)
 }
 
-/// Both entry points; `reuse` is `None` for a one-off analysis (nothing is kept).
-fn analyze_documents(text: &str, options: &Options<'_>, reuse: Option<&mut Reuse>) -> Analysis {
+/// Both entry points; `reuse` is `None` for a one-off analysis (nothing is kept). `reads_kind` is
+/// [`analysed_kind`], except in the tests that compare with a reading of every document.
+fn analyze_documents(
+    text: &str,
+    options: &Options<'_>,
+    reuse: Option<&mut Reuse>,
+    reads_kind: &dyn Fn(&str) -> bool,
+) -> Analysis {
     if helm::is_template(text) {
         // A chart template parses with its actions neutralised; every span still points into the
         // template. Each side of its `else`s is a variant of its own, and both are reported.
         let variants = helm::branch_variants(text);
         if variants.len() == 1 {
             // One reading: its documents without an action can still come from the cache.
-            return analyze_neutralised(text, Some(&helm::neutralise(text)), options, reuse);
+            return analyze_neutralised(text, Some(&helm::neutralise(text)), options, reuse, reads_kind);
         }
-        let mut variants = variants
-            .into_iter()
-            .map(|variant| analyze_neutralised(text, Some(&helm::neutralise(&variant)), options, None));
+        let mut variants = variants.into_iter().map(|variant| {
+            analyze_neutralised(text, Some(&helm::neutralise(&variant)), options, None, reads_kind)
+        });
         let first = variants.next().unwrap_or_default();
         return variants.fold(first, merge_branch);
     }
-    analyze_neutralised(text, None, options, reuse)
+    analyze_neutralised(text, None, options, reuse, reads_kind)
 }
 
 /// The analysis of `text`, or of a template through its `neutralised` copy.
@@ -100,6 +115,7 @@ fn analyze_neutralised(
     neutralised: Option<&helm::Neutralised>,
     options: &Options<'_>,
     reuse: Option<&mut Reuse>,
+    reads_kind: &dyn Fn(&str) -> bool,
 ) -> Analysis {
     let mut analysis = Analysis::default();
     let reusable = !options.with_fixes;
@@ -147,7 +163,7 @@ fn analyze_neutralised(
         }
         let mut findings = Analysis::default();
         // One document at a time: only one tree is ever in memory.
-        if let Some(document) = read_document(parsed, index, range, &options.limits) {
+        if let Some(document) = read_document_if(parsed, index, range, &options.limits, reads_kind) {
             analyse_document(text, &document, neutralised, options, &mut findings);
         }
         if let Some(reuse) = cache.as_mut().filter(|_| countable) {
@@ -273,7 +289,7 @@ fn analyse_document(
         .root()
         .and_then(|r| r.get("kind"))
         .and_then(|k| k.as_str());
-    if let (Some("PodSecurityPolicy"), Some(root)) = (kind, document.root()) {
+    if let (Some(PSP_KIND), Some(root)) = (kind, document.root()) {
         analysis
             .config_problems
             .push(crate::psp::assess_one(root).problem());

@@ -65,5 +65,5 @@ impl PartialEq for ReuseKey {
 /// the next call. The result is always equal to `analyze(text, options)` (the tests hold it to that).
 /// Fixes are not reused (their edits depend on the whole text), nor are templates with `else` branches.
 pub fn analyze_reusing(text: &str, options: &Options<'_>, reuse: &mut Reuse) -> Analysis {
-    super::analyze_documents(text, options, Some(reuse))
+    super::analyze_documents(text, options, Some(reuse), &super::analysed_kind)
 }

@@ -389,3 +389,171 @@ fn a_chart_template_names_its_actions_in_each_locations_words() {
     );
     assert!(words.iter().any(|w| w.contains("{{ .Values.app }}")), "{words:?}");
 }
+
+/// `<<` merge keys, as go-yaml v2 decodes them (what Kubernetes sees).
+#[test]
+fn merge_keys_read_as_go_yaml_v2_decodes_them() {
+    use crate::yaml::parse_stream;
+    let text = "defaults: &defaults {a: 1, b: 1, c: 1}\nother: &other {b: 2, d: 2}\nnested: &nested {<<: *other, e: 3}\nderived:\n  a: 0\n  <<: [*defaults, *nested]\n  c: 9\ntagged: {!!merge <<: *other}\nquoted: {\"<<\": *other}\n";
+    let stream = parse_stream(text, &Limits::default());
+    let root = stream.documents[0].root().unwrap();
+    let derived = root.get("derived").unwrap();
+    let read = |key: &str| derived.get(key).and_then(|v| v.as_str());
+    // Before the merge: overridden by it. In a sequence: the first mapping wins. After it: the key wins.
+    assert_eq!(read("a"), Some("1"));
+    assert_eq!(read("b"), Some("1"));
+    assert_eq!(read("c"), Some("9"));
+    assert_eq!(read("d"), Some("2"), "a merge inside a merged mapping");
+    assert_eq!(read("e"), Some("3"));
+    assert!(derived.get("<<").is_none(), "a merge key is not a key");
+    assert_eq!(root.get("tagged").unwrap().get("b").unwrap().as_str(), Some("2"));
+    assert!(
+        root.get("quoted").unwrap().get("<<").is_some(),
+        "a quoted << is an ordinary key"
+    );
+    // Only the entries written there are the mapping's own (edits go among those).
+    let written: Vec<_> = derived
+        .written_entries()
+        .map(|e| e.key.as_str().unwrap())
+        .collect();
+    assert_eq!(written, ["a", "c"]);
+
+    // Anything but a mapping or a sequence of mappings: go-yaml v2 refuses the document, at the key.
+    for value in ["x", "[*s]", "", "[{a: 1}, b]"] {
+        let text = format!("base: &s x\nderived: {{<<: {value}}}\n");
+        let stream = parse_stream(&text, &Limits::default());
+        let error = stream.documents[0].error.as_ref().expect(&text);
+        assert_eq!(
+            error.message,
+            "map merge requires map or sequence of maps as the value"
+        );
+        assert_eq!(&text[error.span.start..error.span.end], "<<", "{text}");
+    }
+}
+
+/// A setting that reaches a container only through `<<: *base` is checked as PSA checks it, and its fix
+/// edits the text that sets it.
+#[test]
+fn a_merged_setting_is_checked_and_fixed_where_it_is_written() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: merged\nspec:\n  containers:\n  - &base\n    name: app\n    image: nginx\n    securityContext:\n      privileged: true\n  - <<: *base\n    name: sidecar\n";
+    let options = Options {
+        policy: Policy::new(Level::Baseline, Version::Latest),
+        ..Options::default()
+    };
+    let analysis = analyze(text, &options);
+    let privileged = analysis.objects[0]
+        .violations
+        .iter()
+        .find(|v| v.check.id == "privileged")
+        .unwrap();
+    assert_eq!(
+        privileged.detail,
+        "containers \"app\", \"sidecar\" must not set securityContext.privileged=true"
+    );
+    for location in &privileged.locations {
+        assert_eq!(&text[location.span.start..location.span.end], "privileged: true");
+    }
+    let fixed = crate::fix_all::fix_all(text, &options, true);
+    assert_eq!(
+        fixed.text,
+        text.replace(
+            "    securityContext:\n      privileged: true\n",
+            "    securityContext:\n"
+        )
+    );
+    assert!(analyze(&fixed.text, &options).objects[0].violations.is_empty());
+}
+
+/// A pod's spec with one violation (`privileged`), for documents whose kind decides whether it is read.
+const PRIVILEGED_SPEC: &str =
+    "spec:\n  containers:\n  - name: c\n    image: x\n    securityContext: {privileged: true}\n";
+
+/// The analysis that reads every document whole, as before documents of other kinds were skipped.
+fn analyze_every_document(text: &str, options: &Options<'_>) -> Analysis {
+    analyze_documents(text, options, None, &|_| true)
+}
+
+#[test]
+fn skipping_documents_of_other_kinds_changes_no_verdict() {
+    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n";
+    let big_spec = format!(
+        "versions:\n{}",
+        "  - name: v1\n    schema: {openAPIV3Schema: {type: object, properties: {kind: {type: string}}}}\n"
+            .repeat(200)
+    );
+    // Each text, and how many pod-bearing objects it holds.
+    let cases: Vec<(String, usize)> = vec![
+        // Tags and anchors: the kind is not taken as certain, the document is read whole.
+        (format!("kind: !!str Pod\n{PRIVILEGED_SPEC}"), 1),
+        (format!("!!str kind: Pod\n{PRIVILEGED_SPEC}"), 1),
+        (format!("x: &k Pod\nkind: *k\n{PRIVILEGED_SPEC}"), 1),
+        (format!("&a kind: ConfigMap\n{PRIVILEGED_SPEC}*a : x\n"), 0),
+        // A quoted key, flow style.
+        (format!("\"kind\": Pod\n{PRIVILEGED_SPEC}"), 1),
+        (format!("kind: ConfigMap\n{PRIVILEGED_SPEC}\"kind\": Pod\n"), 1),
+        ("{kind: ConfigMap, spec: {containers: [{name: c, image: x, securityContext: {privileged: true}}]}, kind: Pod}\n".to_string(), 1),
+        // A duplicate kind later in the document, and the kind after a large spec.
+        (format!("{crd}{PRIVILEGED_SPEC}kind: Pod\n"), 1),
+        (format!("{PRIVILEGED_SPEC}{big_spec}kind: Pod\n"), 1),
+        (format!("{PRIVILEGED_SPEC}{big_spec}kind: CustomResourceDefinition\n"), 0),
+        // A List of Pods, and a ConfigMapList whose items hold one.
+        (format!("apiVersion: v1\nkind: List\nitems:\n- kind: Pod\n  {}", PRIVILEGED_SPEC.replace('\n', "\n  ")), 1),
+        (format!("kind: ConfigMapList\nitems:\n- kind: Pod\n  {}", PRIVILEGED_SPEC.replace('\n', "\n  ")), 1),
+        // Skipped: a CRD holding pod-like fields, then a Namespace, a Pod and a PodSecurityPolicy in the same stream.
+        (format!("{crd}{PRIVILEGED_SPEC}{big_spec}---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n---\nkind: Pod\n{PRIVILEGED_SPEC}---\nkind: PodSecurityPolicy\nspec: {{privileged: true}}\n"), 1),
+        // Skipped, with a pod-bearing kind deeper inside (a CRD's schema, a ConfigMap's data).
+        (format!("kind: ConfigMap\ndata:\n  kind: Pod\n  {}", PRIVILEGED_SPEC.replace('\n', "\n  ")), 0),
+    ];
+    for (text, objects) in &cases {
+        let options = Options::default();
+        let skipping = analyze(text, &options);
+        assert_eq!(skipping, analyze_every_document(text, &options), "{text}");
+        assert_eq!(skipping.objects.len(), *objects, "{text}");
+        assert!(
+            skipping.objects.iter().all(|o| !o.violations.is_empty()),
+            "{text}"
+        );
+        assert!(skipping.problems.is_empty(), "{text}");
+        let mut reuse = Reuse::default();
+        assert_eq!(analyze_reusing(text, &options, &mut reuse), skipping, "{text}");
+    }
+    // The one PodSecurityPolicy of the stream is still assessed.
+    assert_eq!(
+        analyze(&cases[12].0, &Options::default()).config_problems.len(),
+        1
+    );
+    // And the Namespace after the CRD is still read for its labels.
+    let labelled = format!(
+        "{crd}{big_spec}---\nkind: Namespace\nmetadata:\n  name: team\n  labels: {{pod-security.kubernetes.io/enforce: baseline}}\n"
+    );
+    let namespaces = crate::policy::namespace_labels(&labelled, &Limits::default());
+    assert_eq!(namespaces.len(), 1);
+    assert_eq!(namespaces[0].name, "team");
+}
+
+#[test]
+fn a_syntax_error_after_the_kind_of_a_skipped_document_is_not_reported() {
+    // The decision: a document that is not analysed is read no further than its kind. Before the kind, or in a
+    // document that is analysed, a syntax error is reported as ever.
+    let text = format!("kind: CustomResourceDefinition\nspec: [broken\n---\nkind: Pod\n{PRIVILEGED_SPEC}");
+    let options = Options::default();
+    let skipping = analyze(&text, &options);
+    let whole = analyze_every_document(&text, &options);
+    assert_eq!(skipping.objects, whole.objects);
+    assert_eq!(skipping.problems, []);
+    assert_eq!(whole.problems.len(), 1);
+    assert_eq!(whole.problems[0].code, "syntax-error");
+    for reported in [
+        "spec: [broken\nkind: CustomResourceDefinition\n".to_string(),
+        format!("kind: Pod\n{PRIVILEGED_SPEC}x: [broken\n"),
+        "kind: CustomResourceDefinition\nspec: [broken\nkind: Pod\n".to_string(),
+    ] {
+        let problems = analyze(&reported, &options).problems;
+        assert_eq!(problems.len(), 1, "{reported}");
+        assert_eq!(
+            problems,
+            analyze_every_document(&reported, &options).problems,
+            "{reported}"
+        );
+    }
+}

@@ -68,8 +68,11 @@ pub fn read_namespaces(text: &str, limits: &Limits) -> NamespacesRead {
         text.get(range.start..range.end)
             .is_some_and(|t| t.contains("Namespace"))
     });
-    for document in
-        candidates.filter_map(|(index, range)| crate::yaml::read_document(text, index, range, limits))
+    // A document whose kind is certain and neither is read no further than its kind (so a syntax error after
+    // it does not count as unreadable: it cannot hold a Namespace).
+    let reads_kind = |kind: &str| kind == "Namespace" || kind == "List";
+    for document in candidates
+        .filter_map(|(index, range)| crate::yaml::read_document_if(text, index, range, limits, &reads_kind))
     {
         if document.error.is_some() {
             found.unreadable = true;

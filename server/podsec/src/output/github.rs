@@ -52,7 +52,7 @@ impl Printer for Github {
                 ..
             } in findings(&part)
             {
-                let at = region(&file.text.text, &file.text.lines, span);
+                let at = region(&file.text.text, file.text.lines(), span);
                 writeln!(
                     out,
                     "::{} file={name},line={},col={},endLine={},endColumn={},title={}::{}",

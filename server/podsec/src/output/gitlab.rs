@@ -56,7 +56,7 @@ impl Printer for Gitlab {
             for finding in findings(&part) {
                 let line = file
                     .text
-                    .lines
+                    .lines()
                     .line_column(&file.text.text, finding.span.start)
                     .line;
                 let level = finding.object.map(|(_, violation, _)| violation.check.level);

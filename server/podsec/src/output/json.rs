@@ -40,12 +40,11 @@ impl Printer for Json {
         out.write_all(if self.files == 0 { b"[\n" } else { b",\n" })?;
         self.files += 1;
         let text = file.text.text.as_str();
-        let index = &file.text.lines;
         let config_problems: Vec<Value> = file
             .config_problems
             .unwrap_or_default()
             .iter()
-            .map(|p| config_json(p, text, index))
+            .map(|p| config_json(p, text, file.text.lines()))
             .collect();
         write!(
             out,
@@ -64,10 +63,10 @@ impl Printer for Json {
                 })?;
                 objects += 1;
                 // One object per line, compact: a finding costs a few hundred bytes, not a screenful.
-                serde_json::to_writer(&mut *out, &object_json(object, text, index))?;
+                serde_json::to_writer(&mut *out, &object_json(object, text, file.text.lines()))?;
             }
             problems.extend(part.analysis.problems.iter().map(|p| {
-                let at = index.line_column(text, p.span.start);
+                let at = file.text.lines().line_column(text, p.span.start);
                 json!({ "code": p.code, "severity": p.severity.as_str(), "message": p.message, "document": p.document, "line": at.line, "column": at.column })
             }));
         }

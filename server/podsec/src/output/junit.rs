@@ -46,11 +46,10 @@ impl Printer for Junit {
         }
         let (mut cases, mut tests, mut failures) = (String::new(), 0, 0);
         let text = &file.text.text;
-        let lines = &file.text.lines;
         for part in parts {
             let found = findings(&part);
             for finding in found.iter().filter(|f| f.object.is_none()) {
-                let at = lines.line_column(text, finding.span.start);
+                let at = file.text.lines().line_column(text, finding.span.start);
                 let case = escape(&format!("{} at {}:{}", finding.code, at.line, at.column));
                 tests += 1;
                 let _ = write!(cases, "    <testcase name=\"{case}\" classname=\"{name}\"");
@@ -68,7 +67,7 @@ impl Printer for Junit {
             }
             for object in &part.analysis.objects {
                 tests += 1;
-                let header = lines.line_column(text, object.header.start);
+                let header = file.text.lines().line_column(text, object.header.start);
                 let case = escape(&format!(
                     "{} at {}:{}",
                     object.display_name(),
@@ -97,7 +96,7 @@ impl Printer for Junit {
                 failures += 1;
                 cases.push_str(">\n");
                 for finding in own {
-                    let at = region(text, lines, finding.span);
+                    let at = region(text, file.text.lines(), finding.span);
                     let _ = writeln!(
                         cases,
                         "      <failure message=\"{}\" type=\"{}\">{name}:{}:{}</failure>",

@@ -381,7 +381,7 @@ struct Place<'a> {
 
 impl Place<'_> {
     fn physical(&self, span: Span) -> Value {
-        let r = region(&self.text.text, &self.text.lines, span);
+        let r = region(&self.text.text, self.text.lines(), span);
         json!({
             "artifactLocation": self.artifact,
             "region": { "startLine": r.start.line, "startColumn": r.start.column, "endLine": r.end.line, "endColumn": r.end.column },

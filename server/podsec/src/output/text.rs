@@ -102,9 +102,9 @@ impl Text {
     fn part(&self, out: &mut dyn Write, file: &FileView<'_>, name: &str, part: &Part) -> io::Result<()> {
         let style = &self.style;
         let text = file.text.text.as_str();
-        let index = &file.text.lines;
+        // The line index is built only for a file with something to print.
         let at = |offset: usize| {
-            let at = index.line_column(text, offset);
+            let at = file.text.lines().line_column(text, offset);
             style.paint("1", &format!("{name}:{}:{}", at.line, at.column))
         };
         let mut items: Vec<(usize, Item<'_>)> = Vec::new();
@@ -198,7 +198,7 @@ impl Text {
                             violation.message()
                         )?;
                     }
-                    let header = index.line_column(text, object.header.start);
+                    let header = file.text.lines().line_column(text, object.header.start);
                     for (mode, message) in object.messages() {
                         let source = object
                             .line_source(mode)
