@@ -42,9 +42,10 @@ fn scalar_regions(document: &Document<'_>) -> Vec<Span> {
 }
 
 /// The comments of a document, in order, each from its `#` to the end of its line (the line break
-/// left out). Empty for a document that could not be read: without its tree, a `#` may be in a scalar.
+/// left out). Empty for a document that could not be read, or was read no further than its kind: without
+/// its tree, a `#` may be in a scalar.
 pub fn comments(document: &Document<'_>) -> Vec<Span> {
-    if document.error.is_some() {
+    if document.error.is_some() || document.skipped {
         return Vec::new();
     }
     let text = document.text;
@@ -94,7 +95,7 @@ pub fn line_end(text: &str, offset: usize) -> usize {
 /// space or a tab. `None` when the line ends inside a scalar (a quoted or plain scalar continued on the
 /// next line, a block scalar's content), where a `#` would change the value.
 pub fn comment_position(document: &Document<'_>, offset: usize) -> Option<usize> {
-    if document.error.is_some() {
+    if document.error.is_some() || document.skipped {
         return None;
     }
     let text = document.text;

@@ -525,10 +525,13 @@ mod tests {
                 ),
             ]
         );
-        // Outside any pod-bearing object.
+        // A document of a kind podsec never reads is read no further than its kind: its comments are not
+        // looked at, and a `#` in one of its quoted values is not mistaken for one.
         let text =
-            "apiVersion: v1\nkind: ConfigMap # podsec: exempt privileged -- not a workload\ndata: {}\n";
-        assert_eq!(unused(text).len(), 1);
+            "apiVersion: v1\nkind: ConfigMap\ndata: {a: \"x # podsec: exempt privileged -- quoted\"}\n";
+        assert_eq!(unused(text), []);
+        let text = "apiVersion: v1\nkind: Service\nspec: {} # podsec: exempt privileged -- not a workload\n";
+        assert_eq!(unused(text), []);
     }
 
     #[test]
