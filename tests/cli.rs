@@ -1179,6 +1179,170 @@ fn exempted_findings_are_suppressed_sarif_results_with_their_reason() {
     assert_eq!(results(&shown).len(), results(&hidden).len() + 2);
 }
 
+/// `examples/insecure-deployment.yaml` with exemption comments: the whole object from restrictedVolumes
+/// (on `metadata:`), the `privileged: true` line, and the `add: [NET_ADMIN]` line (one of the three
+/// capabilities_restricted findings).
+fn commented_deployment() -> String {
+    std::fs::read_to_string(repo_root().join("examples/insecure-deployment.yaml"))
+        .unwrap()
+        .replacen(
+            "metadata:\n",
+            "metadata: # podsec: exempt restrictedVolumes -- the log shipper reads /var/run\n",
+            1,
+        )
+        .replace(
+            "          privileged: true\n",
+            "          privileged: true  # podsec: exempt privileged -- the CNI needs it\n",
+        )
+        .replace(
+            "            add: [NET_ADMIN]\n",
+            "            add: [NET_ADMIN] # podsec: exempt capabilities_restricted -- the VPN sidecar, ünïcode\n",
+        )
+}
+
+#[test]
+fn exemption_comments_are_listed_by_show_exempted_and_suppressed_in_source_in_sarif() {
+    let dir = TempDir::new("comment-exemptions");
+    let path = dir.write("commented.yaml", commented_deployment().as_bytes());
+    let path = path.to_str().unwrap();
+    let output = podsec(&["check", "--show-exempted", path]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    for line in [
+        format!(
+            "{path}:20:11: privileged: exempted (the CNI needs it (comment on its line)): privileged (container \"app\" must not set securityContext.privileged=true)"
+        ),
+        format!(
+            "{path}:29:19: capabilities_restricted: exempted (the VPN sidecar, ünïcode (comment on its line)): unrestricted capabilities"
+        ),
+        format!(
+            "{path}:32:9: restrictedVolumes: exempted (the log shipper reads /var/run (comment on the object's metadata line)): restricted volume types (volume \"host\" uses restricted volume type \"hostPath\")"
+        ),
+        // The other capabilities_restricted findings stay, and PSA's line keeps the check.
+        format!("{path}:17:9: capabilities_restricted: unrestricted capabilities"),
+        format!("{path}:24:9: capabilities_restricted: unrestricted capabilities"),
+        "Found 8 errors in 1 object (1 file checked against restricted:latest, 3 findings exempted)."
+            .to_string(),
+    ] {
+        assert!(text.contains(&line), "{line}\nnot in\n{text}");
+    }
+    assert!(
+        !text
+            .contains("restricted volume types (volume \"host\" uses restricted volume type \"hostPath\") ["),
+        "{text}"
+    );
+    let hidden = stdout(&podsec(&["check", path]));
+    assert!(!hidden.contains("exempted ("), "{hidden}");
+
+    let json: Value = serde_json::from_str(&stdout(&podsec(&[
+        "check",
+        "--format",
+        "json",
+        "--show-exempted",
+        path,
+    ])))
+    .unwrap();
+    let exempted: Vec<(String, String, String)> = json["files"][0]["objects"][0]["exempted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["check"].as_str().unwrap().to_string(),
+                e["reason_exempted"].as_str().unwrap().to_string(),
+                e["locations"][0]["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        exempted,
+        [
+            (
+                "privileged".to_string(),
+                "the CNI needs it (comment on its line)".to_string(),
+                "spec.template.spec.containers[0].securityContext.privileged".to_string()
+            ),
+            (
+                "capabilities_restricted".to_string(),
+                "the VPN sidecar, ünïcode (comment on its line)".to_string(),
+                "spec.template.spec.containers[1].securityContext.capabilities.add[0]".to_string()
+            ),
+            (
+                "restrictedVolumes".to_string(),
+                "the log shipper reads /var/run (comment on the object's metadata line)".to_string(),
+                "spec.template.spec.volumes[0].hostPath".to_string()
+            ),
+        ]
+    );
+    assert_eq!(json["files"][0]["config_problems"], serde_json::json!([]));
+
+    let sarif = sarif_of(&["check", "--format", "sarif", "--show-exempted", path], None);
+    let suppressions: Vec<(String, Value)> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r.get("suppressions").is_some())
+        .map(|r| {
+            (
+                r["ruleId"].as_str().unwrap().to_string(),
+                r["suppressions"].clone(),
+            )
+        })
+        .collect();
+    let in_source = |justification: &str| serde_json::json!([{ "kind": "inSource", "status": "accepted", "justification": justification }]);
+    assert_eq!(
+        suppressions,
+        [
+            ("privileged".to_string(), in_source("the CNI needs it")),
+            (
+                "capabilities_restricted".to_string(),
+                in_source("the VPN sidecar, ünïcode")
+            ),
+            (
+                "restrictedVolumes".to_string(),
+                in_source("the log shipper reads /var/run")
+            ),
+        ]
+    );
+}
+
+#[test]
+fn fix_never_touches_an_exemption_comment() {
+    let commented = commented_deployment();
+    let comments: Vec<&str> = commented.lines().filter(|l| l.contains("# podsec:")).collect();
+    assert_eq!(comments.len(), 3);
+    for args in [&["fix", "-"][..], &["fix", "--unsafe", "-"]] {
+        let output = podsec_with_stdin(args, Some(commented.as_bytes()));
+        let fixed = stdout(&output);
+        assert!(
+            fixed.len() > commented.len(),
+            "{args:?} fixed something:\n{fixed}"
+        );
+        for comment in &comments {
+            assert!(
+                fixed.lines().any(|l| l == *comment),
+                "{args:?}: {comment:?} is gone or moved:\n{fixed}"
+            );
+        }
+        // Every exemption still covers its finding: none went unused.
+        let check = podsec_with_stdin(&["check", "--format", "json", "-"], Some(fixed.as_bytes()));
+        let json: Value = serde_json::from_str(&stdout(&check)).unwrap();
+        assert_eq!(
+            json["files"][0]["config_problems"],
+            serde_json::json!([]),
+            "{args:?}:\n{fixed}"
+        );
+        assert_eq!(
+            json["files"][0]["objects"][0]["exempted"]
+                .as_array()
+                .unwrap()
+                .len(),
+            3,
+            "{args:?}"
+        );
+    }
+}
+
 #[test]
 fn stdin_filename_names_standard_input_in_every_format() {
     let yaml = std::fs::read(repo_root().join("examples/insecure-deployment.yaml")).unwrap();

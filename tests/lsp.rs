@@ -437,6 +437,7 @@ fn quick_fixes_exemptions_and_fix_all_apply_as_the_engine_does() {
         [
             "Set allowPrivilegeEscalation: false on container \"ünïcödé\"",
             "Exempt Job \"rapport-été\" from allowPrivilegeEscalation (add podsec.dev/exempt.allowPrivilegeEscalation with a reason)",
+            "Exempt this finding from allowPrivilegeEscalation with a comment (not deployed)",
             "Fix all podsec problems in this file (4 safe fixes)",
         ]
     );
@@ -683,6 +684,197 @@ fn a_pod_security_policy_gets_a_migration_diagnostic_and_a_labels_action() {
     );
     let fixed = apply_workspace_edit(&text, &action["edit"]);
     assert!(fixed.contains("---\n# podsec: PodSecurityPolicy \"permissive\" guarantees the privileged level. On the namespaces that used it:\n#   pod-security.kubernetes.io/enforce: privileged\n"), "{fixed}");
+}
+
+/// A Deployment whose one finding (allowPrivilegeEscalation) is on its container's `name:` line, after
+/// non-ASCII text and a comment.
+const EXEMPTABLE: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: café
+spec:
+  template:
+    spec:
+      securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+      containers:
+      - name: ünï  # 😀
+        image: x
+        securityContext: {capabilities: {drop: [ALL]}}
+";
+
+/// The edits of the code action whose title starts with `title_start`, for the allowPrivilegeEscalation
+/// diagnostic among `diagnostics`.
+fn exemption_edits(
+    client: &mut LspClient,
+    uri: &str,
+    version: i64,
+    diagnostics: &[Value],
+    title_start: &str,
+) -> Value {
+    let escalation = by_code(diagnostics, "allowPrivilegeEscalation")[0].clone();
+    let response = client.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": escalation["range"], "context": { "diagnostics": [escalation] } }),
+    );
+    let action = response["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().starts_with(title_start))
+        .unwrap_or_else(|| panic!("no {title_start:?} in {response}"))
+        .clone();
+    assert_eq!(
+        action["edit"]["documentChanges"][0]["textDocument"],
+        json!({ "uri": uri, "version": version })
+    );
+    action["edit"]["documentChanges"][0]["edits"].clone()
+}
+
+#[test]
+fn exemption_actions_put_the_cursor_on_the_reason_where_the_client_takes_snippets() {
+    let uri = "file:///work/caf%C3%A9.yaml";
+    // A client with LSP 3.18's snippet edits (VS Code's vscode-languageclient 10 and later says so).
+    let mut client = LspClient::spawn();
+    client.initialize_with(
+        json!({ "workspace": { "workspaceEdit": { "documentChanges": true, "snippetEditSupport": true } } }),
+        Value::Null,
+    );
+    client.open(uri, EXEMPTABLE, 1);
+    let diagnostics = client.diagnostics(uri, 1);
+    assert_eq!(
+        exemption_edits(&mut client, uri, 1, &diagnostics, "Exempt Deployment"),
+        json!([{
+            "range": range((3, 12), (3, 12)),
+            "snippet": {
+                "kind": "snippet",
+                "value": "\n  annotations:\n    podsec.dev/exempt.allowPrivilegeEscalation: \"${1:TODO: reason}\"",
+            },
+        }])
+    );
+    // At the end of the container's line, after its comment: `      - name: ünï  # 😀` is 23 UTF-16 units.
+    assert_eq!(
+        exemption_edits(&mut client, uri, 1, &diagnostics, "Exempt this finding"),
+        json!([{
+            "range": range((9, 23), (9, 23)),
+            "snippet": { "kind": "snippet", "value": "  # podsec: exempt allowPrivilegeEscalation -- ${1:TODO: reason}" },
+        }])
+    );
+    drop(client);
+
+    // A client without them (Neovim 0.11 says nothing of snippet edits): the same text, plain.
+    let mut client = LspClient::spawn();
+    client.initialize(None, Value::Null);
+    client.open(uri, EXEMPTABLE, 1);
+    let diagnostics = client.diagnostics(uri, 1);
+    assert_eq!(
+        exemption_edits(&mut client, uri, 1, &diagnostics, "Exempt Deployment"),
+        json!([{
+            "range": range((3, 12), (3, 12)),
+            "newText": "\n  annotations:\n    podsec.dev/exempt.allowPrivilegeEscalation: \"TODO: reason\"",
+        }])
+    );
+    let comment = exemption_edits(&mut client, uri, 1, &diagnostics, "Exempt this finding");
+    assert_eq!(
+        comment,
+        json!([{
+            "range": range((9, 23), (9, 23)),
+            "newText": "  # podsec: exempt allowPrivilegeEscalation -- TODO: reason",
+        }])
+    );
+
+    // Applied as it is, the finding is exempted and the placeholder reason warned about; with a reason
+    // typed in its place, nothing is left.
+    let applied =
+        common::lsp::apply_workspace_edit(EXEMPTABLE, &json!({ "documentChanges": [{ "edits": comment }] }));
+    assert_eq!(
+        applied,
+        EXEMPTABLE.replace(
+            "      - name: ünï  # 😀\n",
+            "      - name: ünï  # 😀  # podsec: exempt allowPrivilegeEscalation -- TODO: reason\n"
+        )
+    );
+    client.change(uri, 2, json!([{ "text": applied }]));
+    let diagnostics = client.diagnostics(uri, 2);
+    let codes: Vec<(&str, &str)> = diagnostics
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap(), d["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        codes,
+        [(
+            "invalid-exemption",
+            "the exemption from allowPrivilegeEscalation still has a placeholder reason: say why the workload needs it"
+        )]
+    );
+    // At the reason: 23 + `  # podsec: exempt allowPrivilegeEscalation -- ` (47) UTF-16 units in.
+    assert_eq!(diagnostics[0]["range"], range((9, 70), (9, 82)));
+    let reasoned = applied.replace("TODO: reason", "the job's init step needs setuid");
+    client.change(uri, 3, json!([{ "text": reasoned }]));
+    assert_eq!(client.diagnostics(uri, 3), Vec::<Value>::new());
+}
+
+#[test]
+fn exemption_comments_get_their_problems_at_the_comment_and_exempt_their_findings() {
+    let uri = "file:///work/comments.yaml";
+    let text = "apiVersion: v1
+kind: Pod
+metadata: # podsec: exempt hostPorts -- nothing to exempt
+  name: p
+spec:
+  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - name: app # podsec: exempt allowPrivilegeEscalation, privilegd -- the job needs it
+    image: x
+    securityContext:
+      capabilities: {drop: [ALL]}
+      privileged: true # podsec: exempt privileged
+";
+    let mut client = LspClient::spawn();
+    client.initialize(Some(&["utf-8"]), Value::Null);
+    client.open(uri, text, 1);
+    let mut found: Vec<(String, String, i64, Value)> = client
+        .diagnostics(uri, 1)
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["message"].as_str().unwrap().to_string(),
+                d["severity"].as_i64().unwrap(),
+                d["range"].clone(),
+            )
+        })
+        .collect();
+    found.sort_by_key(|d| (d.3["start"]["line"].as_u64(), d.3["start"]["character"].as_u64()));
+    assert_eq!(
+        found,
+        [
+            (
+                "unused-exemption".to_string(),
+                "Pod \"p\" does not fail hostPorts at restricted:latest: this exemption is not needed".to_string(),
+                3,
+                range((2, 27), (2, 36)),
+            ),
+            (
+                "invalid-exemption".to_string(),
+                "unknown check \"privilegd\" in a podsec comment; `podsec explain` lists the checks".to_string(),
+                2,
+                range((7, 57), (7, 66)),
+            ),
+            // The privileged finding stays: an exemption without a reason does not apply.
+            (
+                "privileged".to_string(),
+                "container \"app\" must not set securityContext.privileged=true".to_string(),
+                1,
+                range((11, 6), (11, 22)),
+            ),
+            (
+                "invalid-exemption".to_string(),
+                "the exemption needs a reason, after ` -- `: `# podsec: exempt <check-id> -- <reason>`; it does not apply without one".to_string(),
+                1,
+                range((11, 23), (11, 50)),
+            ),
+        ]
+    );
 }
 
 /// The optional fields of a diagnostic go only to a client that declares them: Neovim 0.11 declares

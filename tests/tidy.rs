@@ -131,7 +131,7 @@ fn the_project_file_schema_matches_the_engine() {
 /// understood without those above it. Keep ARCHITECTURE.md's layering section in step.
 const LAYERS: &[&[&str]] = &[
     &["yaml"],
-    &["text", "helm", "pod"],
+    &["text", "helm", "pod", "comments"],
     &["workload", "patch"],
     &["policy"],
     &["fix"],

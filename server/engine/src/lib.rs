@@ -8,6 +8,7 @@
 pub mod advice;
 pub mod analysis;
 pub mod checks;
+pub mod comments;
 pub mod explain;
 pub mod fix;
 pub mod fix_all;

@@ -10,9 +10,13 @@ use podsec_engine::{Analysis, Options, Span, analyze};
 pub const PIECE_BYTES: usize = 256 * 1024;
 
 /// A text without these has no policy-source problems of its own: they come from exemption annotations
-/// and PodSecurityPolicies only (the unit test holds every test file to that). A printer that needs those
-/// problems before the objects skips the other pieces in its first look.
-pub const CONFIG_PROBLEM_MARKERS: &[&str] = &["podsec.dev/exempt", "PodSecurityPolicy"];
+/// and comments and PodSecurityPolicies only (the unit test holds every test file to that). A printer that
+/// needs those problems before the objects skips the other pieces in its first look.
+pub const CONFIG_PROBLEM_MARKERS: &[&str] = &[
+    "podsec.dev/exempt",
+    podsec_engine::sources::COMMENT_MARKER,
+    "PodSecurityPolicy",
+];
 
 /// Whether a piece of `text` may hold policy-source problems.
 pub fn may_have_config_problems(text: &str, piece: Piece) -> bool {

@@ -1,6 +1,7 @@
 //! One object's verdict: its policy per mode, every mode evaluated, and what exemptions cover set
 //! aside.
 
+use super::exemptions::CommentExemptions;
 use super::locate::locate;
 use super::{Analysis, CheckViolation, Location, ModeFailure, ModeLine, ObjectReport, Options};
 use crate::checks::{Check, checks_for};
@@ -9,16 +10,18 @@ use crate::patch::Layout;
 use crate::pod::Loc;
 use crate::policy::Policy;
 use crate::policy::{ConfigProblem, Mode, ModePolicy, ResolvedPolicy, Severity};
-use crate::sources::annotation_exemptions;
+use crate::sources::{EXEMPTED_BY_ANNOTATION, EXEMPTED_BY_PROJECT_FILE, annotation_exemptions};
 use crate::workload::PodObject;
 use crate::yaml::Document;
 
-/// Resolves an object's policy, runs every mode, and sets aside what exemptions cover.
+/// Resolves an object's policy, runs every mode, and sets aside what exemptions cover (the annotation,
+/// then the document's exemption `comments`, then the project file).
 pub(super) fn evaluate(
     document: &Document<'_>,
     object: &PodObject<'_>,
     options: &Options<'_>,
     layout: Option<&Layout<'_>>,
+    comments: &mut CommentExemptions,
     analysis: &mut Analysis,
 ) -> ObjectReport {
     let runtime_class = object
@@ -38,6 +41,7 @@ pub(super) fn evaluate(
     report.mode_lines.clear();
     report.exempt = resolved.exempt.clone();
     if report.exempt.is_some() {
+        comments.not_checked(document, object);
         return report;
     }
     for (mode, mode_policy) in &resolved.modes {
@@ -71,8 +75,14 @@ pub(super) fn evaluate(
         if let Some(annotation) = annotations.iter().find(|a| a.check == violation.check.id) {
             report.exempted.push((
                 violation,
-                format!("{} (annotation on the object)", annotation.reason),
+                format!("{}{EXEMPTED_BY_ANNOTATION}", annotation.reason),
             ));
+            continue;
+        }
+        report
+            .exempted
+            .extend(comments.cover(document, object, &mut violation));
+        if violation.locations.is_empty() {
             continue;
         }
         if let Some(context) = options.context {
@@ -96,9 +106,10 @@ pub(super) fn evaluate(
                 analysis.used_exemptions.push(exemption.span);
                 let mut exempted = violation.clone();
                 exempted.locations = covered;
-                report
-                    .exempted
-                    .push((exempted, format!("{} (.podsec.yaml)", exemption.reason)));
+                report.exempted.push((
+                    exempted,
+                    format!("{}{EXEMPTED_BY_PROJECT_FILE}", exemption.reason),
+                ));
             }
             violation.locations = left;
             if violation.locations.is_empty() {
@@ -109,6 +120,8 @@ pub(super) fn evaluate(
     }
     report.violations = kept;
     report.drop_unreported_failures();
+    comments.settle(document, object, &report);
+    comments.protect(document, &mut report);
     for annotation in &annotations {
         if !report
             .exempted

@@ -6,6 +6,7 @@
 //! `template` what chart templates need beyond that.
 
 mod evaluate;
+mod exemptions;
 mod locate;
 mod report;
 mod reuse;
@@ -294,8 +295,16 @@ fn analyse_document(
             .push(crate::psp::assess_one(root).problem());
     }
     let layout = options.with_fixes.then(|| Layout::of(document));
+    let mut comments = exemptions::CommentExemptions::of(text, document, &mut analysis.config_problems);
     for object in pod_objects(document) {
-        let mut report = evaluate(document, &object, options, layout.as_ref(), analysis);
+        let mut report = evaluate(
+            document,
+            &object,
+            options,
+            layout.as_ref(),
+            &mut comments,
+            analysis,
+        );
         report.source.clone_from(&source);
         if let Some(neutralised) = &neutralised {
             set_aside_template_values(&mut report, object.object, neutralised, document.index, analysis);
@@ -321,6 +330,7 @@ fn analyse_document(
         }
         analysis.objects.push(report);
     }
+    analysis.config_problems.extend(comments.unused());
 }
 
 #[cfg(test)]

@@ -69,8 +69,12 @@ pub(super) fn merge_branch(mut first: Analysis, other: Analysis) -> Analysis {
             first.problems.push(problem);
         }
     }
+    // An exemption that one side uses is used: only what neither side needs is reported.
+    first
+        .config_problems
+        .retain(|p| p.code != "unused-exemption" || other.config_problems.contains(p));
     for problem in other.config_problems {
-        if !first.config_problems.contains(&problem) {
+        if problem.code != "unused-exemption" && !first.config_problems.contains(&problem) {
             first.config_problems.push(problem);
         }
     }

@@ -262,6 +262,7 @@ fn reusing_documents_gives_what_a_fresh_analysis_gives_through_any_edits() {
         "[",
         "}",
         "privileged: true\n",
+        " # podsec: exempt privileged -- why\n",
     ];
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut reused = 0;

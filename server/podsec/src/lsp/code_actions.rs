@@ -1,5 +1,6 @@
-//! `textDocument/codeAction`: quick fixes for podsec's diagnostics (safe ones preferred), an exemption
-//! per check, and "fix all" for the document.
+//! `textDocument/codeAction`: quick fixes for podsec's diagnostics (safe ones preferred), exemptions (the
+//! annotation per check and object, the comment per check and line, their reasons as snippets' tab stops),
+//! and "fix all" for the document.
 
 use super::convert;
 use super::session::Snapshot;
@@ -18,17 +19,47 @@ fn wanted(only: Option<&[CodeActionKind]>, kind: &CodeActionKind) -> bool {
     })
 }
 
+/// An engine edit as the protocol's.
+fn text_edit(snapshot: &Snapshot, edit: &podsec_engine::patch::TextEdit) -> TextEdit {
+    TextEdit {
+        range: convert::range(&snapshot.rope, edit.span, snapshot.encoding),
+        new_text: edit.replacement.clone(),
+    }
+}
+
 /// The edits as a versioned edit of the snapshot's document.
 fn workspace_edit(snapshot: &Snapshot, edits: &[podsec_engine::patch::TextEdit]) -> WorkspaceEdit {
+    document_edit(
+        snapshot,
+        edits
+            .iter()
+            .map(|e| OneOf::Left(text_edit(snapshot, e)))
+            .collect(),
+    )
+}
+
+/// An exemption's edits, with the placeholder reason marked as the cursor's place: `snippets` makes
+/// that a snippet edit for a client that takes them, and leaves the text plain for the others.
+fn exemption_edit(snapshot: &Snapshot, edits: &[podsec_engine::patch::TextEdit]) -> WorkspaceEdit {
+    use podsec_engine::sources::PLACEHOLDER_REASON;
     let edits = edits
         .iter()
         .map(|e| {
-            OneOf::Left(TextEdit {
-                range: convert::range(&snapshot.rope, e.span, snapshot.encoding),
-                new_text: e.replacement.clone(),
-            })
+            let plain = text_edit(snapshot, e);
+            match e.replacement.rfind(PLACEHOLDER_REASON) {
+                Some(start) => OneOf::Right(AnnotatedTextEdit {
+                    text_edit: plain,
+                    annotation_id: super::snippets::marker(start, start + PLACEHOLDER_REASON.len()),
+                }),
+                None => OneOf::Left(plain),
+            }
         })
         .collect();
+    document_edit(snapshot, edits)
+}
+
+/// Edits of the snapshot's document, at its version.
+fn document_edit(snapshot: &Snapshot, edits: Vec<OneOf<TextEdit, AnnotatedTextEdit>>) -> WorkspaceEdit {
     WorkspaceEdit {
         document_changes: Some(DocumentChanges::Edits(vec![TextDocumentEdit {
             text_document: OptionalVersionedTextDocumentIdentifier {
@@ -159,7 +190,7 @@ fn within_last_line(
 }
 
 /// The code actions for a request: quick fixes for the podsec diagnostics in it (safe ones preferred),
-/// an exemption per check, and "fix all" for the document.
+/// the exemptions, and "fix all" for the document.
 pub(super) fn code_actions(snapshot: &Snapshot, params: &CodeActionParams) -> Vec<CodeActionOrCommand> {
     let text = &snapshot.text;
     // The analysis behind the diagnostics, with fixes: the same snapshot, the same options.
@@ -168,7 +199,9 @@ pub(super) fn code_actions(snapshot: &Snapshot, params: &CodeActionParams) -> Ve
     let only = params.context.only.as_deref();
     let mut quick_fixes = Vec::new();
     let mut exemptions = Vec::new();
+    // One exemption action per check and object, one comment per check and line.
     let mut exempted: Vec<(String, u32)> = Vec::new();
+    let mut commented: Vec<(String, u32)> = Vec::new();
     if wanted(only, &CodeActionKind::QUICKFIX) {
         for diagnostic in &params.context.diagnostics {
             if diagnostic.source.as_deref() != Some("podsec") {
@@ -233,19 +266,31 @@ pub(super) fn code_actions(snapshot: &Snapshot, params: &CodeActionParams) -> Ve
                 .as_ref()
                 .and_then(|r| r.first())
                 .map_or(0, |r| r.location.range.start.line);
-            if exempted.contains(&(check.to_string(), object_line)) {
-                continue;
-            }
-            if let Some(fix) = podsec_engine::fix_all::exemption_fix(text, &options, offset, check) {
-                exempted.push((check.to_string(), object_line));
-                exemptions.push(CodeActionOrCommand::CodeAction(CodeAction {
-                    title: fix.title.clone(),
+            let exemption = |fix: podsec_engine::fix::Fix| {
+                CodeActionOrCommand::CodeAction(CodeAction {
+                    title: fix.title,
                     kind: Some(CodeActionKind::QUICKFIX),
                     diagnostics: Some(vec![diagnostic.clone()]),
-                    edit: Some(workspace_edit(snapshot, &fix.edits)),
+                    edit: Some(exemption_edit(snapshot, &fix.edits)),
                     is_preferred: Some(false),
                     ..CodeAction::default()
-                }));
+                })
+            };
+            let by_object = (check.to_string(), object_line);
+            if !exempted.contains(&by_object) {
+                if let Some(fix) = podsec_engine::fix_all::exemption_fix(text, &options, offset, check) {
+                    exempted.push(by_object);
+                    exemptions.push(exemption(fix));
+                }
+            }
+            let by_line = (check.to_string(), diagnostic.range.start.line);
+            if !commented.contains(&by_line) {
+                if let Some(fix) =
+                    podsec_engine::fix_all::comment_exemption_fix(text, &options, offset, check)
+                {
+                    commented.push(by_line);
+                    exemptions.push(exemption(fix));
+                }
             }
         }
     }

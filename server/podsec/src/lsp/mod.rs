@@ -22,6 +22,7 @@ mod publish;
 mod pull;
 mod session;
 mod settings;
+mod snippets;
 mod transport;
 mod workspace;
 
@@ -70,7 +71,7 @@ pub(crate) fn run(args: Vec<OsString>) -> std::result::Result<Outcome, String> {
         let writer = tokio::spawn(transport::write_frames(queued, tokio::io::stdout()));
         let (service, socket) = LspService::new(|client| Backend::new(client, publications));
         Server::new(server_input, server_output, socket)
-            .serve(service)
+            .serve(snippets::SnippetEdits::new(service))
             .await;
         // The server has stopped (exit, or the end of input): deliver what it wrote, then finish.
         input.abort();

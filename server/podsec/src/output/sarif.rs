@@ -69,7 +69,7 @@ const PROBLEM_RULES: &[ProblemRule] = &[
         id: "invalid-exemption",
         level: "error",
         description: "An exemption without a reason, or for an unknown check.",
-        help: "An exemption names a check of `podsec explain` and gives its reason: `podsec.dev/exempt.<check-id>: \"<reason>\"`, or `check` and `reason` in the project file.",
+        help: "An exemption names a check of `podsec explain` and gives its reason: `podsec.dev/exempt.<check-id>: \"<reason>\"`, the comment `# podsec: exempt <check-id> -- <reason>`, or `check` and `reason` in the project file.",
     },
     ProblemRule {
         id: "unused-exemption",
@@ -230,13 +230,25 @@ pub fn fingerprint(parts: &[&str]) -> String {
     format!("{hash:016x}")
 }
 
-/// Where an exemption came from, as a SARIF suppression: the engine's reason ends with its source.
+/// Where an exemption came from, as a SARIF suppression: the engine's reason ends with its source. The
+/// annotation and the comments are in the file (`inSource`), the project file and `--ignore` outside it.
 fn suppression(reason: &str) -> Value {
-    let (kind, justification) = match reason.strip_suffix(" (annotation on the object)") {
+    use podsec_engine::sources::{
+        EXEMPTED_BY_ANNOTATION, EXEMPTED_BY_LINE_COMMENT, EXEMPTED_BY_METADATA_COMMENT,
+        EXEMPTED_BY_PROJECT_FILE,
+    };
+    let in_source = [
+        EXEMPTED_BY_ANNOTATION,
+        EXEMPTED_BY_LINE_COMMENT,
+        EXEMPTED_BY_METADATA_COMMENT,
+    ]
+    .iter()
+    .find_map(|suffix| reason.strip_suffix(suffix));
+    let (kind, justification) = match in_source {
         Some(reason) => ("inSource", reason),
         None => (
             "external",
-            reason.strip_suffix(" (.podsec.yaml)").unwrap_or(reason),
+            reason.strip_suffix(EXEMPTED_BY_PROJECT_FILE).unwrap_or(reason),
         ),
     };
     json!({ "kind": kind, "status": "accepted", "justification": justification })
