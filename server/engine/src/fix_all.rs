@@ -99,8 +99,8 @@ pub fn exemption_key(check_id: &str) -> String {
 /// A fix that exempts the object at byte `offset` from `check_id`, by adding the exemption annotation
 /// to its metadata with a placeholder reason for the author to replace.
 pub fn exemption_fix(text: &str, options: &Options, offset: usize, check_id: &str) -> Option<Fix> {
-    let document = crate::yaml::documents(text, &options.limits)
-        .find(|d| d.span.contains(offset) && d.error.is_none())?;
+    let document = crate::yaml::document_at(text, &options.limits, offset)
+        .filter(|d| d.span.contains(offset) && d.error.is_none())?;
     let objects = crate::workload::pod_objects(&document);
     let object = objects
         .iter()
@@ -132,8 +132,7 @@ pub fn exemption_fix(text: &str, options: &Options, offset: usize, check_id: &st
 pub fn comment_exemption_fix(text: &str, options: &Options, offset: usize, check_id: &str) -> Option<Fix> {
     let neutralised = crate::helm::is_template(text).then(|| crate::helm::neutralise(text));
     let parsed = neutralised.as_ref().map_or(text, |n| n.text.as_str());
-    let document = crate::yaml::documents(parsed, &options.limits)
-        .find(|d| d.span.start <= offset && offset < d.span.end.max(d.span.start + 1) && d.error.is_none())?;
+    let document = crate::yaml::document_at(parsed, &options.limits, offset).filter(|d| d.error.is_none())?;
     let at = crate::comments::comment_position(&document, offset)?;
     let blank_line = at == crate::comments::line_start(parsed, at);
     let separator = if blank_line { "" } else { "  " };

@@ -211,6 +211,16 @@ pub fn documents<'a>(text: &'a str, limits: &Limits) -> impl Iterator<Item = Doc
         .filter_map(move |(index, range)| read_document(text, index, range, &limits))
 }
 
+/// The document of `text` that holds byte `offset` (its range's end included only for an empty one),
+/// read alone: a request about one position parses one document, not those before it.
+pub fn document_at<'a>(text: &'a str, limits: &Limits, offset: usize) -> Option<Document<'a>> {
+    let (index, range) = document_ranges(text, limits)
+        .into_iter()
+        .enumerate()
+        .find(|(_, r)| r.start <= offset && offset < r.end.max(r.start + 1))?;
+    read_document(text, index, range, limits)
+}
+
 /// The byte ranges of the documents of `text` (see [`read_document`]), at most one past the limit.
 pub fn document_ranges(text: &str, limits: &Limits) -> Vec<Span> {
     let mut ranges = split_documents(text);
