@@ -74,12 +74,64 @@ fn document_edit(snapshot: &Snapshot, edits: Vec<OneOf<TextEdit, AnnotatedTextEd
 
 /// "Fix all `<check>` problems in this file", for each check of the request's diagnostics that has more
 /// than one fixable finding in the file: its safe fixes, or else (marked unsafe) its unsafe ones.
+/// What a document's code actions compute for the whole file, whatever the cursor: the analysis with
+/// fixes, the file's fix-all and each check's. Kept per document generation, so that a client asking on
+/// every cursor move (VS Code) pays for them once per edit.
+pub(super) struct FileActions {
+    pub generation: u64,
+    analysis: podsec_engine::Analysis,
+    fix_all: std::sync::OnceLock<podsec_engine::fix_all::FixAll>,
+    /// Each check's fix-all: its safe fixes, or else its unsafe ones (`true`).
+    by_check:
+        std::sync::Mutex<std::collections::HashMap<&'static str, (podsec_engine::fix_all::FixAll, bool)>>,
+}
+
+impl FileActions {
+    /// The analysis of `snapshot` with fixes (the rest is computed when first asked for).
+    pub fn of(snapshot: &Snapshot) -> Self {
+        Self {
+            generation: snapshot.generation,
+            analysis: podsec_engine::analyze(&snapshot.text, &snapshot.options_with_fixes()),
+            fix_all: std::sync::OnceLock::new(),
+            by_check: std::sync::Mutex::default(),
+        }
+    }
+
+    fn fix_all(&self, snapshot: &Snapshot) -> &podsec_engine::fix_all::FixAll {
+        self.fix_all.get_or_init(|| {
+            podsec_engine::fix_all::fix_all(&snapshot.text, &snapshot.options_with_fixes(), false)
+        })
+    }
+
+    fn fix_all_of(&self, snapshot: &Snapshot, check: &'static str) -> (podsec_engine::fix_all::FixAll, bool) {
+        let mut by_check = self
+            .by_check
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        by_check
+            .entry(check)
+            .or_insert_with(|| {
+                let options = snapshot.options_with_fixes();
+                let safe = podsec_engine::fix_all::fix_all_of(&snapshot.text, &options, false, Some(check));
+                if safe.text != snapshot.text {
+                    (safe, false)
+                } else {
+                    (
+                        podsec_engine::fix_all::fix_all_of(&snapshot.text, &options, true, Some(check)),
+                        true,
+                    )
+                }
+            })
+            .clone()
+    }
+}
+
 fn fix_all_of_checks(
     snapshot: &Snapshot,
     params: &CodeActionParams,
-    analysis: &podsec_engine::Analysis,
+    file: &FileActions,
 ) -> Vec<CodeActionOrCommand> {
-    let options = snapshot.options_with_fixes();
+    let analysis = &file.analysis;
     let mut checks: Vec<&'static str> = Vec::new();
     for diagnostic in &params.context.diagnostics {
         let Some(NumberOrString::String(code)) = &diagnostic.code else {
@@ -102,15 +154,8 @@ fn fix_all_of_checks(
         if fixable < 2 {
             continue;
         }
-        let safe = podsec_engine::fix_all::fix_all_of(&snapshot.text, &options, false, Some(check));
-        let (fixed, unsafe_note) = if safe.text != snapshot.text {
-            (safe, "")
-        } else {
-            (
-                podsec_engine::fix_all::fix_all_of(&snapshot.text, &options, true, Some(check)),
-                " (unsafe)",
-            )
-        };
+        let (fixed, unsafe_fixes) = file.fix_all_of(snapshot, check);
+        let unsafe_note = if unsafe_fixes { " (unsafe)" } else { "" };
         if fixed.text == snapshot.text {
             continue;
         }
@@ -191,11 +236,15 @@ fn within_last_line(
 
 /// The code actions for a request: quick fixes for the podsec diagnostics in it (safe ones preferred),
 /// the exemptions, and "fix all" for the document.
-pub(super) fn code_actions(snapshot: &Snapshot, params: &CodeActionParams) -> Vec<CodeActionOrCommand> {
+pub(super) fn code_actions(
+    snapshot: &Snapshot,
+    params: &CodeActionParams,
+    file: &FileActions,
+) -> Vec<CodeActionOrCommand> {
     let text = &snapshot.text;
     // The analysis behind the diagnostics, with fixes: the same snapshot, the same options.
     let options = snapshot.options_with_fixes();
-    let analysis = podsec_engine::analyze(text, &options);
+    let analysis = &file.analysis;
     let only = params.context.only.as_deref();
     let mut quick_fixes = Vec::new();
     let mut exemptions = Vec::new();
@@ -298,12 +347,12 @@ pub(super) fn code_actions(snapshot: &Snapshot, params: &CodeActionParams) -> Ve
     quick_fixes.sort_by_key(|(unsafe_fix, _)| *unsafe_fix);
     let mut actions: Vec<CodeActionOrCommand> = quick_fixes.into_iter().map(|(_, action)| action).collect();
     if wanted(only, &CodeActionKind::QUICKFIX) {
-        actions.extend(fix_all_of_checks(snapshot, params, &analysis));
+        actions.extend(fix_all_of_checks(snapshot, params, file));
     }
     actions.extend(exemptions);
     let kind = fix_all_kind();
     if only.is_some_and(|_| wanted(only, &kind)) || (only.is_none() && !actions.is_empty()) {
-        let fixed = podsec_engine::fix_all::fix_all(text, &options, false);
+        let fixed = file.fix_all(snapshot);
         if fixed.text != *text {
             actions.push(CodeActionOrCommand::CodeAction(CodeAction {
                 title: format!(

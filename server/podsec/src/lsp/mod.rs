@@ -560,11 +560,28 @@ impl LanguageServer for Backend {
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-        let snapshot = self.snapshot(&params.text_document.uri).await?;
+        let uri = &params.text_document.uri;
+        let snapshot = self.snapshot(uri).await?;
+        let kept = self
+            .state()
+            .documents
+            .get(uri.as_str())
+            .and_then(|d| d.file_actions.clone())
+            .filter(|f| f.generation == snapshot.generation);
         let actions = guarded("computing code actions", || {
-            code_actions::code_actions(&snapshot, &params)
+            let file = kept.unwrap_or_else(|| Arc::new(code_actions::FileActions::of(&snapshot)));
+            (code_actions::code_actions(&snapshot, &params, &file), file)
         })
         .map_err(internal_error)?;
+        let (actions, file) = actions;
+        if let Some(doc) = self
+            .state()
+            .documents
+            .get_mut(uri.as_str())
+            .filter(|d| d.generation == file.generation)
+        {
+            doc.file_actions = Some(file);
+        }
         Ok(Some(actions))
     }
 

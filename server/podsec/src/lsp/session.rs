@@ -45,6 +45,8 @@ pub(super) struct Document {
     pub report: Option<Report>,
     /// That analysis and the snapshot it read (code lenses are computed from it).
     pub last: Option<std::sync::Arc<Analysed>>,
+    /// The file-wide part of its code actions at one generation (see `code_actions::FileActions`).
+    pub file_actions: Option<std::sync::Arc<super::code_actions::FileActions>>,
 }
 
 /// One analysis of an open document: the snapshot it read and what it found.
@@ -98,6 +100,7 @@ impl Document {
             reuse: Reuse::default(),
             report: None,
             last: None,
+            file_actions: None,
         }
     }
 }
@@ -191,6 +194,8 @@ pub(super) struct Pending {
     path: Option<PathBuf>,
     rope: Rope,
     version: i32,
+    /// The document's generation (0 for a workspace file that is not open).
+    generation: u64,
     encoding: Encoding,
     limits: Limits,
     style: DiagnosticStyle,
@@ -216,6 +221,9 @@ pub(super) struct Snapshot {
     pub rope: Rope,
     pub text: String,
     pub version: i32,
+    /// The generation of the open document it was taken from: what is computed from it is valid while
+    /// the document's generation stays the same (every edit and every policy change bumps it).
+    pub generation: u64,
     pub encoding: Encoding,
     /// The Namespaces read from this text now: their label problems are this document's diagnostics.
     pub own: NamespacesRead,
@@ -279,7 +287,10 @@ impl State {
             doc.namespaces.clone()
         };
         let (uri, path, rope, version) = (doc.uri.clone(), doc.path.clone(), doc.rope.clone(), doc.version);
-        Some(self.pending_of(key, uri, path, rope, version, previous))
+        let generation = doc.generation;
+        let mut pending = self.pending_of(key, uri, path, rope, version, previous);
+        pending.generation = generation;
+        Some(pending)
     }
 
     /// The snapshots that a Namespace's enforce label needs for its impact on the whole workspace: every
@@ -381,6 +392,7 @@ impl State {
             path,
             rope,
             version,
+            generation: 0,
             encoding: self.encoding,
             limits: self.settings.limits(),
             style: DiagnosticStyle {
@@ -450,6 +462,7 @@ impl Pending {
             rope: self.rope,
             text,
             version: self.version,
+            generation: self.generation,
             encoding: self.encoding,
             own,
             namespaces,
