@@ -6,7 +6,7 @@ use crate::checks::{CHECKS, Check, checks_for};
 use crate::fix::Applicability;
 use crate::policy::{Level, Policy, Version};
 use crate::workload::pod_objects;
-use crate::yaml::{Span, parse_stream};
+use crate::yaml::Span;
 
 /// `runAsNonRoot (restricted, since v1.0; changes at v1.35)`.
 pub fn heading(check: &Check) -> String {
@@ -119,12 +119,16 @@ pub fn hover(text: &str, options: &Options, offset: usize) -> Option<HoverInfo> 
         with_fixes: true,
         ..*options
     };
-    let analysis: Analysis = analyze(text, options);
-    let stream = parse_stream(text, &options.limits);
-    let document = stream
-        .documents
-        .iter()
-        .find(|d| d.span.contains(offset) && d.error.is_none())?;
+    hover_in(text, options, offset, &analyze(text, options))
+}
+
+/// [`hover`], from `analysis`: the analysis of `text` with `options` and fixes, made already (the
+/// editor keeps one per document version for its code actions).
+pub fn hover_in(text: &str, options: &Options, offset: usize, analysis: &Analysis) -> Option<HoverInfo> {
+    // Only the document under the cursor is read again.
+    let document = crate::yaml::document_at(text, &options.limits, offset)
+        .filter(|d| d.span.contains(offset) && d.error.is_none())?;
+    let document = &document;
     if let Some(info) = label_hover(document, offset) {
         return Some(info);
     }

@@ -276,20 +276,13 @@ fn read_document_reading<'a>(
     limits: &Limits,
     reads_kind: Option<&dyn Fn(&str) -> bool>,
 ) -> Option<Document<'a>> {
-    let refused = |message: String| Document {
-        text,
-        nodes: Vec::new(),
-        pairs: Vec::new(),
-        items: Vec::new(),
-        root: None,
-        span: range,
-        index,
-        error: Some(YamlError {
+    let refused = |message: String| {
+        let error = YamlError {
             message,
             span: Span::point(range.start),
             kind: YamlErrorKind::Limit,
-        }),
-        skipped: false,
+        };
+        Document::without_tree(text, range, index, Some(error))
     };
     if index >= limits.max_documents {
         return Some(refused(format!(
@@ -891,15 +884,8 @@ fn parse_document<'a>(
                     );
                     if kind.is_some() {
                         return Document {
-                            text,
-                            nodes: Vec::new(),
-                            pairs: Vec::new(),
-                            items: Vec::new(),
-                            root: None,
-                            span: range,
-                            index,
-                            error: None,
                             skipped: true,
+                            ..Document::without_tree(text, range, index, None)
                         };
                     }
                 }
@@ -1051,6 +1037,21 @@ pub struct Entry<'d> {
 }
 
 impl<'a> Document<'a> {
+    /// The document at `range` with no tree: refused (with its `error`) or read no further.
+    fn without_tree(text: &'a str, range: Span, index: usize, error: Option<YamlError>) -> Self {
+        Self {
+            text,
+            nodes: Vec::new(),
+            pairs: Vec::new(),
+            items: Vec::new(),
+            root: None,
+            span: range,
+            index,
+            error,
+            skipped: false,
+        }
+    }
+
     /// The root node, if any.
     pub fn root(&self) -> Option<NodeRef<'_>> {
         let root = self.root?;

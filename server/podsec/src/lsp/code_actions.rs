@@ -97,6 +97,11 @@ impl FileActions {
         }
     }
 
+    /// The analysis of the snapshot with fixes (what hover reads too).
+    pub fn analysis(&self) -> &podsec_engine::Analysis {
+        &self.analysis
+    }
+
     fn fix_all(&self, snapshot: &Snapshot) -> &podsec_engine::fix_all::FixAll {
         self.fix_all.get_or_init(|| {
             podsec_engine::fix_all::fix_all(&snapshot.text, &snapshot.options_with_fixes(), false)

@@ -141,17 +141,49 @@ impl Backend {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The snapshot of an open document for a request, or the request's error.
-    async fn snapshot(&self, uri: &Uri) -> Result<session::Snapshot> {
+    /// Waits for the first workspace scan, so that no request acts on a policy the scan may still change.
+    async fn wait_for_scan(&self) {
         let mut scanned = self.scanned.subscribe();
         // The sender lives as long as the backend: an error here cannot happen while it serves. A client
         // that never sends `initialized` (so no scan starts) still gets answers, after a bounded wait.
         let _ = tokio::time::timeout(SCAN_WAIT, scanned.wait_for(|done| *done)).await;
+    }
+
+    /// The snapshot of an open document for a request, or the request's error.
+    async fn snapshot(&self, uri: &Uri) -> Result<session::Snapshot> {
+        self.wait_for_scan().await;
         let pending = self
             .state()
             .pending(uri.as_str(), None)
             .ok_or_else(|| not_open(uri))?;
         guarded("reading a document", || pending.complete()).map_err(internal_error)
+    }
+
+    /// The file-wide work behind code actions and hover at the snapshot's generation: kept, or done now
+    /// and kept for the next request of that generation.
+    fn file_actions(&self, snapshot: &session::Snapshot) -> Result<Arc<code_actions::FileActions>> {
+        let kept = self
+            .state()
+            .documents
+            .get(&snapshot.key)
+            .and_then(|d| d.file_actions.clone())
+            .filter(|f| f.generation == snapshot.generation);
+        if let Some(kept) = kept {
+            return Ok(kept);
+        }
+        let file = guarded("analysing a document with fixes", || {
+            Arc::new(code_actions::FileActions::of(snapshot))
+        })
+        .map_err(internal_error)?;
+        if let Some(doc) = self
+            .state()
+            .documents
+            .get_mut(&snapshot.key)
+            .filter(|d| d.generation == file.generation)
+        {
+            doc.file_actions = Some(file.clone());
+        }
+        Ok(file)
     }
 
     /// After a save or a close: the file on disk is the truth again for the policy of every document.
@@ -560,35 +592,18 @@ impl LanguageServer for Backend {
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-        let uri = &params.text_document.uri;
-        let snapshot = self.snapshot(uri).await?;
-        let kept = self
-            .state()
-            .documents
-            .get(uri.as_str())
-            .and_then(|d| d.file_actions.clone())
-            .filter(|f| f.generation == snapshot.generation);
+        let snapshot = self.snapshot(&params.text_document.uri).await?;
+        let file = self.file_actions(&snapshot)?;
         let actions = guarded("computing code actions", || {
-            let file = kept.unwrap_or_else(|| Arc::new(code_actions::FileActions::of(&snapshot)));
-            (code_actions::code_actions(&snapshot, &params, &file), file)
+            code_actions::code_actions(&snapshot, &params, &file)
         })
         .map_err(internal_error)?;
-        let (actions, file) = actions;
-        if let Some(doc) = self
-            .state()
-            .documents
-            .get_mut(uri.as_str())
-            .filter(|d| d.generation == file.generation)
-        {
-            doc.file_actions = Some(file);
-        }
         Ok(Some(actions))
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
         let uri = &params.text_document.uri;
-        let mut scanned = self.scanned.subscribe();
-        let _ = tokio::time::timeout(SCAN_WAIT, scanned.wait_for(|done| *done)).await;
+        self.wait_for_scan().await;
         // From the analysis behind the document's diagnostics (made now if its last change has not been
         // analysed yet): the lenses show the very policy of the diagnostics, and cost no analysis.
         self.diagnose(uri.as_str(), None)
@@ -634,7 +649,8 @@ impl LanguageServer for Backend {
                     position.line, position.character
                 ))
             })?;
-        guarded("computing a hover", || hover::hover(&snapshot, offset)).map_err(internal_error)
+        let file = self.file_actions(&snapshot)?;
+        guarded("computing a hover", || hover::hover(&snapshot, offset, &file)).map_err(internal_error)
     }
 }
 

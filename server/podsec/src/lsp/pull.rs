@@ -9,7 +9,7 @@
 
 use super::publish::analyse;
 use super::session::{FileReport, FileStamp, Report};
-use super::{Backend, SCAN_WAIT, guarded};
+use super::{Backend, guarded};
 use podsec_engine::analysis::Reuse;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -47,8 +47,7 @@ impl Backend {
         &self,
         params: DocumentDiagnosticParams,
     ) -> Result<DocumentDiagnosticReportResult> {
-        let mut scanned = self.scanned.subscribe();
-        let _ = tokio::time::timeout(SCAN_WAIT, scanned.wait_for(|done| *done)).await;
+        self.wait_for_scan().await;
         let uri = &params.text_document.uri;
         // A document that is not open (VS Code pulls one last time after closing it) reports its file,
         // as the workspace pull does.
@@ -83,8 +82,7 @@ impl Backend {
         &self,
         params: WorkspaceDiagnosticParams,
     ) -> Result<WorkspaceDiagnosticReportResult> {
-        let mut scanned = self.scanned.subscribe();
-        let _ = tokio::time::timeout(SCAN_WAIT, scanned.wait_for(|done| *done)).await;
+        self.wait_for_scan().await;
         let previous: HashMap<String, String> = params
             .previous_result_ids
             .into_iter()
