@@ -491,6 +491,10 @@ struct Anchored {
 struct Builder<'a> {
     /// The whole stream's text, for looking at closing brackets.
     source: &'a str,
+    /// Pairs copied by `<<` merge keys so far, and how many may be: merges of merges double at each
+    /// level, and are refused before they fill memory (the alias limit is only known at the end).
+    merged_pairs: usize,
+    max_merged_pairs: usize,
     nodes: Vec<Node<'a>>,
     stack: Vec<Frame>,
     /// Children of the open collections, innermost last; a collection's move to `pairs` or `items`
@@ -664,7 +668,7 @@ impl<'a> Builder<'a> {
     /// that the first wins) over the keys before it, and the keys after it override them. The merged
     /// pairs are the anchored mapping's own nodes, which stay where they are written (their spans and
     /// parents), so a finding points at the text that sets it. Any other value is go-yaml v2's error.
-    fn apply_merges(&mut self, id: NodeId) -> Result<(), (String, Span)> {
+    fn apply_merges(&mut self, id: NodeId) -> Result<(), YamlError> {
         let Some(NodeKind::Mapping { entries, .. }) = self.nodes.get(id as usize).map(|n| &n.kind) else {
             return Ok(());
         };
@@ -681,11 +685,10 @@ impl<'a> Builder<'a> {
                 continue;
             }
             let key_span = self.nodes.get(key as usize).map(|n| n.span).unwrap_or_default();
-            let refused = || {
-                (
-                    "map merge requires map or sequence of maps as the value".to_string(),
-                    key_span,
-                )
+            let refused = || YamlError {
+                message: "map merge requires map or sequence of maps as the value".to_string(),
+                span: key_span,
+                kind: YamlErrorKind::Syntax,
             };
             let sources: Vec<Children> = match self.mapping_entries(value) {
                 Some(mapping) => vec![mapping],
@@ -703,6 +706,17 @@ impl<'a> Builder<'a> {
                 }
             };
             for source in sources {
+                self.merged_pairs = self.merged_pairs.saturating_add(source.len as usize);
+                if self.merged_pairs > self.max_merged_pairs {
+                    return Err(YamlError {
+                        message: format!(
+                            "merge keys expand this document to more than {} entries; it is not analysed",
+                            self.max_merged_pairs
+                        ),
+                        span: key_span,
+                        kind: YamlErrorKind::Limit,
+                    });
+                }
                 merged.extend_from_slice(self.pairs.get(source.range()).unwrap_or_default());
             }
         }
@@ -822,6 +836,8 @@ fn parse_document<'a>(
         root: None,
         root_size: 0,
         anchors: Vec::new(),
+        merged_pairs: 0,
+        max_merged_pairs: usize::try_from(limits.max_expanded_nodes).unwrap_or(usize::MAX),
     };
     // Anchor name to its latest definition's id (go-yaml v2: a redefined anchor stands for the last one).
     let mut anchor_ids: HashMap<String, usize> = HashMap::new();
@@ -957,12 +973,8 @@ fn parse_document<'a>(
             EventData::MappingEnd | EventData::SequenceEnd => {
                 let closed = builder.stack.last().map(|frame| frame.id);
                 builder.close(span);
-                if let Some(Err((message, at))) = closed.map(|id| builder.apply_merges(id)) {
-                    error = Some(YamlError {
-                        message,
-                        span: at,
-                        kind: YamlErrorKind::Syntax,
-                    });
+                if let Some(Err(refused)) = closed.map(|id| builder.apply_merges(id)) {
+                    error = Some(refused);
                     break;
                 }
                 Ok(0)

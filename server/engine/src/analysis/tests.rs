@@ -557,3 +557,28 @@ fn a_syntax_error_after_the_kind_of_a_skipped_document_is_not_reported() {
         );
     }
 }
+
+/// Merges of merges double at each level: refused as a limit before they fill memory.
+#[test]
+fn a_merge_key_bomb_is_refused_before_it_fills_memory() {
+    let mut text = String::from("a: &a {x: 1, y: 2}\n");
+    for level in 1..40 {
+        let below = if level == 1 {
+            "a".to_string()
+        } else {
+            format!("b{}", level - 1)
+        };
+        text.push_str(&format!(
+            "b{level}: &b{level} {{<<: [*{below}, *{below}], z{level}: 1}}\n"
+        ));
+    }
+    text.push_str("kind: Pod\nspec: {containers: [{name: c, image: x, securityContext: {<<: *b39}}]}\n");
+    let analysis = analyze(&text, &Options::default());
+    assert_eq!(analysis.problems.len(), 1, "{:?}", analysis.problems);
+    assert_eq!(analysis.problems[0].code, "limit-exceeded");
+    assert!(
+        analysis.problems[0]
+            .message
+            .starts_with("merge keys expand this document")
+    );
+}
