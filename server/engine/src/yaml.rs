@@ -347,8 +347,8 @@ fn split_documents(text: &str) -> Vec<Span> {
 }
 
 /// The positions just after each line break of `bytes` from `from` on: every `\n`, and every `\r` when
-/// `with_cr`. Eight bytes at a time, since most words of a manifest hold no line break: cutting a stream and
-/// looking at the lines of a skipped document cost little next to parsing.
+/// `with_cr`. memchr's vectorised search, since most of a manifest's bytes are not line breaks: cutting a
+/// stream and looking at the lines of a skipped document then cost little next to parsing.
 struct LineStarts<'b> {
     bytes: &'b [u8],
     at: usize,
@@ -369,32 +369,15 @@ impl Iterator for LineStarts<'_> {
     type Item = usize;
 
     fn next(&mut self) -> Option<usize> {
-        /// Whether any byte of `word` is `byte` (the classic zero-byte test on `word ^ byte…`; exact).
-        fn has_byte(word: u64, byte: u8) -> bool {
-            const ONES: u64 = 0x0101_0101_0101_0101;
-            let x = word ^ (ONES * u64::from(byte));
-            x.wrapping_sub(ONES) & !x & (ONES << 7) != 0
-        }
-        let with_cr = self.with_cr;
-        let has_break = |eight: &[u8]| {
-            let word = u64::from_ne_bytes(eight.try_into().unwrap_or_default());
-            has_byte(word, b'\n') || (with_cr && has_byte(word, b'\r'))
-        };
         let rest = self.bytes.get(self.at..)?;
-        // Whole blocks of sixteen bytes without a break are passed over; the break is in the next block, or in
-        // the last few bytes.
-        let clear = rest
-            .chunks_exact(16)
-            .take_while(|block| {
-                let (low, high) = block.split_at(8);
-                !(has_break(low) || has_break(high))
-            })
-            .count()
-            * 16;
-        let tail = rest.get(clear..).unwrap_or_default();
-        match tail.iter().position(|b| *b == b'\n' || (with_cr && *b == b'\r')) {
+        let found = if self.with_cr {
+            memchr::memchr2(b'\n', b'\r', rest)
+        } else {
+            memchr::memchr(b'\n', rest)
+        };
+        match found {
             Some(i) => {
-                self.at += clear + i + 1;
+                self.at += i + 1;
                 Some(self.at)
             }
             None => {
@@ -798,13 +781,15 @@ fn no_later_kind_key(rest: &str) -> bool {
                 b' ' | b'\n' | b'\r' | b'#' | b'-' | b'.' | b'_' | b'/' | b']' | b'}' | b','
             )
     }
-    if ['\u{85}', '\u{2028}', '\u{2029}']
-        .into_iter()
-        .any(|line_break| rest.contains(line_break))
-    {
+    let bytes = rest.as_bytes();
+    // U+0085, U+2028 and U+2029 (C2 85, E2 80 A8, E2 80 A9) break lines for libyaml too.
+    let unicode_break = memchr::memchr2_iter(0xC2, 0xE2, bytes).any(|at| {
+        matches!(bytes.get(at..at + 2), Some([0xC2, 0x85]))
+            || matches!(bytes.get(at..at + 3), Some([0xE2, 0x80, 0xA8 | 0xA9]))
+    });
+    if unicode_break {
         return false;
     }
-    let bytes = rest.as_bytes();
     LineStarts::new(bytes, 0, true).all(|at| bytes.get(at).is_none_or(|b| cannot_start_a_kind_key(*b)))
 }
 
@@ -1815,6 +1800,26 @@ mod tests {
             assert_eq!(&text[b.value.span().start..b.value.span().end], long);
             let c = root.entry("c").unwrap();
             assert_eq!(&text[c.key.span().start..c.value.span().end], "c: 1");
+        }
+    }
+
+    #[test]
+    fn a_block_scalars_indentation_may_straddle_the_readers_chunks() {
+        // The indentation of a block scalar's line is skipped a run of spaces at a time; a run cut by the end
+        // of a 16 KiB chunk must go on in the next one (a real dashboards ConfigMap once read as a syntax
+        // error there).
+        for pad in 0..12 {
+            for header in ["|", ">", "|2", "|-", ">+"] {
+                let head = format!("a: {header}\n");
+                let first = "x".repeat(16_384 - head.len() - 3 - pad);
+                let text = format!("{head}  {first}\n          y\n\n   \n  z\nb: 1\n");
+                let stream = parse(&text);
+                let root = stream.documents[0].root();
+                let root = root.unwrap_or_else(|| panic!("{pad} {header}: {:?}", stream.documents[0].error));
+                let value = root.get("a").unwrap().as_str().unwrap().to_string();
+                assert!(value.contains("        y"), "{pad} {header}: {value:?}");
+                assert_eq!(root.get("b").unwrap().as_i64(), Some(1), "{pad} {header}");
+            }
         }
     }
 

@@ -80,18 +80,6 @@ macro_rules! IS_BOM {
     };
 }
 
-macro_rules! IS_SPACE_AT {
-    ($string:expr, $offset:expr) => {
-        CHECK_AT!($string, ' ', $offset)
-    };
-}
-
-macro_rules! IS_SPACE {
-    ($string:expr) => {
-        IS_SPACE_AT!($string, 0)
-    };
-}
-
 pub(crate) fn is_space(ch: impl Into<Option<char>>) -> bool {
     ch.into() == Some(' ')
 }

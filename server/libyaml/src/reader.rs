@@ -71,10 +71,7 @@ fn read_utf8_buffered(
         Ok(valid) => {
             let used = valid.len();
             // The entire contents of the input buffer was valid UTF-8.
-            for ch in valid.chars() {
-                push_char(out, ch, *offset)?;
-                *offset += ch.len_utf8();
-            }
+            push_str(out, valid, offset)?;
             reader.consume(used);
             Ok(true)
         }
@@ -86,10 +83,7 @@ fn read_utf8_buffered(
             // podsec: safe code only; `valid_up_to()` guarantees this succeeds.
             let valid =
                 core::str::from_utf8(available.get(..valid_bytes).unwrap_or_default()).unwrap_or_default();
-            for ch in valid.chars() {
-                push_char(out, ch, *offset)?;
-                *offset += ch.len_utf8();
-            }
+            push_str(out, valid, offset)?;
 
             match err.error_len() {
                 Some(_invalid_len) => Err(Error::reader(
@@ -266,6 +260,25 @@ fn utf8_char_width(initial: u8) -> usize {
 
 fn is_utf16_surrogate(value: u16) -> bool {
     matches!(value, 0xD800..=0xDFFF)
+}
+
+/// Appends the characters of `valid`, refusing a control character as [`push_char`] does. podsec: a
+/// chunk of printable ASCII (most manifests are nothing else) is checked and appended in one pass over its
+/// bytes rather than character by character.
+fn push_str(out: &mut VecDeque<char>, valid: &str, offset: &mut usize) -> Result<()> {
+    let printable_ascii = valid
+        .bytes()
+        .all(|b| matches!(b, b' '..=b'~' | b'\t' | b'\n' | b'\r'));
+    if printable_ascii {
+        out.extend(valid.bytes().map(char::from));
+        *offset += valid.len();
+        return Ok(());
+    }
+    for ch in valid.chars() {
+        push_char(out, ch, *offset)?;
+        *offset += ch.len_utf8();
+    }
+    Ok(())
 }
 
 fn push_char(out: &mut VecDeque<char>, ch: char, offset: usize) -> Result<()> {

@@ -147,6 +147,31 @@ impl<R: BufRead> Scanner<R> {
         self.mark.column += 1;
     }
 
+    /// Skips at most `most` spaces. podsec: a run at a time, where libyaml's loop of `SKIP`s takes one
+    /// character per step (a block scalar's every line starts with its indentation).
+    fn skip_spaces(&mut self, most: usize) -> Result<()> {
+        let mut skipped = 0;
+        while skipped < most {
+            self.cache(1)?;
+            let (front, _) = self.buffer.as_slices();
+            let run = front
+                .iter()
+                .take(most - skipped)
+                .take_while(|ch| **ch == ' ')
+                .count();
+            if run == 0 {
+                break;
+            }
+            self.buffer.drain(..run);
+            self.mark.index += run as u64;
+            self.chars += run as u64;
+            self.mark.column += run as u64;
+            skipped += run;
+        }
+        // As after every `SKIP` of libyaml's loop: the next character is in the buffer.
+        self.cache(1)
+    }
+
     /// Equivalent to the libyaml macro `SKIP_LINE`.
     fn skip_line_break(&mut self) {
         if let Some(front) = self.buffer.front().copied() {
@@ -198,6 +223,7 @@ impl<R: BufRead> Scanner<R> {
                 .unwrap_or(front.len());
             let taken = front.get(..run).unwrap_or_default();
             let bytes: usize = taken.iter().map(|ch| ch.len_utf8()).sum();
+            string.reserve(bytes);
             string.extend(taken);
             self.buffer.drain(..run);
             self.mark.index += bytes as u64;
@@ -1494,10 +1520,13 @@ impl<R: BufRead> Scanner<R> {
         *end_mark = self.mark;
         loop {
             self.cache(1)?;
-            while (*indent == 0 || (self.mark.column as i32) < *indent) && IS_SPACE!(self.buffer) {
-                self.skip_char();
-                self.cache(1)?;
-            }
+            let most = if *indent == 0 {
+                usize::MAX
+            } else {
+                usize::try_from(i64::from(*indent) - i64::try_from(self.mark.column).unwrap_or(i64::MAX))
+                    .unwrap_or(0)
+            };
+            self.skip_spaces(most)?;
             if self.mark.column as i32 > max_indent {
                 max_indent = self.mark.column as i32;
             }

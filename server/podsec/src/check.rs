@@ -216,12 +216,36 @@ pub fn collect_inputs(
     // The same file named twice, or reached again through a directory or a link, is checked once.
     let mut seen = HashSet::new();
     inputs.retain(|input| match input {
-        Input::File(path) => seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())),
+        Input::File(path) => seen.insert(FileIdentity::of(path)),
         Input::Stdin(_) => true,
     });
     let mut seen_errors = HashSet::new();
     errors.retain(|(input, _)| seen_errors.insert(input.display()));
     (inputs, errors)
+}
+
+/// What makes two paths the same file to check: its device and inode (one `stat`, where resolving the
+/// path's every link costs a `readlink` per component), or its resolved path when it has several hard
+/// links (each name may sit under another kustomization) or where there are no inodes.
+#[derive(Hash, PartialEq, Eq)]
+enum FileIdentity {
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+impl FileIdentity {
+    fn of(path: &Path) -> Self {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if let Ok(metadata) = std::fs::metadata(path) {
+                if metadata.nlink() <= 1 {
+                    return Self::Inode(metadata.dev(), metadata.ino());
+                }
+            }
+        }
+        Self::Path(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
+    }
 }
 
 /// Walks a directory with ripgrep's walker: hidden entries skipped; unless `--no-ignore`, what

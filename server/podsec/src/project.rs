@@ -5,6 +5,7 @@ use podsec_engine::Limits;
 use podsec_engine::policy::{AdmissionConfig, ConfigProblem, Date, ProjectConfig, admission_config};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The project file's name.
 pub const PROJECT_FILE: &str = ".podsec.yaml";
@@ -73,9 +74,49 @@ impl ProjectFile {
     }
 }
 
+/// Resolves paths as `std::fs::canonicalize` does, with each directory resolved once: resolving a path
+/// costs a `readlink` per component, and a run looks up hundreds of files in the same few directories.
+#[derive(Default)]
+pub struct Resolver {
+    directories: HashMap<PathBuf, Option<PathBuf>>,
+}
+
+impl Resolver {
+    /// `path` resolved, or `None` when it does not exist.
+    pub fn resolve(&mut self, path: &Path) -> Option<PathBuf> {
+        let metadata = std::fs::symlink_metadata(path).ok()?;
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return std::fs::canonicalize(path).ok();
+        };
+        // A link, or a directory (which is cached itself), resolves on its own; a file below its directory.
+        if metadata.file_type().is_symlink() || metadata.is_dir() {
+            return self.directory(path);
+        }
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        Some(self.directory(parent)?.join(name))
+    }
+
+    fn directory(&mut self, directory: &Path) -> Option<PathBuf> {
+        if let Some(known) = self.directories.get(directory) {
+            return known.clone();
+        }
+        let resolved = std::fs::canonicalize(directory).ok();
+        self.directories.insert(directory.to_path_buf(), resolved.clone());
+        resolved
+    }
+}
+
 /// Finds the nearest project file at or above `start` (a file or directory), caching per directory.
-pub fn find_project_file(start: &Path, cache: &mut HashMap<PathBuf, Option<PathBuf>>) -> Option<PathBuf> {
-    let start = std::fs::canonicalize(start).ok()?;
+pub fn find_project_file(
+    start: &Path,
+    cache: &mut HashMap<PathBuf, Option<PathBuf>>,
+    resolver: &mut Resolver,
+) -> Option<PathBuf> {
+    let start = resolver.resolve(start)?;
     let mut directory = if start.is_dir() {
         start
     } else {
@@ -123,25 +164,60 @@ pub fn today() -> Option<Date> {
     Some(Date::from_unix_days(i64::try_from(seconds / 86_400).ok()?))
 }
 
+/// A kustomization file as the namespace lookup needs it: its `namespace:`, and where its `resources:`
+/// lead (each resolved once, however many files below it are looked up).
+#[derive(Debug)]
+pub struct ResolvedKustomization {
+    namespace: Option<String>,
+    /// Each resource's resolved path, or its joined path when it does not resolve.
+    resources: Vec<(PathBuf, bool)>,
+}
+
+impl ResolvedKustomization {
+    /// Reads the kustomization file of directory `dir` from its `text`.
+    pub fn read(dir: &Path, text: &str) -> Option<Self> {
+        let kustomization = podsec_engine::policy::kustomization(text, &Limits::default())?;
+        let resources = kustomization
+            .resources
+            .iter()
+            .map(|resource| {
+                let path = dir.join(resource);
+                match std::fs::canonicalize(&path) {
+                    Ok(resolved) => (resolved, true),
+                    Err(_) => (path, false),
+                }
+            })
+            .collect();
+        Some(Self {
+            namespace: kustomization.namespace,
+            resources,
+        })
+    }
+
+    /// Whether it lists `file` (resolved), itself or through a directory above it.
+    fn lists(&self, file: &Path) -> bool {
+        self.resources
+            .iter()
+            .any(|(path, resolved)| path == file || (*resolved && file.starts_with(path)))
+    }
+}
+
 /// The namespace Kustomize gives `file`: the `namespace:` of the nearest `kustomization.yaml` above it
-/// whose `resources:` lists it. `read` returns a kustomization file's text (from disk, or a cache).
-pub fn kustomize_namespace(file: &Path, mut read: impl FnMut(&Path) -> Option<String>) -> Option<String> {
-    let file = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+/// whose `resources:` lists it. `read` returns the kustomization at a path (from disk, or a cache).
+pub fn kustomize_namespace(
+    file: &Path,
+    resolver: &mut Resolver,
+    mut read: impl FnMut(&Path) -> Option<Arc<ResolvedKustomization>>,
+) -> Option<String> {
+    let file = resolver.resolve(file).unwrap_or_else(|| file.to_path_buf());
     let mut directory = file.parent();
     while let Some(dir) = directory {
         for name in ["kustomization.yaml", "kustomization.yml", "Kustomization"] {
-            let Some(text) = read(&dir.join(name)) else {
+            let Some(kustomization) = read(&dir.join(name)) else {
                 continue;
             };
-            let Some(kustomization) = podsec_engine::policy::kustomization(&text, &Limits::default()) else {
-                continue;
-            };
-            let listed = kustomization.resources.iter().any(|resource| {
-                let path = dir.join(resource);
-                std::fs::canonicalize(&path).map_or(path == file, |p| p == file || file.starts_with(&p))
-            });
-            if listed {
-                return kustomization.namespace;
+            if kustomization.lists(&file) {
+                return kustomization.namespace.clone();
             }
         }
         directory = dir.parent();

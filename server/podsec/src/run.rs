@@ -6,7 +6,7 @@
 use crate::check::{RunArgs, collect_inputs, note, read_input, warn_no_yaml};
 use crate::chunks::{PIECE_BYTES, Piece, analyse_piece, may_have_config_problems, pieces};
 use crate::pipeline;
-use crate::project::{ProjectFile, find_project_file, today};
+use crate::project::{ProjectFile, ResolvedKustomization, Resolver, find_project_file, today};
 use crate::report::{FileText, FileView, ImpactGroups, Input, Part, Tally};
 use podsec_engine::policy::{
     ConfigProblem, Mode, NamespaceLabels, PolicyContext, Severity, admission_config, namespace_labels,
@@ -102,6 +102,8 @@ enum Message {
         /// The analysis' policy-source problems of every piece, when asked for first.
         config_problems: Option<Vec<ConfigProblem>>,
         pieces: Vec<Piece>,
+        /// The analysis of a file of one piece; the parts of a larger one follow as messages.
+        first: Option<Analysis>,
     },
     Part(Analysis),
 }
@@ -262,7 +264,7 @@ impl Run {
         // bounded by the largest file plus this budget.
         let weights: Vec<u64> = self.inputs.iter().map(weight).collect();
         let window = pipeline::Window {
-            items: pipeline::workers() * 8,
+            items: pipeline::workers() * 64,
             weights: &weights,
             bytes: IN_FLIGHT_BYTES,
         };
@@ -284,6 +286,7 @@ impl Run {
                     error,
                     config_problems,
                     pieces,
+                    first,
                 }) = receiver.recv()
                 else {
                     return Ok(());
@@ -309,6 +312,7 @@ impl Run {
                 let mut parts = Parts {
                     source: PartSource::Stream {
                         receiver,
+                        first,
                         pieces: pieces.into_iter(),
                     },
                     extra,
@@ -360,44 +364,56 @@ impl Run {
                     error: Some(error),
                     config_problems: Some(Vec::new()),
                     pieces: Vec::new(),
+                    first: None,
                 });
                 return;
             }
         };
         let options = self.options(index);
         let cut = pieces(&text, &options, PIECE_BYTES);
-        let mut first_part = None;
-        let config_problems = config_problems_first.then(|| {
-            if let [only] = cut.as_slice() {
-                let analysis = analyse_piece(&text, *only, &options);
-                let problems = analysis.config_problems.clone();
-                first_part = Some(analysis);
-                problems
-            } else {
-                // A first look at the pieces for what is printed before the objects; the objects are
-                // found again piece by piece.
-                cut.iter()
-                    .filter(|piece| may_have_config_problems(&text, **piece))
-                    .flat_map(|piece| analyse_piece(&text, *piece, &options).config_problems)
-                    .collect()
-            }
+        // A file of one piece (most are) goes in one message with its head, so that its worker goes on to
+        // the next file at once rather than waiting for the printer to reach this one.
+        let first = match cut.as_slice() {
+            [only] => Some(analyse_piece(&text, *only, &options)),
+            _ => None,
+        };
+        let config_problems = config_problems_first.then(|| match &first {
+            Some(analysis) => analysis.config_problems.clone(),
+            // A first look at the pieces for what is printed before the objects; the objects are found
+            // again piece by piece.
+            None => cut
+                .iter()
+                .filter(|piece| may_have_config_problems(&text, **piece))
+                .flat_map(|piece| analyse_piece(&text, *piece, &options).config_problems)
+                .collect(),
         });
         let file_text = Arc::new(FileText::new(text));
+        // The line index for printing positions is built here, on a worker, rather than by the printer.
+        let index_lines = |analysis: &Analysis| {
+            let printed = !(analysis.objects.is_empty()
+                && analysis.problems.is_empty()
+                && analysis.config_problems.is_empty());
+            if printed {
+                file_text.lines();
+            }
+        };
+        if let Some(analysis) = &first {
+            index_lines(analysis);
+        }
+        let whole = first.is_some();
         let head = Message::Head {
             text: Arc::clone(&file_text),
             error: None,
             config_problems,
             pieces: cut.clone(),
+            first,
         };
-        if sender.send(head).is_err() {
-            return;
-        }
-        if let Some(analysis) = first_part {
-            let _ = sender.send(Message::Part(analysis));
+        if sender.send(head).is_err() || whole {
             return;
         }
         for piece in cut {
             let analysis = analyse_piece(&file_text.text, piece, &options);
+            index_lines(&analysis);
             if sender.send(Message::Part(analysis)).is_err() {
                 return;
             }
@@ -502,11 +518,12 @@ fn load_projects(args: &RunArgs, inputs: &[Input]) -> Result<(Vec<ProjectFile>, 
     let mut projects: Vec<ProjectFile> = Vec::new();
     let mut by_path: HashMap<PathBuf, usize> = HashMap::new();
     let mut cache = HashMap::new();
+    let mut resolver = Resolver::default();
     let mut project_of = Vec::new();
     for input in inputs {
         let path = match (&args.config, input) {
             (Some(config), _) => Some(config.clone()),
-            (None, Input::File(file)) => find_project_file(file, &mut cache),
+            (None, Input::File(file)) => find_project_file(file, &mut cache, &mut resolver),
             // Standard input's project file is the one of the name it is given.
             (None, Input::Stdin(name)) => {
                 let directory = name
@@ -514,7 +531,7 @@ fn load_projects(args: &RunArgs, inputs: &[Input]) -> Result<(Vec<ProjectFile>, 
                     .and_then(Path::parent)
                     .filter(|d| !d.as_os_str().is_empty())
                     .unwrap_or(Path::new("."));
-                find_project_file(directory, &mut cache)
+                find_project_file(directory, &mut cache, &mut resolver)
             }
         };
         let Some(path) = path else {
@@ -558,31 +575,31 @@ fn load_projects(args: &RunArgs, inputs: &[Input]) -> Result<(Vec<ProjectFile>, 
 /// Kustomize: a kustomization's `namespace:` is the namespace of the resources it lists. Each candidate
 /// file is read once, however many inputs sit below it.
 fn kustomize_namespaces(inputs: &[Input], max_file_size: u64) -> Vec<Option<String>> {
-    let mut kustomizations: HashMap<PathBuf, Option<String>> = HashMap::new();
+    let mut kustomizations: HashMap<PathBuf, Option<Arc<ResolvedKustomization>>> = HashMap::new();
+    let mut resolver = Resolver::default();
+    let mut read = |path: &Path| {
+        kustomizations
+            .entry(path.to_path_buf())
+            // Only a regular file: a FIFO of that name must not stop the run.
+            .or_insert_with(|| {
+                let text = path
+                    .is_file()
+                    .then(|| crate::read::read_text(path, max_file_size).ok())
+                    .flatten()?;
+                ResolvedKustomization::read(path.parent()?, &text).map(Arc::new)
+            })
+            .clone()
+    };
     inputs
         .iter()
         .map(|input| match input {
-            Input::File(path) => crate::project::kustomize_namespace(path, |p| {
-                kustomizations
-                    .entry(p.to_path_buf())
-                    // Only a regular file: a FIFO of that name must not stop the run.
-                    .or_insert_with(|| {
-                        p.is_file()
-                            .then(|| crate::read::read_text(p, max_file_size).ok())
-                            .flatten()
-                    })
-                    .clone()
-            }),
+            Input::File(path) => crate::project::kustomize_namespace(path, &mut resolver, &mut read),
             // Standard input sits where its name says (`--stdin-filename`), for its kustomization too.
             Input::Stdin(Some(name)) => {
                 let absolute = std::env::current_dir()
                     .map(|cwd| cwd.join(name))
                     .unwrap_or_else(|_| name.clone());
-                crate::project::kustomize_namespace(&absolute, |p| {
-                    p.is_file()
-                        .then(|| crate::read::read_text(p, max_file_size).ok())
-                        .flatten()
-                })
+                crate::project::kustomize_namespace(&absolute, &mut resolver, &mut read)
             }
             Input::Stdin(None) => None,
         })
@@ -664,6 +681,8 @@ fn add_impact(
 enum PartSource {
     Stream {
         receiver: Receiver<Message>,
+        /// The analysis that came with the head, if it did.
+        first: Option<Analysis>,
         pieces: std::vec::IntoIter<Piece>,
     },
     Ready(std::vec::IntoIter<Part>),
@@ -712,10 +731,18 @@ impl Iterator for Parts<'_> {
     fn next(&mut self) -> Option<Part> {
         let mut part = match &mut self.source {
             PartSource::Ready(parts) => parts.next()?,
-            PartSource::Stream { receiver, pieces } => {
+            PartSource::Stream {
+                receiver,
+                first,
+                pieces,
+            } => {
                 let piece = pieces.next()?;
-                let Ok(Message::Part(analysis)) = receiver.recv() else {
-                    return None;
+                let analysis = match first.take() {
+                    Some(analysis) => analysis,
+                    None => match receiver.recv() {
+                        Ok(Message::Part(analysis)) => analysis,
+                        _ => return None,
+                    },
                 };
                 // The run's problems located in this piece; the last piece takes the rest.
                 let last = pieces.len() == 0;

@@ -147,8 +147,10 @@ fn analyze_neutralised(
             .filter(|original| *original != document_text);
         // The index matters only to the document-count limit, which a cached entry never crossed.
         let countable = index < options.limits.max_documents;
-        let cached = previous
-            .remove(document_text)
+        // (Hashing a document costs a pass over it: none when nothing is kept, as in the CLI.)
+        let cached = (!previous.is_empty())
+            .then(|| previous.remove(document_text))
+            .flatten()
             .filter(|entry| countable && entry.template.as_deref() == template);
         if let Some(entry) = cached {
             let mut moved = entry.found.clone();

@@ -10,6 +10,7 @@ use podsec_engine::policy::{
 use podsec_engine::workload::pod_namespaces;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Files larger than this are not scanned (the editor limit for a document is the same).
 const MAX_SCANNED_FILE: u64 = 10 * 1024 * 1024;
@@ -42,7 +43,7 @@ pub struct Workspace {
     /// Project file → its contents.
     projects: HashMap<PathBuf, Option<Project>>,
     /// Kustomization file → its text (or none), read on first use.
-    kustomizations: HashMap<PathBuf, Option<String>>,
+    kustomizations: HashMap<PathBuf, Option<Arc<crate::project::ResolvedKustomization>>>,
     /// File → the namespace a kustomization above it gives it (or none), found on first use: a label's
     /// impact asks it of every workload file, for every Namespace of a workspace pull.
     kustomized: HashMap<PathBuf, Option<String>>,
@@ -129,10 +130,13 @@ impl Workspace {
     /// The namespace a kustomization above `file` gives it.
     pub fn kustomize_namespace(&mut self, file: &Path) -> Option<String> {
         let cache = &mut self.kustomizations;
-        crate::project::kustomize_namespace(file, |path| {
+        crate::project::kustomize_namespace(file, &mut crate::project::Resolver::default(), |path| {
             cache
                 .entry(path.to_path_buf())
-                .or_insert_with(|| std::fs::read_to_string(path).ok())
+                .or_insert_with(|| {
+                    let text = std::fs::read_to_string(path).ok()?;
+                    crate::project::ResolvedKustomization::read(path.parent()?, &text).map(Arc::new)
+                })
                 .clone()
         })
     }
