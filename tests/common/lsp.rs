@@ -5,6 +5,8 @@
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
@@ -19,9 +21,48 @@ pub struct LspClient {
     /// Received messages no wait has matched yet, in order.
     unmatched: std::collections::VecDeque<Value>,
     next_id: i64,
+    /// Publications are summarised, not built (see [`Publication`]).
+    light: Arc<AtomicBool>,
 }
 
-fn read_message(reader: &mut impl BufRead) -> Option<Value> {
+/// A publishDiagnostics as a benchmark's client reads it in [`LspClient::light_publications`] mode: its
+/// document, version and number of diagnostics, each diagnostic checked as JSON but not built, so that
+/// the client does not compete with the server for the machine's cores.
+#[derive(serde::Deserialize)]
+struct Publication {
+    method: String,
+    params: PublicationParams,
+}
+
+#[derive(serde::Deserialize)]
+struct PublicationParams {
+    uri: String,
+    version: Option<i64>,
+    diagnostics: Vec<serde::de::IgnoredAny>,
+}
+
+/// The message in `body`: in light mode, a publication summarised as `{method, params: {uri, version,
+/// diagnosticCount, bytes}}`.
+fn parse_message(body: &[u8], light: bool) -> Option<Value> {
+    if light
+        && body
+            .windows(32)
+            .take(200)
+            .any(|w| w == b"textDocument/publishDiagnostics\"")
+    {
+        if let Ok(publication) = serde_json::from_slice::<Publication>(body) {
+            let params = publication.params;
+            return Some(json!({
+                "method": publication.method,
+                "params": { "uri": params.uri, "version": params.version,
+                            "diagnosticCount": params.diagnostics.len(), "bytes": body.len() },
+            }));
+        }
+    }
+    serde_json::from_slice(body).ok()
+}
+
+fn read_message(reader: &mut impl BufRead) -> Option<Vec<u8>> {
     let mut length = None;
     loop {
         let mut line = String::new();
@@ -38,7 +79,7 @@ fn read_message(reader: &mut impl BufRead) -> Option<Value> {
     }
     let mut body = vec![0; length?];
     reader.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
+    Some(body)
 }
 
 impl LspClient {
@@ -52,9 +93,14 @@ impl LspClient {
             .expect("podsec lsp starts");
         let stdout = child.stdout.take().unwrap();
         let (sender, incoming) = channel();
+        let light = Arc::new(AtomicBool::new(false));
+        let light_reader = Arc::clone(&light);
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
-            while let Some(message) = read_message(&mut reader) {
+            while let Some(body) = read_message(&mut reader) {
+                let Some(message) = parse_message(&body, light_reader.load(Ordering::SeqCst)) else {
+                    continue;
+                };
                 if sender.send(message).is_err() {
                     break;
                 }
@@ -68,6 +114,7 @@ impl LspClient {
             received: Vec::new(),
             unmatched: Default::default(),
             next_id: 1,
+            light,
         }
     }
 
@@ -142,6 +189,23 @@ impl LspClient {
                 && m["params"]["version"] == version
         });
         message["params"]["diagnostics"].as_array().unwrap().clone()
+    }
+
+    /// From now on, publishDiagnostics are summarised (see [`Publication`]): for benchmarks, which wait
+    /// for publications with [`LspClient::publication_count`].
+    pub fn light_publications(&mut self) {
+        self.light.store(true, Ordering::SeqCst);
+    }
+
+    /// In light mode: waits for the publication of `uri` at `version`, and returns its number of
+    /// diagnostics.
+    pub fn publication_count(&mut self, uri: &str, version: i64) -> usize {
+        let message = self.wait_for(|m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == uri
+                && m["params"]["version"] == version
+        });
+        message["params"]["diagnosticCount"].as_u64().unwrap_or_default() as usize
     }
 
     /// Every publishDiagnostics received for `uri`, in order.
