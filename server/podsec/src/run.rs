@@ -38,6 +38,8 @@ pub struct Run {
     /// For each input, the namespace a kustomization gives its objects.
     pub namespace_of: Vec<Option<String>>,
     first_reads: Vec<FirstRead>,
+    /// What each input weighs in the pipeline's window (see [`weight`]).
+    weights: Vec<u64>,
     /// The Namespaces among the inputs, with the input they are in.
     namespaces: Vec<(usize, NamespaceLabels)>,
     /// The input holding the admission configuration, and its problems.
@@ -119,21 +121,28 @@ impl Run {
             project_of,
         } = select(args)?;
         let limits = Limits::default();
-        let first = crate::check::parallel_map(&inputs, |input| {
-            let text = match read_input(input, args.max_file_size) {
-                Ok(text) => text,
-                Err(e) => return (FirstRead::Failed(e), Vec::new(), None),
-            };
-            let labels = namespace_labels(&text, &limits);
-            let name = format!("admission configuration {}", input.display());
-            let admission = admission_config(&text, &name, &limits);
-            let again = matches!(input, Input::File(path) if path.is_file());
-            let kept = if again {
-                FirstRead::Again
-            } else {
-                FirstRead::Kept(Arc::new(text))
-            };
-            (kept, labels, admission)
+        let weights: Vec<u64> = inputs.iter().map(weight).collect();
+        // The kustomizations are looked up beside the first pass, on its idle cores at its end.
+        let (first, namespace_of) = std::thread::scope(|scope| {
+            let kustomized = scope.spawn(|| kustomize_namespaces(&inputs, args.max_file_size));
+            let first = crate::check::parallel_map_heaviest_first(&inputs, &weights, |input| {
+                let text = match read_input(input, args.max_file_size) {
+                    Ok(text) => text,
+                    Err(e) => return (FirstRead::Failed(e), Vec::new(), None),
+                };
+                let labels = namespace_labels(&text, &limits);
+                let name = format!("admission configuration {}", input.display());
+                let admission = admission_config(&text, &name, &limits);
+                let again = matches!(input, Input::File(path) if path.is_file());
+                let kept = if again {
+                    FirstRead::Again
+                } else {
+                    FirstRead::Kept(Arc::new(text))
+                };
+                (kept, labels, admission)
+            });
+            let namespace_of = kustomized.join().unwrap_or_else(|_| vec![None; inputs.len()]);
+            (first, namespace_of)
         });
         let mut first_reads = Vec::new();
         let mut namespaces = Vec::new();
@@ -162,7 +171,6 @@ impl Run {
             contexts.push(context);
         }
         let context_of = project_of.iter().map(|p| p.map_or(0, |p| p + 1)).collect();
-        let namespace_of = kustomize_namespaces(&inputs, args.max_file_size);
         Ok(Self {
             inputs,
             missing,
@@ -170,6 +178,7 @@ impl Run {
             context_of,
             namespace_of,
             first_reads,
+            weights,
             namespaces,
             admission: found_admission.map(|(index, (_, problems))| (index, problems)),
             projects,
@@ -262,10 +271,9 @@ impl Run {
         let mut used = HashSet::new();
         // Many small files in flight keep every core busy; large ones run alone, so memory stays
         // bounded by the largest file plus this budget.
-        let weights: Vec<u64> = self.inputs.iter().map(weight).collect();
         let window = pipeline::Window {
             items: pipeline::workers() * 64,
-            weights: &weights,
+            weights: &self.weights,
             bytes: IN_FLIGHT_BYTES,
         };
         pipeline::ordered(
