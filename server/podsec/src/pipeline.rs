@@ -2,7 +2,8 @@
 //! calling thread in their order, with at most `window` items in flight, so memory holds a few items,
 //! never all of them.
 
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SendError, SyncSender, sync_channel};
 use std::sync::{Condvar, Mutex, PoisonError};
 
 /// How many pieces a producer may have sent ahead of the consumer for one item.
@@ -25,33 +26,60 @@ struct Progress {
 
 /// How far the workers may run ahead of the consumer: at most `items` items in flight, and besides the
 /// first one not yet consumed (which always may run), at most `bytes` of their `weights` (the files'
-/// sizes: one large file runs alone, many small ones keep every core busy). An item without a weight
-/// weighs `bytes`.
+/// sizes: one large file runs alone, many small ones keep every core busy), and only while what has been
+/// sent and not yet consumed costs at most `pending` (by the pipeline's `cost`: the findings of a small
+/// file may take ten times its size). An item without a weight weighs `bytes`.
 #[derive(Clone, Copy, Debug)]
 pub struct Window<'w> {
     pub items: usize,
     pub weights: &'w [u64],
     pub bytes: u64,
+    pub pending: u64,
+}
+
+/// What a producer sends its item's pieces with: each piece's cost counts against the window's
+/// `pending` until the consumer is done with the item.
+pub struct Sender<'p, T> {
+    channel: SyncSender<T>,
+    cost: &'p (dyn Fn(&T) -> u64 + Sync),
+    item_cost: &'p AtomicU64,
+    pending: &'p AtomicU64,
+}
+
+impl<T> Sender<'_, T> {
+    /// Sends a piece, waiting while the consumer is `PIECES_AHEAD` behind; an error when it stopped.
+    pub fn send(&self, piece: T) -> Result<(), SendError<T>> {
+        // Counted before it is sent, so that the consumer, done with the item, takes it off again.
+        let cost = (self.cost)(&piece);
+        self.item_cost.fetch_add(cost, Ordering::SeqCst);
+        self.pending.fetch_add(cost, Ordering::SeqCst);
+        self.channel.send(piece)
+    }
 }
 
 impl Window<'_> {
-    /// A window of `items` items, whatever their weight.
+    /// A window of `items` items, whatever their weight and cost.
     #[cfg(test)]
     fn items(items: usize) -> Self {
         Self {
             items,
             weights: &[],
             bytes: u64::MAX,
+            pending: u64::MAX,
         }
     }
 
-    /// Whether item `next` may start while `consumed` items are done.
-    fn admits(&self, consumed: usize, next: usize) -> bool {
+    /// Whether item `next` may start while `consumed` items are done and what is sent and not consumed
+    /// costs `pending`.
+    fn admits(&self, consumed: usize, next: usize, pending: u64) -> bool {
         if next >= consumed + self.items.max(1) {
             return false;
         }
         if next == consumed {
             return true;
+        }
+        if pending > self.pending {
+            return false;
         }
         let weight = |i: usize| self.weights.get(i).copied().unwrap_or(self.bytes);
         let in_flight = (consumed..=next).fold(0u64, |sum, i| sum.saturating_add(weight(i)));
@@ -67,7 +95,8 @@ impl Window<'_> {
 pub fn ordered<T: Send, E>(
     count: usize,
     window: Window<'_>,
-    produce: impl Fn(usize, &SyncSender<T>) + Sync,
+    cost: impl Fn(&T) -> u64 + Sync,
+    produce: impl Fn(usize, &Sender<'_, T>) + Sync,
     mut consume: impl FnMut(usize, Receiver<T>) -> Result<(), E>,
 ) -> Result<(), E> {
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..count)
@@ -76,6 +105,9 @@ pub fn ordered<T: Send, E>(
             (Mutex::new(Some(sender)), receiver)
         })
         .unzip();
+    let item_costs: Vec<AtomicU64> = (0..count).map(|_| AtomicU64::new(0)).collect();
+    let pending = AtomicU64::new(0);
+    let cost: &(dyn Fn(&T) -> u64 + Sync) = &cost;
     let progress = Mutex::new(Progress::default());
     let changed = Condvar::new();
     let lock = || progress.lock().unwrap_or_else(PoisonError::into_inner);
@@ -87,7 +119,7 @@ pub fn ordered<T: Send, E>(
                         let mut state = lock();
                         while !state.stopped
                             && state.next < count
-                            && !window.admits(state.consumed, state.next)
+                            && !window.admits(state.consumed, state.next, pending.load(Ordering::SeqCst))
                         {
                             state = changed.wait(state).unwrap_or_else(PoisonError::into_inner);
                         }
@@ -100,7 +132,13 @@ pub fn ordered<T: Send, E>(
                     let sender = senders
                         .get(index)
                         .and_then(|s| s.lock().unwrap_or_else(PoisonError::into_inner).take());
-                    if let Some(sender) = sender {
+                    if let (Some(channel), Some(item_cost)) = (sender, item_costs.get(index)) {
+                        let sender = Sender {
+                            channel,
+                            cost,
+                            item_cost,
+                            pending: &pending,
+                        };
                         produce(index, &sender);
                     }
                 }
@@ -112,6 +150,8 @@ pub fn ordered<T: Send, E>(
             if result.is_ok() {
                 result = consume(index, receiver);
             }
+            let done = item_costs.get(index).map_or(0, |c| c.load(Ordering::SeqCst));
+            pending.fetch_sub(done, Ordering::SeqCst);
             let mut state = lock();
             state.consumed = index + 1;
             state.stopped |= result.is_err();
@@ -134,6 +174,7 @@ mod tests {
         let result: Result<(), ()> = ordered(
             50,
             Window::items(2),
+            |_| 1,
             |index, sender| {
                 let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                 most.fetch_max(now, Ordering::SeqCst);
@@ -160,6 +201,7 @@ mod tests {
         let result = ordered(
             1000,
             Window::items(2),
+            |_| 1,
             |_, sender| {
                 produced.fetch_add(1, Ordering::SeqCst);
                 // Far more pieces than the channel holds: the producer is released by the error.
@@ -184,15 +226,56 @@ mod tests {
             items: 8,
             weights: &[10, 1, 1, 30, 1, 1],
             bytes: 12,
+            pending: 100,
         };
-        assert!(window.admits(0, 0) && window.admits(0, 1) && window.admits(0, 2));
-        assert!(!window.admits(0, 3), "10 + 1 + 1 + 30 > 12");
-        assert!(window.admits(3, 3), "the first runs whatever it weighs");
-        assert!(!window.admits(3, 4), "beside a heavy one, nothing");
+        assert!(window.admits(0, 0, 0) && window.admits(0, 1, 0) && window.admits(0, 2, 0));
+        assert!(!window.admits(0, 3, 0), "10 + 1 + 1 + 30 > 12");
+        assert!(window.admits(3, 3, 0), "the first runs whatever it weighs");
+        assert!(!window.admits(3, 4, 0), "beside a heavy one, nothing");
         assert!(
-            window.admits(4, 5) && !window.admits(4, 12),
+            window.admits(4, 5, 0) && !window.admits(4, 12, 0),
             "no weight: the whole budget"
         );
-        assert!(!Window::items(2).admits(0, 2));
+        assert!(!Window::items(2).admits(0, 2, 0));
+        assert!(
+            !window.admits(0, 1, 101),
+            "what waits for the consumer costs too much"
+        );
+        assert!(window.admits(1, 1, 1_000), "but the first always runs");
+    }
+
+    #[test]
+    fn what_waits_for_the_consumer_bounds_how_far_the_workers_run_ahead() {
+        // Each item sends one piece costing 10; at most 25 may wait: besides the first unconsumed item,
+        // workers start another only while what waits costs at most 25.
+        let waiting = AtomicUsize::new(0);
+        let most = AtomicUsize::new(0);
+        let window = Window {
+            items: 1_000,
+            weights: &[],
+            bytes: u64::MAX,
+            pending: 25,
+        };
+        let result: Result<(), ()> = ordered(
+            200,
+            window,
+            |_| 10,
+            |index, sender| {
+                let now = waiting.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                let _ = sender.send(index);
+            },
+            |index, receiver| {
+                // A slow consumer: the workers would otherwise run far ahead.
+                std::thread::sleep(std::time::Duration::from_micros(200));
+                assert_eq!(receiver.iter().collect::<Vec<_>>(), [index]);
+                waiting.fetch_sub(1, Ordering::SeqCst);
+                Ok(())
+            },
+        );
+        assert_eq!(result, Ok(()));
+        // 3 sent and waiting (30 > 25 stops a fourth), plus one per worker already started.
+        let bound = 3 + workers() + 1;
+        assert!(most.load(Ordering::SeqCst) <= bound, "{most:?} > {bound}");
     }
 }

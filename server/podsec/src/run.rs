@@ -15,7 +15,7 @@ use podsec_engine::{Analysis, Level, Limits, Options, Span};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::mpsc::Receiver;
 
 /// What the first pass keeps of an input besides its policy sources.
 #[derive(Debug)]
@@ -275,10 +275,12 @@ impl Run {
             items: pipeline::workers() * 64,
             weights: &self.weights,
             bytes: IN_FLIGHT_BYTES,
+            pending: PENDING_FINDINGS_BYTES,
         };
         pipeline::ordered(
             self.inputs.len(),
             window,
+            Message::cost,
             |index, sender| self.produce(index, config_problems_first, sender),
             |index, receiver| {
                 if Some(index) == first_impact_file {
@@ -363,7 +365,7 @@ impl Run {
     }
 
     /// Reads and analyses input `index` on a worker, sending its head and then its parts.
-    fn produce(&self, index: usize, config_problems_first: bool, sender: &SyncSender<Message>) {
+    fn produce(&self, index: usize, config_problems_first: bool, sender: &pipeline::Sender<'_, Message>) {
         let text = match self.text(index) {
             Ok(text) => text,
             Err(error) => {
@@ -612,6 +614,32 @@ fn kustomize_namespaces(inputs: &[Input], max_file_size: u64) -> Vec<Option<Stri
             Input::Stdin(None) => None,
         })
         .collect()
+}
+
+/// What the findings analysed and not yet printed may take (by [`Message::cost`]) before a worker starts
+/// another file: a file of insecure Deployments has findings of ten times its size.
+const PENDING_FINDINGS_BYTES: u64 = 1024 * 1024;
+
+impl Message {
+    /// About what a message's analysis takes in memory: its objects with their violations and PSA's
+    /// lines, and its problems (the text is counted by the window's weights).
+    fn cost(&self) -> u64 {
+        let analysis = match self {
+            Message::Head { first, .. } => first.as_ref(),
+            Message::Part(analysis) => Some(analysis),
+        };
+        let Some(analysis) = analysis else { return 0 };
+        let objects: usize = analysis
+            .objects
+            .iter()
+            .map(|object| {
+                let failures: usize = object.mode_lines.iter().map(|line| line.failures.len()).sum();
+                512 + 384 * (object.violations.len() + object.exempted.len()) + 256 * failures
+            })
+            .sum();
+        let problems = 256 * (analysis.problems.len() + analysis.config_problems.len());
+        u64::try_from(objects + problems).unwrap_or(u64::MAX)
+    }
 }
 
 /// What the files in flight beside the first may weigh together (see `pipeline::Window`).
