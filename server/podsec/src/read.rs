@@ -54,33 +54,52 @@ fn too_large(max: u64) -> String {
 /// Reads all of `reader`, refusing it after `max` bytes: at most one byte more is read. `expected` is the
 /// size it probably has (a regular file's), reserved at once rather than grown into.
 fn read_capped(reader: impl Read, max: u64, expected: u64) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    read_capped_into(reader, max, expected, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// [`read_capped`] into `bytes` (cleared first), whose memory a caller may reuse from file to file.
+fn read_capped_into(reader: impl Read, max: u64, expected: u64, bytes: &mut Vec<u8>) -> Result<(), String> {
+    bytes.clear();
     // One byte more than expected, so that finding the end needs no reallocation.
     let reserve = expected.min(max).saturating_add(1);
-    let mut bytes = Vec::with_capacity(usize::try_from(reserve).unwrap_or(0));
+    bytes.reserve(usize::try_from(reserve).unwrap_or(0));
     reader
         .take(max.saturating_add(1))
-        .read_to_end(&mut bytes)
+        .read_to_end(bytes)
         .map_err(|e| e.to_string())?;
     if bytes.len() > usize::try_from(max).unwrap_or(usize::MAX) {
         return Err(too_large(max));
     }
-    Ok(bytes)
+    Ok(())
 }
 
 /// Reads a file of any kind (a pipe such as `<(cat x.yaml)` too), at most `max` bytes.
 pub fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    read_file_into(path, max, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// [`read_file`] into `bytes`, whose memory is reused (a pass that drops each text after looking at it
+/// then takes no fresh pages per file); whether it was a regular file, which can be read again.
+pub fn read_file_into(path: &Path, max: u64, bytes: &mut Vec<u8>) -> Result<bool, String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     // A regular file's size is known: a large one is refused without reading it.
     let mut expected = 0;
+    let mut regular = false;
     if let Ok(metadata) = file.metadata() {
         if metadata.is_file() && metadata.len() > max {
             return Err(too_large(max));
         }
         if metadata.is_file() {
             expected = metadata.len();
+            regular = true;
         }
     }
-    read_capped(file, max, expected)
+    read_capped_into(file, max, expected, bytes)?;
+    Ok(regular)
 }
 
 /// Reads standard input, at most `max` bytes.
@@ -90,7 +109,16 @@ pub fn read_stdin(max: u64) -> Result<Vec<u8>, String> {
 
 /// Text from bytes, or where they stop being UTF-8.
 pub fn utf8(bytes: Vec<u8>) -> Result<String, String> {
-    String::from_utf8(bytes).map_err(|e| format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()))
+    String::from_utf8(bytes).map_err(|e| invalid_utf8(&e.utf8_error()))
+}
+
+/// [`utf8`] of borrowed bytes.
+pub fn utf8_str(bytes: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(bytes).map_err(|e| invalid_utf8(&e))
+}
+
+fn invalid_utf8(error: &std::str::Utf8Error) -> String {
+    format!("invalid UTF-8 at byte {}", error.valid_up_to())
 }
 
 /// Reads a file as text, at most `max` bytes.

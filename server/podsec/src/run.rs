@@ -126,20 +126,33 @@ impl Run {
         let (first, namespace_of) = std::thread::scope(|scope| {
             let kustomized = scope.spawn(|| kustomize_namespaces(&inputs, args.max_file_size));
             let first = crate::check::parallel_map_heaviest_first(&inputs, &weights, |input| {
+                let sources = |text: &str| {
+                    let labels = namespace_labels(text, &limits);
+                    let name = format!("admission configuration {}", input.display());
+                    (labels, admission_config(text, &name, &limits))
+                };
+                // A regular file is read again in its turn: its text here is only looked at, in a buffer
+                // each worker reuses (fresh pages for every file cost more than the reading).
+                if let Input::File(path) = input {
+                    let read = FIRST_PASS_BUFFER.with_borrow_mut(|buffer| {
+                        let regular = crate::read::read_file_into(path, args.max_file_size, buffer)?;
+                        let text = crate::read::utf8_str(buffer)?;
+                        let (labels, admission) = sources(text);
+                        let kept = if regular {
+                            FirstRead::Again
+                        } else {
+                            FirstRead::Kept(Arc::new(text.to_string()))
+                        };
+                        Ok::<_, String>((kept, labels, admission))
+                    });
+                    return read.unwrap_or_else(|e| (FirstRead::Failed(e), Vec::new(), None));
+                }
                 let text = match read_input(input, args.max_file_size) {
                     Ok(text) => text,
                     Err(e) => return (FirstRead::Failed(e), Vec::new(), None),
                 };
-                let labels = namespace_labels(&text, &limits);
-                let name = format!("admission configuration {}", input.display());
-                let admission = admission_config(&text, &name, &limits);
-                let again = matches!(input, Input::File(path) if path.is_file());
-                let kept = if again {
-                    FirstRead::Again
-                } else {
-                    FirstRead::Kept(Arc::new(text))
-                };
-                (kept, labels, admission)
+                let (labels, admission) = sources(&text);
+                (FirstRead::Kept(Arc::new(text)), labels, admission)
             });
             let namespace_of = kustomized.join().unwrap_or_else(|_| vec![None; inputs.len()]);
             (first, namespace_of)
@@ -614,6 +627,11 @@ fn kustomize_namespaces(inputs: &[Input], max_file_size: u64) -> Vec<Option<Stri
             Input::Stdin(None) => None,
         })
         .collect()
+}
+
+thread_local! {
+    /// The first pass's read buffer, one per worker.
+    static FIRST_PASS_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// What the findings analysed and not yet printed may take (by [`Message::cost`]) before a worker starts
