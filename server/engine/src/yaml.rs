@@ -318,9 +318,13 @@ fn split_documents(text: &str) -> Vec<Span> {
     let mut ranges = Vec::new();
     let mut current = start;
     let mut current_has_content = false;
-    let line_starts = std::iter::once(start).chain(LineStarts::new(text.as_bytes(), start, false));
-    for line_start in line_starts.take_while(|at| *at < text.len()) {
-        // Only a marker can end a document that has content: other lines are not looked at.
+    let bytes = text.as_bytes();
+    let (dashes, dots) = (
+        memchr::memmem::Finder::new(b"\n---"),
+        memchr::memmem::Finder::new(b"\n..."),
+    );
+    let mut next_line = Some(start);
+    while let Some(line_start) = next_line.filter(|at| *at < text.len()) {
         let rest = text.get(line_start..).unwrap_or("");
         if is_marker(rest, "---") {
             if current_has_content {
@@ -339,6 +343,18 @@ fn split_documents(text: &str) -> Vec<Span> {
             let trimmed = line.trim_start();
             current_has_content = !(trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%'));
         }
+        // Only a marker can end a document that has content: the lines between are passed over, to the
+        // next one that starts like a marker.
+        let after = bytes.get(line_start..).unwrap_or_default();
+        next_line = if current_has_content {
+            [dashes.find(after), dots.find(after)]
+                .into_iter()
+                .flatten()
+                .min()
+                .map(|at| line_start + at + 1)
+        } else {
+            memchr::memchr(b'\n', after).map(|at| line_start + at + 1)
+        };
     }
     if current_has_content {
         ranges.push(Span::new(current, text.len()));
