@@ -957,6 +957,12 @@ fn a_file_reached_twice_is_checked_once() {
     let json: Value = serde_json::from_str(&stdout(&json)).unwrap();
     assert_eq!(json["summary"]["files"], 1);
     assert_eq!(json["files"][0]["path"], pod, "the path as first given");
+    // One directory alone: its walk finds the file and the link to it.
+    let walked = podsec(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(
+        stdout(&walked),
+        "✓ 1 pod-bearing object passes restricted:latest (1 file checked).\n"
+    );
 }
 
 #[test]

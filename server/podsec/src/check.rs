@@ -218,6 +218,8 @@ pub fn collect_inputs(
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
     let mut stdin_seen = false;
+    // Whether a file may be reached twice: through a second path, or a link found by a walk.
+    let mut may_repeat = paths.len() > 1;
     for path in paths {
         if path == "-" {
             if !stdin_seen {
@@ -228,17 +230,20 @@ pub fn collect_inputs(
         }
         let path = PathBuf::from(path);
         match std::fs::metadata(&path) {
-            Ok(meta) if meta.is_dir() => walk(&path, options, &mut inputs, &mut errors),
+            Ok(meta) if meta.is_dir() => may_repeat |= walk(&path, options, &mut inputs, &mut errors),
             Ok(_) => inputs.push(Input::File(path)),
             Err(e) => errors.push((Input::File(path), e.to_string())),
         }
     }
     // The same file named twice, or reached again through a directory or a link, is checked once.
-    let mut seen = HashSet::new();
-    inputs.retain(|input| match input {
-        Input::File(path) => seen.insert(FileIdentity::of(path)),
-        Input::Stdin(_) => true,
-    });
+    // (One directory walked without links reaches each file once: its paths need no `stat` each.)
+    if may_repeat {
+        let mut seen = HashSet::new();
+        inputs.retain(|input| match input {
+            Input::File(path) => seen.insert(FileIdentity::of(path)),
+            Input::Stdin(_) => true,
+        });
+    }
     let mut seen_errors = HashSet::new();
     errors.retain(|(input, _)| seen_errors.insert(input.display()));
     (inputs, errors)
@@ -272,7 +277,13 @@ impl FileIdentity {
 /// `.gitignore` (inside a git repository only, as git and ruff read it), `.ignore` and git's excludes
 /// name; symbolic links to directories not followed (so no loop). Files come sorted, each directory's
 /// files before its subdirectories, whatever order the walk finds them in.
-fn walk(dir: &Path, options: &WalkOptions, inputs: &mut Vec<Input>, errors: &mut Vec<(Input, String)>) {
+fn walk(
+    dir: &Path,
+    options: &WalkOptions,
+    inputs: &mut Vec<Input>,
+    errors: &mut Vec<(Input, String)>,
+) -> bool {
+    let mut through_a_link = false;
     let respect = options.respect_ignore_files;
     let walker = ignore::WalkBuilder::new(dir)
         .hidden(true)
@@ -316,6 +327,7 @@ fn walk(dir: &Path, options: &WalkOptions, inputs: &mut Vec<Input>, errors: &mut
         // Regular files only (or links to one): reading a FIFO or a device found by a walk would block or
         // never end.
         if kind.is_file() || (kind.is_symlink() && path.is_file()) {
+            through_a_link |= kind.is_symlink();
             files.push(path.to_path_buf());
         } else {
             note(
@@ -329,6 +341,7 @@ fn walk(dir: &Path, options: &WalkOptions, inputs: &mut Vec<Input>, errors: &mut
     }
     files.sort_by(|a, b| (a.parent(), a.file_name()).cmp(&(b.parent(), b.file_name())));
     inputs.extend(files.into_iter().map(Input::File));
+    through_a_link
 }
 
 /// The path and the reason of a walk's I/O error (an unreadable directory); `None` for the soft errors

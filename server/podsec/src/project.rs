@@ -84,20 +84,33 @@ pub struct Resolver {
 impl Resolver {
     /// `path` resolved, or `None` when it does not exist.
     pub fn resolve(&mut self, path: &Path) -> Option<PathBuf> {
+        self.resolve_kind(path).map(|(resolved, _)| resolved)
+    }
+
+    /// `path` resolved, and whether it is a directory (known from the one `lstat` when it is no link).
+    pub fn resolve_kind(&mut self, path: &Path) -> Option<(PathBuf, bool)> {
         let metadata = std::fs::symlink_metadata(path).ok()?;
         let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
-            return std::fs::canonicalize(path).ok();
+            let resolved = std::fs::canonicalize(path).ok()?;
+            let is_dir = resolved.is_dir();
+            return Some((resolved, is_dir));
         };
-        // A link, or a directory (which is cached itself), resolves on its own; a file below its directory.
-        if metadata.file_type().is_symlink() || metadata.is_dir() {
-            return self.directory(path);
+        // A directory (which is cached itself) resolves on its own, and so does a link; a file below its
+        // directory.
+        if metadata.is_dir() {
+            return self.directory(path).map(|resolved| (resolved, true));
+        }
+        if metadata.file_type().is_symlink() {
+            let resolved = self.directory(path)?;
+            let is_dir = resolved.is_dir();
+            return Some((resolved, is_dir));
         }
         let parent = if parent.as_os_str().is_empty() {
             Path::new(".")
         } else {
             parent
         };
-        Some(self.directory(parent)?.join(name))
+        Some((self.directory(parent)?.join(name), false))
     }
 
     fn directory(&mut self, directory: &Path) -> Option<PathBuf> {
@@ -116,8 +129,8 @@ pub fn find_project_file(
     cache: &mut HashMap<PathBuf, Option<PathBuf>>,
     resolver: &mut Resolver,
 ) -> Option<PathBuf> {
-    let start = resolver.resolve(start)?;
-    let mut directory = if start.is_dir() {
+    let (start, is_dir) = resolver.resolve_kind(start)?;
+    let mut directory = if is_dir {
         start
     } else {
         start.parent()?.to_path_buf()
