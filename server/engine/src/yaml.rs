@@ -323,6 +323,9 @@ fn split_documents(text: &str) -> Vec<Span> {
         memchr::memmem::Finder::new(b"\n---"),
         memchr::memmem::Finder::new(b"\n..."),
     );
+    // Where each pattern occurs next (at its `\n`) from the line being looked at: not searched yet, none
+    // left, or a place.
+    let (mut next_dashes, mut next_dots): (Option<Option<usize>>, Option<Option<usize>>) = (None, None);
     let mut next_line = Some(start);
     while let Some(line_start) = next_line.filter(|at| *at < text.len()) {
         let rest = text.get(line_start..).unwrap_or("");
@@ -344,14 +347,25 @@ fn split_documents(text: &str) -> Vec<Span> {
             current_has_content = !(trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%'));
         }
         // Only a marker can end a document that has content: the lines between are passed over, to the
-        // next one that starts like a marker.
+        // next one that starts like a marker. Each pattern's next place is searched for again only once
+        // it is passed (a stream without `...` would otherwise be searched to its end at every document).
         let after = bytes.get(line_start..).unwrap_or_default();
         next_line = if current_has_content {
-            [dashes.find(after), dots.find(after)]
+            for (finder, next) in [(&dashes, &mut next_dashes), (&dots, &mut next_dots)] {
+                let passed = match next {
+                    None => true,
+                    Some(found) => found.is_some_and(|at| at < line_start),
+                };
+                if passed {
+                    *next = Some(finder.find(after).map(|at| line_start + at));
+                }
+            }
+            [next_dashes, next_dots]
                 .into_iter()
                 .flatten()
+                .flatten()
                 .min()
-                .map(|at| line_start + at + 1)
+                .map(|at| at + 1)
         } else {
             memchr::memchr(b'\n', after).map(|at| line_start + at + 1)
         };
