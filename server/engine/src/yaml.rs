@@ -377,8 +377,8 @@ fn split_documents(text: &str) -> Vec<Span> {
 }
 
 /// The positions just after each line break of `bytes` from `from` on: every `\n`, and every `\r` when
-/// `with_cr`. memchr's vectorised search, since most of a manifest's bytes are not line breaks: cutting a
-/// stream and looking at the lines of a skipped document then cost little next to parsing.
+/// `with_cr`. memchr's vectorised search, since most of a manifest's bytes are not line breaks: looking at
+/// the lines of a skipped document then costs little next to parsing.
 struct LineStarts<'b> {
     bytes: &'b [u8],
     at: usize,
