@@ -81,7 +81,18 @@ pub fn podsec_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Output {
         .unwrap();
     let mut pipe = child.stdin.take().unwrap();
     if let Some(bytes) = stdin {
-        pipe.write_all(bytes).unwrap();
+        // A child that exited without reading all of it closes the pipe: what it printed and its exit
+        // status are what the test then looks at, so that the failure says why.
+        if let Err(error) = pipe.write_all(bytes) {
+            assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe, "{error}");
+            let output = child.wait_with_output().unwrap();
+            eprintln!(
+                "podsec {args:?} exited ({}) before reading its standard input; it printed:\n{}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            );
+            return output;
+        }
     }
     drop(pipe);
     child.wait_with_output().unwrap()
