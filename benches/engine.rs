@@ -12,25 +12,16 @@
 )]
 
 mod corpus;
+mod parser_pass;
 
 use divan::counter::BytesCount;
 use divan::{Bencher, black_box};
+use parser_pass::parser_pass;
 use podsec_engine::yaml::{Limits, parse_stream};
 use podsec_engine::{Options, analyze};
 use std::time::Instant;
 
 const SIZES: [usize; 4] = [1, 10, 100, 1000];
-
-fn parser_pass(text: &str) -> usize {
-    let mut input = text.as_bytes();
-    let mut parser = podsec_libyaml::Parser::new();
-    parser.set_input_string(&mut input);
-    let mut events = 0;
-    while let Some(Ok(_)) = parser.next() {
-        events += 1;
-    }
-    events
-}
 
 #[divan::bench(args = SIZES)]
 fn parser_events(bencher: Bencher, documents: usize) {

@@ -44,20 +44,17 @@ struct PublicationParams {
 /// The message in `body`: in light mode, a publication summarised as `{method, params: {uri, version,
 /// diagnosticCount, bytes}}`.
 fn parse_message(body: &[u8], light: bool) -> Option<Value> {
-    if light
-        && body
-            .windows(32)
-            .take(200)
-            .any(|w| w == b"textDocument/publishDiagnostics\"")
+    // Only a publication has `params.diagnostics`: any other message fails this parse and is read whole.
+    if let Some(publication) = light
+        .then(|| serde_json::from_slice::<Publication>(body).ok())
+        .flatten()
     {
-        if let Ok(publication) = serde_json::from_slice::<Publication>(body) {
-            let params = publication.params;
-            return Some(json!({
-                "method": publication.method,
-                "params": { "uri": params.uri, "version": params.version,
-                            "diagnosticCount": params.diagnostics.len(), "bytes": body.len() },
-            }));
-        }
+        let params = publication.params;
+        return Some(json!({
+            "method": publication.method,
+            "params": { "uri": params.uri, "version": params.version,
+                        "diagnosticCount": params.diagnostics.len(), "bytes": body.len() },
+        }));
     }
     serde_json::from_slice(body).ok()
 }

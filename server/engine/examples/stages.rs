@@ -13,6 +13,9 @@
     reason = "a developer tool fails by panicking"
 )]
 
+#[path = "../../../benches/parser_pass.rs"]
+mod parser_pass;
+
 use podsec_engine::policy::read_namespaces;
 use podsec_engine::yaml::{Limits, document_ranges, read_document, read_document_if};
 use podsec_engine::{Options, analyze};
@@ -32,17 +35,6 @@ fn yaml_files(dir: &Path, found: &mut Vec<PathBuf>) {
             found.push(path);
         }
     }
-}
-
-fn bare_events(text: &str) -> usize {
-    let mut input = text.as_bytes();
-    let mut parser = podsec_libyaml::Parser::new();
-    parser.set_input_string(&mut input);
-    let mut events = 0;
-    while let Some(Ok(_)) = parser.next() {
-        events += 1;
-    }
-    events
 }
 
 fn main() {
@@ -88,7 +80,7 @@ fn main() {
             texts
                 .iter()
                 .flat_map(|t| document_ranges(t, &limits).into_iter().map(move |r| (t, r)))
-                .map(|(t, r)| bare_events(t.get(r.start..r.end).unwrap_or("")))
+                .map(|(t, r)| parser_pass::parser_pass(t.get(r.start..r.end).unwrap_or("")))
                 .sum()
         }),
         ("tree of every document", &|| {

@@ -127,18 +127,25 @@ impl Workspace {
         self.kustomized.clear();
     }
 
-    /// The namespace a kustomization above `file` gives it.
+    /// The namespace a kustomization above `file` gives it, found once per file (every snapshot of an
+    /// open document asks) until the project files are forgotten.
     pub fn kustomize_namespace(&mut self, file: &Path) -> Option<String> {
+        if let Some(known) = self.kustomized.get(file) {
+            return known.clone();
+        }
         let cache = &mut self.kustomizations;
-        crate::project::kustomize_namespace(file, &mut crate::project::Resolver::default(), |path| {
-            cache
-                .entry(path.to_path_buf())
-                .or_insert_with(|| {
-                    let text = std::fs::read_to_string(path).ok()?;
-                    crate::project::ResolvedKustomization::read(path.parent()?, &text).map(Arc::new)
-                })
-                .clone()
-        })
+        let found =
+            crate::project::kustomize_namespace(file, &mut crate::project::Resolver::default(), |path| {
+                cache
+                    .entry(path.to_path_buf())
+                    .or_insert_with(|| {
+                        let text = std::fs::read_to_string(path).ok()?;
+                        crate::project::ResolvedKustomization::read(path.parent()?, &text).map(Arc::new)
+                    })
+                    .clone()
+            });
+        self.kustomized.insert(file.to_path_buf(), found.clone());
+        found
     }
 
     /// The project governing `file`, read (and cached) on first use.
@@ -240,17 +247,10 @@ impl Workspace {
         let mut kept: Vec<PathBuf> = candidates
             .into_iter()
             .filter_map(|(path, named)| {
-                let keep = named || {
-                    let kustomized = match self.kustomized.get(&path) {
-                        Some(known) => known.clone(),
-                        None => {
-                            let found = self.kustomize_namespace(&path);
-                            self.kustomized.insert(path.clone(), found.clone());
-                            found
-                        }
-                    };
-                    kustomized.is_some_and(|n| namespaces.contains(&n))
-                };
+                let keep = named
+                    || self
+                        .kustomize_namespace(&path)
+                        .is_some_and(|n| namespaces.contains(&n));
                 keep.then_some(path)
             })
             .collect();
