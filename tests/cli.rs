@@ -450,7 +450,8 @@ fn fix_diff_and_stdin_leave_files_alone() {
 
 #[test]
 fn fix_ignore_leaves_a_checks_findings_alone() {
-    let pod = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: app\n    image: nginx\n";
+    // A non-root user, so that every restricted fix is safe (and `fix` applies it).
+    let pod = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  securityContext:\n    runAsUser: 1000\n  containers:\n  - name: app\n    image: nginx\n";
     let all = podsec_with_stdin(&["fix", "-"], Some(pod));
     let ignoring = podsec_with_stdin(
         &["fix", "--ignore", "runAsNonRoot,seccompProfile_restricted", "-"],
@@ -553,7 +554,8 @@ fn rendered_helm_output_is_attributed_to_its_templates() {
     let rendered = std::fs::read(repo_root().join("tests/helm/rendered.yaml")).unwrap();
     let text = stdout(&podsec_with_stdin(&["check", "-"], Some(&rendered)));
     assert!(
-        text.starts_with("web/templates/deployment.yaml (rendered <stdin>:27:11): privileged: privileged"),
+        text.lines().any(|l| l
+            .starts_with("web/templates/deployment.yaml (rendered <stdin>:27:11): privileged: privileged")),
         "{text}"
     );
     let json: Value = serde_json::from_str(&stdout(&podsec_with_stdin(
@@ -570,7 +572,11 @@ fn rendered_helm_output_is_attributed_to_its_templates() {
         Some(&rendered),
     )))
     .unwrap();
-    let location = &sarif["runs"][0]["results"][0]["locations"][0];
+    // (The rendered container sets `allowPrivilegeEscalation: false` beside `privileged: true`: the API
+    // server's refusal is a result of its own, before the check's.)
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let privileged = results.iter().find(|r| r["ruleId"] == "privileged").unwrap();
+    let location = &privileged["locations"][0];
     assert_eq!(
         location["physicalLocation"]["artifactLocation"]["uri"],
         "web/templates/deployment.yaml"
@@ -1927,7 +1933,7 @@ fn show_settings_names_every_policy_source() {
         "hostPorts",
         "examples",
     ]));
-    assert!(overridden.starts_with("command line: baseline:latest enforced everywhere (--level/--policy-version)\nignored on the command line: hostPorts\nno project file (2 files):\n"), "{overridden}");
+    assert!(overridden.starts_with("command line: baseline:latest enforced everywhere (--level)\nignored on the command line: hostPorts\nno project file (2 files):\n"), "{overridden}");
 }
 
 #[test]
@@ -1966,5 +1972,158 @@ fn completions_are_generated_for_every_shell() {
             script.contains("podsec") && script.contains("policy-version"),
             "{shell}: {script}"
         );
+    }
+}
+
+/// The issue's example: a Namespace enforcing restricted by its label, and a Deployment that exempts itself from
+/// one check. PSA knows no per-check exemption: the finding stays an error and the exemption says why, unless
+/// the project file says the cluster enforces podsec's exported admission policy; a podsec-only level keeps
+/// honouring it.
+#[test]
+fn an_exemption_never_hides_what_a_namespace_label_enforces() {
+    let manifest = "apiVersion: v1
+kind: Namespace
+metadata: {name: web, labels: {pod-security.kubernetes.io/enforce: restricted}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+  namespace: web
+  annotations: {podsec.dev/exempt.runAsNonRoot: \"the image runs as root until ticket 12\"}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      securityContext: {seccompProfile: {type: RuntimeDefault}}
+      containers:
+      - name: app
+        image: nginx
+        securityContext:
+          allowPrivilegeEscalation: false
+          capabilities: {drop: [ALL]}
+";
+    let dir = TempDir::new("exemption-label");
+    let path = dir.write("app.yaml", manifest.as_bytes());
+    let output = podsec(&["check", path.to_str().unwrap()]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("app.yaml:18:9: runAsNonRoot: runAsNonRoot != true"),
+        "{text}"
+    );
+    assert!(
+        text.contains("app.yaml:10:17: exemption-not-enforced: warning: PSA has no per-check exemption: namespace \"web\" enforces restricted:latest (Namespace \"web\", label pod-security.kubernetes.io/enforce), so the cluster will reject its pods for runAsNonRoot whatever this exemption says"),
+        "{text}"
+    );
+    // JSON: the finding is a violation, not an exempted one.
+    let json: Value = serde_json::from_str(&stdout(&podsec(&[
+        "check",
+        "--format",
+        "json",
+        path.to_str().unwrap(),
+    ])))
+    .unwrap();
+    let object = &json["files"][0]["objects"][0];
+    assert_eq!(object["violations"][0]["check"], "runAsNonRoot", "{object:#}");
+    // With the exported admission policy declared, the exemption holds again.
+    dir.write(".podsec.yaml", b"enforcedByAdmissionPolicy: true\n");
+    let exported = podsec(&["check", path.to_str().unwrap()]);
+    assert_eq!(exported.status.code(), Some(0), "{}", stdout(&exported));
+    assert!(
+        stdout(&exported).contains("1 finding exempted"),
+        "{}",
+        stdout(&exported)
+    );
+    // A level only podsec imposes (no label, the project file's level) honours it too.
+    let unlabelled = manifest.replace(
+        "labels: {pod-security.kubernetes.io/enforce: restricted}",
+        "labels: {}",
+    );
+    dir.write(".podsec.yaml", b"level: restricted\n");
+    dir.write("app.yaml", unlabelled.as_bytes());
+    let podsec_only = podsec(&["check", path.to_str().unwrap()]);
+    assert_eq!(podsec_only.status.code(), Some(0), "{}", stdout(&podsec_only));
+}
+
+/// `--policy-version` alone changes the version of each namespace's level, never the level.
+#[test]
+fn policy_version_alone_keeps_each_namespaces_level() {
+    let manifest = b"apiVersion: v1
+kind: Namespace
+metadata: {name: cni, labels: {pod-security.kubernetes.io/enforce: privileged}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: cni}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      hostNetwork: true
+      containers:
+      - name: agent
+        image: agent
+        securityContext: {privileged: true}
+";
+    for version in ["latest", "v1.25"] {
+        let output = podsec_with_stdin(&["check", "--policy-version", version, "-"], Some(manifest));
+        assert_eq!(output.status.code(), Some(0), "{version}: {}", stdout(&output));
+    }
+    // --level still overrides every source.
+    let output = podsec_with_stdin(&["check", "--level", "baseline", "-"], Some(manifest));
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+}
+
+/// What the API server refuses is an error at the field, and `podsec fix` (safe or not) never writes an object
+/// it refuses: the example's privileged container gets `allowPrivilegeEscalation: false` only together with
+/// the removal of `privileged: true`, as one unsafe fix.
+#[test]
+fn api_server_refusals_are_errors_and_fixes_never_make_one() {
+    let refused = b"apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - name: app
+    image: nginx
+    securityContext:
+      allowPrivilegeEscalation: false
+      privileged: true
+";
+    let output = podsec_with_stdin(&["check", "--level", "privileged", "-"], Some(refused));
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("<stdin>:9:7: invalid-object: the API server refuses this Pod \"p\": spec.containers[0].securityContext: Invalid value: cannot set `allowPrivilegeEscalation` to false and `privileged` to true"),
+        "{text}"
+    );
+    let example = std::fs::read(repo_root().join("examples/insecure-deployment.yaml")).unwrap();
+    for args in [&["fix", "-"][..], &["fix", "--unsafe", "-"][..]] {
+        let output = podsec_with_stdin(args, Some(&example));
+        let fixed = stdout(&output);
+        let after = podsec_with_stdin(&["check", "--format", "json", "-"], Some(fixed.as_bytes()));
+        let json: Value = serde_json::from_str(&stdout(&after)).unwrap();
+        let problems = json["files"][0]["problems"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            problems.iter().all(|p| p["code"] != "invalid-object"),
+            "{args:?} made an object the API server refuses:\n{fixed}\n{problems:#?}"
+        );
+        if args.len() == 2 {
+            // Safe fixes leave the privileged container alone, and tell what is left.
+            assert!(fixed.contains("privileged: true"), "{fixed}");
+            assert!(
+                stderr(&output).contains("unsafe fix available with --unsafe: Set allowPrivilegeEscalation: false and privileged: false on container \"app\""),
+                "{}",
+                stderr(&output)
+            );
+        } else {
+            assert!(!fixed.contains("privileged: true"), "{fixed}");
+        }
     }
 }

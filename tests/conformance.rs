@@ -24,7 +24,13 @@ fn verdict(text: &str, policy: Policy) -> (Vec<String>, String, usize) {
             ..Options::default()
         },
     );
-    assert!(analysis.problems.is_empty(), "{:?}", analysis.problems);
+    // PSA's fixtures include pods the API server would refuse (`Unmasked` without a user namespace): PSA
+    // judges them all the same, and so does podsec, beside its `invalid-object` error.
+    assert!(
+        analysis.problems.iter().all(|p| p.code == "invalid-object"),
+        "{:?}",
+        analysis.problems
+    );
     assert_eq!(analysis.objects.len(), 1, "one pod-bearing object expected");
     let object = &analysis.objects[0];
     let ids = object.violations.iter().map(|v| v.check.id.to_string()).collect();

@@ -77,11 +77,15 @@ fn assert_sound(text: &str, policy: Policy, check: &str, fix: &Fix, before: &Ana
     assert_ne!(fixed, text, "{name}: {} changes nothing", fix.title);
     let after = analyze(&fixed, &options(policy));
     assert!(
-        after.problems.is_empty(),
+        unreadable(&after).is_empty(),
         "{name}: {} breaks the YAML: {:?}\n{fixed}",
         fix.title,
         after.problems
     );
+    assert_api_valid(before, &after, &format!("{name}: {}", fix.title), &fixed);
+    if fix.applicability == Applicability::Safe {
+        assert_safe(text, &fixed, &fix.edits, &format!("{name}: {}", fix.title));
+    }
     assert_eq!(
         after.objects.len(),
         before.objects.len(),
@@ -114,6 +118,92 @@ fn assert_sound(text: &str, policy: Policy, check: &str, fix: &Fix, before: &Ana
     fixed
 }
 
+/// Problems that say a document could not be read.
+fn unreadable(analysis: &Analysis) -> Vec<&podsec_engine::Problem> {
+    analysis
+        .problems
+        .iter()
+        .filter(|p| p.code != "invalid-object")
+        .collect()
+}
+
+/// The API server's refusals of a text, by message.
+fn refusals(analysis: &Analysis) -> BTreeSet<&str> {
+    analysis
+        .problems
+        .iter()
+        .filter(|p| p.code == "invalid-object")
+        .map(|p| p.message.as_str())
+        .collect()
+}
+
+/// A fix never makes the API server refuse what it accepted: every refusal after it was there before.
+fn assert_api_valid(before: &Analysis, after: &Analysis, name: &str, fixed: &str) {
+    let before = refusals(before);
+    let new: Vec<_> = refusals(after).difference(&before).copied().collect();
+    assert!(
+        new.is_empty(),
+        "{name}: the API server would refuse the result: {new:?}\n{fixed}"
+    );
+}
+
+/// What "safe" promises (README, "What a safe fix is"), checked on the text itself: no value the author wrote
+/// is changed or removed (an edit replaces nothing, or only an empty value); `runAsNonRoot: true` newly applies
+/// only to containers a non-zero `runAsUser` covers; `ALL` is newly dropped only by containers the manifest
+/// keeps from root.
+fn assert_safe(text: &str, fixed: &str, edits: &[podsec_engine::patch::TextEdit], name: &str) {
+    for edit in edits {
+        let replaced = text[edit.span.start..edit.span.end].trim();
+        assert!(
+            matches!(replaced, "" | "null" | "~" | "{}" | "[]"),
+            "{name}: a safe fix replaces {replaced:?}, which the author wrote"
+        );
+    }
+    let before = containers(text);
+    let after = containers(fixed);
+    assert_eq!(before.len(), after.len(), "{name}: containers changed");
+    for ((old_non_root, old_user, old_drops_all), (non_root, user, drops_all)) in before.iter().zip(&after) {
+        if *non_root == Some(true) && *old_non_root != Some(true) {
+            assert!(
+                user.is_some_and(|u| u != 0),
+                "{name}: runAsNonRoot: true now covers a container without a non-zero runAsUser"
+            );
+        }
+        if *drops_all && !old_drops_all {
+            assert!(
+                old_user.is_some_and(|u| u != 0) || *old_non_root == Some(true),
+                "{name}: ALL dropped by a container that may run as root"
+            );
+        }
+    }
+}
+
+/// Every container of every pod-bearing object of `text`, in order: the `runAsNonRoot` and `runAsUser` that
+/// apply to it (its own, else the pod's), and whether it drops ALL. Read with the tree alone.
+fn containers(text: &str) -> Vec<(Option<bool>, Option<i64>, bool)> {
+    let mut found = Vec::new();
+    for document in podsec_engine::yaml::documents(text, &podsec_engine::Limits::default()) {
+        for object in podsec_engine::workload::pod_objects(&document) {
+            let pod_context = object.pod.spec.and_then(|s| s.get("securityContext"));
+            let pod_setting = |key: &str| pod_context.and_then(|c| c.get(key));
+            for container in object.pod.containers() {
+                let own = container.node.get("securityContext");
+                let setting = |key: &str| own.and_then(|c| c.get(key)).or_else(|| pod_setting(key));
+                let drops_all = own
+                    .and_then(|c| c.get("capabilities"))
+                    .and_then(|c| c.get("drop"))
+                    .is_some_and(|d| d.items().any(|c| c.as_str() == Some("ALL")));
+                found.push((
+                    setting("runAsNonRoot").and_then(|v| v.as_bool()),
+                    setting("runAsUser").and_then(|v| v.as_i64()),
+                    drops_all,
+                ));
+            }
+        }
+    }
+    found
+}
+
 /// Fix-all reaches its fixed point in one call and leaves only findings without a fix of that kind.
 fn assert_fix_all_converges(text: &str, policy: Policy, include_unsafe: bool, name: &str) -> String {
     let once = fix_all(text, &options(policy), include_unsafe);
@@ -126,10 +216,19 @@ fn assert_fix_all_converges(text: &str, policy: Policy, include_unsafe: bool, na
     );
     let after = analyze(&once.text, &options(policy));
     assert!(
-        after.problems.is_empty(),
+        unreadable(&after).is_empty(),
         "{name}: fix-all breaks the YAML\n{}",
         once.text
     );
+    assert_api_valid(
+        &analyze(text, &options(policy)),
+        &after,
+        &format!("{name}: fix-all"),
+        &once.text,
+    );
+    if !include_unsafe {
+        assert_safe_all(text, &once.text, name);
+    }
     for location in after
         .objects
         .iter()
@@ -145,6 +244,26 @@ fn assert_fix_all_converges(text: &str, policy: Policy, include_unsafe: bool, na
         }
     }
     once.text
+}
+
+/// `assert_safe`'s container rules for a whole fix-all (its edits are many, applied in rounds).
+fn assert_safe_all(text: &str, fixed: &str, name: &str) {
+    let before = containers(text);
+    let after = containers(fixed);
+    for ((old_non_root, old_user, old_drops_all), (non_root, user, drops_all)) in before.iter().zip(&after) {
+        if *non_root == Some(true) && *old_non_root != Some(true) {
+            assert!(
+                user.is_some_and(|u| u != 0),
+                "{name}: safe fix-all sets runAsNonRoot over a possible root user"
+            );
+        }
+        if *drops_all && !old_drops_all {
+            assert!(
+                old_user.is_some_and(|u| u != 0) || *old_non_root == Some(true),
+                "{name}: safe fix-all drops ALL from a container that may run as root"
+            );
+        }
+    }
 }
 
 #[test]
@@ -260,7 +379,27 @@ fn every_fix_on_every_conformance_fixture_is_sound_and_fix_all_leaves_only_unfix
     // What the safe fixes cannot do, by design (each of these changes what the workload can do): a
     // snapshot, so that a check that starts or stops being fixable shows up in review.
     insta::assert_snapshot!("remaining_after_safe_fixes", format!("{remaining:#?}"));
-    // Every check's fixes are what it declares, on the fixtures.
+    // Every check's fixes are what it declares, on the fixtures and the hand-written ones (upstream's pods
+    // never set a non-zero runAsUser everywhere, where runAsNonRoot's fix is safe).
+    let mut hand_written: Vec<_> = std::fs::read_dir(repo_root().join("tests/fixes"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    hand_written.sort();
+    for path in hand_written {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let before = analyze(&text, &options(Policy::default()));
+        for violation in before.objects.iter().flat_map(|o| &o.violations) {
+            for location in &violation.locations {
+                let seen = emitted.entry(violation.check.id).or_default();
+                seen[match &location.fix {
+                    None => 0,
+                    Some(fix) if fix.applicability == Applicability::Safe => 1,
+                    Some(_) => 2,
+                }] += 1;
+            }
+        }
+    }
     for check in CHECKS {
         let [none, safe, unsafe_] = emitted.get(check.id).copied().unwrap_or_default();
         let declared = check.fix_availability;
@@ -343,4 +482,112 @@ fn fuzzer_findings_stay_fixed() {
             );
         }
     }
+}
+
+/// Every fix podsec offers (each one, fix-all safe and unsafe, each check's fix-all) on every manifest of the
+/// repository — the examples, the test data and the real manifests of `benches/data/` — keeps each document
+/// readable, its objects, and the API server's acceptance; safe fixes keep the author's values and their pods
+/// startable.
+#[test]
+fn every_fix_on_the_repositorys_manifests_keeps_objects_valid_and_safe_fixes_safe() {
+    let mut files = Vec::new();
+    for dir in [
+        "examples",
+        "tests/data",
+        "tests/fixes",
+        "tests/checks",
+        "tests/scenarios",
+        "benches/data",
+    ] {
+        let mut pending = vec![repo_root().join(dir)];
+        while let Some(dir) = pending.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                    files.push(path);
+                }
+            }
+        }
+    }
+    files.sort();
+    let policy = Policy::default();
+    let (mut fixes, mut safe, mut files_fixed) = (0, 0, 0);
+    for path in &files {
+        let name = path.display().to_string();
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let before = analyze(&text, &options(policy));
+        if !unreadable(&before).is_empty() || before.objects.is_empty() {
+            continue;
+        }
+        // Each fix is judged on its own document (the 10,000-line real file has a thousand fixes).
+        let ranges = podsec_engine::yaml::document_ranges(&text, &podsec_engine::Limits::default());
+        let plain = Options {
+            policy,
+            ..Options::default()
+        };
+        for violation in before.objects.iter().flat_map(|o| &o.violations) {
+            for fix in violation.locations.iter().filter_map(|l| l.fix.as_ref()) {
+                let start = fix.edits.iter().map(|e| e.span.start).min().unwrap();
+                let range = ranges
+                    .iter()
+                    .find(|r| r.start <= start && start <= r.end)
+                    .unwrap();
+                let document = &text[range.start..range.end];
+                let edits: Vec<_> = fix
+                    .edits
+                    .iter()
+                    .map(|e| podsec_engine::patch::TextEdit {
+                        span: podsec_engine::Span::new(e.span.start - range.start, e.span.end - range.start),
+                        replacement: e.replacement.clone(),
+                    })
+                    .collect();
+                let fixed = apply(document, &edits);
+                let (old, new) = (analyze(document, &plain), analyze(&fixed, &plain));
+                assert!(
+                    unreadable(&new).is_empty(),
+                    "{name}: {} breaks the YAML",
+                    fix.title
+                );
+                assert_eq!(new.objects.len(), old.objects.len(), "{name}: {}", fix.title);
+                assert_api_valid(&old, &new, &format!("{name}: {}", fix.title), &fixed);
+                if fix.applicability == Applicability::Safe {
+                    assert_safe(document, &fixed, &edits, &format!("{name}: {}", fix.title));
+                    safe += 1;
+                }
+                fixes += 1;
+            }
+        }
+        let fixed_safe = assert_fix_all_converges(&text, policy, false, &name);
+        assert_fix_all_converges(&text, policy, true, &name);
+        // Each check's fix-all on the smaller files (the 10,000-line real file takes minutes in a debug build;
+        // fix-all of every check above covers it).
+        for check in CHECKS.iter().filter(|_| text.len() < 64 << 10) {
+            let only = podsec_engine::fix_all::fix_all_of(&text, &options(policy), true, Some(check.id));
+            let after = analyze(&only.text, &options(policy));
+            assert!(unreadable(&after).is_empty(), "{name}: fix-all of {}", check.id);
+            assert_api_valid(
+                &before,
+                &after,
+                &format!("{name}: fix-all of {}", check.id),
+                &only.text,
+            );
+        }
+        // Comments survive: every comment line of the text is still there after fix-all.
+        for comment in text.lines().filter(|l| l.trim_start().starts_with('#')) {
+            assert!(fixed_safe.contains(comment), "{name}: fix-all lost {comment:?}");
+        }
+        files_fixed += usize::from(fixed_safe != text);
+    }
+    println!(
+        "repository manifests: {} files, {files_fixed} changed by safe fix-all, {fixes} fixes ({safe} safe), each valid",
+        files.len()
+    );
+    assert!(fixes > 500 && safe > 50, "{fixes} fixes, {safe} safe");
 }

@@ -154,9 +154,8 @@ fn command_line_flags_override_every_source() {
     let json: Value = serde_json::from_str(&text(&output)).unwrap();
     let all = findings(&json);
     assert!(
-        all.iter().all(|f| f.2 == "error"
-            && f.3 == "baseline:latest"
-            && f.4 == "the command line (--level/--version)"),
+        all.iter()
+            .all(|f| f.2 == "error" && f.3 == "baseline:latest" && f.4 == "the command line (--level)"),
         "{all:#?}"
     );
     assert!(all.iter().any(|f| f.0 == "web" && f.1 == "hostPorts"));
@@ -196,7 +195,7 @@ fn a_broken_project_file_is_a_clear_usage_error() {
         stderr,
         "podsec: the project file has errors:\n\
          tests/scenarios/bad-project/.podsec.yaml:1:1: invalid-config: level: invalid level \"strict\": must be one of privileged, baseline, restricted\n\
-         tests/scenarios/bad-project/.podsec.yaml:2:1: unknown-key: unknown key \"colour\"; the keys are level, version, admissionConfiguration, namespaces, skip, exemptions\n\
+         tests/scenarios/bad-project/.podsec.yaml:2:1: unknown-key: unknown key \"colour\"; the keys are level, version, admissionConfiguration, namespaces, skip, exemptions, enforcedByAdmissionPolicy\n\
          tests/scenarios/bad-project/.podsec.yaml:4:5: invalid-exemption: the exemption from hostPorts needs a `reason`: say why the workload needs it\n"
     );
     // --config picks another project file instead.

@@ -107,6 +107,7 @@ fn the_project_file_schema_matches_the_engine() {
         keys,
         [
             "admissionConfiguration",
+            "enforcedByAdmissionPolicy",
             "exemptions",
             "level",
             "namespaces",
@@ -133,6 +134,7 @@ const LAYERS: &[&[&str]] = &[
     &["yaml"],
     &["text", "helm", "pod", "comments"],
     &["workload", "patch"],
+    &["validation"],
     &["policy"],
     &["fix"],
     &["checks"],
@@ -212,8 +214,13 @@ fn generated_files_are_current() {
 #[test]
 fn every_problem_code_has_a_sarif_rule() {
     let sarif = std::fs::read_to_string(repo_root().join("server/podsec/src/output/sarif.rs")).unwrap();
-    // The document errors are chosen in a match in analysis.rs, not written as `code: "…"`.
-    let mut codes = vec!["syntax-error".to_string(), "limit-exceeded".to_string()];
+    // The document errors are chosen in a match in analysis.rs, and the API server's refusals are the
+    // constant `INVALID_OBJECT`, not written as `code: "…"`.
+    let mut codes = vec![
+        "syntax-error".to_string(),
+        "limit-exceeded".to_string(),
+        "invalid-object".to_string(),
+    ];
     for entry in walk(&repo_root().join("server/engine/src")) {
         let source = std::fs::read_to_string(&entry).unwrap();
         for piece in source.split("code: \"").skip(1) {

@@ -6,7 +6,7 @@
 //! analysis.
 
 use crate::patch::{self, Layout, TextEdit};
-use crate::pod::{Loc, Pod};
+use crate::pod::{Container, Loc, Pod};
 use crate::yaml::{Document, NodeKind, NodeRef};
 
 /// What a fix promises (after ruff's `Applicability`).
@@ -43,7 +43,7 @@ pub struct FixContext<'a, 'd> {
     pub loc: Loc,
 }
 
-impl<'d> FixContext<'_, 'd> {
+impl<'a, 'd> FixContext<'a, 'd> {
     fn node(&self, id: crate::yaml::NodeId) -> NodeRef<'d> {
         self.document.node_ref(id)
     }
@@ -69,6 +69,12 @@ impl<'d> FixContext<'_, 'd> {
     /// The name of the container a finding is in (`""` when it has none), if it is in one.
     pub fn container_name(&self) -> Option<&'d str> {
         self.pod.container_name_at(self.document, self.loc)
+    }
+
+    /// The container a finding is in, if it is in one.
+    pub fn container(&self) -> Option<&'a Container<'d>> {
+        let index = self.pod.container_index_at(self.document, self.loc)?;
+        self.pod.containers.get(index)
     }
 
     /// ` on container "app"`, or ` from the pod` for a pod-level setting.
@@ -97,6 +103,21 @@ impl<'d> FixContext<'_, 'd> {
     pub fn remove_field(&self) -> Option<TextEdit> {
         let (key, _) = self.field()?;
         patch::remove_entry(self.layout, self.parent(key.id())?, key)
+    }
+
+    /// Removes any entry of the document from its mapping (an entry beside the finding).
+    pub fn remove_entry(&self, entry: crate::yaml::Entry<'d>) -> Option<TextEdit> {
+        patch::remove_entry(self.layout, self.parent(entry.key.id())?, entry.key)
+    }
+
+    /// Removes item `index` of `sequence`.
+    pub fn remove_item(&self, sequence: NodeRef<'d>, index: usize) -> Option<TextEdit> {
+        patch::remove_item(self.layout, sequence, index)
+    }
+
+    /// Replaces the value of any entry of the document.
+    pub fn replace(&self, entry: crate::yaml::Entry<'d>, text: &str) -> TextEdit {
+        patch::replace_value(self.layout, entry.key, entry.written_value, text)
     }
 
     /// Removes the list item that holds the finding (the finding's node itself, or the mapping that
@@ -180,7 +201,10 @@ impl<'d> FixContext<'_, 'd> {
 }
 
 /// Replaces a forbidden profile (shared by the AppArmor and seccomp checks): an annotation (its key
-/// contains `annotation_marker`) becomes `runtime/default`, a `<field>.type` becomes `RuntimeDefault`.
+/// contains `annotation_marker`) becomes `runtime/default`, a `<field>.type` becomes `RuntimeDefault`, with
+/// what the API server requires beside it: no `localhostProfile` (`validateSeccompProfileField`,
+/// `ValidateAppArmorProfileField`), and the same scope's legacy annotation in agreement (checked when a pod is
+/// created).
 pub fn runtime_default_profile(
     context: &FixContext<'_, '_>,
     annotation_marker: &str,
@@ -194,16 +218,50 @@ pub fn runtime_default_profile(
             context.set_value("runtime/default"),
         );
     }
-    let edit = if key == "type" {
-        context.set_value("RuntimeDefault")
+    let (type_edit, profile) = if key == "type" {
+        let (key, _) = context.field()?;
+        (context.set_value("RuntimeDefault")?, context.parent(key.id()))
     } else {
-        context.ensure_under_field(&["type"], "RuntimeDefault")
+        let (_, value) = context.field()?;
+        (
+            context.ensure_under_field(&["type"], "RuntimeDefault")?,
+            Some(value),
+        )
     };
-    fix(
+    let mut edits = vec![type_edit];
+    if let Some(localhost) = profile.and_then(|p| p.entry("localhostProfile")) {
+        edits.push(context.remove_entry(localhost)?);
+    }
+    edits.extend(agreeing_annotation(context, field, context.container()));
+    fix_of_edits(
         format!("Set {field}.type: RuntimeDefault{}", context.on_container()),
         Applicability::Unsafe,
-        edit,
+        edits,
     )
+}
+
+/// The edit that keeps a profile's legacy annotation in agreement with `<field>.type: RuntimeDefault` set on
+/// `container` (or the pod), when the annotation says otherwise (`validateSeccompAnnotationsAndFieldsMatch`,
+/// `validateAppArmorAnnotationsAndFieldsMatchOnCreate`). A pod-level AppArmor field has none: the API server
+/// copies each container's annotation into that container's field first.
+pub fn agreeing_annotation(
+    context: &FixContext<'_, '_>,
+    field: &str,
+    container: Option<&Container<'_>>,
+) -> Option<TextEdit> {
+    use crate::validation::{
+        APPARMOR_CONTAINER_ANNOTATION, SECCOMP_CONTAINER_ANNOTATION, SECCOMP_POD_ANNOTATION,
+    };
+    let key = match (field, container) {
+        ("seccompProfile", None) => SECCOMP_POD_ANNOTATION.to_string(),
+        ("seccompProfile", Some(c)) => format!("{SECCOMP_CONTAINER_ANNOTATION}{}", c.name),
+        ("appArmorProfile", Some(c)) => format!("{APPARMOR_CONTAINER_ANNOTATION}{}", c.name),
+        _ => return None,
+    };
+    let entry = context.pod.metadata?.get("annotations")?.entry(&key)?;
+    let value = entry.value.as_str().unwrap_or("");
+    let agrees = value == "runtime/default" || (field == "seccompProfile" && value == "docker/default");
+    (!agrees).then(|| context.replace(entry, "runtime/default"))
 }
 
 /// Removes a disallowed entry of `capabilities.add` (shared by both capability checks).
@@ -220,6 +278,28 @@ pub fn remove_capability(context: &FixContext<'_, '_>) -> Option<Fix> {
         Applicability::Unsafe,
         context.remove_enclosing_item(),
     )
+}
+
+/// A fix of several edits, or none when two of them touch the same text: `patch::apply` would drop one,
+/// and the fix would not do what its title says.
+pub fn fix_of_edits(
+    title: impl Into<String>,
+    applicability: Applicability,
+    edits: Vec<TextEdit>,
+) -> Option<Fix> {
+    let mut sorted: Vec<&TextEdit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.span.start, e.span.end));
+    let overlapping = sorted
+        .windows(2)
+        .any(|pair| matches!(pair, [first, second] if second.span.start < first.span.end));
+    if edits.is_empty() || overlapping {
+        return None;
+    }
+    Some(Fix {
+        title: title.into(),
+        applicability,
+        edits,
+    })
 }
 
 /// A fix from one edit.

@@ -146,6 +146,31 @@ impl<'d> Pod<'d> {
             == Some("windows")
     }
 
+    /// The user `container` runs as, as far as the manifest says: its own `runAsUser`, else the pod's
+    /// (`None` when neither is an integer: the image decides).
+    pub fn run_as_user(&self, container: &Container<'_>) -> Option<i64> {
+        container
+            .security_setting("runAsUser")
+            .or_else(|| self.security_context()?.entry("runAsUser"))
+            .and_then(|e| e.value.as_i64())
+    }
+
+    /// `runAsNonRoot` as it applies to `container`: its own, else the pod's.
+    pub fn run_as_non_root(&self, container: &Container<'_>) -> Option<bool> {
+        container
+            .security_setting("runAsNonRoot")
+            .or_else(|| self.security_context()?.entry("runAsNonRoot"))
+            .and_then(|e| e.value.as_bool())
+    }
+
+    /// Whether the manifest alone keeps `container` from running as root: a non-zero `runAsUser`, or
+    /// `runAsNonRoot: true`, applies to it. Only then is taking root's powers away (dropping every
+    /// capability) sure not to break a process that needs them.
+    pub fn cannot_run_as_root(&self, container: &Container<'_>) -> bool {
+        self.run_as_user(container).is_some_and(|user| user != 0)
+            || self.run_as_non_root(container) == Some(true)
+    }
+
     /// The pod's annotations as `(entry, key, value)`; a null value reads as `""`, as a Go map does.
     pub fn annotations(&self) -> Vec<(Entry<'d>, &'d str, &'d str)> {
         let Some(annotations) = self.metadata.and_then(|m| m.get("annotations")) else {

@@ -14,8 +14,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// share.
 #[derive(Debug)]
 pub struct RunArgs {
-    /// `--level`/`--policy-version`, when either is given: overrides every other policy source.
+    /// `--level` (at `--policy-version`, else latest): overrides every other policy source.
     pub policy: Option<Policy>,
+    /// `--policy-version` without `--level`: the version of every level the policy sources resolve.
+    pub policy_version: Option<Version>,
     /// `--config PATH`: the project file to use instead of looking for one.
     pub config: Option<PathBuf>,
     pub paths: Vec<String>,
@@ -40,14 +42,17 @@ pub struct WalkOptions {
 impl RunArgs {
     pub fn new(inputs: &InputArgs, policy: &PolicyArgs, verbose: bool) -> Self {
         let paths = path_arguments(&inputs.paths);
-        let override_policy = (policy.level.is_some() || policy.policy_version.is_some()).then(|| {
+        // Each flag changes only what it names: `--level` the level everywhere, `--policy-version` alone the
+        // version of whatever level each namespace resolves to.
+        let override_policy = policy.level.map(|level| {
             Policy::new(
-                policy.level.map_or(Level::Restricted, Level::from),
+                Level::from(level),
                 policy.policy_version.unwrap_or(Version::Latest),
             )
         });
         Self {
             policy: override_policy,
+            policy_version: policy.policy_version.filter(|_| policy.level.is_none()),
             config: policy.config.clone(),
             paths,
             max_file_size: inputs.max_file_size,

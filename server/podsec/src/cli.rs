@@ -94,10 +94,10 @@ pub struct InputArgs {
 #[derive(Args, Debug)]
 #[command(next_help_heading = "Policy")]
 pub struct PolicyArgs {
-    /// Enforce this level everywhere, overriding every policy source [default: restricted]
+    /// Enforce this level everywhere, overriding every policy source (at --policy-version, else latest)
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub level: Option<LevelArg>,
-    /// Enforce this policy version everywhere (PSA's enforce-version): latest or v1.N [default: latest]
+    /// Evaluate at this policy version, latest or v1.N (PSA's *-version labels); alone it changes only the version of the level each namespace, project file or default gives
     // `--version` was its name before; kept as a hidden alias, which cannot clash with `podsec --version`
     // because clap gives subcommands no version flag of their own.
     #[arg(long, alias = "version", value_name = "VERSION", value_parser = parse_version)]

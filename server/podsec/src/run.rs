@@ -169,6 +169,7 @@ impl Run {
         }
         let base = PolicyContext {
             override_policy: args.policy,
+            override_version: args.policy_version,
             namespaces: namespaces.iter().map(|(_, n)| n.clone()).collect(),
             admission: found_admission.as_ref().map(|(_, (a, _))| a.clone()),
             today: today(),

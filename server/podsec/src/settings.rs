@@ -11,9 +11,11 @@ use std::io::{self, Write};
 
 pub fn write(out: &mut impl Write, run: &Run, args: &RunArgs) -> io::Result<Outcome> {
     if let Some(policy) = args.policy {
+        writeln!(out, "command line: {policy} enforced everywhere (--level)")?;
+    } else if let Some(version) = args.policy_version {
         writeln!(
             out,
-            "command line: {policy} enforced everywhere (--level/--policy-version)"
+            "command line: every level evaluated at {version} (--policy-version); the levels are the sources'"
         )?;
     }
     if !args.ignore.is_empty() {

@@ -70,6 +70,8 @@ pub(super) fn evaluate(
     }
     let (annotations, problems) = annotation_exemptions(object);
     analysis.config_problems.extend(problems);
+    // PSA's order of the findings, to put back in place what an exemption cannot hide.
+    let run_order: Vec<&str> = report.violations.iter().map(|v| v.check.id).collect();
     let mut kept = Vec::new();
     for mut violation in std::mem::take(&mut report.violations) {
         if let Some(annotation) = annotations.iter().find(|a| a.check == violation.check.id) {
@@ -119,15 +121,17 @@ pub(super) fn evaluate(
         kept.push(violation);
     }
     report.violations = kept;
+    let refused = refuse_cluster_enforced_exemptions(&mut report, &resolved, options, &annotations, analysis);
+    report
+        .violations
+        .sort_by_key(|v| run_order.iter().position(|id| *id == v.check.id));
     report.drop_unreported_failures();
+    keep_exempted_fields(&mut report);
     comments.settle(document, object, &report);
     comments.protect(document, &mut report);
     for annotation in &annotations {
-        if !report
-            .exempted
-            .iter()
-            .any(|(v, _)| v.check.id == annotation.check)
-        {
+        let covers = |id: &str| id == annotation.check;
+        if !report.exempted.iter().any(|(v, _)| covers(v.check.id)) && !refused.iter().any(|id| covers(id)) {
             analysis.config_problems.push(ConfigProblem {
                 code: "unused-exemption",
                 severity: Severity::Information,
@@ -142,6 +146,107 @@ pub(super) fn evaluate(
         }
     }
     report
+}
+
+/// A fix never undoes what an exemption keeps: one that edits the field of an exempted finding (setting
+/// `allowPrivilegeEscalation: false` needs `privileged: false`, where `privileged: true` is exempted) is not
+/// offered.
+fn keep_exempted_fields(report: &mut ObjectReport) {
+    let exempted: Vec<crate::yaml::Span> = report
+        .exempted
+        .iter()
+        .flat_map(|(violation, _)| violation.locations.iter().map(|l| l.span))
+        .filter(|span| span.start < span.end)
+        .collect();
+    if exempted.is_empty() {
+        return;
+    }
+    let touches = |edit: &crate::patch::TextEdit| {
+        exempted
+            .iter()
+            .any(|span| edit.span.start < span.end && span.start < edit.span.end)
+    };
+    for location in report.violations.iter_mut().flat_map(|v| &mut v.locations) {
+        if location
+            .fix
+            .as_ref()
+            .is_some_and(|fix| fix.edits.iter().any(touches))
+        {
+            location.fix = None;
+        }
+    }
+}
+
+/// Exemptions are podsec's, not PSA's: PSA enforces a whole level and knows no per-check exemption. So an
+/// exempted finding that fails the enforce mode, where the cluster enforces it (a Namespace label, the
+/// admission configuration), goes back among the violations, and its exemption gets a diagnostic saying the
+/// cluster will refuse the pods anyway, unless the project file says the cluster enforces podsec's exported
+/// admission policy instead. Returns the checks whose exemptions were refused.
+fn refuse_cluster_enforced_exemptions(
+    report: &mut ObjectReport,
+    resolved: &ResolvedPolicy,
+    options: &Options<'_>,
+    annotations: &[crate::sources::AnnotationExemption],
+    analysis: &mut Analysis,
+) -> Vec<&'static str> {
+    let exported = options
+        .context
+        .and_then(|c| c.project.as_ref())
+        .is_some_and(|p| p.enforced_by_admission_policy);
+    let enforce = resolved
+        .modes
+        .iter()
+        .find(|(mode, policy)| *mode == Mode::Enforce && policy.by_cluster);
+    let Some((_, enforce)) = enforce.filter(|_| !exported) else {
+        return Vec::new();
+    };
+    let (refused, honoured): (Vec<_>, Vec<_>) = std::mem::take(&mut report.exempted)
+        .into_iter()
+        .partition(|(violation, _)| violation.mode == Mode::Enforce);
+    report.exempted = honoured;
+    let mut checks = Vec::new();
+    let pods = if report.kind == "Pod" {
+        "this pod"
+    } else {
+        "its pods"
+    };
+    let namespace = report
+        .namespace
+        .as_deref()
+        .map(|ns| format!("namespace {ns:?}"))
+        .unwrap_or_else(|| "the cluster".to_string());
+    for (violation, _reason) in refused {
+        let at = annotations
+            .iter()
+            .find(|a| a.check == violation.check.id)
+            .map(|a| a.span)
+            .or_else(|| violation.locations.first().map(|l| l.span))
+            .unwrap_or(report.header);
+        analysis.config_problems.push(ConfigProblem {
+            code: "exemption-not-enforced",
+            severity: Severity::Warning,
+            message: format!(
+                "PSA has no per-check exemption: {namespace} enforces {} ({}), so the cluster will reject {pods} \
+                 for {} whatever this exemption says; relax the namespace's level, or enforce podsec's policy in \
+                 the cluster (`podsec export vap`, then `enforcedByAdmissionPolicy: true` in .podsec.yaml)",
+                enforce.policy, enforce.source, violation.check.id
+            ),
+            span: at,
+        });
+        checks.push(violation.check.id);
+        match report
+            .violations
+            .iter_mut()
+            .find(|v| v.check.id == violation.check.id)
+        {
+            Some(kept) => {
+                kept.locations.extend(violation.locations);
+                kept.locations.sort_by_key(|l| l.span.start);
+            }
+            None => report.violations.push(violation),
+        }
+    }
+    checks
 }
 
 /// The report of an object with the given violations, before modes and exemptions are applied.
@@ -165,6 +270,7 @@ pub(super) fn skeleton(
             ModePolicy {
                 policy,
                 source: String::from("the policy given"),
+                by_cluster: false,
             },
         )],
         privileged_modes: Vec::new(),
@@ -187,6 +293,7 @@ pub fn check_object(
     layout: Option<&Layout<'_>>,
 ) -> ObjectReport {
     let minor = policy.version.evaluated_minor();
+    let mut gate = layout.map(|_| FixGate::new(document, object));
     let violations = checks_for(policy)
         .iter()
         .copied()
@@ -209,7 +316,8 @@ pub fn check_object(
                             pod: &object.pod,
                             loc: *loc,
                         };
-                        location.fix = fix(&context);
+                        location.fix = fix(&context)
+                            .filter(|fix| gate.as_mut().is_some_and(|gate| gate.keeps_object_valid(fix)));
                     }
                     location
                 })
@@ -225,6 +333,75 @@ pub fn check_object(
         })
         .collect();
     skeleton(document, object, policy, violations)
+}
+
+/// What a fix must not do to its object: produce YAML that no longer reads, or a refusal of the API server
+/// that the object did not already have (`crate::validation`). Each fix is applied to its document's text
+/// and the document read again; so that an object with thousands of fixes stays linear in cost, the
+/// reading is bounded per object, and past the budget fixes are not offered (never offered unchecked).
+struct FixGate<'a, 'd> {
+    document: &'a Document<'d>,
+    /// Which pod-bearing object of the document, in source order.
+    ordinal: Option<usize>,
+    before: Vec<crate::validation::Rejection>,
+    /// Bytes that may still be read again for this object.
+    budget: usize,
+}
+
+/// How many bytes the fixes of one object may read again in all (64 readings of a 1 MB document).
+const FIX_GATE_BUDGET: usize = 64 << 20;
+
+impl<'a, 'd> FixGate<'a, 'd> {
+    fn new(document: &'a Document<'d>, object: &PodObject<'_>) -> Self {
+        let ordinal = crate::workload::pod_objects(document)
+            .iter()
+            .position(|o| o.object.id() == object.object.id());
+        Self {
+            document,
+            ordinal,
+            before: crate::validation::rejections(document, object),
+            budget: FIX_GATE_BUDGET,
+        }
+    }
+
+    fn keeps_object_valid(&mut self, fix: &crate::fix::Fix) -> bool {
+        let span = self.document.span;
+        let Some(original) = self.document.text.get(span.start..span.end) else {
+            return false;
+        };
+        if original.len() > self.budget {
+            return false;
+        }
+        self.budget -= original.len();
+        let mut edits = Vec::with_capacity(fix.edits.len());
+        for edit in &fix.edits {
+            if edit.span.start < span.start || edit.span.end > span.end {
+                return false;
+            }
+            let mut moved = edit.clone();
+            moved.span = crate::yaml::Span::new(edit.span.start - span.start, edit.span.end - span.start);
+            edits.push(moved);
+        }
+        let fixed = crate::patch::apply(original, &edits);
+        let whole = crate::yaml::Span::new(0, fixed.len());
+        let Some(document) = crate::yaml::read_document(
+            &fixed,
+            self.document.index,
+            whole,
+            &crate::yaml::Limits::default(),
+        ) else {
+            return false;
+        };
+        if document.error.is_some() {
+            return false;
+        }
+        let objects = crate::workload::pod_objects(&document);
+        let Some(object) = self.ordinal.and_then(|i| objects.get(i)) else {
+            return false;
+        };
+        let after = crate::validation::rejections(&document, object);
+        !crate::validation::adds_rejection(&self.before, &after)
+    }
 }
 
 /// PSA's detail for one location of a violation with several: the check evaluated on the pod with only

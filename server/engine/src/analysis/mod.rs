@@ -26,6 +26,9 @@ use crate::policy::{ConfigProblem, PolicyContext, Severity};
 use crate::workload::pod_objects;
 use crate::yaml::{Document, Limits, Span, YamlErrorKind, document_ranges, read_document_if};
 
+/// The code of a problem the API server's validation finds in an object (`crate::validation`).
+pub const INVALID_OBJECT: &str = "invalid-object";
+
 /// The kind of the one document that is read for itself rather than for its pods.
 const PSP_KIND: &str = "PodSecurityPolicy";
 
@@ -64,10 +67,10 @@ pub struct Analysis {
     pub used_exemptions: Vec<Span>,
 }
 
-/// A document that could not be read.
+/// A document that could not be read, or an object the API server refuses.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
-    /// `syntax-error` or `limit-exceeded`.
+    /// `syntax-error`, `limit-exceeded`, `invalid-object`, `helm-template`, `helm-value`.
     pub code: &'static str,
     /// What went wrong.
     pub message: String,
@@ -308,6 +311,26 @@ fn analyse_document(
             analysis,
         );
         report.source.clone_from(&source);
+        for rejection in crate::validation::rejections(document, &object) {
+            let span = locate::locate(document, &object, rejection.loc).span;
+            let name = object.name.map(|n| format!(" {n:?}")).unwrap_or_default();
+            let kind = object.kind;
+            let message = if rejection.on_pod_create && kind != "Pod" {
+                format!(
+                    "the API server accepts this {kind}{name} but refuses every pod it creates: {}",
+                    rejection.message
+                )
+            } else {
+                format!("the API server refuses this {kind}{name}: {}", rejection.message)
+            };
+            analysis.problems.push(Problem {
+                code: INVALID_OBJECT,
+                message: neutralised.map_or(message.clone(), |n| n.restore(&message)),
+                span,
+                document: document.index,
+                severity: Severity::Error,
+            });
+        }
         if let Some(neutralised) = &neutralised {
             set_aside_template_values(&mut report, object.object, neutralised, document.index, analysis);
             report.drop_unreported_failures();

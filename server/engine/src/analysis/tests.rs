@@ -225,7 +225,9 @@ fn chart_templates_name_each_action_and_claim_no_verdict_on_a_templated_value() 
         .map(|f| f.title.as_str())
         .collect();
     assert!(
-        titles.contains(&"Set allowPrivilegeEscalation: false on container \"{{ .Values.bbbbb }}\""),
+        titles.contains(
+            &"Set allowPrivilegeEscalation: false and privileged: false on container \"{{ .Values.bbbbb }}\" (the container loses the host's devices and capabilities)"
+        ),
         "{titles:?}"
     );
 }

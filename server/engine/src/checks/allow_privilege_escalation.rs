@@ -36,12 +36,14 @@ containers:
 ```
 
 ## Fix safety
-Setting `allowPrivilegeEscalation: false` only breaks programs that rely on setuid binaries; it is what the
-restricted level requires and `podsec fix` applies it. (API validation rejects it together with `privileged: true`.)
+Adding a missing `allowPrivilegeEscalation: false` is safe: it only stops setuid binaries from gaining privileges,
+and `podsec fix` applies it. Replacing a `true` you wrote is unsafe. The API server refuses `false` beside
+`privileged: true` or `CAP_SYS_ADMIN` in `capabilities.add`, so there the fix also sets `privileged: false` or
+removes `CAP_SYS_ADMIN`, and is unsafe.
 ",
     evaluate,
     fix: Some(fix),
-    fix_availability: FixAvailability::Always(Applicability::Safe),
+    fix_availability: FixAvailability::Mixed,
 };
 
 fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
@@ -78,10 +80,56 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
 }
 
 fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
-    let title = format!("Set allowPrivilegeEscalation: false{}", context.on_container());
-    let edit = match context.field() {
-        Some(_) => context.set_value("false"),
-        None => context.ensure_in_container(&["securityContext", "allowPrivilegeEscalation"], "false"),
-    };
-    crate::fix::fix(title, Applicability::Safe, edit)
+    let on = context.on_container();
+    if context.field().is_some() {
+        // The author wrote `true`: replacing it is their call.
+        return crate::fix::fix(
+            format!(
+                "Set allowPrivilegeEscalation: false{on}, replacing true (setuid programs lose their privileges)"
+            ),
+            Applicability::Unsafe,
+            context.set_value("false"),
+        );
+    }
+    let add = context.ensure_in_container(&["securityContext", "allowPrivilegeEscalation"], "false")?;
+    let container = context.container()?;
+    // ValidateSecurityContext refuses `allowPrivilegeEscalation: false` beside `privileged: true` or
+    // `CAP_SYS_ADMIN` in `capabilities.add`: the fix takes those away in the same edit, and is unsafe then.
+    if let Some(privileged) = container
+        .security_setting("privileged")
+        .filter(|e| e.value.as_bool() == Some(true))
+    {
+        // `privileged: false` rather than removing the line: the new key goes after it.
+        let unprivileged = context.replace(privileged, "false");
+        return crate::fix::fix_of_edits(
+            format!(
+                "Set allowPrivilegeEscalation: false and privileged: false{on} (the container loses the host's devices and capabilities)"
+            ),
+            Applicability::Unsafe,
+            vec![add, unprivileged],
+        );
+    }
+    let sys_admin = container
+        .security_setting("capabilities")
+        .and_then(|c| c.value.get("add"))
+        .and_then(|add| {
+            add.items()
+                .position(|c| c.as_str() == Some("CAP_SYS_ADMIN"))
+                .map(|i| (add, i))
+        });
+    if let Some((list, index)) = sys_admin {
+        let remove = context.remove_item(list, index)?;
+        return crate::fix::fix_of_edits(
+            format!(
+                "Set allowPrivilegeEscalation: false and remove CAP_SYS_ADMIN from capabilities.add{on} (the container loses it)"
+            ),
+            Applicability::Unsafe,
+            vec![add, remove],
+        );
+    }
+    crate::fix::fix(
+        format!("Set allowPrivilegeEscalation: false{on}"),
+        Applicability::Safe,
+        Some(add),
+    )
 }

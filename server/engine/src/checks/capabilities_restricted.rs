@@ -38,8 +38,10 @@ securityContext:
 ```
 
 ## Fix safety
-Adding `ALL` to `drop` is safe for workloads that do not rely on default capabilities (most do not) and is applied
-by `podsec fix`. Removing entries from `add` can break the workload: unsafe.
+Adding `ALL` to `drop` is safe for a container that the manifest keeps from running as root (a non-zero
+`runAsUser`, or `runAsNonRoot: true`), and `podsec fix` applies it there. For a container that may run as root it
+is unsafe: a process that needs CHOWN, SETUID or NET_BIND_SERVICE stops working. Removing entries from `add` can
+break the workload: unsafe.
 ",
     evaluate,
     fix: Some(fix),
@@ -104,16 +106,38 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
 }
 
 fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
-    match context.loc {
-        Loc::Item { .. } => crate::fix::remove_capability(context),
-        Loc::Field { .. } => crate::fix::fix(
-            format!("Add ALL to capabilities.drop{}", context.on_container()),
-            Applicability::Safe,
+    if let Loc::Item { .. } = context.loc {
+        return crate::fix::remove_capability(context);
+    }
+    let on = context.on_container();
+    // Dropping every capability takes root's powers (CHOWN, SETUID, NET_BIND_SERVICE…) from a process
+    // running as root: sure to break nothing only where the manifest keeps the container from root.
+    let cannot_be_root = context
+        .container()
+        .is_some_and(|container| context.pod.cannot_run_as_root(container));
+    let (applicability, note) = if cannot_be_root {
+        (Applicability::Safe, "")
+    } else {
+        (
+            Applicability::Unsafe,
+            " (a process running as root loses CHOWN, SETUID, NET_BIND_SERVICE and the rest)",
+        )
+    };
+    match context.field() {
+        // An existing list gains ALL; any other value the author wrote is theirs to replace.
+        Some((_, value)) if value.resolved().is_sequence() => crate::fix::fix(
+            format!("Add ALL to capabilities.drop{on}{note}"),
+            applicability,
             context.append_to_field("ALL"),
         ),
-        _ => crate::fix::fix(
-            format!("Drop ALL capabilities{}", context.on_container()),
-            Applicability::Safe,
+        Some(_) => crate::fix::fix(
+            format!("Set capabilities.drop: [ALL]{on}, replacing its value{note}"),
+            Applicability::Unsafe,
+            context.append_to_field("ALL"),
+        ),
+        None => crate::fix::fix(
+            format!("Drop ALL capabilities{on}{note}"),
+            applicability,
             context.ensure_in_container(&["securityContext", "capabilities", "drop"], "[ALL]"),
         ),
     }

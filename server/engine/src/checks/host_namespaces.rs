@@ -28,11 +28,13 @@ Baseline, every version (v1.0).
 Remove the fields, or set them to `false`. Expose the pod through a Service instead of the host network.
 
 ## Fix safety
-Removing host namespaces changes how the pod is reached and what it sees: unsafe.
+Removing host namespaces changes how the pod is reached and what it sees: unsafe. A Windows host-process pod
+gets no fix for `hostNetwork`: the API server requires the host's network while any container is a host
+process (`validateWindowsHostProcessPod`).
 ",
     evaluate,
     fix: Some(fix),
-    fix_availability: FixAvailability::Always(Applicability::Unsafe),
+    fix_availability: FixAvailability::Sometimes(Applicability::Unsafe),
 };
 
 fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {

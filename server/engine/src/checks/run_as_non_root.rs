@@ -39,12 +39,14 @@ spec:
 ```
 
 ## Fix safety
-Adding `runAsNonRoot: true` stops containers whose image runs as root from starting; that is the point, and it is
-what the restricted level requires, so `podsec fix` applies it. Replacing an explicit `false` is the same change.
+Adding `runAsNonRoot: true` is safe only where a non-zero `runAsUser` applies to every container it covers, and
+`podsec fix` applies it there: the kubelet refuses to start a container under `runAsNonRoot: true` whose image runs as root or names its user
+without a number. Elsewhere the fix is unsafe (the image must not need root), and replacing a `false` you wrote is
+always unsafe.
 ",
     evaluate,
     fix: Some(fix),
-    fix_availability: FixAvailability::Always(Applicability::Safe),
+    fix_availability: FixAvailability::Mixed,
 };
 
 fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
@@ -106,16 +108,40 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
 }
 
 fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
-    match context.field() {
-        Some(_) => crate::fix::fix(
-            format!("Set runAsNonRoot: true{}", context.on_container()),
-            Applicability::Safe,
+    if context.field().is_some() {
+        // The author wrote `false`: replacing it is their call.
+        return crate::fix::fix(
+            format!(
+                "Set runAsNonRoot: true{}, replacing false (the container will not start if its image runs as root)",
+                context.on_container()
+            ),
+            Applicability::Unsafe,
             context.set_value("true"),
-        ),
-        None => crate::fix::fix(
+        );
+    }
+    // The kubelet refuses to start a container under `runAsNonRoot: true` unless it knows the user is not
+    // root: a non-zero `runAsUser`, or an image with a numeric non-zero user, which the manifest cannot tell.
+    let pod = context.pod;
+    let covered_by_user = pod
+        .containers()
+        .iter()
+        .filter(|c| c.security_setting("runAsNonRoot").is_none())
+        .all(|c| pod.run_as_user(c).is_some_and(|user| user != 0));
+    let (title, applicability) = if covered_by_user {
+        (
             "Set runAsNonRoot: true in the pod's securityContext",
             Applicability::Safe,
-            context.ensure_in_pod_spec(&["securityContext", "runAsNonRoot"], "true"),
-        ),
-    }
+        )
+    } else {
+        (
+            "Set runAsNonRoot: true in the pod's securityContext (the image must not need root: a container \
+             without a non-zero runAsUser will not start if its image runs as root or names its user)",
+            Applicability::Unsafe,
+        )
+    };
+    crate::fix::fix(
+        title,
+        applicability,
+        context.ensure_in_pod_spec(&["securityContext", "runAsNonRoot"], "true"),
+    )
 }

@@ -41,8 +41,10 @@ spec:
 ```
 
 ## Fix safety
-Setting the pod's profile to `RuntimeDefault` is what the restricted level requires and rarely breaks a workload;
-`podsec fix` applies it. Replacing an explicit `Unconfined` is unsafe.
+Adding the pod's profile `RuntimeDefault` where none is set is what the restricted level requires and rarely breaks
+a workload; `podsec fix` applies it. Replacing an explicit `Unconfined` is unsafe, and so is the addition when the
+pod's legacy seccomp annotation says otherwise (the fix then sets the annotation to `runtime/default` too, since
+the API server refuses a pod whose annotation and field disagree).
 ",
     evaluate,
     fix: Some(fix),
@@ -111,27 +113,27 @@ fn evaluate(pod: &Pod<'_>, minor: u32) -> Option<Violation> {
 }
 
 fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
-    match context.field_key() {
-        Some("type") => crate::fix::fix(
-            format!(
-                "Set seccompProfile.type: RuntimeDefault{}",
-                context.on_container()
-            ),
-            Applicability::Unsafe,
-            context.set_value("RuntimeDefault"),
-        ),
-        Some(_) => crate::fix::fix(
-            format!(
-                "Set seccompProfile.type: RuntimeDefault{}",
-                context.on_container()
-            ),
-            Applicability::Unsafe,
-            context.ensure_under_field(&["type"], "RuntimeDefault"),
-        ),
+    if context.field().is_some() {
+        return crate::fix::runtime_default_profile(
+            context,
+            "seccomp.security.alpha.kubernetes.io",
+            "seccompProfile",
+        );
+    }
+    let add = context.ensure_in_pod_spec(&["securityContext", "seccompProfile", "type"], "RuntimeDefault")?;
+    // The pod's legacy annotation must agree with the field on create: one that says otherwise is the
+    // author's, and changing it is unsafe.
+    match crate::fix::agreeing_annotation(context, "seccompProfile", None) {
         None => crate::fix::fix(
             "Set seccompProfile.type: RuntimeDefault in the pod's securityContext",
             Applicability::Safe,
-            context.ensure_in_pod_spec(&["securityContext", "seccompProfile", "type"], "RuntimeDefault"),
+            Some(add),
+        ),
+        Some(annotation) => crate::fix::fix_of_edits(
+            "Set seccompProfile.type: RuntimeDefault in the pod's securityContext, and its seccomp annotation to \
+             runtime/default (the API server refuses a pod whose annotation and field disagree)",
+            Applicability::Unsafe,
+            vec![add, annotation],
         ),
     }
 }

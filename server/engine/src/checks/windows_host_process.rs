@@ -73,10 +73,28 @@ fn host_process(security_context: Option<crate::yaml::NodeRef<'_>>) -> Option<cr
 }
 
 fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
-    let place = context.on_container_or_pod();
-    crate::fix::fix(
-        format!("Remove windowsOptions.hostProcess: true{place}"),
-        Applicability::Unsafe,
-        context.remove_field(),
-    )
+    // validateWindowsHostProcessPod: a pod's containers are all host-process containers or none is, so
+    // one `hostProcess: true` cannot go alone: the fix removes every one of the pod's.
+    let pod = context.pod;
+    let entries: Vec<_> = host_process(pod.security_context())
+        .into_iter()
+        .chain(
+            pod.containers()
+                .iter()
+                .filter_map(|c| host_process(c.security_context())),
+        )
+        .collect();
+    let edits = entries
+        .iter()
+        .map(|entry| context.remove_entry(*entry))
+        .collect::<Option<Vec<_>>>()?;
+    let title = if entries.len() > 1 {
+        "Remove windowsOptions.hostProcess: true from the pod and all its containers".to_string()
+    } else {
+        format!(
+            "Remove windowsOptions.hostProcess: true{}",
+            context.on_container_or_pod()
+        )
+    };
+    crate::fix::fix_of_edits(title, Applicability::Unsafe, edits)
 }

@@ -197,6 +197,7 @@ fn read_namespace(object: NodeRef<'_>) -> Option<NamespaceLabels> {
             ModePolicy {
                 policy: Policy::new(level, version),
                 source: policy_source(&name, mode.as_str()),
+                by_cluster: true,
             },
         ));
     }
@@ -216,6 +217,7 @@ fn read_namespace(object: NodeRef<'_>) -> Option<NamespaceLabels> {
                     ModePolicy {
                         policy: Policy::new(enforce_level, version),
                         source: format!("{} (warn inherits enforce)", policy_source(&name, "enforce")),
+                        by_cluster: true,
                     },
                 ));
                 modes.sort_by_key(|(m, _)| *m);

@@ -67,6 +67,10 @@ pub struct ModePolicy {
     pub policy: Policy,
     /// Where it came from, for hover and reports: `Namespace "payments", label pod-security.kubernetes.io/enforce`.
     pub source: String,
+    /// Whether the cluster's Pod Security Admission applies it (a Namespace label, the project file's record of
+    /// one, the admission configuration), rather than podsec alone (the command line, the project file's
+    /// level, the editor's settings, the default). PSA knows no per-check exemption.
+    pub by_cluster: bool,
 }
 
 /// The policy an object is checked against, per mode. A mode that is absent, or privileged, checks nothing.
@@ -89,6 +93,7 @@ impl ResolvedPolicy {
                 ModePolicy {
                     policy,
                     source: source.into(),
+                    by_cluster: false,
                 },
             )],
             exempt: None,

@@ -43,6 +43,9 @@ pub struct ProjectConfig {
     pub skip: Vec<String>,
     /// Exemptions.
     pub exemptions: Vec<Exemption>,
+    /// `enforcedByAdmissionPolicy: true`: the cluster enforces podsec's policy with the exported
+    /// ValidatingAdmissionPolicy (`podsec export vap`), which honours exemptions, in place of PSA's labels.
+    pub enforced_by_admission_policy: bool,
 }
 
 const PROJECT_KEYS: &[&str] = &[
@@ -52,6 +55,7 @@ const PROJECT_KEYS: &[&str] = &[
     "namespaces",
     "skip",
     "exemptions",
+    "enforcedByAdmissionPolicy",
 ];
 const EXEMPTION_KEYS: &[&str] = &[
     "check",
@@ -101,6 +105,13 @@ pub fn project_config(text: &str, limits: &Limits) -> (ProjectConfig, Vec<Config
             "version" => match Version::parse(entry.value.as_str().unwrap_or("")) {
                 Ok(version) => config.version = Some(version),
                 Err(e) => problems.push(invalid(entry, format!("version: {e}"))),
+            },
+            "enforcedByAdmissionPolicy" => match entry.value.as_bool() {
+                Some(value) => config.enforced_by_admission_policy = value,
+                None => problems.push(invalid(
+                    entry,
+                    "enforcedByAdmissionPolicy: must be true or false".to_string(),
+                )),
             },
             "admissionConfiguration" => match entry.value.as_str() {
                 Some(path) => config.admission_configuration = Some(path.to_string()),

@@ -21,8 +21,10 @@ pub struct ExemptionTarget<'a> {
 /// Everything known about policy, assembled by a shell from the files it found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PolicyContext {
-    /// `--level`/`--version` on the command line: overrides every other source.
+    /// `--level` (with `--policy-version`, else latest) on the command line: overrides every other source.
     pub override_policy: Option<Policy>,
+    /// `--policy-version` without `--level`: the version of every level the other sources resolve.
+    pub override_version: Option<crate::policy::Version>,
     /// Namespace objects found in the checked files or the workspace.
     pub namespaces: Vec<NamespaceLabels>,
     /// The project file.
@@ -43,6 +45,7 @@ impl PolicyContext {
             a.name == b.name && a.modes == b.modes && a.labelled == b.labelled && a.any_label == b.any_label
         };
         self.override_policy == other.override_policy
+            && self.override_version == other.override_version
             && self.project == other.project
             && self.admission == other.admission
             && self.editor_default == other.editor_default
@@ -64,7 +67,7 @@ impl PolicyContext {
     /// `restricted:latest`.
     pub fn resolve(&self, namespace: Option<&str>, runtime_class: Option<&str>) -> ResolvedPolicy {
         if let Some(policy) = self.override_policy {
-            return ResolvedPolicy::enforce(policy, "the command line (--level/--version)");
+            return ResolvedPolicy::enforce(policy, "the command line (--level)");
         }
         let mut exempt = None;
         if let Some(admission) = &self.admission {
@@ -106,6 +109,7 @@ impl PolicyContext {
                             ModePolicy {
                                 policy: *policy,
                                 source: format!("{name}, defaults.{}", mode.as_str()),
+                                by_cluster: true,
                             },
                         ));
                     }
@@ -118,6 +122,13 @@ impl PolicyContext {
             }
             None => self.defaults(),
         };
+        if let Some(version) = self.override_version {
+            // Only the version changes: each mode keeps the level its source gives.
+            for (_, mode) in &mut resolved.modes {
+                mode.policy.version = version;
+                mode.source = format!("{}, at {version} (--policy-version)", mode.source);
+            }
+        }
         let (privileged, checking) = std::mem::take(&mut resolved.modes)
             .into_iter()
             .partition(|(_, m)| m.policy.level == Level::Privileged);
@@ -138,6 +149,7 @@ impl PolicyContext {
                         ModePolicy {
                             policy: *policy,
                             source: format!("{}, defaults.{}", admission.name, mode.as_str()),
+                            by_cluster: true,
                         },
                     )
                 })

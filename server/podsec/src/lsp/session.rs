@@ -379,6 +379,7 @@ impl State {
         let admission_from_project = project.as_ref().is_some_and(|p| p.admission.is_some());
         let context = PolicyContext {
             override_policy: None,
+            override_version: None,
             namespaces,
             admission: project.as_ref().and_then(|p| p.admission.clone()),
             project: project.map(|p| p.config),

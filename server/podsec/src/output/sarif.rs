@@ -36,6 +36,12 @@ const PROBLEM_RULES: &[ProblemRule] = &[
         help: "Nesting deeper than 1,000 levels, aliases that expand a document beyond 100,000 nodes, documents over 10 MB and streams of more than 100,000 documents are refused.",
     },
     ProblemRule {
+        id: "invalid-object",
+        level: "error",
+        description: "The API server refuses the object (or every pod a workload creates) as written.",
+        help: "Upstream's validation of the fields podsec reads (pkg/apis/core/validation): the message is the API server's, with the field's path. Fix the field; podsec never offers a fix whose result the API server would refuse.",
+    },
+    ProblemRule {
         id: "helm-template",
         level: "note",
         description: "A Helm template document podsec cannot analyse before rendering.",
@@ -70,6 +76,12 @@ const PROBLEM_RULES: &[ProblemRule] = &[
         level: "error",
         description: "An exemption without a reason, or for an unknown check.",
         help: "An exemption names a check of `podsec explain` and gives its reason: `podsec.dev/exempt.<check-id>: \"<reason>\"`, the comment `# podsec: exempt <check-id> -- <reason>`, or `check` and `reason` in the project file.",
+    },
+    ProblemRule {
+        id: "exemption-not-enforced",
+        level: "warning",
+        description: "An exemption the cluster will not honour: the finding fails a level a Namespace label or the admission configuration enforces.",
+        help: "Pod Security Admission enforces whole levels and knows no per-check exemption, so the finding stays an error. Relax the namespace's enforce level, or enforce podsec's policy in the cluster with `podsec export vap` and declare `enforcedByAdmissionPolicy: true` in .podsec.yaml.",
     },
     ProblemRule {
         id: "unused-exemption",
