@@ -566,7 +566,7 @@ fn code_lenses_show_each_objects_policy_and_each_namespaces_workloads() {
         ),
         (
             25,
-            "baseline:latest (.podsec.yaml, namespaces.ingress.enforce; warn restricted:latest) · 4 warnings",
+            "baseline:latest (.podsec.yaml, namespaces.ingress.enforce; warn restricted:latest) · 4 warnings · 1 exempted (hover for why it holds)",
         ),
         (
             39,
@@ -578,7 +578,7 @@ fn code_lenses_show_each_objects_policy_and_each_namespaces_workloads() {
         ),
         (
             63,
-            "baseline:latest (admission configuration cluster/admission.yaml, defaults.enforce; warn restricted:latest) · 1 error, 4 warnings",
+            "baseline:latest (admission configuration cluster/admission.yaml, defaults.enforce; warn restricted:latest) · 1 error, 4 warnings · 1 exempted (hover for why it holds)",
         ),
         (
             84,
@@ -642,4 +642,87 @@ fn one_action_fixes_every_problem_of_a_check_in_the_file() {
     // both drop ALL, and NET_ADMIN goes.
     assert_eq!(count(&fixed), 0, "{fixed}");
     assert!(fixed.ends_with('\n') && !fixed.ends_with("\n\n"));
+}
+
+/// The exemption example of the issue in the editor: the Namespace label enforces restricted, so the
+/// Deployment's exemption cannot hold — its finding stays an error, the exemption gets its own warning and
+/// hover says why; once the project file declares the exported admission policy, the exemption holds and hover
+/// says why.
+#[test]
+fn the_editor_shows_when_the_cluster_will_not_honour_an_exemption() {
+    const APP: &str = "apiVersion: v1
+kind: Namespace
+metadata: {name: web, labels: {pod-security.kubernetes.io/enforce: restricted}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+  namespace: web
+  annotations: {podsec.dev/exempt.runAsNonRoot: \"the image runs as root until ticket 12\"}
+spec:
+  template:
+    spec:
+      securityContext: {seccompProfile: {type: RuntimeDefault}}
+      containers:
+      - name: app
+        image: nginx
+        securityContext:
+          allowPrivilegeEscalation: false
+          capabilities: {drop: [ALL]}
+";
+    for exported in [false, true] {
+        let project = if exported {
+            "enforcedByAdmissionPolicy: true\n"
+        } else {
+            "level: restricted\n"
+        };
+        let dir = workspace_dir(
+            if exported {
+                "exemption-exported"
+            } else {
+                "exemption-refused"
+            },
+            &[("app.yaml", APP), (".podsec.yaml", project)],
+        );
+        let uri = file_uri(&dir.join("app.yaml"));
+        let mut client = start(&dir, json!({}));
+        client.open(&uri, APP, 1);
+        let diagnostics = client.diagnostics(&uri, 1);
+        let seen: Vec<(String, u64)> = diagnostics
+            .iter()
+            .filter(|d| d["code"] != "namespace-impact")
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap().to_string(),
+                    d["severity"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        let hover = client.request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": uri }, "position": { "line": 15, "character": 10 } }),
+        );
+        let markdown = hover["result"]["contents"]["value"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        if exported {
+            assert_eq!(seen, Vec::<(String, u64)>::new(), "{diagnostics:#?}");
+            assert!(
+                markdown.contains("**⊘ runAsNonRoot** — restricted · exempted: the image runs as root until ticket 12 (annotation on the object) · holds: the cluster enforces podsec's exported admission policy"),
+                "{markdown}"
+            );
+        } else {
+            assert_eq!(
+                seen,
+                [
+                    ("exemption-not-enforced".to_string(), 2),
+                    ("runAsNonRoot".to_string(), 1)
+                ],
+                "{diagnostics:#?}"
+            );
+            assert!(markdown.contains("Its exemption does not hold"), "{markdown}");
+        }
+    }
 }

@@ -168,6 +168,26 @@ pub fn hover_in(text: &str, options: &Options, offset: usize, analysis: &Analysi
                 violation.check.level,
                 violation.message_at(location),
             ));
+            if exemption_refused(analysis, report, violation.check.id) {
+                markdown.push_str(
+                    "Its exemption does not hold: PSA enforces this level and knows no per-check exemption \
+                     (`exemption-not-enforced`).\n\n",
+                );
+            }
+            docs.push_str(&folded(violation.check));
+        }
+    }
+
+    // Exempted findings here: by what, and why the exemption holds.
+    for (violation, reason) in &report.exempted {
+        if let Some(location) = violation.locations.iter().find(|l| l.span.contains(offset)) {
+            span.get_or_insert(location.span);
+            markdown.push_str(&format!(
+                "**⊘ {}** — {} · exempted: {reason} · {}\n\n",
+                violation.check.id,
+                violation.check.level,
+                exemption_holds_because(options, report, violation.mode),
+            ));
             docs.push_str(&folded(violation.check));
         }
     }
@@ -197,12 +217,25 @@ pub fn hover_in(text: &str, options: &Options, offset: usize, analysis: &Analysi
         }
         span = Some(at.span);
         for check in &exact {
-            let state = if in_force.contains(check) {
-                "checked, and passes here"
+            let exempted = report.exempted.iter().find(|(v, _)| v.check.id == check.id);
+            let modes = checking_modes(report, check);
+            let state = if let Some((violation, reason)) = exempted {
+                format!(
+                    "exempted: {reason} · {}",
+                    exemption_holds_because(options, report, violation.mode)
+                )
+            } else if in_force.contains(check) {
+                "checked, and passes here".to_string()
+            } else if !modes.is_empty() {
+                format!("checked in {} mode only, and passes here", modes.join(" and "))
             } else {
-                "not checked at this policy"
+                "not checked at this policy".to_string()
             };
-            markdown.push_str(&format!("**✓ {}** — {} · {state}\n\n", check.id, check.level));
+            let mark = if exempted.is_some() { "⊘" } else { "✓" };
+            markdown.push_str(&format!(
+                "**{mark} {}** — {} · {state}\n\n",
+                check.id, check.level
+            ));
             docs.push_str(&folded(check));
         }
         if !below.is_empty() {
@@ -249,6 +282,63 @@ pub fn hover_in(text: &str, options: &Options, offset: usize, analysis: &Analysi
         span: span.unwrap_or(object.header),
         markdown,
     })
+}
+
+/// The modes of `report` whose policy runs `check`.
+fn checking_modes(report: &crate::analysis::ObjectReport, check: &Check) -> Vec<&'static str> {
+    report
+        .modes
+        .iter()
+        .filter(|(_, m)| checks_for(m.policy).contains(&check))
+        .map(|(mode, _)| mode.as_str())
+        .collect()
+}
+
+/// Whether the analysis refused an exemption of `check` on this object (it fails an enforce level the
+/// cluster applies).
+fn exemption_refused(analysis: &Analysis, report: &crate::analysis::ObjectReport, check: &str) -> bool {
+    let marker = format!(" for {check} whatever");
+    analysis.config_problems.iter().any(|p| {
+        p.code == "exemption-not-enforced"
+            && report.span.start <= p.span.start
+            && p.span.end <= report.span.end
+            && p.message.contains(&marker)
+    })
+}
+
+/// Why an exemption holds where podsec honours it: only podsec imposes the level, only warn or audit report
+/// it, or the project file says the cluster enforces podsec's exported admission policy.
+fn exemption_holds_because(
+    options: &Options,
+    report: &crate::analysis::ObjectReport,
+    mode: crate::policy::Mode,
+) -> String {
+    let exported = options
+        .context
+        .and_then(|c| c.project.as_ref())
+        .is_some_and(|p| p.enforced_by_admission_policy);
+    let enforce = report
+        .modes
+        .iter()
+        .find(|(m, _)| *m == crate::policy::Mode::Enforce)
+        .map(|(_, p)| p);
+    if mode != crate::policy::Mode::Enforce {
+        format!(
+            "holds: only {} reports it, and the cluster admits the pods",
+            mode.as_str()
+        )
+    } else if exported {
+        "holds: the cluster enforces podsec's exported admission policy (`enforcedByAdmissionPolicy: true`)"
+            .to_string()
+    } else {
+        match enforce {
+            Some(policy) => format!(
+                "holds: only podsec imposes {} (from {}); no cluster label or admission configuration enforces it",
+                policy.policy, policy.source
+            ),
+            None => "holds".to_string(),
+        }
+    }
 }
 
 /// Hover on a `pod-security.kubernetes.io/…` label of a Namespace: what it sets and what PSA makes of it.

@@ -80,6 +80,18 @@ fn object_title(object: &ObjectReport) -> String {
     } else {
         title.push_str(&format!(" · {}", found.join(", ")));
     }
+    // Exemptions that hold (one the cluster would not honour is an error above, with its own diagnostic).
+    let exempted: usize = object
+        .exempted
+        .iter()
+        .map(|(v, _)| v.locations.len().max(1))
+        .sum();
+    if exempted > 0 {
+        title.push_str(&format!(
+            " · {} (hover for why it holds)",
+            plural(exempted, "exempted", "exempted")
+        ));
+    }
     title
 }
 
