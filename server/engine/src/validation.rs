@@ -22,6 +22,9 @@ pub struct Rejection {
     /// Whether only a Pod's creation checks it (`ValidatePodCreate`): a workload is accepted, and every pod
     /// it then creates is refused.
     pub on_pod_create: bool,
+    /// Whether it reads beyond the container it is located in (the pod's annotations, its other containers,
+    /// `hostNetwork`): a chart template's action anywhere in the pod may change it.
+    pub reads_the_pod: bool,
 }
 
 /// `validation.IsValidUserID` / `IsValidGroupID`: `0 <= id <= math.MaxInt32`.
@@ -174,6 +177,7 @@ impl Rejections<'_, '_> {
             loc: Loc::field(entry),
             message: format!("{path}: {kind}: {detail}"),
             on_pod_create: false,
+            reads_the_pod: false,
         });
     }
 
@@ -490,6 +494,9 @@ impl Rejections<'_, '_> {
                     &format!("Invalid value: {name:?}"),
                     "container not found",
                 );
+                if let Some(rejection) = self.found.last_mut() {
+                    rejection.reads_the_pod = true;
+                }
                 continue;
             };
             let known = value.is_empty()
@@ -545,6 +552,7 @@ impl Rejections<'_, '_> {
         }
         for rejection in self.found.iter_mut().skip(first) {
             rejection.on_pod_create = true;
+            rejection.reads_the_pod = true;
         }
     }
 
@@ -552,6 +560,14 @@ impl Rejections<'_, '_> {
     /// pod's and a container's `hostProcess` agree where both are set, and host-process pods use the host's
     /// network.
     fn host_process(&mut self, pod: &Pod<'_>) {
+        let first = self.found.len();
+        self.host_process_rules(pod);
+        for rejection in self.found.iter_mut().skip(first) {
+            rejection.reads_the_pod = true;
+        }
+    }
+
+    fn host_process_rules(&mut self, pod: &Pod<'_>) {
         let pod_entry = pod
             .security_context()
             .and_then(|c| c.get("windowsOptions"))

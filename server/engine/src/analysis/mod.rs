@@ -313,6 +313,23 @@ fn analyse_document(
         report.source.clone_from(&source);
         for rejection in crate::validation::rejections(document, &object) {
             let span = locate::locate(document, &object, rejection.loc).span;
+            // In a chart template, a refusal is known only where no action can change what it reads: the
+            // container it is in, or the whole pod for a rule that reads beyond it.
+            if let Some(neutralised) = neutralised {
+                let container = object
+                    .pod
+                    .containers()
+                    .iter()
+                    .map(|c| c.node.span())
+                    .find(|c| c.start <= span.start && span.end <= c.end);
+                let region = match container {
+                    Some(container) if !rejection.reads_the_pod => container,
+                    _ => object.template.span(),
+                };
+                if neutralised.action_within(region).is_some() {
+                    continue;
+                }
+            }
             let name = object.name.map(|n| format!(" {n:?}")).unwrap_or_default();
             let kind = object.kind;
             let message = if rejection.on_pod_create && kind != "Pod" {

@@ -194,3 +194,26 @@ fn ids_ports_proc_mount_and_mount_propagation() {
         ]
     );
 }
+
+#[test]
+fn a_chart_templates_action_makes_a_refusal_unknown_where_it_could_change_it() {
+    use crate::analysis::{Options, analyze};
+    let refusals = |text: &str| -> Vec<String> {
+        analyze(text, &Options::default())
+            .problems
+            .into_iter()
+            .filter(|p| p.code == "invalid-object")
+            .map(|p| p.message)
+            .collect()
+    };
+    // A templated type is no unsupported value; a literal contradiction beside an action in another container
+    // is still refused.
+    let templated = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    securityContext:\n      seccompProfile:\n        type: {{ .Values.type }}\n  - name: b\n    image: {{ .Values.image }}\n  - name: c\n    securityContext:\n      allowPrivilegeEscalation: false\n      privileged: true\n";
+    assert_eq!(
+        refusals(templated),
+        ["the API server refuses this Pod \"p\": spec.containers[2].securityContext: Invalid value: cannot set `allowPrivilegeEscalation` to false and `privileged` to true"]
+    );
+    // hostProcess reads the whole pod: a templated hostNetwork makes it unknown.
+    let host_process = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  hostNetwork: {{ .Values.hostNetwork }}\n  securityContext:\n    windowsOptions:\n      hostProcess: true\n  containers:\n  - name: a\n";
+    assert_eq!(refusals(host_process), Vec::<String>::new());
+}
