@@ -138,7 +138,7 @@ const LAYERS: &[&[&str]] = &[
     &["checks"],
     &["psp", "sources"],
     &["analysis"],
-    &["advice", "fix_all", "explain"],
+    &["advice", "fix_all", "explain", "vap"],
 ];
 
 #[test]

@@ -19,6 +19,7 @@ pub mod policy;
 pub mod psp;
 pub mod sources;
 pub mod text;
+pub mod vap;
 pub mod workload;
 pub mod yaml;
 

@@ -1,6 +1,7 @@
 //! `allowPrivilegeEscalation`: every container must forbid privilege escalation.
 
 use super::{Check, FixAvailability, Violation, containers_phrase};
+use super::cel::*;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -40,6 +41,7 @@ Setting `allowPrivilegeEscalation: false` only breaks programs that rely on setu
 restricted level requires and `podsec fix` applies it. (API validation rejects it together with `privileged: true`.)
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Always(Applicability::Safe),
 };
@@ -84,4 +86,18 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
         None => context.ensure_in_container(&["securityContext", "allowPrivilegeEscalation"], "false"),
     };
     crate::fix::fix(title, Applicability::Safe, edit)
+}
+
+/// CEL: every container sets `allowPrivilegeEscalation: false`; Windows pods pass from v1.25.
+fn cel(minor: u32) -> Cel {
+    let bad = format!("!{}", container_is("allowPrivilegeEscalation", "false"));
+    let passes = format!("!variables.containers.exists(c, {bad})");
+    Cel::new(
+        if minor >= 25 { unless(WINDOWS, &passes) } else { passes },
+        CHECK.reason,
+        format!(
+            "{} + ' must set securityContext.allowPrivilegeEscalation=false'",
+            containers_named(&names_where(&bad))
+        ),
+    )
 }

@@ -1,6 +1,7 @@
 //! `capabilities_baseline`: containers may add only the runtime's default capabilities.
 
 use super::{Check, FixAvailability, Violation, containers_phrase, join_quote, sorted_set};
+use super::cel::*;
 use crate::fix::Applicability;
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -56,6 +57,7 @@ securityContext:
 Removing an added capability can break the workload: unsafe.
 ",
     evaluate,
+    cel,
     fix: Some(crate::fix::remove_capability),
     fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
@@ -94,5 +96,28 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
             join_quote(&sorted_set(bad_capabilities))
         ),
         locations,
+    )
+}
+
+/// CEL: every added capability of every container is one of the defaults.
+fn cel(_minor: u32) -> Cel {
+    let adds = "c.securityContext.capabilities.add";
+    let bad = format!(
+        "({} && {adds}.exists(a, !(a in {})))",
+        container_has("capabilities.add"),
+        literal_list(DEFAULT_CAPABILITIES)
+    );
+    let bad_capabilities = flatten(&format!(
+        "variables.containers.filter(c, {bad}).map(c, {adds}.filter(a, !(a in {})))",
+        literal_list(DEFAULT_CAPABILITIES)
+    ));
+    Cel::new(
+        format!("!variables.containers.exists(c, {bad})"),
+        CHECK.reason,
+        format!(
+            "{} + ' must not include ' + {} + ' in securityContext.capabilities.add'",
+            containers_named(&names_where(&bad)),
+            quote_joined(&sorted_distinct(&bad_capabilities))
+        ),
     )
 }

@@ -1,6 +1,7 @@
 //! `capabilities_restricted`: containers must drop ALL and may add only NET_BIND_SERVICE.
 
 use super::{Check, FixAvailability, Violation, containers_phrase, join_quote, sorted_set};
+use super::cel::*;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -42,6 +43,7 @@ Adding `ALL` to `drop` is safe for workloads that do not rely on default capabil
 by `podsec fix`. Removing entries from `add` can break the workload: unsafe.
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Mixed,
 };
@@ -117,4 +119,39 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
             context.ensure_in_container(&["securityContext", "capabilities", "drop"], "[ALL]"),
         ),
     }
+}
+
+/// CEL: every container drops `ALL` and adds nothing but `NET_BIND_SERVICE`; Windows pods pass from v1.25.
+fn cel(minor: u32) -> Cel {
+    let adds = "c.securityContext.capabilities.add";
+    let missing_drop_all = format!(
+        "!({} && 'ALL' in c.securityContext.capabilities.drop)",
+        container_has("capabilities.drop")
+    );
+    let bad_add = format!(
+        "({} && {adds}.exists(a, a != 'NET_BIND_SERVICE'))",
+        container_has("capabilities.add")
+    );
+    let passes = format!(
+        "!variables.containers.exists(c, {missing_drop_all} || {bad_add})"
+    );
+    let drop_part = format!(
+        "{} + ' must set securityContext.capabilities.drop=[\"ALL\"]'",
+        containers_named(&names_where(&missing_drop_all))
+    );
+    let add_part = format!(
+        "{} + ' must not include ' + {} + ' in securityContext.capabilities.add'",
+        containers_named(&names_where(&bad_add)),
+        quote_joined(&sorted_distinct(&flatten(&format!(
+            "variables.containers.filter(c, {bad_add}).map(c, {adds}.filter(a, a != 'NET_BIND_SERVICE'))"
+        ))))
+    );
+    Cel::new(
+        if minor >= 25 { unless(WINDOWS, &passes) } else { passes },
+        CHECK.reason,
+        format!(
+            "((variables.containers.exists(c, {missing_drop_all}) ? [{drop_part}] : []) + \
+             (variables.containers.exists(c, {bad_add}) ? [{add_part}] : [])).join('; ')"
+        ),
+    )
 }

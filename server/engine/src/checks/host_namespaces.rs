@@ -1,6 +1,7 @@
 //! `hostNamespaces`: pods may not share the node's network, PID or IPC namespace.
 
 use super::{Check, FixAvailability, Violation};
+use super::cel::*;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -31,6 +32,7 @@ Remove the fields, or set them to `false`. Expose the pod through a Service inst
 Removing host namespaces changes how the pod is reached and what it sees: unsafe.
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
@@ -60,5 +62,19 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
         format!("Remove {key}: true"),
         Applicability::Unsafe,
         context.remove_field(),
+    )
+}
+
+/// CEL: none of the three host namespaces is `true`.
+fn cel(_minor: u32) -> Cel {
+    let set = |field: &str| is("variables.spec", field, "true");
+    let parts: Vec<String> = ["hostNetwork", "hostPID", "hostIPC"]
+        .iter()
+        .map(|field| format!("({} ? ['{field}=true'] : [])", set(field)))
+        .collect();
+    Cel::new(
+        format!("!{} && !{} && !{}", set("hostNetwork"), set("hostPID"), set("hostIPC")),
+        CHECK.reason,
+        format!("({}).join(', ')", parts.join(" + ")),
     )
 }

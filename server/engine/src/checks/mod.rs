@@ -30,6 +30,8 @@ mod seccomp_profile_restricted;
 mod sysctls;
 pub(crate) use sysctls::ALLOWED as ALLOWED_SYSCTLS;
 mod windows_host_process;
+pub mod cel;
+pub use cel::Cel;
 
 /// Every check, in no particular order: [`checks_for`] puts them in PSA's run order.
 pub static CHECKS: &[&Check] = &[
@@ -75,6 +77,9 @@ pub struct Check {
     pub doc: &'static str,
     /// The check itself, at an evaluated minor version.
     pub evaluate: fn(&Pod<'_>, u32) -> Option<Violation>,
+    /// Its CEL at an evaluated minor version, for the admission-policy export (`crate::vap`): the test
+    /// a passing pod meets and PSA's reason and detail for one that fails.
+    pub cel: fn(u32) -> Cel,
     /// The repair for one of its findings, when one exists.
     pub fix: Option<fn(&FixContext<'_, '_>) -> Option<Fix>>,
     /// What its fixes promise. `tests/fixes.rs` fails when the fixes it emits on the fixtures contradict

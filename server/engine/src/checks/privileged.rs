@@ -1,6 +1,7 @@
 //! `privileged`: containers may not run privileged.
 
 use super::{Check, FixAvailability, Violation, containers_phrase};
+use super::cel::*;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -33,6 +34,7 @@ Remove `privileged` (or set it to `false`) and grant only the specific capabilit
 Removing privileged mode can break workloads that manage the node (CNI, storage drivers): unsafe.
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
@@ -67,5 +69,18 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
         format!("Remove privileged: true{}", context.on_container()),
         Applicability::Unsafe,
         context.remove_field(),
+    )
+}
+
+/// CEL: no container sets `privileged: true`.
+fn cel(_minor: u32) -> Cel {
+    let bad = container_is("privileged", "true");
+    Cel::new(
+        format!("!variables.containers.exists(c, {bad})"),
+        CHECK.reason,
+        format!(
+            "{} + ' must not set securityContext.privileged=true'",
+            containers_named(&names_where(&bad))
+        ),
     )
 }

@@ -1,6 +1,7 @@
 //! `runAsNonRoot`: the pod or every container must declare it runs as non-root.
 
 use super::{Check, FixAvailability, Violation, containers_phrase, setters};
+use super::cel::*;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -43,6 +44,7 @@ Adding `runAsNonRoot: true` stops containers whose image runs as root from start
 what the restricted level requires, so `podsec fix` applies it. Replacing an explicit `false` is the same change.
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Always(Applicability::Safe),
 };
@@ -118,4 +120,26 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
             context.ensure_in_pod_spec(&["securityContext", "runAsNonRoot"], "true"),
         ),
     }
+}
+
+/// CEL: nothing sets `false`, and every container sets `true` unless the pod does; from v1.35 a pod in a
+/// user namespace passes.
+fn cel(minor: u32) -> Cel {
+    let pod_false = pod_is("runAsNonRoot", "false");
+    let pod_true = pod_is("runAsNonRoot", "true");
+    let container_false = container_is("runAsNonRoot", "false");
+    let container_unset = format!("!{}", container_has("runAsNonRoot"));
+    let explicit = format!("{pod_false} || variables.containers.exists(c, {container_false})");
+    let implicit = names_where(&format!("{container_unset} && !{pod_true}"));
+    let passes = format!("!({explicit}) && size({implicit}) == 0");
+    Cel::new(
+        if minor >= 35 { unless(USER_NAMESPACE, &passes) } else { passes },
+        CHECK.reason,
+        format!(
+            "({explicit}) ? {} + ' must not set securityContext.runAsNonRoot=false' : \
+             'pod or ' + {} + ' must set securityContext.runAsNonRoot=true'",
+            setters_of(&pod_false, &names_where(&container_false)),
+            containers_named(&implicit)
+        ),
+    )
 }

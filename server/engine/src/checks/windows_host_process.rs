@@ -1,6 +1,7 @@
 //! `windowsHostProcess`: Windows pods may not run as HostProcess containers.
 
 use super::{Check, FixAvailability, Violation, setters};
+use super::cel::*;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -35,6 +36,7 @@ Remove `hostProcess` (and `hostNetwork`) and run the workload as a normal Window
 Removing HostProcess changes what the workload can do on the node: unsafe.
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
@@ -78,5 +80,19 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
         format!("Remove windowsOptions.hostProcess: true{place}"),
         Applicability::Unsafe,
         context.remove_field(),
+    )
+}
+
+/// CEL: neither the pod nor any container sets `windowsOptions.hostProcess: true`.
+fn cel(_minor: u32) -> Cel {
+    let pod = pod_is("windowsOptions.hostProcess", "true");
+    let container = container_is("windowsOptions.hostProcess", "true");
+    Cel::new(
+        format!("!{pod} && !variables.containers.exists(c, {container})"),
+        CHECK.reason,
+        format!(
+            "{} + ' must not set securityContext.windowsOptions.hostProcess=true'",
+            setters_of(&pod, &names_where(&container))
+        ),
     )
 }
