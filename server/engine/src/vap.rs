@@ -49,20 +49,20 @@ const SIGNIFICANT_POD_UPDATE: &str = "request.operation != 'UPDATE' || object.ki
      [object, oldObject].map(o, has(o.spec.ephemeralContainers) ? o.spec.ephemeralContainers.map(c, c.name + '=' + c.image) : [])[1]";
 
 /// The kinds the policy matches: Pods (and their ephemeral containers) and every pod-bearing workload.
-const RESOURCE_RULES: &str = "\
-  - apiGroups: [\"\"]
-    apiVersions: [v1]
-    operations: [CREATE, UPDATE]
-    resources: [pods, pods/ephemeralcontainers, replicationcontrollers, podtemplates]
-  - apiGroups: [apps]
-    apiVersions: [v1]
-    operations: [CREATE, UPDATE]
-    resources: [deployments, replicasets, statefulsets, daemonsets]
-  - apiGroups: [batch]
-    apiVersions: [v1]
-    operations: [CREATE, UPDATE]
-    resources: [jobs, cronjobs]
-";
+const RESOURCE_RULES: &[&str] = &[
+    "- apiGroups: [\"\"]",
+    "  apiVersions: [v1]",
+    "  operations: [CREATE, UPDATE]",
+    "  resources: [pods, pods/ephemeralcontainers, replicationcontrollers, podtemplates]",
+    "- apiGroups: [apps]",
+    "  apiVersions: [v1]",
+    "  operations: [CREATE, UPDATE]",
+    "  resources: [deployments, replicasets, statefulsets, daemonsets]",
+    "- apiGroups: [batch]",
+    "  apiVersions: [v1]",
+    "  operations: [CREATE, UPDATE]",
+    "  resources: [jobs, cronjobs]",
+];
 
 /// The name of the policy for `policy`: `podsec-restricted-latest`, `podsec-baseline-v1.30`.
 pub fn policy_name(policy: Policy) -> String {
@@ -80,8 +80,8 @@ pub fn validating_admission_policy(policy: Policy, exemptions: &[Exemption]) -> 
         "  annotations:\n    podsec.dev/policy: \"{policy}\"\nspec:\n  failurePolicy: Fail\n"
     ));
     out.push_str("  matchConstraints:\n    resourceRules:\n");
-    for line in RESOURCE_RULES.lines() {
-        out.push_str(&format!("  {line}\n"));
+    for line in RESOURCE_RULES {
+        out.push_str(&format!("    {line}\n"));
     }
     out.push_str("  matchConditions:\n  - name: significant-pod-update\n");
     block(&mut out, "    expression", SIGNIFICANT_POD_UPDATE);
@@ -104,7 +104,7 @@ pub fn validating_admission_policy(policy: Policy, exemptions: &[Exemption]) -> 
         block(
             &mut out,
             "    messageExpression",
-            &format!("{} + {} + ' (' + {} + ')'", literal(&format!("{}: ", check.id)), cel.reason, cel.detail),
+            &format!("{} + ({}) + ' (' + ({}) + ')'", literal(&format!("{}: ", check.id)), cel.reason, cel.detail),
         );
         out.push_str("    reason: Forbidden\n");
     }

@@ -69,7 +69,7 @@ pub(crate) fn has(base: &str, path: &str) -> String {
         prefix = format!("{prefix}.{key}");
         tests.push(format!("has({prefix})"));
     }
-    tests.join(" && ")
+    format!("({})", tests.join(" && "))
 }
 
 /// Whether a dotted path is set to `value` (a CEL literal).
@@ -89,7 +89,7 @@ pub(crate) fn bind(value: &str, name: &str, body: &str) -> String {
 
 /// `"a", "b"` (upstream's `joinQuote`) of a list of strings.
 pub(crate) fn quote_joined(list: &str) -> String {
-    format!("'\"' + {list}.join('\", \"') + '\"'")
+    format!("'\"' + ({list}).join('\", \"') + '\"'")
 }
 
 /// `singular` when the list has one item, else `plural`.
@@ -143,7 +143,7 @@ pub(crate) fn sorted_distinct(list: &str) -> String {
 pub(crate) fn flatten(lists: &str) -> String {
     let sep = format!("'{SEPARATOR}'");
     bind(
-        &format!("{lists}.map(l, l.join({sep})).filter(s, s != '').join({sep})"),
+        &format!("({lists}).map(l, l.join({sep})).filter(s, s != '').join({sep})"),
         "s",
         &format!("s == '' ? [] : s.split({sep})"),
     )
