@@ -410,3 +410,214 @@ fn every_fixture_and_wrapped_workload() {
         mismatches.iter().take(40).cloned().collect::<Vec<_>>().join("\n")
     );
 }
+
+/// A restricted pod that fails `runAsNonRoot` and `allowPrivilegeEscalation`, with `annotations` on the
+/// object (and so on its pod template).
+fn pod_with_annotations(annotations: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-1\n  annotations: {{{annotations}}}\nspec:\n  securityContext:\n    seccompProfile: {{type: RuntimeDefault}}\n  containers:\n  - name: app\n    image: app\n    securityContext:\n      capabilities: {{drop: [ALL]}}\n"
+    )
+}
+
+fn failing_ids(decision: &Decision) -> Vec<&str> {
+    decision.failing.iter().map(|(id, _)| id.as_str()).collect()
+}
+
+#[test]
+fn the_exemption_annotation_skips_its_check_only_with_a_reason() {
+    with_deep_stack(|| {
+        let policy = Policy::new(Level::Restricted, Version::Latest);
+        let (_, exported) = export(policy, &[]);
+        let both = ["allowPrivilegeEscalation", "runAsNonRoot"];
+        let mut cases = 0;
+        for (annotations, expected) in [
+            ("", &both[..]),
+            ("podsec.dev/exempt.runAsNonRoot: \"the image runs as root until #12\"", &both[..1]),
+            ("podsec.dev/exempt.runAsNonRoot: \"\"", &both[..]),
+            ("podsec.dev/exempt.runAsNonRoot: \"  \"", &both[..]),
+            ("podsec.dev/exempt.runasnonroot: \"wrong case\"", &both[..]),
+            (
+                "podsec.dev/exempt.runAsNonRoot: a, podsec.dev/exempt.allowPrivilegeEscalation: b",
+                &[][..],
+            ),
+        ] {
+            let pod = object_of(&pod_with_annotations(annotations));
+            // On the Pod, and on the pod template of every workload kind.
+            for (object, kind) in std::iter::once((pod.clone(), "Pod"))
+                .chain(WORKLOAD_KINDS.iter().map(|kind| (wrap(&pod, kind), *kind)))
+            {
+                let decision = admit(&exported, &object, kind, "fixtures");
+                assert_eq!(failing_ids(&decision), expected, "{kind} with {annotations:?}");
+                cases += 1;
+            }
+        }
+        // On the workload's own metadata, not its template's.
+        let plain = object_of(&pod_with_annotations(""));
+        let mut deployment = wrap(&plain, "Deployment");
+        if let Value::Map(map) = &mut deployment {
+            let mut fields = (*map.map).clone();
+            fields.insert(
+                Key::String(Arc::new("metadata".to_string())),
+                string_map(&[
+                    ("name", text("web-1")),
+                    ("annotations", string_map(&[("podsec.dev/exempt.allowPrivilegeEscalation", text("sidecar injector"))])),
+                ]),
+            );
+            map.map = Arc::new(fields);
+        }
+        let decision = admit(&exported, &deployment, "Deployment", "fixtures");
+        assert_eq!(failing_ids(&decision), ["runAsNonRoot"]);
+        cases += 1;
+        println!("vap: exemption annotation, {cases} cases as expected");
+    });
+}
+
+#[test]
+fn the_project_files_exemptions_are_compiled_in() {
+    with_deep_stack(|| {
+        let dir = std::env::temp_dir().join(format!("podsec-vap-project-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join(".podsec.yaml"),
+            "exemptions:\n\
+             - {check: runAsNonRoot, namespace: legacy, kind: Deployment, name: \"web-*\", reason: the image runs as root}\n\
+             - {check: allowPrivilegeEscalation, container: app, reason: \"per container\"}\n\
+             - {check: allowPrivilegeEscalation, reason: expired, expires: 2020-01-01}\n",
+        )
+        .unwrap();
+        // The project file of a directory is the one of the manifests in it.
+        std::fs::write(dir.join("app.yaml"), "kind: ConfigMap\nmetadata: {name: c}\n").unwrap();
+        let path = dir.to_string_lossy().into_owned();
+        let policy = Policy::new(Level::Restricted, Version::Latest);
+        let (output, exported) = export(policy, &[&path]);
+        assert!(output.contains("runAsNonRoot for Deployment \"web-*\" in namespace \"legacy\": compiled in"), "{output}");
+        assert!(output.contains("names a container, not compiled in"), "{output}");
+        assert!(output.contains("expired, not compiled in"), "{output}");
+        let pod = object_of(&pod_with_annotations(""));
+        let mut cases = 0;
+        for (kind, name, namespace, expected) in [
+            ("Deployment", "web-1", "legacy", &["allowPrivilegeEscalation"][..]),
+            ("Deployment", "web-1", "shop", &["allowPrivilegeEscalation", "runAsNonRoot"][..]),
+            ("StatefulSet", "web-1", "legacy", &["allowPrivilegeEscalation", "runAsNonRoot"][..]),
+            ("Deployment", "api", "legacy", &["allowPrivilegeEscalation", "runAsNonRoot"][..]),
+            ("Deployment", "web-1/x", "legacy", &["allowPrivilegeEscalation", "runAsNonRoot"][..]),
+        ] {
+            let mut object = wrap(&pod, kind);
+            if let Value::Map(map) = &mut object {
+                let mut fields = (*map.map).clone();
+                fields.insert(
+                    Key::String(Arc::new("metadata".to_string())),
+                    string_map(&[("name", text(name)), ("namespace", text(namespace))]),
+                );
+                map.map = Arc::new(fields);
+            }
+            let decision = admit(&exported, &object, kind, namespace);
+            assert_eq!(failing_ids(&decision), expected, "{kind} {namespace}/{name}");
+            cases += 1;
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+        println!("vap: project-file exemptions, {cases} cases as expected");
+    });
+}
+
+/// Pods for what the fixtures do not cover (Windows from v1.25, user namespaces from v1.35, SELinux's
+/// `container_engine_t` from v1.31, AppArmor fields, host ports defaulted on the host network, probe hosts,
+/// many values to sort), judged by the policy and by podsec at every level and version.
+#[test]
+fn the_policy_agrees_with_podsec_where_the_fixtures_do_not_reach() {
+    with_deep_stack(|| {
+        let pods = [
+            "spec:\n  os: {name: windows}\n  securityContext: {runAsNonRoot: true}\n  containers:\n  - {name: a, image: x, securityContext: {capabilities: {add: [SYS_ADMIN]}, seccompProfile: {type: Unconfined}}}\n",
+            "spec:\n  hostUsers: false\n  containers:\n  - {name: a, image: x, securityContext: {runAsUser: 0, procMount: Unmasked}}\n",
+            "spec:\n  securityContext: {seLinuxOptions: {type: container_engine_t}, appArmorProfile: {type: Unconfined}}\n  containers:\n  - {name: a, image: x, securityContext: {seLinuxOptions: {type: spc_t, user: u, role: r}, appArmorProfile: {type: Localhost}}}\n  - {name: b, image: x, securityContext: {appArmorProfile: {}}}\n",
+            "spec:\n  hostNetwork: true\n  initContainers:\n  - {name: i, image: x, ports: [{containerPort: 9090}]}\n  containers:\n  - {name: a, image: x, ports: [{containerPort: 8080, hostPort: 0}, {containerPort: 80, hostPort: 10000}]}\n  ephemeralContainers:\n  - {name: e, image: x, ports: [{containerPort: 6060}]}\n",
+            "spec:\n  containers:\n  - {name: b, image: x, readinessProbe: {httpGet: {host: z.example, port: 1}}, lifecycle: {preStop: {tcpSocket: {host: a.example, port: 1}}}}\n  - {name: a, image: x, livenessProbe: {tcpSocket: {host: z.example, port: 1}}}\n",
+            "spec:\n  securityContext:\n    sysctls: [{name: kernel.msgmax}, {name: net.ipv4.tcp_rmem}, {name: kernel.msgmax}]\n  volumes: [{name: v1, hostPath: {path: /}}, {name: v2, nfs: {server: s, path: /}}, {name: v3}, {name: v4, gitRepo: {repository: r}}]\n  containers:\n  - {name: c, image: x, securityContext: {runAsNonRoot: false, capabilities: {add: [SYS_TIME, NET_RAW, SYS_TIME, AUDIT_WRITE], drop: [all]}}}\n  - {name: d, image: x, securityContext: {privileged: true, allowPrivilegeEscalation: true, capabilities: {add: [CHOWN, \"a\\\"q\"]}}}\n",
+            "metadata:\n  annotations:\n    container.apparmor.security.beta.kubernetes.io/a: unconfined\n    container.apparmor.security.beta.kubernetes.io/b: \"x\\ty\"\n    seccomp.security.alpha.kubernetes.io/pod: unconfined\n    container.seccomp.security.alpha.kubernetes.io/a: \"\"\nspec:\n  containers:\n  - {name: a, image: x}\n  - {name: b, image: x}\n",
+        ];
+        let mut exported: HashMap<Policy, Exported> = HashMap::new();
+        let (mut agreeing, mut total) = (0, 0);
+        let mut mismatches = Vec::new();
+        for pod in pods {
+            let source = format!("apiVersion: v1\nkind: Pod\n{}", if pod.starts_with("metadata") { pod.to_string() } else { format!("metadata: {{name: p}}\n{pod}") });
+            let object = object_of(&source);
+            for level in [Level::Baseline, Level::Restricted] {
+                for minor in 0..=podsec_engine::policy::MAX_MINOR {
+                    let policy = Policy::new(level, Version::Minor(u64::from(minor)));
+                    let policy_export = exported.entry(policy).or_insert_with(|| export(policy, &[]).1);
+                    let ours = podsec_verdict(&source, policy);
+                    for kind in std::iter::once("Pod").chain(WORKLOAD_KINDS) {
+                        let judged = if kind == "Pod" { object.clone() } else { wrap(&object, kind) };
+                        let theirs = admit(policy_export, &judged, kind, "fixtures").failing;
+                        // A template's host ports are not defaulted: podsec judges the wrapped text.
+                        let expected = if kind == "Pod" { ours.clone() } else {
+                            let wrapped_text = common_wrap_text(&source, kind);
+                            podsec_verdict(&wrapped_text, policy)
+                        };
+                        total += 1;
+                        if theirs == expected {
+                            agreeing += 1;
+                        } else {
+                            mismatches.push(format!("{policy} {kind}:\n  policy {theirs:?}\n  podsec {expected:?}\n{source}"));
+                        }
+                    }
+                }
+            }
+        }
+        println!("vap: uncovered shapes, {agreeing}/{total} agree with podsec");
+        assert!(mismatches.is_empty(), "{}", mismatches.iter().take(10).cloned().collect::<Vec<_>>().join("\n"));
+    });
+}
+
+/// The text of a Pod wrapped in `kind`, for podsec's own verdict on the workload.
+fn common_wrap_text(pod: &str, kind: &str) -> String {
+    let body: Vec<&str> = pod
+        .lines()
+        .filter(|l| !l.starts_with("apiVersion:") && !l.starts_with("kind:"))
+        .collect();
+    let indent = |n: usize| body.iter().map(|l| format!("{}{l}\n", " ".repeat(n))).collect::<String>();
+    let header = |api: &str| format!("apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: wrapper\n");
+    match kind {
+        "PodTemplate" => format!("{}template:\n{}", header("v1"), indent(2)),
+        "CronJob" => format!(
+            "{}spec:\n  schedule: \"* * * * *\"\n  jobTemplate:\n    spec:\n      template:\n{}",
+            header("batch/v1"),
+            indent(8)
+        ),
+        "Job" => format!("{}spec:\n  template:\n{}", header("batch/v1"), indent(4)),
+        "ReplicationController" => format!("{}spec:\n  template:\n{}", header("v1"), indent(4)),
+        _ => format!("{}spec:\n  template:\n{}", header("apps/v1"), indent(4)),
+    }
+}
+
+#[test]
+fn without_flags_each_namespace_is_bound_to_the_policy_podsec_check_resolves() {
+    let dir = std::env::temp_dir().join(format!("podsec-vap-workspace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".podsec.yaml"), "level: baseline\n").unwrap();
+    std::fs::write(
+        dir.join("namespaces.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    pod-security.kubernetes.io/enforce: restricted\n    pod-security.kubernetes.io/audit: restricted\n---\n\
+         apiVersion: v1\nkind: Namespace\nmetadata:\n  name: legacy\n  labels:\n    pod-security.kubernetes.io/enforce: privileged\n    pod-security.kubernetes.io/warn: baseline\n    pod-security.kubernetes.io/warn-version: v1.30\n",
+    )
+    .unwrap();
+    let output = podsec(&["export", "vap", &dir.to_string_lossy()]);
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let out = stdout(&output);
+    std::fs::remove_dir_all(&dir).unwrap();
+    for expected in [
+        "namespace \"shop\" (Namespace in",
+        "enforce+warn+audit (Deny, Audit) restricted:latest → binding podsec-restricted-latest-shop",
+        "warn (Warn) baseline:v1.30 → binding podsec-baseline-v1.30-legacy",
+        "other namespaces: enforce (Deny) baseline:latest (the project file's default) → binding podsec-baseline-latest-other-namespaces",
+        "name: podsec-restricted-latest\n",
+        "name: podsec-baseline-v1.30\n",
+        "name: podsec-baseline-latest\n",
+        "policyName: podsec-restricted-latest\n  validationActions: [Deny, Audit]\n",
+        "kubernetes.io/metadata.name: \"shop\"",
+        "operator: NotIn\n        values: [\"legacy\", \"shop\"]",
+    ] {
+        assert!(out.contains(expected), "{expected:?} not in:\n{}", out.lines().filter(|l| !l.contains("expression") && l.len() < 300).collect::<Vec<_>>().join("\n"));
+    }
+    println!("vap: workspace export, 3 namespaces bound as resolved");
+}
