@@ -134,7 +134,7 @@ const LAYERS: &[&[&str]] = &[
     &["text", "helm", "pod", "comments"],
     &["workload", "patch"],
     &["policy"],
-    &["fix"],
+    &["fix", "cel"],
     &["checks"],
     &["psp", "sources"],
     &["analysis"],

@@ -75,12 +75,22 @@ fn compile(text: &str, name: &str) -> Exported {
     };
     for document in documents(text, &limits) {
         let root = document.root().unwrap();
-        let named = root.get("metadata").and_then(|m| m.get("name")).and_then(|n| n.as_str());
-        if root.get("kind").and_then(|k| k.as_str()) != Some("ValidatingAdmissionPolicy") || named != Some(name) {
+        let named = root
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .and_then(|n| n.as_str());
+        if root.get("kind").and_then(|k| k.as_str()) != Some("ValidatingAdmissionPolicy")
+            || named != Some(name)
+        {
             continue;
         }
         let spec = root.get("spec").unwrap();
-        let items = |key: &str| spec.get(key).into_iter().flat_map(|l| l.items()).collect::<Vec<_>>();
+        let items = |key: &str| {
+            spec.get(key)
+                .into_iter()
+                .flat_map(|l| l.items())
+                .collect::<Vec<_>>()
+        };
         return Exported {
             match_conditions: items("matchConditions")
                 .into_iter()
@@ -98,7 +108,11 @@ fn compile(text: &str, name: &str) -> Exported {
                 .map(|v| {
                     let message = v.get("message").and_then(|m| m.as_str()).unwrap();
                     let id = message.split(':').next().unwrap().to_string();
-                    (id, program(v.get("expression")), program(v.get("messageExpression")))
+                    (
+                        id,
+                        program(v.get("expression")),
+                        program(v.get("messageExpression")),
+                    )
                 })
                 .collect(),
         };
@@ -167,18 +181,22 @@ fn kubernetes_functions(context: &mut Context<'_>) {
     context.add_function(
         "split",
         |This(s): This<Arc<String>>, separator: Arc<String>| -> Result<Value, ExecutionError> {
-            Ok(Value::List(Arc::new(s.split(separator.as_str()).map(text).collect())))
+            Ok(Value::List(Arc::new(
+                s.split(separator.as_str()).map(text).collect(),
+            )))
         },
     );
     // strings extension: `string.trim()`, Unicode white space at both ends.
-    context.add_function("trim", |This(s): This<Arc<String>>| -> Result<Value, ExecutionError> {
-        Ok(text(s.trim()))
-    });
+    context.add_function(
+        "trim",
+        |This(s): This<Arc<String>>| -> Result<Value, ExecutionError> { Ok(text(s.trim())) },
+    );
     // strings extension: `string.substring(start)`, in code points.
     context.add_function(
         "substring",
         |This(s): This<Arc<String>>, start: i64| -> Result<Value, ExecutionError> {
-            let start = usize::try_from(start).map_err(|_| ExecutionError::function_error("substring", "negative"))?;
+            let start = usize::try_from(start)
+                .map_err(|_| ExecutionError::function_error("substring", "negative"))?;
             Ok(text(&s.chars().skip(start).collect::<String>()))
         },
     );
@@ -192,25 +210,28 @@ fn kubernetes_functions(context: &mut Context<'_>) {
         },
     );
     // strings extension: `strings.quote(string)`, double quotes with `\`, `"` and control characters escaped.
-    context.add_function("strings.quote", |s: Arc<String>| -> Result<Value, ExecutionError> {
-        let mut quoted = String::from("\"");
-        for c in s.chars() {
-            match c {
-                '\\' => quoted.push_str("\\\\"),
-                '"' => quoted.push_str("\\\""),
-                '\n' => quoted.push_str("\\n"),
-                '\r' => quoted.push_str("\\r"),
-                '\t' => quoted.push_str("\\t"),
-                '\u{7}' => quoted.push_str("\\a"),
-                '\u{8}' => quoted.push_str("\\b"),
-                '\u{c}' => quoted.push_str("\\f"),
-                '\u{b}' => quoted.push_str("\\v"),
-                c => quoted.push(c),
+    context.add_function(
+        "strings.quote",
+        |s: Arc<String>| -> Result<Value, ExecutionError> {
+            let mut quoted = String::from("\"");
+            for c in s.chars() {
+                match c {
+                    '\\' => quoted.push_str("\\\\"),
+                    '"' => quoted.push_str("\\\""),
+                    '\n' => quoted.push_str("\\n"),
+                    '\r' => quoted.push_str("\\r"),
+                    '\t' => quoted.push_str("\\t"),
+                    '\u{7}' => quoted.push_str("\\a"),
+                    '\u{8}' => quoted.push_str("\\b"),
+                    '\u{c}' => quoted.push_str("\\f"),
+                    '\u{b}' => quoted.push_str("\\v"),
+                    c => quoted.push(c),
+                }
             }
-        }
-        quoted.push('"');
-        Ok(text(&quoted))
-    });
+            quoted.push('"');
+            Ok(text(&quoted))
+        },
+    );
 }
 
 /// The context of a CREATE of `object` (of `kind`) in `namespace`, as the API server gives it to a policy.
@@ -222,7 +243,11 @@ fn admission_context(object: &Value, kind: &str, namespace: &str) -> Context<'st
         "Job" | "CronJob" => ("batch", "v1"),
         _ => ("", "v1"),
     };
-    let gvk = string_map(&[("group", text(group)), ("version", text(version)), ("kind", text(kind))]);
+    let gvk = string_map(&[
+        ("group", text(group)),
+        ("version", text(version)),
+        ("kind", text(kind)),
+    ]);
     let request = string_map(&[
         ("operation", text("CREATE")),
         ("namespace", text(namespace)),
@@ -230,10 +255,7 @@ fn admission_context(object: &Value, kind: &str, namespace: &str) -> Context<'st
         ("subResource", text("")),
         ("dryRun", Value::Bool(false)),
     ]);
-    let namespace_object = string_map(&[(
-        "metadata",
-        string_map(&[("name", text(namespace))]),
-    )]);
+    let namespace_object = string_map(&[("metadata", string_map(&[("name", text(namespace))]))]);
     context.add_variable_from_value("object", object.clone());
     context.add_variable_from_value("oldObject", Value::Null);
     context.add_variable_from_value("request", request);
@@ -314,7 +336,12 @@ fn object_of(text: &str) -> Value {
 /// A fixture Pod wrapped in `kind` (the pod template is the fixture's metadata and spec).
 fn wrap(pod: &Value, kind: &str) -> Value {
     let Value::Map(map) = pod else { panic!("a pod") };
-    let field = |key: &str| map.map.get(&Key::String(Arc::new(key.to_string()))).cloned().unwrap_or(Value::Null);
+    let field = |key: &str| {
+        map.map
+            .get(&Key::String(Arc::new(key.to_string())))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
     let template = string_map(&[("metadata", field("metadata")), ("spec", field("spec"))]);
     let api = match kind {
         "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => "apps/v1",
@@ -328,12 +355,23 @@ fn wrap(pod: &Value, kind: &str) -> Value {
             "spec",
             string_map(&[
                 ("schedule", text("* * * * *")),
-                ("jobTemplate", string_map(&[("spec", string_map(&[("template", template)]))])),
+                (
+                    "jobTemplate",
+                    string_map(&[("spec", string_map(&[("template", template)]))]),
+                ),
             ]),
         ),
-        _ => ("spec", string_map(&[("replicas", Value::Int(1)), ("template", template)])),
+        _ => (
+            "spec",
+            string_map(&[("replicas", Value::Int(1)), ("template", template)]),
+        ),
     };
-    string_map(&[("apiVersion", text(api)), ("kind", text(kind)), ("metadata", metadata), body])
+    string_map(&[
+        ("apiVersion", text(api)),
+        ("kind", text(kind)),
+        ("metadata", metadata),
+        body,
+    ])
 }
 
 const WORKLOAD_KINDS: [&str; 8] = [
@@ -395,14 +433,21 @@ fn every_fixture_and_wrapped_workload() {
                 if message == podsec_message {
                     messages_agreeing += 1;
                 } else {
-                    mismatches.push(format!("{label} {id}: message\n  policy {message}\n  podsec {podsec_message}"));
+                    mismatches.push(format!(
+                        "{label} {id}: message\n  policy {message}\n  podsec {podsec_message}"
+                    ));
                 }
             }
         };
         judge(&pod, "Pod", row.path.clone(), &mut fixtures_agreeing);
         for kind in WORKLOAD_KINDS {
             wrapped_total += 1;
-            judge(&wrap(&pod, kind), kind, format!("{} as {kind}", row.path), &mut wrapped_agreeing);
+            judge(
+                &wrap(&pod, kind),
+                kind,
+                format!("{} as {kind}", row.path),
+                &mut wrapped_agreeing,
+            );
         }
     }
     println!(
@@ -438,7 +483,10 @@ fn the_exemption_annotation_skips_its_check_only_with_a_reason() {
         let mut cases = 0;
         for (annotations, expected) in [
             ("", &both[..]),
-            ("podsec.dev/exempt.runAsNonRoot: \"the image runs as root until #12\"", &both[..1]),
+            (
+                "podsec.dev/exempt.runAsNonRoot: \"the image runs as root until #12\"",
+                &both[..1],
+            ),
             ("podsec.dev/exempt.runAsNonRoot: \"\"", &both[..]),
             ("podsec.dev/exempt.runAsNonRoot: \"  \"", &both[..]),
             ("podsec.dev/exempt.runasnonroot: \"wrong case\"", &both[..]),
@@ -466,7 +514,13 @@ fn the_exemption_annotation_skips_its_check_only_with_a_reason() {
                 Key::String(Arc::new("metadata".to_string())),
                 string_map(&[
                     ("name", text("web-1")),
-                    ("annotations", string_map(&[("podsec.dev/exempt.allowPrivilegeEscalation", text("sidecar injector"))])),
+                    (
+                        "annotations",
+                        string_map(&[(
+                            "podsec.dev/exempt.allowPrivilegeEscalation",
+                            text("sidecar injector"),
+                        )]),
+                    ),
                 ]),
             );
             map.map = Arc::new(fields);
@@ -496,17 +550,40 @@ fn the_project_files_exemptions_are_compiled_in() {
         let path = dir.to_string_lossy().into_owned();
         let policy = Policy::new(Level::Restricted, Version::Latest);
         let (output, exported) = export(policy, &[&path]);
-        assert!(output.contains("runAsNonRoot for Deployment \"web-*\" in namespace \"legacy\": compiled in"), "{output}");
+        assert!(
+            output.contains("runAsNonRoot for Deployment \"web-*\" in namespace \"legacy\": compiled in"),
+            "{output}"
+        );
         assert!(output.contains("names a container, not compiled in"), "{output}");
         assert!(output.contains("expired, not compiled in"), "{output}");
         let pod = object_of(&pod_with_annotations(""));
         let mut cases = 0;
         for (kind, name, namespace, expected) in [
             ("Deployment", "web-1", "legacy", &["allowPrivilegeEscalation"][..]),
-            ("Deployment", "web-1", "shop", &["allowPrivilegeEscalation", "runAsNonRoot"][..]),
-            ("StatefulSet", "web-1", "legacy", &["allowPrivilegeEscalation", "runAsNonRoot"][..]),
-            ("Deployment", "api", "legacy", &["allowPrivilegeEscalation", "runAsNonRoot"][..]),
-            ("Deployment", "web-1/x", "legacy", &["allowPrivilegeEscalation", "runAsNonRoot"][..]),
+            (
+                "Deployment",
+                "web-1",
+                "shop",
+                &["allowPrivilegeEscalation", "runAsNonRoot"][..],
+            ),
+            (
+                "StatefulSet",
+                "web-1",
+                "legacy",
+                &["allowPrivilegeEscalation", "runAsNonRoot"][..],
+            ),
+            (
+                "Deployment",
+                "api",
+                "legacy",
+                &["allowPrivilegeEscalation", "runAsNonRoot"][..],
+            ),
+            (
+                "Deployment",
+                "web-1/x",
+                "legacy",
+                &["allowPrivilegeEscalation", "runAsNonRoot"][..],
+            ),
         ] {
             let mut object = wrap(&pod, kind);
             if let Value::Map(map) = &mut object {
@@ -545,7 +622,14 @@ fn the_policy_agrees_with_podsec_where_the_fixtures_do_not_reach() {
         let (mut agreeing, mut total) = (0, 0);
         let mut mismatches = Vec::new();
         for pod in pods {
-            let source = format!("apiVersion: v1\nkind: Pod\n{}", if pod.starts_with("metadata") { pod.to_string() } else { format!("metadata: {{name: p}}\n{pod}") });
+            let source = format!(
+                "apiVersion: v1\nkind: Pod\n{}",
+                if pod.starts_with("metadata") {
+                    pod.to_string()
+                } else {
+                    format!("metadata: {{name: p}}\n{pod}")
+                }
+            );
             let object = object_of(&source);
             for level in [Level::Baseline, Level::Restricted] {
                 for minor in 0..=podsec_engine::policy::MAX_MINOR {
@@ -553,10 +637,16 @@ fn the_policy_agrees_with_podsec_where_the_fixtures_do_not_reach() {
                     let policy_export = exported.entry(policy).or_insert_with(|| export(policy, &[]).1);
                     let ours = podsec_verdict(&source, policy);
                     for kind in std::iter::once("Pod").chain(WORKLOAD_KINDS) {
-                        let judged = if kind == "Pod" { object.clone() } else { wrap(&object, kind) };
+                        let judged = if kind == "Pod" {
+                            object.clone()
+                        } else {
+                            wrap(&object, kind)
+                        };
                         let theirs = admit(policy_export, &judged, kind, "fixtures").failing;
                         // A template's host ports are not defaulted: podsec judges the wrapped text.
-                        let expected = if kind == "Pod" { ours.clone() } else {
+                        let expected = if kind == "Pod" {
+                            ours.clone()
+                        } else {
                             let wrapped_text = common_wrap_text(&source, kind);
                             podsec_verdict(&wrapped_text, policy)
                         };
@@ -564,14 +654,20 @@ fn the_policy_agrees_with_podsec_where_the_fixtures_do_not_reach() {
                         if theirs == expected {
                             agreeing += 1;
                         } else {
-                            mismatches.push(format!("{policy} {kind}:\n  policy {theirs:?}\n  podsec {expected:?}\n{source}"));
+                            mismatches.push(format!(
+                                "{policy} {kind}:\n  policy {theirs:?}\n  podsec {expected:?}\n{source}"
+                            ));
                         }
                     }
                 }
             }
         }
         println!("vap: uncovered shapes, {agreeing}/{total} agree with podsec");
-        assert!(mismatches.is_empty(), "{}", mismatches.iter().take(10).cloned().collect::<Vec<_>>().join("\n"));
+        assert!(
+            mismatches.is_empty(),
+            "{}",
+            mismatches.iter().take(10).cloned().collect::<Vec<_>>().join("\n")
+        );
     });
 }
 
@@ -581,7 +677,11 @@ fn common_wrap_text(pod: &str, kind: &str) -> String {
         .lines()
         .filter(|l| !l.starts_with("apiVersion:") && !l.starts_with("kind:"))
         .collect();
-    let indent = |n: usize| body.iter().map(|l| format!("{}{l}\n", " ".repeat(n))).collect::<String>();
+    let indent = |n: usize| {
+        body.iter()
+            .map(|l| format!("{}{l}\n", " ".repeat(n)))
+            .collect::<String>()
+    };
     let header = |api: &str| format!("apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: wrapper\n");
     match kind {
         "PodTemplate" => format!("{}template:\n{}", header("v1"), indent(2)),
@@ -623,7 +723,14 @@ fn without_flags_each_namespace_is_bound_to_the_policy_podsec_check_resolves() {
         "kubernetes.io/metadata.name: \"shop\"",
         "operator: NotIn\n        values: [\"legacy\", \"shop\"]",
     ] {
-        assert!(out.contains(expected), "{expected:?} not in:\n{}", out.lines().filter(|l| !l.contains("expression") && l.len() < 300).collect::<Vec<_>>().join("\n"));
+        assert!(
+            out.contains(expected),
+            "{expected:?} not in:\n{}",
+            out.lines()
+                .filter(|l| !l.contains("expression") && l.len() < 300)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
     }
     println!("vap: workspace export, 3 namespaces bound as resolved");
 }
@@ -661,14 +768,28 @@ fn cost(expression: &cel::IdedExpr, context: &Context<'_>) -> u64 {
             let args = &call.args;
             match (call.func_name.as_str(), args.as_slice()) {
                 ("_&&_", [left, right]) => {
-                    cost(left, context) + if value(left) == Value::Bool(false) { 0 } else { cost(right, context) }
+                    cost(left, context)
+                        + if value(left) == Value::Bool(false) {
+                            0
+                        } else {
+                            cost(right, context)
+                        }
                 }
                 ("_||_", [left, right]) => {
-                    cost(left, context) + if value(left) == Value::Bool(true) { 0 } else { cost(right, context) }
+                    cost(left, context)
+                        + if value(left) == Value::Bool(true) {
+                            0
+                        } else {
+                            cost(right, context)
+                        }
                 }
                 ("_?_:_", [condition, yes, no]) => {
                     cost(condition, context)
-                        + if value(condition) == Value::Bool(true) { cost(yes, context) } else { cost(no, context) }
+                        + if value(condition) == Value::Bool(true) {
+                            cost(yes, context)
+                        } else {
+                            cost(no, context)
+                        }
                 }
                 (name, _) => {
                     let operands = call.target.iter().map(|t| cost(t, context)).sum::<u64>()
@@ -691,7 +812,8 @@ fn cost(expression: &cel::IdedExpr, context: &Context<'_>) -> u64 {
             }
         }
         Expr::Comprehension(comprehension) => {
-            let mut total = cost(&comprehension.iter_range, context) + cost(&comprehension.accu_init, context);
+            let mut total =
+                cost(&comprehension.iter_range, context) + cost(&comprehension.accu_init, context);
             let items: Vec<Value> = match value(&comprehension.iter_range) {
                 Value::List(l) => l.iter().cloned().collect(),
                 Value::Map(m) => m.map.keys().map(|k| Value::from(k.clone())).collect(),
@@ -703,7 +825,11 @@ fn cost(expression: &cel::IdedExpr, context: &Context<'_>) -> u64 {
                 inner.add_variable_from_value(comprehension.iter_var.as_str(), item);
                 inner.add_variable_from_value(comprehension.accu_var.as_str(), accumulator.clone());
                 total += cost(&comprehension.loop_cond, &inner);
-                if inner.resolve(&comprehension.loop_cond).unwrap_or(Value::Bool(false)) != Value::Bool(true) {
+                if inner
+                    .resolve(&comprehension.loop_cond)
+                    .unwrap_or(Value::Bool(false))
+                    != Value::Bool(true)
+                {
                     break;
                 }
                 total += cost(&comprehension.loop_step, &inner);
@@ -721,7 +847,12 @@ fn cost(expression: &cel::IdedExpr, context: &Context<'_>) -> u64 {
 fn admission_cost(exported: &Exported, pod: &Value) -> [u64; 4] {
     let mut context = admission_context(pod, "Pod", "fixtures");
     let mut variables: Vec<(&str, Value)> = Vec::new();
-    let [mut validations, mut largest_validation, mut messages, mut largest_message] = [0; 4];
+    let [
+        mut validations,
+        mut largest_validation,
+        mut messages,
+        mut largest_message,
+    ] = [0; 4];
     for (name, program) in &exported.variables {
         context.add_variable_from_value("variables", string_map(&variables));
         let spent = cost(program.expression(), &context);
@@ -768,7 +899,8 @@ fn a_pod_of_hundreds_of_containers_stays_within_the_api_servers_cost_budget() {
                 containers(count, security, "i"),
                 containers(count, security, "c")
             );
-            let [validations, largest_validation, messages, largest_message] = admission_cost(&exported, &object_of(&pod));
+            let [validations, largest_validation, messages, largest_message] =
+                admission_cost(&exported, &object_of(&pod));
             println!(
                 "vap: cost, {} containers ({what}): validations {validations} (largest {largest_validation}), messages {messages} (largest {largest_message})",
                 2 * count

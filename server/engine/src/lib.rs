@@ -7,6 +7,7 @@
 
 pub mod advice;
 pub mod analysis;
+pub mod cel;
 pub mod checks;
 pub mod comments;
 pub mod explain;

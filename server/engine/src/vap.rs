@@ -8,7 +8,7 @@
 //! `podsec.dev/exempt.<check-id>` (on the object or its pod template, with a non-empty reason) and by the
 //! project file's exemptions, compiled in.
 
-use crate::checks::cel::{SORTED_POSITIONS, literal};
+use crate::cel::{SORTED_POSITIONS, literal};
 use crate::checks::checks_for;
 use crate::policy::{Exemption, Level, Mode, Policy};
 
@@ -21,7 +21,10 @@ const VARIABLES: &[(&str, &str)] = &[
          object.kind == 'CronJob' ? (has(object.spec) && has(object.spec.jobTemplate) && has(object.spec.jobTemplate.spec) && has(object.spec.jobTemplate.spec.template) ? object.spec.jobTemplate.spec.template : {}) : \
          (has(object.spec) && has(object.spec.template) ? object.spec.template : {})",
     ),
-    ("spec", "has(variables.template.spec) ? variables.template.spec : {}"),
+    (
+        "spec",
+        "has(variables.template.spec) ? variables.template.spec : {}",
+    ),
     (
         "annotations",
         "has(variables.template.metadata) && has(variables.template.metadata.annotations) ? variables.template.metadata.annotations : {}",
@@ -32,7 +35,10 @@ const VARIABLES: &[(&str, &str)] = &[
          (has(variables.spec.containers) ? variables.spec.containers : []) + \
          (has(variables.spec.ephemeralContainers) ? variables.spec.ephemeralContainers : [])",
     ),
-    ("volumes", "has(variables.spec.volumes) ? variables.spec.volumes : []"),
+    (
+        "volumes",
+        "has(variables.spec.volumes) ? variables.spec.volumes : []",
+    ),
 ];
 
 /// The annotation that exempts an object from a check, less the check ID.
@@ -99,12 +105,20 @@ pub fn validating_admission_policy(policy: Policy, exemptions: &[Exemption]) -> 
     for check in checks_for(policy) {
         let cel = (check.cel)(minor);
         let id = literal(check.id);
-        out.push_str(&format!("  - expression: >-\n      {id} in variables.exempted || ({})\n", cel.expression));
+        out.push_str(&format!(
+            "  - expression: >-\n      {id} in variables.exempted || ({})\n",
+            cel.expression
+        ));
         out.push_str(&format!("    message: \"{}: {}\"\n", check.id, check.reason));
         block(
             &mut out,
             "    messageExpression",
-            &format!("{} + ({}) + ' (' + ({}) + ')'", literal(&format!("{}: ", check.id)), cel.reason, cel.detail),
+            &format!(
+                "{} + ({}) + ' (' + ({}) + ')'",
+                literal(&format!("{}: ", check.id)),
+                cel.reason,
+                cel.detail
+            ),
         );
         out.push_str("    reason: Forbidden\n");
     }
@@ -192,8 +206,13 @@ pub enum Namespaces {
 /// modes it stands for.
 pub fn binding(name: &str, policy: Policy, modes: &[Mode], namespaces: &Namespaces) -> String {
     let mut out = String::new();
-    out.push_str("apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata:\n");
-    out.push_str(&format!("  name: {name}\nspec:\n  policyName: {}\n", policy_name(policy)));
+    out.push_str(
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata:\n",
+    );
+    out.push_str(&format!(
+        "  name: {name}\nspec:\n  policyName: {}\n",
+        policy_name(policy)
+    ));
     out.push_str(&format!("  validationActions: [{}]\n", actions(modes).join(", ")));
     out.push_str("  matchResources:\n    namespaceSelector:\n");
     match namespaces {
@@ -250,7 +269,10 @@ mod tests {
 
     #[test]
     fn enforce_denies_and_warn_only_warns_where_nothing_denies() {
-        assert_eq!(actions(&[Mode::Enforce, Mode::Warn, Mode::Audit]), ["Deny", "Audit"]);
+        assert_eq!(
+            actions(&[Mode::Enforce, Mode::Warn, Mode::Audit]),
+            ["Deny", "Audit"]
+        );
         assert_eq!(actions(&[Mode::Warn]), ["Warn"]);
     }
 }

@@ -91,7 +91,11 @@ fn project_exemptions(run: &Run, notes: &mut Vec<String>) -> Vec<Exemption> {
     for project in run.projects() {
         for exemption in &project.config.exemptions {
             let place = format!("{} exempts {}", project.path.display(), describe(exemption));
-            if exemption.expires.zip(today).is_some_and(|(expires, today)| expires < today) {
+            if exemption
+                .expires
+                .zip(today)
+                .is_some_and(|(expires, today)| expires < today)
+            {
                 notes.push(format!("{place}: expired, not compiled in"));
             } else if exemption.container.is_some() {
                 notes.push(format!(
@@ -113,7 +117,10 @@ fn project_exemptions(run: &Run, notes: &mut Vec<String>) -> Vec<Exemption> {
 /// `runAsNonRoot for Deployment "web-*" in namespace "shop"`.
 fn describe(exemption: &Exemption) -> String {
     let mut text = exemption.check.clone();
-    text.push_str(&format!(" for {}", exemption.kind.as_deref().unwrap_or("objects")));
+    text.push_str(&format!(
+        " for {}",
+        exemption.kind.as_deref().unwrap_or("objects")
+    ));
     if let Some(name) = &exemption.name {
         text.push_str(&format!(" {name:?}"));
     }
@@ -139,7 +146,10 @@ fn but(excluded: &[String]) -> String {
     if excluded.is_empty() {
         String::new()
     } else {
-        format!(" but {} (exempt in the admission configuration)", excluded.join(", "))
+        format!(
+            " but {} (exempt in the admission configuration)",
+            excluded.join(", ")
+        )
     }
 }
 
@@ -160,13 +170,12 @@ fn workspace_bindings(run: &Run, bound: &mut Vec<Bound>, notes: &mut Vec<String>
             })
             .collect();
         if let Some(project) = project {
-            names.extend(
-                project
-                    .config
-                    .namespaces
-                    .iter()
-                    .map(|n| (n.name.clone(), format!("namespaces: in {}", project.path.display()))),
-            );
+            names.extend(project.config.namespaces.iter().map(|n| {
+                (
+                    n.name.clone(),
+                    format!("namespaces: in {}", project.path.display()),
+                )
+            }));
         }
         for (input, given) in run.inputs.iter().zip(&run.namespace_of) {
             if let Some(name) = given {
@@ -190,7 +199,10 @@ fn workspace_bindings(run: &Run, bound: &mut Vec<Bound>, notes: &mut Vec<String>
             }
             for (policy, modes) in by_policy(&resolved.modes) {
                 let name_of = format!("{}-{name}", vap::policy_name(policy));
-                notes.push(format!("{what}: {} {policy} → binding {name_of}", modes_text(&modes)));
+                notes.push(format!(
+                    "{what}: {} {policy} → binding {name_of}",
+                    modes_text(&modes)
+                ));
                 bound.push(Bound {
                     name: name_of,
                     policy,

@@ -1,7 +1,6 @@
 //! `allowPrivilegeEscalation`: every container must forbid privilege escalation.
 
 use super::{Check, FixAvailability, Violation, containers_phrase};
-use super::cel::*;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -89,11 +88,16 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
 }
 
 /// CEL: every container sets `allowPrivilegeEscalation: false`; Windows pods pass from v1.25.
-fn cel(minor: u32) -> Cel {
+fn cel(minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
     let bad = format!("!{}", container_is("allowPrivilegeEscalation", "false"));
     let passes = format!("!variables.containers.exists(c, {bad})");
     Cel::new(
-        if minor >= 25 { unless(WINDOWS, &passes) } else { passes },
+        if minor >= 25 {
+            unless(WINDOWS, &passes)
+        } else {
+            passes
+        },
         CHECK.reason,
         format!(
             "{} + ' must set securityContext.allowPrivilegeEscalation=false'",

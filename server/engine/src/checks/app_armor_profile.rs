@@ -1,7 +1,6 @@
 //! `appArmorProfile`: AppArmor may not be unconfined, by field or by the beta annotation.
 
 use super::{Check, FixAvailability, Violation, go_quote, join_quote, pluralize, sorted_set};
-use super::cel::*;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -131,7 +130,8 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
 }
 
 /// CEL: a present profile's type must be allowed (an absent type is `""`); annotations as above.
-fn cel(_minor: u32) -> Cel {
+fn cel(_minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
     let allowed = literal_list(&["RuntimeDefault", "Localhost"]);
     let profile_type = |base: &str| or_default(base, "securityContext.appArmorProfile.type", "''");
     let bad = |base: &str, has_profile: String| {

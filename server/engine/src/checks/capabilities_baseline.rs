@@ -1,7 +1,6 @@
 //! `capabilities_baseline`: containers may add only the runtime's default capabilities.
 
 use super::{Check, FixAvailability, Violation, containers_phrase, join_quote, sorted_set};
-use super::cel::*;
 use crate::fix::Applicability;
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -100,7 +99,8 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
 }
 
 /// CEL: every added capability of every container is one of the defaults.
-fn cel(_minor: u32) -> Cel {
+fn cel(_minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
     let adds = "c.securityContext.capabilities.add";
     let bad = format!(
         "({} && {adds}.exists(a, !(a in {})))",

@@ -1,7 +1,6 @@
 //! `capabilities_restricted`: containers must drop ALL and may add only NET_BIND_SERVICE.
 
 use super::{Check, FixAvailability, Violation, containers_phrase, join_quote, sorted_set};
-use super::cel::*;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -122,7 +121,8 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
 }
 
 /// CEL: every container drops `ALL` and adds nothing but `NET_BIND_SERVICE`; Windows pods pass from v1.25.
-fn cel(minor: u32) -> Cel {
+fn cel(minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
     let adds = "c.securityContext.capabilities.add";
     let missing_drop_all = format!(
         "!({} && 'ALL' in c.securityContext.capabilities.drop)",
@@ -132,9 +132,7 @@ fn cel(minor: u32) -> Cel {
         "({} && {adds}.exists(a, a != 'NET_BIND_SERVICE'))",
         container_has("capabilities.add")
     );
-    let passes = format!(
-        "!variables.containers.exists(c, {missing_drop_all} || {bad_add})"
-    );
+    let passes = format!("!variables.containers.exists(c, {missing_drop_all} || {bad_add})");
     let drop_part = format!(
         "{} + ' must set securityContext.capabilities.drop=[\"ALL\"]'",
         containers_named(&names_where(&missing_drop_all))
@@ -147,7 +145,11 @@ fn cel(minor: u32) -> Cel {
         ))))
     );
     Cel::new(
-        if minor >= 25 { unless(WINDOWS, &passes) } else { passes },
+        if minor >= 25 {
+            unless(WINDOWS, &passes)
+        } else {
+            passes
+        },
         CHECK.reason,
         format!(
             "((variables.containers.exists(c, {missing_drop_all}) ? [{drop_part}] : []) + \

@@ -1,7 +1,6 @@
 //! `hostNamespaces`: pods may not share the node's network, PID or IPC namespace.
 
 use super::{Check, FixAvailability, Violation};
-use super::cel::*;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -66,14 +65,20 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
 }
 
 /// CEL: none of the three host namespaces is `true`.
-fn cel(_minor: u32) -> Cel {
+fn cel(_minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
     let set = |field: &str| is("variables.spec", field, "true");
     let parts: Vec<String> = ["hostNetwork", "hostPID", "hostIPC"]
         .iter()
         .map(|field| format!("({} ? ['{field}=true'] : [])", set(field)))
         .collect();
     Cel::new(
-        format!("!{} && !{} && !{}", set("hostNetwork"), set("hostPID"), set("hostIPC")),
+        format!(
+            "!{} && !{} && !{}",
+            set("hostNetwork"),
+            set("hostPID"),
+            set("hostIPC")
+        ),
         CHECK.reason,
         format!("({}).join(', ')", parts.join(" + ")),
     )

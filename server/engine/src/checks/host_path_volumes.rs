@@ -1,7 +1,6 @@
 //! `hostPathVolumes`: pods may not mount paths of the node.
 
 use super::{Check, FixAvailability, Violation, join_quote, pluralize};
-use super::cel::*;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -82,11 +81,16 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
 }
 
 /// CEL: no volume has a `hostPath`.
-fn cel(_minor: u32) -> Cel {
+fn cel(_minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
     let names = "variables.volumes.filter(v, has(v.hostPath)).map(v, v.name)";
     Cel::new(
         "!variables.volumes.exists(v, has(v.hostPath))".to_string(),
         CHECK.reason,
-        format!("{} + ' ' + {}", plural(names, "volume", "volumes"), quote_joined(names)),
+        format!(
+            "{} + ' ' + {}",
+            plural(names, "volume", "volumes"),
+            quote_joined(names)
+        ),
     )
 }

@@ -1,7 +1,6 @@
 //! `hostPorts`: containers may not bind ports of the node.
 
 use super::{Check, FixAvailability, Violation, containers_phrase, pluralize, sorted_set};
-use super::cel::*;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -114,8 +113,12 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
 /// CEL: no port of any container has a host port other than 0. A bare Pod on the host network has each
 /// unset or 0 host port of its containers and init containers defaulted to the container port before
 /// admission; the policy does the same, so it judges an object as PSA does whether or not it is defaulted.
-fn cel(_minor: u32) -> Cel {
-    let defaulting = format!("(object.kind == 'Pod' && {})", is("variables.spec", "hostNetwork", "true"));
+fn cel(_minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
+    let defaulting = format!(
+        "(object.kind == 'Pod' && {})",
+        is("variables.spec", "hostNetwork", "true")
+    );
     // The host ports of container `c`, as strings (upstream sorts them as strings).
     let ports = |defaulted: &str| {
         format!(

@@ -1,7 +1,6 @@
 //! `hostProbesAndHostLifecycle`: probes and lifecycle handlers may not target another host.
 
 use super::{Check, FixAvailability, Violation, join_quote, pluralize, sorted_set};
-use super::cel::*;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -119,9 +118,16 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
 }
 
 /// CEL: no probe or lifecycle handler of any container names a host.
-fn cel(_minor: u32) -> Cel {
+fn cel(_minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
     // The non-empty hosts of container `c`'s handlers.
-    let handlers = ["livenessProbe", "readinessProbe", "startupProbe", "lifecycle.postStart", "lifecycle.preStop"];
+    let handlers = [
+        "livenessProbe",
+        "readinessProbe",
+        "startupProbe",
+        "lifecycle.postStart",
+        "lifecycle.preStop",
+    ];
     let hosts = handlers
         .iter()
         .flat_map(|handler| ["httpGet", "tcpSocket"].map(|action| format!("{handler}.{action}.host")))

@@ -5,6 +5,7 @@
 //! `podsec explain`), and its evaluation. Adding a check means adding its file and one line to
 //! [`CHECKS`].
 
+use crate::cel::Cel;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::{Level, MAX_MINOR, Policy};
@@ -30,8 +31,6 @@ mod seccomp_profile_restricted;
 mod sysctls;
 pub(crate) use sysctls::ALLOWED as ALLOWED_SYSCTLS;
 mod windows_host_process;
-pub mod cel;
-pub use cel::Cel;
 
 /// Every check, in no particular order: [`checks_for`] puts them in PSA's run order.
 pub static CHECKS: &[&Check] = &[

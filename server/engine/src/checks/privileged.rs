@@ -1,7 +1,6 @@
 //! `privileged`: containers may not run privileged.
 
 use super::{Check, FixAvailability, Violation, containers_phrase};
-use super::cel::*;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -73,7 +72,8 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
 }
 
 /// CEL: no container sets `privileged: true`.
-fn cel(_minor: u32) -> Cel {
+fn cel(_minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
     let bad = container_is("privileged", "true");
     Cel::new(
         format!("!variables.containers.exists(c, {bad})"),

@@ -1,7 +1,6 @@
 //! `procMount` (baseline): containers must use the default, masked /proc.
 
 use super::{Check, FixAvailability, Violation, containers_phrase, join_quote, sorted_set};
-use super::cel::*;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -87,17 +86,22 @@ pub(crate) fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
 }
 
 /// CEL: the v1.0 test (shared with `procMount_restricted`); from v1.35 a pod in a user namespace passes.
-fn cel(minor: u32) -> Cel {
+fn cel(minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
     let unmasked = unmasked_proc_mounts_cel();
     if minor >= 35 {
-        Cel { expression: unless(USER_NAMESPACE, &unmasked.expression), ..unmasked }
+        Cel {
+            expression: unless(USER_NAMESPACE, &unmasked.expression),
+            ..unmasked
+        }
     } else {
         unmasked
     }
 }
 
 /// CEL: every container's `procMount` is unset or `Default`.
-pub(crate) fn unmasked_proc_mounts_cel() -> Cel {
+pub(crate) fn unmasked_proc_mounts_cel() -> crate::cel::Cel {
+    use crate::cel::*;
     let bad = format!(
         "({} && c.securityContext.procMount != 'Default')",
         container_has("procMount")

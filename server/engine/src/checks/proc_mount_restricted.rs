@@ -1,7 +1,6 @@
 //! `procMount_restricted`: at the restricted level, /proc stays masked even in a user namespace.
 
 use super::{Check, FixAvailability, Violation};
-use super::cel::*;
 use crate::fix::Applicability;
 use crate::pod::Pod;
 use crate::policy::Level;
@@ -41,6 +40,6 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
 }
 
 /// CEL: procMount's v1.0 test, whatever `hostUsers` says.
-fn cel(_minor: u32) -> Cel {
+fn cel(_minor: u32) -> crate::cel::Cel {
     super::proc_mount::unmasked_proc_mounts_cel()
 }

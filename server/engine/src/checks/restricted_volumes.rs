@@ -1,7 +1,6 @@
 //! `restrictedVolumes`: only volume types that cannot reach outside the pod are allowed.
 
 use super::{Check, FixAvailability, Violation, join_quote, pluralize, sorted_set};
-use super::cel::*;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -136,7 +135,8 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
 }
 
 /// CEL: every volume has an allowed source, or none at all (the API server defaults it to `emptyDir`).
-fn cel(_minor: u32) -> Cel {
+fn cel(_minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
     let allowed = ALLOWED_VOLUME_TYPES
         .iter()
         .map(|t| format!("has(v.{t})"))
@@ -152,7 +152,9 @@ fn cel(_minor: u32) -> Cel {
     let type_of = RESTRICTED_VOLUME_TYPES
         .iter()
         .rev()
-        .fold("'unknown'".to_string(), |rest, t| format!("has(v.{t}) ? '{t}' : ({rest})"));
+        .fold("'unknown'".to_string(), |rest, t| {
+            format!("has(v.{t}) ? '{t}' : ({rest})")
+        });
     let mut sorted_types = RESTRICTED_VOLUME_TYPES.to_vec();
     sorted_types.sort_unstable();
     let types = format!(

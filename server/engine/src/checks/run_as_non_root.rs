@@ -1,7 +1,6 @@
 //! `runAsNonRoot`: the pod or every container must declare it runs as non-root.
 
 use super::{Check, FixAvailability, Violation, containers_phrase, setters};
-use super::cel::*;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -124,7 +123,8 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
 
 /// CEL: nothing sets `false`, and every container sets `true` unless the pod does; from v1.35 a pod in a
 /// user namespace passes.
-fn cel(minor: u32) -> Cel {
+fn cel(minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
     let pod_false = pod_is("runAsNonRoot", "false");
     let pod_true = pod_is("runAsNonRoot", "true");
     let container_false = container_is("runAsNonRoot", "false");
@@ -133,7 +133,11 @@ fn cel(minor: u32) -> Cel {
     let implicit = names_where(&format!("{container_unset} && !{pod_true}"));
     let passes = format!("!({explicit}) && size({implicit}) == 0");
     Cel::new(
-        if minor >= 35 { unless(USER_NAMESPACE, &passes) } else { passes },
+        if minor >= 35 {
+            unless(USER_NAMESPACE, &passes)
+        } else {
+            passes
+        },
         CHECK.reason,
         format!(
             "({explicit}) ? {} + ' must not set securityContext.runAsNonRoot=false' : \

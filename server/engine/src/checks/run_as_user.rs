@@ -1,7 +1,6 @@
 //! `runAsUser`: neither the pod nor a container may run as UID 0.
 
 use super::{Check, FixAvailability, Violation, setters};
-use super::cel::*;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -87,12 +86,17 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
 }
 
 /// CEL: neither the pod nor any container sets `runAsUser: 0`; from v1.35 a pod in a user namespace passes.
-fn cel(minor: u32) -> Cel {
+fn cel(minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
     let pod_root = pod_is("runAsUser", "0");
     let container_root = container_is("runAsUser", "0");
     let passes = format!("!{pod_root} && !variables.containers.exists(c, {container_root})");
     Cel::new(
-        if minor >= 35 { unless(USER_NAMESPACE, &passes) } else { passes },
+        if minor >= 35 {
+            unless(USER_NAMESPACE, &passes)
+        } else {
+            passes
+        },
         CHECK.reason,
         format!(
             "{} + ' must not set runAsUser=0'",

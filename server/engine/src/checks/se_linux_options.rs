@@ -1,7 +1,6 @@
 //! `seLinuxOptions`: SELinux may only use the container types, without a custom user or role.
 
 use super::{Check, FixAvailability, Violation, join_quote, pluralize, setters, sorted_set};
-use super::cel::*;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -141,7 +140,8 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
 }
 
 /// CEL: every `seLinuxOptions` present has an allowed type and no user or role.
-fn cel(minor: u32) -> Cel {
+fn cel(minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
     let mut allowed = vec!["", "container_t", "container_init_t", "container_kvm_t"];
     if minor >= 31 {
         allowed.push("container_engine_t");

@@ -1,7 +1,6 @@
 //! `seccompProfile_baseline`: seccomp may not be explicitly unconfined.
 
 use super::{Check, FixAvailability, Violation, go_quote, join_quote, pluralize, setters, sorted_set};
-use super::cel::*;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -148,7 +147,8 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
 }
 
 /// CEL: up to v1.18 the annotations, from v1.19 the fields (a present profile's type must be allowed).
-fn cel(minor: u32) -> Cel {
+fn cel(minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
     if minor < 19 {
         let value = "variables.annotations[k]";
         let keys = format!(
@@ -196,5 +196,6 @@ fn cel(minor: u32) -> Cel {
 
 /// CEL: the seccomp profile type under `base` (`variables.spec` or a container `c`), `""` when unset.
 pub(crate) fn profile_type(base: &str) -> String {
+    use crate::cel::*;
     or_default(base, "securityContext.seccompProfile.type", "''")
 }

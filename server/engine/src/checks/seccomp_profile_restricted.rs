@@ -1,8 +1,6 @@
 //! `seccompProfile_restricted`: every container must run under RuntimeDefault or a Localhost profile.
 
 use super::seccomp_profile_baseline::bad_profile_type;
-use super::cel::*;
-use super::seccomp_profile_baseline::profile_type;
 use super::{Check, FixAvailability, Violation, containers_phrase, join_quote, setters, sorted_set};
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::Pod;
@@ -141,7 +139,9 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
 
 /// CEL: a bad type fails anywhere; a container without a profile needs a valid pod-level one. Windows
 /// pods pass from v1.25.
-fn cel(minor: u32) -> Cel {
+fn cel(minor: u32) -> crate::cel::Cel {
+    use super::seccomp_profile_baseline::profile_type;
+    use crate::cel::*;
     let valid = |base: &str| format!("({} in ['RuntimeDefault', 'Localhost'])", profile_type(base));
     let bad_pod = format!("({} && !{})", pod_has("seccompProfile"), valid("variables.spec"));
     let pod_set = format!("({} && {})", pod_has("seccompProfile"), valid("variables.spec"));
@@ -155,7 +155,11 @@ fn cel(minor: u32) -> Cel {
         profile_type("c")
     ));
     Cel::new(
-        if minor >= 25 { unless(WINDOWS, &passes) } else { passes },
+        if minor >= 25 {
+            unless(WINDOWS, &passes)
+        } else {
+            passes
+        },
         CHECK.reason,
         format!(
             "({explicit}) ? {} + ' must not set securityContext.seccompProfile.type to ' + {} : \

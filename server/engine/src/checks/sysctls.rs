@@ -1,7 +1,6 @@
 //! `sysctls`: only namespaced, safe sysctls may be set.
 
 use super::{Check, FixAvailability, Violation};
-use super::cel::*;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -100,7 +99,8 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
 }
 
 /// CEL: every pod sysctl is on the version's allow-list.
-fn cel(minor: u32) -> Cel {
+fn cel(minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
     let allowed: Vec<&str> = ALLOWED
         .iter()
         .filter(|(_, since)| *since <= minor)

@@ -1,7 +1,6 @@
 //! `windowsHostProcess`: Windows pods may not run as HostProcess containers.
 
 use super::{Check, FixAvailability, Violation, setters};
-use super::cel::*;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::Level;
@@ -84,7 +83,8 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
 }
 
 /// CEL: neither the pod nor any container sets `windowsOptions.hostProcess: true`.
-fn cel(_minor: u32) -> Cel {
+fn cel(_minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
     let pod = pod_is("windowsOptions.hostProcess", "true");
     let container = container_is("windowsOptions.hostProcess", "true");
     Cel::new(

@@ -1,11 +1,12 @@
-//! Writing CEL for the admission-policy export: each check's `cel` builds its test and PSA's wording
-//! from these pieces, as text in Kubernetes' CEL environment of v1.30 (where `ValidatingAdmissionPolicy`
-//! is GA): cel-go's standard macros and operators, the strings extension's `join`, `split` and `quote`,
-//! and Kubernetes' list `indexOf`. Nothing newer (`sort`, `distinct`, `flatten`, two-variable
-//! comprehensions, the `.?` optional syntax), so the policy loads on every cluster that has the API.
+//! CEL for the admission-policy export: the vocabulary each check's `cel` builds its test and PSA's
+//! wording from, as text in Kubernetes' CEL environment of v1.30 (where `ValidatingAdmissionPolicy` is GA):
+//! cel-go's standard macros and operators, the strings extension's `join`, `split`, `trim`, `substring`
+//! and `strings.quote`, and Kubernetes' list `indexOf`. Nothing newer (`sort`, `distinct`, `flatten`,
+//! two-variable comprehensions, the `.?` optional syntax), so the policy loads on every cluster that
+//! has the API.
 //!
-//! The policy (`crate::vap`) declares the variables used here: `variables.spec` and
-//! `variables.annotations` (the pod's, whatever the kind), `variables.containers` (init containers,
+//! The policy (`crate::vap`) declares the variables used here: `variables.spec`, `variables.annotations`
+//! and `variables.volumes` (the pod's, whatever the kind), `variables.containers` (init containers,
 //! containers, ephemeral containers: PSA's walk) and `variables.positions` (0, 1, … for sorting).
 
 /// One check's CEL at one version.
@@ -94,7 +95,11 @@ pub(crate) fn quote_joined(list: &str) -> String {
 
 /// `singular` when the list has one item, else `plural`.
 pub(crate) fn plural(list: &str, singular: &str, plural: &str) -> String {
-    format!("(size({list}) == 1 ? {} : {})", literal(singular), literal(plural))
+    format!(
+        "(size({list}) == 1 ? {} : {})",
+        literal(singular),
+        literal(plural)
+    )
 }
 
 /// `container "a"` or `containers "a", "b"` of a list of names.
