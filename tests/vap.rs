@@ -710,6 +710,27 @@ fn without_flags_each_namespace_is_bound_to_the_policy_podsec_check_resolves() {
     let output = podsec(&["export", "vap", &dir.to_string_lossy()]);
     assert!(output.status.success(), "{}", common::stderr(&output));
     let out = stdout(&output);
+    // Once the label is relaxed for the policy to enforce, `--namespace` keeps the binding to it alone.
+    let pinned = stdout(&podsec(&[
+        "export",
+        "vap",
+        "--level",
+        "restricted",
+        "--namespace",
+        "shop",
+        &dir.to_string_lossy(),
+    ]));
+    assert!(
+        pinned.contains(
+            "restricted:latest enforced in namespace \"shop\" → binding podsec-restricted-latest-shop"
+        ),
+        "{pinned}"
+    );
+    assert_eq!(
+        pinned.matches("kind: ValidatingAdmissionPolicyBinding").count(),
+        1
+    );
+    assert!(pinned.contains("validationActions: [Deny]\n  matchResources:\n    namespaceSelector:\n      matchLabels:\n        kubernetes.io/metadata.name: \"shop\""));
     std::fs::remove_dir_all(&dir).unwrap();
     for expected in [
         "namespace \"shop\" (Namespace in",

@@ -232,6 +232,10 @@ pub struct ExportVapCommand {
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub policy: PolicyArgs,
+    /// Bind only these namespaces (repeatable, or comma-separated); with --level/--policy-version, one
+    /// binding each instead of one for every namespace
+    #[arg(long, value_name = "NAMESPACE", value_delimiter = ',')]
+    pub namespace: Vec<String>,
     /// Walk directories without reading .gitignore, .ignore and git's excludes
     #[arg(long)]
     pub no_ignore: bool,

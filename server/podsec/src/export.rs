@@ -3,7 +3,8 @@
 //! admission configuration exempts); without, the policy `podsec check` resolves for each namespace the
 //! paths name (Namespace labels, the project file's `namespaces`, kustomizations), one binding per
 //! namespace and policy, and the project file's default for the other namespaces when it declares one.
-//! What was resolved is printed first, as comments of the YAML stream.
+//! `--namespace` binds only the namespaces it names. What was resolved is printed first, as comments of
+//! the YAML stream.
 
 use crate::Outcome;
 use crate::check::RunArgs;
@@ -37,6 +38,20 @@ pub fn vap(args: ExportVapCommand) -> Result<Outcome, String> {
         Some(policy) if policy.level == Level::Privileged => {
             return Err("privileged checks nothing: there is no policy to export".to_string());
         }
+        Some(policy) if !args.namespace.is_empty() => {
+            for namespace in &args.namespace {
+                let name = format!("{}-{namespace}", vap::policy_name(policy));
+                notes.push(format!(
+                    "--level/--policy-version: {policy} enforced in namespace {namespace:?} → binding {name}"
+                ));
+                bound.push(Bound {
+                    name,
+                    policy,
+                    modes: vec![Mode::Enforce],
+                    namespaces: Namespaces::One(namespace.clone()),
+                });
+            }
+        }
         Some(policy) => {
             let excluded = exempt_namespaces(&run.contexts);
             notes.push(format!(
@@ -50,7 +65,13 @@ pub fn vap(args: ExportVapCommand) -> Result<Outcome, String> {
                 namespaces: Namespaces::AllBut(excluded),
             });
         }
-        None => workspace_bindings(&run, &mut bound, &mut notes),
+        None => {
+            workspace_bindings(&run, &mut bound, &mut notes);
+            if !args.namespace.is_empty() {
+                bound.retain(|b| matches!(&b.namespaces, Namespaces::One(n) if args.namespace.contains(n)));
+                notes.push(format!("--namespace: only {} bound", args.namespace.join(", ")));
+            }
+        }
     }
     let mut policies: Vec<Policy> = Vec::new();
     for b in &bound {
