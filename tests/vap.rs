@@ -707,9 +707,30 @@ fn without_flags_each_namespace_is_bound_to_the_policy_podsec_check_resolves() {
          apiVersion: v1\nkind: Namespace\nmetadata:\n  name: legacy\n  labels:\n    pod-security.kubernetes.io/enforce: privileged\n    pod-security.kubernetes.io/warn: baseline\n    pod-security.kubernetes.io/warn-version: v1.30\n",
     )
     .unwrap();
+    std::fs::write(
+        dir.join("admission.yaml"),
+        "apiVersion: pod-security.admission.config.k8s.io/v1\nkind: PodSecurityConfiguration\n\
+         defaults: {enforce: baseline}\nexemptions: {namespaces: [kube-system], runtimeClasses: [kata]}\n",
+    )
+    .unwrap();
     let output = podsec(&["export", "vap", &dir.to_string_lossy()]);
     assert!(output.status.success(), "{}", common::stderr(&output));
     let out = stdout(&output);
+    // A pod of an exempt runtime class is not matched; another is judged.
+    with_deep_stack({
+        let out = out.clone();
+        move || {
+            let exported = compile(&out, "podsec-restricted-latest");
+            let pod = |class: &str| {
+                object_of(&format!(
+                    "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  runtimeClassName: {class}\n  containers: [{{name: a, image: x}}]\n"
+                ))
+            };
+            assert!(!admit(&exported, &pod("kata"), "Pod", "shop").matched);
+            assert!(!admit(&exported, &wrap(&pod("kata"), "CronJob"), "CronJob", "shop").matched);
+            assert!(admit(&exported, &pod("runc"), "Pod", "shop").matched);
+        }
+    });
     // Once the label is relaxed for the policy to enforce, `--namespace` keeps the binding to it alone.
     let pinned = stdout(&podsec(&[
         "export",
@@ -736,13 +757,15 @@ fn without_flags_each_namespace_is_bound_to_the_policy_podsec_check_resolves() {
         "namespace \"shop\" (Namespace in",
         "enforce+warn+audit (Deny, Audit) restricted:latest → binding podsec-restricted-latest-shop",
         "warn (Warn) baseline:v1.30 → binding podsec-baseline-v1.30-legacy",
-        "other namespaces: enforce (Deny) baseline:latest (the project file's default) → binding podsec-baseline-latest-other-namespaces",
+        "other namespaces: enforce (Deny) baseline:latest from admission configuration",
+        "defaults.enforce → binding podsec-baseline-latest-other-namespaces",
         "name: podsec-restricted-latest\n",
         "name: podsec-baseline-v1.30\n",
         "name: podsec-baseline-latest\n",
         "policyName: podsec-restricted-latest\n  validationActions: [Deny, Audit]\n",
         "kubernetes.io/metadata.name: \"shop\"",
-        "operator: NotIn\n        values: [\"legacy\", \"shop\"]",
+        "operator: NotIn\n        values: [\"kube-system\", \"legacy\", \"shop\"]",
+        "pods of runtime classes kata are not checked",
     ] {
         assert!(
             out.contains(expected),

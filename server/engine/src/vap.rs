@@ -12,15 +12,16 @@ use crate::cel::{SORTED_POSITIONS, literal};
 use crate::checks::checks_for;
 use crate::policy::{Exemption, Level, Mode, Policy};
 
-/// The object's pod template (a Pod is its own), its pod spec and what the checks read of them.
+/// The object's pod template: a Pod is its own, a PodTemplate's is `template`, a CronJob's is in its job
+/// template, the other kinds' is `spec.template`.
+const TEMPLATE: &str = "object.kind == 'Pod' ? object : \
+     object.kind == 'PodTemplate' ? (has(object.template) ? object.template : {}) : \
+     object.kind == 'CronJob' ? (has(object.spec) && has(object.spec.jobTemplate) && has(object.spec.jobTemplate.spec) && has(object.spec.jobTemplate.spec.template) ? object.spec.jobTemplate.spec.template : {}) : \
+     (has(object.spec) && has(object.spec.template) ? object.spec.template : {})";
+
+/// The object's pod template, its pod spec and what the checks read of them.
 const VARIABLES: &[(&str, &str)] = &[
-    (
-        "template",
-        "object.kind == 'Pod' ? object : \
-         object.kind == 'PodTemplate' ? (has(object.template) ? object.template : {}) : \
-         object.kind == 'CronJob' ? (has(object.spec) && has(object.spec.jobTemplate) && has(object.spec.jobTemplate.spec) && has(object.spec.jobTemplate.spec.template) ? object.spec.jobTemplate.spec.template : {}) : \
-         (has(object.spec) && has(object.spec.template) ? object.spec.template : {})",
-    ),
+    ("template", TEMPLATE),
     (
         "spec",
         "has(variables.template.spec) ? variables.template.spec : {}",
@@ -76,8 +77,13 @@ pub fn policy_name(policy: Policy) -> String {
 }
 
 /// The `ValidatingAdmissionPolicy` that enforces `policy` (not privileged, which checks nothing), with the
-/// project file's `exemptions` compiled in (those that name a container are not: a check judges the pod).
-pub fn validating_admission_policy(policy: Policy, exemptions: &[Exemption]) -> String {
+/// project file's `exemptions` compiled in (those that name a container are not: a check judges the pod),
+/// and the admission configuration's exempt runtime classes, whose pods PSA does not check.
+pub fn validating_admission_policy(
+    policy: Policy,
+    exemptions: &[Exemption],
+    exempt_runtime_classes: &[String],
+) -> String {
     let minor = policy.version.evaluated_minor();
     let mut out = String::new();
     out.push_str("apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata:\n");
@@ -91,6 +97,18 @@ pub fn validating_admission_policy(policy: Policy, exemptions: &[Exemption]) -> 
     }
     out.push_str("  matchConditions:\n  - name: significant-pod-update\n");
     block(&mut out, "    expression", SIGNIFICANT_POD_UPDATE);
+    if !exempt_runtime_classes.is_empty() {
+        let classes: Vec<String> = exempt_runtime_classes.iter().map(|c| literal(c)).collect();
+        out.push_str("  - name: runtime-class-not-exempt\n");
+        block(
+            &mut out,
+            "    expression",
+            &format!(
+                "[{TEMPLATE}].map(t, !(has(t.spec) && has(t.spec.runtimeClassName) && t.spec.runtimeClassName in [{}]))[0]",
+                classes.join(", ")
+            ),
+        );
+    }
     out.push_str("  variables:\n");
     for (name, expression) in VARIABLES {
         out.push_str(&format!("  - name: {name}\n"));

@@ -2,7 +2,8 @@
 //! its bindings. With `--level`/`--policy-version`, one policy bound to every namespace (less those the
 //! admission configuration exempts); without, the policy `podsec check` resolves for each namespace the
 //! paths name (Namespace labels, the project file's `namespaces`, kustomizations), one binding per
-//! namespace and policy, and the project file's default for the other namespaces when it declares one.
+//! namespace and policy, and for the other namespaces the default the project file or the admission
+//! configuration declares, when one does.
 //! `--namespace` binds only the namespaces it names. What was resolved is printed first, as comments of
 //! the YAML stream.
 
@@ -79,13 +80,20 @@ pub fn vap(args: ExportVapCommand) -> Result<Outcome, String> {
             policies.push(b.policy);
         }
     }
+    let runtime_classes = exempt_runtime_classes(&run.contexts);
+    if !runtime_classes.is_empty() {
+        notes.push(format!(
+            "pods of runtime classes {} are not checked (exempt in the admission configuration)",
+            runtime_classes.join(", ")
+        ));
+    }
     let mut out = String::new();
     for note in &notes {
         out.push_str(&format!("# podsec export vap: {note}\n"));
     }
     let mut documents: Vec<String> = policies
         .iter()
-        .map(|policy| vap::validating_admission_policy(*policy, &exemptions))
+        .map(|policy| vap::validating_admission_policy(*policy, &exemptions, &runtime_classes))
         .collect();
     documents.extend(
         bound
@@ -163,6 +171,18 @@ fn exempt_namespaces(contexts: &[PolicyContext]) -> Vec<String> {
     names
 }
 
+/// The runtime classes the admission configurations exempt.
+fn exempt_runtime_classes(contexts: &[PolicyContext]) -> Vec<String> {
+    let mut names: Vec<String> = contexts
+        .iter()
+        .filter_map(|c| c.admission.as_ref())
+        .flat_map(|a| a.exempt_runtime_classes.iter().cloned())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 fn but(excluded: &[String]) -> String {
     if excluded.is_empty() {
         String::new()
@@ -234,9 +254,13 @@ fn workspace_bindings(run: &Run, bound: &mut Vec<Bound>, notes: &mut Vec<String>
         }
         // The other namespaces: only where the project file declares a default (podsec's own default,
         // restricted, would otherwise reach kube-system and every namespace the repository does not know).
-        let declared = project.is_some_and(|p| p.config.level.is_some() || p.config.version.is_some());
+        let declared = project.is_some_and(|p| p.config.level.is_some() || p.config.version.is_some())
+            || context.admission.as_ref().is_some_and(|a| !a.defaults.is_empty());
         if !declared {
-            notes.push("other namespaces: not bound (the project file declares no level)".to_string());
+            notes.push(
+                "other namespaces: not bound (neither the project file nor an admission configuration declares a default)"
+                    .to_string(),
+            );
             continue;
         }
         let resolved = context.resolve(None, None);
@@ -247,8 +271,9 @@ fn workspace_bindings(run: &Run, bound: &mut Vec<Bound>, notes: &mut Vec<String>
         for (policy, modes) in by_policy(&resolved.modes) {
             let name_of = format!("{}-other-namespaces", vap::policy_name(policy));
             notes.push(format!(
-                "other namespaces: {} {policy} (the project file's default) → binding {name_of}",
-                modes_text(&modes)
+                "other namespaces: {} {policy} from {} → binding {name_of}",
+                modes_text(&modes),
+                source_of(&resolved.modes, policy)
             ));
             bound.push(Bound {
                 name: name_of,
@@ -258,6 +283,14 @@ fn workspace_bindings(run: &Run, bound: &mut Vec<Bound>, notes: &mut Vec<String>
             });
         }
     }
+}
+
+/// Where the first mode of `policy` came from.
+fn source_of(modes: &[(Mode, podsec_engine::policy::ModePolicy)], policy: Policy) -> &str {
+    modes
+        .iter()
+        .find(|(_, m)| m.policy == policy)
+        .map_or("", |(_, m)| m.source.as_str())
 }
 
 /// The modes grouped by the policy they enforce, checking ones only.
