@@ -236,6 +236,11 @@ fn kubernetes_functions(context: &mut Context<'_>) {
 
 /// The context of a CREATE of `object` (of `kind`) in `namespace`, as the API server gives it to a policy.
 fn admission_context(object: &Value, kind: &str, namespace: &str) -> Context<'static> {
+    request_context(object, kind, namespace, None)
+}
+
+/// The context of a CREATE, or of an UPDATE from `old`.
+fn request_context(object: &Value, kind: &str, namespace: &str, old: Option<&Value>) -> Context<'static> {
     let mut context = Context::default();
     kubernetes_functions(&mut context);
     let (group, version) = match kind {
@@ -249,7 +254,7 @@ fn admission_context(object: &Value, kind: &str, namespace: &str) -> Context<'st
         ("kind", text(kind)),
     ]);
     let request = string_map(&[
-        ("operation", text("CREATE")),
+        ("operation", text(if old.is_some() { "UPDATE" } else { "CREATE" })),
         ("namespace", text(namespace)),
         ("kind", gvk),
         ("subResource", text("")),
@@ -257,7 +262,7 @@ fn admission_context(object: &Value, kind: &str, namespace: &str) -> Context<'st
     ]);
     let namespace_object = string_map(&[("metadata", string_map(&[("name", text(namespace))]))]);
     context.add_variable_from_value("object", object.clone());
-    context.add_variable_from_value("oldObject", Value::Null);
+    context.add_variable_from_value("oldObject", old.cloned().unwrap_or(Value::Null));
     context.add_variable_from_value("request", request);
     context.add_variable_from_value("namespaceObject", namespace_object);
     context.add_variable_from_value("params", Value::Null);
@@ -954,5 +959,47 @@ fn a_pod_of_hundreds_of_containers_stays_within_the_api_servers_cost_budget() {
                 assert!(largest_message <= 1_000_000 && validations + messages <= 10_000_000);
             }
         }
+    });
+}
+
+#[test]
+fn a_pods_update_is_judged_only_when_psa_would_judge_it() {
+    with_deep_stack(|| {
+        let (_, exported) = export(Policy::new(Level::Restricted, Version::Latest), &[]);
+        let pod = |labels: &str, image: &str, extra: &str| {
+            object_of(&format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: p, labels: {{{labels}}}}}\nspec:\n  containers: [{{name: a, image: {image}}}{extra}]\n"
+            ))
+        };
+        let old = pod("", "x:1", "");
+        let matched = |new: &Value, kind: &str, old: &Value| {
+            let context = request_context(new, kind, "fixtures", Some(old));
+            exported
+                .match_conditions
+                .iter()
+                .all(|condition| condition.execute(&context).unwrap() == Value::Bool(true))
+        };
+        // A label changed: PSA lets the (non-compliant) pod be updated without evaluating it.
+        assert!(!matched(&pod("a: b", "x:1", ""), "Pod", &old));
+        // An image changed, a container added: evaluated.
+        assert!(matched(&pod("", "x:2", ""), "Pod", &old));
+        assert!(matched(&pod("", "x:1", ", {name: b, image: y}"), "Pod", &old));
+        let mut with_ephemeral = pod("", "x:1", "");
+        if let Value::Map(map) = &mut with_ephemeral {
+            let mut fields = (*map.map).clone();
+            let spec = object_of(
+                "containers: [{name: a, image: x:1}]\nephemeralContainers: [{name: debug, image: busybox}]\n",
+            );
+            fields.insert(Key::String(Arc::new("spec".to_string())), spec);
+            map.map = Arc::new(fields);
+        }
+        assert!(matched(&with_ephemeral, "Pod", &old));
+        // A workload's every update is evaluated.
+        assert!(matched(
+            &wrap(&pod("a: b", "x:1", ""), "Deployment"),
+            "Deployment",
+            &wrap(&old, "Deployment")
+        ));
+        println!("vap: Pod updates, 5 cases as PSA");
     });
 }
