@@ -23,6 +23,7 @@ struct Bound {
     namespaces: Namespaces,
 }
 
+/// `podsec export vap`: the notes, then the policies, then their bindings, as one YAML stream.
 pub fn vap(args: ExportVapCommand) -> Result<Outcome, String> {
     let inputs = InputArgs {
         paths: args.paths,
@@ -57,7 +58,7 @@ pub fn vap(args: ExportVapCommand) -> Result<Outcome, String> {
             let excluded = exempt_namespaces(&run.contexts);
             notes.push(format!(
                 "--level/--policy-version: {policy} enforced in every namespace{}",
-                but(&excluded)
+                except_exempt(&excluded)
             ));
             bound.push(Bound {
                 name: vap::policy_name(policy),
@@ -86,6 +87,9 @@ pub fn vap(args: ExportVapCommand) -> Result<Outcome, String> {
             "pods of runtime classes {} are not checked (exempt in the admission configuration)",
             runtime_classes.join(", ")
         ));
+    }
+    if bound.is_empty() {
+        notes.push("nothing to bind: no namespace checks anything".to_string());
     }
     let mut out = String::new();
     for note in &notes {
@@ -183,7 +187,8 @@ fn exempt_runtime_classes(contexts: &[PolicyContext]) -> Vec<String> {
     names
 }
 
-fn but(excluded: &[String]) -> String {
+/// ` but a, b (exempt in the admission configuration)`, or nothing.
+fn except_exempt(excluded: &[String]) -> String {
     if excluded.is_empty() {
         String::new()
     } else {
