@@ -603,6 +603,55 @@ fn the_project_files_exemptions_are_compiled_in() {
             assert_eq!(failing_ids(&decision), expected, "{kind} {namespace}/{name}");
             cases += 1;
         }
+        // What the Deployment's controllers create: its ReplicaSet, and the ReplicaSet's pods.
+        let owned = |kind: &str, name: &str, owner_kind: &str, owner: &str, hash: &str| {
+            let mut object = if kind == "Pod" {
+                pod.clone()
+            } else {
+                wrap(&pod, kind)
+            };
+            if let Value::Map(map) = &mut object {
+                let mut fields = (*map.map).clone();
+                let owner = string_map(&[("kind", text(owner_kind)), ("name", text(owner))]);
+                let labels = string_map(&[("pod-template-hash", text(hash))]);
+                fields.insert(
+                    Key::String(Arc::new("metadata".to_string())),
+                    string_map(&[
+                        ("name", text(name)),
+                        ("labels", labels),
+                        ("ownerReferences", Value::List(Arc::new(vec![owner]))),
+                    ]),
+                );
+                map.map = Arc::new(fields);
+            }
+            object
+        };
+        for (object, kind, expected) in [
+            (
+                owned("ReplicaSet", "web-1-5d4f", "Deployment", "web-1", "5d4f"),
+                "ReplicaSet",
+                &["allowPrivilegeEscalation"][..],
+            ),
+            (
+                owned("Pod", "web-1-5d4f-x2k", "ReplicaSet", "web-1-5d4f", "5d4f"),
+                "Pod",
+                &["allowPrivilegeEscalation"][..],
+            ),
+            (
+                owned("Pod", "api-5d4f-x2k", "ReplicaSet", "api-5d4f", "5d4f"),
+                "Pod",
+                &["allowPrivilegeEscalation", "runAsNonRoot"][..],
+            ),
+            (
+                owned("Pod", "web-1-x2k", "StatefulSet", "web-1", ""),
+                "Pod",
+                &["allowPrivilegeEscalation", "runAsNonRoot"][..],
+            ),
+        ] {
+            let decision = admit(&exported, &object, kind, "legacy");
+            assert_eq!(failing_ids(&decision), expected, "{kind} {object:?}");
+            cases += 1;
+        }
         std::fs::remove_dir_all(&dir).unwrap();
         println!("vap: project-file exemptions, {cases} cases as expected");
     });

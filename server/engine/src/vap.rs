@@ -165,32 +165,65 @@ fn exempted(exemptions: &[Exemption]) -> String {
         annotated("variables.annotations"),
     ];
     for exemption in exemptions.iter().filter(|e| e.container.is_none()) {
-        let mut conditions = Vec::new();
+        let mut condition = workload_is(exemption.kind.as_deref(), exemption.name.as_deref());
         if let Some(namespace) = &exemption.namespace {
-            conditions.push(format!("request.namespace == {}", literal(namespace)));
+            condition = format!("request.namespace == {} && ({condition})", literal(namespace));
         }
-        if let Some(kind) = &exemption.kind {
-            conditions.push(format!("object.kind == {}", literal(kind)));
-        }
-        if let Some(name) = &exemption.name {
-            conditions.push(format!(
-                "(has(object.metadata.name) ? object.metadata.name : '').matches({})",
-                literal(&glob_regex(name))
-            ));
-        }
-        let condition = if conditions.is_empty() {
-            "true".to_string()
-        } else {
-            conditions.join(" && ")
-        };
         parts.push(format!("({condition} ? [{}] : [])", literal(&exemption.check)));
     }
     parts.join(" + ")
 }
 
-/// The project file's glob (`*` anything but `/`, `**` anything, `?` one character) as an anchored RE2.
+/// Whether the object is the workload of `kind` named like the glob `name` (each unset matches any), or
+/// was created by it: a controller's ReplicaSet, Job or Pod names it (or the ReplicaSet or Job it made) as
+/// its owner, so what a Deployment or CronJob creates is exempted with it, as `podsec check` exempts its pod.
+fn workload_is(kind: Option<&str>, name: Option<&str>) -> String {
+    let kind_is =
+        |expression: &str| kind.map_or("true".to_string(), |k| format!("{expression} == {}", literal(k)));
+    let name_matches = |expression: &str| {
+        name.map_or("true".to_string(), |glob| {
+            format!(
+                "{expression}.matches({})",
+                literal(&format!("^{}$", glob_regex(glob)))
+            )
+        })
+    };
+    let owners = "(has(object.metadata.ownerReferences) ? object.metadata.ownerReferences : [])";
+    let mut alternatives = vec![
+        format!(
+            "({} && {})",
+            kind_is("object.kind"),
+            name_matches("(has(object.metadata.name) ? object.metadata.name : '')")
+        ),
+        format!(
+            "{owners}.exists(o, {} && {})",
+            kind_is("o.kind"),
+            name_matches("o.name")
+        ),
+    ];
+    if kind.is_none_or(|k| k == "Deployment") {
+        // A Deployment's pod is owned by its ReplicaSet, `<deployment>-<pod-template-hash>`.
+        let hash = "object.metadata.labels['pod-template-hash']";
+        alternatives.push(format!(
+            "(object.kind == 'Pod' && has(object.metadata.labels) && 'pod-template-hash' in object.metadata.labels && \
+             {owners}.exists(o, o.kind == 'ReplicaSet' && o.name.endsWith('-' + {hash}) && {}))",
+            name_matches(&format!("o.name.substring(0, size(o.name) - size({hash}) - 1)"))
+        ));
+    }
+    if kind.is_none_or(|k| k == "CronJob") {
+        // A CronJob's pod is owned by its Job, `<cronjob>-<scheduled minute>`.
+        let job = format!("^{}-[0-9]+$", name.map_or(".*".to_string(), glob_regex));
+        alternatives.push(format!(
+            "(object.kind == 'Pod' && {owners}.exists(o, o.kind == 'Job' && o.name.matches({})))",
+            literal(&job)
+        ));
+    }
+    alternatives.join(" || ")
+}
+
+/// The project file's glob (`*` anything but `/`, `**` anything, `?` one character) as RE2, unanchored.
 fn glob_regex(glob: &str) -> String {
-    let mut regex = String::from("^");
+    let mut regex = String::new();
     let mut chars = glob.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -207,7 +240,6 @@ fn glob_regex(glob: &str) -> String {
             }
         }
     }
-    regex.push('$');
     regex
 }
 
@@ -280,9 +312,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn globs_become_anchored_regular_expressions() {
-        assert_eq!(glob_regex("web-*"), "^web-[^/]*$");
-        assert_eq!(glob_regex("a.b?**"), "^a\\.b..*$");
+    fn globs_become_regular_expressions() {
+        assert_eq!(glob_regex("web-*"), "web-[^/]*");
+        assert_eq!(glob_regex("a.b?**"), "a\\.b..*");
     }
 
     #[test]
