@@ -136,11 +136,11 @@ const LAYERS: &[&[&str]] = &[
     &["workload", "patch"],
     &["validation"],
     &["policy"],
-    &["fix"],
+    &["fix", "cel"],
     &["checks"],
     &["psp", "sources"],
     &["analysis"],
-    &["advice", "fix_all", "explain"],
+    &["advice", "fix_all", "explain", "vap"],
 ];
 
 #[test]

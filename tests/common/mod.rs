@@ -157,3 +157,49 @@ pub fn stdout(output: &Output) -> String {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8(output.stderr.clone()).unwrap()
 }
+
+/// Wraps a fixture Pod (top-level `apiVersion`, `kind`, `metadata`, `spec`) in another kind.
+pub fn wrap(pod: &str, kind: &str) -> String {
+    let body: Vec<&str> = pod
+        .lines()
+        .filter(|l| !l.starts_with("apiVersion:") && !l.starts_with("kind:"))
+        .collect();
+    let indent = |n: usize| {
+        body.iter()
+            .map(|l| format!("{}{l}\n", " ".repeat(n)))
+            .collect::<String>()
+    };
+    let header = |api: &str| {
+        format!(
+            "# wrapped for the test\napiVersion: {api}\nkind: {kind}\nmetadata:\n  name: wrapper\n  namespace: ns\n"
+        )
+    };
+    match kind {
+        "PodTemplate" => format!("{}template:\n{}", header("v1"), indent(2)),
+        "CronJob" => format!(
+            "{}spec:\n  schedule: \"* * * * *\"\n  jobTemplate:\n    spec:\n      template:\n{}",
+            header("batch/v1"),
+            indent(8)
+        ),
+        "List" => {
+            let item = pod
+                .lines()
+                .map(|l| format!("    {l}\n"))
+                .collect::<String>()
+                .replacen("    ", "  - ", 1);
+            format!(
+                "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {{name: other}}\n- apiVersion: v1\n  kind: List\n  items:\n{item}"
+            )
+        }
+        _ => {
+            let api = if kind == "Job" {
+                "batch/v1"
+            } else if kind == "ReplicationController" {
+                "v1"
+            } else {
+                "apps/v1"
+            };
+            format!("{}spec:\n  replicas: 1\n  template:\n{}", header(api), indent(4))
+        }
+    }
+}

@@ -7,6 +7,7 @@
 
 pub mod advice;
 pub mod analysis;
+pub mod cel;
 pub mod checks;
 pub mod comments;
 pub mod explain;
@@ -20,6 +21,7 @@ pub mod psp;
 pub mod sources;
 pub mod text;
 pub mod validation;
+pub mod vap;
 pub mod workload;
 pub mod yaml;
 

@@ -38,6 +38,9 @@ pub enum Command {
     Explain(ExplainCommand),
     /// The level each PodSecurityPolicy guarantees, and what blocks a stricter one
     Psp(PspCommand),
+    /// Export podsec's policy for the cluster to enforce
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Run the language server on standard input and output
     Lsp(LspCommand),
     /// Print a shell completion script
@@ -207,6 +210,32 @@ pub struct PspCommand {
     /// Refuse larger inputs: megabytes (64, 64MB) or, with a unit, bytes (65536B), KB or GB
     #[arg(long, value_name = "SIZE", default_value = "256MB", value_parser = crate::read::parse_size)]
     pub max_file_size: u64,
+    /// Walk directories without reading .gitignore, .ignore and git's excludes
+    #[arg(long)]
+    pub no_ignore: bool,
+}
+
+/// What `podsec export` writes.
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// A ValidatingAdmissionPolicy and its bindings that enforce the Pod Security Standards in CEL as PSA
+    /// does, on Pods and every pod-bearing workload, with podsec's exemptions (Kubernetes 1.30+). Without
+    /// --level/--policy-version: the policy of the paths' namespaces, from the project file and Namespace
+    /// labels, which the output's first lines describe
+    Vap(ExportVapCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct ExportVapCommand {
+    /// Files and directories whose Namespaces, project file and kustomizations give the policy [default: .]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Bind only these namespaces (repeatable, or comma-separated); with --level/--policy-version, one
+    /// binding each instead of one for every namespace
+    #[arg(long, value_name = "NAMESPACE", value_delimiter = ',')]
+    pub namespace: Vec<String>,
     /// Walk directories without reading .gitignore, .ignore and git's excludes
     #[arg(long)]
     pub no_ignore: bool,

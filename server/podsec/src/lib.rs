@@ -8,6 +8,7 @@ mod check;
 mod chunks;
 mod cli;
 mod explain;
+mod export;
 mod fix;
 pub mod lsp;
 mod output;
@@ -57,6 +58,7 @@ pub fn main() -> ExitCode {
         cli::Command::Fix(args) => fix::run(args),
         cli::Command::Explain(args) => explain::run(args),
         cli::Command::Psp(args) => psp::run(args),
+        cli::Command::Export(cli::ExportCommand::Vap(args)) => export::vap(args),
         // The server's only transport is stdio: `--stdio` needs no handling.
         cli::Command::Lsp(_) => lsp::run(Vec::new()),
         cli::Command::Completions(args) => completions(args.shell),

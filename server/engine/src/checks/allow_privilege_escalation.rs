@@ -42,6 +42,7 @@ and `podsec fix` applies it. Replacing a `true` you wrote is unsafe. The API ser
 removes `CAP_SYS_ADMIN`, and is unsafe.
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Mixed,
 };
@@ -131,5 +132,24 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
         format!("Set allowPrivilegeEscalation: false{on}"),
         Applicability::Safe,
         Some(add),
+    )
+}
+
+/// CEL: every container sets `allowPrivilegeEscalation: false`; Windows pods pass from v1.25.
+fn cel(minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
+    let bad = format!("!{}", container_is("allowPrivilegeEscalation", "false"));
+    let passes = format!("!variables.containers.exists(c, {bad})");
+    Cel::new(
+        if minor >= 25 {
+            unless(WINDOWS, &passes)
+        } else {
+            passes
+        },
+        CHECK.reason,
+        format!(
+            "{} + ' must set securityContext.allowPrivilegeEscalation=false'",
+            containers_named(&names_where(&bad))
+        ),
     )
 }

@@ -45,6 +45,7 @@ securityContext:
 Replacing `Unconfined` with `RuntimeDefault` can stop a workload that relies on being unconfined: unsafe.
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
@@ -126,4 +127,52 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
 
 fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
     crate::fix::runtime_default_profile(context, ANNOTATION_PREFIX, "appArmorProfile")
+}
+
+/// CEL: a present profile's type must be allowed (an absent type is `""`); annotations as above.
+fn cel(_minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
+    let allowed = literal_list(&["RuntimeDefault", "Localhost"]);
+    let profile_type = |base: &str| or_default(base, "securityContext.appArmorProfile.type", "''");
+    let bad = |base: &str, has_profile: String| {
+        format!("({has_profile} && !({} in {allowed}))", profile_type(base))
+    };
+    let bad_pod = bad("variables.spec", pod_has("appArmorProfile"));
+    let bad_container = bad("c", container_has("appArmorProfile"));
+    let bad_annotations = format!(
+        "variables.annotations.filter(k, k.startsWith({}) && !(variables.annotations[k] == '' || \
+         variables.annotations[k] == 'runtime/default' || variables.annotations[k].startsWith('localhost/')))",
+        literal(ANNOTATION_PREFIX)
+    );
+    let values = format!(
+        "{} + {}",
+        sorted_distinct(&format!(
+            "({bad_pod} ? [{}] : []) + variables.containers.filter(c, {bad_container}).map(c, {})",
+            profile_type("variables.spec"),
+            profile_type("c")
+        )),
+        sorted_distinct(&format!(
+            "{bad_annotations}.map(k, k + '=' + strings.quote(variables.annotations[k]))"
+        ))
+    );
+    let setters = bind(
+        &names_where(&bad_container),
+        "n",
+        &format!(
+            "(({bad_pod} ? ['pod'] : []) + (size(n) > 0 ? [{}] : []) + \
+             (size({bad_annotations}) > 0 ? [{}] : [])).join(' and ')",
+            containers_named("n"),
+            plural(&bad_annotations, "annotation", "annotations")
+        ),
+    );
+    Cel {
+        expression: format!(
+            "!{bad_pod} && !variables.containers.exists(c, {bad_container}) && size({bad_annotations}) == 0"
+        ),
+        reason: plural(&values, CHECK.reason, "forbidden AppArmor profiles"),
+        detail: format!(
+            "{setters} + ' must not set AppArmor profile type to ' + {}",
+            quote_joined(&values)
+        ),
+    }
 }

@@ -56,6 +56,7 @@ securityContext:
 Removing an added capability can break the workload: unsafe.
 ",
     evaluate,
+    cel,
     fix: Some(crate::fix::remove_capability),
     fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
@@ -94,5 +95,29 @@ fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
             join_quote(&sorted_set(bad_capabilities))
         ),
         locations,
+    )
+}
+
+/// CEL: every added capability of every container is one of the defaults.
+fn cel(_minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
+    let adds = "c.securityContext.capabilities.add";
+    let bad = format!(
+        "({} && {adds}.exists(a, !(a in {})))",
+        container_has("capabilities.add"),
+        literal_list(DEFAULT_CAPABILITIES)
+    );
+    let bad_capabilities = flatten(&format!(
+        "variables.containers.filter(c, {bad}).map(c, {adds}.filter(a, !(a in {})))",
+        literal_list(DEFAULT_CAPABILITIES)
+    ));
+    Cel::new(
+        format!("!variables.containers.exists(c, {bad})"),
+        CHECK.reason,
+        format!(
+            "{} + ' must not include ' + {} + ' in securityContext.capabilities.add'",
+            containers_named(&names_where(&bad)),
+            quote_joined(&sorted_distinct(&bad_capabilities))
+        ),
     )
 }

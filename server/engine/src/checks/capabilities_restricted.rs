@@ -44,6 +44,7 @@ is unsafe: a process that needs CHOWN, SETUID or NET_BIND_SERVICE stops working.
 break the workload: unsafe.
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Mixed,
 };
@@ -141,4 +142,42 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
             context.ensure_in_container(&["securityContext", "capabilities", "drop"], "[ALL]"),
         ),
     }
+}
+
+/// CEL: every container drops `ALL` and adds nothing but `NET_BIND_SERVICE`; Windows pods pass from v1.25.
+fn cel(minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
+    let adds = "c.securityContext.capabilities.add";
+    let missing_drop_all = format!(
+        "!({} && 'ALL' in c.securityContext.capabilities.drop)",
+        container_has("capabilities.drop")
+    );
+    let bad_add = format!(
+        "({} && {adds}.exists(a, a != 'NET_BIND_SERVICE'))",
+        container_has("capabilities.add")
+    );
+    let passes = format!("!variables.containers.exists(c, {missing_drop_all} || {bad_add})");
+    let drop_part = format!(
+        "{} + ' must set securityContext.capabilities.drop=[\"ALL\"]'",
+        containers_named(&names_where(&missing_drop_all))
+    );
+    let add_part = format!(
+        "{} + ' must not include ' + {} + ' in securityContext.capabilities.add'",
+        containers_named(&names_where(&bad_add)),
+        quote_joined(&sorted_distinct(&flatten(&format!(
+            "variables.containers.filter(c, {bad_add}).map(c, {adds}.filter(a, a != 'NET_BIND_SERVICE'))"
+        ))))
+    );
+    Cel::new(
+        if minor >= 25 {
+            unless(WINDOWS, &passes)
+        } else {
+            passes
+        },
+        CHECK.reason,
+        format!(
+            "((variables.containers.exists(c, {missing_drop_all}) ? [{drop_part}] : []) + \
+             (variables.containers.exists(c, {bad_add}) ? [{add_part}] : [])).join('; ')"
+        ),
+    )
 }

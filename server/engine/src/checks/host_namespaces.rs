@@ -33,6 +33,7 @@ gets no fix for `hostNetwork`: the API server requires the host's network while 
 process (`validateWindowsHostProcessPod`).
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Sometimes(Applicability::Unsafe),
 };
@@ -62,5 +63,25 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
         format!("Remove {key}: true"),
         Applicability::Unsafe,
         context.remove_field(),
+    )
+}
+
+/// CEL: none of the three host namespaces is `true`.
+fn cel(_minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
+    let set = |field: &str| is("variables.spec", field, "true");
+    let parts: Vec<String> = ["hostNetwork", "hostPID", "hostIPC"]
+        .iter()
+        .map(|field| format!("({} ? ['{field}=true'] : [])", set(field)))
+        .collect();
+    Cel::new(
+        format!(
+            "!{} && !{} && !{}",
+            set("hostNetwork"),
+            set("hostPID"),
+            set("hostIPC")
+        ),
+        CHECK.reason,
+        format!("({}).join(', ')", parts.join(" + ")),
     )
 }

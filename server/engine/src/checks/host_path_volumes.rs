@@ -39,6 +39,7 @@ Replacing the volume's source with `emptyDir: {}` changes the data the workload 
 fix at a time or by `podsec fix --unsafe`.
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
@@ -76,5 +77,20 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
         "Replace the hostPath volume with an emptyDir (the data changes)",
         Applicability::Unsafe,
         context.replace_field("emptyDir: {}"),
+    )
+}
+
+/// CEL: no volume has a `hostPath`.
+fn cel(_minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
+    let names = "variables.volumes.filter(v, has(v.hostPath)).map(v, v.name)";
+    Cel::new(
+        "!variables.volumes.exists(v, has(v.hostPath))".to_string(),
+        CHECK.reason,
+        format!(
+            "{} + ' ' + {}",
+            plural(names, "volume", "volumes"),
+            quote_joined(names)
+        ),
     )
 }

@@ -38,6 +38,7 @@ ports:
 Removing a host port changes how the workload is reached: unsafe.
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Sometimes(Applicability::Unsafe),
 };
@@ -106,6 +107,55 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
         format!("Remove hostPort{}", context.on_container()),
         Applicability::Unsafe,
         context.remove_field(),
+    )
+}
+
+/// CEL: no port of any container has a host port other than 0. A bare Pod on the host network has each
+/// unset or 0 host port of its containers and init containers defaulted to the container port before
+/// admission; the policy does the same, so it judges an object as PSA does whether or not it is defaulted.
+fn cel(_minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
+    let defaulting = format!(
+        "(object.kind == 'Pod' && {})",
+        is("variables.spec", "hostNetwork", "true")
+    );
+    // The host ports of container `c`, as strings (upstream sorts them as strings).
+    let ports = |defaulted: &str| {
+        format!(
+            "(has(c.ports) ? c.ports.map(p, (has(p.hostPort) && p.hostPort != 0) ? p.hostPort : \
+             (({defaulted}) && has(p.containerPort) ? p.containerPort : 0)).filter(x, x != 0).map(x, string(x)) : [])"
+        )
+    };
+    let lists = [
+        ("initContainers", ports(&defaulting)),
+        ("containers", ports(&defaulting)),
+        ("ephemeralContainers", ports("false")),
+    ];
+    let of_list = |list: &str| format!("(has(variables.spec.{list}) ? variables.spec.{list} : [])");
+    let names = lists
+        .iter()
+        .map(|(list, ports)| format!("{}.filter(c, size({ports}) > 0).map(c, c.name)", of_list(list)))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let port_lists = lists
+        .iter()
+        .map(|(list, ports)| format!("{}.map(c, {ports})", of_list(list)))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let ports = sorted_distinct(&flatten(&format!("({port_lists})")));
+    Cel::new(
+        format!("size({names}) == 0"),
+        CHECK.reason,
+        bind(
+            &format!("({names})"),
+            "names",
+            &format!(
+                "{} + ' ' + {} + ' ' + {} + ' ' + {ports}.join(', ')",
+                containers_named("names"),
+                plural("names", "uses", "use"),
+                plural(&ports, "hostPort", "hostPorts")
+            ),
+        ),
     )
 }
 

@@ -51,6 +51,7 @@ Removing `host` makes the probe target the pod itself, which is what almost ever
 checked another service changes meaning: unsafe.
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
@@ -113,5 +114,42 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
         ),
         Applicability::Unsafe,
         context.remove_field(),
+    )
+}
+
+/// CEL: no probe or lifecycle handler of any container names a host.
+fn cel(_minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
+    // The non-empty hosts of container `c`'s handlers.
+    let handlers = [
+        "livenessProbe",
+        "readinessProbe",
+        "startupProbe",
+        "lifecycle.postStart",
+        "lifecycle.preStop",
+    ];
+    let hosts = handlers
+        .iter()
+        .flat_map(|handler| ["httpGet", "tcpSocket"].map(|action| format!("{handler}.{action}.host")))
+        .map(|path| format!("({} && c.{path} != '' ? [c.{path}] : [])", has("c", &path)))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let bad = format!("size({hosts}) > 0");
+    let hosts = sorted_distinct(&flatten(&format!("variables.containers.map(c, {hosts})")));
+    Cel::new(
+        format!("!variables.containers.exists(c, {bad})"),
+        CHECK.reason,
+        bind(
+            &sorted_distinct(&names_where(&bad)),
+            "names",
+            &format!(
+                "{} + ' ' + {} + ' ' + {} + ' ' + {} + ' ' + {}",
+                plural("names", "container", "containers"),
+                quote_joined("names"),
+                plural("names", "uses", "use"),
+                plural(&hosts, "probe or lifecycle host", "probe or lifecycle hosts"),
+                quote_joined(&hosts)
+            ),
+        ),
     )
 }

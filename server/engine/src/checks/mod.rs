@@ -5,6 +5,7 @@
 //! `podsec explain`), and its evaluation. Adding a check means adding its file and one line to
 //! [`CHECKS`].
 
+use crate::cel::Cel;
 use crate::fix::{Applicability, Fix, FixContext};
 use crate::pod::{Loc, Pod};
 use crate::policy::{Level, MAX_MINOR, Policy};
@@ -75,6 +76,9 @@ pub struct Check {
     pub doc: &'static str,
     /// The check itself, at an evaluated minor version.
     pub evaluate: fn(&Pod<'_>, u32) -> Option<Violation>,
+    /// Its CEL at an evaluated minor version, for the admission-policy export (`crate::vap`): the test
+    /// a passing pod meets and PSA's reason and detail for one that fails.
+    pub cel: fn(u32) -> Cel,
     /// The repair for one of its findings, when one exists.
     pub fix: Option<fn(&FixContext<'_, '_>) -> Option<Fix>>,
     /// What its fixes promise. `tests/fixes.rs` fails when the fixes it emits on the fixtures contradict

@@ -33,6 +33,7 @@ Remove `privileged` (or set it to `false`) and grant only the specific capabilit
 Removing privileged mode can break workloads that manage the node (CNI, storage drivers): unsafe.
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
@@ -67,5 +68,19 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
         format!("Remove privileged: true{}", context.on_container()),
         Applicability::Unsafe,
         context.remove_field(),
+    )
+}
+
+/// CEL: no container sets `privileged: true`.
+fn cel(_minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
+    let bad = container_is("privileged", "true");
+    Cel::new(
+        format!("!variables.containers.exists(c, {bad})"),
+        CHECK.reason,
+        format!(
+            "{} + ' must not set securityContext.privileged=true'",
+            containers_named(&names_where(&bad))
+        ),
     )
 }

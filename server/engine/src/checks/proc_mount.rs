@@ -35,6 +35,7 @@ Remove `procMount`, or set `procMount: Default`.
 Setting `procMount: Default` can break nested container runtimes that need an unmasked /proc: unsafe.
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
@@ -81,5 +82,39 @@ pub(crate) fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
         format!("Remove procMount (use the default){}", context.on_container()),
         Applicability::Unsafe,
         context.remove_field(),
+    )
+}
+
+/// CEL: the v1.0 test (shared with `procMount_restricted`); from v1.35 a pod in a user namespace passes.
+fn cel(minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
+    let unmasked = unmasked_proc_mounts_cel();
+    if minor >= 35 {
+        Cel {
+            expression: unless(USER_NAMESPACE, &unmasked.expression),
+            ..unmasked
+        }
+    } else {
+        unmasked
+    }
+}
+
+/// CEL: every container's `procMount` is unset or `Default`.
+pub(crate) fn unmasked_proc_mounts_cel() -> crate::cel::Cel {
+    use crate::cel::*;
+    let bad = format!(
+        "({} && c.securityContext.procMount != 'Default')",
+        container_has("procMount")
+    );
+    Cel::new(
+        format!("!variables.containers.exists(c, {bad})"),
+        CHECK.reason,
+        format!(
+            "{} + ' must not set securityContext.procMount to ' + {}",
+            containers_named(&names_where(&bad)),
+            quote_joined(&sorted_distinct(&format!(
+                "variables.containers.filter(c, {bad}).map(c, c.securityContext.procMount)"
+            )))
+        ),
     )
 }

@@ -30,10 +30,16 @@ Remove `procMount`, or set `procMount: Default`.
 Setting `procMount: Default` can break nested container runtimes: unsafe.
 ",
     evaluate,
+    cel,
     fix: Some(super::proc_mount::fix),
     fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
 
 fn evaluate(pod: &Pod<'_>, _minor: u32) -> Option<Violation> {
     super::proc_mount::unmasked_proc_mounts(pod)
+}
+
+/// CEL: procMount's v1.0 test, whatever `hostUsers` says.
+fn cel(_minor: u32) -> crate::cel::Cel {
+    super::proc_mount::unmasked_proc_mounts_cel()
 }

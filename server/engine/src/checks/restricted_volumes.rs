@@ -78,6 +78,7 @@ Replacing the volume's source with `emptyDir: {}` changes the data the workload 
 fix at a time or by `podsec fix --unsafe`.
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
@@ -130,5 +131,55 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
         format!("Replace the {kind} volume with an emptyDir (the data changes)"),
         Applicability::Unsafe,
         context.replace_field("emptyDir: {}"),
+    )
+}
+
+/// CEL: every volume has an allowed source, or none at all (the API server defaults it to `emptyDir`).
+fn cel(_minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
+    let allowed = ALLOWED_VOLUME_TYPES
+        .iter()
+        .map(|t| format!("has(v.{t})"))
+        .collect::<Vec<_>>()
+        .join(" || ");
+    let restricted = RESTRICTED_VOLUME_TYPES
+        .iter()
+        .map(|t| format!("has(v.{t})"))
+        .collect::<Vec<_>>()
+        .join(" || ");
+    let bad = format!("!({allowed}) && ({restricted})");
+    // The first restricted source present names the volume's type.
+    let type_of = RESTRICTED_VOLUME_TYPES
+        .iter()
+        .rev()
+        .fold("'unknown'".to_string(), |rest, t| {
+            format!("has(v.{t}) ? '{t}' : ({rest})")
+        });
+    let mut sorted_types = RESTRICTED_VOLUME_TYPES.to_vec();
+    sorted_types.sort_unstable();
+    let types = format!(
+        "{}.filter(t, variables.volumes.exists(v, {bad} && ({type_of}) == t))",
+        literal_list(&sorted_types)
+    );
+    let names = format!("variables.volumes.filter(v, {bad}).map(v, v.name)");
+    Cel::new(
+        format!("!variables.volumes.exists(v, {bad})"),
+        CHECK.reason,
+        bind(
+            &names,
+            "names",
+            &bind(
+                &types,
+                "types",
+                &format!(
+                    "{} + ' ' + {} + ' ' + {} + ' ' + {} + ' ' + {}",
+                    plural("names", "volume", "volumes"),
+                    quote_joined("names"),
+                    plural("names", "uses", "use"),
+                    plural("types", "restricted volume type", "restricted volume types"),
+                    quote_joined("types")
+                ),
+            ),
+        ),
     )
 }

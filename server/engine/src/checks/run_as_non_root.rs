@@ -45,6 +45,7 @@ without a number. Elsewhere the fix is unsafe (the image must not need root), an
 always unsafe.
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Mixed,
 };
@@ -143,5 +144,32 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
         title,
         applicability,
         context.ensure_in_pod_spec(&["securityContext", "runAsNonRoot"], "true"),
+    )
+}
+
+/// CEL: nothing sets `false`, and every container sets `true` unless the pod does; from v1.35 a pod in a
+/// user namespace passes.
+fn cel(minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
+    let pod_false = pod_is("runAsNonRoot", "false");
+    let pod_true = pod_is("runAsNonRoot", "true");
+    let container_false = container_is("runAsNonRoot", "false");
+    let container_unset = format!("!{}", container_has("runAsNonRoot"));
+    let explicit = format!("{pod_false} || variables.containers.exists(c, {container_false})");
+    let implicit = names_where(&format!("{container_unset} && !{pod_true}"));
+    let passes = format!("!({explicit}) && size({implicit}) == 0");
+    Cel::new(
+        if minor >= 35 {
+            unless(USER_NAMESPACE, &passes)
+        } else {
+            passes
+        },
+        CHECK.reason,
+        format!(
+            "({explicit}) ? {} + ' must not set securityContext.runAsNonRoot=false' : \
+             'pod or ' + {} + ' must set securityContext.runAsNonRoot=true'",
+            setters_of(&pod_false, &names_where(&container_false)),
+            containers_named(&implicit)
+        ),
     )
 }

@@ -40,6 +40,7 @@ Which UID a workload can run as depends on its image; the fix only removes the e
 root if the image says so: unsafe.
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
@@ -81,5 +82,25 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
         format!("Remove runAsUser: 0{place}"),
         Applicability::Unsafe,
         context.remove_field(),
+    )
+}
+
+/// CEL: neither the pod nor any container sets `runAsUser: 0`; from v1.35 a pod in a user namespace passes.
+fn cel(minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
+    let pod_root = pod_is("runAsUser", "0");
+    let container_root = container_is("runAsUser", "0");
+    let passes = format!("!{pod_root} && !variables.containers.exists(c, {container_root})");
+    Cel::new(
+        if minor >= 35 {
+            unless(USER_NAMESPACE, &passes)
+        } else {
+            passes
+        },
+        CHECK.reason,
+        format!(
+            "{} + ' must not set runAsUser=0'",
+            setters_of(&pod_root, &names_where(&container_root))
+        ),
     )
 }

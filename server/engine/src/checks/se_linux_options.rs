@@ -44,6 +44,7 @@ securityContext:
 Removing a custom SELinux type, user or role can break workloads that need host access: unsafe.
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
@@ -135,5 +136,49 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
         format!("Remove seLinuxOptions.{key}{}", context.on_container()),
         Applicability::Unsafe,
         context.remove_field(),
+    )
+}
+
+/// CEL: every `seLinuxOptions` present has an allowed type and no user or role.
+fn cel(minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
+    let mut allowed = vec!["", "container_t", "container_init_t", "container_kvm_t"];
+    if minor >= 31 {
+        allowed.push("container_engine_t");
+    }
+    let allowed = literal_list(&allowed);
+    // About options `o`.
+    let bad_type = format!("(has(o.type) && !(o.type in {allowed}))");
+    let bad_user = "(has(o.user) && o.user != '')";
+    let bad_role = "(has(o.role) && o.role != '')";
+    let bad = format!("({bad_type} || {bad_user} || {bad_role})");
+    let pod_options = format!(
+        "({} ? [variables.spec.securityContext.seLinuxOptions] : [])",
+        pod_has("seLinuxOptions")
+    );
+    let container_options = format!(
+        "variables.containers.filter(c, {}).map(c, c.securityContext.seLinuxOptions)",
+        container_has("seLinuxOptions")
+    );
+    let all = format!("({pod_options} + {container_options})");
+    let bad_pod = format!("{pod_options}.exists(o, {bad})");
+    let bad_containers = names_where(&format!(
+        "{} && [c.securityContext.seLinuxOptions].exists(o, {bad})",
+        container_has("seLinuxOptions")
+    ));
+    let types = sorted_distinct(&format!("{all}.filter(o, {bad_type}).map(o, o.type)"));
+    let parts = format!(
+        "(size({types}) > 0 ? [{} + ' ' + {}] : []) + ({all}.exists(o, {bad_user}) ? ['user may not be set'] : []) + \
+         ({all}.exists(o, {bad_role}) ? ['role may not be set'] : [])",
+        plural(&types, "type", "types"),
+        quote_joined(&types)
+    );
+    Cel::new(
+        format!("!{all}.exists(o, {bad})"),
+        CHECK.reason,
+        format!(
+            "{} + ' set forbidden securityContext.seLinuxOptions: ' + ({parts}).join('; ')",
+            setters_of(&bad_pod, &bad_containers)
+        ),
     )
 }

@@ -48,6 +48,7 @@ securityContext:
 Replacing `Unconfined` with `RuntimeDefault` can block system calls the workload makes: unsafe.
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
@@ -143,4 +144,58 @@ pub(crate) fn bad_profile_type(profile: crate::yaml::Entry<'_>) -> Option<(Strin
 
 fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
     crate::fix::runtime_default_profile(context, "seccomp.security.alpha.kubernetes.io/", "seccompProfile")
+}
+
+/// CEL: up to v1.18 the annotations, from v1.19 the fields (a present profile's type must be allowed).
+fn cel(minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
+    if minor < 19 {
+        let value = "variables.annotations[k]";
+        let keys = format!(
+            "([{}] + variables.containers.map(c, {} + c.name))",
+            literal(POD_ANNOTATION),
+            literal(CONTAINER_ANNOTATION_PREFIX)
+        );
+        let forbidden = format!(
+            "{keys}.filter(k, k in variables.annotations && !({value} == 'runtime/default' || \
+             {value} == 'docker/default' || {value}.startsWith('localhost/')))"
+        );
+        let entries = sorted_distinct(&format!("{forbidden}.map(k, k + '=' + strings.quote({value}))"));
+        return Cel::new(
+            format!("size({forbidden}) == 0"),
+            CHECK.reason,
+            format!(
+                "'forbidden ' + {} + ' ' + {entries}.join(', ')",
+                plural(&entries, "annotation", "annotations")
+            ),
+        );
+    }
+    let bad = |base: &str, has_profile: String| {
+        format!(
+            "({has_profile} && !({} in ['RuntimeDefault', 'Localhost']))",
+            profile_type(base)
+        )
+    };
+    let bad_pod = bad("variables.spec", pod_has("seccompProfile"));
+    let bad_container = bad("c", container_has("seccompProfile"));
+    let types = sorted_distinct(&format!(
+        "({bad_pod} ? [{}] : []) + variables.containers.filter(c, {bad_container}).map(c, {})",
+        profile_type("variables.spec"),
+        profile_type("c")
+    ));
+    Cel::new(
+        format!("!{bad_pod} && !variables.containers.exists(c, {bad_container})"),
+        CHECK.reason,
+        format!(
+            "{} + ' must not set securityContext.seccompProfile.type to ' + {}",
+            setters_of(&bad_pod, &names_where(&bad_container)),
+            quote_joined(&types)
+        ),
+    )
+}
+
+/// CEL: the seccomp profile type under `base` (`variables.spec` or a container `c`), `""` when unset.
+pub(crate) fn profile_type(base: &str) -> String {
+    use crate::cel::*;
+    or_default(base, "securityContext.seccompProfile.type", "''")
 }

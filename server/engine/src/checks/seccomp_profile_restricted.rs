@@ -47,6 +47,7 @@ pod's legacy seccomp annotation says otherwise (the fix then sets the annotation
 the API server refuses a pod whose annotation and field disagree).
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Mixed,
 };
@@ -136,4 +137,38 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
             vec![add, annotation],
         ),
     }
+}
+
+/// CEL: a bad type fails anywhere; a container without a profile needs a valid pod-level one. Windows
+/// pods pass from v1.25.
+fn cel(minor: u32) -> crate::cel::Cel {
+    use super::seccomp_profile_baseline::profile_type;
+    use crate::cel::*;
+    let valid = |base: &str| format!("({} in ['RuntimeDefault', 'Localhost'])", profile_type(base));
+    let bad_pod = format!("({} && !{})", pod_has("seccompProfile"), valid("variables.spec"));
+    let pod_set = format!("({} && {})", pod_has("seccompProfile"), valid("variables.spec"));
+    let bad_container = format!("({} && !{})", container_has("seccompProfile"), valid("c"));
+    let explicit = format!("{bad_pod} || variables.containers.exists(c, {bad_container})");
+    let implicit = names_where(&format!("!{} && !{pod_set}", container_has("seccompProfile")));
+    let passes = format!("!({explicit}) && size({implicit}) == 0");
+    let types = sorted_distinct(&format!(
+        "({bad_pod} ? [{}] : []) + variables.containers.filter(c, {bad_container}).map(c, {})",
+        profile_type("variables.spec"),
+        profile_type("c")
+    ));
+    Cel::new(
+        if minor >= 25 {
+            unless(WINDOWS, &passes)
+        } else {
+            passes
+        },
+        CHECK.reason,
+        format!(
+            "({explicit}) ? {} + ' must not set securityContext.seccompProfile.type to ' + {} : \
+             'pod or ' + {} + ' must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"'",
+            setters_of(&bad_pod, &names_where(&bad_container)),
+            quote_joined(&types),
+            containers_named(&implicit)
+        ),
+    )
 }

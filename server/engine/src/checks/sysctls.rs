@@ -58,6 +58,7 @@ Remove the sysctl, or ask the cluster administrator to allow it on dedicated nod
 Removing a sysctl changes the workload's kernel tuning: unsafe.
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
@@ -94,5 +95,26 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
         format!("Remove sysctl {name}"),
         Applicability::Unsafe,
         context.remove_enclosing_item(),
+    )
+}
+
+/// CEL: every pod sysctl is on the version's allow-list.
+fn cel(minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
+    let allowed: Vec<&str> = ALLOWED
+        .iter()
+        .filter(|(_, since)| *since <= minor)
+        .map(|(name, _)| *name)
+        .collect();
+    let name = "(has(s.name) ? s.name : '')";
+    let bad = format!(
+        "({} ? variables.spec.securityContext.sysctls : []).filter(s, !({name} in {}))",
+        pod_has("sysctls"),
+        literal_list(&allowed)
+    );
+    Cel::new(
+        format!("size({bad}) == 0"),
+        CHECK.reason,
+        format!("{bad}.map(s, {name}).join(', ')"),
     )
 }

@@ -35,6 +35,7 @@ Remove `hostProcess` (and `hostNetwork`) and run the workload as a normal Window
 Removing HostProcess changes what the workload can do on the node: unsafe.
 ",
     evaluate,
+    cel,
     fix: Some(fix),
     fix_availability: FixAvailability::Always(Applicability::Unsafe),
 };
@@ -97,4 +98,19 @@ fn fix(context: &FixContext<'_, '_>) -> Option<Fix> {
         )
     };
     crate::fix::fix_of_edits(title, Applicability::Unsafe, edits)
+}
+
+/// CEL: neither the pod nor any container sets `windowsOptions.hostProcess: true`.
+fn cel(_minor: u32) -> crate::cel::Cel {
+    use crate::cel::*;
+    let pod = pod_is("windowsOptions.hostProcess", "true");
+    let container = container_is("windowsOptions.hostProcess", "true");
+    Cel::new(
+        format!("!{pod} && !variables.containers.exists(c, {container})"),
+        CHECK.reason,
+        format!(
+            "{} + ' must not set securityContext.windowsOptions.hostProcess=true'",
+            setters_of(&pod, &names_where(&container))
+        ),
+    )
 }
