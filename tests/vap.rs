@@ -48,7 +48,8 @@ fn export(policy: Policy, extra: &[&str]) -> (String, Exported) {
     let level = policy.level.to_string();
     let version = policy.version.to_string();
     // An empty directory: no project file or Namespace of the repository's own reaches the export.
-    let empty = std::env::temp_dir().join(format!("podsec-vap-{}", std::process::id()));
+    let empty =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("podsec-vap-{}", std::process::id()));
     std::fs::create_dir_all(&empty).unwrap();
     let empty = empty.to_string_lossy().into_owned();
     let mut args = vec!["export", "vap", "--level", &level, "--policy-version", &version];
@@ -540,7 +541,8 @@ fn the_exemption_annotation_skips_its_check_only_with_a_reason() {
 #[test]
 fn the_project_files_exemptions_are_compiled_in() {
     with_deep_stack(|| {
-        let dir = std::env::temp_dir().join(format!("podsec-vap-project-{}", std::process::id()));
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("podsec-vap-project-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
             dir.join(".podsec.yaml"),
@@ -727,7 +729,8 @@ fn the_policy_agrees_with_podsec_where_the_fixtures_do_not_reach() {
 
 #[test]
 fn without_flags_each_namespace_is_bound_to_the_policy_podsec_check_resolves() {
-    let dir = std::env::temp_dir().join(format!("podsec-vap-workspace-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("podsec-vap-workspace-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(".podsec.yaml"), "level: baseline\n").unwrap();
     std::fs::write(
