@@ -48,7 +48,8 @@ fn export(policy: Policy, extra: &[&str]) -> (String, Exported) {
     let level = policy.level.to_string();
     let version = policy.version.to_string();
     // An empty directory: no project file or Namespace of the repository's own reaches the export.
-    let empty = std::env::temp_dir().join(format!("podsec-vap-{}", std::process::id()));
+    let empty =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("podsec-vap-{}", std::process::id()));
     std::fs::create_dir_all(&empty).unwrap();
     let empty = empty.to_string_lossy().into_owned();
     let mut args = vec!["export", "vap", "--level", &level, "--policy-version", &version];
@@ -540,7 +541,8 @@ fn the_exemption_annotation_skips_its_check_only_with_a_reason() {
 #[test]
 fn the_project_files_exemptions_are_compiled_in() {
     with_deep_stack(|| {
-        let dir = std::env::temp_dir().join(format!("podsec-vap-project-{}", std::process::id()));
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("podsec-vap-project-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
             dir.join(".podsec.yaml"),
@@ -722,6 +724,268 @@ fn the_policy_agrees_with_podsec_where_the_fixtures_do_not_reach() {
             "{}",
             mismatches.iter().take(10).cloned().collect::<Vec<_>>().join("\n")
         );
+    });
+}
+
+#[test]
+fn without_flags_each_namespace_is_bound_to_the_policy_podsec_check_resolves() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("podsec-vap-workspace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".podsec.yaml"), "level: baseline\n").unwrap();
+    std::fs::write(
+        dir.join("namespaces.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    pod-security.kubernetes.io/enforce: restricted\n    pod-security.kubernetes.io/audit: restricted\n---\n\
+         apiVersion: v1\nkind: Namespace\nmetadata:\n  name: legacy\n  labels:\n    pod-security.kubernetes.io/enforce: privileged\n    pod-security.kubernetes.io/warn: baseline\n    pod-security.kubernetes.io/warn-version: v1.30\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("admission.yaml"),
+        "apiVersion: pod-security.admission.config.k8s.io/v1\nkind: PodSecurityConfiguration\n\
+         defaults: {enforce: baseline}\nexemptions: {namespaces: [kube-system], runtimeClasses: [kata]}\n",
+    )
+    .unwrap();
+    let output = podsec(&["export", "vap", &dir.to_string_lossy()]);
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let out = stdout(&output);
+    // A pod of an exempt runtime class is not matched; another is judged.
+    with_deep_stack({
+        let out = out.clone();
+        move || {
+            let exported = compile(&out, "podsec-restricted-latest");
+            let pod = |class: &str| {
+                object_of(&format!(
+                    "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  runtimeClassName: {class}\n  containers: [{{name: a, image: x}}]\n"
+                ))
+            };
+            assert!(!admit(&exported, &pod("kata"), "Pod", "shop").matched);
+            assert!(!admit(&exported, &wrap(&pod("kata"), "CronJob"), "CronJob", "shop").matched);
+            assert!(admit(&exported, &pod("runc"), "Pod", "shop").matched);
+        }
+    });
+    // Once the label is relaxed for the policy to enforce, `--namespace` keeps the binding to it alone.
+    let pinned = stdout(&podsec(&[
+        "export",
+        "vap",
+        "--level",
+        "restricted",
+        "--namespace",
+        "shop",
+        &dir.to_string_lossy(),
+    ]));
+    assert!(
+        pinned.contains(
+            "restricted:latest enforced in namespace \"shop\" → binding podsec-restricted-latest-shop"
+        ),
+        "{pinned}"
+    );
+    assert_eq!(
+        pinned.matches("kind: ValidatingAdmissionPolicyBinding").count(),
+        1
+    );
+    assert!(pinned.contains("validationActions: [Deny]\n  matchResources:\n    namespaceSelector:\n      matchLabels:\n        kubernetes.io/metadata.name: \"shop\""));
+    std::fs::remove_dir_all(&dir).unwrap();
+    for expected in [
+        "namespace \"shop\" (Namespace in",
+        "enforce+warn+audit (Deny, Audit) restricted:latest → binding podsec-restricted-latest-shop",
+        "warn (Warn) baseline:v1.30 → binding podsec-baseline-v1.30-legacy",
+        "other namespaces: enforce (Deny) baseline:latest from admission configuration",
+        "defaults.enforce → binding podsec-baseline-latest-other-namespaces",
+        "name: podsec-restricted-latest\n",
+        "name: podsec-baseline-v1.30\n",
+        "name: podsec-baseline-latest\n",
+        "policyName: podsec-restricted-latest\n  validationActions: [Deny, Audit]\n",
+        "kubernetes.io/metadata.name: \"shop\"",
+        "operator: NotIn\n        values: [\"kube-system\", \"legacy\", \"shop\"]",
+        "pods of runtime classes kata are not checked",
+    ] {
+        assert!(
+            out.contains(expected),
+            "{expected:?} not in:\n{}",
+            out.lines()
+                .filter(|l| !l.contains("expression") && l.len() < 300)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    println!("vap: workspace export, 3 namespaces bound as resolved");
+}
+
+/// A cost count after cel-go's runtime cost model (what the API server limits): a constant costs 0, a
+/// variable or field access 1, a list literal 10 and a map literal 30 plus their elements, a function 1
+/// plus its operands (and a tenth of the text or list it builds, and the whole list `in` and `indexOf` walk), a
+/// comprehension its range, then its condition and step at every iteration; `&&`, `||` and `?:` only what
+/// they evaluate. Sub-expressions are evaluated by cel-rust to know what runs.
+fn cost(expression: &cel::IdedExpr, context: &Context<'_>) -> u64 {
+    use cel::common::ast::{EntryExpr, Expr};
+    let value = |e: &cel::IdedExpr| context.resolve(e).unwrap_or(Value::Null);
+    let tenth = |v: &Value| match v {
+        Value::String(s) => (s.len() as u64).div_ceil(10),
+        Value::List(l) => (l.len() as u64).div_ceil(10),
+        _ => 0,
+    };
+    match &expression.expr {
+        Expr::Literal(_) | Expr::Unspecified => 0,
+        Expr::Ident(_) => 1,
+        Expr::Select(select) => 1 + cost(&select.operand, context),
+        Expr::List(list) => 10 + list.elements.iter().map(|e| cost(e, context)).sum::<u64>(),
+        Expr::Map(map) => {
+            30 + map
+                .entries
+                .iter()
+                .map(|entry| match &entry.expr {
+                    EntryExpr::MapEntry(e) => cost(&e.key, context) + cost(&e.value, context),
+                    EntryExpr::StructField(f) => cost(&f.value, context),
+                })
+                .sum::<u64>()
+        }
+        Expr::Struct(_) => 40,
+        Expr::Call(call) => {
+            let args = &call.args;
+            match (call.func_name.as_str(), args.as_slice()) {
+                ("_&&_", [left, right]) => {
+                    cost(left, context)
+                        + if value(left) == Value::Bool(false) {
+                            0
+                        } else {
+                            cost(right, context)
+                        }
+                }
+                ("_||_", [left, right]) => {
+                    cost(left, context)
+                        + if value(left) == Value::Bool(true) {
+                            0
+                        } else {
+                            cost(right, context)
+                        }
+                }
+                ("_?_:_", [condition, yes, no]) => {
+                    cost(condition, context)
+                        + if value(condition) == Value::Bool(true) {
+                            cost(yes, context)
+                        } else {
+                            cost(no, context)
+                        }
+                }
+                (name, _) => {
+                    let operands = call.target.iter().map(|t| cost(t, context)).sum::<u64>()
+                        + args.iter().map(|a| cost(a, context)).sum::<u64>();
+                    let size = match name {
+                        "_+_" | "join" | "split" => tenth(&value(expression)),
+                        // Walks a whole list (counted in full: more than cel-go and Kubernetes charge).
+                        "@in" => args.get(1).map_or(0, |list| match value(list) {
+                            Value::List(l) => l.len() as u64,
+                            _ => 1,
+                        }),
+                        "indexOf" => call.target.as_deref().map_or(0, |list| match value(list) {
+                            Value::List(l) => l.len() as u64,
+                            _ => 1,
+                        }),
+                        _ => 0,
+                    };
+                    1 + operands + size
+                }
+            }
+        }
+        Expr::Comprehension(comprehension) => {
+            let mut total =
+                cost(&comprehension.iter_range, context) + cost(&comprehension.accu_init, context);
+            let items: Vec<Value> = match value(&comprehension.iter_range) {
+                Value::List(l) => l.iter().cloned().collect(),
+                Value::Map(m) => m.map.keys().map(|k| Value::from(k.clone())).collect(),
+                _ => Vec::new(),
+            };
+            let mut accumulator = value(&comprehension.accu_init);
+            for item in items {
+                let mut inner = context.new_inner_scope();
+                inner.add_variable_from_value(comprehension.iter_var.as_str(), item);
+                inner.add_variable_from_value(comprehension.accu_var.as_str(), accumulator.clone());
+                total += cost(&comprehension.loop_cond, &inner);
+                if inner
+                    .resolve(&comprehension.loop_cond)
+                    .unwrap_or(Value::Bool(false))
+                    != Value::Bool(true)
+                {
+                    break;
+                }
+                total += cost(&comprehension.loop_step, &inner);
+                accumulator = inner.resolve(&comprehension.loop_step).unwrap_or(Value::Null);
+            }
+            let mut inner = context.new_inner_scope();
+            inner.add_variable_from_value(comprehension.accu_var.as_str(), accumulator);
+            total + cost(&comprehension.result, &inner)
+        }
+    }
+}
+
+/// The cost of admitting `pod`: every variable once and each validation (with the largest of them), and
+/// each failing validation's message (with the largest of them).
+fn admission_cost(exported: &Exported, pod: &Value) -> [u64; 4] {
+    let mut context = admission_context(pod, "Pod", "fixtures");
+    let mut variables: Vec<(&str, Value)> = Vec::new();
+    let [
+        mut validations,
+        mut largest_validation,
+        mut messages,
+        mut largest_message,
+    ] = [0; 4];
+    for (name, program) in &exported.variables {
+        context.add_variable_from_value("variables", string_map(&variables));
+        let spent = cost(program.expression(), &context);
+        validations += spent;
+        largest_validation = largest_validation.max(spent);
+        variables.push((name, program.execute(&context).unwrap()));
+    }
+    context.add_variable_from_value("variables", string_map(&variables));
+    for (_, expression, message) in &exported.validations {
+        let spent = cost(expression.expression(), &context);
+        validations += spent;
+        largest_validation = largest_validation.max(spent);
+        if expression.execute(&context).unwrap() == Value::Bool(false) {
+            let spent = cost(message.expression(), &context);
+            messages += spent;
+            largest_message = largest_message.max(spent);
+        }
+    }
+    [validations, largest_validation, messages, largest_message]
+}
+
+/// The API server's limits: 1,000,000 per expression (`PerCallLimit`), 10,000,000 per policy evaluation
+/// (`RuntimeCELCostBudget`). The validations are linear in the containers; a message that sorts values
+/// of every container (de-duplicating them by `indexOf`) is quadratic, and past its limit the API server
+/// denies with the static `message` instead.
+#[test]
+fn a_pod_of_hundreds_of_containers_stays_within_the_api_servers_cost_budget() {
+    with_deep_stack(|| {
+        let (_, exported) = export(Policy::new(Level::Restricted, Version::Latest), &[]);
+        let containers = |count: usize, security: &str, prefix: &str| {
+            (0..count)
+                .map(|i| format!("  - {{name: {prefix}{i}, image: x, ports: [{{containerPort: 80}}], securityContext: {security}}}\n"))
+                .collect::<String>()
+        };
+        let compliant = "{allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}";
+        let hostile = "{privileged: true, runAsUser: 0, runAsNonRoot: false, procMount: Unmasked, capabilities: {add: [SYS_ADMIN, NET_RAW]}, seccompProfile: {type: Unconfined}, seLinuxOptions: {type: spc_t}, appArmorProfile: {type: Unconfined}}";
+        for (count, security, what) in [
+            (250, compliant, "compliant"),
+            (250, hostile, "every container failing every container check"),
+            (100, hostile, "every container failing every container check"),
+        ] {
+            let pod = format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: big}}\nspec:\n  securityContext: {{runAsNonRoot: true, seccompProfile: {{type: RuntimeDefault}}}}\n  initContainers:\n{}  containers:\n{}",
+                containers(count, security, "i"),
+                containers(count, security, "c")
+            );
+            let [validations, largest_validation, messages, largest_message] =
+                admission_cost(&exported, &object_of(&pod));
+            println!(
+                "vap: cost, {} containers ({what}): validations {validations} (largest {largest_validation}), messages {messages} (largest {largest_message})",
+                2 * count
+            );
+            assert!(largest_validation <= 1_000_000 && validations <= 10_000_000);
+            if count <= 100 {
+                assert!(largest_message <= 1_000_000 && validations + messages <= 10_000_000);
+            }
+        }
     });
 }
 

@@ -47,13 +47,20 @@ const EXEMPTION_PREFIX: &str = "podsec.dev/exempt.";
 
 /// A Pod's update is evaluated by PSA only when significant: containers or init containers added or
 /// removed, an image changed, an ephemeral container added or changed.
-const SIGNIFICANT_POD_UPDATE: &str = "request.operation != 'UPDATE' || object.kind != 'Pod' || oldObject == null || \
-     [object, oldObject].map(o, has(o.spec.containers) ? o.spec.containers.map(c, c.image) : [])[0] != \
-     [object, oldObject].map(o, has(o.spec.containers) ? o.spec.containers.map(c, c.image) : [])[1] || \
-     [object, oldObject].map(o, has(o.spec.initContainers) ? o.spec.initContainers.map(c, c.image) : [])[0] != \
-     [object, oldObject].map(o, has(o.spec.initContainers) ? o.spec.initContainers.map(c, c.image) : [])[1] || \
-     [object, oldObject].map(o, has(o.spec.ephemeralContainers) ? o.spec.ephemeralContainers.map(c, c.name + '=' + c.image) : [])[0] != \
-     [object, oldObject].map(o, has(o.spec.ephemeralContainers) ? o.spec.ephemeralContainers.map(c, c.name + '=' + c.image) : [])[1]";
+fn significant_pod_update() -> String {
+    let differs = |list: &str, item: &str| {
+        let of =
+            |object: &str| format!("(has({object}.spec.{list}) ? {object}.spec.{list}.map(c, {item}) : [])");
+        format!("{} != {}", of("object"), of("oldObject"))
+    };
+    [
+        "request.operation != 'UPDATE' || object.kind != 'Pod' || oldObject == null".to_string(),
+        differs("containers", "c.image"),
+        differs("initContainers", "c.image"),
+        differs("ephemeralContainers", "c.name + '=' + c.image"),
+    ]
+    .join(" || ")
+}
 
 /// The kinds the policy matches: Pods (and their ephemeral containers) and every pod-bearing workload.
 const RESOURCE_RULES: &[&str] = &[
@@ -96,7 +103,7 @@ pub fn validating_admission_policy(
         out.push_str(&format!("    {line}\n"));
     }
     out.push_str("  matchConditions:\n  - name: significant-pod-update\n");
-    block(&mut out, "    expression", SIGNIFICANT_POD_UPDATE);
+    block(&mut out, "    expression", &significant_pod_update());
     if !exempt_runtime_classes.is_empty() {
         let classes: Vec<String> = exempt_runtime_classes.iter().map(|c| literal(c)).collect();
         out.push_str("  - name: runtime-class-not-exempt\n");

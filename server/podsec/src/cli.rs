@@ -234,10 +234,15 @@ pub struct ExportVapCommand {
     pub policy: PolicyArgs,
     /// Bind only these namespaces (repeatable, or comma-separated); with --level/--policy-version, one
     /// binding each instead of one for every namespace
-    #[arg(long, value_name = "NAMESPACE", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "NAMESPACE",
+        value_delimiter = ',',
+        help_heading = "Bindings"
+    )]
     pub namespace: Vec<String>,
     /// Walk directories without reading .gitignore, .ignore and git's excludes
-    #[arg(long)]
+    #[arg(long, help_heading = "Inputs")]
     pub no_ignore: bool,
 }
 
