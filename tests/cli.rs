@@ -269,6 +269,49 @@ fn stdin_is_read_with_a_dash() {
 }
 
 #[test]
+fn integral_floats_are_the_integers_the_api_server_reads() {
+    // sigs.k8s.io/yaml sends `0.0` as `0` and `80.0` as `80`: restricted and baseline deny them.
+    let restricted = std::fs::read_to_string(repo_root().join("examples/restricted-pod.yaml")).unwrap();
+    for value in ["0.0", "0e0", "-0.0", "!!float 0", ".0"] {
+        let pod = restricted.replacen(
+            "  securityContext:\n",
+            &format!("  securityContext:\n    runAsUser: {value}\n"),
+            1,
+        );
+        let output = podsec_with_stdin(&["check", "-"], Some(pod.as_bytes()));
+        assert_eq!(output.status.code(), Some(1), "{value}: {}", stdout(&output));
+        assert!(
+            stdout(&output).contains("<stdin>:8:5: runAsUser:"),
+            "{value}: {}",
+            stdout(&output)
+        );
+    }
+    for port in ["80.0", "8e1", "080"] {
+        let pod = restricted.replace(
+            "    image: registry.k8s.io/pause\n",
+            &format!(
+                "    image: registry.k8s.io/pause\n    ports: [{{containerPort: 80, hostPort: {port}}}]\n"
+            ),
+        );
+        let output = podsec_with_stdin(&["check", "--level", "baseline", "-"], Some(pod.as_bytes()));
+        assert_eq!(output.status.code(), Some(1), "{port}: {}", stdout(&output));
+        assert!(
+            stdout(&output).contains("hostPorts"),
+            "{port}: {}",
+            stdout(&output)
+        );
+    }
+    // A fraction is no integer: the API server refuses the object, podsec has no verdict to add.
+    let pod = restricted.replacen(
+        "  securityContext:\n",
+        "  securityContext:\n    runAsUser: 0.5\n",
+        1,
+    );
+    let output = podsec_with_stdin(&["check", "-"], Some(pod.as_bytes()));
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+}
+
+#[test]
 fn directories_are_walked_for_yaml_files_only() {
     let dir = TempDir::new("walk");
     let pod = std::fs::read(repo_root().join("examples/insecure-deployment.yaml")).unwrap();

@@ -13,6 +13,9 @@ use podsec_libyaml::{Event, EventData, MappingStyle, Mark, Parser, ScalarStyle};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+mod resolve;
+pub use resolve::Resolved;
+
 /// Index of a node in its document's arena.
 pub type NodeId = u32;
 
@@ -93,7 +96,7 @@ pub enum NodeKind<'a> {
         value: Cow<'a, str>,
         /// How it was written.
         style: ScalarKind,
-        /// Explicit tag suffix (`str`, `bool`, …) when written with `!!`.
+        /// Explicit tag: the suffix of a `!!` tag (`str`, `bool`, …), any other tag whole (`!`, `!foo`).
         tag: Option<Box<str>>,
     },
     /// A mapping: key and value node pairs in source order.
@@ -460,11 +463,10 @@ fn borrow_if_written_as_is<'a>(
     }
 }
 
-/// The suffix of a resolved tag, as the tree keeps it: `tag:yaml.org,2002:str` (`!!str`) is `str`, `!x` is `x`.
+/// A resolved tag as the tree keeps it: `tag:yaml.org,2002:str` (`!!str`) is `str`; a local tag (`!x`, `!`)
+/// stays whole, since go-yaml resolves none of them (`!int 0` is the string `0`).
 fn tag_suffix(tag: &str) -> &str {
-    tag.strip_prefix("tag:yaml.org,2002:")
-        .or_else(|| tag.strip_prefix('!'))
-        .unwrap_or(tag)
+    tag.strip_prefix(resolve::YAML_TAG_PREFIX).unwrap_or(tag)
 }
 
 /// The id of a new anchor definition (0 for none); its name now stands for it.
@@ -653,13 +655,15 @@ impl<'a> Builder<'a> {
         self.count(frame.id, frame.size);
     }
 
-    /// Whether `key` is a merge key: a plain `<<` (or one tagged `!!merge`), as go-yaml v2 tells them.
+    /// Whether `key` is a merge key: a plain `<<`, or one tagged `!!merge` or `!` (which makes any scalar
+    /// implicit to libyaml's parser, quoted or not), as go-yaml v2 tells them.
     fn is_merge_key(&self, key: NodeId) -> bool {
         matches!(
             self.nodes.get(key as usize).map(|n| &n.kind),
             Some(NodeKind::Scalar { value, style, tag })
                 if value.as_ref() == "<<"
-                    && ((*style == ScalarKind::Plain && tag.is_none()) || tag.as_deref() == Some("merge"))
+                    && ((*style == ScalarKind::Plain && tag.is_none())
+                        || matches!(tag.as_deref(), Some("merge" | "!")))
         )
     }
 
@@ -749,6 +753,57 @@ impl<'a> Builder<'a> {
         }
         Ok(())
     }
+}
+
+/// A scalar's text as kubectl reads it, or go-yaml's error for it: a `!!binary` scalar is its decoded bytes; a
+/// tag that does not fit the text (`!!int abc`) is an error; and a block scalar on the file's last line, which
+/// has no line break, gets the one kubectl's line reader appends to every line (`|` keeps it). Most scalars
+/// are written as they read and borrow the text.
+fn scalar_as_kubectl_reads_it<'a>(
+    value: String,
+    style: ScalarKind,
+    tag: Option<&str>,
+    text: &'a str,
+    span: Span,
+) -> Result<Cow<'a, str>, String> {
+    if tag == Some("binary") {
+        return resolve::decode_binary(&value)
+            .map(Cow::Owned)
+            .ok_or_else(|| "!!binary value contains invalid base64 data".to_string());
+    }
+    if tag.is_some() {
+        resolve::resolve(&value, style, tag)?;
+    }
+    let at_the_end = text
+        .get(span.end..)
+        .is_some_and(|rest| rest.trim_matches([' ', '\t']).is_empty());
+    if style == ScalarKind::Block && at_the_end && !text.ends_with(['\n', '\r']) {
+        let header = text.get(span.start..).unwrap_or("");
+        let last_line = text.rsplit(['\n', '\r']).next().unwrap_or("");
+        let mut value = value;
+        // What the appended break changes: clip keeps one break after content, keep every break.
+        let gains_a_break = match block_chomping(header) {
+            b'-' => false,
+            b'+' => true,
+            _ => !last_line.trim_matches([' ', '\t']).is_empty(),
+        };
+        if gains_a_break {
+            value.push('\n');
+        }
+        return Ok(Cow::Owned(value));
+    }
+    Ok(borrow_if_written_as_is(Cow::Owned(value), text, span, style))
+}
+
+/// A block scalar's chomping indicator (`-` strip, `+` keep, anything else clip), read from its header
+/// (`|`, `>-`, `|2+`, … at the start of `written`).
+fn block_chomping(written: &str) -> u8 {
+    written
+        .bytes()
+        .skip(1)
+        .take_while(|b| matches!(b, b'-' | b'+' | b'1'..=b'9'))
+        .find(|b| matches!(b, b'-' | b'+'))
+        .unwrap_or(b' ')
 }
 
 /// Whether a scalar means "absent" as Kubernetes reads it: `null`, `~` or nothing, unquoted and untagged, or
@@ -920,8 +975,18 @@ fn parse_document<'a>(
                         };
                     }
                 }
-                let tag = tag.map(|t| tag_suffix(&t).into());
-                let value = borrow_if_written_as_is(Cow::Owned(value), text, span, style);
+                let tag: Option<Box<str>> = tag.map(|t| tag_suffix(&t).into());
+                let value = match scalar_as_kubectl_reads_it(value, style, tag.as_deref(), text, span) {
+                    Ok(value) => value,
+                    Err(message) => {
+                        error = Some(YamlError {
+                            message,
+                            span,
+                            kind: YamlErrorKind::Syntax,
+                        });
+                        break;
+                    }
+                };
                 let anchor = define_anchor(&mut anchor_ids, &mut builder.anchors, anchor);
                 builder.add(NodeKind::Scalar { value, style, tag }, span, anchor, Some(1))
             }
@@ -1246,6 +1311,13 @@ impl<'d> NodeRef<'d> {
             .is_some_and(|(value, style, tag)| is_null_scalar(value, style, tag))
     }
 
+    /// What a scalar is to Kubernetes (go-yaml v2's resolution); `None` for a collection. A tag that does
+    /// not fit its text never reaches here: it is the document's error.
+    pub fn resolve(&self) -> Option<Resolved> {
+        let (value, style, tag) = self.scalar()?;
+        Some(resolve::resolve(value, style, tag).unwrap_or(Resolved::Str))
+    }
+
     /// The text of a non-null scalar, whatever its type (`80`, `true` and `"x"` all have text).
     pub fn as_str(&self) -> Option<&'d str> {
         if self.is_null() {
@@ -1254,29 +1326,19 @@ impl<'d> NodeRef<'d> {
         self.scalar().map(|(value, _, _)| value)
     }
 
-    /// The boolean a plain scalar resolves to, as go-yaml v2 reads it.
+    /// The boolean a scalar resolves to, as go-yaml v2 reads it (`yes`, `on`, `!!bool "y"`).
     pub fn as_bool(&self) -> Option<bool> {
-        match self.scalar()? {
-            (value, ScalarKind::Plain, None) | (value, _, Some("bool")) => match value {
-                "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "y" | "Y" | "on" | "On" | "ON" => {
-                    Some(true)
-                }
-                "false" | "False" | "FALSE" | "no" | "No" | "NO" | "n" | "N" | "off" | "Off" | "OFF" => {
-                    Some(false)
-                }
-                _ => None,
-            },
+        match self.resolve()? {
+            Resolved::Bool(value) => Some(value),
             _ => None,
         }
     }
 
-    /// The integer a plain scalar resolves to (decimal, `0x`, `0o`, `0b`, `_` separators), as
-    /// go-yaml v2 reads it.
+    /// The integer the API server reads from a scalar, as go-yaml v2 and sigs.k8s.io/yaml hand it over:
+    /// integers (`0x1F`, `010`, `1_000`), and floats that are integral (`0.0`, `8e1`, `08`, `!!float 0`), which
+    /// reach it without a fraction.
     pub fn as_i64(&self) -> Option<i64> {
-        match self.scalar()? {
-            (value, ScalarKind::Plain, None) | (value, _, Some("int")) => parse_yaml_int(value),
-            _ => None,
-        }
+        self.resolve()?.as_i64()
     }
 
     /// The value of `key` in a mapping; the last one wins, as in JSON decoding. A `null` value counts
@@ -1360,35 +1422,6 @@ impl<'d> NodeRef<'d> {
     pub fn as_mapping(self) -> Option<Self> {
         self.is_mapping().then_some(self)
     }
-}
-
-fn parse_yaml_int(text: &str) -> Option<i64> {
-    let cleaned: String = text.chars().filter(|c| *c != '_').collect();
-    let (negative, digits) = match cleaned.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, cleaned.strip_prefix('+').unwrap_or(&cleaned)),
-    };
-    if digits.is_empty() {
-        return None;
-    }
-    // Go's `strconv.ParseInt(s, 0, 64)`, which go-yaml v2 calls: prefixes in either case, one sign only,
-    // down to i64::MIN.
-    let (radix, body) = if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
-        (16, hex)
-    } else if let Some(bin) = digits.strip_prefix("0b").or_else(|| digits.strip_prefix("0B")) {
-        (2, bin)
-    } else if let Some(oct) = digits.strip_prefix("0o").or_else(|| digits.strip_prefix("0O")) {
-        (8, oct)
-    } else if digits.len() > 1 && digits.starts_with('0') {
-        (8, digits)
-    } else {
-        (10, digits)
-    };
-    if body.starts_with(['+', '-']) {
-        return None;
-    }
-    let magnitude = i128::from(u64::from_str_radix(body, radix).ok()?);
-    i64::try_from(if negative { -magnitude } else { magnitude }).ok()
 }
 
 #[cfg(test)]
@@ -1484,6 +1517,102 @@ mod tests {
             stream.documents[0].root().unwrap().get("c").unwrap().as_i64(),
             Some(2)
         );
+    }
+
+    #[test]
+    fn values_are_what_kubectl_sends() {
+        // sigs.k8s.io/yaml writes an integral float without its fraction: the API server reads an integer.
+        let text = "a: 0.0\nb: 0e0\nc: .0\nd: -0.0\ne: !!float 0\nf: 80.0\ng: 8e1\nh: 08\ni: 1.5\nj: \"0\"\nk: _0\nl: 0_1\n";
+        let stream = parse(text);
+        let root = stream.documents[0].root().unwrap();
+        let int = |key: &str| root.get(key).unwrap().as_i64();
+        for zero in ["a", "b", "c", "d", "e"] {
+            assert_eq!(int(zero), Some(0), "{zero}");
+        }
+        for port in ["f", "g"] {
+            assert_eq!(int(port), Some(80), "{port}");
+        }
+        assert_eq!(int("h"), Some(8));
+        assert_eq!(int("i"), None);
+        assert_eq!(int("j"), None);
+        // `_` starts a string in go-yaml; after a digit it is dropped.
+        assert_eq!(int("k"), None);
+        assert_eq!(root.get("k").unwrap().as_str(), Some("_0"));
+        assert_eq!(int("l"), Some(1));
+        // A float keeps its text and its span (fixes edit what is written).
+        let a = root.entry("a").unwrap();
+        assert_eq!(a.value.as_str(), Some("0.0"));
+        assert_eq!(&text[a.value.span().start..a.value.span().end], "0.0");
+    }
+
+    #[test]
+    fn binary_keys_and_values_are_decoded_and_bang_merges() {
+        let text = "!!binary cHJpdmlsZWdlZA==: true\nb: !!binary |\n  cHJpdmls\n  ZWdlZA==\n";
+        let stream = parse(text);
+        let root = stream.documents[0].root().unwrap();
+        let privileged = root.entry("privileged").unwrap();
+        assert_eq!(privileged.value.as_bool(), Some(true));
+        assert_eq!(
+            &text[privileged.key.span().start..privileged.key.span().end],
+            "cHJpdmlsZWdlZA=="
+        );
+        assert_eq!(root.get("b").unwrap().as_str(), Some("privileged"));
+        let error = parse("a: !!binary cHJ\nb: 1\n").documents[0]
+            .error
+            .clone()
+            .unwrap();
+        assert_eq!(error.message, "!!binary value contains invalid base64 data");
+        assert_eq!(error.span.start, 12);
+        // `!` makes any scalar implicit: `! <<` and `! "<<"` merge; a local tag does not.
+        let text = "base: &b {privileged: true}\nc:\n  ! <<: *b\nd:\n  ! \"<<\": *b\ne: {!foo <<: *b}\n";
+        let stream = parse(text);
+        let root = stream.documents[0].root().unwrap();
+        for merged in ["c", "d"] {
+            assert_eq!(
+                root.get(merged).unwrap().get("privileged").unwrap().as_bool(),
+                Some(true),
+                "{merged}"
+            );
+        }
+        assert!(root.get("e").unwrap().get("privileged").is_none());
+        // A tag go-yaml resolves nothing with: `!int 0` is a string.
+        let stream = parse("a: !int 0\nb: ! 0\n");
+        let root = stream.documents[0].root().unwrap();
+        assert_eq!(root.get("a").unwrap().as_i64(), None);
+        assert_eq!(root.get("b").unwrap().as_i64(), None);
+    }
+
+    #[test]
+    fn a_tag_that_does_not_fit_its_text_is_go_yaml_s_error() {
+        for (text, message) in [
+            ("a: !!int abc\n", "cannot decode !!str `abc` as a !!int"),
+            ("a: !!bool 1\n", "cannot decode !!int `1` as a !!bool"),
+            ("a: !!int 0.5\n", "cannot decode !!float `0.5` as a !!int"),
+        ] {
+            let error = parse(text).documents[0].error.clone().unwrap();
+            assert_eq!(error.message, message);
+            // At the value as written, after its tag.
+            assert_eq!(error.span.start, text.rfind(' ').unwrap() + 1, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_block_scalar_on_the_last_line_gets_kubectl_s_line_break() {
+        // kubectl's line reader ends every line with `\n`, the file's last one too.
+        for (text, value) in [
+            ("a: |\n  x", "x\n"),
+            ("a: |+\n  x", "x\n"),
+            ("a: |-\n  x", "x"),
+            ("a: >\n  x\n  y", "x y\n"),
+            ("a: |\n  x\n  ", "x\n"),
+            ("a: |+\n  x\n  ", "x\n\n"),
+            ("a: |\n  x\n", "x\n"),
+            ("a: |\n  x\nb: 1", "x\n"),
+        ] {
+            let stream = parse(text);
+            let root = stream.documents[0].root().unwrap();
+            assert_eq!(root.get("a").unwrap().as_str(), Some(value), "{text:?}");
+        }
     }
 
     /// Bytes the mutation tests put anywhere into their seeds.
