@@ -159,7 +159,7 @@ fn json_positions_count_characters_after_non_ascii_and_crlf() {
     let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
     let multi = &json["files"][0];
     assert_eq!(multi["problems"][0]["code"], "syntax-error");
-    assert_eq!(multi["problems"][0]["line"], 15);
+    assert_eq!(multi["problems"][0]["line"], 40);
     let cronjob = &multi["objects"][1];
     assert_eq!(cronjob["kind"], "CronJob");
     assert_eq!(cronjob["name"], "nightly");
@@ -172,7 +172,7 @@ fn json_positions_count_characters_after_non_ascii_and_crlf() {
     let line = std::fs::read_to_string(repo_root().join("tests/data/multi.yaml"))
         .unwrap()
         .lines()
-        .nth(37)
+        .nth(36)
         .unwrap()
         .to_string();
     let column = line[..line.find("runAsUser").unwrap()].chars().count() + 1;
@@ -182,11 +182,11 @@ fn json_positions_count_characters_after_non_ascii_and_crlf() {
     );
     assert_eq!(
         location["start"],
-        serde_json::json!({"line": 38, "column": column})
+        serde_json::json!({"line": 37, "column": column})
     );
     assert_eq!(
         location["end"],
-        serde_json::json!({"line": 38, "column": column + "runAsUser: 0".len()})
+        serde_json::json!({"line": 37, "column": column + "runAsUser: 0".len()})
     );
 
     let crlf = &json["files"][1]["objects"][0];

@@ -168,6 +168,9 @@ pub struct Document<'a> {
     /// Whether the document was read no further than its top-level `kind`, which is certain and not one
     /// the reader reads (see [`read_document_if`]): it has no nodes, no root and no error.
     pub skipped: bool,
+    /// Where content starts that follows the document's end (`...`) in its range: go-yaml never reads it,
+    /// so kubectl never sends it.
+    pub unread: Option<Span>,
 }
 
 /// Why a document could not be read.
@@ -300,13 +303,44 @@ fn read_document_reading<'a>(
             limits.max_document_bytes as f64 / 1_048_576.0
         )));
     }
-    let doc = parse_document(text, range, index, limits, reads_kind);
+    // kubectl returns a bad separator's error instead of the document before it.
+    let next_line = line_at(text, range.end);
+    if let Some(after) = bad_separator(next_line) {
+        let at = range.end + next_line.find(after).unwrap_or(0);
+        let error = YamlError {
+            message: format!("invalid Yaml document separator: {after}"),
+            span: Span::new(at, at + after.len()),
+            kind: YamlErrorKind::Syntax,
+        };
+        return Some(Document::without_tree(text, range, index, Some(error)));
+    }
+    // A document that starts at a separator is read from the next line, as kubectl hands it to go-yaml: the
+    // line is not libyaml's marker when a comment follows at once (`---#c`), nor when it is a bad one.
+    let first_line = line_at(text, range.start);
+    let mut parsed = if first_line.starts_with("---") {
+        Span::new(range.start + first_line.len(), range.end)
+    } else {
+        range
+    };
+    // A BOM that starts a piece is skipped by the reader, as at the start of the text (marks stay bytes).
+    if text
+        .get(parsed.start..)
+        .is_some_and(|rest| rest.starts_with('\u{feff}'))
+    {
+        parsed = Span::new(parsed.start + '\u{feff}'.len_utf8(), parsed.end);
+    }
+    let mut doc = parse_document(text, parsed, index, limits, reads_kind);
+    doc.span = range;
     (doc.root.is_some() || doc.error.is_some() || doc.skipped).then_some(doc)
 }
 
-/// Cuts a stream into document ranges at lines that start with `---` or `...` (followed by
-/// whitespace or the end of the line). Lines before a `---` that hold only comments, directives or
-/// blanks stay with the document that follows.
+/// Cuts a stream into document ranges as kubectl's splitter (apimachinery's `YAMLReader`) does: at every
+/// line that starts with `---`. One followed by nothing but blanks or a comment separates; one followed by
+/// anything else (`--- {a: 1}`, `--- |`, `----`) is kubectl's error, which loses the document before it, so that
+/// document is cut there too, even when it holds nothing (see [`bad_separator`]). `...` separates nothing:
+/// go-yaml reads the first document of a piece and never what follows it. Lines before a `---` that hold only
+/// comments or blanks stay with the document that follows (kubectl skips such a piece); a directive is content,
+/// as it is to kubectl (`%YAML` before the first `---` is a piece of its own, which go-yaml refuses).
 fn split_documents(text: &str) -> Vec<Span> {
     let start = if text.starts_with('\u{feff}') {
         '\u{feff}'.len_utf8()
@@ -322,53 +356,39 @@ fn split_documents(text: &str) -> Vec<Span> {
     let mut current = start;
     let mut current_has_content = false;
     let bytes = text.as_bytes();
-    let (dashes, dots) = (
-        memchr::memmem::Finder::new(b"\n---"),
-        memchr::memmem::Finder::new(b"\n..."),
-    );
-    // Where each pattern occurs next (at its `\n`) from the line being looked at: not searched yet, none
-    // left, or a place.
-    let (mut next_dashes, mut next_dots): (Option<Option<usize>>, Option<Option<usize>>) = (None, None);
+    let dashes = memchr::memmem::Finder::new(b"\n---");
+    // Where the next line that starts with `---` is (at its `\n`), once searched: not searched yet, none
+    // left, or a place. Searched again only once passed.
+    let mut next_dashes: Option<Option<usize>> = None;
     let mut next_line = Some(start);
     while let Some(line_start) = next_line.filter(|at| *at < text.len()) {
         let rest = text.get(line_start..).unwrap_or("");
-        if is_marker(rest, "---") {
-            if current_has_content {
+        if rest.starts_with("---") {
+            let line = text.get(line_start..line_end(line_start)).unwrap_or("");
+            let bad = bad_separator(line).is_some();
+            if current_has_content || bad {
                 ranges.push(Span::new(current, line_start));
                 current = line_start;
             }
-            // The marker line itself may carry content (`--- {a: 1}`); count it as content.
-            current_has_content = true;
-        } else if is_marker(rest, "...") {
-            let next = line_end(line_start);
-            ranges.push(Span::new(current, next));
-            current = next;
-            current_has_content = false;
+            // After a good `---` the document has begun (an empty one reads as nothing); after a bad one,
+            // what follows is a document of its own only if it holds something.
+            current_has_content = !bad;
         } else if !current_has_content {
             let line = text.get(line_start..line_end(line_start)).unwrap_or("");
             let trimmed = line.trim_start();
-            current_has_content = !(trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%'));
+            current_has_content = !(trimmed.is_empty() || trimmed.starts_with('#'));
         }
-        // Only a marker can end a document that has content: the lines between are passed over, to the
-        // next one that starts like a marker. Each pattern's next place is searched for again only once
-        // it is passed (a stream without `...` would otherwise be searched to its end at every document).
+        // Only a `---` line can end a document that has content: the lines between are passed over.
         let after = bytes.get(line_start..).unwrap_or_default();
         next_line = if current_has_content {
-            for (finder, next) in [(&dashes, &mut next_dashes), (&dots, &mut next_dots)] {
-                let passed = match next {
-                    None => true,
-                    Some(found) => found.is_some_and(|at| at < line_start),
-                };
-                if passed {
-                    *next = Some(finder.find(after).map(|at| line_start + at));
-                }
+            let passed = match next_dashes {
+                None => true,
+                Some(found) => found.is_some_and(|at| at < line_start),
+            };
+            if passed {
+                next_dashes = Some(dashes.find(after).map(|at| line_start + at));
             }
-            [next_dashes, next_dots]
-                .into_iter()
-                .flatten()
-                .flatten()
-                .min()
-                .map(|at| at + 1)
+            next_dashes.flatten().map(|at| at + 1)
         } else {
             memchr::memchr(b'\n', after).map(|at| line_start + at + 1)
         };
@@ -377,6 +397,20 @@ fn split_documents(text: &str) -> Vec<Span> {
         ranges.push(Span::new(current, text.len()));
     }
     ranges
+}
+
+/// What follows `---` on a line that starts with it, when kubectl refuses the line as a separator: anything
+/// but blanks (Go's `unicode.IsSpace`, which is Unicode's White_Space, as `char::is_whitespace`) and a
+/// comment. The line is one of `\n`-ended text, as kubectl's line reader gives it.
+fn bad_separator(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("---")?.trim();
+    (!rest.is_empty() && !rest.starts_with('#')).then_some(rest)
+}
+
+/// The line at `at` in `text` (to its `\n`, included).
+fn line_at(text: &str, at: usize) -> &str {
+    let rest = text.get(at..).unwrap_or("");
+    rest.find('\n').map_or(rest, |i| rest.get(..=i).unwrap_or(rest))
 }
 
 /// The positions just after each line break of `bytes` from `from` on: every `\n`, and every `\r` when
@@ -419,11 +453,6 @@ impl Iterator for LineStarts<'_> {
             }
         }
     }
-}
-
-fn is_marker(line: &str, marker: &str) -> bool {
-    line.strip_prefix(marker)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
 }
 
 /// Moves the children of a closing collection (`open[first..]`) to the end of `done`.
@@ -914,6 +943,7 @@ fn parse_document<'a>(
     let mut error = None;
     // Set at the top-level node's start: whether a certain kind is possible at all (see `certain_unread_kind`).
     let mut top_level_block_at_column_0 = false;
+    let mut unread = None;
     let mut input = source.as_bytes();
     let mut parser = Parser::new();
     parser.set_input_string(&mut input);
@@ -1059,10 +1089,13 @@ fn parse_document<'a>(
                 }
                 Ok(0)
             }
-            EventData::StreamEnd => break,
-            EventData::StreamStart { .. }
-            | EventData::DocumentStart { .. }
-            | EventData::DocumentEnd { .. } => Ok(0),
+            // go-yaml reads the first document of what kubectl hands it, and nothing after (`...`).
+            EventData::StreamEnd | EventData::DocumentEnd { .. } => {
+                let rest = text.get(span.end..range.end).unwrap_or("");
+                unread = first_content_line(rest).map(|at| Span::point(span.end + at));
+                break;
+            }
+            EventData::StreamStart { .. } | EventData::DocumentStart { .. } => Ok(0),
         };
         if let Err(message) = added {
             error = Some(YamlError {
@@ -1106,7 +1139,21 @@ fn parse_document<'a>(
         index,
         error,
         skipped: false,
+        unread,
     }
+}
+
+/// Where the first line of `text` that holds more than blanks and a comment starts.
+fn first_content_line(text: &str) -> Option<usize> {
+    let mut at = 0;
+    for line in text.split_inclusive(['\n', '\r']) {
+        let trimmed = line.trim_start_matches([' ', '\t']);
+        if !(trimmed.trim_end().is_empty() || trimmed.starts_with('#')) {
+            return Some(at + line.len() - trimmed.len());
+        }
+        at += line.len();
+    }
+    None
 }
 
 /// A node in its document, with alias resolution and YAML-1.1 scalar reading as Kubernetes does it
@@ -1141,6 +1188,7 @@ impl<'a> Document<'a> {
             index,
             error,
             skipped: false,
+            unread: None,
         }
     }
 
@@ -1453,10 +1501,13 @@ mod tests {
         let error = parse(text).documents[0].error.clone().unwrap();
         assert_eq!(error.message, "control characters are not allowed");
         assert_eq!(&text[error.span.start..], "\u{5}ü\n{a: 1}\n");
-        // Non-ASCII comments and a directive before the content keep spans exact.
+        // Non-ASCII comments and a directive before the content keep spans exact. (A directive is a piece of
+        // its own to kubectl, which go-yaml refuses: the document after it is the second.)
         let text = "# cü 🚀\r\n%YAML 1.1\n---\n{a: ü, b: 1}\n";
         let stream = parse(text);
-        let root = stream.documents[0].root().unwrap();
+        let error = stream.documents[0].error.clone().unwrap();
+        assert_eq!(error.message, "did not find expected <document start>");
+        let root = stream.documents[1].root().unwrap();
         assert_eq!(&text[root.span().start..root.span().end], "{a: ü, b: 1}");
         let b = root.entry("b").unwrap();
         assert_eq!(&text[b.key.span().start..b.value.span().end], "b: 1");
@@ -1500,8 +1551,10 @@ mod tests {
         assert!(parse("a: [!!str,c]\n").documents[0].error.is_some());
         // go-yaml v2, not libyaml 0.2.5: `%YAML 1.1` only, `?` ends a plain scalar in flow context, `[a:]`
         // reads, `\'` is an escape and `\/` is not.
-        assert!(parse("%YAML 1.2\n---\na: 1\n").documents[0].error.is_some());
-        assert!(parse("%YAML 1.1\n---\na: 1\n").documents[0].error.is_none());
+        // (Only CR line breaks keep a directive with its document: kubectl cuts at every `---` line.)
+        assert!(parse("%YAML 1.2\r---\ra: 1\r").documents[0].error.is_some());
+        assert!(parse("%YAML 1.1\r---\ra: 1\r").documents[0].error.is_none());
+        assert!(parse("%YAML 1.1\n---\na: 1\n").documents[0].error.is_some());
         let stream = parse("a: [x:, \"\\'\"]\n");
         let a = stream.documents[0].root().unwrap().get("a").unwrap();
         assert_eq!(
@@ -1717,7 +1770,8 @@ mod tests {
                         span.start <= span.end
                             && text.is_char_boundary(span.start)
                             && text.is_char_boundary(span.end),
-                        "{span:?} in {text:?}"
+                        "{span:?} in {text:?}: {:?}",
+                        text.as_bytes().get(span.start.saturating_sub(30)..span.end + 5)
                     );
                 }
             }
@@ -1736,20 +1790,16 @@ mod tests {
             let line_len = rest.find('\n').map_or(rest.len(), |i| i + 1);
             let line = &rest[..line_len];
             let next = line_start + line_len;
-            if is_marker(line, "---") {
-                if current_has_content {
+            if line.starts_with("---") {
+                let bad = bad_separator(line).is_some();
+                if current_has_content || bad {
                     ranges.push(Span::new(current, line_start));
                     current = line_start;
                 }
-                current_has_content = true;
-            } else if is_marker(line, "...") {
-                ranges.push(Span::new(current, next));
-                current = next;
-                current_has_content = false;
+                current_has_content = !bad;
             } else if !current_has_content {
                 let trimmed = line.trim_start();
-                current_has_content =
-                    !(trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%'));
+                current_has_content = !(trimmed.is_empty() || trimmed.starts_with('#'));
             }
             line_start = next;
         }
@@ -2001,10 +2051,63 @@ mod tests {
     fn documents_split_at_markers_only_at_column_zero() {
         let text = "# head\n%YAML 1.1\n---\na: |\n  ---\n...\n# tail\n---\nb: 1\n";
         let stream = parse(text);
-        assert_eq!(stream.documents.len(), 2);
+        // kubectl's pieces: the directive alone (go-yaml refuses it), `a`, `b`; `...` cuts nothing.
+        assert_eq!(stream.documents.len(), 3);
+        assert!(stream.documents[0].error.is_some());
         assert_eq!(
-            stream.documents[0].root().unwrap().get("a").unwrap().as_str(),
+            stream.documents[1].root().unwrap().get("a").unwrap().as_str(),
             Some("---\n")
+        );
+        assert_eq!(stream.documents[1].unread, None);
+        assert_eq!(
+            stream.documents[2].root().unwrap().get("b").unwrap().as_i64(),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn documents_are_cut_as_kubectl_cuts_them() {
+        // `---#c` separates; `...` does not, and what follows it in the piece is never read.
+        let text = "a: 1\n---#c\nb: 2\n...\nc: 3\n---\nd: 4\n";
+        let stream = parse(text);
+        let keys: Vec<_> = stream
+            .documents
+            .iter()
+            .map(|d| d.root().unwrap().entries().next().unwrap().key.as_str().unwrap())
+            .collect();
+        assert_eq!(keys, ["a", "b", "d"]);
+        assert_eq!(
+            stream.documents[1].unread,
+            Some(Span::point(text.find("c: 3").unwrap()))
+        );
+        // A separator followed by content is kubectl's error, which loses the document before it; the
+        // next document is read from the line after it.
+        for (text, after) in [
+            ("a: 1\n--- {b: 2}\nc: 3\n", "{b: 2}"),
+            ("a: 1\n--- |\n  x\nc: 3\n", "|"),
+            ("a: 1\n--- !!map\nc: 3\n", "!!map"),
+            ("a: 1\n----\nc: 3\n", "-"),
+        ] {
+            let stream = parse(text);
+            let error = stream.documents[0].error.clone().unwrap();
+            assert_eq!(error.message, format!("invalid Yaml document separator: {after}"));
+            assert_eq!(&text[error.span.start..error.span.end], after);
+            assert_eq!(stream.documents[0].span, Span::new(0, 5));
+            let next = &stream.documents[1];
+            assert_eq!(next.span.start, 5, "{text:?}");
+            assert!(
+                next.error.is_none() || text.contains('|'),
+                "{text:?}: {:?}",
+                next.error
+            );
+        }
+        // At the very start: the lost document is empty, and still an error.
+        let stream = parse("--- {a: 1}\nb: 2\n");
+        assert_eq!(stream.documents[0].span, Span::new(0, 0));
+        assert!(stream.documents[0].error.is_some());
+        assert_eq!(
+            stream.documents[1].root().unwrap().get("b").unwrap().as_i64(),
+            Some(1 + 1)
         );
     }
 

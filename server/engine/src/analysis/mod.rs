@@ -24,7 +24,7 @@ use crate::patch::Layout;
 use crate::policy::Policy;
 use crate::policy::{ConfigProblem, PolicyContext, Severity};
 use crate::workload::pod_objects;
-use crate::yaml::{Document, Limits, Span, YamlErrorKind, document_ranges, read_document_if};
+use crate::yaml::{Document, Limits, Span, YamlErrorKind, document_ranges, read_document, read_document_if};
 
 /// The kind of the one document that is read for itself rather than for its pods.
 const PSP_KIND: &str = "PodSecurityPolicy";
@@ -67,7 +67,7 @@ pub struct Analysis {
 /// A document that could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
-    /// `syntax-error` or `limit-exceeded`.
+    /// `syntax-error`, `limit-exceeded`, `not-sent` (what kubectl never sends), …
     pub code: &'static str,
     /// What went wrong.
     pub message: String,
@@ -137,7 +137,17 @@ fn analyze_neutralised(
         .map(|reuse| std::mem::take(&mut reuse.documents))
         .unwrap_or_default();
     let parsed = neutralised.as_ref().map_or(text, |n| n.text.as_str());
+    // Where kubectl stops reading the text (its first error) and why: it sends nothing after.
+    let mut stop: Option<(usize, String)> = None;
     for (index, range) in document_ranges(parsed, &options.limits).into_iter().enumerate() {
+        if let Some((at, reason)) = &stop {
+            let mut findings = Analysis::default();
+            if let Some(document) = read_document(parsed, index, range, &options.limits) {
+                never_sent(text, &document, *at, reason, &mut findings);
+            }
+            analysis.append(findings);
+            continue;
+        }
         let document_text = parsed.get(range.start..range.end).unwrap_or("");
         // In a chart template, a document with actions reads through placeholders numbered across the
         // whole text: its entry holds its template text too, and serves only the same template text
@@ -156,6 +166,7 @@ fn analyze_neutralised(
             let mut moved = entry.found.clone();
             moved.move_spans(|span| Span::new(span.start + range.start, span.end + range.start));
             moved.set_document(index);
+            stop = stop.or_else(|| kubectl_stop(&moved));
             analysis.append(moved);
             if let Some(reuse) = cache.as_mut() {
                 reuse.documents.insert(document_text.to_string(), entry);
@@ -182,9 +193,60 @@ fn analyze_neutralised(
             };
             reuse.documents.insert(document_text.to_string(), entry);
         }
+        stop = stop.or_else(|| kubectl_stop(&findings));
         analysis.append(findings);
     }
     analysis
+}
+
+/// Where kubectl stops reading a text, if one of a document's findings says it does: a syntax error (go-yaml's
+/// or kubectl's own: a bad separator, a key or value JSON cannot hold) ends `kubectl apply -f` at that file.
+fn kubectl_stop(findings: &Analysis) -> Option<(usize, String)> {
+    findings
+        .problems
+        .iter()
+        .find(|p| p.code == "syntax-error")
+        .map(|p| (p.span.start, p.message.clone()))
+}
+
+/// What a document after kubectl's stop holds: its own syntax error if it has one, else one warning naming
+/// what kubectl never sends (not analysed: nothing in it reaches the cluster).
+fn never_sent(text: &str, document: &Document<'_>, stop: usize, reason: &str, analysis: &mut Analysis) {
+    if let Some(error) = &document.error {
+        analysis.problems.push(Problem {
+            code: if error.kind == YamlErrorKind::Syntax {
+                "syntax-error"
+            } else {
+                "limit-exceeded"
+            },
+            message: error.message.clone(),
+            span: error.span,
+            document: document.index,
+            severity: Severity::Error,
+        });
+        return;
+    }
+    let Some(root) = document.root() else { return };
+    let kind = root.get("kind").and_then(|k| k.as_str());
+    let name = root
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(|n| n.as_str());
+    let what = match (kind, name) {
+        (Some(kind), Some(name)) => format!("this {kind} {name:?}"),
+        (Some(kind), None) => format!("this {kind}"),
+        _ => "this document".to_string(),
+    };
+    let line = text.get(..stop).map_or(0, |before| before.matches('\n').count()) + 1;
+    analysis.problems.push(Problem {
+        code: "not-sent",
+        message: format!(
+            "kubectl never sends {what}: it stops reading the file at line {line} ({reason}); podsec does not check it"
+        ),
+        span: Span::point(root.span().start),
+        document: document.index,
+        severity: Severity::Warning,
+    });
 }
 
 impl Analysis {
@@ -282,6 +344,18 @@ fn analyse_document(
             severity,
         });
         return;
+    }
+    if let Some(unread) = document.unread {
+        analysis.problems.push(Problem {
+            code: "not-sent",
+            message:
+                "kubectl never sends this: go-yaml reads a document up to its `...` and no further (start \
+                      another document with a `---` line)"
+                    .to_string(),
+            span: unread,
+            document: document.index,
+            severity: Severity::Warning,
+        });
     }
     let source = text
         .get(document.span.start..document.span.end)

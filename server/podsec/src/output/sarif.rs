@@ -36,6 +36,12 @@ const PROBLEM_RULES: &[ProblemRule] = &[
         help: "Nesting deeper than 1,000 levels, aliases that expand a document beyond 100,000 nodes, documents over 10 MB and streams of more than 100,000 documents are refused.",
     },
     ProblemRule {
+        id: "not-sent",
+        level: "warning",
+        description: "What kubectl never sends to the cluster: it is not checked.",
+        help: "kubectl stops reading a file at its first error (the message names its line), and go-yaml reads a document only up to `...`: fix that error, or start a new document with a `---` line.",
+    },
+    ProblemRule {
         id: "helm-template",
         level: "note",
         description: "A Helm template document podsec cannot analyse before rendering.",
