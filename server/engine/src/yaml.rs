@@ -51,13 +51,13 @@ impl Span {
 /// Resource limits that keep hostile input from costing time or memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Deepest nesting of collections accepted in one document.
+    /// Deepest nesting of collections accepted in one document: kubectl's, 10,000 (Go's JSON decoder's limit
+    /// on what sigs.k8s.io/yaml makes of the YAML; go-yaml's scanner also stops at 10,000 flow levels or block
+    /// indentations). Nothing recurses over the tree, so this costs no stack.
     pub max_depth: usize,
-    /// Largest number of nodes one document may expand to through aliases, when that is also more
-    /// than `max_alias_ratio` times the nodes actually written.
+    /// Most pairs `<<` merge keys may copy into one document (merges of merges double at each level).
+    /// Aliases follow go-yaml v2's own rule instead ("excessive aliasing", see `AliasBudget`).
     pub max_expanded_nodes: u64,
-    /// See `max_expanded_nodes`.
-    pub max_alias_ratio: u64,
     /// Most documents read from one stream; the rest get one error.
     pub max_documents: usize,
     /// Largest document, in bytes, that is parsed; a larger one gets one error and is skipped.
@@ -67,9 +67,8 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_depth: 1000,
+            max_depth: 10_000,
             max_expanded_nodes: 100_000,
-            max_alias_ratio: 10,
             max_documents: 100_000,
             max_document_bytes: 10 * 1024 * 1024,
         }
@@ -512,6 +511,35 @@ fn define_anchor(
     id
 }
 
+/// go-yaml v2's guard against alias bombs, which kubectl's reading stops at ("document contains excessive
+/// aliasing"): it counts every node it decodes, and those decoded through an alias, and fails once the latter
+/// are more than 100, the former more than 1,000, and their ratio above what the document's size allows (99%
+/// up to 400,000 decodes, falling to 10% at 4,000,000). Nodes are decoded in document order and an alias's
+/// expansion at the alias, where the ratio peaks: checking there is checking at every node.
+struct AliasBudget {
+    decoded: u64,
+    through_aliases: u64,
+}
+
+impl AliasBudget {
+    /// Counts an alias that stands for `size` decoded nodes; whether go-yaml fails there.
+    fn decode_alias(&mut self, size: u64) -> bool {
+        self.decoded = self.decoded.saturating_add(size.saturating_add(1));
+        self.through_aliases = self.through_aliases.saturating_add(size);
+        const LOW: f64 = 400_000.0;
+        const HIGH: f64 = 4_000_000.0;
+        let decoded = self.decoded as f64;
+        let allowed = if decoded <= LOW {
+            0.99
+        } else if decoded >= HIGH {
+            0.10
+        } else {
+            0.99 - 0.89 * ((decoded - LOW) / (HIGH - LOW))
+        };
+        self.through_aliases > 100 && self.decoded > 1000 && self.through_aliases as f64 / decoded > allowed
+    }
+}
+
 /// An open collection while building.
 struct Frame {
     id: NodeId,
@@ -548,8 +576,6 @@ struct Builder<'a> {
     pairs: Vec<(NodeId, NodeId)>,
     items: Vec<NodeId>,
     root: Option<NodeId>,
-    /// Expanded size of the root once complete.
-    root_size: u64,
     /// Anchor id (see `define_anchor`) to node. Each anchor definition gets its own id.
     anchors: Vec<Option<Anchored>>,
 }
@@ -596,17 +622,15 @@ impl<'a> Builder<'a> {
         }
         self.attach(id);
         if let Some(size) = size {
-            self.count(id, size);
+            self.count(size);
         }
         Ok(id)
     }
 
-    /// Adds a completed node's expanded size to the collection it is in (or makes it the root's).
-    fn count(&mut self, id: NodeId, size: u64) {
-        match self.stack.last_mut() {
-            Some(frame) => frame.size = frame.size.saturating_add(size),
-            None if self.root == Some(id) => self.root_size = size,
-            None => {}
+    /// Adds a completed node's expanded size to the collection it is in (what an alias to it costs).
+    fn count(&mut self, size: u64) {
+        if let Some(frame) = self.stack.last_mut() {
+            frame.size = frame.size.saturating_add(size);
         }
     }
 
@@ -681,7 +705,60 @@ impl<'a> Builder<'a> {
         if let Some(Some(anchored)) = self.anchors.get_mut(frame.anchor) {
             anchored.size = Some(frame.size);
         }
-        self.count(frame.id, frame.size);
+        self.count(frame.size);
+    }
+
+    /// Why kubectl refuses the node just added, if it does: sigs.k8s.io/yaml turns go-yaml's map keys into
+    /// strings, and cannot for a null or an integer beyond int64 (go-yaml itself refuses a collection as a
+    /// key); and JSON has no infinities or NaN. Its words, less Go's dump of the value.
+    fn kubectl_refusal(&self, id: NodeId) -> Option<String> {
+        // A collection has its own frame on top already: it is attached to the one below.
+        let frame = match self.stack.as_slice() {
+            [.., parent, top] if top.id == id => Some(parent),
+            [.., top] if top.id != id => Some(top),
+            _ => None,
+        };
+        let is_key = frame.is_some_and(|f| f.pending_key == Some(id))
+            && matches!(
+                frame.and_then(|f| self.nodes.get(f.id as usize)).map(|n| &n.kind),
+                Some(NodeKind::Mapping { .. })
+            );
+        let mut kind = &self.nodes.get(id as usize)?.kind;
+        if let NodeKind::Alias { target } = kind {
+            kind = &self.nodes.get(*target as usize)?.kind;
+        }
+        let resolved = match kind {
+            NodeKind::Scalar { value, style, tag } => resolve::resolve(value, *style, tag.as_deref()).ok()?,
+            NodeKind::Mapping { .. } if is_key => {
+                return Some("error converting YAML to JSON: yaml: invalid map key: a mapping".to_string());
+            }
+            NodeKind::Sequence { .. } if is_key => {
+                return Some("error converting YAML to JSON: yaml: invalid map key: a sequence".to_string());
+            }
+            _ => return None,
+        };
+        match resolved {
+            Resolved::Null if is_key => Some(
+                "error converting YAML to JSON: Unsupported map key of type: %!s(<nil>), key: <nil>"
+                    .to_string(),
+            ),
+            Resolved::Unsigned(value) if is_key => Some(format!(
+                "error converting YAML to JSON: Unsupported map key of type: uint64, key: {value:#x}"
+            )),
+            Resolved::Float(value) if !is_key && !value.is_finite() => {
+                let shown = if value.is_nan() {
+                    "NaN"
+                } else if value > 0.0 {
+                    "+Inf"
+                } else {
+                    "-Inf"
+                };
+                Some(format!(
+                    "error converting YAML to JSON: json: unsupported value: {shown}"
+                ))
+            }
+            _ => None,
+        }
     }
 
     /// Whether `key` is a merge key: a plain `<<`, or one tagged `!!merge` or `!` (which makes any scalar
@@ -933,7 +1010,6 @@ fn parse_document<'a>(
         pairs: Vec::new(),
         items: Vec::new(),
         root: None,
-        root_size: 0,
         anchors: Vec::new(),
         merged_pairs: 0,
         max_merged_pairs: usize::try_from(limits.max_expanded_nodes).unwrap_or(usize::MAX),
@@ -944,6 +1020,11 @@ fn parse_document<'a>(
     // Set at the top-level node's start: whether a certain kind is possible at all (see `certain_unread_kind`).
     let mut top_level_block_at_column_0 = false;
     let mut unread = None;
+    // go-yaml decodes the document node first.
+    let mut aliases = AliasBudget {
+        decoded: 1,
+        through_aliases: 0,
+    };
     let mut input = source.as_bytes();
     let mut parser = Parser::new();
     parser.set_input_string(&mut input);
@@ -965,6 +1046,12 @@ fn parse_document<'a>(
         };
         let span = span_of(&event);
         let is_mapping = matches!(event.data, EventData::MappingStart { .. });
+        if matches!(
+            event.data,
+            EventData::Scalar { .. } | EventData::MappingStart { .. } | EventData::SequenceStart { .. }
+        ) {
+            aliases.decoded = aliases.decoded.saturating_add(1);
+        }
         if builder.root.is_none() && builder.stack.is_empty() {
             top_level_block_at_column_0 = matches!(
                 event.data,
@@ -974,6 +1061,13 @@ fn parse_document<'a>(
                 }
             ) && event.start_mark.column == 0;
         }
+        let adds_node = matches!(
+            event.data,
+            EventData::Scalar { .. }
+                | EventData::MappingStart { .. }
+                | EventData::SequenceStart { .. }
+                | EventData::Alias { .. }
+        );
         let added = match event.data {
             EventData::Scalar {
                 value,
@@ -1022,13 +1116,14 @@ fn parse_document<'a>(
             }
             EventData::MappingStart { anchor, .. } | EventData::SequenceStart { anchor, .. } => {
                 if builder.stack.len() >= limits.max_depth {
+                    // Go's JSON decoder refuses what sigs.k8s.io/yaml hands it past 10,000 levels.
+                    let opening = if is_mapping { '{' } else { '[' };
                     error = Some(YamlError {
                         message: format!(
-                            "collections nested too deeply (nesting deeper than {} levels); this document is not analysed",
-                            limits.max_depth
+                            "error unmarshaling JSON: while decoding JSON: invalid character '{opening}' exceeded max depth"
                         ),
                         span: Span::point(span.start),
-                        kind: YamlErrorKind::Limit,
+                        kind: YamlErrorKind::Syntax,
                     });
                     break;
                 }
@@ -1072,7 +1167,17 @@ fn parse_document<'a>(
                     .flatten()
                 {
                     Some(Anchored { id, size: Some(size) }) => {
-                        builder.add(NodeKind::Alias { target: id }, span, 0, Some(size))
+                        if aliases.decode_alias(size) {
+                            Err("document contains excessive aliasing".to_string())
+                        } else {
+                            // The alias itself and what it stands for, as go-yaml decodes them.
+                            builder.add(
+                                NodeKind::Alias { target: id },
+                                span,
+                                0,
+                                Some(size.saturating_add(1)),
+                            )
+                        }
                     }
                     Some(Anchored { size: None, .. }) => {
                         Err(format!("anchor '{anchor}' value contains itself"))
@@ -1097,32 +1202,18 @@ fn parse_document<'a>(
             }
             EventData::StreamStart { .. } | EventData::DocumentStart { .. } => Ok(0),
         };
-        if let Err(message) = added {
+        let refused = match added {
+            Err(message) => Some(message),
+            Ok(id) if adds_node => builder.kubectl_refusal(id),
+            Ok(_) => None,
+        };
+        if let Some(message) = refused {
             error = Some(YamlError {
                 message,
                 span,
                 kind: YamlErrorKind::Syntax,
             });
             break;
-        }
-    }
-    if error.is_none() {
-        let written = builder.nodes.len() as u64;
-        let expanded = builder.root_size;
-        if expanded > limits.max_expanded_nodes && expanded > written.saturating_mul(limits.max_alias_ratio) {
-            let first_alias = builder
-                .nodes
-                .iter()
-                .find(|n| matches!(n.kind, NodeKind::Alias { .. }))
-                .map_or(range.start, |n| n.span.start);
-            error = Some(YamlError {
-                message: format!(
-                    "aliases expand this document to more than {} nodes ({written} written); it is not analysed",
-                    limits.max_expanded_nodes
-                ),
-                span: Span::point(first_alias),
-                kind: YamlErrorKind::Limit,
-            });
         }
     }
     // Close whatever the error left open so spans stay sensible.
@@ -1650,6 +1741,42 @@ mod tests {
     }
 
     #[test]
+    fn keys_and_values_json_cannot_hold_are_kubectl_s_error() {
+        let prefix = "error converting YAML to JSON: ";
+        for (text, message, at) in [
+            (
+                "~: 1\n",
+                "Unsupported map key of type: %!s(<nil>), key: <nil>",
+                "~",
+            ),
+            (
+                "a: 0\n? \n: 2\n",
+                "Unsupported map key of type: %!s(<nil>), key: <nil>",
+                " \n: 2",
+            ),
+            ("? [a]\n: 1\n", "yaml: invalid map key: a sequence", "[a]"),
+            ("{? {a: 1} : 1}\n", "yaml: invalid map key: a mapping", "{a: 1}"),
+            (
+                "9223372036854775808: 1\n",
+                "Unsupported map key of type: uint64, key: 0x8000000000000000",
+                "9",
+            ),
+            ("a: .inf\n", "json: unsupported value: +Inf", ".inf"),
+            ("a: [x, -.Inf]\n", "json: unsupported value: -Inf", "-.Inf"),
+            ("a: &n .nan\nb: *n\n", "json: unsupported value: NaN", ".nan"),
+        ] {
+            let error = parse(text).documents[0].error.clone().unwrap();
+            assert_eq!(error.message, format!("{prefix}{message}"), "{text:?}");
+            assert_eq!(error.kind, YamlErrorKind::Syntax);
+            assert_eq!(error.span.start, text.find(at).unwrap(), "{text:?}");
+        }
+        // JSON holds these: float, boolean and integer keys become strings.
+        for text in [".inf: 1\n", "1.5: a\nyes: b\n0x10: c\n", "a: 1e308\n"] {
+            assert_eq!(parse(text).documents[0].error, None, "{text:?}");
+        }
+    }
+
+    #[test]
     fn a_block_scalar_on_the_last_line_gets_kubectl_s_line_break() {
         // kubectl's line reader ends every line with `\n`, the file's last one too.
         for (text, value) in [
@@ -2122,27 +2249,72 @@ mod tests {
         }
         let stream = parse(&text);
         let error = stream.documents[0].error.as_ref().unwrap();
-        assert_eq!(error.kind, YamlErrorKind::Limit);
-        assert!(error.message.contains("aliases expand"), "{}", error.message);
+        // go-yaml's own guard, which stops kubectl: a syntax error (kubectl's), at the alias where it trips.
+        assert_eq!(error.kind, YamlErrorKind::Syntax);
+        assert_eq!(error.message, "document contains excessive aliasing");
+        assert_eq!(&text[error.span.start..error.span.start + 3], "*c,");
+    }
+
+    #[test]
+    fn aliases_follow_go_yaml_s_rule_to_its_edge() {
+        // 1,000 nodes behind the anchor: go-yaml allows 110 aliases to it and refuses the 111th (99% of the
+        // decoded nodes through aliases); podsec reads the one and refuses the other, at that alias.
+        let text_with = |aliases: usize| {
+            format!(
+                "a: &a [{}]\nb: [{}]\n",
+                vec!["x"; 1000].join(", "),
+                vec!["*a"; aliases].join(", ")
+            )
+        };
+        let allowed = text_with(110);
+        let stream = parse(&allowed);
+        assert_eq!(stream.documents[0].error, None);
+        assert_eq!(
+            stream.documents[0]
+                .root()
+                .unwrap()
+                .get("b")
+                .unwrap()
+                .items()
+                .count(),
+            110
+        );
+        let refused = text_with(111);
+        let error = parse(&refused).documents[0].error.clone().unwrap();
+        assert_eq!(error.message, "document contains excessive aliasing");
+        assert_eq!(error.span.start, refused.rfind("*a").unwrap());
     }
 
     #[test]
     fn deep_nesting_is_refused_without_recursion() {
-        let flow = "[".repeat(100_000);
-        let error = parse(&flow).documents[0].error.clone().unwrap();
-        assert_eq!(error.kind, YamlErrorKind::Limit);
-        assert!(error.message.contains("nested too deeply"), "{}", error.message);
-
+        // kubectl's limits, at their edges: 10,000 levels read (no recursion anywhere), 10,001 do not.
+        let at_the_edge = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        assert_eq!(parse(&at_the_edge(10_000)).documents[0].error, None);
+        let error = parse(&at_the_edge(10_001)).documents[0].error.clone().unwrap();
+        assert_eq!(
+            (error.kind, error.message.as_str()),
+            (YamlErrorKind::Syntax, "exceeded max depth of 10000")
+        );
+        let error = parse(&"[".repeat(100_000)).documents[0].error.clone().unwrap();
+        assert_eq!(error.message, "exceeded max depth of 10000");
+        // Block indentation: go-yaml's scanner counts it apart.
+        let items = |depth: usize| format!("{}x\n", "- ".repeat(depth));
+        assert_eq!(parse(&items(10_000)).documents[0].error, None);
+        let error = parse(&items(10_001)).documents[0].error.clone().unwrap();
+        assert_eq!(error.message, "exceeded max depth of 10000");
+        // Mixed: each under 10,000, together past the 10,000 levels Go's JSON decoder takes.
+        let mixed = |depth: usize| format!("a: {}1{}\n", "{b: ".repeat(depth), "}".repeat(depth));
+        assert_eq!(parse(&mixed(9_999)).documents[0].error, None);
+        let error = parse(&mixed(10_000)).documents[0].error.clone().unwrap();
+        assert_eq!(
+            error.message,
+            "error unmarshaling JSON: while decoding JSON: invalid character '{' exceeded max depth"
+        );
+        // Deep block mappings read too (1,000 levels was podsec's own limit before).
         let block: String = (0..2_000)
             .map(|depth| format!("{}a:\n", " ".repeat(depth)))
             .collect();
-        let error = parse(&block).documents[0].error.clone().unwrap();
-        assert_eq!(error.kind, YamlErrorKind::Limit);
-        assert!(
-            error.message.contains("nesting deeper than 1000"),
-            "{}",
-            error.message
-        );
+        assert_eq!(parse(&block).documents[0].error, None);
     }
 
     #[test]

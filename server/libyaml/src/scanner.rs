@@ -11,6 +11,10 @@ const MAX_NUMBER_LENGTH: u64 = 9_u64;
 /// wins. Each such place is marked `podsec:` and tests this constant.
 const GO_YAML_V2: bool = true;
 
+/// podsec: go-yaml v2's deepest flow nesting, and deepest stack of block indentations (two limits, each
+/// 10,000, checked apart as go-yaml checks them).
+const MAX_DEPTH: i32 = 10_000;
+
 /// Given an input stream of bytes, produce a stream of [`Token`]s.
 ///
 /// This is used internally by the parser, and may also be used standalone as a
@@ -580,6 +584,14 @@ impl<R: BufRead> Scanner<R> {
         self.simple_keys.push(empty_simple_key);
         assert!(self.flow_level != i32::MAX, "parser.flow_level integer overflow");
         self.flow_level += 1;
+        // podsec: go-yaml v2's limit (its `max_flow_level`), which kubectl's reading stops at.
+        if GO_YAML_V2 && self.flow_level > MAX_DEPTH {
+            return self.set_scanner_error(
+                "while increasing flow level",
+                self.mark,
+                "exceeded max depth of 10000",
+            );
+        }
         Ok(())
     }
 
@@ -598,6 +610,14 @@ impl<R: BufRead> Scanner<R> {
         }
         if self.indent < column as i32 {
             self.indents.push(self.indent);
+            // podsec: go-yaml v2's limit (its `max_indents`), which kubectl's reading stops at.
+            if GO_YAML_V2 && self.indents.len() > MAX_DEPTH as usize {
+                return self.set_scanner_error(
+                    "while increasing indent level",
+                    self.mark,
+                    "exceeded max depth of 10000",
+                );
+            }
             assert!(column <= i32::MAX as i64, "integer overflow");
             self.indent = column as i32;
             let token = Token {
