@@ -312,6 +312,57 @@ fn integral_floats_are_the_integers_the_api_server_reads() {
 }
 
 #[test]
+fn json_manifests_and_utf16_files_are_read_as_kubectl_reads_them() {
+    let dir = TempDir::new("json");
+    // A JSON stream (two objects, `\/` and a surrogate pair in strings); `0.0` is the integer 0 to the API.
+    let pod = r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "j\/\ud83d\ude00"},
+ "spec": {"securityContext": {"runAsUser": 0.0},
+  "containers": [{"name": "c", "image": "x", "securityContext": {"privileged": true}}]}}
+{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}}
+"#;
+    dir.write("app/pod.json", pod.as_bytes());
+    dir.write(
+        "app/package.json",
+        br#"{"name": "not-a-manifest", "version": "1.0.0"}"#,
+    );
+    dir.write(
+        "app/tsconfig.json",
+        b"{\n  // comments: no JSON, and no manifest\n  \"compilerOptions\": {}\n}\n",
+    );
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: u}\nspec:\n  containers:\n  - {name: c, image: x, securityContext: {privileged: true}}\n";
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(yaml.encode_utf16().flat_map(u16::to_le_bytes));
+    dir.write("app/utf16.yaml", &utf16);
+    let output = podsec(&[
+        "check",
+        "--level",
+        "baseline",
+        "--format",
+        "json",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let files: Vec<&str> = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(files, ["pod.json", "utf16.yaml"]);
+    let pod = &json["files"][0]["objects"][0];
+    assert_eq!(pod["name"], "j/😀");
+    assert_eq!(pod["violations"][0]["check"], "privileged", "{pod}");
+    assert_eq!(
+        json["files"][1]["objects"][0]["violations"][0]["check"],
+        "privileged"
+    );
+    // Restricted reads `runAsUser: 0.0` as 0.
+    let output = podsec(&["check", dir.path().join("app/pod.json").to_str().unwrap()]);
+    assert!(stdout(&output).contains("runAsUser=0"), "{}", stdout(&output));
+}
+
+#[test]
 fn directories_are_walked_for_yaml_files_only() {
     let dir = TempDir::new("walk");
     let pod = std::fs::read(repo_root().join("examples/insecure-deployment.yaml")).unwrap();

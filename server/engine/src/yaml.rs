@@ -13,6 +13,7 @@ use podsec_libyaml::{Event, EventData, MappingStyle, Mark, Parser, ScalarStyle};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+mod json;
 mod resolve;
 pub use resolve::Resolved;
 
@@ -302,6 +303,21 @@ fn read_document_reading<'a>(
             limits.max_document_bytes as f64 / 1_048_576.0
         )));
     }
+    match json::reading(text, range) {
+        json::Reading::Yaml => {}
+        json::Reading::Json => {
+            let doc = parse_document(text, range, index, limits, reads_kind, true);
+            return (doc.root.is_some() || doc.error.is_some() || doc.skipped).then_some(doc);
+        }
+        json::Reading::Refused(message, at) => {
+            let error = YamlError {
+                message,
+                span: Span::point(at),
+                kind: YamlErrorKind::Syntax,
+            };
+            return Some(Document::without_tree(text, range, index, Some(error)));
+        }
+    }
     // kubectl returns a bad separator's error instead of the document before it.
     let next_line = line_at(text, range.end);
     if let Some(after) = bad_separator(next_line) {
@@ -328,7 +344,7 @@ fn read_document_reading<'a>(
     {
         parsed = Span::new(parsed.start + '\u{feff}'.len_utf8(), parsed.end);
     }
-    let mut doc = parse_document(text, parsed, index, limits, reads_kind);
+    let mut doc = parse_document(text, parsed, index, limits, reads_kind, false);
     doc.span = range;
     (doc.root.is_some() || doc.error.is_some() || doc.skipped).then_some(doc)
 }
@@ -341,11 +357,25 @@ fn read_document_reading<'a>(
 /// comments or blanks stay with the document that follows (kubectl skips such a piece); a directive is content,
 /// as it is to kubectl (`%YAML` before the first `---` is a piece of its own, which go-yaml refuses).
 fn split_documents(text: &str) -> Vec<Span> {
+    if json::is_json_stream(text)
+        && let Some(cut) = json::cut(text)
+    {
+        let mut ranges = cut.values;
+        if let Some(from) = cut.yaml_from {
+            ranges.extend(split_yaml(text, from));
+        }
+        return ranges;
+    }
     let start = if text.starts_with('\u{feff}') {
         '\u{feff}'.len_utf8()
     } else {
         0
     };
+    split_yaml(text, start)
+}
+
+/// [`split_documents`] for YAML, from `start`.
+fn split_yaml(text: &str, start: usize) -> Vec<Span> {
     let line_end = |line_start: usize| {
         text.get(line_start..)
             .and_then(|rest| rest.find('\n'))
@@ -990,6 +1020,7 @@ fn parse_document<'a>(
     index: usize,
     limits: &Limits,
     reads_kind: Option<&dyn Fn(&str) -> bool>,
+    json: bool,
 ) -> Document<'a> {
     let source = text.get(range.start..range.end).unwrap_or("");
     // libyaml's marks are byte offsets into the input.
@@ -1028,6 +1059,7 @@ fn parse_document<'a>(
     let mut input = source.as_bytes();
     let mut parser = Parser::new();
     parser.set_input_string(&mut input);
+    parser.set_json(json);
     loop {
         let event = match parser.parse() {
             Ok(event) => event,

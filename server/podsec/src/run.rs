@@ -137,7 +137,7 @@ impl Run {
                     let read = FIRST_PASS_BUFFER.with_borrow_mut(|buffer| {
                         let regular = crate::read::read_file_into(path, args.max_file_size, buffer)?;
                         let text = crate::read::utf8_str(buffer)?;
-                        let (labels, admission) = sources(text);
+                        let (labels, admission) = sources(&text);
                         let kept = if regular {
                             FirstRead::Again
                         } else {
