@@ -306,7 +306,10 @@ fn read_document_reading<'a>(
     match json::reading(text, range) {
         json::Reading::Yaml => {}
         json::Reading::Json => {
-            let doc = parse_document(text, range, index, limits, reads_kind, true);
+            // From the value's first byte: JSON's white space (a tab) is not all YAML's.
+            let value = Span::new(json::skip_space(text.as_bytes(), range.start), range.end);
+            let mut doc = parse_document(text, value, index, limits, reads_kind, true);
+            doc.span = range;
             return (doc.root.is_some() || doc.error.is_some() || doc.skipped).then_some(doc);
         }
         json::Reading::Refused(message, at) => {
@@ -329,10 +332,18 @@ fn read_document_reading<'a>(
         };
         return Some(Document::without_tree(text, range, index, Some(error)));
     }
-    // A document that starts at a separator is read from the next line, as kubectl hands it to go-yaml: the
-    // line is not libyaml's marker when a comment follows at once (`---#c`), nor when it is a bad one.
+    // A document that starts at a separator is read from the next line, as kubectl hands it to go-yaml, unless
+    // kubectl's piece starts with that line (see `kubectl_buffer_empty_at`; it matters for `---#c`, which is
+    // no marker to go-yaml). A bad separator is never read.
     let first_line = line_at(text, range.start);
-    let mut parsed = if first_line.starts_with("---") {
+    let yaml_start = if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
+    let included =
+        bad_separator(first_line).is_none() && kubectl_buffer_empty_at(text, yaml_start, range.start);
+    let mut parsed = if first_line.starts_with("---") && !included {
         Span::new(range.start + first_line.len(), range.end)
     } else {
         range
@@ -395,7 +406,12 @@ fn split_yaml(text: &str, start: usize) -> Vec<Span> {
         if rest.starts_with("---") {
             let line = text.get(line_start..line_end(line_start)).unwrap_or("");
             let bad = bad_separator(line).is_some();
-            if current_has_content || bad {
+            if bad && kubectl_buffer_empty_at(text, start, line_start) {
+                // kubectl had read nothing since its last cut: the error is the line's own, and the next
+                // document starts after it.
+                ranges.push(Span::point(line_start));
+                current = line_end(line_start);
+            } else if current_has_content || bad {
                 ranges.push(Span::new(current, line_start));
                 current = line_start;
             }
@@ -434,6 +450,41 @@ fn split_yaml(text: &str, start: usize) -> Vec<Span> {
 fn bad_separator(line: &str) -> Option<&str> {
     let rest = line.strip_prefix("---")?.trim();
     (!rest.is_empty() && !rest.starts_with('#')).then_some(rest)
+}
+
+/// Whether kubectl's splitter holds nothing when it reaches the line at `line_start` (a line of the YAML part
+/// that starts at `start`). Its reader writes every line into the piece it builds, except a separator that
+/// ends a piece (one reached while the piece holds something) and a bad one (whose error drops the piece): so
+/// a separator reached while nothing is held is the piece's own first line, which go-yaml reads (`---#c` is
+/// then a plain scalar). Found by walking back over the separators right before the line.
+fn kubectl_buffer_empty_at(text: &str, start: usize, line_start: usize) -> bool {
+    // The separators right before the line, nearest first, to what precedes them.
+    let mut run = 0usize;
+    let mut at = line_start;
+    let empty_before_run = loop {
+        if at <= start {
+            break true;
+        }
+        let previous_start = text
+            .get(start..at - 1)
+            .and_then(|before| before.rfind('\n'))
+            .map_or(start, |i| start + i + 1);
+        let previous = text.get(previous_start..at).unwrap_or("");
+        if !previous.starts_with("---") {
+            break false;
+        }
+        if bad_separator(previous).is_some() {
+            break true;
+        }
+        run += 1;
+        at = previous_start;
+    };
+    // Each good separator of the run is written when nothing is held, and ends the piece otherwise.
+    if run % 2 == 0 {
+        empty_before_run
+    } else {
+        !empty_before_run
+    }
 }
 
 /// The line at `at` in `text` (to its `\n`, included).
@@ -1951,7 +2002,10 @@ mod tests {
             let next = line_start + line_len;
             if line.starts_with("---") {
                 let bad = bad_separator(line).is_some();
-                if current_has_content || bad {
+                if bad && kubectl_buffer_empty_at(text, start, line_start) {
+                    ranges.push(Span::point(line_start));
+                    current = next;
+                } else if current_has_content || bad {
                     ranges.push(Span::new(current, line_start));
                     current = line_start;
                 }
@@ -2260,13 +2314,24 @@ mod tests {
                 next.error
             );
         }
-        // At the very start: the lost document is empty, and still an error.
-        let stream = parse("--- {a: 1}\nb: 2\n");
-        assert_eq!(stream.documents[0].span, Span::new(0, 0));
-        assert!(stream.documents[0].error.is_some());
+        // When kubectl holds nothing (at the start, or right after a cut), the error is the line's own and the
+        // next document starts after it.
+        for text in ["--- {a: 1}\nb: 2\n", "a: 1\n---\n--- {a: 1}\nb: 2\n"] {
+            let stream = parse(text);
+            let bad = text.find("--- {").unwrap();
+            let error = stream.documents.iter().find(|d| d.error.is_some()).unwrap();
+            assert_eq!(error.span, Span::point(bad));
+            let last = stream.documents.last().unwrap();
+            assert_eq!(last.span.start, bad + "--- {a: 1}\n".len());
+            assert_eq!(last.root().unwrap().get("b").unwrap().as_i64(), Some(2));
+        }
+        // A separator that starts kubectl's piece is read by go-yaml: `---#c` is then a plain scalar.
+        let error = parse("---#c\nb: 2\n").documents[0].error.clone().unwrap();
+        assert_eq!(error.message, "mapping values are not allowed in this context");
+        let stream = parse("a: 1\n---#c\nb: 2\n");
         assert_eq!(
             stream.documents[1].root().unwrap().get("b").unwrap().as_i64(),
-            Some(1 + 1)
+            Some(2)
         );
     }
 
