@@ -363,6 +363,30 @@ fn json_manifests_and_utf16_files_are_read_as_kubectl_reads_them() {
 }
 
 #[test]
+fn kubectl_stops_at_a_file_s_first_error_even_past_the_first_piece() {
+    // A file larger than the pieces the CLI analyses it in: the error in the first names every object after
+    // it, in the later pieces too, as kubectl never sends them.
+    let dir = TempDir::new("stop");
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: c, image: x, securityContext: {privileged: true}}\n";
+    let mut text = String::from("a: !!int abc\n");
+    while text.len() < 600 * 1024 {
+        text.push_str("---\n");
+        text.push_str(pod);
+    }
+    let pods = text.matches("kind: Pod").count();
+    let path = dir.write("big.yaml", text.as_bytes());
+    let output = podsec(&["check", "--format", "json", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let file = &json["files"][0];
+    assert_eq!(file["objects"], serde_json::json!([]));
+    let problems = file["problems"].as_array().unwrap();
+    assert_eq!(problems[0]["code"], "syntax-error");
+    assert_eq!(problems[0]["message"], "cannot decode !!str `abc` as a !!int");
+    assert_eq!(problems.iter().filter(|p| p["code"] == "not-sent").count(), pods);
+}
+
+#[test]
 fn directories_are_walked_for_yaml_files_only() {
     let dir = TempDir::new("walk");
     let pod = std::fs::read(repo_root().join("examples/insecure-deployment.yaml")).unwrap();

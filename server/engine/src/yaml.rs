@@ -341,8 +341,14 @@ fn read_document_reading<'a>(
     } else {
         0
     };
-    let included =
-        bad_separator(first_line).is_none() && kubectl_buffer_empty_at(text, yaml_start, range.start);
+    // Only a line that is no marker to go-yaml reads otherwise (`---#c`; `---` and `--- #c` read alike either
+    // way): a part of a file analysed alone (the CLI's pieces) then agrees with the whole but for such a line.
+    let marker = first_line
+        .get(3..)
+        .is_none_or(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']));
+    let included = !marker
+        && bad_separator(first_line).is_none()
+        && kubectl_buffer_empty_at(text, yaml_start, range.start);
     let mut parsed = if first_line.starts_with("---") && !included {
         Span::new(range.start + first_line.len(), range.end)
     } else {

@@ -137,13 +137,13 @@ fn analyze_neutralised(
         .map(|reuse| std::mem::take(&mut reuse.documents))
         .unwrap_or_default();
     let parsed = neutralised.as_ref().map_or(text, |n| n.text.as_str());
-    // Where kubectl stops reading the text (its first error) and why: it sends nothing after.
-    let mut stop: Option<(usize, String)> = None;
+    // Why kubectl stops reading the text (its first error): it sends nothing after.
+    let mut stop: Option<String> = None;
     for (index, range) in document_ranges(parsed, &options.limits).into_iter().enumerate() {
-        if let Some((at, reason)) = &stop {
+        if let Some(reason) = &stop {
             let mut findings = Analysis::default();
             if let Some(document) = read_document(parsed, index, range, &options.limits) {
-                never_sent(text, &document, *at, reason, &mut findings);
+                never_sent(&document, reason, &mut findings);
             }
             analysis.append(findings);
             continue;
@@ -199,19 +199,19 @@ fn analyze_neutralised(
     analysis
 }
 
-/// Where kubectl stops reading a text, if one of a document's findings says it does: a syntax error (go-yaml's
+/// Why kubectl stops reading a text, if one of a document's findings says it does: a syntax error (go-yaml's
 /// or kubectl's own: a bad separator, a key or value JSON cannot hold) ends `kubectl apply -f` at that file.
-fn kubectl_stop(findings: &Analysis) -> Option<(usize, String)> {
+fn kubectl_stop(findings: &Analysis) -> Option<String> {
     findings
         .problems
         .iter()
         .find(|p| p.code == "syntax-error")
-        .map(|p| (p.span.start, p.message.clone()))
+        .map(|p| p.message.clone())
 }
 
 /// What a document after kubectl's stop holds: its own syntax error if it has one, else one warning naming
 /// what kubectl never sends (not analysed: nothing in it reaches the cluster).
-fn never_sent(text: &str, document: &Document<'_>, stop: usize, reason: &str, analysis: &mut Analysis) {
+fn never_sent(document: &Document<'_>, reason: &str, analysis: &mut Analysis) {
     if let Some(error) = &document.error {
         analysis.problems.push(Problem {
             code: if error.kind == YamlErrorKind::Syntax {
@@ -237,11 +237,12 @@ fn never_sent(text: &str, document: &Document<'_>, stop: usize, reason: &str, an
         (Some(kind), None) => format!("this {kind}"),
         _ => "this document".to_string(),
     };
-    let line = text.get(..stop).map_or(0, |before| before.matches('\n').count()) + 1;
+    // (No line number: a part of a file is analysed alone, and its lines are not the file's.)
     analysis.problems.push(Problem {
         code: "not-sent",
         message: format!(
-            "kubectl never sends {what}: it stops reading the file at line {line} ({reason}); podsec does not check it"
+            "kubectl never sends {what}: it stops reading the file at its first error ({reason}); podsec does not \
+             check it"
         ),
         span: Span::point(root.span().start),
         document: document.index,

@@ -621,8 +621,9 @@ fn what_kubectl_never_sends_is_named_not_judged() {
         assert_eq!(codes, ["syntax-error", "not-sent"], "{text}");
         let note = &analysis.problems[1];
         assert!(
-            note.message
-                .starts_with("kubectl never sends this Pod \"p\": it stops reading the file at line "),
+            note.message.starts_with(
+                "kubectl never sends this Pod \"p\": it stops reading the file at its first error ("
+            ),
             "{}",
             note.message
         );
