@@ -815,7 +815,20 @@ impl<'a> Builder<'a> {
             kind = &self.nodes.get(*target as usize)?.kind;
         }
         let resolved = match kind {
-            NodeKind::Scalar { value, style, tag } => resolve::resolve(value, *style, tag.as_deref()).ok()?,
+            NodeKind::Scalar { value, style, tag } => {
+                // Resolved only when it could be refused (every scalar passes here): a key that may be a null or
+                // an integer, a value that may be an infinity or NaN (`.inf`, `-.Inf`, `+.INF`).
+                let could_be_refused = if is_key {
+                    value.is_empty()
+                        || value.starts_with(|c: char| matches!(c, '~' | 'n' | 'N' | '+' | '0'..='9'))
+                } else {
+                    value.starts_with(['.', '+', '-'])
+                };
+                if !could_be_refused {
+                    return None;
+                }
+                resolve::resolve(value, *style, tag.as_deref()).ok()?
+            }
             NodeKind::Mapping { .. } if is_key => {
                 return Some("error converting YAML to JSON: yaml: invalid map key: a mapping".to_string());
             }
