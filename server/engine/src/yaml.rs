@@ -1986,6 +1986,10 @@ mod tests {
             include_str!("../../../tests/yaml-leniency/structure.yaml"),
             include_str!("../../../tests/data/multi.yaml"),
             include_str!("../../../tests/data/crlf-flow.yaml"),
+            // kubectl's reading: values it converts, its splitter and stop, a JSON stream.
+            include_str!("../../../fuzz/seeds/kubectl-values.yaml"),
+            include_str!("../../../fuzz/seeds/kubectl-stop.yaml"),
+            include_str!("../../../fuzz/seeds/json-stream.json"),
         ];
         for text in mutants(&seeds, MUTATIONS, stress_rounds()) {
             for document in parse(&text).documents {
