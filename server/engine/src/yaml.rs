@@ -343,10 +343,7 @@ fn read_document_reading<'a>(
     };
     // Only a line that is no marker to go-yaml reads otherwise (`---#c`; `---` and `--- #c` read alike either
     // way): a part of a file analysed alone (the CLI's pieces) then agrees with the whole but for such a line.
-    let marker = first_line
-        .get(3..)
-        .is_none_or(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']));
-    let included = !marker
+    let included = is_unmarked_separator(first_line)
         && bad_separator(first_line).is_none()
         && kubectl_buffer_empty_at(text, yaml_start, range.start);
     let mut parsed = if first_line.starts_with("---") && !included {
@@ -364,6 +361,21 @@ fn read_document_reading<'a>(
     let mut doc = parse_document(text, parsed, index, limits, reads_kind, false);
     doc.span = range;
     (doc.root.is_some() || doc.error.is_some() || doc.skipped).then_some(doc)
+}
+
+/// Whether the reading of the document at `range` depends on more of `text` than the document's own text:
+/// in a JSON stream (the stream's first values decide how it is read), or when it starts with a `---` line that
+/// is no YAML marker (`---#c`, read or not as kubectl's splitter held something before it). A cache of readings
+/// per document text must not keep these.
+pub fn read_in_context(text: &str, range: Span) -> bool {
+    is_unmarked_separator(line_at(text, range.start)) || json::is_json_stream(text)
+}
+
+/// Whether a line starts with `---` that is no YAML marker (`---#c`): go-yaml reads it as text, not as the
+/// start of a document, when kubectl hands it over (see [`kubectl_buffer_empty_at`]).
+fn is_unmarked_separator(line: &str) -> bool {
+    line.strip_prefix("---")
+        .is_some_and(|rest| !(rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n'])))
 }
 
 /// Cuts a stream into document ranges as kubectl's splitter (apimachinery's `YAMLReader`) does: at every

@@ -155,13 +155,14 @@ fn analyze_neutralised(
         let template = neutralised
             .and_then(|_| text.get(range.start..range.end))
             .filter(|original| *original != document_text);
-        // The index matters only to the document-count limit, which a cached entry never crossed.
-        let countable = index < options.limits.max_documents;
+        // The index matters only to the document-count limit, which a cached entry never crossed; a document
+        // whose reading depends on more than its text (in a JSON stream, or after a `---#c`) is never kept.
+        let keepable = index < options.limits.max_documents && !crate::yaml::read_in_context(parsed, range);
         // (Hashing a document costs a pass over it: none when nothing is kept, as in the CLI.)
         let cached = (!previous.is_empty())
             .then(|| previous.remove(document_text))
             .flatten()
-            .filter(|entry| countable && entry.template.as_deref() == template);
+            .filter(|entry| keepable && entry.template.as_deref() == template);
         if let Some(entry) = cached {
             let mut moved = entry.found.clone();
             moved.move_spans(|span| Span::new(span.start + range.start, span.end + range.start));
@@ -179,7 +180,7 @@ fn analyze_neutralised(
         if let Some(document) = read_document_if(parsed, index, range, &options.limits, reads_kind) {
             analyse_document(text, &document, neutralised, options, &mut findings);
         }
-        if let Some(reuse) = cache.as_mut().filter(|_| countable) {
+        if let Some(reuse) = cache.as_mut().filter(|_| keepable) {
             let mut relative = findings.clone();
             relative.move_spans(|span| {
                 Span::new(
