@@ -2,7 +2,7 @@
 # Differential test of podsec's reading against kubectl's: `goyaml` (../shared/goyaml: go-yaml v2.4.0,
 # sigs.k8s.io/yaml 1.3.0 and kubectl's own document splitter, built here from Debian's packages) against
 # podsec's `yaml_dump` example, document by document and value by value, on every YAML and JSON file of the
-# repository, the upstream conformance fixtures, the fuzz seeds, the lenient shapes of tests/yaml-leniency/
+# repository (git's list), the upstream conformance fixtures, the fuzz seeds, the lenient shapes of tests/yaml-leniency/
 # (and those its generate.py writes) and the adversarial set tests/yaml/adversarial.py writes. Prints
 # `yaml differential: OK (N documents, N agree, K known)`; fails on a difference that
 # tests/yaml/known-differences.tsv does not list (each listed with why it cannot change a verdict).
@@ -38,15 +38,25 @@ python3 tests/yaml/adversarial.py "$adversarial"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-# Every file that is UTF-8 (podsec reads nothing else as such; the CLI decodes UTF-16 before the reader).
-python3 - "$work/list" "$shared/conformance/psa-testdata" "$generated" "$adversarial" <<'EOF'
+# Every YAML and JSON file of the repository (and every fuzz seed), then the fixtures and the generated sets;
+# those that are UTF-8 (podsec reads nothing else as such; the CLI decodes UTF-16 before the reader).
+git ls-files -- '*.yaml' '*.yml' '*.json' 'fuzz/seeds/*' >"$work/repository" 2>/dev/null \
+  || find . -path ./target -prune -o -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) -print >"$work/repository"
+python3 - "$work/list" "$work/repository" "$shared/conformance/psa-testdata" "$generated" "$adversarial" <<'EOF'
 import os, sys
-out, *roots = sys.argv[1:]
-files = []
-for root in ["tests", "examples", "fuzz/seeds", *roots]:
+out, repository, *roots = sys.argv[1:]
+with open(repository, encoding="utf-8") as f:
+    files = [line.strip().removeprefix("./") for line in f if line.strip()]
+files = [path for path in files if os.path.isfile(path)]
+for path in list(files):
+    try:
+        open(path, encoding="utf-8").read()
+    except (UnicodeDecodeError, OSError):
+        files.remove(path)
+for root in [*roots]:
     for dirpath, _, names in os.walk(root):
         for name in names:
-            if name.endswith((".yaml", ".yml", ".json")) or dirpath.startswith("fuzz/seeds"):
+            if name.endswith((".yaml", ".yml", ".json")):
                 path = os.path.join(dirpath, name)
                 try:
                     open(path, encoding="utf-8").read()
