@@ -111,7 +111,7 @@ fn comments_are_where_libyaml_skips_them() {
         "名前: \"é # ü\" # コメント 🚀\nclé: [ü, \"#ß\"] #ß\n",
         "--- # marker\nsc: {\n  privileged: true, # in flow\n  b: [1, # item\n    2]}\n... # end\n",
         "a: !!str x # tagged\nb: &anchor y #anchored\nc: *anchor # alias\n",
-        "- # empty item\n- ? # explicit key\n  : v # value\n",
+        "- # empty item\n- ? k # explicit key\n  : v # value\n",
         "a: \"quoted\"#glued\nb: [x,#in flow\n  y]\n",
     ] {
         assert_eq!(compare(text, text), 1, "{text:?}");

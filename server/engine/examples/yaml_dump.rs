@@ -5,10 +5,10 @@
 //! `{"file": …, "document": N, "start": BYTE, "value": …}` or `{"file": …, "document": N, "start": BYTE,
 //! "error": …, "line": N}`. Values are what Kubernetes sees through go-yaml v2, as podsec resolves them:
 //! `null`/`~`/empty are null, YAML 1.1 booleans are booleans, integers (`0x1F`, `010`) are numbers, every
-//! other scalar (floats and timestamps included) is a string; aliases are expanded. A mapping is a JSON
+//! other scalar (floats and timestamps included) is its text (`!!binary` decoded); aliases are expanded. A mapping is a JSON
 //! object whose keys are the keys' written text (a duplicate key is written again: the last one wins when the
 //! JSON is read, as in go-yaml v2); a collection used as a key is the key `"<collection>"`.
-use podsec_engine::yaml::{Limits, NodeKind, NodeRef, parse_stream};
+use podsec_engine::yaml::{Limits, NodeKind, NodeRef, Resolved, parse_stream};
 use std::fmt::Write as _;
 use std::io::Write as _;
 
@@ -106,17 +106,15 @@ fn to_json(root: NodeRef<'_>) -> String {
     out
 }
 
+/// Typed as go-yaml v2 types it: null, booleans and int64 integers; every other scalar (floats, integers
+/// beyond int64, strings) is its text, as the goyaml oracle's `-mode podsec` writes them.
 fn scalar_json(node: NodeRef<'_>) -> String {
-    if node.is_null() {
-        return "null".to_string();
+    match node.resolve() {
+        Some(Resolved::Null) => "null".to_string(),
+        Some(Resolved::Bool(value)) => value.to_string(),
+        Some(Resolved::Int(value)) => value.to_string(),
+        _ => json_string(node.as_str().unwrap_or("")),
     }
-    if let Some(value) = node.as_bool() {
-        return value.to_string();
-    }
-    if let Some(value) = node.as_i64() {
-        return value.to_string();
-    }
-    json_string(node.as_str().unwrap_or(""))
 }
 
 /// A key is its written text, whatever it resolves to (`~`, `true`, `1`), as podsec's lookups see it; a

@@ -13,6 +13,10 @@ use podsec_libyaml::{Event, EventData, MappingStyle, Mark, Parser, ScalarStyle};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+mod json;
+mod resolve;
+pub use resolve::Resolved;
+
 /// Index of a node in its document's arena.
 pub type NodeId = u32;
 
@@ -48,13 +52,13 @@ impl Span {
 /// Resource limits that keep hostile input from costing time or memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Deepest nesting of collections accepted in one document.
+    /// Deepest nesting of collections accepted in one document: kubectl's, 10,000 (Go's JSON decoder's limit
+    /// on what sigs.k8s.io/yaml makes of the YAML; go-yaml's scanner also stops at 10,000 flow levels or block
+    /// indentations). Nothing recurses over the tree, so this costs no stack.
     pub max_depth: usize,
-    /// Largest number of nodes one document may expand to through aliases, when that is also more
-    /// than `max_alias_ratio` times the nodes actually written.
+    /// Most pairs `<<` merge keys may copy into one document (merges of merges double at each level).
+    /// Aliases follow go-yaml v2's own rule instead ("excessive aliasing", see `AliasBudget`).
     pub max_expanded_nodes: u64,
-    /// See `max_expanded_nodes`.
-    pub max_alias_ratio: u64,
     /// Most documents read from one stream; the rest get one error.
     pub max_documents: usize,
     /// Largest document, in bytes, that is parsed; a larger one gets one error and is skipped.
@@ -64,9 +68,8 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_depth: 1000,
+            max_depth: 10_000,
             max_expanded_nodes: 100_000,
-            max_alias_ratio: 10,
             max_documents: 100_000,
             max_document_bytes: 10 * 1024 * 1024,
         }
@@ -93,7 +96,7 @@ pub enum NodeKind<'a> {
         value: Cow<'a, str>,
         /// How it was written.
         style: ScalarKind,
-        /// Explicit tag suffix (`str`, `bool`, …) when written with `!!`.
+        /// Explicit tag: the suffix of a `!!` tag (`str`, `bool`, …), any other tag whole (`!`, `!foo`).
         tag: Option<Box<str>>,
     },
     /// A mapping: key and value node pairs in source order.
@@ -165,6 +168,9 @@ pub struct Document<'a> {
     /// Whether the document was read no further than its top-level `kind`, which is certain and not one
     /// the reader reads (see [`read_document_if`]): it has no nodes, no root and no error.
     pub skipped: bool,
+    /// Where content starts that follows the document's end (`...`) in its range: go-yaml never reads it,
+    /// so kubectl never sends it.
+    pub unread: Option<Span>,
 }
 
 /// Why a document could not be read.
@@ -297,19 +303,108 @@ fn read_document_reading<'a>(
             limits.max_document_bytes as f64 / 1_048_576.0
         )));
     }
-    let doc = parse_document(text, range, index, limits, reads_kind);
+    match json::reading(text, range) {
+        json::Reading::Yaml => {}
+        json::Reading::Json => {
+            // From the value's first byte: JSON's white space (a tab) is not all YAML's.
+            let value = Span::new(json::skip_space(text.as_bytes(), range.start), range.end);
+            let mut doc = parse_document(text, value, index, limits, reads_kind, true);
+            doc.span = range;
+            return (doc.root.is_some() || doc.error.is_some() || doc.skipped).then_some(doc);
+        }
+        json::Reading::Refused(message, at) => {
+            let error = YamlError {
+                message,
+                span: Span::point(at),
+                kind: YamlErrorKind::Syntax,
+            };
+            return Some(Document::without_tree(text, range, index, Some(error)));
+        }
+    }
+    // kubectl returns a bad separator's error instead of the document before it.
+    let next_line = line_at(text, range.end);
+    if let Some(after) = bad_separator(next_line) {
+        let at = range.end + next_line.find(after).unwrap_or(0);
+        let error = YamlError {
+            message: format!("invalid Yaml document separator: {after}"),
+            span: Span::new(at, at + after.len()),
+            kind: YamlErrorKind::Syntax,
+        };
+        return Some(Document::without_tree(text, range, index, Some(error)));
+    }
+    // A document that starts at a separator is read from the next line, as kubectl hands it to go-yaml, unless
+    // kubectl's piece starts with that line (see `kubectl_buffer_empty_at`; it matters for `---#c`, which is
+    // no marker to go-yaml). A bad separator is never read.
+    let first_line = line_at(text, range.start);
+    let yaml_start = if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
+    // Only a line that is no marker to go-yaml reads otherwise (`---#c`; `---` and `--- #c` read alike either
+    // way): a part of a file analysed alone (the CLI's pieces) then agrees with the whole but for such a line.
+    let included = is_unmarked_separator(first_line)
+        && bad_separator(first_line).is_none()
+        && kubectl_buffer_empty_at(text, yaml_start, range.start);
+    let mut parsed = if first_line.starts_with("---") && !included {
+        Span::new(range.start + first_line.len(), range.end)
+    } else {
+        range
+    };
+    // A BOM that starts a piece is skipped by the reader, as at the start of the text (marks stay bytes).
+    if text
+        .get(parsed.start..)
+        .is_some_and(|rest| rest.starts_with('\u{feff}'))
+    {
+        parsed = Span::new(parsed.start + '\u{feff}'.len_utf8(), parsed.end);
+    }
+    let mut doc = parse_document(text, parsed, index, limits, reads_kind, false);
+    doc.span = range;
     (doc.root.is_some() || doc.error.is_some() || doc.skipped).then_some(doc)
 }
 
-/// Cuts a stream into document ranges at lines that start with `---` or `...` (followed by
-/// whitespace or the end of the line). Lines before a `---` that hold only comments, directives or
-/// blanks stay with the document that follows.
+/// Whether the reading of the document at `range` depends on more of `text` than the document's own text:
+/// in a JSON stream (the stream's first values decide how it is read), or when it starts with a `---` line that
+/// is no YAML marker (`---#c`, read or not as kubectl's splitter held something before it). A cache of readings
+/// per document text must not keep these.
+pub fn read_in_context(text: &str, range: Span) -> bool {
+    is_unmarked_separator(line_at(text, range.start)) || json::is_json_stream(text)
+}
+
+/// Whether a line starts with `---` that is no YAML marker (`---#c`): go-yaml reads it as text, not as the
+/// start of a document, when kubectl hands it over (see [`kubectl_buffer_empty_at`]).
+fn is_unmarked_separator(line: &str) -> bool {
+    line.strip_prefix("---")
+        .is_some_and(|rest| !(rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n'])))
+}
+
+/// Cuts a stream into document ranges as kubectl's splitter (apimachinery's `YAMLReader`) does: at every
+/// line that starts with `---`. One followed by nothing but blanks or a comment separates; one followed by
+/// anything else (`--- {a: 1}`, `--- |`, `----`) is kubectl's error, which loses the document before it, so that
+/// document is cut there too, even when it holds nothing (see [`bad_separator`]). `...` separates nothing:
+/// go-yaml reads the first document of a piece and never what follows it. Lines before a `---` that hold only
+/// comments or blanks stay with the document that follows (kubectl skips such a piece); a directive is content,
+/// as it is to kubectl (`%YAML` before the first `---` is a piece of its own, which go-yaml refuses).
 fn split_documents(text: &str) -> Vec<Span> {
+    if json::is_json_stream(text)
+        && let Some(cut) = json::cut(text)
+    {
+        let mut ranges = cut.values;
+        if let Some(from) = cut.yaml_from {
+            ranges.extend(split_yaml(text, from));
+        }
+        return ranges;
+    }
     let start = if text.starts_with('\u{feff}') {
         '\u{feff}'.len_utf8()
     } else {
         0
     };
+    split_yaml(text, start)
+}
+
+/// [`split_documents`] for YAML, from `start`.
+fn split_yaml(text: &str, start: usize) -> Vec<Span> {
     let line_end = |line_start: usize| {
         text.get(line_start..)
             .and_then(|rest| rest.find('\n'))
@@ -319,53 +414,44 @@ fn split_documents(text: &str) -> Vec<Span> {
     let mut current = start;
     let mut current_has_content = false;
     let bytes = text.as_bytes();
-    let (dashes, dots) = (
-        memchr::memmem::Finder::new(b"\n---"),
-        memchr::memmem::Finder::new(b"\n..."),
-    );
-    // Where each pattern occurs next (at its `\n`) from the line being looked at: not searched yet, none
-    // left, or a place.
-    let (mut next_dashes, mut next_dots): (Option<Option<usize>>, Option<Option<usize>>) = (None, None);
+    let dashes = memchr::memmem::Finder::new(b"\n---");
+    // Where the next line that starts with `---` is (at its `\n`), once searched: not searched yet, none
+    // left, or a place. Searched again only once passed.
+    let mut next_dashes: Option<Option<usize>> = None;
     let mut next_line = Some(start);
     while let Some(line_start) = next_line.filter(|at| *at < text.len()) {
         let rest = text.get(line_start..).unwrap_or("");
-        if is_marker(rest, "---") {
-            if current_has_content {
+        if rest.starts_with("---") {
+            let line = text.get(line_start..line_end(line_start)).unwrap_or("");
+            let bad = bad_separator(line).is_some();
+            if bad && kubectl_buffer_empty_at(text, start, line_start) {
+                // kubectl had read nothing since its last cut: the error is the line's own, and the next
+                // document starts after it.
+                ranges.push(Span::point(line_start));
+                current = line_end(line_start);
+            } else if current_has_content || bad {
                 ranges.push(Span::new(current, line_start));
                 current = line_start;
             }
-            // The marker line itself may carry content (`--- {a: 1}`); count it as content.
-            current_has_content = true;
-        } else if is_marker(rest, "...") {
-            let next = line_end(line_start);
-            ranges.push(Span::new(current, next));
-            current = next;
-            current_has_content = false;
+            // After a good `---` the document has begun (an empty one reads as nothing); after a bad one,
+            // what follows is a document of its own only if it holds something.
+            current_has_content = !bad;
         } else if !current_has_content {
             let line = text.get(line_start..line_end(line_start)).unwrap_or("");
             let trimmed = line.trim_start();
-            current_has_content = !(trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%'));
+            current_has_content = !(trimmed.is_empty() || trimmed.starts_with('#'));
         }
-        // Only a marker can end a document that has content: the lines between are passed over, to the
-        // next one that starts like a marker. Each pattern's next place is searched for again only once
-        // it is passed (a stream without `...` would otherwise be searched to its end at every document).
+        // Only a `---` line can end a document that has content: the lines between are passed over.
         let after = bytes.get(line_start..).unwrap_or_default();
         next_line = if current_has_content {
-            for (finder, next) in [(&dashes, &mut next_dashes), (&dots, &mut next_dots)] {
-                let passed = match next {
-                    None => true,
-                    Some(found) => found.is_some_and(|at| at < line_start),
-                };
-                if passed {
-                    *next = Some(finder.find(after).map(|at| line_start + at));
-                }
+            let passed = match next_dashes {
+                None => true,
+                Some(found) => found.is_some_and(|at| at < line_start),
+            };
+            if passed {
+                next_dashes = Some(dashes.find(after).map(|at| line_start + at));
             }
-            [next_dashes, next_dots]
-                .into_iter()
-                .flatten()
-                .flatten()
-                .min()
-                .map(|at| at + 1)
+            next_dashes.flatten().map(|at| at + 1)
         } else {
             memchr::memchr(b'\n', after).map(|at| line_start + at + 1)
         };
@@ -374,6 +460,55 @@ fn split_documents(text: &str) -> Vec<Span> {
         ranges.push(Span::new(current, text.len()));
     }
     ranges
+}
+
+/// What follows `---` on a line that starts with it, when kubectl refuses the line as a separator: anything
+/// but blanks (Go's `unicode.IsSpace`, which is Unicode's White_Space, as `char::is_whitespace`) and a
+/// comment. The line is one of `\n`-ended text, as kubectl's line reader gives it.
+fn bad_separator(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("---")?.trim();
+    (!rest.is_empty() && !rest.starts_with('#')).then_some(rest)
+}
+
+/// Whether kubectl's splitter holds nothing when it reaches the line at `line_start` (a line of the YAML part
+/// that starts at `start`). Its reader writes every line into the piece it builds, except a separator that
+/// ends a piece (one reached while the piece holds something) and a bad one (whose error drops the piece): so
+/// a separator reached while nothing is held is the piece's own first line, which go-yaml reads (`---#c` is
+/// then a plain scalar). Found by walking back over the separators right before the line.
+fn kubectl_buffer_empty_at(text: &str, start: usize, line_start: usize) -> bool {
+    // The separators right before the line, nearest first, to what precedes them.
+    let mut run = 0usize;
+    let mut at = line_start;
+    let empty_before_run = loop {
+        if at <= start {
+            break true;
+        }
+        let previous_start = text
+            .get(start..at - 1)
+            .and_then(|before| before.rfind('\n'))
+            .map_or(start, |i| start + i + 1);
+        let previous = text.get(previous_start..at).unwrap_or("");
+        if !previous.starts_with("---") {
+            break false;
+        }
+        if bad_separator(previous).is_some() {
+            break true;
+        }
+        run += 1;
+        at = previous_start;
+    };
+    // Each good separator of the run is written when nothing is held, and ends the piece otherwise.
+    if run % 2 == 0 {
+        empty_before_run
+    } else {
+        !empty_before_run
+    }
+}
+
+/// The line at `at` in `text` (to its `\n`, included).
+fn line_at(text: &str, at: usize) -> &str {
+    let rest = text.get(at..).unwrap_or("");
+    rest.find('\n').map_or(rest, |i| rest.get(..=i).unwrap_or(rest))
 }
 
 /// The positions just after each line break of `bytes` from `from` on: every `\n`, and every `\r` when
@@ -418,11 +553,6 @@ impl Iterator for LineStarts<'_> {
     }
 }
 
-fn is_marker(line: &str, marker: &str) -> bool {
-    line.strip_prefix(marker)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
-}
-
 /// Moves the children of a closing collection (`open[first..]`) to the end of `done`.
 fn move_children<T>(open: &mut Vec<T>, first: usize, done: &mut Vec<T>) -> Children {
     let first = first.min(open.len());
@@ -460,11 +590,10 @@ fn borrow_if_written_as_is<'a>(
     }
 }
 
-/// The suffix of a resolved tag, as the tree keeps it: `tag:yaml.org,2002:str` (`!!str`) is `str`, `!x` is `x`.
+/// A resolved tag as the tree keeps it: `tag:yaml.org,2002:str` (`!!str`) is `str`; a local tag (`!x`, `!`)
+/// stays whole, since go-yaml resolves none of them (`!int 0` is the string `0`).
 fn tag_suffix(tag: &str) -> &str {
-    tag.strip_prefix("tag:yaml.org,2002:")
-        .or_else(|| tag.strip_prefix('!'))
-        .unwrap_or(tag)
+    tag.strip_prefix(resolve::YAML_TAG_PREFIX).unwrap_or(tag)
 }
 
 /// The id of a new anchor definition (0 for none); its name now stands for it.
@@ -479,6 +608,35 @@ fn define_anchor(
     anchors.resize(id + 1, None);
     ids.insert(name, id);
     id
+}
+
+/// go-yaml v2's guard against alias bombs, which kubectl's reading stops at ("document contains excessive
+/// aliasing"): it counts every node it decodes, and those decoded through an alias, and fails once the latter
+/// are more than 100, the former more than 1,000, and their ratio above what the document's size allows (99%
+/// up to 400,000 decodes, falling to 10% at 4,000,000). Nodes are decoded in document order and an alias's
+/// expansion at the alias, where the ratio peaks: checking there is checking at every node.
+struct AliasBudget {
+    decoded: u64,
+    through_aliases: u64,
+}
+
+impl AliasBudget {
+    /// Counts an alias that stands for `size` decoded nodes; whether go-yaml fails there.
+    fn decode_alias(&mut self, size: u64) -> bool {
+        self.decoded = self.decoded.saturating_add(size.saturating_add(1));
+        self.through_aliases = self.through_aliases.saturating_add(size);
+        const LOW: f64 = 400_000.0;
+        const HIGH: f64 = 4_000_000.0;
+        let decoded = self.decoded as f64;
+        let allowed = if decoded <= LOW {
+            0.99
+        } else if decoded >= HIGH {
+            0.10
+        } else {
+            0.99 - 0.89 * ((decoded - LOW) / (HIGH - LOW))
+        };
+        self.through_aliases > 100 && self.decoded > 1000 && self.through_aliases as f64 / decoded > allowed
+    }
 }
 
 /// An open collection while building.
@@ -517,8 +675,6 @@ struct Builder<'a> {
     pairs: Vec<(NodeId, NodeId)>,
     items: Vec<NodeId>,
     root: Option<NodeId>,
-    /// Expanded size of the root once complete.
-    root_size: u64,
     /// Anchor id (see `define_anchor`) to node. Each anchor definition gets its own id.
     anchors: Vec<Option<Anchored>>,
 }
@@ -565,17 +721,15 @@ impl<'a> Builder<'a> {
         }
         self.attach(id);
         if let Some(size) = size {
-            self.count(id, size);
+            self.count(size);
         }
         Ok(id)
     }
 
-    /// Adds a completed node's expanded size to the collection it is in (or makes it the root's).
-    fn count(&mut self, id: NodeId, size: u64) {
-        match self.stack.last_mut() {
-            Some(frame) => frame.size = frame.size.saturating_add(size),
-            None if self.root == Some(id) => self.root_size = size,
-            None => {}
+    /// Adds a completed node's expanded size to the collection it is in (what an alias to it costs).
+    fn count(&mut self, size: u64) {
+        if let Some(frame) = self.stack.last_mut() {
+            frame.size = frame.size.saturating_add(size);
         }
     }
 
@@ -650,16 +804,84 @@ impl<'a> Builder<'a> {
         if let Some(Some(anchored)) = self.anchors.get_mut(frame.anchor) {
             anchored.size = Some(frame.size);
         }
-        self.count(frame.id, frame.size);
+        self.count(frame.size);
     }
 
-    /// Whether `key` is a merge key: a plain `<<` (or one tagged `!!merge`), as go-yaml v2 tells them.
+    /// Why kubectl refuses the node just added, if it does: sigs.k8s.io/yaml turns go-yaml's map keys into
+    /// strings, and cannot for a null or an integer beyond int64 (go-yaml itself refuses a collection as a
+    /// key); and JSON has no infinities or NaN. Its words, less Go's dump of the value.
+    fn kubectl_refusal(&self, id: NodeId) -> Option<String> {
+        // A collection has its own frame on top already: it is attached to the one below.
+        let frame = match self.stack.as_slice() {
+            [.., parent, top] if top.id == id => Some(parent),
+            [.., top] if top.id != id => Some(top),
+            _ => None,
+        };
+        let is_key = frame.is_some_and(|f| f.pending_key == Some(id))
+            && matches!(
+                frame.and_then(|f| self.nodes.get(f.id as usize)).map(|n| &n.kind),
+                Some(NodeKind::Mapping { .. })
+            );
+        let mut kind = &self.nodes.get(id as usize)?.kind;
+        if let NodeKind::Alias { target } = kind {
+            kind = &self.nodes.get(*target as usize)?.kind;
+        }
+        let resolved = match kind {
+            NodeKind::Scalar { value, style, tag } => {
+                // Resolved only when it could be refused (every scalar passes here): a key that may be a null or
+                // an integer, a value that may be an infinity or NaN (`.inf`, `-.Inf`, `+.INF`).
+                let could_be_refused = if is_key {
+                    value.is_empty()
+                        || value.starts_with(|c: char| matches!(c, '~' | 'n' | 'N' | '+' | '0'..='9'))
+                } else {
+                    value.starts_with(['.', '+', '-'])
+                };
+                if !could_be_refused {
+                    return None;
+                }
+                resolve::resolve(value, *style, tag.as_deref()).ok()?
+            }
+            NodeKind::Mapping { .. } if is_key => {
+                return Some("error converting YAML to JSON: yaml: invalid map key: a mapping".to_string());
+            }
+            NodeKind::Sequence { .. } if is_key => {
+                return Some("error converting YAML to JSON: yaml: invalid map key: a sequence".to_string());
+            }
+            _ => return None,
+        };
+        match resolved {
+            Resolved::Null if is_key => Some(
+                "error converting YAML to JSON: Unsupported map key of type: %!s(<nil>), key: <nil>"
+                    .to_string(),
+            ),
+            Resolved::Unsigned(value) if is_key => Some(format!(
+                "error converting YAML to JSON: Unsupported map key of type: uint64, key: {value:#x}"
+            )),
+            Resolved::Float(value) if !is_key && !value.is_finite() => {
+                let shown = if value.is_nan() {
+                    "NaN"
+                } else if value > 0.0 {
+                    "+Inf"
+                } else {
+                    "-Inf"
+                };
+                Some(format!(
+                    "error converting YAML to JSON: json: unsupported value: {shown}"
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether `key` is a merge key: a plain `<<`, or one tagged `!!merge` or `!` (which makes any scalar
+    /// implicit to libyaml's parser, quoted or not), as go-yaml v2 tells them.
     fn is_merge_key(&self, key: NodeId) -> bool {
         matches!(
             self.nodes.get(key as usize).map(|n| &n.kind),
             Some(NodeKind::Scalar { value, style, tag })
                 if value.as_ref() == "<<"
-                    && ((*style == ScalarKind::Plain && tag.is_none()) || tag.as_deref() == Some("merge"))
+                    && ((*style == ScalarKind::Plain && tag.is_none())
+                        || matches!(tag.as_deref(), Some("merge" | "!")))
         )
     }
 
@@ -751,6 +973,57 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// A scalar's text as kubectl reads it, or go-yaml's error for it: a `!!binary` scalar is its decoded bytes; a
+/// tag that does not fit the text (`!!int abc`) is an error; and a block scalar on the file's last line, which
+/// has no line break, gets the one kubectl's line reader appends to every line (`|` keeps it). Most scalars
+/// are written as they read and borrow the text.
+fn scalar_as_kubectl_reads_it<'a>(
+    value: String,
+    style: ScalarKind,
+    tag: Option<&str>,
+    text: &'a str,
+    span: Span,
+) -> Result<Cow<'a, str>, String> {
+    if tag == Some("binary") {
+        return resolve::decode_binary(&value)
+            .map(Cow::Owned)
+            .ok_or_else(|| "!!binary value contains invalid base64 data".to_string());
+    }
+    if tag.is_some() {
+        resolve::resolve(&value, style, tag)?;
+    }
+    let at_the_end = text
+        .get(span.end..)
+        .is_some_and(|rest| rest.trim_matches([' ', '\t']).is_empty());
+    if style == ScalarKind::Block && at_the_end && !text.ends_with(['\n', '\r']) {
+        let header = text.get(span.start..).unwrap_or("");
+        let last_line = text.rsplit(['\n', '\r']).next().unwrap_or("");
+        let mut value = value;
+        // What the appended break changes: clip keeps one break after content, keep every break.
+        let gains_a_break = match block_chomping(header) {
+            b'-' => false,
+            b'+' => true,
+            _ => !last_line.trim_matches([' ', '\t']).is_empty(),
+        };
+        if gains_a_break {
+            value.push('\n');
+        }
+        return Ok(Cow::Owned(value));
+    }
+    Ok(borrow_if_written_as_is(Cow::Owned(value), text, span, style))
+}
+
+/// A block scalar's chomping indicator (`-` strip, `+` keep, anything else clip), read from its header
+/// (`|`, `>-`, `|2+`, … at the start of `written`).
+fn block_chomping(written: &str) -> u8 {
+    written
+        .bytes()
+        .skip(1)
+        .take_while(|b| matches!(b, b'-' | b'+' | b'1'..=b'9'))
+        .find(|b| matches!(b, b'-' | b'+'))
+        .unwrap_or(b' ')
+}
+
 /// Whether a scalar means "absent" as Kubernetes reads it: `null`, `~` or nothing, unquoted and untagged, or
 /// anything tagged `!!null` (`tag` is the suffix the tree keeps).
 fn is_null_scalar(value: &str, style: ScalarKind, tag: Option<&str>) -> bool {
@@ -829,6 +1102,7 @@ fn parse_document<'a>(
     index: usize,
     limits: &Limits,
     reads_kind: Option<&dyn Fn(&str) -> bool>,
+    json: bool,
 ) -> Document<'a> {
     let source = text.get(range.start..range.end).unwrap_or("");
     // libyaml's marks are byte offsets into the input.
@@ -849,7 +1123,6 @@ fn parse_document<'a>(
         pairs: Vec::new(),
         items: Vec::new(),
         root: None,
-        root_size: 0,
         anchors: Vec::new(),
         merged_pairs: 0,
         max_merged_pairs: usize::try_from(limits.max_expanded_nodes).unwrap_or(usize::MAX),
@@ -859,9 +1132,16 @@ fn parse_document<'a>(
     let mut error = None;
     // Set at the top-level node's start: whether a certain kind is possible at all (see `certain_unread_kind`).
     let mut top_level_block_at_column_0 = false;
+    let mut unread = None;
+    // go-yaml decodes the document node first.
+    let mut aliases = AliasBudget {
+        decoded: 1,
+        through_aliases: 0,
+    };
     let mut input = source.as_bytes();
     let mut parser = Parser::new();
     parser.set_input_string(&mut input);
+    parser.set_json(json);
     loop {
         let event = match parser.parse() {
             Ok(event) => event,
@@ -880,6 +1160,12 @@ fn parse_document<'a>(
         };
         let span = span_of(&event);
         let is_mapping = matches!(event.data, EventData::MappingStart { .. });
+        if matches!(
+            event.data,
+            EventData::Scalar { .. } | EventData::MappingStart { .. } | EventData::SequenceStart { .. }
+        ) {
+            aliases.decoded = aliases.decoded.saturating_add(1);
+        }
         if builder.root.is_none() && builder.stack.is_empty() {
             top_level_block_at_column_0 = matches!(
                 event.data,
@@ -889,6 +1175,13 @@ fn parse_document<'a>(
                 }
             ) && event.start_mark.column == 0;
         }
+        let adds_node = matches!(
+            event.data,
+            EventData::Scalar { .. }
+                | EventData::MappingStart { .. }
+                | EventData::SequenceStart { .. }
+                | EventData::Alias { .. }
+        );
         let added = match event.data {
             EventData::Scalar {
                 value,
@@ -920,20 +1213,31 @@ fn parse_document<'a>(
                         };
                     }
                 }
-                let tag = tag.map(|t| tag_suffix(&t).into());
-                let value = borrow_if_written_as_is(Cow::Owned(value), text, span, style);
+                let tag: Option<Box<str>> = tag.map(|t| tag_suffix(&t).into());
+                let value = match scalar_as_kubectl_reads_it(value, style, tag.as_deref(), text, span) {
+                    Ok(value) => value,
+                    Err(message) => {
+                        error = Some(YamlError {
+                            message,
+                            span,
+                            kind: YamlErrorKind::Syntax,
+                        });
+                        break;
+                    }
+                };
                 let anchor = define_anchor(&mut anchor_ids, &mut builder.anchors, anchor);
                 builder.add(NodeKind::Scalar { value, style, tag }, span, anchor, Some(1))
             }
             EventData::MappingStart { anchor, .. } | EventData::SequenceStart { anchor, .. } => {
                 if builder.stack.len() >= limits.max_depth {
+                    // Go's JSON decoder refuses what sigs.k8s.io/yaml hands it past 10,000 levels.
+                    let opening = if is_mapping { '{' } else { '[' };
                     error = Some(YamlError {
                         message: format!(
-                            "collections nested too deeply (nesting deeper than {} levels); this document is not analysed",
-                            limits.max_depth
+                            "error unmarshaling JSON: while decoding JSON: invalid character '{opening}' exceeded max depth"
                         ),
                         span: Span::point(span.start),
-                        kind: YamlErrorKind::Limit,
+                        kind: YamlErrorKind::Syntax,
                     });
                     break;
                 }
@@ -977,7 +1281,17 @@ fn parse_document<'a>(
                     .flatten()
                 {
                     Some(Anchored { id, size: Some(size) }) => {
-                        builder.add(NodeKind::Alias { target: id }, span, 0, Some(size))
+                        if aliases.decode_alias(size) {
+                            Err("document contains excessive aliasing".to_string())
+                        } else {
+                            // The alias itself and what it stands for, as go-yaml decodes them.
+                            builder.add(
+                                NodeKind::Alias { target: id },
+                                span,
+                                0,
+                                Some(size.saturating_add(1)),
+                            )
+                        }
                     }
                     Some(Anchored { size: None, .. }) => {
                         Err(format!("anchor '{anchor}' value contains itself"))
@@ -994,37 +1308,26 @@ fn parse_document<'a>(
                 }
                 Ok(0)
             }
-            EventData::StreamEnd => break,
-            EventData::StreamStart { .. }
-            | EventData::DocumentStart { .. }
-            | EventData::DocumentEnd { .. } => Ok(0),
+            // go-yaml reads the first document of what kubectl hands it, and nothing after (`...`).
+            EventData::StreamEnd | EventData::DocumentEnd { .. } => {
+                let rest = text.get(span.end..range.end).unwrap_or("");
+                unread = first_content_line(rest).map(|at| Span::point(span.end + at));
+                break;
+            }
+            EventData::StreamStart { .. } | EventData::DocumentStart { .. } => Ok(0),
         };
-        if let Err(message) = added {
+        let refused = match added {
+            Err(message) => Some(message),
+            Ok(id) if adds_node => builder.kubectl_refusal(id),
+            Ok(_) => None,
+        };
+        if let Some(message) = refused {
             error = Some(YamlError {
                 message,
                 span,
                 kind: YamlErrorKind::Syntax,
             });
             break;
-        }
-    }
-    if error.is_none() {
-        let written = builder.nodes.len() as u64;
-        let expanded = builder.root_size;
-        if expanded > limits.max_expanded_nodes && expanded > written.saturating_mul(limits.max_alias_ratio) {
-            let first_alias = builder
-                .nodes
-                .iter()
-                .find(|n| matches!(n.kind, NodeKind::Alias { .. }))
-                .map_or(range.start, |n| n.span.start);
-            error = Some(YamlError {
-                message: format!(
-                    "aliases expand this document to more than {} nodes ({written} written); it is not analysed",
-                    limits.max_expanded_nodes
-                ),
-                span: Span::point(first_alias),
-                kind: YamlErrorKind::Limit,
-            });
         }
     }
     // Close whatever the error left open so spans stay sensible.
@@ -1041,7 +1344,21 @@ fn parse_document<'a>(
         index,
         error,
         skipped: false,
+        unread,
     }
+}
+
+/// Where the first line of `text` that holds more than blanks and a comment starts.
+fn first_content_line(text: &str) -> Option<usize> {
+    let mut at = 0;
+    for line in text.split_inclusive(['\n', '\r']) {
+        let trimmed = line.trim_start_matches([' ', '\t']);
+        if !(trimmed.trim_end().is_empty() || trimmed.starts_with('#')) {
+            return Some(at + line.len() - trimmed.len());
+        }
+        at += line.len();
+    }
+    None
 }
 
 /// A node in its document, with alias resolution and YAML-1.1 scalar reading as Kubernetes does it
@@ -1076,6 +1393,7 @@ impl<'a> Document<'a> {
             index,
             error,
             skipped: false,
+            unread: None,
         }
     }
 
@@ -1246,6 +1564,13 @@ impl<'d> NodeRef<'d> {
             .is_some_and(|(value, style, tag)| is_null_scalar(value, style, tag))
     }
 
+    /// What a scalar is to Kubernetes (go-yaml v2's resolution); `None` for a collection. A tag that does
+    /// not fit its text never reaches here: it is the document's error.
+    pub fn resolve(&self) -> Option<Resolved> {
+        let (value, style, tag) = self.scalar()?;
+        Some(resolve::resolve(value, style, tag).unwrap_or(Resolved::Str))
+    }
+
     /// The text of a non-null scalar, whatever its type (`80`, `true` and `"x"` all have text).
     pub fn as_str(&self) -> Option<&'d str> {
         if self.is_null() {
@@ -1254,29 +1579,19 @@ impl<'d> NodeRef<'d> {
         self.scalar().map(|(value, _, _)| value)
     }
 
-    /// The boolean a plain scalar resolves to, as go-yaml v2 reads it.
+    /// The boolean a scalar resolves to, as go-yaml v2 reads it (`yes`, `on`, `!!bool "y"`).
     pub fn as_bool(&self) -> Option<bool> {
-        match self.scalar()? {
-            (value, ScalarKind::Plain, None) | (value, _, Some("bool")) => match value {
-                "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "y" | "Y" | "on" | "On" | "ON" => {
-                    Some(true)
-                }
-                "false" | "False" | "FALSE" | "no" | "No" | "NO" | "n" | "N" | "off" | "Off" | "OFF" => {
-                    Some(false)
-                }
-                _ => None,
-            },
+        match self.resolve()? {
+            Resolved::Bool(value) => Some(value),
             _ => None,
         }
     }
 
-    /// The integer a plain scalar resolves to (decimal, `0x`, `0o`, `0b`, `_` separators), as
-    /// go-yaml v2 reads it.
+    /// The integer the API server reads from a scalar, as go-yaml v2 and sigs.k8s.io/yaml hand it over:
+    /// integers (`0x1F`, `010`, `1_000`), and floats that are integral (`0.0`, `8e1`, `08`, `!!float 0`), which
+    /// reach it without a fraction.
     pub fn as_i64(&self) -> Option<i64> {
-        match self.scalar()? {
-            (value, ScalarKind::Plain, None) | (value, _, Some("int")) => parse_yaml_int(value),
-            _ => None,
-        }
+        self.resolve()?.as_i64()
     }
 
     /// The value of `key` in a mapping; the last one wins, as in JSON decoding. A `null` value counts
@@ -1362,35 +1677,6 @@ impl<'d> NodeRef<'d> {
     }
 }
 
-fn parse_yaml_int(text: &str) -> Option<i64> {
-    let cleaned: String = text.chars().filter(|c| *c != '_').collect();
-    let (negative, digits) = match cleaned.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, cleaned.strip_prefix('+').unwrap_or(&cleaned)),
-    };
-    if digits.is_empty() {
-        return None;
-    }
-    // Go's `strconv.ParseInt(s, 0, 64)`, which go-yaml v2 calls: prefixes in either case, one sign only,
-    // down to i64::MIN.
-    let (radix, body) = if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
-        (16, hex)
-    } else if let Some(bin) = digits.strip_prefix("0b").or_else(|| digits.strip_prefix("0B")) {
-        (2, bin)
-    } else if let Some(oct) = digits.strip_prefix("0o").or_else(|| digits.strip_prefix("0O")) {
-        (8, oct)
-    } else if digits.len() > 1 && digits.starts_with('0') {
-        (8, digits)
-    } else {
-        (10, digits)
-    };
-    if body.starts_with(['+', '-']) {
-        return None;
-    }
-    let magnitude = i128::from(u64::from_str_radix(body, radix).ok()?);
-    i64::try_from(if negative { -magnitude } else { magnitude }).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1420,10 +1706,13 @@ mod tests {
         let error = parse(text).documents[0].error.clone().unwrap();
         assert_eq!(error.message, "control characters are not allowed");
         assert_eq!(&text[error.span.start..], "\u{5}ü\n{a: 1}\n");
-        // Non-ASCII comments and a directive before the content keep spans exact.
+        // Non-ASCII comments and a directive before the content keep spans exact. (A directive is a piece of
+        // its own to kubectl, which go-yaml refuses: the document after it is the second.)
         let text = "# cü 🚀\r\n%YAML 1.1\n---\n{a: ü, b: 1}\n";
         let stream = parse(text);
-        let root = stream.documents[0].root().unwrap();
+        let error = stream.documents[0].error.clone().unwrap();
+        assert_eq!(error.message, "did not find expected <document start>");
+        let root = stream.documents[1].root().unwrap();
         assert_eq!(&text[root.span().start..root.span().end], "{a: ü, b: 1}");
         let b = root.entry("b").unwrap();
         assert_eq!(&text[b.key.span().start..b.value.span().end], "b: 1");
@@ -1467,8 +1756,10 @@ mod tests {
         assert!(parse("a: [!!str,c]\n").documents[0].error.is_some());
         // go-yaml v2, not libyaml 0.2.5: `%YAML 1.1` only, `?` ends a plain scalar in flow context, `[a:]`
         // reads, `\'` is an escape and `\/` is not.
-        assert!(parse("%YAML 1.2\n---\na: 1\n").documents[0].error.is_some());
-        assert!(parse("%YAML 1.1\n---\na: 1\n").documents[0].error.is_none());
+        // (Only CR line breaks keep a directive with its document: kubectl cuts at every `---` line.)
+        assert!(parse("%YAML 1.2\r---\ra: 1\r").documents[0].error.is_some());
+        assert!(parse("%YAML 1.1\r---\ra: 1\r").documents[0].error.is_none());
+        assert!(parse("%YAML 1.1\n---\na: 1\n").documents[0].error.is_some());
         let stream = parse("a: [x:, \"\\'\"]\n");
         let a = stream.documents[0].root().unwrap().get("a").unwrap();
         assert_eq!(
@@ -1484,6 +1775,138 @@ mod tests {
             stream.documents[0].root().unwrap().get("c").unwrap().as_i64(),
             Some(2)
         );
+    }
+
+    #[test]
+    fn values_are_what_kubectl_sends() {
+        // sigs.k8s.io/yaml writes an integral float without its fraction: the API server reads an integer.
+        let text = "a: 0.0\nb: 0e0\nc: .0\nd: -0.0\ne: !!float 0\nf: 80.0\ng: 8e1\nh: 08\ni: 1.5\nj: \"0\"\nk: _0\nl: 0_1\n";
+        let stream = parse(text);
+        let root = stream.documents[0].root().unwrap();
+        let int = |key: &str| root.get(key).unwrap().as_i64();
+        for zero in ["a", "b", "c", "d", "e"] {
+            assert_eq!(int(zero), Some(0), "{zero}");
+        }
+        for port in ["f", "g"] {
+            assert_eq!(int(port), Some(80), "{port}");
+        }
+        assert_eq!(int("h"), Some(8));
+        assert_eq!(int("i"), None);
+        assert_eq!(int("j"), None);
+        // `_` starts a string in go-yaml; after a digit it is dropped.
+        assert_eq!(int("k"), None);
+        assert_eq!(root.get("k").unwrap().as_str(), Some("_0"));
+        assert_eq!(int("l"), Some(1));
+        // A float keeps its text and its span (fixes edit what is written).
+        let a = root.entry("a").unwrap();
+        assert_eq!(a.value.as_str(), Some("0.0"));
+        assert_eq!(&text[a.value.span().start..a.value.span().end], "0.0");
+    }
+
+    #[test]
+    fn binary_keys_and_values_are_decoded_and_bang_merges() {
+        let text = "!!binary cHJpdmlsZWdlZA==: true\nb: !!binary |\n  cHJpdmls\n  ZWdlZA==\n";
+        let stream = parse(text);
+        let root = stream.documents[0].root().unwrap();
+        let privileged = root.entry("privileged").unwrap();
+        assert_eq!(privileged.value.as_bool(), Some(true));
+        assert_eq!(
+            &text[privileged.key.span().start..privileged.key.span().end],
+            "cHJpdmlsZWdlZA=="
+        );
+        assert_eq!(root.get("b").unwrap().as_str(), Some("privileged"));
+        let error = parse("a: !!binary cHJ\nb: 1\n").documents[0]
+            .error
+            .clone()
+            .unwrap();
+        assert_eq!(error.message, "!!binary value contains invalid base64 data");
+        assert_eq!(error.span.start, 12);
+        // `!` makes any scalar implicit: `! <<` and `! "<<"` merge; a local tag does not.
+        let text = "base: &b {privileged: true}\nc:\n  ! <<: *b\nd:\n  ! \"<<\": *b\ne: {!foo <<: *b}\n";
+        let stream = parse(text);
+        let root = stream.documents[0].root().unwrap();
+        for merged in ["c", "d"] {
+            assert_eq!(
+                root.get(merged).unwrap().get("privileged").unwrap().as_bool(),
+                Some(true),
+                "{merged}"
+            );
+        }
+        assert!(root.get("e").unwrap().get("privileged").is_none());
+        // A tag go-yaml resolves nothing with: `!int 0` is a string.
+        let stream = parse("a: !int 0\nb: ! 0\n");
+        let root = stream.documents[0].root().unwrap();
+        assert_eq!(root.get("a").unwrap().as_i64(), None);
+        assert_eq!(root.get("b").unwrap().as_i64(), None);
+    }
+
+    #[test]
+    fn a_tag_that_does_not_fit_its_text_is_go_yaml_s_error() {
+        for (text, message) in [
+            ("a: !!int abc\n", "cannot decode !!str `abc` as a !!int"),
+            ("a: !!bool 1\n", "cannot decode !!int `1` as a !!bool"),
+            ("a: !!int 0.5\n", "cannot decode !!float `0.5` as a !!int"),
+        ] {
+            let error = parse(text).documents[0].error.clone().unwrap();
+            assert_eq!(error.message, message);
+            // At the value as written, after its tag.
+            assert_eq!(error.span.start, text.rfind(' ').unwrap() + 1, "{text}");
+        }
+    }
+
+    #[test]
+    fn keys_and_values_json_cannot_hold_are_kubectl_s_error() {
+        let prefix = "error converting YAML to JSON: ";
+        for (text, message, at) in [
+            (
+                "~: 1\n",
+                "Unsupported map key of type: %!s(<nil>), key: <nil>",
+                "~",
+            ),
+            (
+                "a: 0\n? \n: 2\n",
+                "Unsupported map key of type: %!s(<nil>), key: <nil>",
+                " \n: 2",
+            ),
+            ("? [a]\n: 1\n", "yaml: invalid map key: a sequence", "[a]"),
+            ("{? {a: 1} : 1}\n", "yaml: invalid map key: a mapping", "{a: 1}"),
+            (
+                "9223372036854775808: 1\n",
+                "Unsupported map key of type: uint64, key: 0x8000000000000000",
+                "9",
+            ),
+            ("a: .inf\n", "json: unsupported value: +Inf", ".inf"),
+            ("a: [x, -.Inf]\n", "json: unsupported value: -Inf", "-.Inf"),
+            ("a: &n .nan\nb: *n\n", "json: unsupported value: NaN", ".nan"),
+        ] {
+            let error = parse(text).documents[0].error.clone().unwrap();
+            assert_eq!(error.message, format!("{prefix}{message}"), "{text:?}");
+            assert_eq!(error.kind, YamlErrorKind::Syntax);
+            assert_eq!(error.span.start, text.find(at).unwrap(), "{text:?}");
+        }
+        // JSON holds these: float, boolean and integer keys become strings.
+        for text in [".inf: 1\n", "1.5: a\nyes: b\n0x10: c\n", "a: 1e308\n"] {
+            assert_eq!(parse(text).documents[0].error, None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_block_scalar_on_the_last_line_gets_kubectl_s_line_break() {
+        // kubectl's line reader ends every line with `\n`, the file's last one too.
+        for (text, value) in [
+            ("a: |\n  x", "x\n"),
+            ("a: |+\n  x", "x\n"),
+            ("a: |-\n  x", "x"),
+            ("a: >\n  x\n  y", "x y\n"),
+            ("a: |\n  x\n  ", "x\n"),
+            ("a: |+\n  x\n  ", "x\n\n"),
+            ("a: |\n  x\n", "x\n"),
+            ("a: |\n  x\nb: 1", "x\n"),
+        ] {
+            let stream = parse(text);
+            let root = stream.documents[0].root().unwrap();
+            assert_eq!(root.get("a").unwrap().as_str(), Some(value), "{text:?}");
+        }
     }
 
     /// Bytes the mutation tests put anywhere into their seeds.
@@ -1575,6 +1998,10 @@ mod tests {
             include_str!("../../../tests/yaml-leniency/structure.yaml"),
             include_str!("../../../tests/data/multi.yaml"),
             include_str!("../../../tests/data/crlf-flow.yaml"),
+            // kubectl's reading: values it converts, its splitter and stop, a JSON stream.
+            include_str!("../../../fuzz/seeds/kubectl-values.yaml"),
+            include_str!("../../../fuzz/seeds/kubectl-stop.yaml"),
+            include_str!("../../../fuzz/seeds/json-stream.json"),
         ];
         for text in mutants(&seeds, MUTATIONS, stress_rounds()) {
             for document in parse(&text).documents {
@@ -1588,7 +2015,8 @@ mod tests {
                         span.start <= span.end
                             && text.is_char_boundary(span.start)
                             && text.is_char_boundary(span.end),
-                        "{span:?} in {text:?}"
+                        "{span:?} in {text:?}: {:?}",
+                        text.as_bytes().get(span.start.saturating_sub(30)..span.end + 5)
                     );
                 }
             }
@@ -1607,20 +2035,19 @@ mod tests {
             let line_len = rest.find('\n').map_or(rest.len(), |i| i + 1);
             let line = &rest[..line_len];
             let next = line_start + line_len;
-            if is_marker(line, "---") {
-                if current_has_content {
+            if line.starts_with("---") {
+                let bad = bad_separator(line).is_some();
+                if bad && kubectl_buffer_empty_at(text, start, line_start) {
+                    ranges.push(Span::point(line_start));
+                    current = next;
+                } else if current_has_content || bad {
                     ranges.push(Span::new(current, line_start));
                     current = line_start;
                 }
-                current_has_content = true;
-            } else if is_marker(line, "...") {
-                ranges.push(Span::new(current, next));
-                current = next;
-                current_has_content = false;
+                current_has_content = !bad;
             } else if !current_has_content {
                 let trimmed = line.trim_start();
-                current_has_content =
-                    !(trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%'));
+                current_has_content = !(trimmed.is_empty() || trimmed.starts_with('#'));
             }
             line_start = next;
         }
@@ -1872,10 +2299,74 @@ mod tests {
     fn documents_split_at_markers_only_at_column_zero() {
         let text = "# head\n%YAML 1.1\n---\na: |\n  ---\n...\n# tail\n---\nb: 1\n";
         let stream = parse(text);
-        assert_eq!(stream.documents.len(), 2);
+        // kubectl's pieces: the directive alone (go-yaml refuses it), `a`, `b`; `...` cuts nothing.
+        assert_eq!(stream.documents.len(), 3);
+        assert!(stream.documents[0].error.is_some());
         assert_eq!(
-            stream.documents[0].root().unwrap().get("a").unwrap().as_str(),
+            stream.documents[1].root().unwrap().get("a").unwrap().as_str(),
             Some("---\n")
+        );
+        assert_eq!(stream.documents[1].unread, None);
+        assert_eq!(
+            stream.documents[2].root().unwrap().get("b").unwrap().as_i64(),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn documents_are_cut_as_kubectl_cuts_them() {
+        // `---#c` separates; `...` does not, and what follows it in the piece is never read.
+        let text = "a: 1\n---#c\nb: 2\n...\nc: 3\n---\nd: 4\n";
+        let stream = parse(text);
+        let keys: Vec<_> = stream
+            .documents
+            .iter()
+            .map(|d| d.root().unwrap().entries().next().unwrap().key.as_str().unwrap())
+            .collect();
+        assert_eq!(keys, ["a", "b", "d"]);
+        assert_eq!(
+            stream.documents[1].unread,
+            Some(Span::point(text.find("c: 3").unwrap()))
+        );
+        // A separator followed by content is kubectl's error, which loses the document before it; the
+        // next document is read from the line after it.
+        for (text, after) in [
+            ("a: 1\n--- {b: 2}\nc: 3\n", "{b: 2}"),
+            ("a: 1\n--- |\n  x\nc: 3\n", "|"),
+            ("a: 1\n--- !!map\nc: 3\n", "!!map"),
+            ("a: 1\n----\nc: 3\n", "-"),
+        ] {
+            let stream = parse(text);
+            let error = stream.documents[0].error.clone().unwrap();
+            assert_eq!(error.message, format!("invalid Yaml document separator: {after}"));
+            assert_eq!(&text[error.span.start..error.span.end], after);
+            assert_eq!(stream.documents[0].span, Span::new(0, 5));
+            let next = &stream.documents[1];
+            assert_eq!(next.span.start, 5, "{text:?}");
+            assert!(
+                next.error.is_none() || text.contains('|'),
+                "{text:?}: {:?}",
+                next.error
+            );
+        }
+        // When kubectl holds nothing (at the start, or right after a cut), the error is the line's own and the
+        // next document starts after it.
+        for text in ["--- {a: 1}\nb: 2\n", "a: 1\n---\n--- {a: 1}\nb: 2\n"] {
+            let stream = parse(text);
+            let bad = text.find("--- {").unwrap();
+            let error = stream.documents.iter().find(|d| d.error.is_some()).unwrap();
+            assert_eq!(error.span, Span::point(bad));
+            let last = stream.documents.last().unwrap();
+            assert_eq!(last.span.start, bad + "--- {a: 1}\n".len());
+            assert_eq!(last.root().unwrap().get("b").unwrap().as_i64(), Some(2));
+        }
+        // A separator that starts kubectl's piece is read by go-yaml: `---#c` is then a plain scalar.
+        let error = parse("---#c\nb: 2\n").documents[0].error.clone().unwrap();
+        assert_eq!(error.message, "mapping values are not allowed in this context");
+        let stream = parse("a: 1\n---#c\nb: 2\n");
+        assert_eq!(
+            stream.documents[1].root().unwrap().get("b").unwrap().as_i64(),
+            Some(2)
         );
     }
 
@@ -1890,27 +2381,72 @@ mod tests {
         }
         let stream = parse(&text);
         let error = stream.documents[0].error.as_ref().unwrap();
-        assert_eq!(error.kind, YamlErrorKind::Limit);
-        assert!(error.message.contains("aliases expand"), "{}", error.message);
+        // go-yaml's own guard, which stops kubectl: a syntax error (kubectl's), at the alias where it trips.
+        assert_eq!(error.kind, YamlErrorKind::Syntax);
+        assert_eq!(error.message, "document contains excessive aliasing");
+        assert_eq!(&text[error.span.start..error.span.start + 3], "*c,");
+    }
+
+    #[test]
+    fn aliases_follow_go_yaml_s_rule_to_its_edge() {
+        // 1,000 nodes behind the anchor: go-yaml allows 110 aliases to it and refuses the 111th (99% of the
+        // decoded nodes through aliases); podsec reads the one and refuses the other, at that alias.
+        let text_with = |aliases: usize| {
+            format!(
+                "a: &a [{}]\nb: [{}]\n",
+                vec!["x"; 1000].join(", "),
+                vec!["*a"; aliases].join(", ")
+            )
+        };
+        let allowed = text_with(110);
+        let stream = parse(&allowed);
+        assert_eq!(stream.documents[0].error, None);
+        assert_eq!(
+            stream.documents[0]
+                .root()
+                .unwrap()
+                .get("b")
+                .unwrap()
+                .items()
+                .count(),
+            110
+        );
+        let refused = text_with(111);
+        let error = parse(&refused).documents[0].error.clone().unwrap();
+        assert_eq!(error.message, "document contains excessive aliasing");
+        assert_eq!(error.span.start, refused.rfind("*a").unwrap());
     }
 
     #[test]
     fn deep_nesting_is_refused_without_recursion() {
-        let flow = "[".repeat(100_000);
-        let error = parse(&flow).documents[0].error.clone().unwrap();
-        assert_eq!(error.kind, YamlErrorKind::Limit);
-        assert!(error.message.contains("nested too deeply"), "{}", error.message);
-
+        // kubectl's limits, at their edges: 10,000 levels read (no recursion anywhere), 10,001 do not.
+        let at_the_edge = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        assert_eq!(parse(&at_the_edge(10_000)).documents[0].error, None);
+        let error = parse(&at_the_edge(10_001)).documents[0].error.clone().unwrap();
+        assert_eq!(
+            (error.kind, error.message.as_str()),
+            (YamlErrorKind::Syntax, "exceeded max depth of 10000")
+        );
+        let error = parse(&"[".repeat(100_000)).documents[0].error.clone().unwrap();
+        assert_eq!(error.message, "exceeded max depth of 10000");
+        // Block indentation: go-yaml's scanner counts it apart.
+        let items = |depth: usize| format!("{}x\n", "- ".repeat(depth));
+        assert_eq!(parse(&items(10_000)).documents[0].error, None);
+        let error = parse(&items(10_001)).documents[0].error.clone().unwrap();
+        assert_eq!(error.message, "exceeded max depth of 10000");
+        // Mixed: each under 10,000, together past the 10,000 levels Go's JSON decoder takes.
+        let mixed = |depth: usize| format!("a: {}1{}\n", "{b: ".repeat(depth), "}".repeat(depth));
+        assert_eq!(parse(&mixed(9_999)).documents[0].error, None);
+        let error = parse(&mixed(10_000)).documents[0].error.clone().unwrap();
+        assert_eq!(
+            error.message,
+            "error unmarshaling JSON: while decoding JSON: invalid character '{' exceeded max depth"
+        );
+        // Deep block mappings read too (1,000 levels was podsec's own limit before).
         let block: String = (0..2_000)
             .map(|depth| format!("{}a:\n", " ".repeat(depth)))
             .collect();
-        let error = parse(&block).documents[0].error.clone().unwrap();
-        assert_eq!(error.kind, YamlErrorKind::Limit);
-        assert!(
-            error.message.contains("nesting deeper than 1000"),
-            "{}",
-            error.message
-        );
+        assert_eq!(parse(&block).documents[0].error, None);
     }
 
     #[test]

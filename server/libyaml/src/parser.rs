@@ -145,6 +145,12 @@ impl<R> Parser<R> {
         }
     }
 
+    /// podsec: reads the input as one JSON value, as Go's JSON decoder reads its strings (`\/`, surrogate
+    /// pairs); everything else of JSON is YAML flow already.
+    pub fn set_json(&mut self, json: bool) {
+        self.scanner.json = json;
+    }
+
     /// Reset the parser state.
     pub fn reset(&mut self) {
         self.scanner.reset();

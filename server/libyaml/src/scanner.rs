@@ -11,6 +11,10 @@ const MAX_NUMBER_LENGTH: u64 = 9_u64;
 /// wins. Each such place is marked `podsec:` and tests this constant.
 const GO_YAML_V2: bool = true;
 
+/// podsec: go-yaml v2's deepest flow nesting, and deepest stack of block indentations (two limits, each
+/// 10,000, checked apart as go-yaml checks them).
+const MAX_DEPTH: i32 = 10_000;
+
 /// Given an input stream of bytes, produce a stream of [`Token`]s.
 ///
 /// This is used internally by the parser, and may also be used standalone as a
@@ -36,6 +40,9 @@ pub struct Scanner<R> {
     pub(crate) stream_end_produced: bool,
     /// The number of unclosed '[' and '{' indicators.
     pub(crate) flow_level: i32,
+    /// podsec: reading a JSON value of a JSON stream (kubectl reads a file that starts with `{` with Go's JSON
+    /// decoder): `\/` is an escape and a `\u` surrogate pair is one character.
+    pub(crate) json: bool,
     /// The tokens queue.
     pub(crate) tokens: VecDeque<Token>,
     /// The number of tokens fetched from the queue.
@@ -78,6 +85,7 @@ impl<R> Scanner<R> {
             stream_start_produced: false,
             stream_end_produced: false,
             flow_level: 0,
+            json: false,
             tokens: VecDeque::with_capacity(16),
             tokens_parsed: 0,
             token_available: false,
@@ -580,6 +588,14 @@ impl<R: BufRead> Scanner<R> {
         self.simple_keys.push(empty_simple_key);
         assert!(self.flow_level != i32::MAX, "parser.flow_level integer overflow");
         self.flow_level += 1;
+        // podsec: go-yaml v2's limit (its `max_flow_level`), which kubectl's reading stops at.
+        if GO_YAML_V2 && self.flow_level > MAX_DEPTH {
+            return self.set_scanner_error(
+                "while increasing flow level",
+                self.mark,
+                "exceeded max depth of 10000",
+            );
+        }
         Ok(())
     }
 
@@ -598,6 +614,14 @@ impl<R: BufRead> Scanner<R> {
         }
         if self.indent < column as i32 {
             self.indents.push(self.indent);
+            // podsec: go-yaml v2's limit (its `max_indents`), which kubectl's reading stops at.
+            if GO_YAML_V2 && self.indents.len() > MAX_DEPTH as usize {
+                return self.set_scanner_error(
+                    "while increasing indent level",
+                    self.mark,
+                    "exceeded max depth of 10000",
+                );
+            }
             assert!(column <= i32::MAX as i64, "integer overflow");
             self.indent = column as i32;
             let token = Token {
@@ -1644,7 +1668,7 @@ impl<R: BufRead> Scanner<R> {
                                 string.push('"');
                             }
                             // podsec: go-yaml v2 reads `\'` (libyaml 0.2.5 refuses it) and refuses `\/`.
-                            '/' if !GO_YAML_V2 => {
+                            '/' if !GO_YAML_V2 || self.json => {
                                 string.push('/');
                             }
                             '\'' if GO_YAML_V2 => {
@@ -1710,6 +1734,34 @@ impl<R: BufRead> Scanner<R> {
                                 }
                                 value = (value << 4) + AS_HEX_AT!(self.buffer, k);
                                 k += 1;
+                            }
+                            // podsec: in JSON a high surrogate and the `\uXXXX` low one after it are one
+                            // character, and a lone surrogate is U+FFFD (Go's JSON decoder).
+                            let mut low_surrogate_escape = false;
+                            if self.json && code_length == 4 && (0xD800..0xDC00).contains(&value) {
+                                self.cache(code_length + 6)?;
+                                let escape_follows = CHECK_AT!(self.buffer, '\\', code_length)
+                                    && CHECK_AT!(self.buffer, 'u', code_length + 1)
+                                    && (0..4).all(|i| IS_HEX_AT!(self.buffer, code_length + 2 + i));
+                                let low = (0..4).fold(0u32, |low, i| {
+                                    if escape_follows {
+                                        (low << 4) + AS_HEX_AT!(self.buffer, code_length + 2 + i)
+                                    } else {
+                                        low
+                                    }
+                                });
+                                if (0xDC00..0xE000).contains(&low) {
+                                    value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00);
+                                    low_surrogate_escape = true;
+                                }
+                            }
+                            if self.json && (0xD800..0xE000).contains(&value) {
+                                value = 0xFFFD;
+                            }
+                            if low_surrogate_escape {
+                                for _ in 0..6 {
+                                    self.skip_char();
+                                }
                             }
                             if let Some(ch) = char::from_u32(value) {
                                 string.push(ch);

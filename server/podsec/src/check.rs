@@ -37,6 +37,8 @@ pub struct WalkOptions {
     pub respect_ignore_files: bool,
     /// Say on standard error what a walk skipped and why.
     pub verbose: bool,
+    /// The largest file read (`--max-file-size`): a walk reads a `*.json` file to tell a manifest.
+    pub max_file_size: u64,
 }
 
 impl RunArgs {
@@ -60,6 +62,7 @@ impl RunArgs {
             walk: WalkOptions {
                 respect_ignore_files: !inputs.no_ignore,
                 verbose,
+                max_file_size: inputs.max_file_size,
             },
             ignore: Vec::new(),
         }
@@ -199,6 +202,31 @@ fn is_yaml(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
 }
 
+/// Whether a walk takes the file: YAML, or JSON that holds a Kubernetes object (`kubectl apply -f DIR` applies
+/// `*.json` too; a `package.json` or `tsconfig.json` beside the manifests is no manifest, and is passed over
+/// without a word).
+fn is_manifest(path: &Path, max_file_size: u64) -> bool {
+    if is_yaml(path) {
+        return true;
+    }
+    if path.extension().and_then(|e| e.to_str()) != Some("json") {
+        return false;
+    }
+    let Ok(text) = crate::read::read_text(path, max_file_size) else {
+        return false;
+    };
+    // Most JSON files name neither: no need to read them further.
+    if !(text.contains("\"kind\"") && text.contains("\"apiVersion\"")) {
+        return false;
+    }
+    let limits = podsec_engine::Limits::default();
+    podsec_engine::yaml::documents(&text, &limits).any(|document| {
+        document
+            .root()
+            .is_some_and(|root| root.get("kind").is_some() && root.get("apiVersion").is_some())
+    })
+}
+
 /// A run with nothing to check says so on standard error (exit status unchanged): a mistyped directory
 /// must not pass silently.
 pub fn warn_no_yaml(paths: &[String], why: &str) {
@@ -320,7 +348,7 @@ fn walk(
         let Some(kind) = entry.file_type() else {
             continue;
         };
-        if kind.is_dir() || !is_yaml(path) {
+        if kind.is_dir() || !is_manifest(path, options.max_file_size) {
             if kind.is_symlink() && path.is_dir() {
                 note(
                     options,

@@ -1,7 +1,8 @@
 //! Analysing a large file in pieces of a few YAML documents, so that only one piece's findings are in
 //! memory at a time. The engine analyses each document on its own (which is what lets the language
 //! server reuse unchanged documents), so a piece's analysis, moved to the piece's offset and document
-//! number, is exactly that part of the whole file's analysis; the unit test holds it to that.
+//! number, is exactly that part of the whole file's analysis, until kubectl's stop (a file's first error),
+//! after which the rest is one part ([`analyse_pieces`]); the unit test holds it to that.
 
 use podsec_engine::yaml::document_ranges;
 use podsec_engine::{Analysis, Options, Span, analyze};
@@ -82,6 +83,41 @@ pub fn analyse_piece(text: &str, piece: Piece, options: &Options<'_>) -> Analysi
     analysis
 }
 
+/// The analyses of `cut`'s pieces of `text` in order, each handed to `each` (which says whether to go on). A
+/// piece whose analysis finds kubectl's stop (a `syntax-error`: kubectl reads a file no further) is analysed
+/// again with the rest of the text as one part, so that every object after it is named as never sent, as in the
+/// whole analysis (the pieces after it get empty analyses): only a file that does not apply costs more than a
+/// piece of memory.
+pub fn analyse_pieces(
+    text: &str,
+    cut: &[Piece],
+    options: &Options<'_>,
+    mut each: impl FnMut(Analysis) -> bool,
+) {
+    for (at, piece) in cut.iter().enumerate() {
+        let analysis = analyse_piece(text, *piece, options);
+        let stops = analysis.problems.iter().any(|p| p.code == "syntax-error");
+        if stops && at + 1 < cut.len() {
+            let rest = Piece {
+                range: Span::new(piece.range.start, text.len()),
+                first_document: piece.first_document,
+            };
+            // One analysis per piece still (the printer takes one per piece): the rest are empty.
+            if each(analyse_piece(text, rest, options)) {
+                for _ in at + 1..cut.len() {
+                    if !each(Analysis::default()) {
+                        return;
+                    }
+                }
+            }
+            return;
+        }
+        if !each(analysis) {
+            return;
+        }
+    }
+}
+
 /// Moves an analysis of a part starting at byte `offset` and document `first_document` to the whole text.
 fn shift(analysis: &mut Analysis, offset: usize, first_document: usize) {
     let moved = |span: Span| Span::new(span.start + offset, span.end + offset);
@@ -154,13 +190,13 @@ mod tests {
                 let pieces = pieces(&text, &options, 1);
                 cut += usize::from(pieces.len() > 1);
                 let mut joined = Analysis::default();
-                for piece in pieces {
-                    let part = analyse_piece(&text, piece, &options);
+                analyse_pieces(&text, &pieces, &options, |part| {
                     joined.objects.extend(part.objects);
                     joined.problems.extend(part.problems);
                     joined.config_problems.extend(part.config_problems);
                     joined.used_exemptions.extend(part.used_exemptions);
-                }
+                    true
+                });
                 assert_eq!(joined, whole, "{}", file.display());
                 if !whole.config_problems.is_empty() {
                     let whole_text = Piece {

@@ -107,14 +107,46 @@ pub fn read_stdin(max: u64) -> Result<Vec<u8>, String> {
     read_capped(std::io::stdin().lock(), max, 0)
 }
 
-/// Text from bytes, or where they stop being UTF-8.
+/// Text from bytes, or where they stop being UTF-8. A UTF-16 text with its byte order mark is decoded, as
+/// kubectl decodes it (`unicode.BOMOverride`): the mark dropped, an unpaired surrogate replaced.
 pub fn utf8(bytes: Vec<u8>) -> Result<String, String> {
+    if let Some(text) = utf16_with_bom(&bytes) {
+        return Ok(text);
+    }
     String::from_utf8(bytes).map_err(|e| invalid_utf8(&e.utf8_error()))
 }
 
 /// [`utf8`] of borrowed bytes.
-pub fn utf8_str(bytes: &[u8]) -> Result<&str, String> {
-    std::str::from_utf8(bytes).map_err(|e| invalid_utf8(&e))
+pub fn utf8_str(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, String> {
+    if let Some(text) = utf16_with_bom(bytes) {
+        return Ok(std::borrow::Cow::Owned(text));
+    }
+    std::str::from_utf8(bytes)
+        .map(std::borrow::Cow::Borrowed)
+        .map_err(|e| invalid_utf8(&e))
+}
+
+/// The text of UTF-16 bytes that start with a byte order mark (FF FE little-endian, FE FF big-endian). A
+/// UTF-32 mark is no UTF-16 one to podsec: kubectl would read it as UTF-16 and find NULs, which YAML refuses,
+/// and so does podsec as UTF-8.
+fn utf16_with_bom(bytes: &[u8]) -> Option<String> {
+    let little_endian = match bytes {
+        [0xFF, 0xFE, 0, 0, ..] => return None,
+        [0xFF, 0xFE, ..] => true,
+        [0xFE, 0xFF, ..] => false,
+        _ => return None,
+    };
+    let units = bytes.get(2..)?.chunks(2).map(|pair| match pair {
+        [a, b] if little_endian => u16::from_le_bytes([*a, *b]),
+        [a, b] => u16::from_be_bytes([*a, *b]),
+        // An odd last byte: what Go's decoder makes of it.
+        _ => 0xFFFD,
+    });
+    Some(
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect(),
+    )
 }
 
 fn invalid_utf8(error: &std::str::Utf8Error) -> String {

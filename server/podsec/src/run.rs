@@ -4,7 +4,7 @@
 //! in input order, a few files ahead at most. Memory holds a few files, never the run.
 
 use crate::check::{RunArgs, collect_inputs, note, read_input, warn_no_yaml};
-use crate::chunks::{PIECE_BYTES, Piece, analyse_piece, may_have_config_problems, pieces};
+use crate::chunks::{PIECE_BYTES, Piece, analyse_piece, analyse_pieces, may_have_config_problems, pieces};
 use crate::pipeline;
 use crate::project::{ProjectFile, ResolvedKustomization, Resolver, find_project_file, today};
 use crate::report::{FileText, FileView, ImpactGroups, Input, Part, Tally};
@@ -137,7 +137,7 @@ impl Run {
                     let read = FIRST_PASS_BUFFER.with_borrow_mut(|buffer| {
                         let regular = crate::read::read_file_into(path, args.max_file_size, buffer)?;
                         let text = crate::read::utf8_str(buffer)?;
-                        let (labels, admission) = sources(text);
+                        let (labels, admission) = sources(&text);
                         let kept = if regular {
                             FirstRead::Again
                         } else {
@@ -435,13 +435,10 @@ impl Run {
         if sender.send(head).is_err() || whole {
             return;
         }
-        for piece in cut {
-            let analysis = analyse_piece(&file_text.text, piece, &options);
+        analyse_pieces(&file_text.text, &cut, &options, |analysis| {
             index_lines(&analysis);
-            if sender.send(Message::Part(analysis)).is_err() {
-                return;
-            }
-        }
+            sender.send(Message::Part(analysis)).is_ok()
+        });
     }
 
     /// The impact groups, per label, of the workloads in inputs from `first` on that may be in the
@@ -462,11 +459,16 @@ impl Run {
                 return found;
             }
             let options = self.options(*index);
-            for piece in pieces(&text, &options, PIECE_BYTES) {
-                let mut analysis = analyse_piece(&text, piece, &options);
-                set_aside_ignored(&mut analysis, &self.ignored);
-                add_impact(&analysis, labels, &self.namespaces, &mut found);
-            }
+            analyse_pieces(
+                &text,
+                &pieces(&text, &options, PIECE_BYTES),
+                &options,
+                |mut analysis| {
+                    set_aside_ignored(&mut analysis, &self.ignored);
+                    add_impact(&analysis, labels, &self.namespaces, &mut found);
+                    true
+                },
+            );
             found
         });
         let mut all: Vec<(usize, ImpactGroups)> =

@@ -24,7 +24,7 @@ use crate::patch::Layout;
 use crate::policy::Policy;
 use crate::policy::{ConfigProblem, PolicyContext, Severity};
 use crate::workload::pod_objects;
-use crate::yaml::{Document, Limits, Span, YamlErrorKind, document_ranges, read_document_if};
+use crate::yaml::{Document, Limits, Span, YamlErrorKind, document_ranges, read_document, read_document_if};
 
 /// The code of a problem the API server's validation finds in an object (`crate::validation`).
 pub const INVALID_OBJECT: &str = "invalid-object";
@@ -70,7 +70,8 @@ pub struct Analysis {
 /// A document that could not be read, or an object the API server refuses.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
-    /// `syntax-error`, `limit-exceeded`, `invalid-object`, `helm-template`, `helm-value`.
+    /// `syntax-error`, `limit-exceeded`, `not-sent` (what kubectl never sends), `invalid-object`, `helm-template`,
+    /// `helm-value`.
     pub code: &'static str,
     /// What went wrong.
     pub message: String,
@@ -140,7 +141,17 @@ fn analyze_neutralised(
         .map(|reuse| std::mem::take(&mut reuse.documents))
         .unwrap_or_default();
     let parsed = neutralised.as_ref().map_or(text, |n| n.text.as_str());
+    // Why kubectl stops reading the text (its first error): it sends nothing after.
+    let mut stop: Option<String> = None;
     for (index, range) in document_ranges(parsed, &options.limits).into_iter().enumerate() {
+        if let Some(reason) = &stop {
+            let mut findings = Analysis::default();
+            if let Some(document) = read_document(parsed, index, range, &options.limits) {
+                never_sent(&document, reason, &mut findings);
+            }
+            analysis.append(findings);
+            continue;
+        }
         let document_text = parsed.get(range.start..range.end).unwrap_or("");
         // In a chart template, a document with actions reads through placeholders numbered across the
         // whole text: its entry holds its template text too, and serves only the same template text
@@ -148,17 +159,19 @@ fn analyze_neutralised(
         let template = neutralised
             .and_then(|_| text.get(range.start..range.end))
             .filter(|original| *original != document_text);
-        // The index matters only to the document-count limit, which a cached entry never crossed.
-        let countable = index < options.limits.max_documents;
+        // The index matters only to the document-count limit, which a cached entry never crossed; a document
+        // whose reading depends on more than its text (in a JSON stream, or after a `---#c`) is never kept.
+        let keepable = index < options.limits.max_documents && !crate::yaml::read_in_context(parsed, range);
         // (Hashing a document costs a pass over it: none when nothing is kept, as in the CLI.)
         let cached = (!previous.is_empty())
             .then(|| previous.remove(document_text))
             .flatten()
-            .filter(|entry| countable && entry.template.as_deref() == template);
+            .filter(|entry| keepable && entry.template.as_deref() == template);
         if let Some(entry) = cached {
             let mut moved = entry.found.clone();
             moved.move_spans(|span| Span::new(span.start + range.start, span.end + range.start));
             moved.set_document(index);
+            stop = stop.or_else(|| kubectl_stop(&moved));
             analysis.append(moved);
             if let Some(reuse) = cache.as_mut() {
                 reuse.documents.insert(document_text.to_string(), entry);
@@ -171,7 +184,7 @@ fn analyze_neutralised(
         if let Some(document) = read_document_if(parsed, index, range, &options.limits, reads_kind) {
             analyse_document(text, &document, neutralised, options, &mut findings);
         }
-        if let Some(reuse) = cache.as_mut().filter(|_| countable) {
+        if let Some(reuse) = cache.as_mut().filter(|_| keepable) {
             let mut relative = findings.clone();
             relative.move_spans(|span| {
                 Span::new(
@@ -185,9 +198,61 @@ fn analyze_neutralised(
             };
             reuse.documents.insert(document_text.to_string(), entry);
         }
+        stop = stop.or_else(|| kubectl_stop(&findings));
         analysis.append(findings);
     }
     analysis
+}
+
+/// Why kubectl stops reading a text, if one of a document's findings says it does: a syntax error (go-yaml's
+/// or kubectl's own: a bad separator, a key or value JSON cannot hold) ends `kubectl apply -f` at that file.
+fn kubectl_stop(findings: &Analysis) -> Option<String> {
+    findings
+        .problems
+        .iter()
+        .find(|p| p.code == "syntax-error")
+        .map(|p| p.message.clone())
+}
+
+/// What a document after kubectl's stop holds: its own syntax error if it has one, else one warning naming
+/// what kubectl never sends (not analysed: nothing in it reaches the cluster).
+fn never_sent(document: &Document<'_>, reason: &str, analysis: &mut Analysis) {
+    if let Some(error) = &document.error {
+        analysis.problems.push(Problem {
+            code: if error.kind == YamlErrorKind::Syntax {
+                "syntax-error"
+            } else {
+                "limit-exceeded"
+            },
+            message: error.message.clone(),
+            span: error.span,
+            document: document.index,
+            severity: Severity::Error,
+        });
+        return;
+    }
+    let Some(root) = document.root() else { return };
+    let kind = root.get("kind").and_then(|k| k.as_str());
+    let name = root
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(|n| n.as_str());
+    let what = match (kind, name) {
+        (Some(kind), Some(name)) => format!("this {kind} {name:?}"),
+        (Some(kind), None) => format!("this {kind}"),
+        _ => "this document".to_string(),
+    };
+    // (No line number: a part of a file is analysed alone, and its lines are not the file's.)
+    analysis.problems.push(Problem {
+        code: "not-sent",
+        message: format!(
+            "kubectl never sends {what}: it stops reading the file at its first error ({reason}); podsec does not \
+             check it"
+        ),
+        span: Span::point(root.span().start),
+        document: document.index,
+        severity: Severity::Warning,
+    });
 }
 
 impl Analysis {
@@ -285,6 +350,18 @@ fn analyse_document(
             severity,
         });
         return;
+    }
+    if let Some(unread) = document.unread {
+        analysis.problems.push(Problem {
+            code: "not-sent",
+            message:
+                "kubectl never sends this: go-yaml reads a document up to its `...` and no further (start \
+                      another document with a `---` line)"
+                    .to_string(),
+            span: unread,
+            document: document.index,
+            severity: Severity::Warning,
+        });
     }
     let source = text
         .get(document.span.start..document.span.end)

@@ -537,7 +537,10 @@ fn skipping_documents_of_other_kinds_changes_no_verdict() {
 fn a_syntax_error_after_the_kind_of_a_skipped_document_is_not_reported() {
     // The decision: a document that is not analysed is read no further than its kind. Before the kind, or in a
     // document that is analysed, a syntax error is reported as ever.
-    let text = format!("kind: CustomResourceDefinition\nspec: [broken\n---\nkind: Pod\n{PRIVILEGED_SPEC}");
+    // (The Pod comes first: kubectl stops at a file's first error, and sends nothing after it; a syntax error
+    // that skipping does not see cannot stop the analysis either, so the Pod after it would still be judged,
+    // which errs on the side of the finding.)
+    let text = format!("kind: Pod\n{PRIVILEGED_SPEC}---\nkind: CustomResourceDefinition\nspec: [broken\n");
     let options = Options::default();
     let skipping = analyze(&text, &options);
     let whole = analyze_every_document(&text, &options);
@@ -577,10 +580,76 @@ fn a_merge_key_bomb_is_refused_before_it_fills_memory() {
     text.push_str("kind: Pod\nspec: {containers: [{name: c, image: x, securityContext: {<<: *b39}}]}\n");
     let analysis = analyze(&text, &Options::default());
     assert_eq!(analysis.problems.len(), 1, "{:?}", analysis.problems);
-    assert_eq!(analysis.problems[0].code, "limit-exceeded");
-    assert!(
-        analysis.problems[0]
-            .message
-            .starts_with("merge keys expand this document")
+    // go-yaml's alias guard trips first (a merge decodes its aliases); the merge limit stays the backstop.
+    assert_eq!(analysis.problems[0].code, "syntax-error");
+    assert_eq!(
+        analysis.problems[0].message,
+        "document contains excessive aliasing"
     );
+    // Without the guard's help (few nodes through aliases each time), the merge limit still holds.
+    let limits = Limits {
+        max_expanded_nodes: 1_000,
+        ..Limits::default()
+    };
+    let small = "a: &a {x: 1, y: 2}\nb1: &b1 {<<: [*a, *a], z1: 1}\nb2: &b2 {<<: [*b1, *b1], z2: 1}\nb3: {<<: [*b2, *b2]}\n";
+    let refused = crate::yaml::parse_stream(
+        small,
+        &Limits {
+            max_expanded_nodes: 10,
+            ..limits
+        },
+    )
+    .documents
+    .remove(0)
+    .error
+    .unwrap();
+    assert!(
+        refused.message.starts_with("merge keys expand this document"),
+        "{}",
+        refused.message
+    );
+}
+
+/// kubectl stops reading a file at its first error: what follows is never sent, so it is named, not judged.
+#[test]
+fn what_kubectl_never_sends_is_named_not_judged() {
+    let pod = format!("kind: Pod\nmetadata: {{name: p}}\n{PRIVILEGED_SPEC}");
+    let options = Options::default();
+    for broken in ["a: [broken\n", "a: !!int abc\n", "a: 1\n--- {b: 2}\n"] {
+        let text = format!("{broken}---\n{pod}");
+        let analysis = analyze(&text, &options);
+        assert_eq!(analysis.objects, [], "{text}");
+        let codes: Vec<_> = analysis.problems.iter().map(|p| p.code).collect();
+        assert_eq!(codes, ["syntax-error", "not-sent"], "{text}");
+        let note = &analysis.problems[1];
+        assert!(
+            note.message.starts_with(
+                "kubectl never sends this Pod \"p\": it stops reading the file at its first error ("
+            ),
+            "{}",
+            note.message
+        );
+        assert_eq!(&text[note.span.start..note.span.start + 9], "kind: Pod");
+        // The editor's cache gives the same.
+        let mut reuse = crate::analysis::Reuse::default();
+        assert_eq!(
+            crate::analysis::analyze_reusing(&text, &options, &mut reuse),
+            analysis
+        );
+        assert_eq!(
+            crate::analysis::analyze_reusing(&text, &options, &mut reuse),
+            analysis
+        );
+    }
+    // After `...` go-yaml reads nothing: what follows is named too, and the document before it is judged.
+    let text = format!("{pod}...\n{pod}");
+    let analysis = analyze(&text, &options);
+    assert_eq!(analysis.objects.len(), 1);
+    let codes: Vec<_> = analysis.problems.iter().map(|p| p.code).collect();
+    assert_eq!(codes, ["not-sent"]);
+    assert_eq!(analysis.problems[0].span.start, pod.len() + 4);
+    // A pod before the error is sent and judged.
+    let text = format!("{pod}---\na: [broken\n---\n{pod}");
+    let analysis = analyze(&text, &options);
+    assert_eq!(analysis.objects.len(), 1);
 }

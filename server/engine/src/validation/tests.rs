@@ -211,7 +211,9 @@ fn a_chart_templates_action_makes_a_refusal_unknown_where_it_could_change_it() {
     let templated = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    securityContext:\n      seccompProfile:\n        type: {{ .Values.type }}\n  - name: b\n    image: {{ .Values.image }}\n  - name: c\n    securityContext:\n      allowPrivilegeEscalation: false\n      privileged: true\n";
     assert_eq!(
         refusals(templated),
-        ["the API server refuses this Pod \"p\": spec.containers[2].securityContext: Invalid value: cannot set `allowPrivilegeEscalation` to false and `privileged` to true"]
+        [
+            "the API server refuses this Pod \"p\": spec.containers[2].securityContext: Invalid value: cannot set `allowPrivilegeEscalation` to false and `privileged` to true"
+        ]
     );
     // hostProcess reads the whole pod: a templated hostNetwork makes it unknown.
     let host_process = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  hostNetwork: {{ .Values.hostNetwork }}\n  securityContext:\n    windowsOptions:\n      hostProcess: true\n  containers:\n  - name: a\n";

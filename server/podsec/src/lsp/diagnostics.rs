@@ -176,7 +176,7 @@ pub(super) fn diagnostics(
 /// Where podsec's own diagnostics are documented: the README's section for each kind.
 fn problem_link(code: &str) -> Option<CodeDescription> {
     let section = match code {
-        "syntax-error" | "limit-exceeded" | "invalid-object" => {
+        "syntax-error" | "limit-exceeded" | "not-sent" | "invalid-object" => {
             "what-podsec-reads-exactly-as-the-api-server-does"
         }
         "helm-template" | "helm-value" | "psp-removed" => "helm-kustomize-and-podsecuritypolicy",

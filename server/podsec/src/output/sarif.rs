@@ -26,14 +26,20 @@ const PROBLEM_RULES: &[ProblemRule] = &[
     ProblemRule {
         id: "syntax-error",
         level: "error",
-        description: "The document is not valid YAML; it is not analysed.",
-        help: "Fix the YAML syntax at the location given: the other documents of the file are still checked.",
+        description: "kubectl refuses the document (not valid YAML, or not what JSON can hold); it is not analysed.",
+        help: "Fix the YAML at the location given: kubectl refuses it (go-yaml's syntax and limits, a bad `---` line, keys and values JSON cannot hold, a tag that does not fit its value), and stops reading the file there.",
     },
     ProblemRule {
         id: "limit-exceeded",
         level: "error",
-        description: "The document crosses a resource limit (nesting, aliases, documents); it is not analysed.",
-        help: "Nesting deeper than 1,000 levels, aliases that expand a document beyond 100,000 nodes, documents over 10 MB and streams of more than 100,000 documents are refused.",
+        description: "The document crosses a resource limit (merges, documents); it is not analysed.",
+        help: "Merge keys that copy more than 100,000 entries into a document, documents over 10 MB and streams of more than 100,000 documents are refused. (Nesting deeper than 10,000 levels and excessive aliasing are kubectl's own errors: syntax-error.)",
+    },
+    ProblemRule {
+        id: "not-sent",
+        level: "warning",
+        description: "What kubectl never sends to the cluster: it is not checked.",
+        help: "kubectl stops reading a file at its first error (the message names its line), and go-yaml reads a document only up to `...`: fix that error, or start a new document with a `---` line.",
     },
     ProblemRule {
         id: "invalid-object",
