@@ -134,10 +134,10 @@ try {
   assert.match(log, /podsec: diagnostics are pulled by the client/, log);
   await noPodsecNotification();
 
-  // The cursor on `allowPrivilegeEscalation: true`.
+  // The cursor on the container's name, where the missing allowPrivilegeEscalation is reported.
   const lines = original.split("\n");
-  const lineIndex = lines.findIndex((line) => line.includes("allowPrivilegeEscalation: true"));
-  const column = lines[lineIndex].indexOf("allowPrivilegeEscalation") + 3;
+  const lineIndex = lines.findIndex((line) => line.includes("- name: app"));
+  const column = lines[lineIndex].indexOf("name") + 3;
   await editor.locator(".view-lines").click();
   await page.keyboard.press("Control+G");
   await page.keyboard.type(`${lineIndex + 1}:${column}`);
