@@ -2127,3 +2127,63 @@ spec:
         }
     }
 }
+
+/// One Pod with `containers` containers that set nothing: four restricted findings per container.
+fn wide_pod(containers: usize) -> String {
+    let mut text = String::from("apiVersion: v1\nkind: Pod\nmetadata:\n  name: wide\nspec:\n  containers:\n");
+    for i in 0..containers {
+        text.push_str(&format!(
+            "  - name: container-{i}\n    image: nginx:1.{}\n",
+            i % 30
+        ));
+    }
+    text
+}
+
+/// Runs `podsec` under GNU time: the output's size in bytes and the peak RSS in KiB.
+fn output_size_and_peak_rss(args: &[&str]) -> (usize, u64) {
+    let output = Command::new("/usr/bin/time")
+        .args(["-f", "%M"])
+        .arg(env!("CARGO_BIN_EXE_podsec"))
+        .args(args)
+        .current_dir(repo_root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("GNU time (Debian package `time`)");
+    assert_eq!(output.status.code(), Some(1), "{args:?}: {}", stderr(&output));
+    let peak = stderr(&output).lines().last().unwrap().trim().parse().unwrap();
+    (output.stdout.len(), peak)
+}
+
+#[test]
+fn output_is_linear_in_a_pods_containers_in_every_format() {
+    const CONTAINERS: usize = 3_000;
+    let dir = TempDir::new("wide-pod");
+    let file = dir.write("wide.yaml", wide_pod(CONTAINERS).as_bytes());
+    let file = file.to_str().unwrap();
+    let json: Value = serde_json::from_str(&stdout(&podsec(&["check", "--format", "json", file]))).unwrap();
+    let findings = json["summary"]["violations"].as_u64().unwrap();
+    assert_eq!(findings, 4 * CONTAINERS as u64);
+    for format in ["text", "json", "sarif", "github", "gitlab", "junit"] {
+        let (bytes, peak_kib) = output_size_and_peak_rss(&["check", "--format", format, file]);
+        let per_finding = bytes as u64 / findings;
+        assert!(
+            per_finding <= 1_536,
+            "{format}: {per_finding} bytes per finding ({bytes} bytes)"
+        );
+        assert!(peak_kib <= 64 * 1024, "{format}: {peak_kib} KiB peak RSS");
+    }
+    // A finding names its own container, and PSA's sentence naming them all is written once per object.
+    let text = stdout(&podsec(&["check", file]));
+    let line = text
+        .lines()
+        .find(|l| l.contains("allowPrivilegeEscalation") && l.contains("container-7\""))
+        .unwrap();
+    assert!(line.contains("(container \"container-7\" must set"), "{line}");
+    let naming_the_last = text.lines().filter(|l| l.contains("\"container-2999\"")).count();
+    assert_eq!(
+        naming_the_last,
+        4 + 1,
+        "its four findings and the object's sentence"
+    );
+}

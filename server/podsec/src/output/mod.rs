@@ -17,7 +17,7 @@ use crate::run::{Parts, Run};
 use podsec_engine::advice::suggest_levels;
 use podsec_engine::policy::Severity;
 use podsec_engine::text::{LineColumn, LineIndex};
-use podsec_engine::{CheckViolation, ObjectReport, Options, Span};
+use podsec_engine::{CheckViolation, Location, ObjectReport, Options, Span};
 use std::io::{self, Write};
 
 /// Output format of `podsec check`.
@@ -147,7 +147,7 @@ fn findings(part: &Part) -> Vec<Finding<'_>> {
                 found.push(Finding {
                     code: violation.check.id,
                     severity: violation.severity(),
-                    message: violation_message(object, violation),
+                    message: violation_message(object, violation, location),
                     span: location.span,
                     object: Some((object, violation, location.path.as_str())),
                 });
@@ -158,11 +158,12 @@ fn findings(part: &Part) -> Vec<Finding<'_>> {
     found
 }
 
-/// A violation's message with the object and the policy it breaks, as SARIF and the CI formats give it.
-fn violation_message(object: &ObjectReport, violation: &CheckViolation) -> String {
+/// A violation's message at one of its locations (naming that field's container alone), with the object
+/// and the policy it breaks, as SARIF and the CI formats give it.
+fn violation_message(object: &ObjectReport, violation: &CheckViolation, location: &Location) -> String {
     format!(
         "{} ({}: {} {})",
-        violation.message(),
+        violation.message_for(location),
         object.display_name(),
         violation.mode.as_str(),
         violation.policy
