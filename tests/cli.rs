@@ -1647,15 +1647,56 @@ fn junit_output_has_a_suite_per_file_and_a_case_per_object() {
     assert!(xml.ends_with("</testsuites>\n"), "{xml}");
     assert_eq!(xml.matches("<testsuite ").count(), 3, "{xml}");
     assert!(xml.contains(
-        "<testsuite name=\"examples/insecure-deployment.yaml\" tests=\"1\" failures=\"1\" errors=\"0\">"
+        "<testsuite name=\"examples/insecure-deployment.yaml\" tests=\"1\" failures=\"1\" errors=\"0\" skipped=\"0\">"
     ));
     assert!(xml.contains(
-        "<testcase name=\"Pod &quot;hardened&quot; at 3:1\" classname=\"examples/restricted-pod.yaml\"/>"
-    ));
-    assert!(xml.matches("<failure ").count() > 11, "{xml}");
+        "<testcase name=\"Pod &quot;hardened&quot;\" classname=\"examples/restricted-pod.yaml\" file=\"examples/restricted-pod.yaml\"/>"
+    ), "{xml}");
+    // As Jenkins' JUnit plugin (junit-10.xsd) and GitLab read it: every case names its file, and fails with
+    // exactly one `<failure>` that lists every finding of the object.
+    let cases: Vec<&str> = xml.split("<testcase ").skip(1).collect();
+    assert_eq!(cases.len(), 5, "{xml}");
+    for case in &cases {
+        let case = case.split("</testcase>").next().unwrap();
+        assert!(case.contains(" file=\""), "{case}");
+        assert!(case.matches("<failure ").count() <= 1, "{case}");
+    }
+    let web = cases
+        .iter()
+        .find(|c| c.starts_with("name=\"Deployment &quot;web&quot;"))
+        .unwrap();
+    assert_eq!(
+        web.matches("\nexamples/insecure-deployment.yaml:").count() + 1,
+        11,
+        "{web}"
+    );
     assert!(
         xml.contains("type=\"syntax-error\""),
         "a document that does not parse fails its own case"
+    );
+}
+
+/// The test cases' names of a JUnit report.
+fn junit_case_names(xml: &str) -> Vec<String> {
+    xml.split("<testcase name=\"")
+        .skip(1)
+        .map(|case| case.split('"').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn junit_case_names_stay_when_lines_move() {
+    let dir = TempDir::new("junit-moves");
+    let original = std::fs::read_to_string(repo_root().join("tests/data/multi.yaml")).unwrap();
+    let file = dir.write("multi.yaml", original.as_bytes());
+    let before = stdout(&podsec(&["check", "--format", "junit", file.to_str().unwrap()]));
+    dir.write("multi.yaml", format!("# moved\n\n\n{original}").as_bytes());
+    let after = stdout(&podsec(&["check", "--format", "junit", file.to_str().unwrap()]));
+    assert_ne!(before, after, "the failures' text gives the new lines");
+    assert_eq!(junit_case_names(&before), junit_case_names(&after));
+    assert!(
+        junit_case_names(&before).iter().all(|n| !n.contains(" at ")),
+        "{before}"
     );
 }
 
