@@ -2254,3 +2254,29 @@ fn a_pod_of_thousands_of_aliases_of_one_container_is_checked_in_linear_time() {
         }
     }
 }
+
+#[test]
+fn paths_found_by_walking_dot_are_shown_without_a_leading_dot_slash_in_every_format() {
+    let dir = TempDir::new("dot-walk");
+    dir.write(
+        "deploy/web.yaml",
+        &std::fs::read(repo_root().join("examples/insecure-deployment.yaml")).unwrap(),
+    );
+    dir.write("bad.yaml", b"a: [\n");
+    for args in [
+        &["check", "."][..],
+        &["check", "./"][..],
+        &["check", "./deploy", "./bad.yaml"][..],
+        &["check"][..],
+    ] {
+        for format in ["text", "json", "sarif", "github", "gitlab", "junit"] {
+            let mut args = args.to_vec();
+            args.extend(["--output-format", format]);
+            let output = podsec_in(dir.path(), &args);
+            let printed = stdout(&output);
+            assert_eq!(output.status.code(), Some(1), "{args:?}: {}", stderr(&output));
+            assert!(printed.contains("deploy/web.yaml"), "{args:?}: {printed}");
+            assert!(!printed.contains("./"), "{args:?}: {printed}");
+        }
+    }
+}

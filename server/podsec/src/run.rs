@@ -77,8 +77,14 @@ pub fn select(args: &RunArgs) -> Result<Selection, String> {
             (Input::File(path), Some(p)) => {
                 let skipped = projects.get(*p).filter(|p| p.skips(path));
                 if let Some(project) = skipped {
-                    let why = format!("skipped by `skip` in {}", project.path.display());
-                    note(&args.walk, format_args!("{}: {why}", path.display()));
+                    let why = format!(
+                        "skipped by `skip` in {}",
+                        crate::report::shown(&project.path).display()
+                    );
+                    note(
+                        &args.walk,
+                        format_args!("{}: {why}", crate::report::shown(path).display()),
+                    );
                 }
                 skipped.is_none()
             }

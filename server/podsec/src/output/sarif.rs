@@ -223,7 +223,7 @@ fn artifact_of_path(path: &Path) -> Value {
 
 fn artifact_of(input: &Input) -> Value {
     match input {
-        Input::File(path) | Input::Stdin(Some(path)) => artifact_of_path(path),
+        Input::File(path) | Input::Stdin(Some(path)) => artifact_of_path(crate::report::shown(path)),
         // Unnamed standard input: a relative reference under no base.
         Input::Stdin(None) => json!({ "uri": "stdin" }),
     }
