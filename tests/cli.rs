@@ -1026,7 +1026,7 @@ fn summaries_count_in_proper_english() {
     assert_eq!(
         stderr(&output),
         format!(
-            "{}: applied 1 fix:\n  - Set allowPrivilegeEscalation: false on container \"app\"\n",
+            "{}: applied 1 fix:\n  - Set allowPrivilegeEscalation: false on container \"app\"\nApplied 1 fix in 1 file.\n",
             one_fix.display()
         )
     );
@@ -1838,10 +1838,10 @@ fn directory_walks_respect_gitignore_in_a_git_repository_and_ignore_files_everyw
     // Outside a git repository, .gitignore is not read (as git and ruff do).
     assert_eq!(
         files(&["check", "--show-files"]),
-        "./app/deploy.yaml\n./gen/generated.yaml\n"
+        "app/deploy.yaml\ngen/generated.yaml\n"
     );
     git(dir.path(), &["init", "-q", "."]);
-    assert_eq!(files(&["check", "--show-files"]), "./app/deploy.yaml\n");
+    assert_eq!(files(&["check", "--show-files"]), "app/deploy.yaml\n");
     let check = podsec_in(dir.path(), &["check", "."]);
     assert_eq!(
         check.status.code(),
@@ -1851,7 +1851,7 @@ fn directory_walks_respect_gitignore_in_a_git_repository_and_ignore_files_everyw
     );
     assert_eq!(
         files(&["check", "--show-files", "--no-ignore"]),
-        "./app/deploy.yaml\n./gen/generated.yaml\n"
+        "app/deploy.yaml\ngen/generated.yaml\n"
     );
     // A path named on the command line is checked whatever an ignore file says.
     assert_eq!(
@@ -1867,7 +1867,7 @@ fn directory_walks_respect_gitignore_in_a_git_repository_and_ignore_files_everyw
     // .ignore applies without git too.
     std::fs::remove_dir_all(dir.path().join(".git")).unwrap();
     dir.write("app/.ignore", b"deploy.yaml\n");
-    assert_eq!(files(&["check", "--show-files"]), "./gen/generated.yaml\n");
+    assert_eq!(files(&["check", "--show-files"]), "gen/generated.yaml\n");
 }
 
 #[test]
@@ -2279,4 +2279,76 @@ fn paths_found_by_walking_dot_are_shown_without_a_leading_dot_slash_in_every_for
             assert!(!printed.contains("./"), "{args:?}: {printed}");
         }
     }
+}
+
+#[test]
+fn fix_diff_exits_one_exactly_when_it_shows_a_diff() {
+    let dir = TempDir::new("fix-diff-status");
+    // No safe fix applies: findings are left, but there is no diff to show.
+    let unfixable = dir.write(
+        "unfixable.yaml",
+        &std::fs::read(repo_root().join("tests/fixes/baseline-unsafe.yaml")).unwrap(),
+    );
+    let output = podsec(&["fix", "--diff", unfixable.to_str().unwrap()]);
+    assert_eq!(stdout(&output), "");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = podsec(&["fix", "--diff", "--unsafe", unfixable.to_str().unwrap()]);
+    assert!(!stdout(&output).is_empty());
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+}
+
+#[test]
+fn fix_reports_a_summary_quietly_or_as_json_and_exit_zero_keeps_going() {
+    let dir = TempDir::new("fix-report");
+    let original = std::fs::read(repo_root().join("examples/insecure-deployment.yaml")).unwrap();
+    let path = dir.write("web.yaml", &original);
+    let name = path.to_str().unwrap();
+
+    let output = podsec(&["fix", name]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "privileged is left without --unsafe"
+    );
+    let report = stderr(&output);
+    let last = report.lines().last().unwrap();
+    assert!(
+        last.starts_with("Applied 1 fix in 1 file; ") && last.ends_with(" findings left in 1 file."),
+        "{report}"
+    );
+
+    std::fs::write(&path, &original).unwrap();
+    let output = podsec(&["fix", "-q", "--exit-zero", name]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stderr(&output), "", "quiet prints no report");
+    assert_ne!(std::fs::read(&path).unwrap(), original, "quiet still fixes");
+
+    std::fs::write(&path, &original).unwrap();
+    let output = podsec(&["fix", "--output-format", "json", name]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stderr(&output), "");
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json["version"], 1);
+    let file = &json["files"][0];
+    assert_eq!(file["path"], name);
+    let applied = file["applied"].as_array().unwrap();
+    assert!(!applied.is_empty(), "{json:#}");
+    assert_eq!(json["summary"]["applied"], applied.len());
+    let privileged = file["left"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["code"] == "privileged")
+        .unwrap();
+    assert!(
+        privileged["why"]
+            .as_str()
+            .unwrap()
+            .starts_with("unsafe fix available with --unsafe: Remove privileged: true on container \"app\""),
+        "{privileged}"
+    );
+    assert_eq!(json["summary"]["left"], file["left"].as_array().unwrap().len());
+
+    let refused = podsec(&["fix", "--output-format", "json", "--diff", name]);
+    assert_eq!(refused.status.code(), Some(2));
 }

@@ -174,12 +174,31 @@ pub struct FixCommand {
     #[arg(long, value_name = "CHECK", value_delimiter = ',', value_parser = check_ids(),
           hide_possible_values = true)]
     pub ignore: Vec<String>,
-    /// Print a unified diff (for git apply) instead of writing; exit 1 when a fix would change a file
+    /// Print a unified diff (for git apply) instead of writing; exit 1 exactly when it shows a diff
     #[arg(long)]
     pub diff: bool,
+    /// Report format: text on standard error, or one JSON document on standard output (what was changed,
+    /// what is left and why)
+    #[arg(long, visible_alias = "format", value_enum, value_name = "FORMAT", default_value_t = FixFormat::Text)]
+    pub output_format: FixFormat,
+    /// Exit 0 even when findings are left (unreadable or unwritable files still exit 2)
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Print no report: neither the fixes, what is left, nor the summary line (errors still are)
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
     /// Print notes on standard error: files a walk skipped and why
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+/// The report formats of `podsec fix`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FixFormat {
+    /// What was fixed and what is left, per file on standard error, then a summary line
+    Text,
+    /// One document on standard output: {"version": 1, "files": [{"path", "applied", "left", "error"}], "summary"}
+    Json,
 }
 
 #[derive(Args, Debug)]
