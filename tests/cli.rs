@@ -2352,3 +2352,45 @@ fn fix_reports_a_summary_quietly_or_as_json_and_exit_zero_keeps_going() {
     let refused = podsec(&["fix", "--output-format", "json", "--diff", name]);
     assert_eq!(refused.status.code(), Some(2));
 }
+
+#[test]
+fn stdin_filename_without_a_dash_reads_standard_input_as_ruffs_does() {
+    let yaml = std::fs::read(repo_root().join("examples/insecure-deployment.yaml")).unwrap();
+    let alone = podsec_with_stdin(&["check", "--stdin-filename", "web.yaml"], Some(&yaml));
+    assert_eq!(alone.status.code(), Some(1), "{}", stderr(&alone));
+    assert!(
+        stdout(&alone).starts_with("web.yaml:17:9: allowPrivilegeEscalation:"),
+        "{}",
+        stdout(&alone)
+    );
+    // Other paths are ignored in favour of standard input, with a warning.
+    let with_path = podsec_with_stdin(
+        &[
+            "check",
+            "--stdin-filename",
+            "web.yaml",
+            "examples/restricted-pod.yaml",
+        ],
+        Some(&yaml),
+    );
+    assert_eq!(stdout(&with_path), stdout(&alone));
+    assert!(
+        stderr(&with_path).contains("ignoring examples/restricted-pod.yaml in favour of standard input"),
+        "{}",
+        stderr(&with_path)
+    );
+}
+
+#[test]
+fn json_summary_counts_agree_with_the_exit_status() {
+    // Only a syntax error: exit 1, and the summary counts it as an error.
+    let output = podsec_with_stdin(&["check", "--format", "json", "-"], Some(b"a: [\n"));
+    assert_eq!(output.status.code(), Some(1));
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json["summary"]["errors"], 1, "{}", json["summary"]);
+    assert_eq!(json["summary"]["violations"], 0);
+    let clean = podsec(&["check", "--format", "json", "examples/restricted-pod.yaml"]);
+    assert_eq!(clean.status.code(), Some(0));
+    let json: Value = serde_json::from_str(&stdout(&clean)).unwrap();
+    assert_eq!(json["summary"]["errors"], 0);
+}

@@ -41,7 +41,11 @@ pub struct WalkOptions {
 
 impl RunArgs {
     pub fn new(inputs: &InputArgs, policy: &PolicyArgs, verbose: bool) -> Self {
-        let paths = path_arguments(&inputs.paths);
+        let paths = if inputs.stdin_filename.is_some() {
+            stdin_path_arguments(&inputs.paths)
+        } else {
+            path_arguments(&inputs.paths)
+        };
         // Each flag changes only what it names: `--level` the level everywhere, `--policy-version` alone the
         // version of whatever level each namespace resolves to.
         let override_policy = policy.level.map(|level| {
@@ -64,6 +68,21 @@ impl RunArgs {
             ignore: Vec::new(),
         }
     }
+}
+
+/// The paths with `--stdin-filename`, which reads standard input as ruff's does: `-` alone when no path
+/// is `-` (the other paths are ignored, with a warning), else the paths as given.
+fn stdin_path_arguments(paths: &[PathBuf]) -> Vec<String> {
+    if paths.iter().any(|p| p.as_os_str() == "-") {
+        return path_arguments(paths);
+    }
+    for path in paths {
+        crate::stderr_line!(
+            "podsec: warning: ignoring {} in favour of standard input (--stdin-filename reads it)",
+            path.display()
+        );
+    }
+    vec!["-".to_string()]
 }
 
 /// The paths of the command line as the walk takes them: `.` when none is given.

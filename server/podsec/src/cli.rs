@@ -78,7 +78,7 @@ pub struct InputArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// The name standard input has in the output, and where its project file and kustomization are
-    /// looked up
+    /// looked up; without - among the paths it reads standard input (as ruff's does), ignoring the paths
     #[arg(long, value_name = "PATH")]
     pub stdin_filename: Option<PathBuf>,
     /// Refuse larger inputs: megabytes (64, 64MB) or, with a unit, bytes (65536B), KB or GB

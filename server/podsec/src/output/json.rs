@@ -86,9 +86,11 @@ impl Printer for Json {
             "objects": tally.objects,
             "failing_objects": tally.failing,
             "violations": tally.violations.total(),
-            "errors": tally.violations.errors,
-            "warnings": tally.violations.warnings,
-            "notes": tally.violations.notes,
+            // As the text summary counts them, syntax errors and policy-source problems included: the
+            // counts agree with the exit status.
+            "errors": tally.findings.errors,
+            "warnings": tally.findings.warnings,
+            "notes": tally.findings.notes,
             "exempted": tally.exempted,
             "problems": tally.problems,
             "unreadable": tally.unreadable,
