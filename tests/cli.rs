@@ -2394,3 +2394,56 @@ fn json_summary_counts_agree_with_the_exit_status() {
     let json: Value = serde_json::from_str(&stdout(&clean)).unwrap();
     assert_eq!(json["summary"]["errors"], 0);
 }
+
+#[test]
+fn output_file_takes_the_format_while_the_terminal_keeps_the_summary() {
+    let dir = TempDir::new("output-file");
+    let report = dir.path().join("report.sarif");
+    let output = podsec(&[
+        "check",
+        "--output-format",
+        "sarif",
+        "--output-file",
+        report.to_str().unwrap(),
+        "examples/",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "Found 11 errors in 1 object (2 files checked against restricted:latest).\n"
+    );
+    let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 11);
+    let quiet = podsec(&[
+        "check",
+        "-q",
+        "--format",
+        "json",
+        "-o",
+        report.to_str().unwrap(),
+        "examples/",
+    ]);
+    assert_eq!(stdout(&quiet), "");
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["summary"]["errors"], 11);
+    let unwritable = podsec(&["check", "--output-file", "/nonexistent/dir/report", "examples/"]);
+    assert_eq!(unwritable.status.code(), Some(2));
+    assert!(
+        stderr(&unwritable).contains("/nonexistent/dir/report"),
+        "{}",
+        stderr(&unwritable)
+    );
+}
+
+#[test]
+fn hidden_walks_hidden_directories() {
+    let dir = TempDir::new("hidden");
+    dir.write(".deploy/web.yaml", one_pod("web").as_bytes());
+    dir.write("app/app.yaml", one_pod("app").as_bytes());
+    let files = |args: &[&str]| stdout(&podsec_in(dir.path(), args));
+    assert_eq!(files(&["check", "--show-files"]), "app/app.yaml\n");
+    assert_eq!(
+        files(&["check", "--show-files", "--hidden"]),
+        ".deploy/web.yaml\napp/app.yaml\n"
+    );
+}

@@ -37,6 +37,8 @@ pub struct WalkOptions {
     pub respect_ignore_files: bool,
     /// Say on standard error what a walk skipped and why.
     pub verbose: bool,
+    /// `--hidden`: walk hidden files and directories too (`.deploy/`), as ripgrep's `--hidden` does.
+    pub hidden: bool,
 }
 
 impl RunArgs {
@@ -64,6 +66,7 @@ impl RunArgs {
             walk: WalkOptions {
                 respect_ignore_files: !inputs.no_ignore,
                 verbose,
+                hidden: inputs.hidden,
             },
             ignore: Vec::new(),
         }
@@ -126,7 +129,8 @@ pub fn run(args: CheckCommand) -> Result<Outcome, String> {
             && match args.color {
                 ColorChoice::Always => true,
                 ColorChoice::Never => false,
-                ColorChoice::Auto => output::colour_enabled(),
+                // A file named by --output-file is not the terminal.
+                ColorChoice::Auto => args.output_file.is_none() && output::colour_enabled(),
             };
         let options = output::PrintOptions {
             show_exempted: args.show_exempted,
@@ -134,9 +138,28 @@ pub fn run(args: CheckCommand) -> Result<Outcome, String> {
             quiet: args.quiet,
             statistics: args.statistics,
         };
-        output::write(&mut out, &run, format, &options)
-            .map_err(crate::stdout::write_error)?
-            .outcome()
+        match &args.output_file {
+            Some(path) => {
+                let written = std::fs::File::create(path).and_then(|file| {
+                    let mut file = std::io::BufWriter::new(file);
+                    let tally = output::write(&mut file, &run, format, &options)?;
+                    std::io::Write::flush(&mut file)?;
+                    Ok(tally)
+                });
+                let tally = written.map_err(|e| format!("{}: {e}", path.display()))?;
+                if !args.quiet {
+                    let colour = matches!(args.color, ColorChoice::Always)
+                        || (args.color == ColorChoice::Auto && output::colour_enabled());
+                    use std::io::Write;
+                    writeln!(out, "{}", output::summary_line(&tally, colour))
+                        .map_err(crate::stdout::write_error)?;
+                }
+                tally.outcome()
+            }
+            None => output::write(&mut out, &run, format, &options)
+                .map_err(crate::stdout::write_error)?
+                .outcome(),
+        }
     };
     out.finish()?;
     Ok(match outcome {
@@ -310,7 +333,7 @@ fn walk(
     let mut through_a_link = false;
     let respect = options.respect_ignore_files;
     let walker = ignore::WalkBuilder::new(dir)
-        .hidden(true)
+        .hidden(!options.hidden)
         .parents(respect)
         .ignore(respect)
         .git_ignore(respect)

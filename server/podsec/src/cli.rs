@@ -88,6 +88,9 @@ pub struct InputArgs {
     /// skipped)
     #[arg(long)]
     pub no_ignore: bool,
+    /// Walk hidden files and directories too (.deploy/); ignore files still apply
+    #[arg(long)]
+    pub hidden: bool,
 }
 
 /// Where the policy comes from when it is not the policy files'.
@@ -131,6 +134,9 @@ pub struct CheckCommand {
     #[arg(long, visible_alias = "format", value_enum, value_name = "FORMAT", default_value_t = Format::Text,
           help_heading = "Output")]
     pub output_format: Format,
+    /// Write the output (in --output-format) to this file; the terminal keeps the text summary line
+    #[arg(long, short = 'o', value_name = "FILE", help_heading = "Output")]
+    pub output_file: Option<PathBuf>,
     /// Also list the findings an exemption covers, with its reason
     #[arg(long, help_heading = "Output")]
     pub show_exempted: bool,
@@ -229,6 +235,9 @@ pub struct PspCommand {
     /// Walk directories without reading .gitignore, .ignore and git's excludes
     #[arg(long)]
     pub no_ignore: bool,
+    /// Walk hidden files and directories too (.deploy/); ignore files still apply
+    #[arg(long)]
+    pub hidden: bool,
 }
 
 #[derive(Args, Debug)]

@@ -107,6 +107,8 @@ pub fn write(out: &mut impl Write, run: &Run, format: Format, options: &PrintOpt
     Ok(tally)
 }
 
+pub use text::summary_line;
+
 /// One finding as the CI formats and `--statistics` see it: a violation at one of its locations (on an
 /// object that is checked), an unreadable document, or a policy-source problem.
 struct Finding<'a> {

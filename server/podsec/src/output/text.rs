@@ -218,6 +218,11 @@ impl Text {
     }
 }
 
+/// The text summary line alone, for the terminal while `--output-file` takes the output.
+pub fn summary_line(tally: &Tally, colour: bool) -> String {
+    summary(tally, &Style { on: colour })
+}
+
 /// The last line of the text output: what was found, in how many objects and files, against which policy.
 fn summary(tally: &Tally, style: &Style) -> String {
     let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
