@@ -15,7 +15,7 @@ pub fn run(args: PspCommand) -> Result<Outcome, String> {
     let walk = WalkOptions {
         respect_ignore_files: !args.no_ignore,
         verbose: false,
-        hidden: false,
+        hidden: args.hidden,
     };
     let (inputs, errors) = collect_inputs(&paths, None, &walk);
     let mut outcome = if errors.is_empty() {
