@@ -14,7 +14,9 @@ if ! "$venv/bin/python" -c 'import yaml, sys; sys.exit(not yaml.__with_libyaml__
 fi
 
 cargo build --quiet --locked -p podsec-engine --example yaml_dump
-dump=target/debug/examples/yaml_dump
+# Where cargo put the binary (CARGO_TARGET_DIR may move it).
+target_dir="$(cargo metadata --format-version 1 --no-deps --locked | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+dump="$target_dir/debug/examples/yaml_dump"
 
 generated=target/yaml-leniency
 python3 tests/yaml-leniency/generate.py "$generated"
