@@ -2447,3 +2447,85 @@ fn hidden_walks_hidden_directories() {
         ".deploy/web.yaml\napp/app.yaml\n"
     );
 }
+
+#[test]
+fn a_baseline_hides_known_findings_across_line_moves_and_fails_on_new_ones() {
+    let dir = TempDir::new("baseline");
+    let original = std::fs::read_to_string(repo_root().join("examples/insecure-deployment.yaml")).unwrap();
+    dir.write("web.yaml", original.as_bytes());
+    dir.write("bad.yaml", b"a: [\n");
+    let written = podsec_in(dir.path(), &["check", "--write-baseline", "baseline.json", "."]);
+    assert_eq!(written.status.code(), Some(1), "writing a baseline still reports");
+    assert!(
+        stderr(&written).contains("wrote baseline.json (12 findings)"),
+        "{}",
+        stderr(&written)
+    );
+    let baseline: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("baseline.json")).unwrap()).unwrap();
+    assert_eq!(baseline["version"], 1);
+    assert!(
+        !baseline.to_string().contains("\"line\""),
+        "no line numbers: {baseline}"
+    );
+
+    // Lines move and an unrelated edit: every finding is still known, in every format.
+    let moved = format!(
+        "# moved down\n\n{}",
+        original.replace("name: web", "name: web\n  labels: {app: web}")
+    );
+    dir.write("web.yaml", moved.as_bytes());
+    for format in ["text", "json", "sarif", "github", "gitlab", "junit"] {
+        let output = podsec_in(
+            dir.path(),
+            &["check", "--baseline", "baseline.json", "--format", format, "."],
+        );
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{format}: {}{}",
+            stdout(&output),
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output)
+                .contains("baseline.json: 12 findings known, not reported; 0 entries no longer match"),
+            "{format}: {}",
+            stderr(&output)
+        );
+        if format == "sarif" {
+            let sarif: Value = serde_json::from_str(&stdout(&output)).unwrap();
+            assert_eq!(sarif["runs"][0]["results"], serde_json::json!([]));
+        } else {
+            assert!(
+                !stdout(&output).contains("allowPrivilegeEscalation"),
+                "{format}: {}",
+                stdout(&output)
+            );
+        }
+    }
+
+    // A new finding fails the run; a fixed one is named as no longer matching.
+    let changed = moved.replace("hostPort: 8080", "containerPort: 8081");
+    let changed = changed.replacen("    spec:\n", "    spec:\n      hostNetwork: true\n", 1);
+    dir.write("web.yaml", changed.as_bytes());
+    let output = podsec_in(
+        dir.path(),
+        &["check", "--baseline", "baseline.json", "--format", "json", "."],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let checks: Vec<&str> = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["objects"].as_array().unwrap())
+        .flat_map(|o| o["violations"].as_array().unwrap())
+        .map(|v| v["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(checks, ["hostNamespaces"], "{json:#}");
+    assert_eq!(json["summary"]["errors"], 1);
+    let report = stderr(&output);
+    assert!(report.contains("1 entry no longer matches"), "{report}");
+    assert!(report.contains("fixed or moved: web.yaml: hostPorts: Deployment \"web\" in namespace \"payments\" spec.template.spec.containers[0].ports[0].hostPort"), "{report}");
+}

@@ -138,11 +138,16 @@ pub fn run(args: CheckCommand) -> Result<Outcome, String> {
             quiet: args.quiet,
             statistics: args.statistics,
         };
-        match &args.output_file {
+        let mut baseline = match (&args.baseline, &args.write_baseline) {
+            (Some(path), _) => Some(crate::baseline::Baseline::read(path)?),
+            (None, Some(_)) => Some(crate::baseline::Baseline::recording()),
+            (None, None) => None,
+        };
+        let outcome = match &args.output_file {
             Some(path) => {
                 let written = std::fs::File::create(path).and_then(|file| {
                     let mut file = std::io::BufWriter::new(file);
-                    let tally = output::write(&mut file, &run, format, &options)?;
+                    let tally = output::write(&mut file, &run, format, &options, baseline.as_mut())?;
                     std::io::Write::flush(&mut file)?;
                     Ok(tally)
                 });
@@ -156,10 +161,17 @@ pub fn run(args: CheckCommand) -> Result<Outcome, String> {
                 }
                 tally.outcome()
             }
-            None => output::write(&mut out, &run, format, &options)
+            None => output::write(&mut out, &run, format, &options, baseline.as_mut())
                 .map_err(crate::stdout::write_error)?
                 .outcome(),
+        };
+        std::io::Write::flush(&mut out).map_err(crate::stdout::write_error)?;
+        if let (Some(baseline), Some(path)) =
+            (baseline, args.baseline.as_ref().or(args.write_baseline.as_ref()))
+        {
+            baseline.finish(path)?;
         }
+        outcome
     };
     out.finish()?;
     Ok(match outcome {

@@ -137,6 +137,18 @@ pub struct CheckCommand {
     /// Write the output (in --output-format) to this file; the terminal keeps the text summary line
     #[arg(long, short = 'o', value_name = "FILE", help_heading = "Output")]
     pub output_file: Option<PathBuf>,
+    /// Record today's findings in FILE (by a fingerprint without lines), for --baseline
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "baseline",
+        help_heading = "Output"
+    )]
+    pub write_baseline: Option<PathBuf>,
+    /// Report and fail on findings not in FILE only (written by --write-baseline); say how many known ones
+    /// remain and which entries no longer match
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub baseline: Option<PathBuf>,
     /// Also list the findings an exemption covers, with its reason
     #[arg(long, help_heading = "Output")]
     pub show_exempted: bool,

@@ -88,7 +88,13 @@ trait Printer {
 }
 
 /// Checks every input of `run` and writes the verdicts in `format` as they come; returns the counters.
-pub fn write(out: &mut impl Write, run: &Run, format: Format, options: &PrintOptions) -> io::Result<Tally> {
+pub fn write(
+    out: &mut impl Write,
+    run: &Run,
+    format: Format,
+    options: &PrintOptions,
+    baseline: Option<&mut crate::baseline::Baseline>,
+) -> io::Result<Tally> {
     let show_exempted = options.show_exempted;
     let mut printer: Box<dyn Printer> = match format {
         _ if options.statistics => Box::new(statistics::Statistics::new(format == Format::Json)),
@@ -100,13 +106,14 @@ pub fn write(out: &mut impl Write, run: &Run, format: Format, options: &PrintOpt
         Format::Junit => Box::new(junit::Junit),
     };
     printer.begin(out)?;
-    let tally = run.stream(printer.config_problems_first(), |file, parts| {
+    let tally = run.stream(printer.config_problems_first(), baseline, |file, parts| {
         printer.file(out, file, parts)
     })?;
     printer.finish(out, &tally)?;
     Ok(tally)
 }
 
+pub use sarif::fingerprint as sarif_fingerprint;
 pub use text::summary_line;
 
 /// One finding as the CI formats and `--statistics` see it: a violation at one of its locations (on an
