@@ -212,10 +212,7 @@ impl ObjectIdentity {
             kind: object.kind.clone(),
             name: object.name.clone().unwrap_or_default(),
             namespace: object.namespace.clone().unwrap_or_default(),
-            shown: match &object.namespace {
-                Some(namespace) => format!("{} in namespace {namespace:?}", object.display_name()),
-                None => object.display_name(),
-            },
+            shown: crate::output::object_identity(object),
         }
     }
 

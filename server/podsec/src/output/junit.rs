@@ -7,7 +7,6 @@
 use super::{Finding, Printer, findings, region};
 use crate::report::{FileView, Tally};
 use crate::run::Parts;
-use podsec_engine::ObjectReport;
 use podsec_engine::policy::Severity;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -31,15 +30,6 @@ fn escape(text: &str) -> String {
         }
     }
     escaped
-}
-
-/// A test case's name for an object: its kind, name and namespace, never its line, so that a case keeps
-/// its name (and its history in Jenkins or GitLab) when lines move.
-fn object_case_name(object: &ObjectReport) -> String {
-    match &object.namespace {
-        Some(namespace) => format!("{} in namespace {namespace:?}", object.display_name()),
-        None => object.display_name(),
-    }
 }
 
 /// A file's test cases, held until the file ends (its suite's counts open the suite's element).
@@ -117,28 +107,40 @@ impl Printer for Junit {
         let at = |span: podsec_engine::Span| region(text, file.text.lines(), span).start;
         for part in parts {
             let found = findings(&part);
-            for problem in &part.analysis.problems {
-                let failing = (problem.severity == Severity::Error).then(|| {
-                    let start = at(problem.span);
-                    let body = format!("{display}:{}:{}: {}", start.line, start.column, problem.message);
-                    (problem.message.clone(), problem.code.to_string(), body)
+            // A problem's case is named by its code and document (or message): never by its line.
+            let problems = part
+                .analysis
+                .problems
+                .iter()
+                .map(|p| {
+                    (
+                        format!("{} in document {}", p.code, p.document + 1),
+                        p.code,
+                        p.severity,
+                        &p.message,
+                        p.span,
+                    )
+                })
+                .chain(part.config_problems().map(|p| {
+                    (
+                        format!("{}: {}", p.code, p.message),
+                        p.code,
+                        p.severity,
+                        &p.message,
+                        p.span,
+                    )
+                }));
+            for (case_name, code, severity, message, span) in problems {
+                let failing = (severity == Severity::Error).then(|| {
+                    let start = at(span);
+                    let body = format!("{display}:{}:{}: {message}", start.line, start.column);
+                    (message.clone(), code.to_string(), body)
                 });
-                cases.case(
-                    &format!("{} in document {}", problem.code, problem.document + 1),
-                    failing,
-                );
-            }
-            for problem in part.config_problems() {
-                let failing = (problem.severity == Severity::Error).then(|| {
-                    let start = at(problem.span);
-                    let body = format!("{display}:{}:{}: {}", start.line, start.column, problem.message);
-                    (problem.message.clone(), problem.code.to_string(), body)
-                });
-                cases.case(&format!("{}: {}", problem.code, problem.message), failing);
+                cases.case(&case_name, failing);
             }
             for object in &part.analysis.objects {
                 if let Some(why) = &object.exempt {
-                    cases.skipped(&object_case_name(object), why);
+                    cases.skipped(&super::object_identity(object), why);
                     continue;
                 }
                 // Only errors fail a case: warn and audit findings are PSA's warnings, not rejections.
@@ -164,7 +166,7 @@ impl Printer for Junit {
                     // PSA's sentence for the object (the enforce mode's, as kubectl prints it).
                     (object.warning(), checks.join(", "), body)
                 });
-                cases.case(&object_case_name(object), failing);
+                cases.case(&super::object_identity(object), failing);
             }
         }
         write!(

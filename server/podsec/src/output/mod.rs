@@ -179,6 +179,14 @@ fn violation_message(object: &ObjectReport, violation: &CheckViolation, location
     )
 }
 
+/// An object as a JUnit case and a baseline entry name it: kind, name and namespace, never its line.
+pub fn object_identity(object: &ObjectReport) -> String {
+    match &object.namespace {
+        Some(namespace) => format!("{} in namespace {namespace:?}", object.display_name()),
+        None => object.display_name(),
+    }
+}
+
 /// A finding's fingerprint for CI systems that track issues across commits: the file, and what SARIF's
 /// `podsec/v1` fingerprint hashes (object, check and field; or the problem's code and message), so that an
 /// unrelated edit that moves lines keeps it.
