@@ -2181,16 +2181,22 @@ fn wide_pod(containers: usize) -> String {
     text
 }
 
-/// Runs `podsec` under GNU time: the output's size in bytes and the peak RSS in KiB.
+/// Runs `podsec` as a child of Python, whose `getrusage(RUSAGE_CHILDREN)` gives its peak RSS in KiB on
+/// standard error (python3 is what tests/run.sh needs already; GNU time may not be installed): the
+/// output's size in bytes and the peak RSS.
 fn output_size_and_peak_rss(args: &[&str]) -> (usize, u64) {
-    let output = Command::new("/usr/bin/time")
-        .args(["-f", "%M"])
+    let measure = "import resource, subprocess, sys\n\
+                   status = subprocess.run(sys.argv[1:]).returncode\n\
+                   print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n\
+                   sys.exit(status)";
+    let output = Command::new("python3")
+        .args(["-c", measure])
         .arg(env!("CARGO_BIN_EXE_podsec"))
         .args(args)
         .current_dir(repo_root())
         .env("NO_COLOR", "1")
         .output()
-        .expect("GNU time (Debian package `time`)");
+        .expect("python3");
     assert_eq!(output.status.code(), Some(1), "{args:?}: {}", stderr(&output));
     let peak = stderr(&output).lines().last().unwrap().trim().parse().unwrap();
     (output.stdout.len(), peak)
