@@ -2,7 +2,8 @@
 //! the release binary under GNU time, on repeated insecure Deployments (11 findings each): 1 MB in one
 //! file, 10 MB in 10 files, 100 MB in 100 files, 20 MB in 100 files, and one 20 MB file. The output is
 //! read through a pipe and counted, not stored: bytes per JSON finding and per SARIF result. Each case
-//! runs once.
+//! runs once. Last, one Pod with 3,000 containers in every format: bytes per finding (alone with
+//! `cargo bench --bench memory -- wide-pod`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -109,7 +110,9 @@ fn main() {
         ("20 MB in 100 files", 100, 20 * MB),
         ("20 MB in 1 file", 1, 20 * MB),
     ];
-    for (label, files, total) in cases {
+    // `cargo bench --bench memory -- wide-pod` runs the last case alone.
+    let wide_pod_only = std::env::args().any(|a| a == "wide-pod");
+    for (label, files, total) in cases.into_iter().filter(|_| !wide_pod_only) {
         let dir = root.join(format!("{files}-{total}"));
         let (paths, file_bytes) = write_files(&dir, files, total);
         for format in ["text", "json", "sarif"] {
@@ -134,5 +137,33 @@ fn main() {
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }
+    wide_pod(&root);
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// One Pod with 3,000 containers that set nothing (12,000 findings) in every format: the output must stay
+/// linear in the containers (a finding names its own; PSA's sentence naming them all is written once).
+fn wide_pod(root: &Path) {
+    const CONTAINERS: usize = 3_000;
+    let mut text = String::from("apiVersion: v1\nkind: Pod\nmetadata:\n  name: wide\nspec:\n  containers:\n");
+    for i in 0..CONTAINERS {
+        text.push_str(&format!(
+            "  - name: container-{i}\n    image: nginx:1.{}\n",
+            i % 30
+        ));
+    }
+    std::fs::create_dir_all(root).unwrap();
+    let path = root.join("wide-pod.yaml");
+    std::fs::write(&path, &text).unwrap();
+    let paths = [path];
+    let (_, _, json) = measure("json", &paths);
+    let findings = json.items;
+    for format in ["text", "json", "sarif", "github", "gitlab", "junit"] {
+        let (seconds, peak, printed) = measure(format, &paths);
+        println!(
+            "one Pod with {CONTAINERS} containers ({findings} findings), {format}: {seconds:.2} s wall, {:.1} MB peak RSS, {:.0} bytes per finding",
+            peak as f64 / 1024.0,
+            printed.bytes as f64 / findings as f64,
+        );
+    }
 }

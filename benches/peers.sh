@@ -25,7 +25,9 @@ if [ ! -x "$peers/yls/node_modules/.bin/yaml-language-server" ]; then
   mkdir -p "$peers/yls" && npm install --prefix "$peers/yls" --no-audit --no-fund --loglevel=error yaml-language-server@1.25.0
 fi
 cargo build --release --quiet --locked -p podsec
-podsec="$PWD/target/release/podsec"
+# Where cargo put the binary (CARGO_TARGET_DIR may move it).
+target_dir="$(cargo metadata --format-version 1 --no-deps --locked | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+podsec="$target_dir/release/podsec"
 editor_peers="$PWD/benches/editor_peers.py"
 files=$(find "$corpus" -type f \( -name '*.yaml' -o -name '*.yml' \) | wc -l)
 bytes=$(find "$corpus" -type f \( -name '*.yaml' -o -name '*.yml' \) -printf '%s\n' | awk '{s += $1} END {print s + 0}')

@@ -76,12 +76,23 @@ fn every_check_file_is_registered_once() {
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    walk_files(dir, &["rs"])
+}
+
+/// Every file below `dir` whose extension is one of `extensions`, sorted (installed packages left out).
+fn walk_files(dir: &std::path::Path, extensions: &[&str]) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
-            found.extend(walk(&path));
-        } else if path.extension().is_some_and(|e| e == "rs") {
+            if path.file_name().is_some_and(|n| n != "node_modules") {
+                found.extend(walk_files(&path, extensions));
+            }
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| extensions.contains(&e))
+        {
             found.push(path);
         }
     }
@@ -264,4 +275,31 @@ fn every_check_links_to_its_own_section_of_the_reference() {
         assert!(!anchors.contains(&github_anchor), "{} twice", check.id);
         anchors.push(github_anchor);
     }
+}
+
+#[test]
+fn scripts_ask_cargo_where_its_binaries_are() {
+    // CARGO_TARGET_DIR moves cargo's builds: a script that names target/debug or target/release runs a stale
+    // binary, or none. Scripts ask `cargo metadata --format-version 1 --no-deps` for `target_directory`.
+    let root = repo_root();
+    let script_extensions = ["sh", "py", "mjs", "js", "lua"];
+    let mut offenders = Vec::new();
+    let mut scripts = 0;
+    for dir in ["tests", "benches"] {
+        for path in walk_files(&root.join(dir), &script_extensions) {
+            scripts += 1;
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for (number, line) in text.lines().enumerate() {
+                if line.contains("target/debug") || line.contains("target/release") {
+                    offenders.push(format!("{}:{}: {line}", path.display(), number + 1));
+                }
+            }
+        }
+    }
+    assert!(scripts > 10, "found only {scripts} scripts");
+    assert!(
+        offenders.is_empty(),
+        "scripts that name cargo's target directory:\n{}",
+        offenders.join("\n")
+    );
 }

@@ -22,11 +22,13 @@ assert all("${{" not in step["run"] for step in steps), "inputs reach the script
 print("action: OK action.yml is a composite action with its inputs")
 PY
 cargo build --quiet --locked --bin podsec
+# Where cargo put the binary (CARGO_TARGET_DIR may move it).
+target_dir="$(cargo metadata --format-version 1 --no-deps --locked | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp examples/insecure-deployment.yaml "$work/web app.yaml"
 cp examples/restricted-pod.yaml "$work/ok.yaml"
-step() { (cd "$work" && PODSEC_BIN="$root/target/debug/podsec" GITHUB_OUTPUT="$work/outputs" bash "$root/.github/podsec-action.sh" > "$work/log" 2>&1); }
+step() { (cd "$work" && PODSEC_BIN="$target_dir/debug/podsec" GITHUB_OUTPUT="$work/outputs" bash "$root/.github/podsec-action.sh" > "$work/log" 2>&1); }
 
 status=0
 PODSEC_PATHS=$'web app.yaml\nok.yaml' step || status=$?

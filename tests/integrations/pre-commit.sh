@@ -14,7 +14,9 @@ if [ ! -x "$venv/bin/pre-commit" ]; then
   "$venv/bin/pip" install --quiet pre-commit
 fi
 cargo build --quiet --locked --bin podsec
-export PATH="$root/target/debug:$PATH"
+# Where cargo put the binary (CARGO_TARGET_DIR may move it).
+target_dir="$(cargo metadata --format-version 1 --no-deps --locked | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+export PATH="$target_dir/debug:$PATH"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

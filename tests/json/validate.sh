@@ -13,7 +13,9 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import jsonschema' 2>
 fi
 
 cargo build --quiet --locked --bin podsec
-podsec="$PWD/target/debug/podsec"
+# Where cargo put the binary (CARGO_TARGET_DIR may move it).
+target_dir="$(cargo metadata --format-version 1 --no-deps --locked | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+podsec="$target_dir/debug/podsec"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 

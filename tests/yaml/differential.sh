@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 shared="${PODSEC_SHARED:-../shared}"
-target="$(cargo metadata --format-version 1 --no-deps --locked | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+target_dir="$(cargo metadata --format-version 1 --no-deps --locked | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 
 # Go and the two libraries, from Debian (the real go-yaml v2.4.0 and sigs.k8s.io/yaml 1.3.0, built offline).
 missing=()
@@ -25,14 +25,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-goyaml="$(sh "$shared/goyaml/build.sh" "$target/goyaml")"
+goyaml="$(sh "$shared/goyaml/build.sh" "$target_dir/goyaml")"
 
 cargo build --quiet --locked -p podsec-engine --example yaml_dump
-dump="$target/debug/examples/yaml_dump"
+dump="$target_dir/debug/examples/yaml_dump"
 
-generated="$target/yaml-leniency"
+generated="$target_dir/yaml-leniency"
 python3 tests/yaml-leniency/generate.py "$generated"
-adversarial="$target/yaml-adversarial"
+adversarial="$target_dir/yaml-adversarial"
 rm -rf "$adversarial"
 python3 tests/yaml/adversarial.py "$adversarial"
 

@@ -35,7 +35,7 @@ pub struct Container<'d> {
 }
 
 /// Where a check found a problem.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Loc {
     /// A field set to a forbidden value: reported on its key and (scalar) value.
     Field {
@@ -93,6 +93,20 @@ impl<'d> Pod<'d> {
                 ephemeral: list == "ephemeralContainers",
             })
             .collect()
+    }
+
+    /// The same pod with only its container at `index` (none if there is no such container): what PSA's
+    /// detail for one container's field is evaluated on. The other containers are not copied, so this
+    /// costs the same for a pod of thousands of containers.
+    pub fn with_only_container(&self, index: usize) -> Pod<'d> {
+        Pod {
+            metadata: self.metadata,
+            spec: self.spec,
+            spec_key: self.spec_key,
+            fallback: self.fallback,
+            host_network_defaults_host_ports: self.host_network_defaults_host_ports,
+            containers: self.containers.get(index).copied().into_iter().collect(),
+        }
     }
 
     /// The index in [`Pod::containers`] of the container a location lies in, if any.
@@ -200,5 +214,47 @@ impl<'d> Container<'d> {
             container: self.node.id(),
             field,
         }
+    }
+}
+
+/// The containers of a pod by node, for finding the container of each of many locations: a search by node
+/// instead of a scan of every container per location, which a pod of thousands of containers (or of
+/// thousands of aliases of one) would make quadratic.
+pub struct ContainerIndex {
+    /// Each container's node and its first index in [`Pod::containers`], sorted by node.
+    by_node: Vec<(NodeId, usize)>,
+}
+
+impl ContainerIndex {
+    /// The index of `pod`'s containers.
+    pub fn new(pod: &Pod<'_>) -> Self {
+        let mut by_node: Vec<(NodeId, usize)> = pod
+            .containers
+            .iter()
+            .enumerate()
+            .map(|(index, c)| (c.node.id(), index))
+            .collect();
+        // Sorted by node, then index: the first of a node's entries is its first container, as a scan finds.
+        by_node.sort_unstable();
+        by_node.dedup_by_key(|(node, _)| *node);
+        Self { by_node }
+    }
+
+    /// What [`Pod::container_index_at`] gives, by search.
+    pub fn at(&self, document: &crate::yaml::Document<'_>, loc: Loc) -> Option<usize> {
+        let mut id = match loc {
+            Loc::Field { key, .. } => key,
+            Loc::Item { node } => node,
+            Loc::ContainerMissing { container, .. } => container,
+            Loc::PodMissing { .. } => return None,
+        };
+        // Bounded by the nesting limit; a container is a few levels up at most.
+        for _ in 0..64 {
+            if let Ok(found) = self.by_node.binary_search_by_key(&id, |(node, _)| *node) {
+                return self.by_node.get(found).map(|(_, index)| *index);
+            }
+            id = document.nodes.get(id as usize)?.parent?;
+        }
+        None
     }
 }

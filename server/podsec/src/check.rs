@@ -39,11 +39,17 @@ pub struct WalkOptions {
     pub verbose: bool,
     /// The largest file read (`--max-file-size`): a walk reads a `*.json` file to tell a manifest.
     pub max_file_size: u64,
+    /// `--hidden`: walk hidden files and directories too (`.deploy/`), as ripgrep's `--hidden` does.
+    pub hidden: bool,
 }
 
 impl RunArgs {
     pub fn new(inputs: &InputArgs, policy: &PolicyArgs, verbose: bool) -> Self {
-        let paths = path_arguments(&inputs.paths);
+        let paths = if inputs.stdin_filename.is_some() {
+            stdin_path_arguments(&inputs.paths)
+        } else {
+            path_arguments(&inputs.paths)
+        };
         // Each flag changes only what it names: `--level` the level everywhere, `--policy-version` alone the
         // version of whatever level each namespace resolves to.
         let override_policy = policy.level.map(|level| {
@@ -63,10 +69,26 @@ impl RunArgs {
                 respect_ignore_files: !inputs.no_ignore,
                 verbose,
                 max_file_size: inputs.max_file_size,
+                hidden: inputs.hidden,
             },
             ignore: Vec::new(),
         }
     }
+}
+
+/// The paths with `--stdin-filename`, which reads standard input as ruff's does: `-` alone when no path
+/// is `-` (the other paths are ignored, with a warning), else the paths as given.
+fn stdin_path_arguments(paths: &[PathBuf]) -> Vec<String> {
+    if paths.iter().any(|p| p.as_os_str() == "-") {
+        return path_arguments(paths);
+    }
+    for path in paths {
+        crate::stderr_line!(
+            "podsec: warning: ignoring {} in favour of standard input (--stdin-filename reads it)",
+            path.display()
+        );
+    }
+    vec!["-".to_string()]
 }
 
 /// The paths of the command line as the walk takes them: `.` when none is given.
@@ -110,7 +132,8 @@ pub fn run(args: CheckCommand) -> Result<Outcome, String> {
             && match args.color {
                 ColorChoice::Always => true,
                 ColorChoice::Never => false,
-                ColorChoice::Auto => output::colour_enabled(),
+                // A file named by --output-file is not the terminal.
+                ColorChoice::Auto => args.output_file.is_none() && output::colour_enabled(),
             };
         let options = output::PrintOptions {
             show_exempted: args.show_exempted,
@@ -118,9 +141,40 @@ pub fn run(args: CheckCommand) -> Result<Outcome, String> {
             quiet: args.quiet,
             statistics: args.statistics,
         };
-        output::write(&mut out, &run, format, &options)
-            .map_err(crate::stdout::write_error)?
-            .outcome()
+        let mut baseline = match (&args.baseline, &args.write_baseline) {
+            (Some(path), _) => Some(crate::baseline::Baseline::read(path)?),
+            (None, Some(_)) => Some(crate::baseline::Baseline::recording()),
+            (None, None) => None,
+        };
+        let outcome = match &args.output_file {
+            Some(path) => {
+                let written = std::fs::File::create(path).and_then(|file| {
+                    let mut file = std::io::BufWriter::new(file);
+                    let tally = output::write(&mut file, &run, format, &options, baseline.as_mut())?;
+                    std::io::Write::flush(&mut file)?;
+                    Ok(tally)
+                });
+                let tally = written.map_err(|e| format!("{}: {e}", path.display()))?;
+                if !args.quiet {
+                    let colour = matches!(args.color, ColorChoice::Always)
+                        || (args.color == ColorChoice::Auto && output::colour_enabled());
+                    use std::io::Write;
+                    writeln!(out, "{}", output::summary_line(&tally, colour))
+                        .map_err(crate::stdout::write_error)?;
+                }
+                tally.outcome()
+            }
+            None => output::write(&mut out, &run, format, &options, baseline.as_mut())
+                .map_err(crate::stdout::write_error)?
+                .outcome(),
+        };
+        std::io::Write::flush(&mut out).map_err(crate::stdout::write_error)?;
+        if let (Some(baseline), Some(path)) =
+            (baseline, args.baseline.as_ref().or(args.write_baseline.as_ref()))
+        {
+            baseline.finish(path)?;
+        }
+        outcome
     };
     out.finish()?;
     Ok(match outcome {
@@ -319,7 +373,7 @@ fn walk(
     let mut through_a_link = false;
     let respect = options.respect_ignore_files;
     let walker = ignore::WalkBuilder::new(dir)
-        .hidden(true)
+        .hidden(!options.hidden)
         .parents(respect)
         .ignore(respect)
         .git_ignore(respect)

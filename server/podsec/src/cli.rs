@@ -81,7 +81,7 @@ pub struct InputArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// The name standard input has in the output, and where its project file and kustomization are
-    /// looked up
+    /// looked up; without - among the paths it reads standard input (as ruff's does), ignoring the paths
     #[arg(long, value_name = "PATH")]
     pub stdin_filename: Option<PathBuf>,
     /// Refuse larger inputs: megabytes (64, 64MB) or, with a unit, bytes (65536B), KB or GB
@@ -91,6 +91,9 @@ pub struct InputArgs {
     /// skipped)
     #[arg(long)]
     pub no_ignore: bool,
+    /// Walk hidden files and directories too (.deploy/); ignore files still apply
+    #[arg(long)]
+    pub hidden: bool,
 }
 
 /// Where the policy comes from when it is not the policy files'.
@@ -134,6 +137,21 @@ pub struct CheckCommand {
     #[arg(long, visible_alias = "format", value_enum, value_name = "FORMAT", default_value_t = Format::Text,
           help_heading = "Output")]
     pub output_format: Format,
+    /// Write the output (in --output-format) to this file; the terminal keeps the text summary line
+    #[arg(long, short = 'o', value_name = "FILE", help_heading = "Output")]
+    pub output_file: Option<PathBuf>,
+    /// Record today's findings in FILE (by a fingerprint without lines), for --baseline
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "baseline",
+        help_heading = "Output"
+    )]
+    pub write_baseline: Option<PathBuf>,
+    /// Report and fail on findings not in FILE only (written by --write-baseline); say how many known ones
+    /// remain and which entries no longer match
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub baseline: Option<PathBuf>,
     /// Also list the findings an exemption covers, with its reason
     #[arg(long, help_heading = "Output")]
     pub show_exempted: bool,
@@ -177,12 +195,31 @@ pub struct FixCommand {
     #[arg(long, value_name = "CHECK", value_delimiter = ',', value_parser = check_ids(),
           hide_possible_values = true)]
     pub ignore: Vec<String>,
-    /// Print a unified diff (for git apply) instead of writing; exit 1 when a fix would change a file
+    /// Print a unified diff (for git apply) instead of writing; exit 1 exactly when it shows a diff
     #[arg(long)]
     pub diff: bool,
+    /// Report format: text on standard error, or one JSON document on standard output (what was changed,
+    /// what is left and why)
+    #[arg(long, visible_alias = "format", value_enum, value_name = "FORMAT", default_value_t = FixFormat::Text)]
+    pub output_format: FixFormat,
+    /// Exit 0 even when findings are left (unreadable or unwritable files still exit 2)
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Print no report: neither the fixes, what is left, nor the summary line (errors still are)
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
     /// Print notes on standard error: files a walk skipped and why
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+/// The report formats of `podsec fix`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FixFormat {
+    /// What was fixed and what is left, per file on standard error, then a summary line
+    Text,
+    /// One document on standard output: {"version": 1, "files": [{"path", "applied", "left", "error"}], "summary"}
+    Json,
 }
 
 #[derive(Args, Debug)]
@@ -213,6 +250,9 @@ pub struct PspCommand {
     /// Walk directories without reading .gitignore, .ignore and git's excludes
     #[arg(long)]
     pub no_ignore: bool,
+    /// Walk hidden files and directories too (.deploy/); ignore files still apply
+    #[arg(long)]
+    pub hidden: bool,
 }
 
 /// What `podsec export` writes.

@@ -30,6 +30,7 @@ pub fn vap(args: ExportVapCommand) -> Result<Outcome, String> {
         stdin_filename: None,
         max_file_size: crate::read::parse_size("256MB")?,
         no_ignore: args.no_ignore,
+        hidden: false,
     };
     let run_args = RunArgs::new(&inputs, &args.policy, false);
     let run = Run::prepare(&run_args)?;

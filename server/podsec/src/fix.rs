@@ -2,7 +2,7 @@
 
 use crate::Outcome;
 use crate::check::{Input, RunArgs};
-use crate::cli::FixCommand;
+use crate::cli::{FixCommand, FixFormat};
 use crate::run::Run;
 use podsec_engine::fix_all::fix_all_except;
 use podsec_engine::policy::Severity;
@@ -13,21 +13,47 @@ use std::io::{self, ErrorKind, Seek, SeekFrom, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+/// What `fix` did to one file and what is left, for its report (text on standard error, or JSON).
+struct FileReport {
+    name: String,
+    /// The titles of the fixes applied (or, with `--diff`, that would be).
+    applied: Vec<String>,
+    /// What is left: `(line, column, code, message, why it was not fixed)`; documents that do not parse
+    /// and invalid objects have no why.
+    left: Vec<(usize, usize, &'static str, String, Option<String>)>,
+    /// Whether something left is an error (what `check` would fail on).
+    errors_left: bool,
+}
+
 pub fn run(args: FixCommand) -> Result<Outcome, String> {
+    let json_output = args.output_format == FixFormat::Json;
+    if json_output && args.diff {
+        return Err(
+            "--output-format json reports what was written: it cannot be combined with --diff".to_string(),
+        );
+    }
     let run = Run::prepare(&RunArgs::new(&args.inputs, &args.policy, args.verbose))?;
+    if json_output && run.inputs.iter().any(|i| matches!(i, Input::Stdin(_))) {
+        return Err(
+            "podsec fix - prints the fixed text on standard output: --output-format json needs files"
+                .to_string(),
+        );
+    }
     let mut outcome = Outcome::Clean;
+    let mut errors = 0;
     let mut stdout = crate::stdout::stdout();
     let mut stderr = std::io::stderr().lock();
+    let mut reports: Vec<FileReport> = Vec::new();
+    let mut unreadable_files: Vec<(String, String)> = Vec::new();
     // What cannot be read is said first, then each file is fixed in turn.
     let unreadable = run
         .inputs
         .iter()
         .enumerate()
-        .filter_map(|(index, input)| run.read_error(index).map(|e| (input, e)))
-        .chain(run.missing.iter().map(|(input, error)| (input, error.as_str())));
+        .filter_map(|(index, input)| run.read_error(index).map(|e| (input, e.to_string())))
+        .chain(run.missing.iter().map(|(input, error)| (input, error.clone())));
     for (input, error) in unreadable {
-        let _ = writeln!(stderr, "{}: error: {error}", input.display());
-        outcome = Outcome::Error;
+        unreadable_files.push((input.display(), error));
     }
     for (index, input) in run.inputs.iter().enumerate() {
         if run.read_error(index).is_some() {
@@ -36,8 +62,7 @@ pub fn run(args: FixCommand) -> Result<Outcome, String> {
         let text = match run.text(index) {
             Ok(text) => text,
             Err(e) => {
-                let _ = writeln!(stderr, "{}: error: {e}", input.display());
-                outcome = Outcome::Error;
+                unreadable_files.push((input.display(), e.to_string()));
                 continue;
             }
         };
@@ -57,7 +82,7 @@ pub fn run(args: FixCommand) -> Result<Outcome, String> {
                     diff.unified_diff().context_radius(3).header(&old, &new)
                 )
                 .map_err(crate::stdout::write_error)?;
-                // A CI gate: a diff to apply is a failure, as a finding of `check` is.
+                // A CI gate: a diff to apply is a failure (and only a diff: what no fix changes is `check`'s).
                 if outcome == Outcome::Clean {
                     outcome = Outcome::Findings;
                 }
@@ -69,77 +94,198 @@ pub fn run(args: FixCommand) -> Result<Outcome, String> {
         } else if fixed.text != *text {
             if let Input::File(path) = input {
                 if let Err(e) = write_fixed(path, &fixed.text) {
-                    let _ = writeln!(stderr, "{name}: error: cannot write the fixed file: {e}");
-                    outcome = Outcome::Error;
+                    unreadable_files.push((name, format!("cannot write the fixed file: {e}")));
                     continue;
                 }
             }
         }
         // Each file's output before its report on standard error, in order.
         stdout.flush().map_err(crate::stdout::write_error)?;
-        if !fixed.applied.is_empty() {
-            let verb = if args.diff { "would apply" } else { "applied" };
-            let count = fixed.applied.len();
-            let fixes = if count == 1 { "fix" } else { "fixes" };
-            let _ = writeln!(stderr, "{name}: {verb} {count} {fixes}:");
-            for title in &fixed.applied {
-                let _ = writeln!(stderr, "  - {title}");
-            }
+        let report = file_report(name, &fixed, &options, &args.ignore);
+        if report.errors_left && !args.diff && outcome == Outcome::Clean {
+            outcome = Outcome::Findings;
         }
-        // What is left needs a human: report it as `check` would, with why it was not fixed.
-        let remaining = analyze(
-            &fixed.text,
-            &Options {
-                with_fixes: true,
-                ..options
-            },
-        );
-        let index = LineIndex::new(&fixed.text);
-        for problem in &remaining.problems {
-            let at = index.line_column(&fixed.text, problem.span.start);
-            let _ = writeln!(
-                stderr,
-                "{name}:{}:{}: {}: {}",
-                at.line, at.column, problem.code, problem.message
-            );
+        if !json_output && !args.quiet {
+            print_report(&mut stderr, &report, args.diff);
         }
-        let ignored = |v: &&podsec_engine::CheckViolation| args.ignore.iter().any(|id| id == v.check.id);
-        let mut left_over: Vec<_> = remaining
+        reports.push(report);
+    }
+    for (name, error) in &unreadable_files {
+        errors += 1;
+        if !json_output {
+            let _ = writeln!(stderr, "{name}: error: {error}");
+        }
+    }
+    if errors > 0 {
+        outcome = Outcome::Error;
+    }
+    if json_output {
+        let document = json_report(&reports, &unreadable_files, args.unsafe_fixes);
+        serde_json::to_writer_pretty(&mut stdout, &document).map_err(|e| e.to_string())?;
+        writeln!(stdout).map_err(crate::stdout::write_error)?;
+    } else if !args.quiet && !reports.is_empty() {
+        let _ = writeln!(stderr, "{}", summary(&reports, errors, args.diff));
+    }
+    stdout.finish()?;
+    if args.exit_zero && outcome == Outcome::Findings {
+        outcome = Outcome::Clean;
+    }
+    Ok(outcome)
+}
+
+/// What was fixed in a file and what is left, analysed again after the fixes as `check` would.
+fn file_report(
+    name: String,
+    fixed: &podsec_engine::fix_all::FixAll,
+    options: &Options<'_>,
+    ignore: &[String],
+) -> FileReport {
+    let remaining = analyze(
+        &fixed.text,
+        &Options {
+            with_fixes: true,
+            ..*options
+        },
+    );
+    let index = LineIndex::new(&fixed.text);
+    let mut left = Vec::new();
+    for problem in &remaining.problems {
+        let at = index.line_column(&fixed.text, problem.span.start);
+        left.push((at.line, at.column, problem.code, problem.message.clone(), None));
+    }
+    let ignored = |v: &&podsec_engine::CheckViolation| ignore.iter().any(|id| id == v.check.id);
+    let mut left_over: Vec<_> = remaining
+        .objects
+        .iter()
+        .flat_map(|o| &o.violations)
+        .filter(|v| !ignored(v))
+        .flat_map(|v| v.locations.iter().map(move |l| (l.span.start, v, l)))
+        .collect();
+    left_over.sort_by_key(|(start, _, _)| *start);
+    for (start, violation, location) in left_over {
+        let at = index.line_column(&fixed.text, start);
+        let why = match &location.fix {
+            Some(fix) => format!("unsafe fix available with --unsafe: {}", fix.title),
+            None => "no automatic fix: needs a human".to_string(),
+        };
+        left.push((
+            at.line,
+            at.column,
+            violation.check.id,
+            violation.message_for(location),
+            Some(why),
+        ));
+    }
+    let errors_left = remaining.problems.iter().any(|p| p.severity == Severity::Error)
+        || remaining
             .objects
             .iter()
             .flat_map(|o| &o.violations)
             .filter(|v| !ignored(v))
-            .flat_map(|v| v.locations.iter().map(move |l| (l.span.start, v, l)))
-            .collect();
-        left_over.sort_by_key(|(start, _, _)| *start);
-        for (start, violation, location) in left_over {
-            let at = index.line_column(&fixed.text, start);
-            let why = match &location.fix {
-                Some(fix) => format!("unsafe fix available with --unsafe: {}", fix.title),
-                None => "no automatic fix: needs a human".to_string(),
-            };
-            let _ = writeln!(
-                stderr,
-                "{name}:{}:{}: {}: {} [{why}]",
-                at.line,
-                at.column,
-                violation.check.id,
-                violation.message()
-            );
-        }
-        let left = remaining.problems.iter().any(|p| p.severity == Severity::Error)
-            || remaining
-                .objects
-                .iter()
-                .flat_map(|o| &o.violations)
-                .filter(|v| !ignored(v))
-                .any(|v| v.severity() == Severity::Error);
-        if left && outcome == Outcome::Clean {
-            outcome = Outcome::Findings;
+            .any(|v| v.severity() == Severity::Error);
+    FileReport {
+        name,
+        applied: fixed.applied.clone(),
+        left,
+        errors_left,
+    }
+}
+
+/// A file's report on standard error: the fixes, then what is left with why it was not fixed.
+fn print_report(stderr: &mut impl Write, report: &FileReport, diff: bool) {
+    let name = &report.name;
+    if !report.applied.is_empty() {
+        let verb = if diff { "would apply" } else { "applied" };
+        let count = report.applied.len();
+        let fixes = if count == 1 { "fix" } else { "fixes" };
+        let _ = writeln!(stderr, "{name}: {verb} {count} {fixes}:");
+        for title in &report.applied {
+            let _ = writeln!(stderr, "  - {title}");
         }
     }
-    stdout.finish()?;
-    Ok(outcome)
+    for (line, column, code, message, why) in &report.left {
+        let why = why.as_ref().map(|w| format!(" [{w}]")).unwrap_or_default();
+        let _ = writeln!(stderr, "{name}:{line}:{column}: {code}: {message}{why}");
+    }
+}
+
+/// The last line: `Applied 5 fixes in 2 files; 3 findings left in 1 file.`
+fn summary(reports: &[FileReport], errors: usize, diff: bool) -> String {
+    let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let fixes: usize = reports.iter().map(|r| r.applied.len()).sum();
+    let changed = reports.iter().filter(|r| !r.applied.is_empty()).count();
+    let left: usize = reports.iter().map(|r| r.left.len()).sum();
+    let files_left = reports.iter().filter(|r| !r.left.is_empty()).count();
+    let verb = if diff { "Would apply" } else { "Applied" };
+    let mut line = if fixes == 0 {
+        format!("No fix to apply ({})", plural(reports.len(), "file", "files"))
+    } else {
+        format!(
+            "{verb} {} in {}",
+            plural(fixes, "fix", "fixes"),
+            plural(changed, "file", "files")
+        )
+    };
+    if left > 0 {
+        line.push_str(&format!(
+            "; {} left in {}",
+            plural(left, "finding", "findings"),
+            plural(files_left, "file", "files")
+        ));
+    }
+    if errors > 0 {
+        line.push_str(&format!(
+            "; {}",
+            plural(
+                errors,
+                "file could not be read or written",
+                "files could not be read or written"
+            )
+        ));
+    }
+    line.push('.');
+    line
+}
+
+/// `--output-format json`: `{"version": 1, "files": [{"path", "applied", "left": [{"line", "column",
+/// "code", "message", "why"}], "error"}], "summary": {…}}`.
+fn json_report(
+    reports: &[FileReport],
+    unreadable: &[(String, String)],
+    unsafe_fixes: bool,
+) -> serde_json::Value {
+    use serde_json::json;
+    let mut files: Vec<serde_json::Value> = reports
+        .iter()
+        .map(|r| {
+            json!({
+                "path": r.name,
+                "applied": r.applied,
+                "left": r.left.iter().map(|(line, column, code, message, why)| json!({
+                    "line": line, "column": column, "code": code, "message": message, "why": why,
+                })).collect::<Vec<_>>(),
+                "error": null,
+            })
+        })
+        .collect();
+    files.extend(
+        unreadable
+            .iter()
+            .map(|(path, error)| json!({ "path": path, "applied": [], "left": [], "error": error })),
+    );
+    json!({
+        "version": 1,
+        "unsafe": unsafe_fixes,
+        "files": files,
+        "summary": {
+            "files": files.len(),
+            "files_changed": reports.iter().filter(|r| !r.applied.is_empty()).count(),
+            "applied": reports.iter().map(|r| r.applied.len()).sum::<usize>(),
+            "left": reports.iter().map(|r| r.left.len()).sum::<usize>(),
+            "errors_left": reports.iter().filter(|r| r.errors_left).count(),
+            "unreadable": unreadable.len(),
+        },
+    })
 }
 
 /// A file's name in a diff's headers, after git's `a/` and `b/`: relative to the working directory (an

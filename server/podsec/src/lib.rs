@@ -4,6 +4,7 @@
 //! LSP transport. Every verdict comes from `podsec_engine::analyze`. It is a library too, so that the
 //! fuzz targets and benchmarks reach the server's position conversions and edit application.
 
+mod baseline;
 mod check;
 mod chunks;
 mod cli;

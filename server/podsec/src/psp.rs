@@ -16,6 +16,7 @@ pub fn run(args: PspCommand) -> Result<Outcome, String> {
         respect_ignore_files: !args.no_ignore,
         verbose: false,
         max_file_size,
+        hidden: args.hidden,
     };
     let (inputs, errors) = collect_inputs(&paths, None, &walk);
     let mut outcome = if errors.is_empty() {

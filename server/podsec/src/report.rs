@@ -15,11 +15,25 @@ pub enum Input {
     Stdin(Option<PathBuf>),
 }
 
+/// A path as output shows it: as given or found, less any leading `./` (a walk of `.` finds `./a.yaml`,
+/// which the user knows as `a.yaml`; linters such as ruff print it so, and CI tools match it to the
+/// repository's paths). `.` itself stays `.`.
+pub fn shown(path: &std::path::Path) -> &std::path::Path {
+    let mut rest = path;
+    while let Ok(stripped) = rest.strip_prefix(".") {
+        if stripped.as_os_str().is_empty() {
+            break;
+        }
+        rest = stripped;
+    }
+    rest
+}
+
 impl Input {
-    /// The name shown in output: the path as given or found, or `<stdin>`.
+    /// The name shown in output: the path as given or found (without a leading `./`), or `<stdin>`.
     pub fn display(&self) -> String {
         match self {
-            Input::File(path) | Input::Stdin(Some(path)) => path.display().to_string(),
+            Input::File(path) | Input::Stdin(Some(path)) => shown(path).display().to_string(),
             Input::Stdin(None) => "<stdin>".to_string(),
         }
     }

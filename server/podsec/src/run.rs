@@ -77,8 +77,14 @@ pub fn select(args: &RunArgs) -> Result<Selection, String> {
             (Input::File(path), Some(p)) => {
                 let skipped = projects.get(*p).filter(|p| p.skips(path));
                 if let Some(project) = skipped {
-                    let why = format!("skipped by `skip` in {}", project.path.display());
-                    note(&args.walk, format_args!("{}: {why}", path.display()));
+                    let why = format!(
+                        "skipped by `skip` in {}",
+                        crate::report::shown(&project.path).display()
+                    );
+                    note(
+                        &args.walk,
+                        format_args!("{}: {why}", crate::report::shown(path).display()),
+                    );
                 }
                 skipped.is_none()
             }
@@ -270,6 +276,7 @@ impl Run {
     pub fn stream(
         &self,
         config_problems_first: bool,
+        mut baseline: Option<&mut crate::baseline::Baseline>,
         mut write: impl FnMut(&FileView<'_>, &mut Parts<'_>) -> std::io::Result<()>,
     ) -> std::io::Result<Tally> {
         let mut tally = Tally::default();
@@ -342,6 +349,7 @@ impl Run {
                     extra,
                     tally: &mut tally,
                     ignored: &self.ignored,
+                    baseline: baseline.as_deref_mut().map(|b| (b, input.display())),
                     used: Some(&mut used),
                     impact: collect_impact.then_some((&mut impact, &impact_labels, &self.namespaces)),
                 };
@@ -754,6 +762,8 @@ pub struct Parts<'r> {
     tally: &'r mut Tally,
     /// `--ignore`: the checks set aside as exempted.
     ignored: &'r [String],
+    /// `--baseline`/`--write-baseline`, with the file's path as output shows it.
+    baseline: Option<(&'r mut crate::baseline::Baseline, String)>,
     /// The project-file exemptions that matched a finding.
     used: Option<&'r mut HashSet<Span>>,
     #[allow(clippy::type_complexity, reason = "borrowed for one file")]
@@ -776,6 +786,7 @@ impl<'r> Parts<'r> {
             extra: Vec::new(),
             tally,
             ignored: &[],
+            baseline: None,
             used: None,
             impact: None,
         }
@@ -811,6 +822,9 @@ impl Iterator for Parts<'_> {
             }
         };
         set_aside_ignored(&mut part.analysis, self.ignored);
+        if let Some((baseline, path)) = &mut self.baseline {
+            baseline.apply(path, &mut part.analysis, &mut part.extra);
+        }
         self.tally.add_part(&part);
         if let Some(used) = &mut self.used {
             used.extend(part.analysis.used_exemptions.iter().copied());

@@ -7,7 +7,7 @@ use super::{Analysis, CheckViolation, Location, ModeFailure, ModeLine, ObjectRep
 use crate::checks::{Check, checks_for};
 use crate::fix::FixContext;
 use crate::patch::Layout;
-use crate::pod::Loc;
+use crate::pod::{ContainerIndex, Loc};
 use crate::policy::Policy;
 use crate::policy::{ConfigProblem, Mode, ModePolicy, ResolvedPolicy, Severity};
 use crate::sources::{EXEMPTED_BY_ANNOTATION, EXEMPTED_BY_PROJECT_FILE, annotation_exemptions};
@@ -294,20 +294,33 @@ pub fn check_object(
 ) -> ObjectReport {
     let minor = policy.version.evaluated_minor();
     let mut gate = layout.map(|_| FixGate::new(document, object));
+    let containers = ContainerIndex::new(&object.pod);
     let violations = checks_for(policy)
         .iter()
         .copied()
         .filter_map(|check| {
             let violation = (check.evaluate)(&object.pod, minor)?;
-            let locations = violation
+            // Aliases of one container (`- *app` thousands of times) give the same location once per
+            // alias: one field of the text, one finding.
+            let mut seen = std::collections::HashSet::new();
+            let distinct: Vec<Loc> = violation
                 .locations
+                .iter()
+                .copied()
+                .filter(|loc| seen.insert(*loc))
+                .collect();
+            let locations = distinct
                 .iter()
                 .map(|loc| {
                     let mut location = locate(document, object, *loc);
-                    location.container = object.pod.container_name_at(document, *loc).map(str::to_string);
-                    if violation.locations.len() > 1 {
-                        location.detail = detail_at(check, &object.pod, document, *loc, minor, &location)
-                            .filter(|detail| *detail != violation.detail);
+                    let container = containers.at(document, *loc);
+                    location.container = container
+                        .and_then(|index| object.pod.containers.get(index))
+                        .map(|c| c.name.to_string());
+                    if distinct.len() > 1 {
+                        location.detail =
+                            detail_at(check, &object.pod, container, document, *loc, minor, &location)
+                                .filter(|detail| *detail != violation.detail);
                     }
                     if let (Some(layout), Some(fix)) = (layout, check.fix) {
                         let context = FixContext {
@@ -412,17 +425,14 @@ impl<'a, 'd> FixGate<'a, 'd> {
 fn detail_at(
     check: &Check,
     pod: &crate::pod::Pod<'_>,
+    container: Option<usize>,
     document: &Document<'_>,
     loc: Loc,
     minor: u32,
     location: &Location,
 ) -> Option<String> {
-    let detail = match pod.container_index_at(document, loc) {
-        Some(index) => {
-            let mut alone = pod.clone();
-            alone.containers = pod.containers.get(index).copied().into_iter().collect();
-            (check.evaluate)(&alone, minor)?.detail
-        }
+    let detail = match container {
+        Some(index) => (check.evaluate)(&pod.with_only_container(index), minor)?.detail,
         None => (check.evaluate)(pod, minor)?.detail,
     };
     let parts: Vec<&str> = detail.split("; ").collect();

@@ -146,16 +146,28 @@ impl CheckViolation {
 
     /// `reason (detail)`, or just `reason` when the detail is empty: one part of PSA's message.
     pub fn message(&self) -> String {
-        let reason = if self.reason.is_empty() {
-            "unknown forbidden reason"
-        } else {
-            &self.reason
-        };
-        if self.detail.is_empty() {
-            reason.to_string()
-        } else {
-            format!("{reason} ({})", self.detail)
-        }
+        reason_and_detail(&self.reason, &self.detail)
+    }
+
+    /// `reason (detail)` for one of its locations, the detail in PSA's words for that field alone: what
+    /// a finding on that field says. The violation's detail names every container and part, so repeating
+    /// it on each of thousands of fields would make the output quadratic in the pod's size.
+    pub fn message_for(&self, location: &Location) -> String {
+        reason_and_detail(&self.reason, location.detail.as_deref().unwrap_or(&self.detail))
+    }
+}
+
+/// `reason (detail)`, or just `reason` when the detail is empty.
+fn reason_and_detail(reason: &str, detail: &str) -> String {
+    let reason = if reason.is_empty() {
+        "unknown forbidden reason"
+    } else {
+        reason
+    };
+    if detail.is_empty() {
+        reason.to_string()
+    } else {
+        format!("{reason} ({detail})")
     }
 }
 

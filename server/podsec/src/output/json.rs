@@ -63,7 +63,7 @@ impl Printer for Json {
                 })?;
                 objects += 1;
                 // One object per line, compact: a finding costs a few hundred bytes, not a screenful.
-                serde_json::to_writer(&mut *out, &object_json(object, text, file.text.lines()))?;
+                write_object(&mut *out, object, text, file.text.lines())?;
             }
             problems.extend(part.analysis.problems.iter().map(|p| {
                 let at = file.text.lines().line_column(text, p.span.start);
@@ -86,9 +86,11 @@ impl Printer for Json {
             "objects": tally.objects,
             "failing_objects": tally.failing,
             "violations": tally.violations.total(),
-            "errors": tally.violations.errors,
-            "warnings": tally.violations.warnings,
-            "notes": tally.violations.notes,
+            // As the text summary counts them, syntax errors and policy-source problems included: the
+            // counts agree with the exit status.
+            "errors": tally.findings.errors,
+            "warnings": tally.findings.warnings,
+            "notes": tally.findings.notes,
             "exempted": tally.exempted,
             "problems": tally.problems,
             "unreadable": tally.unreadable,
@@ -106,48 +108,126 @@ fn position(at: LineColumn) -> Value {
     json!({ "line": at.line, "column": at.column })
 }
 
-fn violation_json(v: &CheckViolation, text: &str, index: &LineIndex) -> Value {
-    json!({
-        "check": v.check.id,
-        "level": v.check.level.as_str(),
-        "mode": v.mode.as_str(),
-        "severity": v.severity().as_str(),
-        "policy": v.policy.to_string(),
-        "reason": v.reason,
-        "detail": v.detail,
-        "locations": v.locations.iter().map(|l| {
-            let r = region(text, index, l.span);
-            json!({ "path": l.path, "missing": l.missing, "container": l.container, "start": position(r.start), "end": position(r.end) })
-        }).collect::<Vec<_>>(),
-    })
+/// A compact JSON object written a field at a time, keys in the order given (serde_json's sorted order,
+/// as a `Value` would print them), so that a list of thousands of items is written an item at a time and
+/// never held whole: a pod with thousands of containers costs memory for one finding, not all of them.
+struct Fields<'o> {
+    out: &'o mut dyn Write,
+    written: usize,
 }
 
-fn object_json(object: &ObjectReport, text: &str, index: &LineIndex) -> Value {
-    let header = index.line_column(text, object.header.start);
-    json!({
-        "kind": object.kind,
-        "name": object.name,
-        "source": object.source,
-        "namespace": object.namespace,
-        "document": object.document,
-        "line": header.line,
-        "column": header.column,
-        "policy": object.policy.to_string(),
-        "modes": object.modes.iter().map(|(mode, p)| json!({ "mode": mode.as_str(), "policy": p.policy.to_string(), "source": p.source })).collect::<Vec<_>>(),
-        "exempt": object.exempt,
-        "allowed": object.violations.iter().all(|v| v.mode != Mode::Enforce),
-        "message": if object.violations.is_empty() { Value::Null } else { Value::String(object.warning()) },
-        // PSA's line of every level:version that fails, with the modes evaluated at it.
-        "messages": object.mode_lines.iter().filter(|l| !l.failures.is_empty()).map(|l| json!({ "modes": l.modes.iter().map(|m| m.as_str()).collect::<Vec<_>>(), "policy": l.policy.to_string(), "message": l.message() })).collect::<Vec<_>>(),
-        "violations": object.violations.iter().map(|v| violation_json(v, text, index)).collect::<Vec<_>>(),
-        "exempted": object.exempted.iter().map(|(v, reason)| {
-            let mut value = violation_json(v, text, index);
-            if let Some(fields) = value.as_object_mut() {
-                fields.insert("reason_exempted".to_string(), Value::String(reason.clone()));
+impl<'o> Fields<'o> {
+    fn open(out: &'o mut dyn Write) -> io::Result<Self> {
+        out.write_all(b"{")?;
+        Ok(Self { out, written: 0 })
+    }
+
+    /// Writes `"key":` and hands over the output for its value.
+    fn key(&mut self, key: &str) -> io::Result<&mut dyn Write> {
+        if self.written > 0 {
+            self.out.write_all(b",")?;
+        }
+        self.written += 1;
+        serde_json::to_writer(&mut *self.out, key)?;
+        self.out.write_all(b":")?;
+        Ok(&mut *self.out)
+    }
+
+    fn value(&mut self, key: &str, value: &Value) -> io::Result<()> {
+        let out = self.key(key)?;
+        serde_json::to_writer(out, value)?;
+        Ok(())
+    }
+
+    /// A list, each item written by `each`.
+    fn list<T>(
+        &mut self,
+        key: &str,
+        items: impl IntoIterator<Item = T>,
+        mut each: impl FnMut(&mut dyn Write, T) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let out = self.key(key)?;
+        out.write_all(b"[")?;
+        for (index, item) in items.into_iter().enumerate() {
+            if index > 0 {
+                out.write_all(b",")?;
             }
-            value
-        }).collect::<Vec<_>>(),
-    })
+            each(&mut *out, item)?;
+        }
+        out.write_all(b"]")
+    }
+
+    fn close(self) -> io::Result<()> {
+        self.out.write_all(b"}")
+    }
+}
+
+/// A violation, its locations written one at a time; `exempted` adds the exemption's reason.
+fn write_violation(
+    out: &mut dyn Write,
+    v: &CheckViolation,
+    exempted: Option<&str>,
+    text: &str,
+    index: &LineIndex,
+) -> io::Result<()> {
+    let mut fields = Fields::open(out)?;
+    fields.value("check", &json!(v.check.id))?;
+    fields.value("detail", &json!(v.detail))?;
+    fields.value("level", &json!(v.check.level.as_str()))?;
+    fields.list("locations", &v.locations, |out, l| {
+        let r = region(text, index, l.span);
+        let location = json!({ "path": l.path, "missing": l.missing, "container": l.container, "start": position(r.start), "end": position(r.end) });
+        serde_json::to_writer(out, &location).map_err(io::Error::from)
+    })?;
+    fields.value("mode", &json!(v.mode.as_str()))?;
+    fields.value("policy", &json!(v.policy.to_string()))?;
+    fields.value("reason", &json!(v.reason))?;
+    if let Some(reason) = exempted {
+        fields.value("reason_exempted", &json!(reason))?;
+    }
+    fields.value("severity", &json!(v.severity().as_str()))?;
+    fields.close()
+}
+
+/// An object on one line, its violations and exempted findings written one location at a time.
+fn write_object(out: &mut dyn Write, object: &ObjectReport, text: &str, index: &LineIndex) -> io::Result<()> {
+    let header = index.line_column(text, object.header.start);
+    let mut fields = Fields::open(out)?;
+    fields.value(
+        "allowed",
+        &json!(object.violations.iter().all(|v| v.mode != Mode::Enforce)),
+    )?;
+    fields.value("column", &json!(header.column))?;
+    fields.value("document", &json!(object.document))?;
+    fields.value("exempt", &json!(object.exempt))?;
+    fields.list("exempted", &object.exempted, |out, (v, reason)| {
+        write_violation(out, v, Some(reason), text, index)
+    })?;
+    fields.value("kind", &json!(object.kind))?;
+    fields.value("line", &json!(header.line))?;
+    let message = if object.violations.is_empty() {
+        Value::Null
+    } else {
+        Value::String(object.warning())
+    };
+    fields.value("message", &message)?;
+    // PSA's line of every level:version that fails, with the modes evaluated at it.
+    let messages: Vec<Value> = object.mode_lines.iter().filter(|l| !l.failures.is_empty()).map(|l| json!({ "modes": l.modes.iter().map(|m| m.as_str()).collect::<Vec<_>>(), "policy": l.policy.to_string(), "message": l.message() })).collect();
+    fields.value("messages", &Value::Array(messages))?;
+    let modes: Vec<Value> = object
+        .modes
+        .iter()
+        .map(|(mode, p)| json!({ "mode": mode.as_str(), "policy": p.policy.to_string(), "source": p.source }))
+        .collect();
+    fields.value("modes", &Value::Array(modes))?;
+    fields.value("name", &json!(object.name))?;
+    fields.value("namespace", &json!(object.namespace))?;
+    fields.value("policy", &json!(object.policy.to_string()))?;
+    fields.value("source", &json!(object.source))?;
+    fields.list("violations", &object.violations, |out, v| {
+        write_violation(out, v, None, text, index)
+    })?;
+    fields.close()
 }
 
 fn config_json(problem: &ConfigProblem, text: &str, index: &LineIndex) -> Value {

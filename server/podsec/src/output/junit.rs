@@ -1,8 +1,10 @@
-//! JUnit XML for CI test reports: one `<testsuite>` per file, one `<testcase>` per pod-bearing object
-//! (passing, or failing with a `<failure>` per finding), and one per document or policy-source problem.
-//! A suite's counts open its element, so a file's cases are held until the file ends: never more.
+//! JUnit XML for CI test reports, as Jenkins' JUnit plugin and GitLab read it: one `<testsuite>` per file,
+//! one `<testcase>` per pod-bearing object (passing, or failing with exactly one `<failure>` that lists
+//! every finding), and one per document or policy-source problem. Cases carry a `file` attribute and are
+//! named without lines, so a case keeps its name when lines move. A suite's counts open its element, so a
+//! file's cases are held until the file ends: never more.
 
-use super::{Printer, findings, region};
+use super::{Finding, Printer, findings, region};
 use crate::report::{FileView, Tally};
 use crate::run::Parts;
 use podsec_engine::policy::Severity;
@@ -30,88 +32,147 @@ fn escape(text: &str) -> String {
     escaped
 }
 
+/// A file's test cases, held until the file ends (its suite's counts open the suite's element).
+#[derive(Default)]
+struct Cases<'a> {
+    /// The file's name, escaped.
+    file: &'a str,
+    xml: String,
+    tests: usize,
+    failures: usize,
+    skipped: usize,
+}
+
+impl Cases<'_> {
+    /// A case, failing with `(message, type, text)` or passing. Each case has at most one `<failure>`
+    /// (Jenkins and GitLab read only one): its text lists every finding as `file:line:column: …`.
+    fn case(&mut self, name: &str, failing: Option<(String, String, String)>) {
+        self.tests += 1;
+        let file = self.file;
+        let _ = write!(
+            self.xml,
+            "    <testcase name=\"{}\" classname=\"{file}\" file=\"{file}\"",
+            escape(name)
+        );
+        match failing {
+            Some((message, kind, text)) => {
+                self.failures += 1;
+                let _ = writeln!(
+                    self.xml,
+                    ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
+                    escape(&message),
+                    escape(&kind),
+                    escape(&text)
+                );
+            }
+            None => self.xml.push_str("/>\n"),
+        }
+    }
+
+    /// A case not checked (an object exempt as a whole), with the reason.
+    fn skipped(&mut self, name: &str, why: &str) {
+        self.tests += 1;
+        self.skipped += 1;
+        let file = self.file;
+        let _ = writeln!(
+            self.xml,
+            "    <testcase name=\"{}\" classname=\"{file}\" file=\"{file}\">\n      <skipped message=\"{}\"/>\n    </testcase>",
+            escape(name),
+            escape(why)
+        );
+    }
+}
+
 impl Printer for Junit {
     fn begin(&mut self, out: &mut dyn Write) -> io::Result<()> {
         out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"podsec\">\n")
     }
 
     fn file(&mut self, out: &mut dyn Write, file: &FileView<'_>, parts: &mut Parts<'_>) -> io::Result<()> {
-        let name = escape(&file.input.display());
+        // The failure's text is escaped whole: its lines name the file as written.
+        let display = file.input.display();
+        let name = escape(&display);
         if let Some(error) = file.error {
             return writeln!(
                 out,
-                "  <testsuite name=\"{name}\" tests=\"1\" failures=\"0\" errors=\"1\">\n    <testcase name=\"read\" classname=\"{name}\">\n      <error message=\"{}\"/>\n    </testcase>\n  </testsuite>",
+                "  <testsuite name=\"{name}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n    <testcase name=\"read\" classname=\"{name}\" file=\"{name}\">\n      <error message=\"{}\" type=\"unreadable\"/>\n    </testcase>\n  </testsuite>",
                 escape(error)
             );
         }
-        let (mut cases, mut tests, mut failures) = (String::new(), 0, 0);
+        let mut cases = Cases {
+            file: &name,
+            ..Cases::default()
+        };
         let text = &file.text.text;
+        let at = |span: podsec_engine::Span| region(text, file.text.lines(), span).start;
         for part in parts {
             let found = findings(&part);
-            for finding in found.iter().filter(|f| f.object.is_none()) {
-                let at = file.text.lines().line_column(text, finding.span.start);
-                let case = escape(&format!("{} at {}:{}", finding.code, at.line, at.column));
-                tests += 1;
-                let _ = write!(cases, "    <testcase name=\"{case}\" classname=\"{name}\"");
-                if finding.severity == Severity::Error {
-                    failures += 1;
-                    let _ = writeln!(
-                        cases,
-                        ">\n      <failure message=\"{}\" type=\"{}\"/>\n    </testcase>",
-                        escape(&finding.message),
-                        finding.code
-                    );
-                } else {
-                    cases.push_str("/>\n");
-                }
+            // A problem's case is named by its code and document (or message): never by its line.
+            let problems = part
+                .analysis
+                .problems
+                .iter()
+                .map(|p| {
+                    (
+                        format!("{} in document {}", p.code, p.document + 1),
+                        p.code,
+                        p.severity,
+                        &p.message,
+                        p.span,
+                    )
+                })
+                .chain(part.config_problems().map(|p| {
+                    (
+                        format!("{}: {}", p.code, p.message),
+                        p.code,
+                        p.severity,
+                        &p.message,
+                        p.span,
+                    )
+                }));
+            for (case_name, code, severity, message, span) in problems {
+                let failing = (severity == Severity::Error).then(|| {
+                    let start = at(span);
+                    let body = format!("{display}:{}:{}: {message}", start.line, start.column);
+                    (message.clone(), code.to_string(), body)
+                });
+                cases.case(&case_name, failing);
             }
             for object in &part.analysis.objects {
-                tests += 1;
-                let header = file.text.lines().line_column(text, object.header.start);
-                let case = escape(&format!(
-                    "{} at {}:{}",
-                    object.display_name(),
-                    header.line,
-                    header.column
-                ));
-                let _ = write!(cases, "    <testcase name=\"{case}\" classname=\"{name}\"");
                 if let Some(why) = &object.exempt {
-                    let _ = writeln!(
-                        cases,
-                        ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                        escape(why)
-                    );
+                    cases.skipped(&super::object_identity(object), why);
                     continue;
                 }
                 // Only errors fail a case: warn and audit findings are PSA's warnings, not rejections.
-                let own: Vec<_> = found
+                let own: Vec<&Finding<'_>> = found
                     .iter()
                     .filter(|f| f.object.is_some_and(|(o, _, _)| std::ptr::eq(o, object)))
                     .filter(|f| f.severity == Severity::Error)
                     .collect();
-                if own.is_empty() {
-                    cases.push_str("/>\n");
-                    continue;
-                }
-                failures += 1;
-                cases.push_str(">\n");
-                for finding in own {
-                    let at = region(text, file.text.lines(), finding.span);
-                    let _ = writeln!(
-                        cases,
-                        "      <failure message=\"{}\" type=\"{}\">{name}:{}:{}</failure>",
-                        escape(&finding.message),
-                        finding.code,
-                        at.start.line,
-                        at.start.column,
-                    );
-                }
-                cases.push_str("    </testcase>\n");
+                let failing = (!own.is_empty()).then(|| {
+                    let mut checks: Vec<&str> = Vec::new();
+                    let mut body = String::new();
+                    for finding in &own {
+                        if !checks.contains(&finding.code) {
+                            checks.push(finding.code);
+                        }
+                        let start = at(finding.span);
+                        let _ = writeln!(
+                            body,
+                            "{display}:{}:{}: {}: {}",
+                            start.line, start.column, finding.code, finding.message
+                        );
+                    }
+                    // PSA's sentence for the object (the enforce mode's, as kubectl prints it).
+                    (object.warning(), checks.join(", "), body)
+                });
+                cases.case(&super::object_identity(object), failing);
             }
         }
         write!(
             out,
-            "  <testsuite name=\"{name}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">\n{cases}  </testsuite>\n"
+            "  <testsuite name=\"{name}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\">\n{}  </testsuite>\n",
+            cases.tests, cases.failures, cases.skipped, cases.xml
         )
     }
 

@@ -17,7 +17,7 @@ use crate::run::{Parts, Run};
 use podsec_engine::advice::suggest_levels;
 use podsec_engine::policy::Severity;
 use podsec_engine::text::{LineColumn, LineIndex};
-use podsec_engine::{CheckViolation, ObjectReport, Options, Span};
+use podsec_engine::{CheckViolation, Location, ObjectReport, Options, Span};
 use std::io::{self, Write};
 
 /// Output format of `podsec check`.
@@ -88,7 +88,13 @@ trait Printer {
 }
 
 /// Checks every input of `run` and writes the verdicts in `format` as they come; returns the counters.
-pub fn write(out: &mut impl Write, run: &Run, format: Format, options: &PrintOptions) -> io::Result<Tally> {
+pub fn write(
+    out: &mut impl Write,
+    run: &Run,
+    format: Format,
+    options: &PrintOptions,
+    baseline: Option<&mut crate::baseline::Baseline>,
+) -> io::Result<Tally> {
     let show_exempted = options.show_exempted;
     let mut printer: Box<dyn Printer> = match format {
         _ if options.statistics => Box::new(statistics::Statistics::new(format == Format::Json)),
@@ -100,12 +106,15 @@ pub fn write(out: &mut impl Write, run: &Run, format: Format, options: &PrintOpt
         Format::Junit => Box::new(junit::Junit),
     };
     printer.begin(out)?;
-    let tally = run.stream(printer.config_problems_first(), |file, parts| {
+    let tally = run.stream(printer.config_problems_first(), baseline, |file, parts| {
         printer.file(out, file, parts)
     })?;
     printer.finish(out, &tally)?;
     Ok(tally)
 }
+
+pub use sarif::fingerprint as sarif_fingerprint;
+pub use text::summary_line;
 
 /// One finding as the CI formats and `--statistics` see it: a violation at one of its locations (on an
 /// object that is checked), an unreadable document, or a policy-source problem.
@@ -147,7 +156,7 @@ fn findings(part: &Part) -> Vec<Finding<'_>> {
                 found.push(Finding {
                     code: violation.check.id,
                     severity: violation.severity(),
-                    message: violation_message(object, violation),
+                    message: violation_message(object, violation, location),
                     span: location.span,
                     object: Some((object, violation, location.path.as_str())),
                 });
@@ -158,15 +167,24 @@ fn findings(part: &Part) -> Vec<Finding<'_>> {
     found
 }
 
-/// A violation's message with the object and the policy it breaks, as SARIF and the CI formats give it.
-fn violation_message(object: &ObjectReport, violation: &CheckViolation) -> String {
+/// A violation's message at one of its locations (naming that field's container alone), with the object
+/// and the policy it breaks, as SARIF and the CI formats give it.
+fn violation_message(object: &ObjectReport, violation: &CheckViolation, location: &Location) -> String {
     format!(
         "{} ({}: {} {})",
-        violation.message(),
+        violation.message_for(location),
         object.display_name(),
         violation.mode.as_str(),
         violation.policy
     )
+}
+
+/// An object as a JUnit case and a baseline entry name it: kind, name and namespace, never its line.
+pub fn object_identity(object: &ObjectReport) -> String {
+    match &object.namespace {
+        Some(namespace) => format!("{} in namespace {namespace:?}", object.display_name()),
+        None => object.display_name(),
+    }
 }
 
 /// A finding's fingerprint for CI systems that track issues across commits: the file, and what SARIF's

@@ -6,7 +6,7 @@ use super::{Printer, region};
 use crate::report::{FileText, FileView, Input, Tally};
 use crate::run::Parts;
 use podsec_engine::policy::Severity;
-use podsec_engine::{CHECKS, CheckViolation, Level, ObjectReport, Span};
+use podsec_engine::{CHECKS, CheckViolation, Level, Location, ObjectReport, Span};
 use serde_json::{Value, json};
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
@@ -229,7 +229,7 @@ fn artifact_of_path(path: &Path) -> Value {
 
 fn artifact_of(input: &Input) -> Value {
     match input {
-        Input::File(path) | Input::Stdin(Some(path)) => artifact_of_path(path),
+        Input::File(path) | Input::Stdin(Some(path)) => artifact_of_path(crate::report::shown(path)),
         // Unnamed standard input: a relative reference under no base.
         Input::Stdin(None) => json!({ "uri": "stdin" }),
     }
@@ -331,7 +331,7 @@ impl Sarif {
                         json!({ "renderedLocation": place.physical(location.span) }),
                     );
                 }
-                let mut result = self.violation_result(object, violation, at);
+                let mut result = self.violation_result(object, violation, location, at);
                 set(
                     &mut result,
                     "partialFingerprints",
@@ -358,13 +358,19 @@ impl Sarif {
         Ok(())
     }
 
-    fn violation_result(&self, object: &ObjectReport, violation: &CheckViolation, at: Value) -> Value {
+    fn violation_result(
+        &self,
+        object: &ObjectReport,
+        violation: &CheckViolation,
+        location: &Location,
+        at: Value,
+    ) -> Value {
         let (id, index) = rule_of(violation.check.id);
         json!({
             "ruleId": id,
             "ruleIndex": index,
             "level": sarif_level(violation.severity()),
-            "message": { "text": super::violation_message(object, violation) },
+            "message": { "text": super::violation_message(object, violation, location) },
             "locations": [at],
         })
     }

@@ -5,7 +5,7 @@ use super::Printer;
 use crate::report::{FileView, Part, Tally};
 use crate::run::Parts;
 use podsec_engine::policy::Severity;
-use podsec_engine::{CheckViolation, ObjectReport};
+use podsec_engine::{CheckViolation, Location, ObjectReport};
 use std::io::{self, Write};
 
 pub struct Text {
@@ -166,25 +166,23 @@ impl Text {
                         continue;
                     }
                     // Within an object, findings read top to bottom; the summary lines keep PSA's order.
-                    let mut findings: Vec<(usize, &CheckViolation, Option<&str>)> = object
+                    let mut findings: Vec<(&Location, &CheckViolation, Option<&str>)> = object
                         .violations
                         .iter()
-                        .flat_map(|v| v.locations.iter().map(move |l| (l.span.start, v, None)))
+                        .flat_map(|v| v.locations.iter().map(move |l| (l, v, None)))
                         .collect();
                     if self.show_exempted {
                         findings.extend(object.exempted.iter().flat_map(|(v, reason)| {
-                            v.locations
-                                .iter()
-                                .map(move |l| (l.span.start, v, Some(reason.as_str())))
+                            v.locations.iter().map(move |l| (l, v, Some(reason.as_str())))
                         }));
                     }
-                    findings.sort_by_key(|(start, _, _)| *start);
+                    findings.sort_by_key(|(location, _, _)| location.span.start);
                     // Rendered Helm output: name the chart template first, then where it is in the rendering.
                     let place = |start: usize| match &object.source {
                         Some(source) => format!("{} (rendered {})", style.paint("1", source), at(start)),
                         None => at(start),
                     };
-                    for (start, violation, exempted) in findings {
+                    for (location, violation, exempted) in findings {
                         let severity = violation.severity();
                         let prefix = match exempted {
                             Some(reason) => format!("exempted ({reason}): "),
@@ -193,9 +191,9 @@ impl Text {
                         writeln!(
                             out,
                             "{}: {}: {prefix}{}",
-                            place(start),
+                            place(location.span.start),
                             style.paint(style.severity(severity), violation.check.id),
-                            violation.message()
+                            violation.message_for(location)
                         )?;
                     }
                     let header = file.text.lines().line_column(text, object.header.start);
@@ -218,6 +216,11 @@ impl Text {
         }
         Ok(())
     }
+}
+
+/// The text summary line alone, for the terminal while `--output-file` takes the output.
+pub fn summary_line(tally: &Tally, colour: bool) -> String {
+    summary(tally, &Style { on: colour })
 }
 
 /// The last line of the text output: what was found, in how many objects and files, against which policy.
