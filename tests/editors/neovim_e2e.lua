@@ -24,10 +24,12 @@ vim.cmd.edit(file)
 local buf = vim.api.nvim_get_current_buf()
 check(vim.bo[buf].filetype == 'yaml', 'filetype is ' .. vim.bo[buf].filetype)
 
+-- The checks' findings; the API server's refusal of the first Pod (`allowPrivilegeEscalation: false` beside
+-- `privileged: true`) is checked on its own below.
 local function podsec_diagnostics()
   local out = {}
   for _, d in ipairs(vim.diagnostic.get(buf)) do
-    if d.source == 'podsec' then table.insert(out, d) end
+    if d.source == 'podsec' and d.code ~= 'invalid-object' then table.insert(out, d) end
   end
   table.sort(out, function(a, b) return a.lnum < b.lnum end)
   return out
@@ -40,6 +42,12 @@ print('podsec attached, position encoding ' .. client.offset_encoding)
 
 local diagnostics = podsec_diagnostics()
 check(#diagnostics == 2, 'expected 2 diagnostics, got ' .. #diagnostics)
+local refusals = {}
+for _, d in ipairs(vim.diagnostic.get(buf)) do
+  if d.source == 'podsec' and d.code == 'invalid-object' then table.insert(refusals, d) end
+end
+check(#refusals == 1 and refusals[1].lnum == 9 and refusals[1].severity == vim.diagnostic.severity.ERROR,
+  'expected the API server\'s refusal on line 10: ' .. vim.inspect(refusals))
 
 -- 1. `privileged: true` on line 10, after multi-byte text on the same line: columns are byte offsets in Neovim.
 local privileged = diagnostics[1]
