@@ -313,10 +313,7 @@ fn exemption_holds_because(
     report: &crate::analysis::ObjectReport,
     mode: crate::policy::Mode,
 ) -> String {
-    let exported = options
-        .context
-        .and_then(|c| c.project.as_ref())
-        .is_some_and(|p| p.enforced_by_admission_policy);
+    let exported = options.enforced_by_admission_policy();
     let enforce = report
         .modes
         .iter()

@@ -189,10 +189,7 @@ fn refuse_cluster_enforced_exemptions(
     annotations: &[crate::sources::AnnotationExemption],
     analysis: &mut Analysis,
 ) -> Vec<&'static str> {
-    let exported = options
-        .context
-        .and_then(|c| c.project.as_ref())
-        .is_some_and(|p| p.enforced_by_admission_policy);
+    let exported = options.enforced_by_admission_policy();
     let enforce = resolved
         .modes
         .iter()

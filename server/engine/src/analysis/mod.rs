@@ -54,6 +54,16 @@ pub struct Options<'c> {
     pub namespace_override: Option<&'c str>,
 }
 
+impl Options<'_> {
+    /// Whether the project file says the cluster enforces podsec's exported admission policy, so that
+    /// exemptions hold where PSA's labels would not honour them.
+    pub fn enforced_by_admission_policy(&self) -> bool {
+        self.context
+            .and_then(|c| c.project.as_ref())
+            .is_some_and(|p| p.enforced_by_admission_policy)
+    }
+}
+
 /// Everything found in one text.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Analysis {
