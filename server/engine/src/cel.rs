@@ -186,3 +186,13 @@ pub(crate) const WINDOWS: &str =
 pub(crate) fn unless(relaxed: &str, expression: &str) -> String {
     format!("{relaxed} || ({expression})")
 }
+
+/// `passes`, and from v1.25 also any pod with `spec.os.name: windows` (the restricted checks that upstream
+/// relaxes for Windows at that version).
+pub(crate) fn windows_passes_from_v1_25(minor: u32, passes: String) -> String {
+    if minor >= 25 {
+        unless(WINDOWS, &passes)
+    } else {
+        passes
+    }
+}

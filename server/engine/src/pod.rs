@@ -111,20 +111,9 @@ impl<'d> Pod<'d> {
 
     /// The index in [`Pod::containers`] of the container a location lies in, if any.
     pub fn container_index_at(&self, document: &crate::yaml::Document<'_>, loc: Loc) -> Option<usize> {
-        let mut id = match loc {
-            Loc::Field { key, .. } => key,
-            Loc::Item { node } => node,
-            Loc::ContainerMissing { container, .. } => container,
-            Loc::PodMissing { .. } => return None,
-        };
-        // Bounded by the nesting limit; a container is a few levels up at most.
-        for _ in 0..64 {
-            if let Some(index) = self.containers.iter().position(|c| c.node.id() == id) {
-                return Some(index);
-            }
-            id = document.nodes.get(id as usize)?.parent?;
-        }
-        None
+        container_above(document, loc, |id| {
+            self.containers.iter().position(|c| c.node.id() == id)
+        })
     }
 
     /// The name of the container a location lies in (walking up from the node it names), if any.
@@ -242,19 +231,31 @@ impl ContainerIndex {
 
     /// What [`Pod::container_index_at`] gives, by search.
     pub fn at(&self, document: &crate::yaml::Document<'_>, loc: Loc) -> Option<usize> {
-        let mut id = match loc {
-            Loc::Field { key, .. } => key,
-            Loc::Item { node } => node,
-            Loc::ContainerMissing { container, .. } => container,
-            Loc::PodMissing { .. } => return None,
-        };
-        // Bounded by the nesting limit; a container is a few levels up at most.
-        for _ in 0..64 {
-            if let Ok(found) = self.by_node.binary_search_by_key(&id, |(node, _)| *node) {
-                return self.by_node.get(found).map(|(_, index)| *index);
-            }
-            id = document.nodes.get(id as usize)?.parent?;
-        }
-        None
+        container_above(document, loc, |id| {
+            let found = self.by_node.binary_search_by_key(&id, |(node, _)| *node).ok()?;
+            self.by_node.get(found).map(|(_, index)| *index)
+        })
     }
+}
+
+/// The first container, by `container_of`, on the way up from the node a location names to the root.
+fn container_above(
+    document: &crate::yaml::Document<'_>,
+    loc: Loc,
+    container_of: impl Fn(crate::yaml::NodeId) -> Option<usize>,
+) -> Option<usize> {
+    let mut id = match loc {
+        Loc::Field { key, .. } => key,
+        Loc::Item { node } => node,
+        Loc::ContainerMissing { container, .. } => container,
+        Loc::PodMissing { .. } => return None,
+    };
+    // Bounded by the nesting limit; a container is a few levels up at most.
+    for _ in 0..64 {
+        if let Some(index) = container_of(id) {
+            return Some(index);
+        }
+        id = document.nodes.get(id as usize)?.parent?;
+    }
+    None
 }

@@ -141,11 +141,7 @@ fn cel(minor: u32) -> crate::cel::Cel {
     let bad = format!("!{}", container_is("allowPrivilegeEscalation", "false"));
     let passes = format!("!variables.containers.exists(c, {bad})");
     Cel::new(
-        if minor >= 25 {
-            unless(WINDOWS, &passes)
-        } else {
-            passes
-        },
+        windows_passes_from_v1_25(minor, passes),
         CHECK.reason,
         format!(
             "{} + ' must set securityContext.allowPrivilegeEscalation=false'",

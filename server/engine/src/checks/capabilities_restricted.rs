@@ -169,11 +169,7 @@ fn cel(minor: u32) -> crate::cel::Cel {
         ))))
     );
     Cel::new(
-        if minor >= 25 {
-            unless(WINDOWS, &passes)
-        } else {
-            passes
-        },
+        windows_passes_from_v1_25(minor, passes),
         CHECK.reason,
         format!(
             "((variables.containers.exists(c, {missing_drop_all}) ? [{drop_part}] : []) + \

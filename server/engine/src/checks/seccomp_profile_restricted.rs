@@ -157,11 +157,7 @@ fn cel(minor: u32) -> crate::cel::Cel {
         profile_type("c")
     ));
     Cel::new(
-        if minor >= 25 {
-            unless(WINDOWS, &passes)
-        } else {
-            passes
-        },
+        windows_passes_from_v1_25(minor, passes),
         CHECK.reason,
         format!(
             "({explicit}) ? {} + ' must not set securityContext.seccompProfile.type to ' + {} : \
