@@ -18,6 +18,7 @@ pub mod patch;
 pub mod pod;
 pub mod policy;
 pub mod psp;
+pub mod render;
 pub mod sources;
 pub mod text;
 pub mod validation;

@@ -29,7 +29,10 @@ pub(super) fn evaluate(
         .spec
         .and_then(|s| s.get("runtimeClassName"))
         .and_then(|r| r.as_str());
-    let namespace = options.namespace_override.or(object.namespace);
+    let namespace = options
+        .namespace_override
+        .or(object.namespace)
+        .or(options.namespace_default);
     let resolved = match options.context {
         Some(context) => context.resolve(namespace, runtime_class),
         None => ResolvedPolicy::enforce(options.policy, "the policy given"),
@@ -259,6 +262,7 @@ pub(super) fn skeleton(
         namespace: object.namespace.map(str::to_string),
         header: object.header,
         source: None,
+        rendered: None,
         span: object.object.span(),
         document: document.index,
         policy,

@@ -96,7 +96,7 @@ pub(super) fn locate(document: &Document<'_>, object: &PodObject<'_>, loc: Loc) 
 }
 
 /// The key, and the value too when it is a scalar (or alias) on the same line: `privileged: true`.
-fn key_and_scalar_value(key: NodeRef<'_>, value: NodeRef<'_>) -> Span {
+pub(crate) fn key_and_scalar_value(key: NodeRef<'_>, value: NodeRef<'_>) -> Span {
     let key_span = key.span();
     let value_span = value.span();
     let scalar = matches!(

@@ -14,6 +14,7 @@ mod template;
 
 pub use evaluate::check_object;
 use evaluate::evaluate;
+pub(crate) use locate::key_and_scalar_value;
 pub use report::{CheckViolation, Location, ModeFailure, ModeLine, ObjectReport};
 use reuse::{CachedDocument, ReuseKey};
 pub use reuse::{Reuse, analyze_reusing};
@@ -52,6 +53,8 @@ pub struct Options<'c> {
     pub with_fixes: bool,
     /// The namespace a Kustomize `namespace:` sets on every object of the text (it overrides theirs).
     pub namespace_override: Option<&'c str>,
+    /// The namespace of objects that name none (a Helm release's `--namespace`).
+    pub namespace_default: Option<&'c str>,
 }
 
 impl Options<'_> {
@@ -139,6 +142,7 @@ fn analyze_neutralised(
             context: options.context.cloned(),
             limits: options.limits,
             namespace_override: options.namespace_override.map(str::to_string),
+            namespace_default: options.namespace_default.map(str::to_string),
         });
         if key.is_none() || reuse.options != key {
             reuse.documents.clear();

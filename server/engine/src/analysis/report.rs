@@ -20,6 +20,9 @@ pub struct ObjectReport {
     pub header: Span,
     /// The chart template it was rendered from (Helm's `# Source:` comment), if any.
     pub source: Option<String>,
+    /// How the object was rendered when its spans point into a chart's or overlay's own files rather than
+    /// into the rendering (`helm template web deploy/web -f values-prod.yaml`): see `crate::render`.
+    pub rendered: Option<String>,
     /// The whole object.
     pub span: Span,
     /// Which document of the stream, from 0.

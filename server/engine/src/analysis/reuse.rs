@@ -44,6 +44,7 @@ pub(super) struct ReuseKey {
     pub(super) context: Option<PolicyContext>,
     pub(super) limits: Limits,
     pub(super) namespace_override: Option<String>,
+    pub(super) namespace_default: Option<String>,
 }
 
 impl PartialEq for ReuseKey {
@@ -53,6 +54,7 @@ impl PartialEq for ReuseKey {
         self.policy == other.policy
             && self.limits == other.limits
             && self.namespace_override == other.namespace_override
+            && self.namespace_default == other.namespace_default
             && match (&self.context, &other.context) {
                 (Some(a), Some(b)) => a.resolves_like(b),
                 (None, None) => true,

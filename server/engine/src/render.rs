@@ -1,0 +1,594 @@
+//! Rendered charts: findings on what `helm template` produced, put back in the chart's own files.
+//!
+//! Helm writes each rendered document after a `# Source: <chart>/templates/<file>` comment. A finding
+//! names its field by a path from the object (`spec.template.spec.containers[0].securityContext.privileged`);
+//! the template that wrote the object is read again, its actions neutralised as for the static reading
+//! (`crate::helm`), and the path is followed as far as the template writes it. Where the template stops
+//! and an action such as `{{- toYaml .Values.securityContext | nindent 12 }}` writes the rest, the path
+//! goes on in the values files, from the last one Helm merged back to the chart's own `values.yaml`; a
+//! value written as `{{ .Values.x }}` is found the same way. What cannot be followed further is reported
+//! where the path stopped: the template line, or the action that writes what is missing.
+//!
+//! Pure: the shell runs Helm and reads the files; this only reads texts.
+
+use crate::analysis::{Analysis, Location, ObjectReport, key_and_scalar_value};
+use crate::helm;
+use crate::yaml::{Limits, NodeRef, Span, documents};
+
+/// One file of a chart, by its path from the chart's directory (`templates/deployment.yaml`,
+/// `values.yaml`; `/`-separated).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChartFile {
+    /// From the chart's directory, `/`-separated.
+    pub path: String,
+    /// Its text.
+    pub text: String,
+}
+
+/// What a rendering was made of, to put its findings back.
+#[derive(Clone, Debug)]
+pub struct Rendering<'a> {
+    /// The chart's name, as `Chart.yaml` gives it: the first part of every `# Source:` path.
+    pub chart_name: &'a str,
+    /// The chart's templates and the values files (any others are not read).
+    pub files: &'a [ChartFile],
+    /// The values files among `files`, in the order Helm merges them: the chart's `values.yaml` first,
+    /// then each `--values` file (a later one overrides an earlier one).
+    pub values: &'a [usize],
+    /// Where what has no template of its own goes (the chart's `Chart.yaml`).
+    pub fallback: usize,
+    /// How it was rendered, shown with every object (`helm template web deploy/web -f values-prod.yaml`).
+    pub label: &'a str,
+}
+
+/// One step of a field path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step<'p> {
+    Key(&'p str),
+    Index(usize),
+}
+
+/// `spec.containers[0].securityContext` and `metadata.annotations["a.b/c"]` as steps; `None` for a path
+/// podsec never writes.
+fn steps(path: &str) -> Option<Vec<Step<'_>>> {
+    let mut steps = Vec::new();
+    let mut rest = path;
+    while !rest.is_empty() {
+        rest = rest.strip_prefix('.').unwrap_or(rest);
+        if let Some(inner) = rest.strip_prefix("[\"") {
+            let end = inner.find("\"]")?;
+            steps.push(Step::Key(inner.get(..end)?));
+            rest = inner.get(end + 2..)?;
+        } else if let Some(inner) = rest.strip_prefix('[') {
+            let end = inner.find(']')?;
+            steps.push(Step::Index(inner.get(..end)?.parse().ok()?));
+            rest = inner.get(end + 1..)?;
+        } else {
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            steps.push(Step::Key(rest.get(..end)?));
+            rest = rest.get(end..)?;
+        }
+    }
+    Some(steps)
+}
+
+/// How far a path goes in a tree: the last node reached, the key it is the value of, and how many steps
+/// were taken.
+#[derive(Clone, Copy, Debug)]
+struct Reached<'d> {
+    node: NodeRef<'d>,
+    key: Option<NodeRef<'d>>,
+    taken: usize,
+}
+
+/// The entry of `key` in a mapping, a `null` value included (a template's `securityContext:` followed by
+/// an action line reads as `null`, and is still where the action writes).
+fn entry_with_null<'d>(mapping: NodeRef<'d>, key: &str) -> Option<(NodeRef<'d>, NodeRef<'d>)> {
+    mapping
+        .entries()
+        .filter(|e| e.key.as_str() == Some(key))
+        .last()
+        .map(|e| (e.key, e.written_value))
+}
+
+/// Follows `steps` from `start` as far as they are written. A list item is the one whose `name` is
+/// `container` when one is given and written, else the one at the index, else the only one (a template's
+/// `range` writes one item for many).
+fn follow<'d>(start: NodeRef<'d>, steps: &[Step<'_>], container: Option<&str>) -> Reached<'d> {
+    let mut reached = Reached {
+        node: start,
+        key: None,
+        taken: 0,
+    };
+    for step in steps {
+        let next = match *step {
+            Step::Key(key) => entry_with_null(reached.node, key).map(|(k, v)| (Some(k), v)),
+            Step::Index(index) => {
+                let items: Vec<NodeRef<'d>> = reached.node.items().collect();
+                let named = container.and_then(|name| {
+                    items
+                        .iter()
+                        .find(|item| item.get("name").and_then(|n| n.as_str()) == Some(name))
+                });
+                named
+                    .or_else(|| items.get(index))
+                    .or_else(|| match items.as_slice() {
+                        [only] => Some(only),
+                        _ => None,
+                    })
+                    .map(|item| (None, *item))
+            }
+        };
+        let Some((key, node)) = next else {
+            break;
+        };
+        reached = Reached {
+            node: node.resolved(),
+            key,
+            taken: reached.taken + 1,
+        };
+    }
+    reached
+}
+
+/// The `.Values` path an action reads (`toYaml .Values.securityContext | nindent 12` → `securityContext`).
+fn values_path(action: &str) -> Option<Vec<&str>> {
+    let from = action.find(".Values.")? + ".Values.".len();
+    let rest = action.get(from..)?;
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .unwrap_or(rest.len());
+    let path: Vec<&str> = rest.get(..end)?.split('.').filter(|p| !p.is_empty()).collect();
+    (!path.is_empty()).then_some(path)
+}
+
+/// The `.Values` path that `.` stands for at `offset` of a template: the innermost `with .Values.x`
+/// around it (a `range` in between makes `.` an item, which no path names).
+fn dot_at(template: &str, from: usize, offset: usize) -> Option<Vec<&str>> {
+    let mut stack: Vec<Option<Vec<&str>>> = Vec::new();
+    let mut rest = template.get(from..offset)?;
+    while let Some(open) = rest.find("{{") {
+        let after = rest.get(open + 2..)?;
+        let close = after.find("}}").unwrap_or(after.len());
+        let body = after.get(..close)?.trim_matches('-').trim();
+        let word = body.split_whitespace().next().unwrap_or("");
+        match word {
+            "with" => stack.push(Some(values_path(body).unwrap_or_default())),
+            "range" => stack.push(None),
+            "if" | "define" | "block" => stack.push(Some(Vec::new())),
+            "end" => {
+                stack.pop();
+            }
+            _ => {}
+        }
+        rest = after.get(close..)?;
+    }
+    // `if` and `define` do not change `.`: the nearest `with` or `range` does.
+    stack
+        .into_iter()
+        .rev()
+        .find(|entry| entry.as_ref().is_none_or(|path| !path.is_empty()))
+        .flatten()
+}
+
+/// The column and text of the line holding `offset`.
+fn line_at(text: &str, offset: usize) -> (usize, usize, &str) {
+    let start = text
+        .get(..offset)
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let end = text
+        .get(start..)
+        .and_then(|t| t.find('\n'))
+        .map_or(text.len(), |i| start + i);
+    (start, offset - start, text.get(start..end).unwrap_or(""))
+}
+
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// The structural action (`toYaml`, `include` …) that writes into what `reached` ends at: after its key,
+/// within its block (actions are comment lines in the neutralised text), and not inside a child's block.
+fn action_into(neutral: &helm::Neutralised, reached: &Reached<'_>) -> Option<usize> {
+    let parsed = neutral.text.as_str();
+    // The block starts after the key (an action may follow it on its line) or at the node.
+    let (from, owner_column, children_of_key) = match reached.key {
+        Some(key) => {
+            let (_, column, _) = line_at(parsed, key.span().start);
+            (key.span().end, column, true)
+        }
+        None => {
+            let (_, column, _) = line_at(parsed, reached.node.span().start);
+            (reached.node.span().start, column, false)
+        }
+    };
+    let (line_start, _, _) = line_at(parsed, from);
+    let mut offset = line_start;
+    let mut last_child: Option<(usize, bool)> = None;
+    for line in parsed.get(line_start..)?.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let content = line.trim();
+        let column = indent(line);
+        let first_line = start == line_start;
+        if !first_line && !content.is_empty() && !content.starts_with('#') {
+            let ends_block = if children_of_key {
+                column <= owner_column
+            } else {
+                column < owner_column
+            };
+            if ends_block {
+                break;
+            }
+            // A child key that opens a block of its own: actions indented under it write there.
+            last_child = Some((column, content.ends_with(':')));
+            continue;
+        }
+        for at in neutral
+            .structural
+            .iter()
+            .filter(|at| start <= **at && **at < offset && **at >= from)
+        {
+            let under_child = last_child.is_some_and(|(c, opens)| opens && column > c);
+            if !under_child {
+                return Some(*at);
+            }
+        }
+    }
+    None
+}
+
+/// The text of the action that starts at `at`.
+fn action_text(template: &str, at: usize) -> &str {
+    let rest = template.get(at..).unwrap_or("");
+    rest.find("}}")
+        .and_then(|end| rest.get(..end + 2))
+        .unwrap_or(rest)
+}
+
+/// Where a finding goes among the chart's files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Placed {
+    file: usize,
+    span: Span,
+}
+
+/// Follows `values` and then `rest` in the values files, the last merged first: the first that writes
+/// the whole path, or else the one that writes most of it. `None` when none writes even `values`.
+fn in_values(
+    rendering: &Rendering<'_>,
+    values: &[&str],
+    rest: &[Step<'_>],
+    container: Option<&str>,
+) -> Option<Placed> {
+    let limits = Limits::default();
+    let wanted: Vec<Step<'_>> = values
+        .iter()
+        .map(|k| Step::Key(k))
+        .chain(rest.iter().copied())
+        .collect();
+    let mut best: Option<(usize, Placed)> = None;
+    for file in rendering.values.iter().rev() {
+        let Some(chart_file) = rendering.files.get(*file) else {
+            continue;
+        };
+        let Some(document) = documents(&chart_file.text, &limits).next() else {
+            continue;
+        };
+        let Some(root) = document.root() else {
+            continue;
+        };
+        let reached = follow(root, &wanted, container);
+        if reached.taken < values.len() {
+            continue;
+        }
+        let span = match reached.key {
+            Some(key) => key_and_scalar_value(key, reached.node),
+            None => first_line_of(&chart_file.text, reached.node.span()),
+        };
+        let placed = Placed { file: *file, span };
+        if reached.taken == wanted.len() {
+            return Some(placed);
+        }
+        if best.is_none_or(|(taken, _)| reached.taken > taken) {
+            best = Some((reached.taken, placed));
+        }
+    }
+    best.map(|(_, placed)| placed)
+}
+
+fn first_line_of(text: &str, span: Span) -> Span {
+    let line = text
+        .get(span.start..span.end)
+        .unwrap_or("")
+        .split(['\r', '\n'])
+        .next()
+        .unwrap_or("");
+    Span::new(span.start, span.start + line.len())
+}
+
+/// A template document of one rendered object: the `ordinal`th document of kind `kind` (Helm renders a
+/// template's documents in order), else the first with a mapping.
+struct TemplateObject<'t> {
+    file: usize,
+    template: &'t str,
+    neutral: helm::Neutralised,
+}
+
+impl TemplateObject<'_> {
+    /// Where the field at `path` comes from.
+    fn place(&self, rendering: &Rendering<'_>, kind: &str, ordinal: usize, location: &Location) -> Placed {
+        let limits = Limits::default();
+        let header = Placed {
+            file: self.file,
+            span: Span::point(0),
+        };
+        let docs: Vec<_> = documents(&self.neutral.text, &limits)
+            .filter(|d| d.error.is_none())
+            .collect();
+        let of_kind: Vec<_> = docs
+            .iter()
+            .filter(|d| d.root().and_then(|r| r.get("kind")).and_then(|k| k.as_str()) == Some(kind))
+            .collect();
+        let Some(document) = of_kind
+            .get(ordinal)
+            .or(of_kind.first())
+            .copied()
+            .or_else(|| docs.iter().find(|d| d.root().is_some_and(|r| r.is_mapping())))
+        else {
+            return header;
+        };
+        let Some(root) = document.root() else {
+            return header;
+        };
+        let Some(steps) = steps(&location.path) else {
+            return self.kind_line(root).unwrap_or(header);
+        };
+        let container = location.container.as_deref();
+        let reached = follow(root, &steps, container);
+        let rest = steps.get(reached.taken..).unwrap_or(&[]);
+        let here = Placed {
+            file: self.file,
+            span: match reached.key {
+                Some(key) => key_and_scalar_value(key, reached.node),
+                None => first_line_of(&self.neutral.text, reached.node.span()),
+            },
+        };
+        if rest.is_empty() {
+            // Written in the template: from the values when its value is `{{ .Values.x }}`.
+            let from_values = self
+                .neutral
+                .action_within(reached.node.span())
+                .and_then(values_path)
+                .and_then(|values| in_values(rendering, &values, &[], container));
+            return from_values.unwrap_or(here);
+        }
+        // The template stops here: an action writes the rest, from the values or from a helper.
+        let Some(at) = action_into(&self.neutral, &reached) else {
+            return here;
+        };
+        let action = action_text(self.template, at);
+        let values = values_path(action).or_else(|| {
+            let reads_dot = action.contains("toYaml .") && !action.contains("toYaml .Values");
+            reads_dot
+                .then(|| dot_at(self.template, document.span.start, at))
+                .flatten()
+        });
+        let action_line = {
+            let (start, column, line) = line_at(self.template, at);
+            Span::new(start + column, start + line.len())
+        };
+        let at_action = Placed {
+            file: self.file,
+            span: action_line,
+        };
+        values
+            .and_then(|values| in_values(rendering, &values, rest, container))
+            .unwrap_or(at_action)
+    }
+
+    fn kind_line(&self, root: NodeRef<'_>) -> Option<Placed> {
+        let entry = root.entry("kind")?;
+        Some(Placed {
+            file: self.file,
+            span: key_and_scalar_value(entry.key, entry.written_value),
+        })
+    }
+}
+
+/// Puts the findings of a rendering (`analysis` of Helm's output) back in the chart's files: one analysis
+/// per file that receives something, each object named as rendered and labelled with `rendering.label`.
+/// Fixes are dropped: they were written for the rendering, not for the templates.
+pub fn place_helm(analysis: Analysis, rendering: &Rendering<'_>) -> Vec<(usize, Analysis)> {
+    // By file index: the output lists the files in the chart's order.
+    let mut placed: std::collections::BTreeMap<usize, Analysis> = std::collections::BTreeMap::new();
+    let prefix = format!("{}/", rendering.chart_name);
+    let template_of = |source: &str| -> Option<usize> {
+        let relative = source.strip_prefix(&prefix)?;
+        rendering.files.iter().position(|f| f.path == relative)
+    };
+    let Analysis {
+        objects,
+        problems,
+        config_problems,
+        used_exemptions,
+    } = analysis;
+    // Each object's template and its rank among the objects of the same kind from that template.
+    let mut seen: Vec<(Option<String>, String)> = Vec::new();
+    let mut rendered_spans: Vec<(Span, usize, Span)> = Vec::new();
+    for mut object in objects {
+        let key = (object.source.clone(), object.kind.clone());
+        let ordinal = seen.iter().filter(|k| **k == key).count();
+        seen.push(key);
+        let template = object.source.as_deref().and_then(template_of);
+        let reading = template.and_then(|file| {
+            let text = rendering.files.get(file)?.text.as_str();
+            Some(TemplateObject {
+                file,
+                template: text,
+                neutral: helm::neutralise(text),
+            })
+        });
+        let file = template.unwrap_or(rendering.fallback);
+        let header = reading
+            .as_ref()
+            .and_then(|r| {
+                let limits = Limits::default();
+                let document = documents(&r.neutral.text, &limits)
+                    .filter(|d| {
+                        d.root()
+                            .and_then(|root| root.get("kind"))
+                            .and_then(|k| k.as_str())
+                            == Some(object.kind.as_str())
+                    })
+                    .nth(ordinal)?;
+                let root = document.root()?;
+                Some((r.kind_line(root)?.span, document.span))
+            })
+            .unwrap_or((Span::point(0), Span::point(0)));
+        rendered_spans.push((object.span, file, header.0));
+        let place = |location: &Location| match &reading {
+            Some(reading) => reading.place(rendering, &object.kind, ordinal, location),
+            None => Placed { file, span: header.0 },
+        };
+        // A finding may go to a values file: the object is then reported there too, with those findings.
+        let mut by_file: Vec<(usize, ObjectReport)> = Vec::new();
+        let violations = std::mem::take(&mut object.violations);
+        let exempted = std::mem::take(&mut object.exempted);
+        let shell = |object: &ObjectReport| {
+            let mut copy = object.clone();
+            copy.source = None;
+            copy.rendered = Some(rendering.label.to_string());
+            copy.header = header.0;
+            copy.span = header.1;
+            copy
+        };
+        let report_in = |file: usize, by_file: &mut Vec<(usize, ObjectReport)>| -> usize {
+            match by_file.iter().position(|(f, _)| *f == file) {
+                Some(at) => at,
+                None => {
+                    let mut report = shell(&object);
+                    if file != reading.as_ref().map_or(rendering.fallback, |r| r.file) {
+                        // In a values file the object has no header of its own: its findings say where.
+                        report.header = Span::point(0);
+                        report.span = Span::point(0);
+                    }
+                    by_file.push((file, report));
+                    by_file.len() - 1
+                }
+            }
+        };
+        // The object itself is always reported in its template, with its verdict.
+        report_in(file, &mut by_file);
+        for violation in violations {
+            for location in &violation.locations {
+                let to = place(location);
+                let mut moved = location.clone();
+                moved.span = to.span;
+                moved.fix = None;
+                let at = report_in(to.file, &mut by_file);
+                if let Some((_, report)) = by_file.get_mut(at) {
+                    match report
+                        .violations
+                        .iter_mut()
+                        .find(|v| v.check.id == violation.check.id && v.mode == violation.mode)
+                    {
+                        Some(known) => known.locations.push(moved),
+                        None => {
+                            let mut copy = violation.clone();
+                            copy.locations = vec![moved];
+                            report.violations.push(copy);
+                        }
+                    }
+                }
+            }
+        }
+        for (violation, reason) in exempted {
+            let mut copy = violation.clone();
+            for location in &mut copy.locations {
+                location.span = place(location).span;
+                location.fix = None;
+            }
+            if let Some((_, report)) = by_file.first_mut() {
+                report.exempted.push((copy, reason));
+            }
+        }
+        for (target, report) in by_file {
+            placed.entry(target).or_default().objects.push(report);
+        }
+    }
+    // A problem of the rendering goes to the header of the object it is in, or to the chart.
+    let problem_place = |span: Span| -> (usize, Span) {
+        rendered_spans
+            .iter()
+            .find(|(object, _, _)| object.start <= span.start && span.start <= object.end)
+            .map_or((rendering.fallback, Span::point(0)), |(_, file, header)| {
+                (*file, *header)
+            })
+    };
+    for mut problem in problems {
+        let (file, span) = problem_place(problem.span);
+        problem.message = format!("{} (rendered by {})", problem.message, rendering.label);
+        problem.span = span;
+        placed.entry(file).or_default().problems.push(problem);
+    }
+    for mut problem in config_problems {
+        let (file, span) = problem_place(problem.span);
+        problem.span = span;
+        placed.entry(file).or_default().config_problems.push(problem);
+    }
+    if let Some(mut first) = placed.first_entry() {
+        first.get_mut().used_exemptions = used_exemptions;
+    }
+    for analysis in placed.values_mut() {
+        analysis.objects.sort_by_key(|o| o.span.start);
+    }
+    placed.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_steps() {
+        assert_eq!(
+            steps("spec.containers[1].securityContext"),
+            Some(vec![
+                Step::Key("spec"),
+                Step::Key("containers"),
+                Step::Index(1),
+                Step::Key("securityContext")
+            ])
+        );
+        assert_eq!(
+            steps("metadata.annotations[\"a.b/c\"]"),
+            Some(vec![
+                Step::Key("metadata"),
+                Step::Key("annotations"),
+                Step::Key("a.b/c")
+            ])
+        );
+    }
+
+    #[test]
+    fn actions_name_their_values() {
+        assert_eq!(
+            values_path("{{- toYaml .Values.securityContext | nindent 12 }}"),
+            Some(vec!["securityContext"])
+        );
+        assert_eq!(
+            values_path("{{ toYaml (.Values.a.b_c | default dict) }}"),
+            Some(vec!["a", "b_c"])
+        );
+        assert_eq!(values_path("{{ include \"x\" . }}"), None);
+        let template =
+            "{{- with .Values.pod.sc }}\nsecurityContext:\n  {{- toYaml . | nindent 2 }}\n{{- end }}\n";
+        let at = template.find("{{- toYaml").unwrap_or(0);
+        assert_eq!(dot_at(template, 0, at), Some(vec!["pod", "sc"]));
+        let ranged = "{{- with .Values.a }}{{- range .list }}\n{{ toYaml . }}\n";
+        let at = ranged.find("{{ toYaml").unwrap_or(0);
+        assert_eq!(dot_at(ranged, 0, at), None);
+    }
+}
