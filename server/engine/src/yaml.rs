@@ -13,8 +13,10 @@ use podsec_libyaml::{Event, EventData, MappingStyle, Mark, Parser, ScalarStyle};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+pub mod events;
 mod json;
 mod resolve;
+pub mod scan;
 pub use resolve::Resolved;
 
 /// Index of a node in its document's arena.
