@@ -9,7 +9,8 @@
 //! they are never copied, and the expanded size of every node is counted while building, so an
 //! alias bomb is refused with a clear error instead of being walked.
 
-use podsec_libyaml::{Event, EventData, MappingStyle, Mark, Parser, ScalarStyle};
+use events::{Event, EventKind, Reader};
+use scan::ScalarStyle;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -599,10 +600,10 @@ fn tag_suffix(tag: &str) -> &str {
 }
 
 /// The id of a new anchor definition (0 for none); its name now stands for it.
-fn define_anchor(
-    ids: &mut HashMap<String, usize>,
+fn define_anchor<'a>(
+    ids: &mut HashMap<&'a str, usize>,
     anchors: &mut Vec<Option<Anchored>>,
-    anchor: Option<String>,
+    anchor: Option<&'a str>,
 ) -> usize {
     let Some(name) = anchor else { return 0 };
     // Ids start at 1; `Builder::add` fills the slot.
@@ -980,7 +981,7 @@ impl<'a> Builder<'a> {
 /// has no line break, gets the one kubectl's line reader appends to every line (`|` keeps it). Most scalars
 /// are written as they read and borrow the text.
 fn scalar_as_kubectl_reads_it<'a>(
-    value: String,
+    value: Cow<'a, str>,
     style: ScalarKind,
     tag: Option<&str>,
     text: &'a str,
@@ -1000,7 +1001,7 @@ fn scalar_as_kubectl_reads_it<'a>(
     if style == ScalarKind::Block && at_the_end && !text.ends_with(['\n', '\r']) {
         let header = text.get(span.start..).unwrap_or("");
         let last_line = text.rsplit(['\n', '\r']).next().unwrap_or("");
-        let mut value = value;
+        let mut value = value.into_owned();
         // What the appended break changes: clip keeps one break after content, keep every break.
         let gains_a_break = match block_chomping(header) {
             b'-' => false,
@@ -1012,7 +1013,7 @@ fn scalar_as_kubectl_reads_it<'a>(
         }
         return Ok(Cow::Owned(value));
     }
-    Ok(borrow_if_written_as_is(Cow::Owned(value), text, span, style))
+    Ok(borrow_if_written_as_is(value, text, span, style))
 }
 
 /// A block scalar's chomping indicator (`-` strip, `+` keep, anything else clip), read from its header
@@ -1107,14 +1108,9 @@ fn parse_document<'a>(
     json: bool,
 ) -> Document<'a> {
     let source = text.get(range.start..range.end).unwrap_or("");
-    // libyaml's marks are byte offsets into the input.
-    let at = |mark: Mark| {
-        range.start
-            + usize::try_from(mark.index)
-                .unwrap_or(usize::MAX)
-                .min(source.len())
-    };
-    let span_of = |event: &Event| Span::new(at(event.start_mark), at(event.end_mark));
+    // The reader's positions are byte offsets into `source`.
+    let at = |offset: usize| range.start + offset.min(source.len());
+    let span_of = |event: &Event| Span::new(at(event.start), at(event.end));
     let mut builder = Builder {
         source: text,
         // About one node per dozen bytes in manifests; reserving avoids most regrowth.
@@ -1130,7 +1126,7 @@ fn parse_document<'a>(
         max_merged_pairs: usize::try_from(limits.max_expanded_nodes).unwrap_or(usize::MAX),
     };
     // Anchor name to its latest definition's id (go-yaml v2: a redefined anchor stands for the last one).
-    let mut anchor_ids: HashMap<String, usize> = HashMap::new();
+    let mut anchor_ids: HashMap<&str, usize> = HashMap::new();
     let mut error = None;
     // Set at the top-level node's start: whether a certain kind is possible at all (see `certain_unread_kind`).
     let mut top_level_block_at_column_0 = false;
@@ -1140,52 +1136,43 @@ fn parse_document<'a>(
         decoded: 1,
         through_aliases: 0,
     };
-    let mut input = source.as_bytes();
-    let mut parser = Parser::new();
-    parser.set_input_string(&mut input);
-    parser.set_json(json);
+    let mut reader = Reader::new(source);
+    reader.set_json(json);
     loop {
-        let event = match parser.parse() {
-            Ok(event) => event,
-            Err(parse_error) => {
-                let offset = parse_error.problem_mark().map_or_else(
-                    || parse_error.offset().unwrap_or(0),
-                    |mark| at(mark) - range.start,
-                );
+        let event = match reader.next_event() {
+            Ok(Some(event)) => event,
+            // After the stream's end (which ends the loop below) there is nothing.
+            Ok(None) => break,
+            Err(read_error) => {
                 error = Some(YamlError {
-                    message: parse_error.problem().to_string(),
-                    span: Span::point(range.start + offset.min(source.len())),
+                    message: read_error.problem.to_string(),
+                    span: Span::point(at(read_error.at)),
                     kind: YamlErrorKind::Syntax,
                 });
                 break;
             }
         };
         let span = span_of(&event);
-        let is_mapping = matches!(event.data, EventData::MappingStart { .. });
+        let is_mapping = matches!(event.kind, EventKind::MappingStart { .. });
         if matches!(
-            event.data,
-            EventData::Scalar { .. } | EventData::MappingStart { .. } | EventData::SequenceStart { .. }
+            event.kind,
+            EventKind::Scalar { .. } | EventKind::MappingStart { .. } | EventKind::SequenceStart { .. }
         ) {
             aliases.decoded = aliases.decoded.saturating_add(1);
         }
         if builder.root.is_none() && builder.stack.is_empty() {
-            top_level_block_at_column_0 = matches!(
-                event.data,
-                EventData::MappingStart {
-                    style: MappingStyle::Block,
-                    ..
-                }
-            ) && event.start_mark.column == 0;
+            top_level_block_at_column_0 = matches!(event.kind, EventKind::MappingStart { flow: false, .. })
+                && starts_a_line(source, event.start);
         }
         let adds_node = matches!(
-            event.data,
-            EventData::Scalar { .. }
-                | EventData::MappingStart { .. }
-                | EventData::SequenceStart { .. }
-                | EventData::Alias { .. }
+            event.kind,
+            EventKind::Scalar { .. }
+                | EventKind::MappingStart { .. }
+                | EventKind::SequenceStart { .. }
+                | EventKind::Alias { .. }
         );
-        let added = match event.data {
-            EventData::Scalar {
+        let added = match event.kind {
+            EventKind::Scalar {
                 value,
                 style,
                 anchor,
@@ -1195,7 +1182,7 @@ fn parse_document<'a>(
                 let style = match style {
                     ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => ScalarKind::Quoted,
                     ScalarStyle::Literal | ScalarStyle::Folded => ScalarKind::Block,
-                    _ => ScalarKind::Plain,
+                    ScalarStyle::Plain => ScalarKind::Plain,
                 };
                 if let Some(reads_kind) = reads_kind {
                     let rest = text.get(span.end..range.end).unwrap_or("");
@@ -1230,7 +1217,7 @@ fn parse_document<'a>(
                 let anchor = define_anchor(&mut anchor_ids, &mut builder.anchors, anchor);
                 builder.add(NodeKind::Scalar { value, style, tag }, span, anchor, Some(1))
             }
-            EventData::MappingStart { anchor, .. } | EventData::SequenceStart { anchor, .. } => {
+            EventKind::MappingStart { anchor, .. } | EventKind::SequenceStart { anchor, .. } => {
                 if builder.stack.len() >= limits.max_depth {
                     // Go's JSON decoder refuses what sigs.k8s.io/yaml hands it past 10,000 levels.
                     let opening = if is_mapping { '{' } else { '[' };
@@ -1275,9 +1262,9 @@ fn parse_document<'a>(
                 }
                 added
             }
-            EventData::Alias { anchor } => {
+            EventKind::Alias { name: anchor } => {
                 match anchor_ids
-                    .get(&anchor)
+                    .get(anchor)
                     .and_then(|id| builder.anchors.get(*id))
                     .copied()
                     .flatten()
@@ -1301,7 +1288,7 @@ fn parse_document<'a>(
                     None => Err(format!("unknown anchor '{anchor}' referenced")),
                 }
             }
-            EventData::MappingEnd | EventData::SequenceEnd => {
+            EventKind::MappingEnd | EventKind::SequenceEnd => {
                 let closed = builder.stack.last().map(|frame| frame.id);
                 builder.close(span);
                 if let Some(Err(refused)) = closed.map(|id| builder.apply_merges(id)) {
@@ -1311,12 +1298,12 @@ fn parse_document<'a>(
                 Ok(0)
             }
             // go-yaml reads the first document of what kubectl hands it, and nothing after (`...`).
-            EventData::StreamEnd | EventData::DocumentEnd { .. } => {
+            EventKind::StreamEnd | EventKind::DocumentEnd { .. } => {
                 let rest = text.get(span.end..range.end).unwrap_or("");
                 unread = first_content_line(rest).map(|at| Span::point(span.end + at));
                 break;
             }
-            EventData::StreamStart { .. } | EventData::DocumentStart { .. } => Ok(0),
+            EventKind::StreamStart | EventKind::DocumentStart { .. } => Ok(0),
         };
         let refused = match added {
             Err(message) => Some(message),
@@ -1348,6 +1335,14 @@ fn parse_document<'a>(
         skipped: false,
         unread,
     }
+}
+
+/// Whether `at` starts a line of `text` (column 0: after a line break of YAML's, or at the start).
+fn starts_a_line(text: &str, at: usize) -> bool {
+    at == 0
+        || text
+            .get(..at)
+            .is_some_and(|before| before.ends_with(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}']))
 }
 
 /// Where the first line of `text` that holds more than blanks and a comment starts.
