@@ -65,7 +65,7 @@ fn main() {
     println!(
         "the analysis reads {skipped} of {documents} documents ({skipped_bytes} bytes) no further than their kind"
     );
-    let stages: [(&str, &dyn Fn() -> usize); 6] = [
+    let stages: [(&str, &dyn Fn() -> usize); 7] = [
         ("read files", &|| {
             paths
                 .iter()
@@ -81,6 +81,13 @@ fn main() {
                 .iter()
                 .flat_map(|t| document_ranges(t, &limits).into_iter().map(move |r| (t, r)))
                 .map(|(t, r)| parser_pass::parser_pass(t.get(r.start..r.end).unwrap_or("")))
+                .sum()
+        }),
+        ("bare event pass, libyaml port", &|| {
+            texts
+                .iter()
+                .flat_map(|t| document_ranges(t, &limits).into_iter().map(move |r| (t, r)))
+                .map(|(t, r)| parser_pass::libyaml_pass(t.get(r.start..r.end).unwrap_or("")))
                 .sum()
         }),
         ("tree of every document", &|| {

@@ -196,22 +196,58 @@ fn utf8_width(lead: u8) -> usize {
 /// The first character YAML 1.1 does not allow in a text (spec 1.1 § 5.1: C0 and C1 controls but tab, line
 /// feed, carriage return and NEL; DEL; U+FFFE and U+FFFF), as go-yaml's reader refuses it.
 fn first_control_character(text: &str) -> Option<usize> {
+    /// Whether `byte` may start a refused character: a C0 control but tab, LF and CR, DEL, and the lead
+    /// bytes of C1 controls (C2) and of U+FFFE/U+FFFF (EF), which the exact check then looks at.
+    fn suspect(byte: u8) -> bool {
+        (byte < 0x20 && byte != b'\t' && byte != b'\n' && byte != b'\r') | (byte == 0x7F) | (byte == 0xC2) | (byte == 0xEF)
+    }
     let bytes = text.as_bytes();
-    let mut at = 0;
-    while let Some(&byte) = bytes.get(at) {
-        let refused = match byte {
-            b'\t' | b'\n' | b'\r' => false,
-            0..0x20 | 0x7F => true,
-            0xC2 => matches!(bytes.get(at + 1), Some(0x80..=0x84 | 0x86..=0x9F)),
-            0xEF => matches!(bytes.get(at + 1..at + 3), Some([0xBF, 0xBE | 0xBF])),
-            _ => false,
-        };
-        if refused {
-            return Some(at);
+    // A chunk at a time (which the compiler vectorises); only a suspect chunk is looked at byte by byte.
+    const CHUNK: usize = 64;
+    let mut chunk_start = 0;
+    for chunk in bytes.chunks(CHUNK) {
+        if chunk.iter().fold(false, |any, byte| any | suspect(*byte)) {
+            for (offset, byte) in chunk.iter().enumerate() {
+                let at = chunk_start + offset;
+                let refused = match byte {
+                    b'\t' | b'\n' | b'\r' => false,
+                    0..0x20 | 0x7F => true,
+                    0xC2 => matches!(bytes.get(at + 1), Some(0x80..=0x84 | 0x86..=0x9F)),
+                    0xEF => matches!(bytes.get(at + 1..at + 3), Some([0xBF, 0xBE | 0xBF])),
+                    _ => false,
+                };
+                if refused {
+                    return Some(at);
+                }
+            }
         }
-        at += 1;
+        chunk_start += chunk.len();
     }
     None
+}
+
+/// The bytes at which a plain scalar's run of characters may end (looked at closely then): blanks, line
+/// breaks (the lead bytes of NEL, LS and PS among them) and `:`; in flow context also `,?[]{}`.
+const PLAIN_STOPS: [bool; 256] = plain_stops(false);
+const PLAIN_STOPS_IN_FLOW: [bool; 256] = plain_stops(true);
+
+const fn plain_stops(flow: bool) -> [bool; 256] {
+    let mut stops = [false; 256];
+    let always: &[u8] = b" \t\n\r:\xC2\xE2";
+    let mut i = 0;
+    while i < always.len() {
+        stops[always[i] as usize] = true;
+        i += 1;
+    }
+    if flow {
+        let indicators: &[u8] = b",?[]{}";
+        let mut i = 0;
+        while i < indicators.len() {
+            stops[indicators[i] as usize] = true;
+            i += 1;
+        }
+    }
+    stops
 }
 
 /// The token level: `next_token` until `StreamEnd` or the first error.
@@ -380,14 +416,41 @@ impl<'a> Scanner<'a> {
         self.skip_break();
     }
 
+    /// Where the line that `pos` is on ends: its first line break, or the end of the text.
+    fn line_end(&self) -> usize {
+        let rest = self.bytes.get(self.pos..).unwrap_or(&[]);
+        let mut end = memchr::memchr2(b'\n', b'\r', rest).unwrap_or(rest.len());
+        // NEL, LS and PS break lines too; their lead bytes are rare.
+        let mut from = 0;
+        while let Some(found) = memchr::memchr2(0xC2, 0xE2, rest.get(from..end).unwrap_or(&[])) {
+            let at = from + found;
+            if self.break_width(at) > 0 {
+                end = at;
+                break;
+            }
+            from = at + 1;
+        }
+        self.pos + end
+    }
+
     fn slice(&self, from: usize, to: usize) -> &'a str {
         self.text.get(from..to).unwrap_or("")
     }
 
     /// Characters before `pos` (counted once, as the reading moves on).
     fn chars(&mut self) -> usize {
+        /// Characters in `bytes`: the bytes that are not UTF-8 continuation bytes, summed in byte-wide lanes
+        /// (chunks of 255 cannot overflow one), which the compiler vectorises.
         fn count(bytes: &[u8]) -> usize {
-            bytes.iter().filter(|byte| (**byte as i8) >= -0x40).count()
+            bytes
+                .chunks(255)
+                .map(|chunk| {
+                    let starts = chunk
+                        .iter()
+                        .fold(0u8, |starts, byte| starts.wrapping_add(u8::from((*byte as i8) >= -0x40)));
+                    usize::from(starts)
+                })
+                .sum()
         }
         if self.counted_to <= self.line_start {
             self.counted += count(self.bytes.get(self.counted_to..self.line_start).unwrap_or(&[]));
@@ -438,7 +501,7 @@ impl<'a> Scanner<'a> {
         }
         loop {
             if !self.queue.is_empty() {
-                if self.ended {
+                if self.ended || self.possible_keys == 0 {
                     return Ok(());
                 }
                 self.drop_stale_keys()?;
@@ -691,9 +754,7 @@ impl<'a> Scanner<'a> {
                 self.pos += 1;
             }
             if self.byte(0) == b'#' {
-                while !self.is_break_or_end(0) {
-                    self.skip();
-                }
+                self.pos = self.line_end();
             }
             if !self.is_break(0) {
                 return;
@@ -884,9 +945,7 @@ impl<'a> Scanner<'a> {
 
     fn skip_comment(&mut self) {
         if self.byte(0) == b'#' {
-            while !self.is_break_or_end(0) {
-                self.skip();
-            }
+            self.pos = self.line_end();
         }
     }
 
@@ -1110,9 +1169,9 @@ impl<'a> Scanner<'a> {
         let mut value = String::new();
         let mut leading_break = String::new();
         let mut trailing_breaks = String::new();
-        self.block_scalar_breaks(&mut indent, &mut trailing_breaks, start, &mut end)?;
         let mut leading_blank = false;
-        while self.column() == indent && !self.at_end() {
+        let mut column = self.block_scalar_breaks(&mut indent, &mut trailing_breaks, start, &mut end)?;
+        while column == indent && !self.at_end() {
             let trailing_blank = self.is_blank(0);
             if !literal && leading_break.starts_with('\n') && !leading_blank && !trailing_blank {
                 // Folding: one line break between two lines of text is a space.
@@ -1128,12 +1187,10 @@ impl<'a> Scanner<'a> {
             trailing_breaks.clear();
             leading_blank = self.is_blank(0);
             let line_start = self.pos;
-            while !self.is_break_or_end(0) {
-                self.pos += 1;
-            }
+            self.pos = self.line_end();
             value.push_str(self.slice(line_start, self.pos));
             self.read_break(&mut leading_break);
-            self.block_scalar_breaks(&mut indent, &mut trailing_breaks, start, &mut end)?;
+            column = self.block_scalar_breaks(&mut indent, &mut trailing_breaks, start, &mut end)?;
         }
         if chomping != -1 {
             value.push_str(&leading_break);
@@ -1158,16 +1215,25 @@ impl<'a> Scanner<'a> {
     }
 
     /// The indentation and empty lines before a block scalar's next line of text; settles the indentation
-    /// (the deepest of the empty lines', at least the parent's plus one) if it is not yet known.
-    fn block_scalar_breaks(&mut self, indent: &mut usize, breaks: &mut String, start: usize, end: &mut usize) -> Scan<()> {
+    /// (the deepest of the empty lines', at least the parent's plus one) if it is not yet known. Returns the
+    /// column reached (spaces only since the line's start, but for a header that ends the text).
+    fn block_scalar_breaks(
+        &mut self,
+        indent: &mut usize,
+        breaks: &mut String,
+        start: usize,
+        end: &mut usize,
+    ) -> Scan<usize> {
         let mut deepest = 0;
+        let mut column = self.column();
         *end = self.pos;
         loop {
-            while (*indent == 0 || self.column() < *indent) && self.byte(0) == b' ' {
+            while (*indent == 0 || column < *indent) && self.byte(0) == b' ' {
                 self.pos += 1;
+                column += 1;
             }
-            deepest = deepest.max(self.column());
-            if (*indent == 0 || self.column() < *indent) && self.byte(0) == b'\t' {
+            deepest = deepest.max(column);
+            if (*indent == 0 || column < *indent) && self.byte(0) == b'\t' {
                 return self.error_within(
                     "while scanning a block scalar",
                     start,
@@ -1179,12 +1245,13 @@ impl<'a> Scanner<'a> {
             }
             self.read_break(breaks);
             *end = self.pos;
+            column = 0;
         }
         if *indent == 0 {
             let parent = usize::try_from(self.indent + 1).unwrap_or(0);
             *indent = deepest.max(parent).max(1);
         }
-        Ok(())
+        Ok(column)
     }
 
     fn scan_quoted(&mut self, single: bool) -> Scan<()> {
@@ -1368,7 +1435,8 @@ impl<'a> Scanner<'a> {
         let mut end = self.pos;
         let indent = self.indent + 1;
         let mut value: Option<String> = None;
-        let mut whitespaces = String::new();
+        // The blanks after the last run on its line (kept if another run follows on the same line).
+        let mut blanks = (start, start);
         let mut leading_break = String::new();
         let mut trailing_breaks = String::new();
         let mut leading_blanks = false;
@@ -1377,58 +1445,66 @@ impl<'a> Scanner<'a> {
                 break;
             }
             let run_start = self.pos;
-            while !self.is_blank_or_end(0) {
-                let byte = self.byte(0);
-                if (byte == b':' && self.is_blank_or_end(1))
-                    || (self.flow_level > 0 && b",?[]{}".contains(&byte))
-                {
-                    break;
-                }
-                self.skip();
-            }
+            self.pos = self.plain_run_end();
             if self.pos > run_start {
                 // What separated this run from the previous one: blanks as written, breaks folded.
                 if leading_blanks {
                     let value = self.owned_plain(&mut value, start, end);
                     fold(value, &mut leading_break, &mut trailing_breaks);
                     leading_blanks = false;
-                    whitespaces.clear();
-                } else if !whitespaces.is_empty() {
-                    if let Some(value) = value.as_mut() {
-                        value.push_str(&whitespaces);
-                    }
-                    whitespaces.clear();
+                } else if let Some(value) = value.as_mut() {
+                    value.push_str(self.slice(blanks.0, blanks.1));
                 }
                 if let Some(value) = value.as_mut() {
                     value.push_str(self.slice(run_start, self.pos));
                 }
                 end = self.pos;
             }
-            if !(self.is_blank(0) || self.is_break(0)) {
-                break;
-            }
-            while self.is_blank(0) || self.is_break(0) {
-                if self.is_blank(0) {
-                    if leading_blanks && (self.column() as isize) < indent && self.byte(0) == b'\t' {
-                        return self.error_within(
-                            "while scanning a plain scalar",
-                            start,
-                            "found a tab character that violates indentation",
-                        );
+            let blanks_start = self.pos;
+            // Only blanks since the line's start once a break is read: the column is then the byte count.
+            let mut after_break = false;
+            loop {
+                match self.byte(0) {
+                    b' ' => {
+                        let rest = self.bytes.get(self.pos..).unwrap_or(&[]);
+                        self.pos += rest.iter().take_while(|byte| **byte == b' ').count();
                     }
-                    if !leading_blanks {
-                        whitespaces.push(char::from(self.byte(0)));
+                    b'\t' => {
+                        if leading_blanks && ((self.pos - self.line_start) as isize) < indent {
+                            return self.error_within(
+                                "while scanning a plain scalar",
+                                start,
+                                "found a tab character that violates indentation",
+                            );
+                        }
+                        self.pos += 1;
                     }
-                    self.pos += 1;
-                } else if leading_blanks {
-                    self.read_break(&mut trailing_breaks);
-                } else {
-                    whitespaces.clear();
-                    self.read_break(&mut leading_break);
-                    leading_blanks = true;
+                    _ if self.is_break(0) => {
+                        if leading_blanks {
+                            self.read_break(&mut trailing_breaks);
+                        } else {
+                            self.read_break(&mut leading_break);
+                            leading_blanks = true;
+                        }
+                        after_break = true;
+                    }
+                    _ => break,
                 }
             }
-            if self.flow_level == 0 && (self.column() as isize) < indent {
+            if self.pos == blanks_start {
+                break;
+            }
+            blanks = if leading_blanks {
+                (self.pos, self.pos)
+            } else {
+                (blanks_start, self.pos)
+            };
+            let column = if after_break {
+                self.pos - self.line_start
+            } else {
+                self.column()
+            };
+            if self.flow_level == 0 && (column as isize) < indent {
                 break;
             }
         }
@@ -1448,6 +1524,33 @@ impl<'a> Scanner<'a> {
             end,
         );
         Ok(())
+    }
+
+    /// Where a run of a plain scalar's characters ends: at a blank, a line break, the end, `: ` and (in flow
+    /// context) a flow indicator or `?`. Byte by byte: no byte of a multi-byte character is one of these,
+    /// and the lead bytes of NEL, LS and PS are looked at closely.
+    fn plain_run_end(&self) -> usize {
+        let stops = if self.flow_level > 0 {
+            &PLAIN_STOPS_IN_FLOW
+        } else {
+            &PLAIN_STOPS
+        };
+        let mut at = self.pos;
+        while let Some(&byte) = self.bytes.get(at) {
+            if stops.get(usize::from(byte)).copied().unwrap_or(false) {
+                let k = at - self.pos;
+                let ends = match byte {
+                    b':' => self.pos + k + 1 >= self.bytes.len() || self.is_blank(k + 1) || self.is_break(k + 1),
+                    0xC2 | 0xE2 => self.is_break(k),
+                    _ => true,
+                };
+                if ends {
+                    break;
+                }
+            }
+            at += 1;
+        }
+        at
     }
 
     /// A plain scalar's value as an owned string: what was read as is, `start..end`.
