@@ -1146,7 +1146,8 @@ fn parse_document<'a>(
             Err(read_error) => {
                 error = Some(YamlError {
                     message: read_error.problem.to_string(),
-                    span: Span::point(at(read_error.at)),
+                    // From the real cause to where the reading stopped (the same point for most errors).
+                    span: Span::new(at(read_error.cause()), at(read_error.at)),
                     kind: YamlErrorKind::Syntax,
                 });
                 break;

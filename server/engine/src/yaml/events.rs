@@ -375,6 +375,7 @@ impl<'a> Reader<'a> {
                 problem: "did not find expected <document start>",
                 at,
                 context: None,
+                left_open: false,
             });
         }
         self.take();
@@ -399,6 +400,7 @@ impl<'a> Reader<'a> {
                 problem,
                 at,
                 context: None,
+                left_open: false,
             };
             match self.take().map(|token| token.kind) {
                 Some(TokenKind::VersionDirective { major, minor }) => {
@@ -477,6 +479,7 @@ impl<'a> Reader<'a> {
                         problem: "found undefined tag handle",
                         at: tag_at,
                         context: Some(("while parsing a node", properties_start)),
+                        left_open: false,
                     });
                 };
                 Some(Cow::Owned(format!("{prefix}{suffix}")))
@@ -506,6 +509,7 @@ impl<'a> Reader<'a> {
                         problem: "did not find expected node content",
                         at: content_start,
                         context: None,
+                        left_open: false,
                     });
                 };
                 self.pop();
@@ -560,6 +564,7 @@ impl<'a> Reader<'a> {
                     problem: "did not find expected node content",
                     at: content_start,
                     context: Some((context, properties_start)),
+                    left_open: false,
                 });
             }
         };
@@ -603,6 +608,7 @@ impl<'a> Reader<'a> {
                 problem: "did not find expected '-' indicator",
                 at: start,
                 context: Some(("while parsing a block collection", self.opened_at())),
+                left_open: false,
             }),
         }
     }
@@ -654,6 +660,7 @@ impl<'a> Reader<'a> {
                 problem: "did not find expected key",
                 at: start,
                 context: Some(("while parsing a block mapping", self.opened_at())),
+                left_open: false,
             }),
         }
     }
@@ -687,6 +694,8 @@ impl<'a> Reader<'a> {
                         problem: "did not find expected ',' or ']'",
                         at: start,
                         context: Some(("while parsing a flow sequence", self.opened_at())),
+                        // At the end of the text, the collection was never closed.
+                        left_open: next == Is::StreamEnd,
                     });
                 }
                 self.take();
@@ -726,6 +735,8 @@ impl<'a> Reader<'a> {
                         problem: "did not find expected ',' or '}'",
                         at: start,
                         context: Some(("while parsing a flow mapping", self.opened_at())),
+                        // At the end of the text, the collection was never closed.
+                        left_open: next == Is::StreamEnd,
                     });
                 }
                 self.take();

@@ -132,6 +132,8 @@ pub struct ReadError {
     pub at: usize,
     /// What was being read and where it started ("while scanning a quoted scalar").
     pub context: Option<(&'static str, usize)>,
+    /// Whether the context's construct, left open, is the cause (see [`ReadError::cause`]).
+    pub left_open: bool,
 }
 
 impl ReadError {
@@ -140,15 +142,35 @@ impl ReadError {
             problem,
             at,
             context: None,
+            left_open: false,
         }
     }
 
-    fn within(context: &'static str, started: usize, problem: &'static str, at: usize) -> Self {
+    pub(crate) fn within(context: &'static str, started: usize, problem: &'static str, at: usize) -> Self {
         Self {
             problem,
             at,
             context: Some((context, started)),
+            left_open: false,
         }
+    }
+}
+
+impl ReadError {
+    /// Where the real cause is: for a construct left open (a simple key whose `:` never came, a quoted scalar
+    /// or a flow collection never closed), where it starts; otherwise where the reading stopped. go-yaml (and
+    /// so kubectl) names the line where it stopped, which for these is a later line than the mistake.
+    pub fn cause(&self) -> usize {
+        match self.context {
+            Some((_, started)) if self.left_open => started.min(self.at),
+            _ => self.at,
+        }
+    }
+
+    /// The same error, caused by the construct its context names, left open.
+    pub(crate) fn left_open(mut self) -> Self {
+        self.left_open = true;
+        self
     }
 }
 
@@ -480,6 +502,11 @@ impl<'a> Scanner<'a> {
         self.fail(ReadError::within(context, started, problem, self.pos))
     }
 
+    /// An error whose cause is the construct that started at `started` and was never finished.
+    fn error_left_open<T>(&mut self, context: &'static str, started: usize, problem: &'static str) -> Scan<T> {
+        self.fail(ReadError::within(context, started, problem, self.pos).left_open())
+    }
+
     fn push(&mut self, kind: TokenKind<'a>, start: usize, end: usize) {
         self.queue.push_back(Token { kind, start, end });
     }
@@ -552,7 +579,7 @@ impl<'a> Scanner<'a> {
             };
             if key.line < line || too_long {
                 if key.required {
-                    return self.error_within("while scanning a simple key", key.at, "could not find expected ':'");
+                    return self.error_left_open("while scanning a simple key", key.at, "could not find expected ':'");
                 }
                 if let Some(key) = self.keys.get_mut(index) {
                     key.possible = false;
@@ -594,7 +621,7 @@ impl<'a> Scanner<'a> {
             key.possible = false;
             self.possible_keys = self.possible_keys.saturating_sub(1);
             if required {
-                return self.error_within("while scanning a simple key", at, "could not find expected ':'");
+                return self.error_left_open("while scanning a simple key", at, "could not find expected ':'");
             }
         }
         Ok(())
@@ -1266,14 +1293,14 @@ impl<'a> Scanner<'a> {
         let mut trailing_breaks = String::new();
         loop {
             if self.at_document_indicator() {
-                return self.error_within(
+                return self.error_left_open(
                     "while scanning a quoted scalar",
                     start,
                     "found unexpected document indicator",
                 );
             }
             if self.at_end() {
-                return self.error_within("while scanning a quoted scalar", start, "found unexpected end of stream");
+                return self.error_left_open("while scanning a quoted scalar", start, "found unexpected end of stream");
             }
             let mut leading_blanks = false;
             while !self.is_blank_or_end(0) {
