@@ -10,16 +10,3 @@ pub fn parser_pass(text: &str) -> usize {
     }
     events
 }
-
-/// The same pass through the libyaml port the reader replaced (for the before/after figures only).
-#[allow(dead_code, reason = "not every bench reads it")]
-pub fn libyaml_pass(text: &str) -> usize {
-    let mut input = text.as_bytes();
-    let mut parser = podsec_libyaml::Parser::new();
-    parser.set_input_string(&mut input);
-    let mut events = 0;
-    while let Some(Ok(_)) = parser.next() {
-        events += 1;
-    }
-    events
-}

@@ -37,10 +37,20 @@ fn check(text: &str) -> String {
             .nth(row - 1)
             .unwrap_or("")
             .chars()
-            .map(|c| if c.is_control() && c != '\t' { '\u{fffd}' } else { c })
+            .map(|c| {
+                if c.is_control() && c != '\t' {
+                    '\u{fffd}'
+                } else {
+                    c
+                }
+            })
             .collect();
         let from = (column - 1).saturating_sub(30);
-        let (elided, caret) = if from > 0 { ("…", 30 + 1) } else { ("", column - 1) };
+        let (elided, caret) = if from > 0 {
+            ("…", 30 + 1)
+        } else {
+            ("", column - 1)
+        };
         let window: String = source.iter().skip(from).take(60).collect();
         shown.push_str(&format!("    | {elided}{window}\n    | {}^\n", " ".repeat(caret)));
     }
@@ -50,22 +60,52 @@ fn check(text: &str) -> String {
 #[test]
 fn yaml_errors_name_the_cause_in_go_yaml_s_words() {
     let cases = [
-        ("a key without its colon", "apiVersion: v1\nkind: Pod\nspec\n  containers: []\n"),
-        ("an unclosed double quote", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: \"web\n  labels: {}\n"),
+        (
+            "a key without its colon",
+            "apiVersion: v1\nkind: Pod\nspec\n  containers: []\n",
+        ),
+        (
+            "an unclosed double quote",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: \"web\n  labels: {}\n",
+        ),
         ("an unclosed single quote", "kind: Pod\nmetadata: {name: 'web}\n"),
         ("a tab for indentation", "kind: Pod\nspec:\n\tcontainers: []\n"),
         ("a value after a value", "kind: Pod\nmetadata: name: web\n"),
-        ("a key less indented than its siblings", "kind: Pod\nmetadata:\n  name: web\n namespace: default\n"),
-        ("an unclosed flow sequence", "kind: Pod\nspec:\n  containers: [a, b\n"),
+        (
+            "a key less indented than its siblings",
+            "kind: Pod\nmetadata:\n  name: web\n namespace: default\n",
+        ),
+        (
+            "an unclosed flow sequence",
+            "kind: Pod\nspec:\n  containers: [a, b\n",
+        ),
         ("an unknown escape", "kind: Pod\nmetadata:\n  name: \"we\\qb\"\n"),
         ("an undefined alias", "kind: Pod\nmetadata: *meta\n"),
-        ("YAML 1.2, which go-yaml v2 does not read", "%YAML 1.2\n---\nkind: Pod\n"),
-        ("a sequence entry after a key on its line", "kind: Pod\nargs: - a\n"),
+        (
+            "YAML 1.2, which go-yaml v2 does not read",
+            "%YAML 1.2\n---\nkind: Pod\n",
+        ),
+        (
+            "a sequence entry after a key on its line",
+            "kind: Pod\nargs: - a\n",
+        ),
         ("a control character", "kind: Pod\nmetadata:\n  name: w\u{1}b\n"),
-        ("non-ASCII text before the cause", "kind: Pod\nmetadata:\n  名前: \"値\n"),
-        ("a block scalar indented with a tab", "kind: Pod\ndata: |\n  a\n\tb\n"),
-        ("a key longer than 1,024 characters", &format!("kind: Pod\n{}: 1\n", "k".repeat(1100))),
-        ("nesting deeper than kubectl reads", &format!("kind: Pod\na: {}\n", "[".repeat(10_001))),
+        (
+            "non-ASCII text before the cause",
+            "kind: Pod\nmetadata:\n  名前: \"値\n",
+        ),
+        (
+            "a block scalar indented with a tab",
+            "kind: Pod\ndata: |\n  a\n\tb\n",
+        ),
+        (
+            "a key longer than 1,024 characters",
+            &format!("kind: Pod\n{}: 1\n", "k".repeat(1100)),
+        ),
+        (
+            "nesting deeper than kubectl reads",
+            &format!("kind: Pod\na: {}\n", "[".repeat(10_001)),
+        ),
     ];
     let mut report = String::new();
     for (name, text) in cases {

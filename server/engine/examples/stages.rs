@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p podsec-engine --example stages -- DIR [ROUNDS]` reads every `*.yaml`/`*.yml` file
 //! under `DIR` and prints, for each stage over all the files, the fastest of `ROUNDS` (default 5) passes:
-//! reading, cutting into documents, a bare libyaml event pass of each document, podsec's tree of each
+//! reading, cutting into documents, a bare event pass of the YAML reader over each document, podsec's tree of each
 //! document, the first pass's Namespace reading, and the full analysis; and how much of the corpus the analysis
 //! reads no further than a document's kind. The stages overlap (the analysis
 //! includes the tree, the tree the events); the differences are the cost of each layer.
@@ -65,7 +65,7 @@ fn main() {
     println!(
         "the analysis reads {skipped} of {documents} documents ({skipped_bytes} bytes) no further than their kind"
     );
-    let stages: [(&str, &dyn Fn() -> usize); 7] = [
+    let stages: [(&str, &dyn Fn() -> usize); 6] = [
         ("read files", &|| {
             paths
                 .iter()
@@ -81,13 +81,6 @@ fn main() {
                 .iter()
                 .flat_map(|t| document_ranges(t, &limits).into_iter().map(move |r| (t, r)))
                 .map(|(t, r)| parser_pass::parser_pass(t.get(r.start..r.end).unwrap_or("")))
-                .sum()
-        }),
-        ("bare event pass, libyaml port", &|| {
-            texts
-                .iter()
-                .flat_map(|t| document_ranges(t, &limits).into_iter().map(move |r| (t, r)))
-                .map(|(t, r)| parser_pass::libyaml_pass(t.get(r.start..r.end).unwrap_or("")))
                 .sum()
         }),
         ("tree of every document", &|| {

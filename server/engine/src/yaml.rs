@@ -877,7 +877,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Whether `key` is a merge key: a plain `<<`, or one tagged `!!merge` or `!` (which makes any scalar
-    /// implicit to libyaml's parser, quoted or not), as go-yaml v2 tells them.
+    /// implicit to go-yaml's parser, quoted or not), as go-yaml v2 tells them.
     fn is_merge_key(&self, key: NodeId) -> bool {
         matches!(
             self.nodes.get(key as usize).map(|n| &n.kind),
@@ -1074,10 +1074,10 @@ fn certain_unread_kind<'v>(
 
 /// Whether no line of `rest` can start a top-level key that reads `kind`, in a document whose top-level
 /// mapping is a block mapping at column 0: such a key starts at the first character of a line (after any of
-/// libyaml's line breaks: LF, CR, NEL, LS, PS). A line may start with a space (deeper content), a comment, a
+/// YAML 1.1's line breaks: LF, CR, NEL, LS, PS). A line may start with a space (deeper content), a comment, a
 /// sequence item, a flow indicator that closes or separates, or a letter or digit other than `k` (a plain
 /// scalar, which has no escapes, so it reads as written). Anything else (a quote, a tag, an anchor, an alias,
-/// `?`, a block scalar, a tab, `%`, a non-ASCII character such as a BOM, which libyaml skips at a line's start)
+/// `?`, a block scalar, a tab, `%`, a non-ASCII character such as a BOM, which the reader skips at a line's start)
 /// might, and the document is then read whole. The first piece of `rest` is the end of the `kind`'s own line.
 fn no_later_kind_key(rest: &str) -> bool {
     fn cannot_start_a_kind_key(first: u8) -> bool {
@@ -1088,7 +1088,7 @@ fn no_later_kind_key(rest: &str) -> bool {
             )
     }
     let bytes = rest.as_bytes();
-    // U+0085, U+2028 and U+2029 (C2 85, E2 80 A8, E2 80 A9) break lines for libyaml too.
+    // U+0085, U+2028 and U+2029 (C2 85, E2 80 A8, E2 80 A9) break lines for YAML 1.1 too.
     let unicode_break = memchr::memchr2_iter(0xC2, 0xE2, bytes).any(|at| {
         matches!(bytes.get(at..at + 2), Some([0xC2, 0x85]))
             || matches!(bytes.get(at..at + 3), Some([0xE2, 0x80, 0xA8 | 0xA9]))
@@ -2137,11 +2137,11 @@ mod tests {
         "kind: ConfigMap\nspec: {}\n&a kind: Pod\n",
         "kind: ConfigMap\nspec: {}\n? kind\n: Pod\n",
         "kind: ConfigMap\nspec: {}\n? |-\n  kind\n: Pod\n",
-        // After a lone CR, a NEL or a line separator, which are line breaks to libyaml.
+        // After a lone CR, a NEL or a line separator, which are line breaks to YAML 1.1.
         "kind: ConfigMap\rkind: Pod\n",
         "kind: ConfigMap\u{85}kind: Pod\n",
         "kind: ConfigMap\u{2028}kind: Pod\n",
-        // A BOM at a line's start, which libyaml skips.
+        // A BOM at a line's start, which the reader skips (as go-yaml).
         "kind: ConfigMap\n\u{feff}kind: Pod\n",
         // A tagged, aliased, null or block value: not taken as certain.
         "kind: !!str ConfigMap\n",
@@ -2449,8 +2449,8 @@ mod tests {
 
     #[test]
     fn many_entries_deep_in_flow_collections_cost_linear_time() {
-        // libyaml visits every flow level's simple key on every token; the vendored scanner stops once it has
-        // seen the possible ones (this took seconds, now milliseconds).
+        // libyaml visits every flow level's simple key on every token; the reader stops once it has seen
+        // the possible ones (this took seconds, now milliseconds).
         let text = format!("{}{}{}", "[".repeat(999), "a, ".repeat(200_000), "]".repeat(999));
         let started = std::time::Instant::now();
         let stream = parse(&text);

@@ -271,17 +271,17 @@ impl<'a> Reader<'a> {
                 }))
             }
             Expect::BlockNode => self.node(true, false).map(Some),
-            Expect::BlockSequenceFirst | Expect::BlockSequenceEntry => {
-                self.block_sequence_entry(self.expect == Expect::BlockSequenceFirst).map(Some)
-            }
+            Expect::BlockSequenceFirst | Expect::BlockSequenceEntry => self
+                .block_sequence_entry(self.expect == Expect::BlockSequenceFirst)
+                .map(Some),
             Expect::IndentlessEntry => self.indentless_entry().map(Some),
-            Expect::BlockMappingFirst | Expect::BlockMappingKey => {
-                self.block_mapping_key(self.expect == Expect::BlockMappingFirst).map(Some)
-            }
+            Expect::BlockMappingFirst | Expect::BlockMappingKey => self
+                .block_mapping_key(self.expect == Expect::BlockMappingFirst)
+                .map(Some),
             Expect::BlockMappingValue => self.block_mapping_value().map(Some),
-            Expect::FlowSequenceFirst | Expect::FlowSequenceEntry => {
-                self.flow_sequence_entry(self.expect == Expect::FlowSequenceFirst).map(Some)
-            }
+            Expect::FlowSequenceFirst | Expect::FlowSequenceEntry => self
+                .flow_sequence_entry(self.expect == Expect::FlowSequenceFirst)
+                .map(Some),
             Expect::PairKey => {
                 let (next, _, end) = self.peek()?;
                 if matches!(next, Is::Value | Is::FlowEntry | Is::FlowSequenceEnd) {
@@ -315,9 +315,9 @@ impl<'a> Reader<'a> {
                     end: start,
                 }))
             }
-            Expect::FlowMappingFirst | Expect::FlowMappingKey => {
-                self.flow_mapping_key(self.expect == Expect::FlowMappingFirst).map(Some)
-            }
+            Expect::FlowMappingFirst | Expect::FlowMappingKey => self
+                .flow_mapping_key(self.expect == Expect::FlowMappingFirst)
+                .map(Some),
             Expect::FlowMappingValue => {
                 let (mut next, mut start, _) = self.peek()?;
                 if next == Is::Value {

@@ -221,7 +221,10 @@ fn first_control_character(text: &str) -> Option<usize> {
     /// Whether `byte` may start a refused character: a C0 control but tab, LF and CR, DEL, and the lead
     /// bytes of C1 controls (C2) and of U+FFFE/U+FFFF (EF), which the exact check then looks at.
     fn suspect(byte: u8) -> bool {
-        (byte < 0x20 && byte != b'\t' && byte != b'\n' && byte != b'\r') | (byte == 0x7F) | (byte == 0xC2) | (byte == 0xEF)
+        (byte < 0x20 && byte != b'\t' && byte != b'\n' && byte != b'\r')
+            | (byte == 0x7F)
+            | (byte == 0xC2)
+            | (byte == 0xEF)
     }
     let bytes = text.as_bytes();
     // A chunk at a time (which the compiler vectorises); only a suspect chunk is looked at byte by byte.
@@ -253,6 +256,10 @@ fn first_control_character(text: &str) -> Option<usize> {
 const PLAIN_STOPS: [bool; 256] = plain_stops(false);
 const PLAIN_STOPS_IN_FLOW: [bool; 256] = plain_stops(true);
 
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: an index out of bounds fails the build, never a run"
+)]
 const fn plain_stops(flow: bool) -> [bool; 256] {
     let mut stops = [false; 256];
     let always: &[u8] = b" \t\n\r:\xC2\xE2";
@@ -467,9 +474,9 @@ impl<'a> Scanner<'a> {
             bytes
                 .chunks(255)
                 .map(|chunk| {
-                    let starts = chunk
-                        .iter()
-                        .fold(0u8, |starts, byte| starts.wrapping_add(u8::from((*byte as i8) >= -0x40)));
+                    let starts = chunk.iter().fold(0u8, |starts, byte| {
+                        starts.wrapping_add(u8::from((*byte as i8) >= -0x40))
+                    });
                     usize::from(starts)
                 })
                 .sum()
@@ -503,7 +510,12 @@ impl<'a> Scanner<'a> {
     }
 
     /// An error whose cause is the construct that started at `started` and was never finished.
-    fn error_left_open<T>(&mut self, context: &'static str, started: usize, problem: &'static str) -> Scan<T> {
+    fn error_left_open<T>(
+        &mut self,
+        context: &'static str,
+        started: usize,
+        problem: &'static str,
+    ) -> Scan<T> {
         self.fail(ReadError::within(context, started, problem, self.pos).left_open())
     }
 
@@ -568,7 +580,9 @@ impl<'a> Scanner<'a> {
             if left == 0 {
                 break;
             }
-            let Some(key) = self.keys.get(index).copied() else { break };
+            let Some(key) = self.keys.get(index).copied() else {
+                break;
+            };
             if !key.possible {
                 continue;
             }
@@ -579,7 +593,11 @@ impl<'a> Scanner<'a> {
             };
             if key.line < line || too_long {
                 if key.required {
-                    return self.error_left_open("while scanning a simple key", key.at, "could not find expected ':'");
+                    return self.error_left_open(
+                        "while scanning a simple key",
+                        key.at,
+                        "could not find expected ':'",
+                    );
                 }
                 if let Some(key) = self.keys.get_mut(index) {
                     key.possible = false;
@@ -615,13 +633,19 @@ impl<'a> Scanner<'a> {
 
     /// The innermost candidate can no longer be a key; an error if it had to be.
     fn forget_key(&mut self) -> Scan<()> {
-        let Some(key) = self.keys.last_mut() else { return Ok(()) };
+        let Some(key) = self.keys.last_mut() else {
+            return Ok(());
+        };
         if key.possible {
             let (required, at) = (key.required, key.at);
             key.possible = false;
             self.possible_keys = self.possible_keys.saturating_sub(1);
             if required {
-                return self.error_left_open("while scanning a simple key", at, "could not find expected ':'");
+                return self.error_left_open(
+                    "while scanning a simple key",
+                    at,
+                    "could not find expected ':'",
+                );
             }
         }
         Ok(())
@@ -629,7 +653,13 @@ impl<'a> Scanner<'a> {
 
     /// Opens a block collection at `column` if it is deeper than the current indentation, with its start
     /// token put before token number `number` (or last).
-    fn open_block(&mut self, column: usize, number: Option<usize>, kind: TokenKind<'a>, at: usize) -> Scan<()> {
+    fn open_block(
+        &mut self,
+        column: usize,
+        number: Option<usize>,
+        kind: TokenKind<'a>,
+        at: usize,
+    ) -> Scan<()> {
         if self.flow_level > 0 || self.indent >= column as isize {
             return Ok(());
         }
@@ -773,11 +803,14 @@ impl<'a> Scanner<'a> {
     /// indentation is being read (in flow context, or after something on the line).
     fn skip_to_token(&mut self) {
         loop {
-            if self.pos == self.line_start && self.bytes.get(self.pos..self.pos + 3) == Some("\u{feff}".as_bytes())
+            if self.pos == self.line_start
+                && self.bytes.get(self.pos..self.pos + 3) == Some("\u{feff}".as_bytes())
             {
                 self.pos += 3;
             }
-            while self.byte(0) == b' ' || (self.byte(0) == b'\t' && (self.flow_level > 0 || !self.key_allowed)) {
+            while self.byte(0) == b' '
+                || (self.byte(0) == b'\t' && (self.flow_level > 0 || !self.key_allowed))
+            {
                 self.pos += 1;
             }
             if self.byte(0) == b'#' {
@@ -810,7 +843,11 @@ impl<'a> Scanner<'a> {
         self.keys.push(KeyCandidate::default());
         self.flow_level += 1;
         if self.flow_level > MAX_DEPTH {
-            return self.error_within("while increasing flow level", self.pos, "exceeded max depth of 10000");
+            return self.error_within(
+                "while increasing flow level",
+                self.pos,
+                "exceeded max depth of 10000",
+            );
         }
         self.key_allowed = true;
         self.push_indicator(kind);
@@ -872,7 +909,12 @@ impl<'a> Scanner<'a> {
                 last.possible = false;
             }
             self.possible_keys = self.possible_keys.saturating_sub(1);
-            self.open_block(key.column, Some(key.token_number), TokenKind::BlockMappingStart, key.at)?;
+            self.open_block(
+                key.column,
+                Some(key.token_number),
+                TokenKind::BlockMappingStart,
+                key.at,
+            )?;
             self.key_allowed = false;
         } else {
             if self.flow_level == 0 {
@@ -902,7 +944,11 @@ impl<'a> Scanner<'a> {
         }
         let name = self.slice(name_start, self.pos);
         if name.is_empty() {
-            return self.error_within("while scanning a directive", start, "could not find expected directive name");
+            return self.error_within(
+                "while scanning a directive",
+                start,
+                "could not find expected directive name",
+            );
         }
         if !self.is_blank_or_end(0) {
             return self.error_within(
@@ -947,7 +993,13 @@ impl<'a> Scanner<'a> {
                 }
                 TokenKind::TagDirective { handle, prefix }
             }
-            _ => return self.error_within("while scanning a directive", start, "found unknown directive name"),
+            _ => {
+                return self.error_within(
+                    "while scanning a directive",
+                    start,
+                    "found unknown directive name",
+                );
+            }
         };
         let end = self.pos;
         self.skip_blanks();
@@ -1017,7 +1069,11 @@ impl<'a> Scanner<'a> {
             } else {
                 "while scanning an anchor"
             };
-            return self.error_within(context, start, "did not find expected alphabetic or numeric character");
+            return self.error_within(
+                context,
+                start,
+                "did not find expected alphabetic or numeric character",
+            );
         }
         let kind = if alias {
             TokenKind::Alias(name)
@@ -1054,7 +1110,11 @@ impl<'a> Scanner<'a> {
             }
         };
         if !self.is_blank_or_end(0) {
-            return self.error_within("while scanning a tag", start, "did not find expected whitespace or line break");
+            return self.error_within(
+                "while scanning a tag",
+                start,
+                "did not find expected whitespace or line break",
+            );
         }
         self.push(TokenKind::Tag { handle, suffix }, start, self.pos);
         Ok(())
@@ -1078,7 +1138,11 @@ impl<'a> Scanner<'a> {
         if self.byte(0) == b'!' {
             self.pos += 1;
         } else if directive && self.pos - from > 1 {
-            return self.error_within("while parsing a tag directive", start, "did not find expected '!'");
+            return self.error_within(
+                "while parsing a tag directive",
+                start,
+                "did not find expected '!'",
+            );
         }
         Ok(self.slice(from, self.pos))
     }
@@ -1300,7 +1364,11 @@ impl<'a> Scanner<'a> {
                 );
             }
             if self.at_end() {
-                return self.error_left_open("while scanning a quoted scalar", start, "found unexpected end of stream");
+                return self.error_left_open(
+                    "while scanning a quoted scalar",
+                    start,
+                    "found unexpected end of stream",
+                );
             }
             let mut leading_blanks = false;
             while !self.is_blank_or_end(0) {
@@ -1407,7 +1475,11 @@ impl<'a> Scanner<'a> {
             b'P' => Some('\u{2029}'),
             b'x' | b'u' | b'U' => None,
             _ => {
-                return self.error_within("while parsing a quoted scalar", start, "found unknown escape character");
+                return self.error_within(
+                    "while parsing a quoted scalar",
+                    start,
+                    "found unknown escape character",
+                );
             }
         };
         let kind = self.byte(1);
@@ -1422,7 +1494,11 @@ impl<'a> Scanner<'a> {
             _ => 8,
         };
         let Some(mut code) = self.hex(0, digits) else {
-            return self.error_within("while parsing a quoted scalar", start, "did not find expected hexdecimal number");
+            return self.error_within(
+                "while parsing a quoted scalar",
+                start,
+                "did not find expected hexdecimal number",
+            );
         };
         let mut width = digits;
         if self.json && digits == 4 && (0xD800..0xE000).contains(&code) {
@@ -1454,7 +1530,9 @@ impl<'a> Scanner<'a> {
 
     /// The value of `digits` hexadecimal digits `k` bytes ahead.
     fn hex(&self, k: usize, digits: usize) -> Option<u32> {
-        (k..k + digits).try_fold(0u32, |value, i| Some(value * 16 + char::from(self.byte(i)).to_digit(16)?))
+        (k..k + digits).try_fold(0u32, |value, i| {
+            Some(value * 16 + char::from(self.byte(i)).to_digit(16)?)
+        })
     }
 
     fn scan_plain(&mut self) -> Scan<()> {
@@ -1567,7 +1645,9 @@ impl<'a> Scanner<'a> {
             if stops.get(usize::from(byte)).copied().unwrap_or(false) {
                 let k = at - self.pos;
                 let ends = match byte {
-                    b':' => self.pos + k + 1 >= self.bytes.len() || self.is_blank(k + 1) || self.is_break(k + 1),
+                    b':' => {
+                        self.pos + k + 1 >= self.bytes.len() || self.is_blank(k + 1) || self.is_break(k + 1)
+                    }
                     0xC2 | 0xE2 => self.is_break(k),
                     _ => true,
                 };
