@@ -306,8 +306,12 @@ pub struct Scanner<'a> {
     key_allowed: bool,
     /// One candidate per flow level, the block level first.
     keys: Vec<KeyCandidate>,
-    /// How many of `keys` are possible: the loops over them stop once they have seen these.
+    /// How many of `keys` are possible.
     possible_keys: usize,
+    /// No key below this index is possible. Keys deeper in `keys` started later (a flow level opens after
+    /// its parent's key), so they go stale later: the loops over possible keys start here and stop at the
+    /// first that stays, and what one token costs does not grow with the nesting.
+    oldest_possible: usize,
     queue: VecDeque<Token<'a>>,
     /// Tokens handed out so far.
     taken: usize,
@@ -339,6 +343,7 @@ impl<'a> Scanner<'a> {
             key_allowed: false,
             keys: Vec::new(),
             possible_keys: 0,
+            oldest_possible: 0,
             queue: VecDeque::new(),
             taken: 0,
         }
@@ -540,11 +545,12 @@ impl<'a> Scanner<'a> {
         }
         loop {
             if !self.queue.is_empty() {
-                if self.ended || self.possible_keys == 0 {
+                if self.possible_keys == 0 {
                     return Ok(());
                 }
+                // After the end too: a key left open on the last line is stale then (a required one an error).
                 self.drop_stale_keys()?;
-                if !self.key_waits_at(self.taken) {
+                if self.ended || !self.key_waits_at(self.taken) {
                     return Ok(());
                 }
             } else if self.ended {
@@ -554,56 +560,46 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Whether a possible key would put a token before token number `number`.
-    fn key_waits_at(&self, number: usize) -> bool {
-        let mut left = self.possible_keys;
-        for key in self.keys.iter().rev() {
-            if left == 0 {
-                break;
-            }
-            if key.possible {
-                left -= 1;
-                if key.token_number == number {
-                    return true;
-                }
-            }
-        }
-        false
+    /// Whether a possible key would put a token before token number `number`: the oldest possible key
+    /// has the smallest token number.
+    fn key_waits_at(&mut self, number: usize) -> bool {
+        self.skip_impossible_keys();
+        self.keys
+            .get(self.oldest_possible)
+            .is_some_and(|key| key.possible && key.token_number == number)
     }
 
-    /// Forgets the keys that can no longer be: on an earlier line, or more than 1,024 characters back.
+    fn skip_impossible_keys(&mut self) {
+        while self.keys.get(self.oldest_possible).is_some_and(|key| !key.possible) {
+            self.oldest_possible += 1;
+        }
+    }
+
+    /// Forgets the keys that can no longer be: on an earlier line, or more than 1,024 characters back. The
+    /// oldest go stale first, so this stops at the first possible key that stays.
     fn drop_stale_keys(&mut self) -> Scan<()> {
+        if self.possible_keys == 0 {
+            return Ok(());
+        }
         let (line, pos) = (self.line, self.pos);
         let mut chars = None;
-        let mut left = self.possible_keys;
-        for index in (0..self.keys.len()).rev() {
-            if left == 0 {
-                break;
-            }
-            let Some(key) = self.keys.get(index).copied() else {
-                break;
-            };
-            if !key.possible {
-                continue;
-            }
-            left -= 1;
+        loop {
+            self.skip_impossible_keys();
+            let Some(key) = self.keys.get(self.oldest_possible).copied() else { break };
             let too_long = pos - key.at > MAX_SIMPLE_KEY_CHARS && {
                 let now = *chars.get_or_insert_with(|| self.chars());
                 now - key.chars > MAX_SIMPLE_KEY_CHARS
             };
-            if key.line < line || too_long {
-                if key.required {
-                    return self.error_left_open(
-                        "while scanning a simple key",
-                        key.at,
-                        "could not find expected ':'",
-                    );
-                }
-                if let Some(key) = self.keys.get_mut(index) {
-                    key.possible = false;
-                }
-                self.possible_keys = self.possible_keys.saturating_sub(1);
+            if key.line == line && !too_long {
+                break;
             }
+            if key.required {
+                return self.error_left_open("while scanning a simple key", key.at, "could not find expected ':'");
+            }
+            if let Some(key) = self.keys.get_mut(self.oldest_possible) {
+                key.possible = false;
+            }
+            self.possible_keys = self.possible_keys.saturating_sub(1);
         }
         Ok(())
     }
@@ -628,6 +624,7 @@ impl<'a> Scanner<'a> {
             *key = candidate;
             self.possible_keys += 1;
         }
+        self.oldest_possible = self.oldest_possible.min(self.keys.len().saturating_sub(1));
         Ok(())
     }
 
@@ -861,6 +858,7 @@ impl<'a> Scanner<'a> {
             if self.keys.pop().is_some_and(|key| key.possible) {
                 self.possible_keys = self.possible_keys.saturating_sub(1);
             }
+            self.oldest_possible = self.oldest_possible.min(self.keys.len());
         }
         self.key_allowed = false;
         self.push_indicator(kind);
