@@ -2448,6 +2448,38 @@ mod tests {
     }
 
     #[test]
+    fn a_text_may_start_with_any_character_go_yaml_reads() {
+        // The libyaml port took a first byte EF for a broken byte order mark (U+F000 to U+FFFF: fullwidth
+        // letters among them); go-yaml reads the text (found by the differential fuzzer).
+        let stream = parse("Ａ: 1\n");
+        assert_eq!(stream.documents[0].error, None);
+        assert_eq!(
+            stream.documents[0].root().unwrap().get("Ａ").unwrap().as_str(),
+            Some("1")
+        );
+    }
+
+    #[test]
+    fn a_key_left_open_on_the_last_line_is_go_yaml_s_error() {
+        // The `{` at column 0 must be a key of the top-level mapping; the text ends before its `:` (found by the
+        // differential fuzzer: the reader handed its tokens on instead).
+        let text = "a: 0\n{\"b\": 1";
+        let error = parse(text).documents[0].error.clone().unwrap();
+        assert_eq!(error.message, "could not find expected ':'");
+        // At the key, where the mistake is (go-yaml names the line where it gave up).
+        assert_eq!(error.span, Span::new(5, text.len()));
+    }
+
+    #[test]
+    fn deeply_nested_flow_collections_cost_linear_time() {
+        // Every level's key stays possible on one line; the reader looks at them from the oldest only.
+        let text = format!("a: {}{}\n", "[".repeat(9_999), "]".repeat(9_999));
+        let started = std::time::Instant::now();
+        assert_eq!(parse(&text).documents[0].error, None);
+        assert!(started.elapsed().as_secs_f64() < 2.0, "{:?}", started.elapsed());
+    }
+
+    #[test]
     fn many_entries_deep_in_flow_collections_cost_linear_time() {
         // libyaml visits every flow level's simple key on every token; the reader stops once it has seen
         // the possible ones (this took seconds, now milliseconds).

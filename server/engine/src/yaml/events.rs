@@ -436,6 +436,22 @@ impl<'a> Reader<'a> {
     /// A node: an alias, or an anchor and a tag (either order, each optional) before a scalar or a collection.
     fn node(&mut self, block: bool, indentless_sequence: bool) -> Read<Event<'a>> {
         let (next, start, end) = self.peek()?;
+        if next == Is::Scalar {
+            // Most nodes: a scalar without properties.
+            if let Some(TokenKind::Scalar { value, style }) = self.take().map(|token| token.kind) {
+                self.pop();
+                return Ok(Event {
+                    kind: EventKind::Scalar {
+                        value,
+                        style,
+                        anchor: None,
+                        tag: None,
+                    },
+                    start,
+                    end,
+                });
+            }
+        }
         if next == Is::Alias {
             let name = match self.take().map(|token| token.kind) {
                 Some(TokenKind::Alias(name)) => name,

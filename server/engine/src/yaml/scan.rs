@@ -366,6 +366,13 @@ impl<'a> Scanner<'a> {
 
     /// The next token, left in place.
     pub(crate) fn peek(&mut self) -> Scan<&Token<'a>> {
+        // Most of the time: a token waits and no key could still go before it.
+        if self.possible_keys == 0 && self.failed.is_none() && !self.queue.is_empty() {
+            return self
+                .queue
+                .front()
+                .ok_or_else(|| ReadError::new("did not find expected <stream-end>", self.pos));
+        }
         self.ensure_token()?;
         self.queue
             .front()
@@ -570,7 +577,11 @@ impl<'a> Scanner<'a> {
     }
 
     fn skip_impossible_keys(&mut self) {
-        while self.keys.get(self.oldest_possible).is_some_and(|key| !key.possible) {
+        while self
+            .keys
+            .get(self.oldest_possible)
+            .is_some_and(|key| !key.possible)
+        {
             self.oldest_possible += 1;
         }
     }
@@ -585,7 +596,9 @@ impl<'a> Scanner<'a> {
         let mut chars = None;
         loop {
             self.skip_impossible_keys();
-            let Some(key) = self.keys.get(self.oldest_possible).copied() else { break };
+            let Some(key) = self.keys.get(self.oldest_possible).copied() else {
+                break;
+            };
             let too_long = pos - key.at > MAX_SIMPLE_KEY_CHARS && {
                 let now = *chars.get_or_insert_with(|| self.chars());
                 now - key.chars > MAX_SIMPLE_KEY_CHARS
@@ -594,7 +607,11 @@ impl<'a> Scanner<'a> {
                 break;
             }
             if key.required {
-                return self.error_left_open("while scanning a simple key", key.at, "could not find expected ':'");
+                return self.error_left_open(
+                    "while scanning a simple key",
+                    key.at,
+                    "could not find expected ':'",
+                );
             }
             if let Some(key) = self.keys.get_mut(self.oldest_possible) {
                 key.possible = false;
