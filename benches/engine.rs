@@ -1,5 +1,5 @@
-//! Engine throughput (`cargo bench --bench engine`): a bare event pass of the YAML parser (libyaml's, in
-//! `server/libyaml`), podsec's
+//! Engine throughput (`cargo bench --bench engine`): a bare event pass of podsec's YAML reader
+//! (`yaml::events`), podsec's
 //! positioned parse, and the full analysis (parse, workloads, every restricted check), over generated
 //! manifests of 1, 10, 100 and 1,000 documents of 100 lines. After divan's table, the ratio of the full
 //! analysis to the bare event pass, which the project keeps under 1.5.
@@ -71,7 +71,7 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return; // `cargo test --benches`: the table above is enough.
     }
-    println!("\nfull analysis / bare libyaml event pass (fastest of interleaved runs, 3 s per size):");
+    println!("\nfull analysis / bare reader event pass (fastest of interleaved runs, 3 s per size):");
     for documents in SIZES {
         let text = corpus::manifest(documents);
         let rounds = (3.0 / (text.len() as f64 / 30e6) / 3.0).clamp(15.0, 20_000.0) as usize;
@@ -90,7 +90,7 @@ fn main() {
             ],
         );
         println!(
-            "  {documents:>5} documents ({:>8} bytes): libyaml {:>8.3} ms, parse {:>8.3} ms ({:.2}), analysis {:>8.3} ms, ratio {:.2}, {:.1} MB/s",
+            "  {documents:>5} documents ({:>8} bytes): reader {:>8.3} ms, parse {:>8.3} ms ({:.2}), analysis {:>8.3} ms, ratio {:.2}, {:.1} MB/s",
             text.len(),
             bare * 1e3,
             parse * 1e3,

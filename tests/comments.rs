@@ -1,4 +1,4 @@
-//! Exemption comments over real text: the engine finds comments exactly where libyaml's scanner skips
+//! Exemption comments over real text: the engine finds comments exactly where the reader's scanner skips
 //! them (on hostile shapes, every YAML file of the repository and the conformance fixtures), and the
 //! comment exemption, added to the line of any finding of any test file, exempts that line's findings
 //! and changes nothing else.
@@ -40,26 +40,24 @@ fn yaml_files(dirs: &[PathBuf]) -> Vec<(PathBuf, String)> {
     found
 }
 
-/// Whether `c` ends a line for libyaml.
+/// Whether `c` ends a line for YAML 1.1 (and go-yaml).
 fn is_break(c: char) -> bool {
     matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}')
 }
 
-/// Where libyaml's scanner skips comments in a document: the text between its tokens holds only blanks,
+/// Where the reader's scanner (`yaml::scan`) skips comments in a document: the text between its tokens holds only blanks,
 /// line breaks and comments, and a block scalar's token its header line's comment. `None` when the scanner
 /// stops at an error.
 fn scanner_comments(text: &str, document: &Document<'_>) -> Option<Vec<Range<usize>>> {
-    use podsec_libyaml::{ScalarStyle, Scanner, TokenData};
+    use podsec_engine::yaml::scan::{ScalarStyle, Scanner, TokenKind};
     let base = document.span.start;
     let part = &text[base..document.span.end];
-    let mut input = part.as_bytes();
-    let mut scanner = Scanner::new();
-    scanner.set_input_string(&mut input);
+    let mut scanner = Scanner::new(part);
     let mut found = Vec::new();
     let mut previous_end = 0;
     loop {
-        let token = scanner.next()?.ok()?;
-        let (start, end) = (token.start_mark.index as usize, token.end_mark.index as usize);
+        let token = scanner.next_token().ok()??;
+        let (start, end) = (token.start, token.end);
         let mut offset = previous_end.min(start);
         for line in part[offset..start].split_inclusive(is_break) {
             if let Some(hash) = line.find('#') {
@@ -68,10 +66,10 @@ fn scanner_comments(text: &str, document: &Document<'_>) -> Option<Vec<Range<usi
             }
             offset += line.len();
         }
-        if let TokenData::Scalar {
+        if let TokenKind::Scalar {
             style: ScalarStyle::Literal | ScalarStyle::Folded,
             ..
-        } = token.data
+        } = token.kind
         {
             let header = part[start..].split(is_break).next().unwrap();
             if let Some(hash) = header.find('#') {
@@ -79,13 +77,13 @@ fn scanner_comments(text: &str, document: &Document<'_>) -> Option<Vec<Range<usi
             }
         }
         previous_end = previous_end.max(end);
-        if matches!(token.data, TokenData::StreamEnd) {
+        if matches!(token.kind, TokenKind::StreamEnd) {
             return Some(found);
         }
     }
 }
 
-/// The documents of `text` compared (those libyaml scans without an error).
+/// The documents of `text` compared (those the scanner reads without an error).
 fn compare(text: &str, name: &str) -> usize {
     let mut compared = 0;
     for document in parse_stream(text, &Limits::default()).documents {
@@ -100,7 +98,7 @@ fn compare(text: &str, name: &str) -> usize {
 }
 
 #[test]
-fn comments_are_where_libyaml_skips_them() {
+fn comments_are_where_the_scanner_skips_them() {
     for text in [
         "a: \"x # y\" # one\nb: 'p # q'#two\nc: plain#text # three\nd: [x#y, \"#\"] # four\n",
         "a: \"first # line\n  second # line\" # five\n",

@@ -4,7 +4,7 @@ and DIR/generated-crlf.yaml, one shape per document.
 The shapes are the two of issue 15 and their relatives, at every column that matters: a flow collection
 closed or continued at each column from 0 to beyond its content, a quoted or plain scalar continued at each
 column from 0 to beyond its key, at nesting depths 0 to 2, with and without trailing commas, tabs and non-ASCII
-text. Which of them read and how is for libyaml to say; the test compares podsec with it.
+text. Which of them read and how is for go-yaml v2 to say; the test compares podsec with it.
 """
 
 import os

@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p podsec-engine --example stages -- DIR [ROUNDS]` reads every `*.yaml`/`*.yml` file
 //! under `DIR` and prints, for each stage over all the files, the fastest of `ROUNDS` (default 5) passes:
-//! reading, cutting into documents, a bare libyaml event pass of each document, podsec's tree of each
+//! reading, cutting into documents, a bare event pass of the YAML reader over each document, podsec's tree of each
 //! document, the first pass's Namespace reading, and the full analysis; and how much of the corpus the analysis
 //! reads no further than a document's kind. The stages overlap (the analysis
 //! includes the tree, the tree the events); the differences are the cost of each layer.

@@ -1,5 +1,5 @@
 //! Developer tool, not part of the CLI: prints podsec's reading of YAML files as JSON, one line per
-//! document, for the differential test against libyaml (`tests/yaml/differential.sh`).
+//! document, for the differential test against kubectl's reading (`tests/yaml/differential.sh`).
 //!
 //! `cargo run -p podsec-engine --example yaml_dump -- FILE...` prints, for every document podsec reads,
 //! `{"file": …, "document": N, "start": BYTE, "value": …}` or `{"file": …, "document": N, "start": BYTE,

@@ -1,7 +1,7 @@
 //! Comments, which the YAML tree does not hold: where they are in a document's text, found with the
 //! tree's spans.
 //!
-//! libyaml starts a comment at a `#` wherever it is between tokens, and the only tokens that can hold a
+//! The reader's scanner (`yaml/scan.rs`, as go-yaml's) starts a comment at a `#` wherever it is between tokens, and the only tokens that can hold a
 //! `#` are scalars (`"a # b"`, `a#b`, a block scalar's lines): tags, anchors, aliases, indicators and
 //! directives cannot. So a `#` outside every scalar is a comment, and it runs to the end of its line.
 //! A block scalar's span starts at its `|` or `>`, but its content only on the next line: its header
@@ -9,7 +9,7 @@
 
 use crate::yaml::{Document, NodeKind, ScalarKind, Span};
 
-/// Whether `c` ends a line for YAML (libyaml's breaks: LF, CR, NEL, LS, PS), so it ends a comment.
+/// Whether `c` ends a line for YAML 1.1 (LF, CR, NEL, LS, PS), so it ends a comment.
 fn is_yaml_break(c: char) -> bool {
     matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}')
 }
@@ -120,7 +120,7 @@ mod tests {
     use crate::yaml::{Limits, parse_stream};
 
     /// The comments of every document of `text`, as text. (`tests/comments.rs` holds the same reading to
-    /// libyaml's scanner, on these texts and on every YAML file of the repository.)
+    /// the reader's scanner, on these texts and on every YAML file of the repository.)
     fn comments_of(text: &str) -> Vec<&str> {
         let stream = parse_stream(text, &Limits::default());
         stream

@@ -9,12 +9,15 @@
 //! they are never copied, and the expanded size of every node is counted while building, so an
 //! alias bomb is refused with a clear error instead of being walked.
 
-use podsec_libyaml::{Event, EventData, MappingStyle, Mark, Parser, ScalarStyle};
+use events::{Event, EventKind, Reader};
+use scan::ScalarStyle;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+pub mod events;
 mod json;
 mod resolve;
+pub mod scan;
 pub use resolve::Resolved;
 
 /// Index of a node in its document's arena.
@@ -597,10 +600,10 @@ fn tag_suffix(tag: &str) -> &str {
 }
 
 /// The id of a new anchor definition (0 for none); its name now stands for it.
-fn define_anchor(
-    ids: &mut HashMap<String, usize>,
+fn define_anchor<'a>(
+    ids: &mut HashMap<&'a str, usize>,
     anchors: &mut Vec<Option<Anchored>>,
-    anchor: Option<String>,
+    anchor: Option<&'a str>,
 ) -> usize {
     let Some(name) = anchor else { return 0 };
     // Ids start at 1; `Builder::add` fills the slot.
@@ -874,7 +877,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Whether `key` is a merge key: a plain `<<`, or one tagged `!!merge` or `!` (which makes any scalar
-    /// implicit to libyaml's parser, quoted or not), as go-yaml v2 tells them.
+    /// implicit to go-yaml's parser, quoted or not), as go-yaml v2 tells them.
     fn is_merge_key(&self, key: NodeId) -> bool {
         matches!(
             self.nodes.get(key as usize).map(|n| &n.kind),
@@ -978,7 +981,7 @@ impl<'a> Builder<'a> {
 /// has no line break, gets the one kubectl's line reader appends to every line (`|` keeps it). Most scalars
 /// are written as they read and borrow the text.
 fn scalar_as_kubectl_reads_it<'a>(
-    value: String,
+    value: Cow<'a, str>,
     style: ScalarKind,
     tag: Option<&str>,
     text: &'a str,
@@ -998,7 +1001,7 @@ fn scalar_as_kubectl_reads_it<'a>(
     if style == ScalarKind::Block && at_the_end && !text.ends_with(['\n', '\r']) {
         let header = text.get(span.start..).unwrap_or("");
         let last_line = text.rsplit(['\n', '\r']).next().unwrap_or("");
-        let mut value = value;
+        let mut value = value.into_owned();
         // What the appended break changes: clip keeps one break after content, keep every break.
         let gains_a_break = match block_chomping(header) {
             b'-' => false,
@@ -1010,7 +1013,7 @@ fn scalar_as_kubectl_reads_it<'a>(
         }
         return Ok(Cow::Owned(value));
     }
-    Ok(borrow_if_written_as_is(Cow::Owned(value), text, span, style))
+    Ok(borrow_if_written_as_is(value, text, span, style))
 }
 
 /// A block scalar's chomping indicator (`-` strip, `+` keep, anything else clip), read from its header
@@ -1071,10 +1074,10 @@ fn certain_unread_kind<'v>(
 
 /// Whether no line of `rest` can start a top-level key that reads `kind`, in a document whose top-level
 /// mapping is a block mapping at column 0: such a key starts at the first character of a line (after any of
-/// libyaml's line breaks: LF, CR, NEL, LS, PS). A line may start with a space (deeper content), a comment, a
+/// YAML 1.1's line breaks: LF, CR, NEL, LS, PS). A line may start with a space (deeper content), a comment, a
 /// sequence item, a flow indicator that closes or separates, or a letter or digit other than `k` (a plain
 /// scalar, which has no escapes, so it reads as written). Anything else (a quote, a tag, an anchor, an alias,
-/// `?`, a block scalar, a tab, `%`, a non-ASCII character such as a BOM, which libyaml skips at a line's start)
+/// `?`, a block scalar, a tab, `%`, a non-ASCII character such as a BOM, which the reader skips at a line's start)
 /// might, and the document is then read whole. The first piece of `rest` is the end of the `kind`'s own line.
 fn no_later_kind_key(rest: &str) -> bool {
     fn cannot_start_a_kind_key(first: u8) -> bool {
@@ -1085,7 +1088,7 @@ fn no_later_kind_key(rest: &str) -> bool {
             )
     }
     let bytes = rest.as_bytes();
-    // U+0085, U+2028 and U+2029 (C2 85, E2 80 A8, E2 80 A9) break lines for libyaml too.
+    // U+0085, U+2028 and U+2029 (C2 85, E2 80 A8, E2 80 A9) break lines for YAML 1.1 too.
     let unicode_break = memchr::memchr2_iter(0xC2, 0xE2, bytes).any(|at| {
         matches!(bytes.get(at..at + 2), Some([0xC2, 0x85]))
             || matches!(bytes.get(at..at + 3), Some([0xE2, 0x80, 0xA8 | 0xA9]))
@@ -1105,14 +1108,9 @@ fn parse_document<'a>(
     json: bool,
 ) -> Document<'a> {
     let source = text.get(range.start..range.end).unwrap_or("");
-    // libyaml's marks are byte offsets into the input.
-    let at = |mark: Mark| {
-        range.start
-            + usize::try_from(mark.index)
-                .unwrap_or(usize::MAX)
-                .min(source.len())
-    };
-    let span_of = |event: &Event| Span::new(at(event.start_mark), at(event.end_mark));
+    // The reader's positions are byte offsets into `source`.
+    let at = |offset: usize| range.start + offset.min(source.len());
+    let span_of = |event: &Event| Span::new(at(event.start), at(event.end));
     let mut builder = Builder {
         source: text,
         // About one node per dozen bytes in manifests; reserving avoids most regrowth.
@@ -1128,7 +1126,7 @@ fn parse_document<'a>(
         max_merged_pairs: usize::try_from(limits.max_expanded_nodes).unwrap_or(usize::MAX),
     };
     // Anchor name to its latest definition's id (go-yaml v2: a redefined anchor stands for the last one).
-    let mut anchor_ids: HashMap<String, usize> = HashMap::new();
+    let mut anchor_ids: HashMap<&str, usize> = HashMap::new();
     let mut error = None;
     // Set at the top-level node's start: whether a certain kind is possible at all (see `certain_unread_kind`).
     let mut top_level_block_at_column_0 = false;
@@ -1138,52 +1136,44 @@ fn parse_document<'a>(
         decoded: 1,
         through_aliases: 0,
     };
-    let mut input = source.as_bytes();
-    let mut parser = Parser::new();
-    parser.set_input_string(&mut input);
-    parser.set_json(json);
+    let mut reader = Reader::new(source);
+    reader.set_json(json);
     loop {
-        let event = match parser.parse() {
-            Ok(event) => event,
-            Err(parse_error) => {
-                let offset = parse_error.problem_mark().map_or_else(
-                    || parse_error.offset().unwrap_or(0),
-                    |mark| at(mark) - range.start,
-                );
+        let event = match reader.next_event() {
+            Ok(Some(event)) => event,
+            // After the stream's end (which ends the loop below) there is nothing.
+            Ok(None) => break,
+            Err(read_error) => {
                 error = Some(YamlError {
-                    message: parse_error.problem().to_string(),
-                    span: Span::point(range.start + offset.min(source.len())),
+                    message: read_error.problem.to_string(),
+                    // From the real cause to where the reading stopped (the same point for most errors).
+                    span: Span::new(at(read_error.cause()), at(read_error.at)),
                     kind: YamlErrorKind::Syntax,
                 });
                 break;
             }
         };
         let span = span_of(&event);
-        let is_mapping = matches!(event.data, EventData::MappingStart { .. });
+        let is_mapping = matches!(event.kind, EventKind::MappingStart { .. });
         if matches!(
-            event.data,
-            EventData::Scalar { .. } | EventData::MappingStart { .. } | EventData::SequenceStart { .. }
+            event.kind,
+            EventKind::Scalar { .. } | EventKind::MappingStart { .. } | EventKind::SequenceStart { .. }
         ) {
             aliases.decoded = aliases.decoded.saturating_add(1);
         }
         if builder.root.is_none() && builder.stack.is_empty() {
-            top_level_block_at_column_0 = matches!(
-                event.data,
-                EventData::MappingStart {
-                    style: MappingStyle::Block,
-                    ..
-                }
-            ) && event.start_mark.column == 0;
+            top_level_block_at_column_0 = matches!(event.kind, EventKind::MappingStart { flow: false, .. })
+                && starts_a_line(source, event.start);
         }
         let adds_node = matches!(
-            event.data,
-            EventData::Scalar { .. }
-                | EventData::MappingStart { .. }
-                | EventData::SequenceStart { .. }
-                | EventData::Alias { .. }
+            event.kind,
+            EventKind::Scalar { .. }
+                | EventKind::MappingStart { .. }
+                | EventKind::SequenceStart { .. }
+                | EventKind::Alias { .. }
         );
-        let added = match event.data {
-            EventData::Scalar {
+        let added = match event.kind {
+            EventKind::Scalar {
                 value,
                 style,
                 anchor,
@@ -1193,7 +1183,7 @@ fn parse_document<'a>(
                 let style = match style {
                     ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => ScalarKind::Quoted,
                     ScalarStyle::Literal | ScalarStyle::Folded => ScalarKind::Block,
-                    _ => ScalarKind::Plain,
+                    ScalarStyle::Plain => ScalarKind::Plain,
                 };
                 if let Some(reads_kind) = reads_kind {
                     let rest = text.get(span.end..range.end).unwrap_or("");
@@ -1228,7 +1218,7 @@ fn parse_document<'a>(
                 let anchor = define_anchor(&mut anchor_ids, &mut builder.anchors, anchor);
                 builder.add(NodeKind::Scalar { value, style, tag }, span, anchor, Some(1))
             }
-            EventData::MappingStart { anchor, .. } | EventData::SequenceStart { anchor, .. } => {
+            EventKind::MappingStart { anchor, .. } | EventKind::SequenceStart { anchor, .. } => {
                 if builder.stack.len() >= limits.max_depth {
                     // Go's JSON decoder refuses what sigs.k8s.io/yaml hands it past 10,000 levels.
                     let opening = if is_mapping { '{' } else { '[' };
@@ -1273,9 +1263,9 @@ fn parse_document<'a>(
                 }
                 added
             }
-            EventData::Alias { anchor } => {
+            EventKind::Alias { name: anchor } => {
                 match anchor_ids
-                    .get(&anchor)
+                    .get(anchor)
                     .and_then(|id| builder.anchors.get(*id))
                     .copied()
                     .flatten()
@@ -1299,7 +1289,7 @@ fn parse_document<'a>(
                     None => Err(format!("unknown anchor '{anchor}' referenced")),
                 }
             }
-            EventData::MappingEnd | EventData::SequenceEnd => {
+            EventKind::MappingEnd | EventKind::SequenceEnd => {
                 let closed = builder.stack.last().map(|frame| frame.id);
                 builder.close(span);
                 if let Some(Err(refused)) = closed.map(|id| builder.apply_merges(id)) {
@@ -1309,12 +1299,12 @@ fn parse_document<'a>(
                 Ok(0)
             }
             // go-yaml reads the first document of what kubectl hands it, and nothing after (`...`).
-            EventData::StreamEnd | EventData::DocumentEnd { .. } => {
+            EventKind::StreamEnd | EventKind::DocumentEnd { .. } => {
                 let rest = text.get(span.end..range.end).unwrap_or("");
                 unread = first_content_line(rest).map(|at| Span::point(span.end + at));
                 break;
             }
-            EventData::StreamStart { .. } | EventData::DocumentStart { .. } => Ok(0),
+            EventKind::StreamStart | EventKind::DocumentStart { .. } => Ok(0),
         };
         let refused = match added {
             Err(message) => Some(message),
@@ -1346,6 +1336,14 @@ fn parse_document<'a>(
         skipped: false,
         unread,
     }
+}
+
+/// Whether `at` starts a line of `text` (column 0: after a line break of YAML's, or at the start).
+fn starts_a_line(text: &str, at: usize) -> bool {
+    at == 0
+        || text
+            .get(..at)
+            .is_some_and(|before| before.ends_with(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}']))
 }
 
 /// Where the first line of `text` that holds more than blanks and a comment starts.
@@ -2139,11 +2137,11 @@ mod tests {
         "kind: ConfigMap\nspec: {}\n&a kind: Pod\n",
         "kind: ConfigMap\nspec: {}\n? kind\n: Pod\n",
         "kind: ConfigMap\nspec: {}\n? |-\n  kind\n: Pod\n",
-        // After a lone CR, a NEL or a line separator, which are line breaks to libyaml.
+        // After a lone CR, a NEL or a line separator, which are line breaks to YAML 1.1.
         "kind: ConfigMap\rkind: Pod\n",
         "kind: ConfigMap\u{85}kind: Pod\n",
         "kind: ConfigMap\u{2028}kind: Pod\n",
-        // A BOM at a line's start, which libyaml skips.
+        // A BOM at a line's start, which the reader skips (as go-yaml).
         "kind: ConfigMap\n\u{feff}kind: Pod\n",
         // A tagged, aliased, null or block value: not taken as certain.
         "kind: !!str ConfigMap\n",
@@ -2450,9 +2448,41 @@ mod tests {
     }
 
     #[test]
+    fn a_text_may_start_with_any_character_go_yaml_reads() {
+        // The libyaml port took a first byte EF for a broken byte order mark (U+F000 to U+FFFF: fullwidth
+        // letters among them); go-yaml reads the text (found by the differential fuzzer).
+        let stream = parse("Ａ: 1\n");
+        assert_eq!(stream.documents[0].error, None);
+        assert_eq!(
+            stream.documents[0].root().unwrap().get("Ａ").unwrap().as_str(),
+            Some("1")
+        );
+    }
+
+    #[test]
+    fn a_key_left_open_on_the_last_line_is_go_yaml_s_error() {
+        // The `{` at column 0 must be a key of the top-level mapping; the text ends before its `:` (found by the
+        // differential fuzzer: the reader handed its tokens on instead).
+        let text = "a: 0\n{\"b\": 1";
+        let error = parse(text).documents[0].error.clone().unwrap();
+        assert_eq!(error.message, "could not find expected ':'");
+        // At the key, where the mistake is (go-yaml names the line where it gave up).
+        assert_eq!(error.span, Span::new(5, text.len()));
+    }
+
+    #[test]
+    fn deeply_nested_flow_collections_cost_linear_time() {
+        // Every level's key stays possible on one line; the reader looks at them from the oldest only.
+        let text = format!("a: {}{}\n", "[".repeat(9_999), "]".repeat(9_999));
+        let started = std::time::Instant::now();
+        assert_eq!(parse(&text).documents[0].error, None);
+        assert!(started.elapsed().as_secs_f64() < 2.0, "{:?}", started.elapsed());
+    }
+
+    #[test]
     fn many_entries_deep_in_flow_collections_cost_linear_time() {
-        // libyaml visits every flow level's simple key on every token; the vendored scanner stops once it has
-        // seen the possible ones (this took seconds, now milliseconds).
+        // libyaml visits every flow level's simple key on every token; the reader stops once it has seen
+        // the possible ones (this took seconds, now milliseconds).
         let text = format!("{}{}{}", "[".repeat(999), "a, ".repeat(200_000), "]".repeat(999));
         let started = std::time::Instant::now();
         let stream = parse(&text);
