@@ -1,8 +1,8 @@
 //! `podsec fix`: applies the checks' fixes to files (atomically where that is safe) or to standard input.
 
 use crate::Outcome;
-use crate::check::{Input, RunArgs};
 use crate::cli::{FixCommand, FixFormat};
+use crate::inputs::{Input, RunArgs};
 use crate::run::Run;
 use podsec_engine::fix_all::fix_all_except;
 use podsec_engine::policy::Severity;

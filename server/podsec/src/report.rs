@@ -268,3 +268,24 @@ impl ImpactGroups {
         podsec_engine::advice::namespace_impact(labels, objects)
     }
 }
+
+/// An object as a JUnit case and a baseline entry name it: kind, name and namespace, never its line.
+pub fn object_identity(object: &ObjectReport) -> String {
+    match &object.namespace {
+        Some(namespace) => format!("{} in namespace {namespace:?}", object.display_name()),
+        None => object.display_name(),
+    }
+}
+
+/// FNV-1a (64 bits) of the parts, separated by NUL, in hex: a fingerprint that stays when lines move.
+pub fn fingerprint(parts: &[&str]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (index, part) in parts.iter().enumerate() {
+        let separator: &[u8] = if index == 0 { b"" } else { b"\0" };
+        for byte in separator.iter().chain(part.as_bytes()) {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}

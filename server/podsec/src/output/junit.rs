@@ -140,7 +140,7 @@ impl Printer for Junit {
             }
             for object in &part.analysis.objects {
                 if let Some(why) = &object.exempt {
-                    cases.skipped(&super::object_identity(object), why);
+                    cases.skipped(&crate::report::object_identity(object), why);
                     continue;
                 }
                 // Only errors fail a case: warn and audit findings are PSA's warnings, not rejections.
@@ -166,7 +166,7 @@ impl Printer for Junit {
                     // PSA's sentence for the object (the enforce mode's, as kubectl prints it).
                     (object.warning(), checks.join(", "), body)
                 });
-                cases.case(&super::object_identity(object), failing);
+                cases.case(&crate::report::object_identity(object), failing);
             }
         }
         write!(
