@@ -2656,3 +2656,66 @@ fn a_baseline_hides_known_findings_across_line_moves_and_fails_on_new_ones() {
     assert!(report.contains("1 entry no longer matches"), "{report}");
     assert!(report.contains("fixed or moved: web.yaml: hostPorts: Deployment \"web\" in namespace \"payments\" spec.template.spec.containers[0].ports[0].hostPort"), "{report}");
 }
+
+/// `fix --diff` writes nothing, so what it leaves is reported at the file's own lines (those `check` gives),
+/// even where a fix inserts lines above; `fix` reports at the lines of the file it wrote.
+#[test]
+fn fix_diff_reports_what_is_left_at_the_files_own_lines() {
+    let dir = TempDir::new("fix-diff-lines");
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: first\n    image: nginx\n  - name: second\n    image: nginx\n    ports:\n    - containerPort: 80\n      hostPort: 8080\n    securityContext:\n      privileged: true\n";
+    let path = dir.write("pod.yaml", yaml.as_bytes());
+    let name = path.to_str().unwrap();
+    // The finding without the fix's advice: `path:line:column: check: message`.
+    let located = |line: &str| line.split(" [").next().unwrap().to_string();
+    let is_finding = |line: &str| {
+        line.strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+    };
+    let check = podsec(&["check", name]);
+    let checked: Vec<String> = stdout(&check)
+        .lines()
+        .filter(|l| is_finding(l))
+        .map(located)
+        .collect();
+
+    let diff = podsec(&["fix", "--diff", name]);
+    assert_eq!(diff.status.code(), Some(1), "{}", stderr(&diff));
+    assert!(
+        stdout(&diff).contains("+      allowPrivilegeEscalation: false"),
+        "the first container's fix inserts lines above what is left: {}",
+        stdout(&diff)
+    );
+    let left: Vec<String> = stderr(&diff)
+        .lines()
+        .filter(|l| is_finding(l))
+        .map(located)
+        .collect();
+    assert_eq!(left.len(), 7, "{}", stderr(&diff));
+    for finding in &left {
+        assert!(
+            checked.contains(finding),
+            "{finding} is not where check puts it: {checked:#?}"
+        );
+    }
+    assert!(left.contains(&format!(
+        "{name}:13:7: hostPorts: hostPort (container \"second\" uses hostPort 8080)"
+    )));
+
+    // Written, the file's lines are the fixed text's.
+    let fix = podsec(&["fix", name]);
+    let rechecked: Vec<String> = stdout(&podsec(&["check", name]))
+        .lines()
+        .filter(|l| is_finding(l))
+        .map(located)
+        .collect();
+    let left: Vec<String> = stderr(&fix)
+        .lines()
+        .filter(|l| is_finding(l))
+        .map(located)
+        .collect();
+    assert_eq!(left, rechecked);
+    assert!(left.contains(&format!(
+        "{name}:15:7: hostPorts: hostPort (container \"second\" uses hostPort 8080)"
+    )));
+}
