@@ -833,10 +833,19 @@ fn inputs_larger_than_max_file_size_are_refused_after_reading_that_much() {
         "{text}"
     );
 
-    let stdin = podsec_with_stdin(
-        &["fix", "--max-file-size", "100B", "-"],
-        Some(one_pod("stdin").as_bytes()),
-    );
+    // Run where no project file is found (standard input's is the working directory's, and the
+    // repository's own is larger than 100 bytes).
+    let mut child = podsec_command(&["fix", "--max-file-size", "100B", "-"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    let _ = std::io::Write::write_all(&mut pipe, one_pod("stdin").as_bytes());
+    drop(pipe);
+    let stdin = child.wait_with_output().unwrap();
     assert_eq!(stdin.status.code(), Some(2));
     assert_eq!(
         stderr(&stdin),
@@ -2095,7 +2104,7 @@ fn show_settings_names_every_policy_source() {
         "hostPorts",
         "examples",
     ]));
-    assert!(overridden.starts_with("command line: baseline:latest enforced everywhere (--level)\nignored on the command line: hostPorts\nno project file (2 files):\n"), "{overridden}");
+    assert!(overridden.starts_with("command line: baseline:latest enforced everywhere (--level)\nignored on the command line: hostPorts\nproject file .podsec.yaml (2 files):\n"), "{overridden}");
 }
 
 #[test]
@@ -2718,4 +2727,66 @@ fn fix_diff_reports_what_is_left_at_the_files_own_lines() {
     assert!(left.contains(&format!(
         "{name}:15:7: hostPorts: hostPort (container \"second\" uses hostPort 8080)"
     )));
+}
+
+/// `skip` in a project file: a file glob skips the files it matches however they are named (pre-commit
+/// names them); a directory glob (`fixtures/`, or `dir/**`) is a directory a walk does not enter, so a
+/// deliberately broken project file below it is never read, while naming the directory still checks it.
+/// A project file in the working directory (`.podsec.yaml`, no directory in its path) skips too.
+#[test]
+fn skip_keeps_a_walk_out_of_a_directory_with_a_broken_project_file() {
+    let dir = TempDir::new("skip-directories");
+    let pod = std::fs::read(repo_root().join("examples/insecure-deployment.yaml")).unwrap();
+    dir.write(".podsec.yaml", b"skip:\n  - fixtures/\n  - generated/*.yaml\n");
+    dir.write("deploy/web.yaml", &pod);
+    dir.write("generated/web.yaml", &pod);
+    dir.write("fixtures/bad/.podsec.yaml", b"level: strict\n");
+    dir.write("fixtures/bad/pod.yaml", &pod);
+    dir.write("fixtures/insecure.yaml", &pod);
+
+    let files = podsec_in(dir.path(), &["check", "--show-files", "."]);
+    assert_eq!(stdout(&files), "deploy/web.yaml\n", "{}", stderr(&files));
+    let output = podsec_in(dir.path(), &["check", "-v", "."]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("podsec: note: fixtures/: skipped by `skip` in .podsec.yaml"),
+        "{}",
+        stderr(&output)
+    );
+    // Named on the command line, the directory is checked (and its broken project file is an error);
+    // a file glob skips a file however it is named.
+    assert_eq!(
+        podsec_in(dir.path(), &["check", "fixtures/bad"]).status.code(),
+        Some(2)
+    );
+    let named = podsec_in(dir.path(), &["check", "fixtures/insecure.yaml"]);
+    assert!(
+        stdout(&named).contains("fixtures/insecure.yaml:"),
+        "{}",
+        stdout(&named)
+    );
+    let generated = podsec_in(dir.path(), &["check", "generated/web.yaml"]);
+    assert_eq!(generated.status.code(), Some(0), "{}", stderr(&generated));
+    assert!(
+        stderr(&generated).contains("every YAML file is skipped"),
+        "{}",
+        stderr(&generated)
+    );
+}
+
+/// podsec's own repository: `podsec check .` at the root walks past the test fixtures, benchmark
+/// manifests and fuzz seeds its `.podsec.yaml` skips (one of them a broken project file, which made the run
+/// a usage error), and checks what is left.
+#[test]
+fn checking_the_repository_root_passes_over_its_fixtures() {
+    let files = podsec_in(&repo_root(), &["check", "--show-files", "."]);
+    assert_eq!(files.status.code(), Some(0), "{}", stderr(&files));
+    let listed = stdout(&files);
+    assert!(listed.contains("examples/insecure-deployment.yaml\n"), "{listed}");
+    for skipped in ["tests/", "benches/", "fuzz/"] {
+        assert!(!listed.lines().any(|l| l.starts_with(skipped)), "{listed}");
+    }
+    // The examples show findings on purpose: findings, not a usage error.
+    let output = podsec_in(&repo_root(), &["check", "-q", "."]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
 }

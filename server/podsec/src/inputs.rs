@@ -216,6 +216,8 @@ fn walk(
 ) -> bool {
     let mut through_a_link = false;
     let respect = options.respect_ignore_files;
+    let skipped_directories = SkippedDirectories::default();
+    let verbose = *options;
     let walker = ignore::WalkBuilder::new(dir)
         .hidden(!options.hidden)
         .parents(respect)
@@ -225,6 +227,26 @@ fn walk(
         .git_exclude(respect)
         .require_git(true)
         .follow_links(false)
+        // A directory the project file above it skips is not entered (its own project file is not read).
+        .filter_entry(move |entry| {
+            let skipped = entry.depth() > 0
+                && entry.file_type().is_some_and(|kind| kind.is_dir())
+                && skipped_directories.skips(entry.path(), verbose.max_file_size);
+            if let Some(project) = skipped
+                .then(|| skipped_directories.project_of(entry.path()))
+                .flatten()
+            {
+                note(
+                    &verbose,
+                    format_args!(
+                        "{}/: skipped by `skip` in {}",
+                        crate::report::shown(entry.path()).display(),
+                        crate::report::shown(&project).display()
+                    ),
+                );
+            }
+            !skipped
+        })
         .build();
     let mut files = Vec::new();
     for entry in walker {
@@ -273,6 +295,47 @@ fn walk(
     files.sort_by(|a, b| (a.parent(), a.file_name()).cmp(&(b.parent(), b.file_name())));
     inputs.extend(files.into_iter().map(Input::File));
     through_a_link
+}
+
+/// The directories a walk passes over because the project file above each skips it, each project file
+/// found and read once. (`--config` names the project file of the files, not of the directories a walk
+/// passes through: the nearest one is asked, as `.gitignore`'s `dir/` is.)
+#[derive(Default)]
+struct SkippedDirectories {
+    found: std::sync::Mutex<Found>,
+}
+
+#[derive(Default)]
+struct Found {
+    project_of: std::collections::HashMap<PathBuf, Option<PathBuf>>,
+    resolver: crate::project::Resolver,
+    globs: std::collections::HashMap<PathBuf, Vec<String>>,
+}
+
+impl SkippedDirectories {
+    /// The project file above `directory` (in its parent or higher).
+    fn project_of(&self, directory: &Path) -> Option<PathBuf> {
+        let parent = directory.parent()?;
+        let mut found = self.found.lock().ok()?;
+        let Found {
+            project_of, resolver, ..
+        } = &mut *found;
+        crate::project::find_project_file(parent, project_of, resolver)
+    }
+
+    fn skips(&self, directory: &Path, max_file_size: u64) -> bool {
+        let Some(project) = self.project_of(directory) else {
+            return false;
+        };
+        let Ok(mut found) = self.found.lock() else {
+            return false;
+        };
+        let globs = found
+            .globs
+            .entry(project.clone())
+            .or_insert_with(|| crate::project::skip_globs(&project, max_file_size));
+        crate::project::skipped(&project, globs, directory, true)
+    }
 }
 
 /// The path and the reason of a walk's I/O error (an unreadable directory); `None` for the soft errors
