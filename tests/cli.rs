@@ -2790,3 +2790,81 @@ fn checking_the_repository_root_passes_over_its_fixtures() {
     let output = podsec_in(&repo_root(), &["check", "-q", "."]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
 }
+
+/// Auditing a live cluster: `kubectl get namespaces,pods,deployments,… -A -o yaml | podsec check -` is one
+/// `v1 List` whose Namespaces' labels set the policy, with `status`, `managedFields` and controller-owned
+/// Pods. A Pod's finding that its ReplicaSet and Deployment report too is reported once, on the
+/// Deployment (and says so with --show-exempted); what only the Pod has (an injected sidecar) stays on it.
+/// Without the ReplicaSets in the listing, the Pod's `pod-template-hash` still leads to its Deployment.
+#[test]
+fn a_live_cluster_listing_reports_each_finding_once_through_its_owner() {
+    let list = std::fs::read_to_string(repo_root().join("tests/data/cluster-list.yaml")).unwrap();
+    let check = |list: &str, extra: &[&str]| {
+        let mut args = vec!["check", "--stdin-filename", "cluster.yaml"];
+        args.extend_from_slice(extra);
+        args.push("-");
+        podsec_with_stdin(&args, Some(list.as_bytes()))
+    };
+    let findings_of = |output: &std::process::Output, object: &str| -> Vec<String> {
+        stdout(output)
+            .lines()
+            .filter(|l| l.starts_with("  = ") && l.contains(object))
+            .map(str::to_string)
+            .collect()
+    };
+    for (listing, list) in [
+        ("with ReplicaSets", list.clone()),
+        ("without ReplicaSets", without_replica_sets(&list)),
+    ] {
+        let output = check(&list, &[]);
+        assert_eq!(output.status.code(), Some(1), "{listing}: {}", stderr(&output));
+        let text = stdout(&output);
+        // The Deployment carries the template's findings, at the level its Namespace enforces.
+        assert!(
+            text.contains("= Deployment \"web\" (cluster.yaml:225:3): would violate PodSecurity \"baseline:v1.30\": privileged (container \"app\" must not set securityContext.privileged=true) [enforce from Namespace \"payments\""),
+            "{listing}: {text}"
+        );
+        // The Pod that is its template, nothing more, is reported through it.
+        assert!(
+            findings_of(&output, "web-6d8f9c7b5-7xk2p").is_empty(),
+            "{listing}: {text}"
+        );
+        assert!(findings_of(&output, "ReplicaSet").is_empty(), "{listing}: {text}");
+        // The Pod with an injected sidecar keeps what its owners do not have.
+        let sidecar = findings_of(&output, "web-6d8f9c7b5-q9w4m");
+        assert!(
+            sidecar.iter().any(|l| l.contains("baseline:v1.30\": non-default capabilities (container \"istio-proxy\" must not include \"NET_ADMIN\", \"NET_RAW\" in securityContext.capabilities.add), privileged")),
+            "{listing}: {text}"
+        );
+        assert!(
+            !text.contains("cluster.yaml:165:9: privileged:"),
+            "its privileged app container is the Deployment's finding: {text}"
+        );
+        // A bare Pod has no owner; the privileged namespace's DaemonSet and its Pod pass.
+        assert!(!findings_of(&output, "Pod \"debug\"").is_empty(), "{text}");
+        assert!(findings_of(&output, "node-exporter").is_empty(), "{text}");
+
+        let shown = check(&list, &["--show-exempted"]);
+        assert!(
+            stdout(&shown).contains("cluster.yaml:103:9: privileged: exempted (reported once, on its owner Deployment \"web\"): privileged (container \"app\" must not set securityContext.privileged=true)"),
+            "{listing}: {}",
+            stdout(&shown)
+        );
+    }
+    // Which label each namespace could enforce today.
+    let suggested = check(&list, &["--suggest-level"]);
+    assert_eq!(suggested.status.code(), Some(0), "{}", stderr(&suggested));
+    let text = stdout(&suggested);
+    assert!(text.contains("namespace payments: privileged:latest"), "{text}");
+    assert!(text.contains("namespace monitoring: privileged:latest"), "{text}");
+}
+
+/// The listing without its ReplicaSet item, as `kubectl get` prints it when `replicasets` is not asked for.
+fn without_replica_sets(list: &str) -> String {
+    let start = list.find("- apiVersion: apps/v1\n  kind: ReplicaSet\n").unwrap();
+    let end = start
+        + list[start..]
+            .find("- apiVersion: apps/v1\n  kind: DaemonSet\n")
+            .unwrap();
+    format!("{}{}", &list[..start], &list[end..])
+}

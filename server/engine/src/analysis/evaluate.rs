@@ -279,6 +279,7 @@ pub(super) fn skeleton(
         }],
         violations,
         exempted: Vec::new(),
+        controllers: super::owners::controllers(object.object),
     }
 }
 
