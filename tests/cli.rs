@@ -1777,7 +1777,7 @@ fn junit_output_has_a_suite_per_file_and_a_case_per_object() {
     assert!(xml.ends_with("</testsuites>\n"), "{xml}");
     assert_eq!(xml.matches("<testsuite ").count(), 3, "{xml}");
     assert!(xml.contains(
-        "<testsuite name=\"examples/insecure-deployment.yaml\" tests=\"1\" failures=\"1\" errors=\"0\" skipped=\"0\">"
+        "<testsuite name=\"examples/insecure-deployment.yaml\" tests=\"1\" failures=\"1\" errors=\"0\" skipped=\"0\" file=\"examples/insecure-deployment.yaml\">"
     ));
     assert!(xml.contains(
         "<testcase name=\"Pod &quot;hardened&quot;\" classname=\"examples/restricted-pod.yaml\" file=\"examples/restricted-pod.yaml\"/>"

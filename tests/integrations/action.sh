@@ -48,6 +48,8 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 export RUNNER_TEMP="$work/runner" GITHUB_ACTION_PATH="$root"
 mkdir -p "$RUNNER_TEMP"
+cp examples/insecure-deployment.yaml "$work/web app.yaml"
+cp examples/restricted-pod.yaml "$work/ok.yaml"
 
 # The cache key: a hash of the wheel's sources, the same twice.
 GITHUB_OUTPUT="$work/key1" bash .github/podsec-install.sh key
@@ -69,7 +71,7 @@ step() { (cd "$work" && rm -f "$work/outputs" && GITHUB_OUTPUT="$work/outputs" b
 
 status=0
 PODSEC_PATHS=$'web app.yaml\nok.yaml' step || status=$?
-[ "$status" -eq 1 ] || { echo "action: FAILED: exit $status on findings" >&2; exit 1; }
+[ "$status" -eq 1 ] || { echo "action: FAILED: exit $status on findings" >&2; cat "$work/log" >&2; exit 1; }
 grep -q '^::error file=web app.yaml,line=20,col=11,' "$work/log" || { echo "action: FAILED: no annotation" >&2; exit 1; }
 grep -qx 'exit-code=1' "$work/outputs" && grep -qx 'sarif-file=podsec.sarif' "$work/outputs"
 "$python" -c "import json,sys; assert len(json.load(open(sys.argv[1]))['runs'][0]['results']) == 11" "$work/podsec.sarif"
@@ -86,18 +88,18 @@ echo "action: OK level, version, output-file and fail-on-findings; a missing pat
 # The project file, ignored checks, another format and a baseline.
 printf 'level: baseline\n' > "$work/baseline-level.yaml"
 status=0
-PODSEC_PATHS='web app.yaml' PODSEC_CONFIG=baseline-level.yaml PODSEC_ANNOTATIONS=false step || status=$?
+PODSEC_PATHS=$'web app.yaml\n' PODSEC_CONFIG=baseline-level.yaml PODSEC_ANNOTATIONS=false step || status=$?
 [ "$status" -eq 1 ] || { echo "action: FAILED: exit $status with config" >&2; exit 1; }
 "$python" -c "import json,sys; r=json.load(open(sys.argv[1]))['runs'][0]['results']; assert sorted({x['ruleId'] for x in r}) == ['capabilities_baseline', 'hostPathVolumes', 'hostPorts', 'privileged'], r" "$work/podsec.sarif"
 grep -qx 'sarif-file=podsec.sarif' "$work/outputs"
-PODSEC_PATHS='web app.yaml' PODSEC_CONFIG=baseline-level.yaml PODSEC_IGNORE='capabilities_baseline, hostPathVolumes,hostPorts privileged' step
+PODSEC_PATHS=$'web app.yaml\n' PODSEC_CONFIG=baseline-level.yaml PODSEC_IGNORE='capabilities_baseline, hostPathVolumes,hostPorts privileged' step
 grep -qx 'exit-code=0' "$work/outputs"
 status=0
-PODSEC_PATHS='web app.yaml' PODSEC_FORMAT=junit PODSEC_OUTPUT=podsec.xml PODSEC_ANNOTATIONS=false step || status=$?
+PODSEC_PATHS=$'web app.yaml\n' PODSEC_FORMAT=junit PODSEC_OUTPUT=podsec.xml PODSEC_ANNOTATIONS=false step || status=$?
 [ "$status" -eq 1 ] && grep -qx 'report-file=podsec.xml' "$work/outputs" && ! grep -q '^sarif-file=' "$work/outputs"
 "$python" -c "import sys, xml.etree.ElementTree as t; assert t.parse(sys.argv[1]).getroot().tag == 'testsuites'" "$work/podsec.xml"
 grep -q 'Found 11 errors' "$work/log" || { echo "action: FAILED: the log has no text summary" >&2; exit 1; }
 (cd "$work" && "$RUNNER_TEMP/podsec/bin/podsec" check --write-baseline known.json "web app.yaml" > /dev/null 2>&1 || true)
-PODSEC_PATHS='web app.yaml' PODSEC_BASELINE=known.json step
+PODSEC_PATHS=$'web app.yaml\n' PODSEC_BASELINE=known.json step
 grep -qx 'exit-code=0' "$work/outputs"
 echo "action: OK config, ignore, output-format and baseline"
