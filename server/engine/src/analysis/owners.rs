@@ -74,28 +74,31 @@ pub(super) fn report_through_owners(objects: &mut [ObjectReport]) {
         .map(|i| owner_chain(objects, &by_name, i))
         .collect();
     drop(by_name);
-    for (index, chain) in chains.iter().enumerate() {
-        if chain.is_empty() {
-            continue;
-        }
-        let (violations, reasons): (Vec<CheckViolation>, Vec<Option<String>>) = {
-            let object = &objects[index];
-            let reasons = object
+    // Decided on the objects as analysed, before any finding moves: for each object, each finding's owner
+    // (the highest in its chain that reports the same finding), if any.
+    let reasons: Vec<Vec<Option<String>>> = objects
+        .iter()
+        .zip(&chains)
+        .map(|(object, chain)| {
+            let owners: Vec<&ObjectReport> = chain.iter().filter_map(|owner| objects.get(*owner)).collect();
+            object
                 .violations
                 .iter()
                 .map(|violation| {
-                    // The highest owner that reports the same finding.
-                    chain
+                    owners
                         .iter()
                         .rev()
-                        .find(|owner| objects[**owner].violations.iter().any(|v| same(v, violation)))
-                        .map(|owner| through(&objects[*owner]))
+                        .find(|owner| owner.violations.iter().any(|v| same(v, violation)))
+                        .map(|owner| through(owner))
                 })
-                .collect();
-            (object.violations.clone(), reasons)
-        };
-        let object = &mut objects[index];
-        object.violations.clear();
+                .collect()
+        })
+        .collect();
+    for (object, reasons) in objects.iter_mut().zip(reasons) {
+        if reasons.iter().all(Option::is_none) {
+            continue;
+        }
+        let violations = std::mem::take(&mut object.violations);
         for (violation, reason) in violations.into_iter().zip(reasons) {
             match reason {
                 Some(reason) => object.exempted.push((violation, reason)),
@@ -106,7 +109,7 @@ pub(super) fn report_through_owners(objects: &mut [ObjectReport]) {
 }
 
 /// The reason an owned object's finding is set aside.
-pub fn through(owner: &ObjectReport) -> String {
+fn through(owner: &ObjectReport) -> String {
     format!(
         "{REPORTED_THROUGH_ITS_OWNER} {} {:?}",
         owner.kind,
@@ -147,7 +150,7 @@ type Key<'o> = (usize, Option<&'o str>, &'o str, &'o str);
 
 /// The first of an object's controllers that is in `objects`, in its document and namespace.
 fn owner_of(objects: &[ObjectReport], by_name: &HashMap<Key<'_>, usize>, index: usize) -> Option<usize> {
-    let object = &objects[index];
+    let object = objects.get(index)?;
     object.controllers.iter().find_map(|(kind, name)| {
         by_name
             .get(&(
