@@ -2840,6 +2840,12 @@ fn a_live_cluster_listing_reports_each_finding_once_through_its_owner() {
             !text.contains("cluster.yaml:165:9: privileged:"),
             "its privileged app container is the Deployment's finding: {text}"
         );
+        // The Pods' 6 (the ReplicaSet's 5 too, when it is listed).
+        let on_owners = if listing == "with ReplicaSets" { 11 } else { 6 };
+        assert!(
+            text.ends_with(&format!("(1 file checked against their policies, {on_owners} findings of owned objects reported on their owners).\n")),
+            "{listing}: {text}"
+        );
         // A bare Pod has no owner; the privileged namespace's DaemonSet and its Pod pass.
         assert!(!findings_of(&output, "Pod \"debug\"").is_empty(), "{text}");
         assert!(findings_of(&output, "node-exporter").is_empty(), "{text}");

@@ -117,6 +117,8 @@ pub struct Tally {
     pub exempted: usize,
     /// Exempted violations of objects that are checked.
     pub exempted_checked: usize,
+    /// Of those, the violations of controller-owned objects that an owner in the input reports too.
+    pub on_owners: usize,
     /// Unreadable documents (and chart documents podsec cannot read).
     pub problems: usize,
     /// Objects exempt as a whole (a namespace or runtime class of the admission configuration).
@@ -184,6 +186,13 @@ impl Tally {
                 self.exempt_objects += 1;
             } else {
                 self.exempted_checked += object.exempted.len();
+                self.on_owners += object
+                    .exempted
+                    .iter()
+                    .filter(|(_, reason)| {
+                        reason.starts_with(podsec_engine::analysis::REPORTED_THROUGH_ITS_OWNER)
+                    })
+                    .count();
             }
             for violation in &object.violations {
                 let severity = violation.severity();
