@@ -833,10 +833,19 @@ fn inputs_larger_than_max_file_size_are_refused_after_reading_that_much() {
         "{text}"
     );
 
-    let stdin = podsec_with_stdin(
-        &["fix", "--max-file-size", "100B", "-"],
-        Some(one_pod("stdin").as_bytes()),
-    );
+    // Run where no project file is found (standard input's is the working directory's, and the
+    // repository's own is larger than 100 bytes).
+    let mut child = podsec_command(&["fix", "--max-file-size", "100B", "-"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    let _ = std::io::Write::write_all(&mut pipe, one_pod("stdin").as_bytes());
+    drop(pipe);
+    let stdin = child.wait_with_output().unwrap();
     assert_eq!(stdin.status.code(), Some(2));
     assert_eq!(
         stderr(&stdin),
@@ -1768,7 +1777,7 @@ fn junit_output_has_a_suite_per_file_and_a_case_per_object() {
     assert!(xml.ends_with("</testsuites>\n"), "{xml}");
     assert_eq!(xml.matches("<testsuite ").count(), 3, "{xml}");
     assert!(xml.contains(
-        "<testsuite name=\"examples/insecure-deployment.yaml\" tests=\"1\" failures=\"1\" errors=\"0\" skipped=\"0\">"
+        "<testsuite name=\"examples/insecure-deployment.yaml\" tests=\"1\" failures=\"1\" errors=\"0\" skipped=\"0\" file=\"examples/insecure-deployment.yaml\">"
     ));
     assert!(xml.contains(
         "<testcase name=\"Pod &quot;hardened&quot;\" classname=\"examples/restricted-pod.yaml\" file=\"examples/restricted-pod.yaml\"/>"
@@ -2095,7 +2104,7 @@ fn show_settings_names_every_policy_source() {
         "hostPorts",
         "examples",
     ]));
-    assert!(overridden.starts_with("command line: baseline:latest enforced everywhere (--level)\nignored on the command line: hostPorts\nno project file (2 files):\n"), "{overridden}");
+    assert!(overridden.starts_with("command line: baseline:latest enforced everywhere (--level)\nignored on the command line: hostPorts\nproject file .podsec.yaml (2 files):\n"), "{overridden}");
 }
 
 #[test]
@@ -2655,4 +2664,213 @@ fn a_baseline_hides_known_findings_across_line_moves_and_fails_on_new_ones() {
     let report = stderr(&output);
     assert!(report.contains("1 entry no longer matches"), "{report}");
     assert!(report.contains("fixed or moved: web.yaml: hostPorts: Deployment \"web\" in namespace \"payments\" spec.template.spec.containers[0].ports[0].hostPort"), "{report}");
+}
+
+/// `fix --diff` writes nothing, so what it leaves is reported at the file's own lines (those `check` gives),
+/// even where a fix inserts lines above; `fix` reports at the lines of the file it wrote.
+#[test]
+fn fix_diff_reports_what_is_left_at_the_files_own_lines() {
+    let dir = TempDir::new("fix-diff-lines");
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: first\n    image: nginx\n  - name: second\n    image: nginx\n    ports:\n    - containerPort: 80\n      hostPort: 8080\n    securityContext:\n      privileged: true\n";
+    let path = dir.write("pod.yaml", yaml.as_bytes());
+    let name = path.to_str().unwrap();
+    // The finding without the fix's advice: `path:line:column: check: message`.
+    let located = |line: &str| line.split(" [").next().unwrap().to_string();
+    let is_finding = |line: &str| {
+        line.strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+    };
+    let check = podsec(&["check", name]);
+    let checked: Vec<String> = stdout(&check)
+        .lines()
+        .filter(|l| is_finding(l))
+        .map(located)
+        .collect();
+
+    let diff = podsec(&["fix", "--diff", name]);
+    assert_eq!(diff.status.code(), Some(1), "{}", stderr(&diff));
+    assert!(
+        stdout(&diff).contains("+      allowPrivilegeEscalation: false"),
+        "the first container's fix inserts lines above what is left: {}",
+        stdout(&diff)
+    );
+    let left: Vec<String> = stderr(&diff)
+        .lines()
+        .filter(|l| is_finding(l))
+        .map(located)
+        .collect();
+    assert_eq!(left.len(), 7, "{}", stderr(&diff));
+    for finding in &left {
+        assert!(
+            checked.contains(finding),
+            "{finding} is not where check puts it: {checked:#?}"
+        );
+    }
+    assert!(left.contains(&format!(
+        "{name}:13:7: hostPorts: hostPort (container \"second\" uses hostPort 8080)"
+    )));
+
+    // Written, the file's lines are the fixed text's.
+    let fix = podsec(&["fix", name]);
+    let rechecked: Vec<String> = stdout(&podsec(&["check", name]))
+        .lines()
+        .filter(|l| is_finding(l))
+        .map(located)
+        .collect();
+    let left: Vec<String> = stderr(&fix)
+        .lines()
+        .filter(|l| is_finding(l))
+        .map(located)
+        .collect();
+    assert_eq!(left, rechecked);
+    assert!(left.contains(&format!(
+        "{name}:15:7: hostPorts: hostPort (container \"second\" uses hostPort 8080)"
+    )));
+}
+
+/// `skip` in a project file: a file glob skips the files it matches however they are named (pre-commit
+/// names them); a directory glob (`fixtures/`, or `dir/**`) is a directory a walk does not enter, so a
+/// deliberately broken project file below it is never read, while naming the directory still checks it.
+/// A project file in the working directory (`.podsec.yaml`, no directory in its path) skips too.
+#[test]
+fn skip_keeps_a_walk_out_of_a_directory_with_a_broken_project_file() {
+    let dir = TempDir::new("skip-directories");
+    let pod = std::fs::read(repo_root().join("examples/insecure-deployment.yaml")).unwrap();
+    dir.write(".podsec.yaml", b"skip:\n  - fixtures/\n  - generated/*.yaml\n");
+    dir.write("deploy/web.yaml", &pod);
+    dir.write("generated/web.yaml", &pod);
+    dir.write("fixtures/bad/.podsec.yaml", b"level: strict\n");
+    dir.write("fixtures/bad/pod.yaml", &pod);
+    dir.write("fixtures/insecure.yaml", &pod);
+
+    let files = podsec_in(dir.path(), &["check", "--show-files", "."]);
+    assert_eq!(stdout(&files), "deploy/web.yaml\n", "{}", stderr(&files));
+    let output = podsec_in(dir.path(), &["check", "-v", "."]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("podsec: note: fixtures/: skipped by `skip` in .podsec.yaml"),
+        "{}",
+        stderr(&output)
+    );
+    // Named on the command line, the directory is checked (and its broken project file is an error);
+    // a file glob skips a file however it is named.
+    assert_eq!(
+        podsec_in(dir.path(), &["check", "fixtures/bad"]).status.code(),
+        Some(2)
+    );
+    let named = podsec_in(dir.path(), &["check", "fixtures/insecure.yaml"]);
+    assert!(
+        stdout(&named).contains("fixtures/insecure.yaml:"),
+        "{}",
+        stdout(&named)
+    );
+    let generated = podsec_in(dir.path(), &["check", "generated/web.yaml"]);
+    assert_eq!(generated.status.code(), Some(0), "{}", stderr(&generated));
+    assert!(
+        stderr(&generated).contains("every YAML file is skipped"),
+        "{}",
+        stderr(&generated)
+    );
+}
+
+/// podsec's own repository: `podsec check .` at the root walks past the test fixtures, benchmark
+/// manifests and fuzz seeds its `.podsec.yaml` skips (one of them a broken project file, which made the run
+/// a usage error), and checks what is left.
+#[test]
+fn checking_the_repository_root_passes_over_its_fixtures() {
+    let files = podsec_in(&repo_root(), &["check", "--show-files", "."]);
+    assert_eq!(files.status.code(), Some(0), "{}", stderr(&files));
+    let listed = stdout(&files);
+    assert!(listed.contains("examples/insecure-deployment.yaml\n"), "{listed}");
+    for skipped in ["tests/", "benches/", "fuzz/"] {
+        assert!(!listed.lines().any(|l| l.starts_with(skipped)), "{listed}");
+    }
+    // The examples show findings on purpose: findings, not a usage error.
+    let output = podsec_in(&repo_root(), &["check", "-q", "."]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+}
+
+/// Auditing a live cluster: `kubectl get namespaces,pods,deployments,… -A -o yaml | podsec check -` is one
+/// `v1 List` whose Namespaces' labels set the policy, with `status`, `managedFields` and controller-owned
+/// Pods. A Pod's finding that its ReplicaSet and Deployment report too is reported once, on the
+/// Deployment (and says so with --show-exempted); what only the Pod has (an injected sidecar) stays on it.
+/// Without the ReplicaSets in the listing, the Pod's `pod-template-hash` still leads to its Deployment.
+#[test]
+fn a_live_cluster_listing_reports_each_finding_once_through_its_owner() {
+    let list = std::fs::read_to_string(repo_root().join("tests/data/cluster-list.yaml")).unwrap();
+    let check = |list: &str, extra: &[&str]| {
+        let mut args = vec!["check", "--stdin-filename", "cluster.yaml"];
+        args.extend_from_slice(extra);
+        args.push("-");
+        podsec_with_stdin(&args, Some(list.as_bytes()))
+    };
+    let findings_of = |output: &std::process::Output, object: &str| -> Vec<String> {
+        stdout(output)
+            .lines()
+            .filter(|l| l.starts_with("  = ") && l.contains(object))
+            .map(str::to_string)
+            .collect()
+    };
+    for (listing, list) in [
+        ("with ReplicaSets", list.clone()),
+        ("without ReplicaSets", without_replica_sets(&list)),
+    ] {
+        let output = check(&list, &[]);
+        assert_eq!(output.status.code(), Some(1), "{listing}: {}", stderr(&output));
+        let text = stdout(&output);
+        // The Deployment carries the template's findings, at the level its Namespace enforces.
+        assert!(
+            text.contains("= Deployment \"web\" (cluster.yaml:225:3): would violate PodSecurity \"baseline:v1.30\": privileged (container \"app\" must not set securityContext.privileged=true) [enforce from Namespace \"payments\""),
+            "{listing}: {text}"
+        );
+        // The Pod that is its template, nothing more, is reported through it.
+        assert!(
+            findings_of(&output, "web-6d8f9c7b5-7xk2p").is_empty(),
+            "{listing}: {text}"
+        );
+        assert!(findings_of(&output, "ReplicaSet").is_empty(), "{listing}: {text}");
+        // The Pod with an injected sidecar keeps what its owners do not have.
+        let sidecar = findings_of(&output, "web-6d8f9c7b5-q9w4m");
+        assert!(
+            sidecar.iter().any(|l| l.contains("baseline:v1.30\": non-default capabilities (container \"istio-proxy\" must not include \"NET_ADMIN\", \"NET_RAW\" in securityContext.capabilities.add), privileged")),
+            "{listing}: {text}"
+        );
+        assert!(
+            !text.contains("cluster.yaml:165:9: privileged:"),
+            "its privileged app container is the Deployment's finding: {text}"
+        );
+        // The Pods' 6 (the ReplicaSet's 5 too, when it is listed).
+        let on_owners = if listing == "with ReplicaSets" { 11 } else { 6 };
+        assert!(
+            text.ends_with(&format!("(1 file checked against their policies, {on_owners} findings of owned objects reported on their owners).\n")),
+            "{listing}: {text}"
+        );
+        // A bare Pod has no owner; the privileged namespace's DaemonSet and its Pod pass.
+        assert!(!findings_of(&output, "Pod \"debug\"").is_empty(), "{text}");
+        assert!(findings_of(&output, "node-exporter").is_empty(), "{text}");
+
+        let shown = check(&list, &["--show-exempted"]);
+        assert!(
+            stdout(&shown).contains("cluster.yaml:103:9: privileged: exempted (reported once, on its owner Deployment \"web\"): privileged (container \"app\" must not set securityContext.privileged=true)"),
+            "{listing}: {}",
+            stdout(&shown)
+        );
+    }
+    // Which label each namespace could enforce today.
+    let suggested = check(&list, &["--suggest-level"]);
+    assert_eq!(suggested.status.code(), Some(0), "{}", stderr(&suggested));
+    let text = stdout(&suggested);
+    assert!(text.contains("namespace payments: privileged:latest"), "{text}");
+    assert!(text.contains("namespace monitoring: privileged:latest"), "{text}");
+}
+
+/// The listing without its ReplicaSet item, as `kubectl get` prints it when `replicasets` is not asked for.
+fn without_replica_sets(list: &str) -> String {
+    let start = list.find("- apiVersion: apps/v1\n  kind: ReplicaSet\n").unwrap();
+    let end = start
+        + list[start..]
+            .find("- apiVersion: apps/v1\n  kind: DaemonSet\n")
+            .unwrap();
+    format!("{}{}", &list[..start], &list[end..])
 }

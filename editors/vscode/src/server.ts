@@ -8,7 +8,8 @@ import * as path from "node:path";
 export const INSTALL_URL = "https://github.com/podsec/podsec#install";
 
 /** The commands that install podsec, named in the notification when no binary is usable. */
-export const INSTALL_COMMAND = "pipx install podsec";
+// podsec is not on PyPI or crates.io: cargo builds it from the repository (or install the wheel a clone builds).
+export const INSTALL_COMMAND = "cargo install --locked --git https://github.com/podsec/podsec podsec";
 export const INSTALL_FROM_SOURCE = "cargo install --locked --path server/podsec";
 
 /** The settings the server reads (`podsec.level`, `podsec.version`). */

@@ -7,7 +7,7 @@
 //! [{"fingerprint", "path", "code", "object", "field"}]}`, one entry per finding (a fingerprint may repeat:
 //! each entry matches one finding).
 
-use crate::output::sarif_fingerprint;
+use crate::report::{fingerprint, object_identity};
 use podsec_engine::{Analysis, ObjectReport};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -190,7 +190,7 @@ impl Baseline {
 
 fn problem_entry(path: &str, code: &str, message: &str) -> Entry {
     Entry {
-        fingerprint: sarif_fingerprint(&[path, code, message]),
+        fingerprint: fingerprint(&[path, code, message]),
         path: path.to_string(),
         code: code.to_string(),
         object: None,
@@ -212,14 +212,14 @@ impl ObjectIdentity {
             kind: object.kind.clone(),
             name: object.name.clone().unwrap_or_default(),
             namespace: object.namespace.clone().unwrap_or_default(),
-            shown: crate::output::object_identity(object),
+            shown: object_identity(object),
         }
     }
 
     /// The entry of a violation of `check` at `field`: SARIF's `podsec/v1` fingerprint with the path.
     fn entry(&self, path: &str, check: &str, field: &str) -> Entry {
         Entry {
-            fingerprint: sarif_fingerprint(&[path, &self.kind, &self.name, &self.namespace, check, field]),
+            fingerprint: fingerprint(&[path, &self.kind, &self.name, &self.namespace, check, field]),
             path: path.to_string(),
             code: check.to_string(),
             object: Some(self.shown.clone()),

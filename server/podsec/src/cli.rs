@@ -1,7 +1,6 @@
 //! The command line, declared once with clap: parsing, `--help`, the shell completions and the man pages
 //! (`cargo xtask generate`) all come from these types, so the documentation cannot drift from the parser.
 
-use crate::output::Format;
 use clap::builder::PossibleValuesParser;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use podsec_engine::{CHECKS, Level, Version};
@@ -312,5 +311,36 @@ mod tests {
     fn the_command_line_is_consistent() {
         // clap's own checks: no two arguments with one name, every group and conflict resolvable.
         super::command().debug_assert();
+    }
+}
+
+/// Output format of `podsec check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// file:line:column: check: message, per object, then a summary line
+    Text,
+    /// One document, versioned ("version": 1; editors/podsec-output.schema.json)
+    Json,
+    /// SARIF 2.1.0, for code scanning
+    Sarif,
+    /// GitHub Actions workflow commands: annotations on the pull request
+    Github,
+    /// GitLab Code Quality report
+    Gitlab,
+    /// JUnit XML: a test suite per file, a test case per object
+    Junit,
+}
+
+impl Format {
+    /// Its name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Github => "github",
+            Format::Gitlab => "gitlab",
+            Format::Junit => "junit",
+        }
     }
 }

@@ -8,8 +8,8 @@
 //! the YAML stream.
 
 use crate::Outcome;
-use crate::check::RunArgs;
 use crate::cli::{ExportVapCommand, InputArgs};
+use crate::inputs::RunArgs;
 use crate::run::Run;
 use podsec_engine::policy::{Exemption, Mode, PolicyContext};
 use podsec_engine::vap::{self, Namespaces};

@@ -1,8 +1,8 @@
 //! `podsec fix`: applies the checks' fixes to files (atomically where that is safe) or to standard input.
 
 use crate::Outcome;
-use crate::check::{Input, RunArgs};
 use crate::cli::{FixCommand, FixFormat};
+use crate::inputs::{Input, RunArgs};
 use crate::run::Run;
 use podsec_engine::fix_all::fix_all_except;
 use podsec_engine::policy::Severity;
@@ -10,6 +10,7 @@ use podsec_engine::text::LineIndex;
 use podsec_engine::{Options, analyze};
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, ErrorKind, Seek, SeekFrom, Write};
+use std::ops::Range;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -101,7 +102,9 @@ pub fn run(args: FixCommand) -> Result<Outcome, String> {
         }
         // Each file's output before its report on standard error, in order.
         stdout.flush().map_err(crate::stdout::write_error)?;
-        let report = file_report(name, &fixed, &options, &args.ignore);
+        // With `--diff` the file keeps its text: what is left is reported at the lines the user sees.
+        let original = args.diff.then_some(text.as_str());
+        let report = file_report(name, &fixed, original, &options, &args.ignore);
         if report.errors_left && !args.diff && outcome == Outcome::Clean {
             outcome = Outcome::Findings;
         }
@@ -133,10 +136,12 @@ pub fn run(args: FixCommand) -> Result<Outcome, String> {
     Ok(outcome)
 }
 
-/// What was fixed in a file and what is left, analysed again after the fixes as `check` would.
+/// What was fixed in a file and what is left, analysed again after the fixes as `check` would; at the
+/// positions of `original` when given (`--diff`, which writes nothing), else of the fixed text.
 fn file_report(
     name: String,
     fixed: &podsec_engine::fix_all::FixAll,
+    original: Option<&str>,
     options: &Options<'_>,
     ignore: &[String],
 ) -> FileReport {
@@ -147,11 +152,22 @@ fn file_report(
             ..*options
         },
     );
-    let index = LineIndex::new(&fixed.text);
+    let mapping = original.map(|original| (original, PositionMap::new(original, &fixed.text)));
+    let (shown, index) = match &mapping {
+        Some((original, _)) => (*original, LineIndex::new(original)),
+        None => (fixed.text.as_str(), LineIndex::new(&fixed.text)),
+    };
+    let line_column = |offset: usize| {
+        let offset = mapping
+            .as_ref()
+            .map_or(offset, |(_, map)| map.original_offset(offset));
+        let at = index.line_column(shown, offset);
+        (at.line, at.column)
+    };
     let mut left = Vec::new();
     for problem in &remaining.problems {
-        let at = index.line_column(&fixed.text, problem.span.start);
-        left.push((at.line, at.column, problem.code, problem.message.clone(), None));
+        let (line, column) = line_column(problem.span.start);
+        left.push((line, column, problem.code, problem.message.clone(), None));
     }
     let ignored = |v: &&podsec_engine::CheckViolation| ignore.iter().any(|id| id == v.check.id);
     let mut left_over: Vec<_> = remaining
@@ -163,14 +179,14 @@ fn file_report(
         .collect();
     left_over.sort_by_key(|(start, _, _)| *start);
     for (start, violation, location) in left_over {
-        let at = index.line_column(&fixed.text, start);
+        let (line, column) = line_column(start);
         let why = match &location.fix {
             Some(fix) => format!("unsafe fix available with --unsafe: {}", fix.title),
             None => "no automatic fix: needs a human".to_string(),
         };
         left.push((
-            at.line,
-            at.column,
+            line,
+            column,
             violation.check.id,
             violation.message_for(location),
             Some(why),
@@ -188,6 +204,72 @@ fn file_report(
         applied: fixed.applied.clone(),
         left,
         errors_left,
+    }
+}
+
+/// Byte offsets of a fixed text taken back to the original it was fixed from: lines the fixes left alone
+/// move by what was inserted or removed above them; within the lines a fix changed, bytes it kept map to
+/// themselves and bytes it wrote to where it wrote them.
+struct PositionMap {
+    /// Runs of the fixed text, in order: `(fixed range, original range, equal)` in bytes. A run of
+    /// changed lines is cut into runs of bytes, compared.
+    runs: Vec<(Range<usize>, Range<usize>, bool)>,
+}
+
+impl PositionMap {
+    fn new(original: &str, fixed: &str) -> Self {
+        let (old_lines, new_lines): (Vec<&str>, Vec<&str>) = (
+            original.split_inclusive('\n').collect(),
+            fixed.split_inclusive('\n').collect(),
+        );
+        let starts = |lines: &[&str]| -> Vec<usize> {
+            let mut starts = Vec::with_capacity(lines.len() + 1);
+            let mut at = 0;
+            starts.push(at);
+            for line in lines {
+                at += line.len();
+                starts.push(at);
+            }
+            starts
+        };
+        let (old_starts, new_starts) = (starts(&old_lines), starts(&new_lines));
+        let bytes = |starts: &[usize], lines: Range<usize>| {
+            starts.get(lines.start).copied().unwrap_or(0)..starts.get(lines.end).copied().unwrap_or(0)
+        };
+        let mut runs = Vec::new();
+        for op in similar::capture_diff_slices(similar::Algorithm::Myers, &old_lines, &new_lines) {
+            let (tag, old, new) = op.as_tag_tuple();
+            let (old, new) = (bytes(&old_starts, old), bytes(&new_starts, new));
+            if tag == similar::DiffTag::Equal {
+                runs.push((new, old, true));
+                continue;
+            }
+            let (Some(old_bytes), Some(new_bytes)) = (
+                original.as_bytes().get(old.clone()),
+                fixed.as_bytes().get(new.clone()),
+            ) else {
+                continue;
+            };
+            for op in similar::capture_diff_slices(similar::Algorithm::Myers, old_bytes, new_bytes) {
+                let (tag, o, n) = op.as_tag_tuple();
+                let shift = |r: Range<usize>, by: usize| r.start + by..r.end + by;
+                runs.push((
+                    shift(n, new.start),
+                    shift(o, old.start),
+                    tag == similar::DiffTag::Equal,
+                ));
+            }
+        }
+        Self { runs }
+    }
+
+    fn original_offset(&self, fixed_offset: usize) -> usize {
+        match self.runs.iter().find(|(new, _, _)| new.contains(&fixed_offset)) {
+            Some((new, old, true)) => old.start + (fixed_offset - new.start),
+            // Written by a fix: where it was written.
+            Some((_, old, false)) => old.start,
+            None => self.runs.last().map_or(fixed_offset, |(_, old, _)| old.end),
+        }
     }
 }
 

@@ -60,18 +60,43 @@ impl ProjectFile {
 
     /// Whether a checked file is skipped by the project's `skip` globs (relative to the project file).
     pub fn skips(&self, file: &Path) -> bool {
-        let base = self.path.parent().unwrap_or(Path::new("."));
-        let absolute = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-        let (base, file) = (absolute(base), absolute(file));
-        let Ok(relative) = file.strip_prefix(&base) else {
-            return false;
-        };
-        let relative = relative.to_string_lossy().replace('\\', "/");
-        self.config
-            .skip
-            .iter()
-            .any(|glob| podsec_engine::policy::glob_match(glob, &relative))
+        skipped(&self.path, &self.config.skip, file, false)
     }
+}
+
+/// Whether `path` is skipped by the `skip` globs of the project file at `project`: a file when a glob
+/// matches its path relative to the project file's directory; a directory (which a walk then does not
+/// enter) when a glob matches that path with a `/` after it, as `deploy/` or `tests/**` do.
+pub fn skipped(project: &Path, globs: &[String], path: &Path, directory: bool) -> bool {
+    // A project file found in the working directory is `.podsec.yaml`, whose parent is empty.
+    let base = project
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let absolute = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let (base, path) = (absolute(base), absolute(path));
+    let Ok(relative) = path.strip_prefix(&base) else {
+        return false;
+    };
+    let mut relative = relative.to_string_lossy().replace('\\', "/");
+    if directory {
+        relative.push('/');
+    }
+    globs
+        .iter()
+        .any(|glob| podsec_engine::policy::glob_match(glob, &relative))
+}
+
+/// The `skip` globs of the project file at `path`; none when it cannot be read (the run that needs it
+/// says why).
+pub fn skip_globs(path: &Path, max_size: u64) -> Vec<String> {
+    crate::read::read_text(path, max_size)
+        .map(|text| {
+            podsec_engine::sources::project_file(&text, &Limits::default())
+                .0
+                .skip
+        })
+        .unwrap_or_default()
 }
 
 /// Resolves paths as `std::fs::canonicalize` does, with each directory resolved once: resolving a path

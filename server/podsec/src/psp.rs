@@ -1,8 +1,8 @@
 //! `podsec psp PATH...`: what each PodSecurityPolicy guarantees in Pod Security Standards terms.
 
 use crate::Outcome;
-use crate::check::{WalkOptions, collect_inputs, path_arguments, read_input};
 use crate::cli::{PspCommand, PspFormat};
+use crate::inputs::{WalkOptions, collect_inputs, path_arguments, read_input};
 use podsec_engine::Limits;
 use podsec_engine::psp::{PspAssessment, assess};
 use serde_json::json;

@@ -117,6 +117,8 @@ pub struct Tally {
     pub exempted: usize,
     /// Exempted violations of objects that are checked.
     pub exempted_checked: usize,
+    /// Of those, the violations of controller-owned objects that an owner in the input reports too.
+    pub on_owners: usize,
     /// Unreadable documents (and chart documents podsec cannot read).
     pub problems: usize,
     /// Objects exempt as a whole (a namespace or runtime class of the admission configuration).
@@ -184,6 +186,13 @@ impl Tally {
                 self.exempt_objects += 1;
             } else {
                 self.exempted_checked += object.exempted.len();
+                self.on_owners += object
+                    .exempted
+                    .iter()
+                    .filter(|(_, reason)| {
+                        reason.starts_with(podsec_engine::analysis::REPORTED_THROUGH_ITS_OWNER)
+                    })
+                    .count();
             }
             for violation in &object.violations {
                 let severity = violation.severity();
@@ -267,4 +276,25 @@ impl ImpactGroups {
             .flat_map(|(_, first, count)| std::iter::repeat_n(first, *count));
         podsec_engine::advice::namespace_impact(labels, objects)
     }
+}
+
+/// An object as a JUnit case and a baseline entry name it: kind, name and namespace, never its line.
+pub fn object_identity(object: &ObjectReport) -> String {
+    match &object.namespace {
+        Some(namespace) => format!("{} in namespace {namespace:?}", object.display_name()),
+        None => object.display_name(),
+    }
+}
+
+/// FNV-1a (64 bits) of the parts, separated by NUL, in hex: a fingerprint that stays when lines move.
+pub fn fingerprint(parts: &[&str]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (index, part) in parts.iter().enumerate() {
+        let separator: &[u8] = if index == 0 { b"" } else { b"\0" };
+        for byte in separator.iter().chain(part.as_bytes()) {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
 }

@@ -3,8 +3,8 @@
 //! second reads each file again, analyses it in pieces on all cores and hands the pieces to the printer
 //! in input order, a few files ahead at most. Memory holds a few files, never the run.
 
-use crate::check::{RunArgs, collect_inputs, note, read_input, warn_no_yaml};
 use crate::chunks::{PIECE_BYTES, Piece, analyse_piece, analyse_pieces, may_have_config_problems, pieces};
+use crate::inputs::{RunArgs, collect_inputs, note, read_input, warn_no_yaml};
 use crate::pipeline;
 use crate::project::{ProjectFile, ResolvedKustomization, Resolver, find_project_file, today};
 use crate::report::{FileText, FileView, ImpactGroups, Input, Part, Tally};
@@ -131,7 +131,7 @@ impl Run {
         // The kustomizations are looked up beside the first pass, on its idle cores at its end.
         let (first, namespace_of) = std::thread::scope(|scope| {
             let kustomized = scope.spawn(|| kustomize_namespaces(&inputs, args.max_file_size));
-            let first = crate::check::parallel_map_heaviest_first(&inputs, &weights, |input| {
+            let first = crate::parallel::parallel_map_heaviest_first(&inputs, &weights, |input| {
                 let sources = |text: &str| {
                     let labels = namespace_labels(text, &limits);
                     let name = format!("admission configuration {}", input.display());
@@ -457,7 +457,7 @@ impl Run {
             .filter_map(|l| self.namespaces.get(*l).map(|(_, n)| n.name.as_str()))
             .collect();
         let candidates: Vec<usize> = (first..self.inputs.len()).collect();
-        let per_file = crate::check::parallel_map(&candidates, |index| {
+        let per_file = crate::parallel::parallel_map(&candidates, |index| {
             let mut found: Vec<(usize, ImpactGroups)> = Vec::new();
             let Ok(text) = self.text(*index) else {
                 return found;

@@ -3,7 +3,7 @@
 //! resolves to. Nothing is analysed beyond the first pass that finds the policy sources.
 
 use crate::Outcome;
-use crate::check::RunArgs;
+use crate::inputs::RunArgs;
 use crate::report::Input;
 use crate::run::Run;
 use podsec_engine::policy::ResolvedPolicy;

@@ -283,6 +283,7 @@ pub(super) fn skeleton(
         }],
         violations,
         exempted: Vec::new(),
+        controllers: super::owners::controllers(object.object),
     }
 }
 

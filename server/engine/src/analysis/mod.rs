@@ -8,6 +8,7 @@
 mod evaluate;
 mod exemptions;
 mod locate;
+mod owners;
 mod report;
 mod reuse;
 mod template;
@@ -15,6 +16,7 @@ mod template;
 pub use evaluate::check_object;
 use evaluate::evaluate;
 pub(crate) use locate::key_and_scalar_value;
+pub use owners::REPORTED_THROUGH_ITS_OWNER;
 pub use report::{CheckViolation, Location, ModeFailure, ModeLine, ObjectReport};
 use reuse::{CachedDocument, ReuseKey};
 pub use reuse::{Reuse, analyze_reusing};
@@ -215,6 +217,7 @@ fn analyze_neutralised(
         stop = stop.or_else(|| kubectl_stop(&findings));
         analysis.append(findings);
     }
+    owners::report_through_owners(&mut analysis.objects);
     analysis
 }
 

@@ -41,8 +41,10 @@ pub struct ObjectReport {
     /// PSA's evaluation of each mode that checks something, in full: one line per distinct
     /// `level:version` (PSA evaluates each once and reuses the result for a mode with the same one).
     pub mode_lines: Vec<ModeLine>,
-    /// Violations that an exemption covers, with its reason.
+    /// Violations that an exemption covers, with its reason (or that an owner in the input reports).
     pub exempted: Vec<(CheckViolation, String)>,
+    /// Its controllers, `(kind, name)`, from `metadata.ownerReferences` (see `owners.rs`).
+    pub controllers: Vec<(String, String)>,
 }
 
 /// PSA's evaluation of an object at one `level:version`, for the modes that use it.

@@ -653,3 +653,48 @@ fn what_kubectl_never_sends_is_named_not_judged() {
     let analysis = analyze(&text, &options);
     assert_eq!(analysis.objects.len(), 1);
 }
+
+#[test]
+fn a_finding_of_a_controller_owned_object_is_reported_once_on_its_highest_owner() {
+    // A Job owned by a CronJob, and the Pod the Job created with one container more: the CronJob reports
+    // the template's finding; the Job and Pod set theirs aside naming it; the Pod keeps its own container's.
+    let owner = |kind: &str, name: &str| {
+        format!(
+            "ownerReferences: [{{apiVersion: batch/v1, kind: {kind}, name: {name}, controller: true, uid: u}}]"
+        )
+    };
+    let job_spec = "template:\n      spec:\n        containers: [{name: app, image: x, securityContext: {privileged: true}}]";
+    let text = format!(
+        "apiVersion: v1\nkind: List\nitems:\n\
+         - apiVersion: v1\n  kind: Pod\n  metadata: {{name: nightly-1-x, namespace: ops, {}}}\n  spec:\n    hostPID: true\n    containers: [{{name: app, image: x, securityContext: {{privileged: true}}}}]\n\
+         - apiVersion: batch/v1\n  kind: Job\n  metadata: {{name: nightly-1, namespace: ops, {}}}\n  spec:\n    {job_spec}\n\
+         - apiVersion: batch/v1\n  kind: CronJob\n  metadata: {{name: nightly, namespace: ops}}\n  spec:\n    schedule: '@daily'\n    jobTemplate:\n      spec:\n        {}\n",
+        owner("Job", "nightly-1"),
+        owner("CronJob", "nightly"),
+        job_spec.replace("\n      ", "\n            "),
+    );
+    let options = Options {
+        policy: Policy::new(Level::Baseline, Version::Latest),
+        ..Options::default()
+    };
+    let analysis = analyze(&text, &options);
+    let by_kind = |kind: &str| analysis.objects.iter().find(|o| o.kind == kind).unwrap();
+    let ids = |violations: &[CheckViolation]| violations.iter().map(|v| v.check.id).collect::<Vec<_>>();
+    assert_eq!(ids(&by_kind("CronJob").violations), ["privileged"], "{text}");
+    for kind in ["Job", "Pod"] {
+        let object = by_kind(kind);
+        assert_eq!(object.exempted.len(), 1, "{kind}: {text}");
+        assert_eq!(object.exempted[0].0.check.id, "privileged");
+        assert_eq!(
+            object.exempted[0].1,
+            "reported once, on its owner CronJob \"nightly\""
+        );
+    }
+    assert_eq!(ids(&by_kind("Pod").violations), ["hostNamespaces"]);
+    // Without its owners in the text, the Pod reports everything.
+    let alone = analyze(&text[..text.find("- apiVersion: batch/v1").unwrap()], &options);
+    assert_eq!(
+        ids(&alone.objects[0].violations),
+        ["hostNamespaces", "privileged"]
+    );
+}

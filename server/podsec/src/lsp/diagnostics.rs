@@ -173,7 +173,7 @@ pub(super) fn diagnostics(
     diagnostics
 }
 
-/// Where podsec's own diagnostics are documented: the README's section for each kind.
+/// Where podsec's own diagnostics are documented: the section of the command-line reference for each kind.
 fn problem_link(code: &str) -> Option<CodeDescription> {
     let section = match code {
         "syntax-error" | "limit-exceeded" | "not-sent" | "invalid-object" => {
@@ -182,7 +182,7 @@ fn problem_link(code: &str) -> Option<CodeDescription> {
         "helm-template" | "helm-value" | "psp-removed" => "helm-kustomize-and-podsecuritypolicy",
         _ => "where-the-policy-comes-from",
     };
-    format!("https://github.com/podsec/podsec#{section}")
+    format!("https://github.com/podsec/podsec/blob/main/docs/cli.md#{section}")
         .parse::<Uri>()
         .ok()
         .map(|href| CodeDescription { href })

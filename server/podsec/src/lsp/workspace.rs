@@ -110,7 +110,7 @@ pub fn scan_roots(roots: &[PathBuf]) -> HashMap<PathBuf, Scanned> {
             }
         }
     }
-    let scanned = crate::check::parallel_map(&files, |path| scan_file(path, roots));
+    let scanned = crate::parallel::parallel_map(&files, |path| scan_file(path, roots));
     files
         .into_iter()
         .zip(scanned)

@@ -46,7 +46,7 @@ impl Printer for Gitlab {
             let issue = json!({
                 "description": format!("cannot read the file: {error}"),
                 "check_name": "unreadable",
-                "fingerprint": super::sarif::fingerprint(&[&path, "unreadable"]),
+                "fingerprint": crate::report::fingerprint(&[&path, "unreadable"]),
                 "severity": "blocker",
                 "location": { "path": path, "lines": { "begin": 1 } },
             });

@@ -1,6 +1,7 @@
 //! JUnit XML for CI test reports, as Jenkins' JUnit plugin and GitLab read it: one `<testsuite>` per file,
 //! one `<testcase>` per pod-bearing object (passing, or failing with exactly one `<failure>` that lists
-//! every finding), and one per document or policy-source problem. Cases carry a `file` attribute and are
+//! every finding), and one per document or policy-source problem. Suites (as junit-10.xsd, the schema of
+//! Jenkins' xUnit plugin, has it) and cases (as GitLab reads it) carry a `file` attribute; cases are
 //! named without lines, so a case keeps its name when lines move. A suite's counts open its element, so a
 //! file's cases are held until the file ends: never more.
 
@@ -95,7 +96,7 @@ impl Printer for Junit {
         if let Some(error) = file.error {
             return writeln!(
                 out,
-                "  <testsuite name=\"{name}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n    <testcase name=\"read\" classname=\"{name}\" file=\"{name}\">\n      <error message=\"{}\" type=\"unreadable\"/>\n    </testcase>\n  </testsuite>",
+                "  <testsuite name=\"{name}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" file=\"{name}\">\n    <testcase name=\"read\" classname=\"{name}\" file=\"{name}\">\n      <error message=\"{}\" type=\"unreadable\"/>\n    </testcase>\n  </testsuite>",
                 escape(error)
             );
         }
@@ -140,7 +141,7 @@ impl Printer for Junit {
             }
             for object in &part.analysis.objects {
                 if let Some(why) = &object.exempt {
-                    cases.skipped(&super::object_identity(object), why);
+                    cases.skipped(&crate::report::object_identity(object), why);
                     continue;
                 }
                 // Only errors fail a case: warn and audit findings are PSA's warnings, not rejections.
@@ -166,12 +167,12 @@ impl Printer for Junit {
                     // PSA's sentence for the object (the enforce mode's, as kubectl prints it).
                     (object.warning(), checks.join(", "), body)
                 });
-                cases.case(&super::object_identity(object), failing);
+                cases.case(&crate::report::object_identity(object), failing);
             }
         }
         write!(
             out,
-            "  <testsuite name=\"{name}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\">\n{}  </testsuite>\n",
+            "  <testsuite name=\"{name}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" file=\"{name}\">\n{}  </testsuite>\n",
             cases.tests, cases.failures, cases.skipped, cases.xml
         )
     }

@@ -20,36 +20,7 @@ use podsec_engine::text::{LineColumn, LineIndex};
 use podsec_engine::{CheckViolation, Location, ObjectReport, Options, Span};
 use std::io::{self, Write};
 
-/// Output format of `podsec check`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// file:line:column: check: message, per object, then a summary line
-    Text,
-    /// One document, versioned ("version": 1; editors/podsec-output.schema.json)
-    Json,
-    /// SARIF 2.1.0, for code scanning
-    Sarif,
-    /// GitHub Actions workflow commands: annotations on the pull request
-    Github,
-    /// GitLab Code Quality report
-    Gitlab,
-    /// JUnit XML: a test suite per file, a test case per object
-    Junit,
-}
-
-impl Format {
-    /// Its name on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Text => "text",
-            Format::Json => "json",
-            Format::Sarif => "sarif",
-            Format::Github => "github",
-            Format::Gitlab => "gitlab",
-            Format::Junit => "junit",
-        }
-    }
-}
+pub use crate::cli::Format;
 
 /// How `podsec check` prints, besides the format.
 #[derive(Debug, Clone, Copy)]
@@ -113,7 +84,6 @@ pub fn write(
     Ok(tally)
 }
 
-pub use sarif::fingerprint as sarif_fingerprint;
 pub use text::summary_line;
 
 /// One finding as the CI formats and `--statistics` see it: a violation at one of its locations (on an
@@ -179,20 +149,12 @@ fn violation_message(object: &ObjectReport, violation: &CheckViolation, location
     )
 }
 
-/// An object as a JUnit case and a baseline entry name it: kind, name and namespace, never its line.
-pub fn object_identity(object: &ObjectReport) -> String {
-    match &object.namespace {
-        Some(namespace) => format!("{} in namespace {namespace:?}", object.display_name()),
-        None => object.display_name(),
-    }
-}
-
 /// A finding's fingerprint for CI systems that track issues across commits: the file, and what SARIF's
 /// `podsec/v1` fingerprint hashes (object, check and field; or the problem's code and message), so that an
 /// unrelated edit that moves lines keeps it.
 fn stable_fingerprint(path: &str, finding: &Finding<'_>) -> String {
     match finding.object {
-        Some((object, violation, field)) => sarif::fingerprint(&[
+        Some((object, violation, field)) => crate::report::fingerprint(&[
             path,
             &object.kind,
             object.name.as_deref().unwrap_or(""),
@@ -200,7 +162,7 @@ fn stable_fingerprint(path: &str, finding: &Finding<'_>) -> String {
             violation.check.id,
             field,
         ]),
-        None => sarif::fingerprint(&[path, finding.code, &finding.message]),
+        None => crate::report::fingerprint(&[path, finding.code, &finding.message]),
     }
 }
 

@@ -3,7 +3,7 @@
 //! sentence of an object is on the object's first result only.
 
 use super::{Printer, region};
-use crate::report::{FileText, FileView, Input, Tally};
+use crate::report::{FileText, FileView, Input, Tally, fingerprint};
 use crate::run::Parts;
 use podsec_engine::policy::Severity;
 use podsec_engine::{CHECKS, CheckViolation, Level, Location, ObjectReport, Span};
@@ -233,19 +233,6 @@ fn artifact_of(input: &Input) -> Value {
         // Unnamed standard input: a relative reference under no base.
         Input::Stdin(None) => json!({ "uri": "stdin" }),
     }
-}
-
-/// FNV-1a (64 bits) of the parts, separated by NUL, in hex: a fingerprint that stays when lines move.
-pub fn fingerprint(parts: &[&str]) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for (index, part) in parts.iter().enumerate() {
-        let separator: &[u8] = if index == 0 { b"" } else { b"\0" };
-        for byte in separator.iter().chain(part.as_bytes()) {
-            hash ^= u64::from(*byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    format!("{hash:016x}")
 }
 
 /// Where an exemption came from, as a SARIF suppression: the engine's reason ends with its source. The

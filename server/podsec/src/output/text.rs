@@ -236,14 +236,21 @@ fn summary(tally: &Tally, style: &Style) -> String {
         _ => "their policies".to_string(),
     };
     let checked = plural(tally.checked, "file checked", "files checked");
-    let exempted = if tally.exempted_checked > 0 {
-        format!(
+    // A controller-owned Pod's findings that its Deployment reports too are no exemption: said apart.
+    let mut exempted = String::new();
+    let exempted_only = tally.exempted_checked - tally.on_owners.min(tally.exempted_checked);
+    if exempted_only > 0 {
+        exempted.push_str(&format!(
             ", {} exempted",
-            plural(tally.exempted_checked, "finding", "findings")
-        )
-    } else {
-        String::new()
-    };
+            plural(exempted_only, "finding", "findings")
+        ));
+    }
+    if tally.on_owners > 0 {
+        exempted.push_str(&format!(
+            ", {} of owned objects reported on their owners",
+            plural(tally.on_owners, "finding", "findings")
+        ));
+    }
     let mut line = if findings > 0 {
         let mut parts = vec![plural(counts.errors, "error", "errors")];
         if counts.warnings > 0 {
