@@ -25,24 +25,47 @@ pub fn fix_all(text: &str, options: &Options, include_unsafe: bool) -> FixAll {
 
 /// [`fix_all`] for the findings of one check only (`only`), or of every check.
 pub fn fix_all_of(text: &str, options: &Options, include_unsafe: bool, only: Option<&str>) -> FixAll {
-    fix_all_where(text, options, include_unsafe, |id| {
+    fix_all_where(text, options, include_unsafe, |id, _| {
         only.is_none_or(|only| only == id)
     })
 }
 
 /// [`fix_all`] for the findings of every check but those `ignored` (`podsec fix --ignore`).
 pub fn fix_all_except(text: &str, options: &Options, include_unsafe: bool, ignored: &[String]) -> FixAll {
-    fix_all_where(text, options, include_unsafe, |id| {
+    fix_all_where(text, options, include_unsafe, |id, _| {
         !ignored.iter().any(|i| i == id)
     })
 }
 
-/// [`fix_all`] for the findings of the checks `wanted` accepts (by ID).
+/// One finding, named so that it is found again after other fixes moved the text: its document, its
+/// check and its field's path (neither changes when a fix edits the text around it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FindingKey {
+    /// The document of the stream, from 0.
+    pub document: usize,
+    /// The check's ID.
+    pub check: &'static str,
+    /// The field's path from the object.
+    pub path: String,
+}
+
+/// The safe fixes of `findings` applied together, as [`fix_all`] applies fixes (in rounds, so two
+/// fixes that both create a container's `securityContext` write one): what the editor's one preferred
+/// action does where several findings share a line.
+pub fn fix_findings(text: &str, options: &Options, findings: &[FindingKey]) -> FixAll {
+    fix_all_where(text, options, false, |id, (document, path)| {
+        findings
+            .iter()
+            .any(|f| f.check == id && f.document == document && f.path == path)
+    })
+}
+
+/// [`fix_all`] for the findings `wanted` accepts (by check ID, and document and field path).
 fn fix_all_where(
     text: &str,
     options: &Options,
     include_unsafe: bool,
-    wanted: impl Fn(&str) -> bool,
+    wanted: impl Fn(&str, (usize, &str)) -> bool,
 ) -> FixAll {
     let options = Options {
         with_fixes: true,
@@ -55,10 +78,10 @@ fn fix_all_where(
         let mut chosen: Vec<TextEdit> = Vec::new();
         for object in &analysis.objects {
             for violation in &object.violations {
-                if !wanted(violation.check.id) {
-                    continue;
-                }
                 for location in &violation.locations {
+                    if !wanted(violation.check.id, (object.document, &location.path)) {
+                        continue;
+                    }
                     let Some(fix) = &location.fix else { continue };
                     if fix.applicability == Applicability::Unsafe && !include_unsafe {
                         continue;

@@ -15,6 +15,7 @@
 
 mod code_actions;
 mod code_lens;
+mod commands;
 pub mod convert;
 mod diagnostics;
 mod hover;
@@ -334,6 +335,12 @@ impl LanguageServer for Backend {
             .as_ref()
             .and_then(|w| w.work_done_progress)
             .unwrap_or(false);
+        let show_document = params
+            .capabilities
+            .window
+            .as_ref()
+            .and_then(|w| w.show_document.as_ref())
+            .is_some_and(|s| s.support);
         let (settings, warnings) = params
             .initialization_options
             .as_ref()
@@ -347,6 +354,7 @@ impl LanguageServer for Backend {
             state.dynamic_watchers = dynamic_watchers;
             state.work_done_progress = work_done_progress;
             state.lens_refresh = lens_refresh;
+            state.show_document = show_document;
             state.pull_diagnostics = pull_diagnostics;
             state.diagnostic_style = DiagnosticStyle::of_client(&params.capabilities, pull_diagnostics);
             // Set here, before the client can open a document: nothing is published until the scan
@@ -379,6 +387,10 @@ impl LanguageServer for Backend {
                     resolve_provider: Some(false),
                     work_done_progress_options: WorkDoneProgressOptions::default(),
                 })),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: commands::all(),
+                    work_done_progress_options: WorkDoneProgressOptions::default(),
+                }),
                 diagnostic_provider: pull_diagnostics.then(|| {
                     DiagnosticServerCapabilities::Options(DiagnosticOptions {
                         identifier: Some("podsec".to_string()),
@@ -594,8 +606,9 @@ impl LanguageServer for Backend {
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         let snapshot = self.snapshot(&params.text_document.uri).await?;
         let file = self.file_actions(&snapshot)?;
+        let reveal = self.state().show_document;
         let actions = guarded("computing code actions", || {
-            code_actions::code_actions(&snapshot, &params, &file)
+            code_actions::code_actions(&snapshot, &params, &file, reveal)
         })
         .map_err(internal_error)?;
         Ok(Some(actions))
@@ -636,6 +649,13 @@ impl LanguageServer for Backend {
         params: WorkspaceDiagnosticParams,
     ) -> Result<WorkspaceDiagnosticReportResult> {
         self.pull_workspace(params).await
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        let show = commands::show_document_params(&params).map_err(Error::invalid_params)?;
+        // Whether the client showed it (a client that answers otherwise did not).
+        let shown = self.client.show_document(show).await.unwrap_or(false);
+        Ok(Some(serde_json::Value::Bool(shown)))
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {

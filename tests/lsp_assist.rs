@@ -1,0 +1,185 @@
+//! The language server's help beyond diagnostics, end to end through the real binary: one preferred
+//! action per cursor position, the cursor on an exemption's reason, "why this policy?" (hover on
+//! `kind:`, lenses that jump), go-to-definition of a namespace, completion and document symbols.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test fails by panicking"
+)]
+
+mod common;
+
+use common::lsp::{LspClient, apply_workspace_edit, file_uri, utf16_offset, workspace_dir};
+use serde_json::{Value, json};
+
+fn range(start: (u32, u32), end: (u32, u32)) -> Value {
+    json!({ "start": { "line": start.0, "character": start.1 }, "end": { "line": end.0, "character": end.1 } })
+}
+
+fn position(line: u32, character: u32) -> Value {
+    json!({ "line": line, "character": character })
+}
+
+fn code_actions(client: &mut LspClient, uri: &str, diagnostics: &[Value]) -> Vec<Value> {
+    let range = diagnostics
+        .first()
+        .map_or(range((0, 0), (0, 0)), |d| d["range"].clone());
+    let response = client.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": range,
+                "context": { "diagnostics": diagnostics, "only": ["quickfix"] } }),
+    );
+    response["result"].as_array().unwrap().clone()
+}
+
+fn preferred(actions: &[Value]) -> Vec<&Value> {
+    actions.iter().filter(|a| a["isPreferred"] == true).collect()
+}
+
+/// A container whose pod runs as a non-root user lacks four settings, all reported on its `name` line,
+/// all with safe fixes.
+const LACKING: &str = "# ünïcödé 🚀
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: wéb}
+spec:
+  template:
+    spec:
+      securityContext: {runAsUser: 1000}
+      containers:
+      - name: äpp  # 名前
+        image: x
+";
+
+#[test]
+fn one_preferred_action_applies_every_safe_fix_of_a_line() {
+    let uri = "file:///work/%C3%BC/deploy.yaml";
+    let mut client = LspClient::spawn();
+    client.initialize(None, Value::Null);
+    client.open(uri, LACKING, 1);
+    let diagnostics = client.diagnostics(uri, 1);
+    let on_name: Vec<Value> = diagnostics
+        .iter()
+        .filter(|d| d["range"]["start"]["line"] == 9)
+        .cloned()
+        .collect();
+    assert!(on_name.len() >= 3, "{diagnostics:#?}");
+
+    // What an editor sends for the cursor on that line: every diagnostic there.
+    let actions = code_actions(&mut client, uri, &on_name);
+    let chosen = preferred(&actions);
+    assert_eq!(chosen.len(), 1, "exactly one preferred action: {actions:#?}");
+    let title = chosen[0]["title"].as_str().unwrap();
+    assert!(title.starts_with(&format!("Apply the {} safe fixes here: ", on_name.len())), "{title}");
+    assert_eq!(chosen[0]["diagnostics"].as_array().unwrap().len(), on_name.len());
+    // Applied, it is what `podsec fix` makes of the file (every safe fix is on that line).
+    let fixed = apply_workspace_edit(LACKING, &chosen[0]["edit"]);
+    let expected = podsec_engine::fix_all::fix_all(LACKING, &podsec_engine::Options::default(), false).text;
+    assert_eq!(fixed, expected);
+    assert!(fixed.contains("# ünïcödé 🚀\n") && fixed.contains("- name: äpp  # 名前\n"), "{fixed}");
+    // Each fix is still offered on its own, not preferred.
+    for diagnostic in &on_name {
+        let single = actions
+            .iter()
+            .filter(|a| a["diagnostics"].as_array().is_some_and(|d| d.len() == 1 && d[0] == *diagnostic))
+            .filter(|a| !a["title"].as_str().unwrap().starts_with("Exempt"))
+            .count();
+        assert_eq!(single, 1, "{diagnostic}: {actions:#?}");
+    }
+
+    // The server agrees: after the edit, nothing is left.
+    client.change(uri, 2, json!([{ "text": fixed }]));
+    assert_eq!(client.diagnostics(uri, 2), Vec::<Value>::new());
+
+    // One finding alone: its own fix is the preferred one, as before.
+    client.change(uri, 3, json!([{ "text": LACKING }]));
+    let diagnostics = client.diagnostics(uri, 3);
+    let one = diagnostics
+        .iter()
+        .find(|d| d["code"] == "allowPrivilegeEscalation")
+        .unwrap()
+        .clone();
+    let actions = code_actions(&mut client, uri, &[one]);
+    let chosen = preferred(&actions);
+    assert_eq!(chosen.len(), 1, "{actions:#?}");
+    assert_eq!(chosen[0]["title"], "Set allowPrivilegeEscalation: false on container \"äpp\"");
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}
+
+/// A Pod with a privileged container after non-ASCII text, in its own line.
+const PRIVILEGED: &str = "apiVersion: v1
+kind: Pod
+metadata: {name: ünï}
+spec:
+  containers:
+  - name: 😀
+    image: x
+    securityContext: {privileged: true, allowPrivilegeEscalation: true}  # ß
+";
+
+/// The exemption actions of the privileged finding, for a client with these capabilities.
+fn exemption_actions(capabilities: Value) -> (LspClient, Vec<Value>) {
+    let uri = "file:///work/pod.yaml";
+    let mut client = LspClient::spawn();
+    client.initialize_with(capabilities, Value::Null);
+    client.open(uri, PRIVILEGED, 1);
+    let diagnostics = client.diagnostics(uri, 1);
+    let privileged = diagnostics.iter().find(|d| d["code"] == "privileged").unwrap().clone();
+    let actions = code_actions(&mut client, uri, &[privileged])
+        .into_iter()
+        .filter(|a| a["title"].as_str().unwrap().starts_with("Exempt"))
+        .collect::<Vec<_>>();
+    assert_eq!(actions.len(), 2, "{actions:#?}");
+    (client, actions)
+}
+
+#[test]
+fn exemption_actions_select_the_reason_in_clients_without_snippets() {
+    // Neovim 0.11: no snippet edits, but window/showDocument.
+    let (mut client, actions) = exemption_actions(json!({ "window": { "showDocument": { "support": true } } }));
+    for action in &actions {
+        let command = &action["command"];
+        assert_eq!(command["command"], "podsec.showLocation", "{action:#}");
+        let edited = apply_workspace_edit(PRIVILEGED, &action["edit"]);
+        let target = &command["arguments"][0];
+        assert_eq!(target["uri"], "file:///work/pod.yaml");
+        // The selection is the placeholder reason in the edited text (UTF-16 columns after 😀 and ß).
+        let start = utf16_offset(&edited, &target["range"]["start"]);
+        let end = utf16_offset(&edited, &target["range"]["end"]);
+        assert_eq!(&edited[start..end], "TODO: reason", "{edited}");
+        // Run as the client runs it after the edit: the server asks the client to show the selection.
+        client.change("file:///work/pod.yaml", 2, json!([{ "text": edited }]));
+        let id = client.request_async(
+            "workspace/executeCommand",
+            json!({ "command": command["command"], "arguments": command["arguments"] }),
+        );
+        let shown = client.wait_for(|m| m["method"] == "window/showDocument");
+        assert_eq!(
+            shown["params"],
+            json!({ "uri": "file:///work/pod.yaml", "takeFocus": true, "selection": target["range"] })
+        );
+        client.wait_for(|m| m["id"] == id && m.get("method").is_none());
+        client.change("file:///work/pod.yaml", 3, json!([{ "text": PRIVILEGED }]));
+    }
+    let init = LspClient::spawn().initialize(None, Value::Null);
+    assert_eq!(
+        init["result"]["capabilities"]["executeCommandProvider"]["commands"],
+        json!(["podsec.showLocation"])
+    );
+
+    // A client that takes snippet edits gets the tab stop and no command; one that cannot show a
+    // document gets neither.
+    let (_, actions) = exemption_actions(json!({
+        "window": { "showDocument": { "support": true } },
+        "workspace": { "workspaceEdit": { "snippetEditSupport": true } },
+    }));
+    for action in &actions {
+        assert!(action.get("command").is_none(), "{action:#}");
+        let edit = &action["edit"]["documentChanges"][0]["edits"][0];
+        assert!(edit["snippet"]["value"].as_str().unwrap().contains("${1:TODO: reason}"), "{edit}");
+    }
+    let (_, actions) = exemption_actions(json!({}));
+    assert!(actions.iter().all(|a| a.get("command").is_none()), "{actions:#?}");
+}
