@@ -183,3 +183,179 @@ fn exemption_actions_select_the_reason_in_clients_without_snippets() {
     let (_, actions) = exemption_actions(json!({}));
     assert!(actions.iter().all(|a| a.get("command").is_none()), "{actions:#?}");
 }
+
+/// The LSP range of the first `needle` in `text` (UTF-16 columns).
+fn range_of(text: &str, needle: &str) -> Value {
+    let start = text.find(needle).unwrap_or_else(|| panic!("{needle:?} in {text}"));
+    let at = |offset: usize| {
+        let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let line = text[..offset].matches('\n').count();
+        json!({ "line": line, "character": text[line_start..offset].encode_utf16().count() })
+    };
+    json!({ "start": at(start), "end": at(start + needle.len()) })
+}
+
+/// A client of a workspace folder, with the capabilities the tests below need.
+fn start_in(dir: &std::path::Path) -> LspClient {
+    let mut client = LspClient::spawn();
+    let folder = file_uri(dir);
+    let response = client.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": folder, "workspaceFolders": [{ "uri": folder, "name": "ws" }],
+                "capabilities": { "window": { "showDocument": { "support": true } },
+                                  "textDocument": { "hover": { "contentFormat": ["markdown"] } } },
+                "initializationOptions": null }),
+    );
+    assert!(response.get("result").is_some(), "{response}");
+    client.notify("initialized", json!({}));
+    client
+}
+
+fn hover_at(client: &mut LspClient, uri: &str, at: &Value) -> String {
+    let response = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": at }),
+    );
+    response["result"]["contents"]["value"].as_str().unwrap_or_default().to_string()
+}
+
+const NAMESPACES: &str = "apiVersion: v1
+kind: Namespace
+metadata:
+  name: wéb
+  labels: {ünï.example/😀: \"✓\", pod-security.kubernetes.io/enforce: baseline, pod-security.kubernetes.io/warn: restricted}
+";
+
+const PROJECT: &str = "# ünïcödé
+level: baseline
+namespaces:
+  team: {enforce: restricted}
+";
+
+const WORKLOADS: &str = "# 名前
+apiVersion: v1
+kind: Pod
+metadata: {name: ä, namespace: wéb}
+spec:
+  containers: [{name: a, image: x}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: team}
+spec:
+  containers: [{name: b, image: x}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: c}
+spec:
+  containers: [{name: c, image: x}]
+";
+
+#[test]
+fn hover_on_kind_explains_the_policy_and_lenses_jump_to_its_source() {
+    let dir = workspace_dir(
+        "why",
+        &[
+            ("cluster/namespaces.yaml", NAMESPACES),
+            (".podsec.yaml", PROJECT),
+            ("apps/pods.yaml", WORKLOADS),
+        ],
+    );
+    let uri = file_uri(&dir.join("apps/pods.yaml"));
+    let namespaces_uri = file_uri(&dir.join("cluster/namespaces.yaml"));
+    let project_uri = file_uri(&dir.join(".podsec.yaml"));
+    let mut client = start_in(&dir);
+    client.open(&uri, WORKLOADS, 1);
+    client.diagnostics(&uri, 1);
+
+    // The first Pod: both modes from the Namespace's labels, each at its label.
+    let kind_line = position(2, 3);
+    let first = hover_at(&mut client, &uri, &kind_line);
+    let enforce_at = range_of(NAMESPACES, "pod-security.kubernetes.io/enforce: baseline");
+    assert!(first.starts_with("**Pod \"ä\"**: why this policy?"), "{first}");
+    assert!(
+        first.contains(&format!(
+            "- **enforce** `baseline:latest` · passes — from Namespace \"wéb\", label pod-security.kubernetes.io/enforce at [cluster/namespaces.yaml:5]({namespaces_uri}#L5,{})",
+            enforce_at["start"]["character"].as_u64().unwrap() + 1
+        )),
+        "{first}"
+    );
+    assert!(first.contains("- **warn** `restricted:latest` · fails "), "{first}");
+    assert!(first.contains("- **audit**: not set"), "{first}");
+    // On the same line past `kind: Pod`, as on the lens, the same answer.
+    assert_eq!(hover_at(&mut client, &uri, &position(2, 9)), first);
+
+    // The second from the project file's `namespaces`, the third from its `level`.
+    let second = hover_at(&mut client, &uri, &position(8, 0));
+    assert!(second.contains("from .podsec.yaml, namespaces.team.enforce at [.podsec.yaml:4]"), "{second}");
+    let third = hover_at(&mut client, &uri, &position(14, 0));
+    assert!(third.contains("from .podsec.yaml, level/version at [.podsec.yaml:2]"), "{third}");
+    assert!(third.contains("(podsec's own: the cluster does not apply it)"), "{third}");
+
+    // The lenses are commands that show those places.
+    let lenses = client.request("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
+    let lenses = lenses["result"].as_array().unwrap().clone();
+    assert_eq!(lenses.len(), 3, "{lenses:#?}");
+    let targets: Vec<Value> = lenses
+        .iter()
+        .map(|l| {
+            assert_eq!(l["command"]["command"], "podsec.showLocation", "{l:#}");
+            l["command"]["arguments"][0].clone()
+        })
+        .collect();
+    assert_eq!(targets[0], json!({ "uri": namespaces_uri, "range": enforce_at }));
+    assert_eq!(
+        targets[1],
+        json!({ "uri": project_uri, "range": range_of(PROJECT, "enforce: restricted") })
+    );
+    assert_eq!(
+        targets[2],
+        json!({ "uri": project_uri, "range": range_of(PROJECT, "level: baseline") })
+    );
+    // Clicked, the server asks the client to show it.
+    let command = &lenses[0]["command"];
+    client.request_async(
+        "workspace/executeCommand",
+        json!({ "command": command["command"], "arguments": command["arguments"] }),
+    );
+    let shown = client.wait_for(|m| m["method"] == "window/showDocument");
+    assert_eq!(shown["params"]["uri"], namespaces_uri);
+    assert_eq!(shown["params"]["selection"], enforce_at);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const ADMISSION: &str = "apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: PodSecurity
+  configuration:
+    apiVersion: pod-security.admission.config.k8s.io/v1
+    kind: PodSecurityConfiguration
+    defaults: {enforce: baseline, warn: restricted}  # ü
+";
+
+#[test]
+fn a_policy_from_the_admission_configuration_leads_to_its_defaults() {
+    let dir = workspace_dir(
+        "why-admission",
+        &[
+            ("cluster/admission.yaml", ADMISSION),
+            ("apps/pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: x}]\n"),
+        ],
+    );
+    let uri = file_uri(&dir.join("apps/pod.yaml"));
+    let mut client = start_in(&dir);
+    let text = std::fs::read_to_string(dir.join("apps/pod.yaml")).unwrap();
+    client.open(&uri, &text, 1);
+    client.diagnostics(&uri, 1);
+    let hover = hover_at(&mut client, &uri, &position(1, 0));
+    assert!(hover.contains("- **enforce** `baseline:latest` · passes — from admission configuration cluster/admission.yaml, defaults.enforce at [cluster/admission.yaml:8]"), "{hover}");
+    assert!(hover.contains("(applied by the cluster)"), "{hover}");
+    let lenses = client.request("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
+    assert_eq!(
+        lenses["result"][0]["command"]["arguments"][0],
+        json!({ "uri": file_uri(&dir.join("cluster/admission.yaml")), "range": range_of(ADMISSION, "enforce: baseline") })
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -25,6 +25,7 @@ mod session;
 mod settings;
 mod snippets;
 mod transport;
+mod why;
 mod workspace;
 
 use crate::Outcome;
@@ -632,9 +633,14 @@ impl LanguageServer for Backend {
             return Ok(None);
         }
         let backend = self.clone();
+        let candidates = why::Candidates::of(&self.state(), &last.snapshot);
         let lenses = guarded("computing code lenses", move || {
             let elsewhere = backend.workloads_elsewhere(&last.snapshot, false);
-            code_lens::code_lenses(&last.snapshot, &last.analysis, &elsewhere)
+            // A lens jumps to where its object's policy is written.
+            let jump = |object: &podsec_engine::ObjectReport| {
+                why::lens_target(&candidates, last.snapshot.encoding, object)
+            };
+            code_lens::code_lenses(&last.snapshot, &last.analysis, &elsewhere, &jump)
         })
         .map_err(internal_error)?;
         Ok(Some(lenses))
@@ -670,6 +676,14 @@ impl LanguageServer for Backend {
                 ))
             })?;
         let file = self.file_actions(&snapshot)?;
+        // On an object's `kind:` line (its lens's line): why this policy, and where it is written.
+        if let Some(object) = why::object_on_line(&snapshot, file.analysis(), offset) {
+            let candidates = why::Candidates::of(&self.state(), &snapshot);
+            return guarded("explaining a policy", || {
+                Some(why::hover(&snapshot, object, &candidates))
+            })
+            .map_err(internal_error);
+        }
         guarded("computing a hover", || hover::hover(&snapshot, offset, &file)).map_err(internal_error)
     }
 }
