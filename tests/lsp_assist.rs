@@ -359,3 +359,43 @@ fn a_policy_from_the_admission_configuration_leads_to_its_defaults() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn definition_leads_from_a_namespace_name_to_its_namespace_object() {
+    let kustomization = "# ü\nnamespace: wéb\nresources: [pods.yaml]\n";
+    let dir = workspace_dir(
+        "definition",
+        &[
+            ("cluster/namespaces.yaml", NAMESPACES),
+            ("apps/pods.yaml", WORKLOADS),
+            ("apps/kustomization.yaml", kustomization),
+        ],
+    );
+    let uri = file_uri(&dir.join("apps/pods.yaml"));
+    let namespaces_uri = file_uri(&dir.join("cluster/namespaces.yaml"));
+    let mut client = start_in(&dir);
+    client.open(&uri, WORKLOADS, 1);
+    client.diagnostics(&uri, 1);
+    let definition = |client: &mut LspClient, uri: &str, at: Value| {
+        client.request(
+            "textDocument/definition",
+            json!({ "textDocument": { "uri": uri }, "position": at }),
+        )["result"]
+            .clone()
+    };
+    // `metadata: {name: ä, namespace: wéb}`: the cursor inside `wéb`, after `ä` (UTF-16 columns).
+    let line = WORKLOADS.lines().nth(3).unwrap();
+    let column = line[..line.find("wéb").unwrap()].encode_utf16().count() as u32 + 2;
+    let target = json!([{ "uri": namespaces_uri, "range": range_of(NAMESPACES, "wéb") }]);
+    assert_eq!(definition(&mut client, &uri, position(3, column)), target);
+    // Not on a namespace: nothing; a namespace with no Namespace object: nothing.
+    assert_eq!(definition(&mut client, &uri, position(3, 18)), Value::Null);
+    assert_eq!(definition(&mut client, &uri, position(9, 34)), Value::Null);
+    // From a kustomization's `namespace:`.
+    let kustomization_uri = file_uri(&dir.join("apps/kustomization.yaml"));
+    client.open(&kustomization_uri, kustomization, 1);
+    assert_eq!(definition(&mut client, &kustomization_uri, position(1, 12)), target);
+    let init = LspClient::spawn().initialize(None, Value::Null);
+    assert_eq!(init["result"]["capabilities"]["definitionProvider"], true);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -75,6 +75,22 @@ pub fn namespace_object(text: &str, limits: &Limits, name: &str, label: Option<&
     None
 }
 
+/// The namespace named at byte `offset`: the value of an object's `metadata.namespace` (a `List`'s
+/// items too), or with `kustomization`, of the top-level `namespace`. Its name and the value's span.
+pub fn namespace_at(text: &str, limits: &Limits, offset: usize, kustomization: bool) -> Option<(String, Span)> {
+    let document = crate::yaml::document_at(text, limits, offset).filter(|d| d.span.contains(offset))?;
+    let at = document.node_at(offset)?;
+    let value = document.node_ref(at.value);
+    let name = value.as_str()?;
+    let path = document.path_of(at.value);
+    let names_a_namespace = if kustomization {
+        path == "namespace"
+    } else {
+        path == "metadata.namespace" || path.ends_with("].metadata.namespace")
+    };
+    names_a_namespace.then(|| (name.to_string(), value.span()))
+}
+
 /// The entry at `path` (keys from the root) of the first document that has it: a project file's
 /// `level`, or `namespaces.<name>.<label>`. Its key to the end of its value.
 pub fn entry_at(text: &str, limits: &Limits, path: &[&str]) -> Option<Span> {
@@ -419,6 +435,18 @@ mod tests {
         assert_eq!(&project[level.start..level.end], "level: baseline");
         let label = entry_at(project, &Limits::default(), &["namespaces", "ü", "enforce"]).unwrap();
         assert_eq!(&project[label.start..label.end], "enforce: restricted");
+    }
+
+    #[test]
+    fn a_namespace_is_named_at_metadata_namespace_or_a_kustomization_namespace() {
+        let text = "kind: List\nitems:\n- kind: Pod\n  metadata: {name: a, namespace: wéb}\n";
+        let offset = text.find("wéb").unwrap() + 1;
+        let (name, span) = namespace_at(text, &Limits::default(), offset, false).unwrap();
+        assert_eq!((name.as_str(), &text[span.start..span.end]), ("wéb", "wéb"));
+        assert!(namespace_at(text, &Limits::default(), text.find("name: a").unwrap(), false).is_none());
+        let kustomization = "namespace: ü\nresources: [a.yaml]\n";
+        assert_eq!(namespace_at(kustomization, &Limits::default(), 11, true).unwrap().0, "ü");
+        assert!(namespace_at(kustomization, &Limits::default(), 11, false).is_none());
     }
 
     #[test]

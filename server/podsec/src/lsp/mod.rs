@@ -16,6 +16,7 @@
 mod code_actions;
 mod code_lens;
 mod commands;
+mod definition;
 pub mod convert;
 mod diagnostics;
 mod hover;
@@ -271,6 +272,13 @@ fn not_open(uri: &Uri) -> Error {
     Error::invalid_params(format!("document not open: {}", uri.as_str()))
 }
 
+fn outside(position: Position) -> Error {
+    Error::invalid_params(format!(
+        "position {}:{} is outside the document",
+        position.line, position.character
+    ))
+}
+
 fn internal_error(message: String) -> Error {
     let mut error = Error::internal_error();
     error.message = message.into();
@@ -380,6 +388,7 @@ impl LanguageServer for Backend {
                     ..TextDocumentSyncOptions::default()
                 })),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
+                definition_provider: Some(OneOf::Left(true)),
                 code_lens_provider: Some(CodeLensOptions {
                     resolve_provider: Some(false),
                 }),
@@ -662,6 +671,22 @@ impl LanguageServer for Backend {
         // Whether the client showed it (a client that answers otherwise did not).
         let shown = self.client.show_document(show).await.unwrap_or(false);
         Ok(Some(serde_json::Value::Bool(shown)))
+    }
+
+    async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
+        let uri = params.text_document_position_params.text_document.uri;
+        let position = params.text_document_position_params.position;
+        let snapshot = self.snapshot(&uri).await?;
+        let offset = convert::byte_offset(&snapshot.rope, position, snapshot.encoding, true)
+            .map_err(|_| outside(position))?;
+        if !definition::may_name_a_namespace(&snapshot, offset) {
+            return Ok(None);
+        }
+        let candidates = why::Candidates::of(&self.state(), &snapshot);
+        guarded("finding a definition", || {
+            definition::definition(&snapshot, offset, &candidates)
+        })
+        .map_err(internal_error)
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {

@@ -203,6 +203,28 @@ impl Candidates {
     }
 }
 
+impl Candidates {
+    /// Every Namespace object named `name` (the document's own first): where go-to-definition leads.
+    pub fn namespace_objects(&self, name: &str, encoding: convert::Encoding) -> Vec<Location> {
+        let limits = Limits::default();
+        let mut found: Vec<Location> = Vec::new();
+        for (_, source) in self.namespaces.iter().filter(|(n, _)| n == name) {
+            let Some(text) = source.text() else { continue };
+            let Some(object) = podsec_engine::navigate::namespace_object(&text, &limits, name, None) else {
+                continue;
+            };
+            let location = Location {
+                uri: source.uri.clone(),
+                range: convert::range(&Rope::from_str(&text), object.name, encoding),
+            };
+            if !found.contains(&location) {
+                found.push(location);
+            }
+        }
+        found
+    }
+}
+
 /// A link to a location, for Markdown: `[cluster/ns.yaml:6](file:///…#L6)`.
 fn link(location: &Location, shown: &str) -> String {
     format!(
