@@ -399,3 +399,107 @@ fn definition_leads_from_a_namespace_name_to_its_namespace_object() {
     assert_eq!(init["result"]["capabilities"]["definitionProvider"], true);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The completion items at the first `|` of `marked` (removed), in a document `name` of a fresh server,
+/// and the line as each would leave it.
+fn complete(name: &str, marked: &str) -> Vec<(String, String)> {
+    let offset = marked.find('|').unwrap();
+    let text = marked.replacen('|', "", 1);
+    let uri = format!("file:///work/%C3%BC/{name}");
+    let mut client = LspClient::spawn();
+    client.initialize(None, Value::Null);
+    client.open(&uri, &text, 1);
+    client.wait_for(|m| m["method"] == "textDocument/publishDiagnostics");
+    let line = text[..offset].matches('\n').count();
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let character = text[line_start..offset].encode_utf16().count();
+    let response = client.request(
+        "textDocument/completion",
+        json!({ "textDocument": { "uri": uri }, "position": position(line as u32, character as u32) }),
+    );
+    let items = response["result"]["items"].as_array().cloned().unwrap_or_default();
+    items
+        .iter()
+        .map(|item| {
+            let edit = &item["textEdit"];
+            assert_eq!(edit["newText"], item["label"]);
+            assert_eq!(edit["range"]["end"], position(line as u32, character as u32), "{item}");
+            let applied = apply_workspace_edit(
+                &text,
+                &json!({ "documentChanges": [{ "edits": [{ "range": edit["range"], "newText": edit["newText"] }] }] }),
+            );
+            let line_text = applied.lines().nth(line).unwrap().to_string();
+            (item["label"].as_str().unwrap().to_string(), line_text)
+        })
+        .collect()
+}
+
+fn labels(items: &[(String, String)]) -> Vec<&str> {
+    items.iter().map(|(label, _)| label.as_str()).collect()
+}
+
+#[test]
+fn completion_offers_labels_levels_versions_check_ids_and_accepted_values() {
+    // Label keys on a Namespace, replacing what is typed.
+    let keys = complete(
+        "ns.yaml",
+        "kind: Namespace\nmetadata:\n  name: ü\n  labels:\n    pod-security.kubernetes.io/w|\n",
+    );
+    assert_eq!(keys.len(), 6, "{keys:?}");
+    assert!(keys.contains(&(
+        "pod-security.kubernetes.io/warn-version".to_string(),
+        "    pod-security.kubernetes.io/warn-version".to_string()
+    )));
+    // Levels and versions as values.
+    let levels = complete(
+        "ns.yaml",
+        "kind: Namespace\nmetadata:\n  name: ü\n  labels:\n    pod-security.kubernetes.io/enforce: ba|\n",
+    );
+    assert_eq!(labels(&levels), ["restricted", "baseline", "privileged"]);
+    assert_eq!(levels[1].1, "    pod-security.kubernetes.io/enforce: baseline");
+    let versions = complete(
+        "ns.yaml",
+        "kind: Namespace\nmetadata:\n  name: ü\n  labels:\n    pod-security.kubernetes.io/enforce-version: |\n",
+    );
+    let versions = labels(&versions);
+    assert_eq!(versions[0], "latest");
+    assert!(versions.contains(&"v1.0") && versions.contains(&format!("v1.{}", podsec_engine::policy::MAX_MINOR).as_str()));
+    // Check IDs in a comment exemption, after an emoji (two UTF-16 units) on the same line.
+    let comment = complete(
+        "pod.yaml",
+        "kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: \"😀\", image: x, securityContext: {privileged: true}}  # podsec: exempt priv|\n",
+    );
+    assert_eq!(comment.len(), podsec_engine::CHECKS.len());
+    let privileged = comment.iter().find(|(label, _)| label == "privileged").unwrap();
+    assert!(privileged.1.ends_with("}}  # podsec: exempt privileged"), "{privileged:?}");
+    // Exemption annotations.
+    let annotations = complete(
+        "pod.yaml",
+        "kind: Pod\nmetadata:\n  name: p\n  annotations:\n    podsec.dev/ex|\nspec:\n  containers: [{name: a, image: x}]\n",
+    );
+    assert!(annotations.contains(&(
+        "podsec.dev/exempt.hostPorts".to_string(),
+        "    podsec.dev/exempt.hostPorts".to_string()
+    )));
+    // Check IDs in the project file's exemptions.
+    let project = complete(".podsec.yaml", "# ü\nexemptions:\n- check: host|\n  reason: probes\n");
+    assert!(project.contains(&("hostPorts".to_string(), "- check: hostPorts".to_string())), "{project:?}");
+    // What a check accepts.
+    let seccomp = complete(
+        "pod.yaml",
+        "kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: ä\n    image: x\n    securityContext:\n      seccompProfile:\n        type: |\n",
+    );
+    assert_eq!(labels(&seccomp), ["RuntimeDefault", "Localhost"]);
+    let drop = complete(
+        "pod.yaml",
+        "kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: ä\n    image: x\n    securityContext:\n      capabilities:\n        drop: |\n",
+    );
+    assert_eq!(drop, [("[ALL]".to_string(), "        drop: [ALL]".to_string())]);
+    let escalation = complete(
+        "pod.yaml",
+        "kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: ä\n    image: x\n    securityContext:\n      allowPrivilegeEscalation: |\n",
+    );
+    assert_eq!(labels(&escalation), ["false"]);
+    // Elsewhere, nothing.
+    assert!(complete("pod.yaml", "kind: Pod\nmetadata: {name: p}\nspec:\n  |\n").is_empty());
+}

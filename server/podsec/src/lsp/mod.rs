@@ -16,6 +16,7 @@
 mod code_actions;
 mod code_lens;
 mod commands;
+mod completion;
 mod definition;
 pub mod convert;
 mod diagnostics;
@@ -389,6 +390,10 @@ impl LanguageServer for Backend {
                 })),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
                 definition_provider: Some(OneOf::Left(true)),
+                completion_provider: Some(CompletionOptions {
+                    trigger_characters: Some(completion::trigger_characters()),
+                    ..CompletionOptions::default()
+                }),
                 code_lens_provider: Some(CodeLensOptions {
                     resolve_provider: Some(false),
                 }),
@@ -687,6 +692,15 @@ impl LanguageServer for Backend {
             definition::definition(&snapshot, offset, &candidates)
         })
         .map_err(internal_error)
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let uri = params.text_document_position.text_document.uri;
+        let position = params.text_document_position.position;
+        let snapshot = self.snapshot(&uri).await?;
+        let offset = convert::byte_offset(&snapshot.rope, position, snapshot.encoding, true)
+            .map_err(|_| outside(position))?;
+        guarded("completing", || completion::completion(&snapshot, offset)).map_err(internal_error)
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
