@@ -503,3 +503,46 @@ fn completion_offers_labels_levels_versions_check_ids_and_accepted_values() {
     // Elsewhere, nothing.
     assert!(complete("pod.yaml", "kind: Pod\nmetadata: {name: p}\nspec:\n  |\n").is_empty());
 }
+
+#[test]
+fn document_symbols_list_each_object_and_its_containers() {
+    let uri = "file:///work/%C3%BC/all.yaml";
+    let text = format!("{NAMESPACES}---\n{WORKLOADS}---\n{LACKING}");
+    let mut client = LspClient::spawn();
+    let init = client.initialize(None, Value::Null);
+    assert_eq!(init["result"]["capabilities"]["documentSymbolProvider"], true);
+    client.open(uri, &text, 1);
+    let response = client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
+    let symbols = response["result"].as_array().unwrap();
+    let names: Vec<(&str, &Value)> = symbols.iter().map(|s| (s["name"].as_str().unwrap(), &s["detail"])).collect();
+    assert_eq!(
+        names,
+        [
+            ("Namespace wéb", &Value::Null),
+            ("Pod ä", &json!("namespace wéb")),
+            ("Pod b", &json!("namespace team")),
+            ("Pod c", &Value::Null),
+            ("Deployment wéb", &Value::Null),
+        ]
+    );
+    // Ranges in UTF-16: the Deployment's symbol is its mapping, its selection the `kind:` entry, and
+    // its container's selection the `name: äpp` entry.
+    let deployment = &symbols[4];
+    let start = text.find("apiVersion: apps/v1").unwrap();
+    assert_eq!(utf16_offset(&text, &deployment["range"]["start"]), start);
+    assert_eq!(utf16_offset(&text, &deployment["range"]["end"]), text.trim_end().len());
+    let selection = &deployment["selectionRange"];
+    assert_eq!(
+        &text[utf16_offset(&text, &selection["start"])..utf16_offset(&text, &selection["end"])],
+        "kind: Deployment"
+    );
+    let container = &deployment["children"][0];
+    assert_eq!(container["name"], "äpp");
+    assert_eq!(container["detail"], "containers");
+    let selection = &container["selectionRange"];
+    assert_eq!(
+        &text[utf16_offset(&text, &selection["start"])..utf16_offset(&text, &selection["end"])],
+        "name: äpp"
+    );
+    assert!(symbols[0].get("children").is_none_or(Value::is_null));
+}

@@ -26,6 +26,7 @@ mod pull;
 mod session;
 mod settings;
 mod snippets;
+mod symbols;
 mod transport;
 mod why;
 mod workspace;
@@ -390,6 +391,7 @@ impl LanguageServer for Backend {
                 })),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
                 definition_provider: Some(OneOf::Left(true)),
+                document_symbol_provider: Some(OneOf::Left(true)),
                 completion_provider: Some(CompletionOptions {
                     trigger_characters: Some(completion::trigger_characters()),
                     ..CompletionOptions::default()
@@ -690,6 +692,14 @@ impl LanguageServer for Backend {
         let candidates = why::Candidates::of(&self.state(), &snapshot);
         guarded("finding a definition", || {
             definition::definition(&snapshot, offset, &candidates)
+        })
+        .map_err(internal_error)
+    }
+
+    async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
+        let snapshot = self.snapshot(&params.text_document.uri).await?;
+        guarded("listing symbols", || {
+            Some(DocumentSymbolResponse::Nested(symbols::document_symbols(&snapshot)))
         })
         .map_err(internal_error)
     }
