@@ -78,7 +78,10 @@ impl Candidates {
         }
         let mut open_paths = Vec::new();
         for (key, document) in &state.documents {
-            open_paths.extend(document.path.clone());
+            // Until its first analysis, an open document's file stands for it (as for the policy).
+            if document.analysed {
+                open_paths.extend(document.path.clone());
+            }
             if *key == snapshot.key || document.namespaces.is_empty() {
                 continue;
             }
