@@ -72,18 +72,28 @@ fn one_preferred_action_applies_every_safe_fix_of_a_line() {
     let chosen = preferred(&actions);
     assert_eq!(chosen.len(), 1, "exactly one preferred action: {actions:#?}");
     let title = chosen[0]["title"].as_str().unwrap();
-    assert!(title.starts_with(&format!("Apply the {} safe fixes here: ", on_name.len())), "{title}");
+    assert!(
+        title.starts_with(&format!("Apply the {} safe fixes here: ", on_name.len())),
+        "{title}"
+    );
     assert_eq!(chosen[0]["diagnostics"].as_array().unwrap().len(), on_name.len());
     // Applied, it is what `podsec fix` makes of the file (every safe fix is on that line).
     let fixed = apply_workspace_edit(LACKING, &chosen[0]["edit"]);
     let expected = podsec_engine::fix_all::fix_all(LACKING, &podsec_engine::Options::default(), false).text;
     assert_eq!(fixed, expected);
-    assert!(fixed.contains("# ünïcödé 🚀\n") && fixed.contains("- name: äpp  # 名前\n"), "{fixed}");
+    assert!(
+        fixed.contains("# ünïcödé 🚀\n") && fixed.contains("- name: äpp  # 名前\n"),
+        "{fixed}"
+    );
     // Each fix is still offered on its own, not preferred.
     for diagnostic in &on_name {
         let single = actions
             .iter()
-            .filter(|a| a["diagnostics"].as_array().is_some_and(|d| d.len() == 1 && d[0] == *diagnostic))
+            .filter(|a| {
+                a["diagnostics"]
+                    .as_array()
+                    .is_some_and(|d| d.len() == 1 && d[0] == *diagnostic)
+            })
             .filter(|a| !a["title"].as_str().unwrap().starts_with("Exempt"))
             .count();
         assert_eq!(single, 1, "{diagnostic}: {actions:#?}");
@@ -104,7 +114,10 @@ fn one_preferred_action_applies_every_safe_fix_of_a_line() {
     let actions = code_actions(&mut client, uri, &[one]);
     let chosen = preferred(&actions);
     assert_eq!(chosen.len(), 1, "{actions:#?}");
-    assert_eq!(chosen[0]["title"], "Set allowPrivilegeEscalation: false on container \"äpp\"");
+    assert_eq!(
+        chosen[0]["title"],
+        "Set allowPrivilegeEscalation: false on container \"äpp\""
+    );
     assert_eq!(client.shutdown_and_exit().code(), Some(0));
 }
 
@@ -126,7 +139,11 @@ fn exemption_actions(capabilities: Value) -> (LspClient, Vec<Value>) {
     client.initialize_with(capabilities, Value::Null);
     client.open(uri, PRIVILEGED, 1);
     let diagnostics = client.diagnostics(uri, 1);
-    let privileged = diagnostics.iter().find(|d| d["code"] == "privileged").unwrap().clone();
+    let privileged = diagnostics
+        .iter()
+        .find(|d| d["code"] == "privileged")
+        .unwrap()
+        .clone();
     let actions = code_actions(&mut client, uri, &[privileged])
         .into_iter()
         .filter(|a| a["title"].as_str().unwrap().starts_with("Exempt"))
@@ -138,7 +155,8 @@ fn exemption_actions(capabilities: Value) -> (LspClient, Vec<Value>) {
 #[test]
 fn exemption_actions_select_the_reason_in_clients_without_snippets() {
     // Neovim 0.11: no snippet edits, but window/showDocument.
-    let (mut client, actions) = exemption_actions(json!({ "window": { "showDocument": { "support": true } } }));
+    let (mut client, actions) =
+        exemption_actions(json!({ "window": { "showDocument": { "support": true } } }));
     for action in &actions {
         let command = &action["command"];
         assert_eq!(command["command"], "podsec.showLocation", "{action:#}");
@@ -178,7 +196,13 @@ fn exemption_actions_select_the_reason_in_clients_without_snippets() {
     for action in &actions {
         assert!(action.get("command").is_none(), "{action:#}");
         let edit = &action["edit"]["documentChanges"][0]["edits"][0];
-        assert!(edit["snippet"]["value"].as_str().unwrap().contains("${1:TODO: reason}"), "{edit}");
+        assert!(
+            edit["snippet"]["value"]
+                .as_str()
+                .unwrap()
+                .contains("${1:TODO: reason}"),
+            "{edit}"
+        );
     }
     let (_, actions) = exemption_actions(json!({}));
     assert!(actions.iter().all(|a| a.get("command").is_none()), "{actions:#?}");
@@ -186,7 +210,9 @@ fn exemption_actions_select_the_reason_in_clients_without_snippets() {
 
 /// The LSP range of the first `needle` in `text` (UTF-16 columns).
 fn range_of(text: &str, needle: &str) -> Value {
-    let start = text.find(needle).unwrap_or_else(|| panic!("{needle:?} in {text}"));
+    let start = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} in {text}"));
     let at = |offset: usize| {
         let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
         let line = text[..offset].matches('\n').count();
@@ -216,7 +242,10 @@ fn hover_at(client: &mut LspClient, uri: &str, at: &Value) -> String {
         "textDocument/hover",
         json!({ "textDocument": { "uri": uri }, "position": at }),
     );
-    response["result"]["contents"]["value"].as_str().unwrap_or_default().to_string()
+    response["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 const NAMESPACES: &str = "apiVersion: v1
@@ -281,17 +310,29 @@ fn hover_on_kind_explains_the_policy_and_lenses_jump_to_its_source() {
         )),
         "{first}"
     );
-    assert!(first.contains("- **warn** `restricted:latest` · fails "), "{first}");
+    assert!(
+        first.contains("- **warn** `restricted:latest` · fails "),
+        "{first}"
+    );
     assert!(first.contains("- **audit**: not set"), "{first}");
     // On the same line past `kind: Pod`, as on the lens, the same answer.
     assert_eq!(hover_at(&mut client, &uri, &position(2, 9)), first);
 
     // The second from the project file's `namespaces`, the third from its `level`.
     let second = hover_at(&mut client, &uri, &position(8, 0));
-    assert!(second.contains("from .podsec.yaml, namespaces.team.enforce at [.podsec.yaml:4]"), "{second}");
+    assert!(
+        second.contains("from .podsec.yaml, namespaces.team.enforce at [.podsec.yaml:4]"),
+        "{second}"
+    );
     let third = hover_at(&mut client, &uri, &position(14, 0));
-    assert!(third.contains("from .podsec.yaml, level/version at [.podsec.yaml:2]"), "{third}");
-    assert!(third.contains("(podsec's own: the cluster does not apply it)"), "{third}");
+    assert!(
+        third.contains("from .podsec.yaml, level/version at [.podsec.yaml:2]"),
+        "{third}"
+    );
+    assert!(
+        third.contains("(podsec's own: the cluster does not apply it)"),
+        "{third}"
+    );
 
     // The lenses are commands that show those places.
     let lenses = client.request("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
@@ -341,7 +382,10 @@ fn a_policy_from_the_admission_configuration_leads_to_its_defaults() {
         "why-admission",
         &[
             ("cluster/admission.yaml", ADMISSION),
-            ("apps/pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: x}]\n"),
+            (
+                "apps/pod.yaml",
+                "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: x}]\n",
+            ),
         ],
     );
     let uri = file_uri(&dir.join("apps/pod.yaml"));
@@ -394,7 +438,10 @@ fn definition_leads_from_a_namespace_name_to_its_namespace_object() {
     // From a kustomization's `namespace:`.
     let kustomization_uri = file_uri(&dir.join("apps/kustomization.yaml"));
     client.open(&kustomization_uri, kustomization, 1);
-    assert_eq!(definition(&mut client, &kustomization_uri, position(1, 12)), target);
+    assert_eq!(
+        definition(&mut client, &kustomization_uri, position(1, 12)),
+        target
+    );
     let init = LspClient::spawn().initialize(None, Value::Null);
     assert_eq!(init["result"]["capabilities"]["definitionProvider"], true);
     let _ = std::fs::remove_dir_all(&dir);
@@ -417,7 +464,10 @@ fn complete(name: &str, marked: &str) -> Vec<(String, String)> {
         "textDocument/completion",
         json!({ "textDocument": { "uri": uri }, "position": position(line as u32, character as u32) }),
     );
-    let items = response["result"]["items"].as_array().cloned().unwrap_or_default();
+    let items = response["result"]["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     items
         .iter()
         .map(|item| {
@@ -463,7 +513,10 @@ fn completion_offers_labels_levels_versions_check_ids_and_accepted_values() {
     );
     let versions = labels(&versions);
     assert_eq!(versions[0], "latest");
-    assert!(versions.contains(&"v1.0") && versions.contains(&format!("v1.{}", podsec_engine::policy::MAX_MINOR).as_str()));
+    assert!(
+        versions.contains(&"v1.0")
+            && versions.contains(&format!("v1.{}", podsec_engine::policy::MAX_MINOR).as_str())
+    );
     // Check IDs in a comment exemption, after an emoji (two UTF-16 units) on the same line.
     let comment = complete(
         "pod.yaml",
@@ -471,7 +524,10 @@ fn completion_offers_labels_levels_versions_check_ids_and_accepted_values() {
     );
     assert_eq!(comment.len(), podsec_engine::CHECKS.len());
     let privileged = comment.iter().find(|(label, _)| label == "privileged").unwrap();
-    assert!(privileged.1.ends_with("}}  # podsec: exempt privileged"), "{privileged:?}");
+    assert!(
+        privileged.1.ends_with("}}  # podsec: exempt privileged"),
+        "{privileged:?}"
+    );
     // Exemption annotations.
     let annotations = complete(
         "pod.yaml",
@@ -482,8 +538,14 @@ fn completion_offers_labels_levels_versions_check_ids_and_accepted_values() {
         "    podsec.dev/exempt.hostPorts".to_string()
     )));
     // Check IDs in the project file's exemptions.
-    let project = complete(".podsec.yaml", "# ü\nexemptions:\n- check: host|\n  reason: probes\n");
-    assert!(project.contains(&("hostPorts".to_string(), "- check: hostPorts".to_string())), "{project:?}");
+    let project = complete(
+        ".podsec.yaml",
+        "# ü\nexemptions:\n- check: host|\n  reason: probes\n",
+    );
+    assert!(
+        project.contains(&("hostPorts".to_string(), "- check: hostPorts".to_string())),
+        "{project:?}"
+    );
     // What a check accepts.
     let seccomp = complete(
         "pod.yaml",
@@ -512,9 +574,15 @@ fn document_symbols_list_each_object_and_its_containers() {
     let init = client.initialize(None, Value::Null);
     assert_eq!(init["result"]["capabilities"]["documentSymbolProvider"], true);
     client.open(uri, &text, 1);
-    let response = client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
+    let response = client.request(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": uri } }),
+    );
     let symbols = response["result"].as_array().unwrap();
-    let names: Vec<(&str, &Value)> = symbols.iter().map(|s| (s["name"].as_str().unwrap(), &s["detail"])).collect();
+    let names: Vec<(&str, &Value)> = symbols
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), &s["detail"]))
+        .collect();
     assert_eq!(
         names,
         [
@@ -530,7 +598,10 @@ fn document_symbols_list_each_object_and_its_containers() {
     let deployment = &symbols[4];
     let start = text.find("apiVersion: apps/v1").unwrap();
     assert_eq!(utf16_offset(&text, &deployment["range"]["start"]), start);
-    assert_eq!(utf16_offset(&text, &deployment["range"]["end"]), text.trim_end().len());
+    assert_eq!(
+        utf16_offset(&text, &deployment["range"]["end"]),
+        text.trim_end().len()
+    );
     let selection = &deployment["selectionRange"];
     assert_eq!(
         &text[utf16_offset(&text, &selection["start"])..utf16_offset(&text, &selection["end"])],

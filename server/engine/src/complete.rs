@@ -37,7 +37,13 @@ pub struct Completion {
 /// The annotation prefix of an exemption.
 const EXEMPTION_ANNOTATION: &str = "podsec.dev/exempt.";
 
-fn candidate(context: &LineContext, offset: usize, kind: CompletionKind, label: String, detail: String) -> Completion {
+fn candidate(
+    context: &LineContext,
+    offset: usize,
+    kind: CompletionKind,
+    label: String,
+    detail: String,
+) -> Completion {
     Completion {
         label,
         detail,
@@ -50,7 +56,13 @@ fn checks(context: &LineContext, offset: usize) -> Vec<Completion> {
     CHECKS
         .iter()
         .map(|check| {
-            let summary = check.doc.lines().next().unwrap_or("").trim_start_matches('#').trim();
+            let summary = check
+                .doc
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim_start_matches('#')
+                .trim();
             candidate(
                 context,
                 offset,
@@ -64,12 +76,26 @@ fn checks(context: &LineContext, offset: usize) -> Vec<Completion> {
 
 fn levels(context: &LineContext, offset: usize) -> Vec<Completion> {
     [
-        (Level::Restricted, "the restricted checks, and the baseline checks they keep"),
-        (Level::Baseline, "the baseline checks: known privilege escalations"),
+        (
+            Level::Restricted,
+            "the restricted checks, and the baseline checks they keep",
+        ),
+        (
+            Level::Baseline,
+            "the baseline checks: known privilege escalations",
+        ),
         (Level::Privileged, "no checks"),
     ]
     .into_iter()
-    .map(|(level, detail)| candidate(context, offset, CompletionKind::Value, level.to_string(), detail.to_string()))
+    .map(|(level, detail)| {
+        candidate(
+            context,
+            offset,
+            CompletionKind::Value,
+            level.to_string(),
+            detail.to_string(),
+        )
+    })
     .collect()
 }
 
@@ -139,28 +165,49 @@ fn mode_value(context: &LineContext, offset: usize, key: &str) -> Vec<Completion
 }
 
 fn ends_with(parents: &[String], tail: &[&str]) -> bool {
-    parents.len() >= tail.len() && parents[parents.len() - tail.len()..].iter().zip(tail).all(|(a, b)| a == b)
+    parents.len() >= tail.len() && parents.iter().rev().zip(tail.iter().rev()).all(|(a, b)| a == b)
 }
 
 /// The values that satisfy a check, for the setting being written.
 fn check_values(context: &LineContext, offset: usize) -> Vec<Completion> {
     let parents = &context.parents;
     let value = |label: &str, detail: &str| {
-        candidate(context, offset, CompletionKind::Value, label.to_string(), detail.to_string())
+        candidate(
+            context,
+            offset,
+            CompletionKind::Value,
+            label.to_string(),
+            detail.to_string(),
+        )
     };
     let key = context.key.as_deref();
     match key {
         Some("type") if ends_with(parents, &["seccompProfile"]) => vec![
-            value("RuntimeDefault", "the container runtime's default profile (restricted: seccompProfile)"),
-            value("Localhost", "a profile on the node, named by localhostProfile (restricted: seccompProfile)"),
+            value(
+                "RuntimeDefault",
+                "the container runtime's default profile (restricted: seccompProfile)",
+            ),
+            value(
+                "Localhost",
+                "a profile on the node, named by localhostProfile (restricted: seccompProfile)",
+            ),
         ],
         Some("type") if ends_with(parents, &["appArmorProfile"]) => vec![
-            value("RuntimeDefault", "the container runtime's default profile (baseline: appArmorProfile)"),
-            value("Localhost", "a profile loaded on the node (baseline: appArmorProfile)"),
+            value(
+                "RuntimeDefault",
+                "the container runtime's default profile (baseline: appArmorProfile)",
+            ),
+            value(
+                "Localhost",
+                "a profile loaded on the node (baseline: appArmorProfile)",
+            ),
         ],
         Some("drop") if ends_with(parents, &["capabilities"]) => {
             let all = if context.in_flow_sequence { "ALL" } else { "[ALL]" };
-            vec![value(all, "drop every capability (restricted: capabilities_restricted)")]
+            vec![value(
+                all,
+                "drop every capability (restricted: capabilities_restricted)",
+            )]
         }
         Some("add") if ends_with(parents, &["capabilities"]) => {
             let add = if context.in_flow_sequence {
@@ -168,19 +215,34 @@ fn check_values(context: &LineContext, offset: usize) -> Vec<Completion> {
             } else {
                 "[NET_BIND_SERVICE]"
             };
-            vec![value(add, "the one capability restricted allows to add (capabilities_restricted)")]
+            vec![value(
+                add,
+                "the one capability restricted allows to add (capabilities_restricted)",
+            )]
         }
         None if context.item && ends_with(parents, &["capabilities", "drop"]) => {
-            vec![value("ALL", "drop every capability (restricted: capabilities_restricted)")]
+            vec![value(
+                "ALL",
+                "drop every capability (restricted: capabilities_restricted)",
+            )]
         }
         Some("runAsNonRoot") if ends_with(parents, &["securityContext"]) => {
-            vec![value("true", "refuse to start as root (restricted: runAsNonRoot)")]
+            vec![value(
+                "true",
+                "refuse to start as root (restricted: runAsNonRoot)",
+            )]
         }
         Some("allowPrivilegeEscalation") if ends_with(parents, &["securityContext"]) => {
-            vec![value("false", "no process gains more privileges than its parent (restricted: allowPrivilegeEscalation)")]
+            vec![value(
+                "false",
+                "no process gains more privileges than its parent (restricted: allowPrivilegeEscalation)",
+            )]
         }
         Some("privileged") if ends_with(parents, &["securityContext"]) => {
-            vec![value("false", "not a privileged container (baseline: privileged)")]
+            vec![value(
+                "false",
+                "not a privileged container (baseline: privileged)",
+            )]
         }
         _ => Vec::new(),
     }
@@ -213,7 +275,8 @@ pub fn completions(text: &str, offset: usize, project_file: bool) -> Vec<Complet
             _ => Vec::new(),
         };
     }
-    if ends_with(parents, &["metadata", "labels"]) && context.kind.as_deref().is_none_or(|k| k == "Namespace") {
+    if ends_with(parents, &["metadata", "labels"]) && context.kind.as_deref().is_none_or(|k| k == "Namespace")
+    {
         return match context.key.as_deref() {
             None => mode_keys(&context, offset, LABEL_PREFIX),
             Some(key) => key
@@ -241,7 +304,11 @@ pub fn completions(text: &str, offset: usize, project_file: bool) -> Vec<Complet
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "a test fails by panicking")]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        reason = "a test fails by panicking"
+    )]
     use super::*;
 
     fn labels_at(text: &str) -> Vec<String> {
@@ -253,20 +320,59 @@ mod tests {
     }
 
     #[test]
+    fn no_offset_of_any_text_panics() {
+        let texts = [
+            "kind: Namespace\nmetadata:\n  labels:\n    pod-security.kubernetes.io/enforce: ü\n",
+            "- - - : : #\n  \"ü: x\" # podsec: exempt 😀, \n---\n\tkind:\r\n  - [a: {b: '#'}]  #",
+            "exemptions:\n- check: 名前\n  reason: ✓\nnamespaces:\n  ü: {enforce: x}\n",
+            "",
+            "-",
+            ":",
+        ];
+        for text in texts {
+            for offset in 0..=text.len() + 1 {
+                for project in [false, true] {
+                    for found in completions(text, offset, project) {
+                        assert!(found.replace.start <= found.replace.end && found.replace.end <= text.len());
+                        assert!(
+                            text.is_char_boundary(found.replace.start)
+                                && text.is_char_boundary(found.replace.end)
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn candidates_follow_the_context() {
         let keys = labels_at("kind: Namespace\nmetadata:\n  labels:\n    pod-security.kubernetes.io/w|\n");
-        assert!(keys.contains(&"pod-security.kubernetes.io/warn-version".to_string()), "{keys:?}");
+        assert!(
+            keys.contains(&"pod-security.kubernetes.io/warn-version".to_string()),
+            "{keys:?}"
+        );
         assert_eq!(keys.len(), 6);
-        let levels = labels_at("kind: Namespace\nmetadata:\n  labels:\n    pod-security.kubernetes.io/enforce: b|\n");
+        let levels =
+            labels_at("kind: Namespace\nmetadata:\n  labels:\n    pod-security.kubernetes.io/enforce: b|\n");
         assert_eq!(levels, ["restricted", "baseline", "privileged"]);
-        let versions = labels_at("kind: Namespace\nmetadata:\n  labels:\n    pod-security.kubernetes.io/audit-version: |\n");
+        let versions = labels_at(
+            "kind: Namespace\nmetadata:\n  labels:\n    pod-security.kubernetes.io/audit-version: |\n",
+        );
         assert_eq!(versions.first().map(String::as_str), Some("latest"));
         assert!(versions.contains(&"v1.0".to_string()) && versions.contains(&format!("v1.{MAX_MINOR}")));
-        assert!(labels_at("kind: Deployment\nmetadata:\n  labels:\n    a|\n").is_empty(), "no PSA labels on a workload");
-        let drop = labels_at("kind: Pod\nspec:\n  containers:\n  - name: a\n    securityContext:\n      capabilities:\n        drop: |\n");
+        assert!(
+            labels_at("kind: Deployment\nmetadata:\n  labels:\n    a|\n").is_empty(),
+            "no PSA labels on a workload"
+        );
+        let drop = labels_at(
+            "kind: Pod\nspec:\n  containers:\n  - name: a\n    securityContext:\n      capabilities:\n        drop: |\n",
+        );
         assert_eq!(drop, ["[ALL]"]);
         let comment = labels_at("kind: Pod\nspec:\n  hostNetwork: true  # podsec: exempt host|\n");
         assert_eq!(comment.len(), CHECKS.len());
-        assert!(labels_at("kind: Pod\nspec:\n  hostNetwork: true  # podsec: exempt hostNamespaces -- b|\n").is_empty());
+        assert!(
+            labels_at("kind: Pod\nspec:\n  hostNetwork: true  # podsec: exempt hostNamespaces -- b|\n")
+                .is_empty()
+        );
     }
 }

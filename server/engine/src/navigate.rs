@@ -21,7 +21,8 @@ fn objects<'d>(root: Option<NodeRef<'d>>) -> Vec<NodeRef<'d>> {
     while let Some(object) = pending.pop() {
         let kind = object.get("kind").and_then(|k| k.as_str());
         if kind.is_some_and(|k| k == "List" || k.ends_with("List")) && object.get("items").is_some() {
-            let mut items: Vec<NodeRef<'d>> = object.get("items").into_iter().flat_map(|i| i.items()).collect();
+            let mut items: Vec<NodeRef<'d>> =
+                object.get("items").into_iter().flat_map(|i| i.items()).collect();
             items.reverse();
             pending.extend(items);
             continue;
@@ -46,7 +47,12 @@ pub struct NamespaceObject {
 
 /// The Namespace object named `name` in `text`, and where its label `pod-security.kubernetes.io/<label>`
 /// is, if `label` is given and it has one.
-pub fn namespace_object(text: &str, limits: &Limits, name: &str, label: Option<&str>) -> Option<NamespaceObject> {
+pub fn namespace_object(
+    text: &str,
+    limits: &Limits,
+    name: &str,
+    label: Option<&str>,
+) -> Option<NamespaceObject> {
     if !text.contains("Namespace") {
         return None;
     }
@@ -77,7 +83,12 @@ pub fn namespace_object(text: &str, limits: &Limits, name: &str, label: Option<&
 
 /// The namespace named at byte `offset`: the value of an object's `metadata.namespace` (a `List`'s
 /// items too), or with `kustomization`, of the top-level `namespace`. Its name and the value's span.
-pub fn namespace_at(text: &str, limits: &Limits, offset: usize, kustomization: bool) -> Option<(String, Span)> {
+pub fn namespace_at(
+    text: &str,
+    limits: &Limits,
+    offset: usize,
+    kustomization: bool,
+) -> Option<(String, Span)> {
     let document = crate::yaml::document_at(text, limits, offset).filter(|d| d.span.contains(offset))?;
     let at = document.node_at(offset)?;
     let value = document.node_ref(at.value);
@@ -377,7 +388,11 @@ pub fn line_context(text: &str, offset: usize) -> LineContext {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "a test fails by panicking")]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        reason = "a test fails by panicking"
+    )]
     use super::*;
 
     fn at(text: &str, marker: &str) -> LineContext {
@@ -395,7 +410,10 @@ mod tests {
         assert_eq!(labels.kind.as_deref(), Some("Pod"));
         let text = text.replacen('|', "", 1);
         let seccomp = at(&text, "|");
-        assert_eq!(seccomp.parents, ["spec", "containers", "securityContext", "seccompProfile"]);
+        assert_eq!(
+            seccomp.parents,
+            ["spec", "containers", "securityContext", "seccompProfile"]
+        );
         assert_eq!(seccomp.key.as_deref(), Some("type"));
         assert_eq!(seccomp.prefix, "Run");
     }
@@ -409,7 +427,17 @@ mod tests {
         assert_eq!(comment.kind.as_deref(), Some("Deployment"));
         let text = text.replacen('|', "", 1);
         let drop = at(&text, "|");
-        assert_eq!(drop.parents, ["spec", "template", "spec", "containers", "securityContext", "capabilities"]);
+        assert_eq!(
+            drop.parents,
+            [
+                "spec",
+                "template",
+                "spec",
+                "containers",
+                "securityContext",
+                "capabilities"
+            ]
+        );
         assert_eq!(drop.key.as_deref(), Some("drop"));
         assert!(drop.in_flow_sequence);
         assert_eq!(drop.prefix, "AL");
@@ -423,7 +451,10 @@ mod tests {
         let text = "apiVersion: v1\nkind: List\nitems:\n- kind: Namespace\n  metadata:\n    name: wéb\n    labels: {pod-security.kubernetes.io/enforce: baseline}\n";
         let found = namespace_object(text, &Limits::default(), "wéb", Some("enforce")).unwrap();
         assert_eq!(&text[found.name.start..found.name.end], "wéb");
-        assert_eq!(&text[found.label.unwrap().start..found.label.unwrap().end], "pod-security.kubernetes.io/enforce: baseline");
+        assert_eq!(
+            &text[found.label.unwrap().start..found.label.unwrap().end],
+            "pod-security.kubernetes.io/enforce: baseline"
+        );
         assert!(namespace_object(text, &Limits::default(), "other", None).is_none());
         let admission = "apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins:\n- name: PodSecurity\n  configuration:\n    defaults:\n      enforce: baseline\n      warn: restricted\n";
         let warn = admission_defaults(admission, &Limits::default(), Mode::Warn).unwrap();
@@ -445,7 +476,12 @@ mod tests {
         assert_eq!((name.as_str(), &text[span.start..span.end]), ("wéb", "wéb"));
         assert!(namespace_at(text, &Limits::default(), text.find("name: a").unwrap(), false).is_none());
         let kustomization = "namespace: ü\nresources: [a.yaml]\n";
-        assert_eq!(namespace_at(kustomization, &Limits::default(), 11, true).unwrap().0, "ü");
+        assert_eq!(
+            namespace_at(kustomization, &Limits::default(), 11, true)
+                .unwrap()
+                .0,
+            "ü"
+        );
         assert!(namespace_at(kustomization, &Limits::default(), 11, false).is_none());
     }
 
@@ -457,7 +493,11 @@ mod tests {
         assert_eq!(outline[0].kind, "Namespace");
         assert!(outline[0].containers.is_empty());
         assert_eq!(outline[1].namespace.as_deref(), Some("ü"));
-        let names: Vec<(&str, &str)> = outline[1].containers.iter().map(|c| (c.name.as_str(), c.list.as_str())).collect();
+        let names: Vec<(&str, &str)> = outline[1]
+            .containers
+            .iter()
+            .map(|c| (c.name.as_str(), c.list.as_str()))
+            .collect();
         assert_eq!(names, [("init", "initContainers"), ("app", "containers")]);
         let app = &outline[1].containers[1];
         assert_eq!(&text[app.selection.start..app.selection.end], "name: app");

@@ -32,7 +32,11 @@ pub(super) fn evaluate(
     let namespace = options.namespace_override.or(object.namespace);
     let resolved = match options.context {
         Some(context) => context.resolve(namespace, runtime_class),
-        None => ResolvedPolicy::enforce(options.policy, "the policy given", crate::policy::PolicyOrigin::Default),
+        None => ResolvedPolicy::enforce(
+            options.policy,
+            "the policy given",
+            crate::policy::PolicyOrigin::Default,
+        ),
     };
     let mut report = skeleton(document, object, resolved.primary(), Vec::new());
     report.namespace = namespace.map(str::to_string);

@@ -289,8 +289,10 @@ pub(super) fn code_actions(
     let mut commented: Vec<(String, u32)> = Vec::new();
     // The safe fixes of the request's findings (distinct repairs), which one preferred action applies
     // together when there are several.
-    let mut safe_fixes: Vec<((podsec_engine::fix_all::FindingKey, Diagnostic), &podsec_engine::fix::Fix)> =
-        Vec::new();
+    let mut safe_fixes: Vec<(
+        (podsec_engine::fix_all::FindingKey, Diagnostic),
+        &podsec_engine::fix::Fix,
+    )> = Vec::new();
     if wanted(only, &CodeActionKind::QUICKFIX) {
         for diagnostic in &params.context.diagnostics {
             if diagnostic.source.as_deref() != Some("podsec") {
@@ -431,7 +433,10 @@ pub(super) fn code_actions(
 fn fix_together(
     snapshot: &Snapshot,
     options: &podsec_engine::Options,
-    safe_fixes: &[((podsec_engine::fix_all::FindingKey, Diagnostic), &podsec_engine::fix::Fix)],
+    safe_fixes: &[(
+        (podsec_engine::fix_all::FindingKey, Diagnostic),
+        &podsec_engine::fix::Fix,
+    )],
 ) -> Option<CodeActionOrCommand> {
     let keys: Vec<podsec_engine::fix_all::FindingKey> =
         safe_fixes.iter().map(|((key, _), _)| key.clone()).collect();
@@ -441,7 +446,11 @@ fn fix_together(
     }
     let titles: Vec<&str> = safe_fixes.iter().map(|(_, fix)| fix.title.as_str()).collect();
     Some(CodeActionOrCommand::CodeAction(CodeAction {
-        title: format!("Apply the {} safe fixes here: {}", titles.len(), titles.join("; ")),
+        title: format!(
+            "Apply the {} safe fixes here: {}",
+            titles.len(),
+            titles.join("; ")
+        ),
         kind: Some(CodeActionKind::QUICKFIX),
         diagnostics: Some(safe_fixes.iter().map(|((_, d), _)| d.clone()).collect()),
         edit: Some(workspace_edit(snapshot, &diff_edits(&snapshot.text, &fixed.text))),

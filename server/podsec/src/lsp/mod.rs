@@ -17,8 +17,8 @@ mod code_actions;
 mod code_lens;
 mod commands;
 mod completion;
-mod definition;
 pub mod convert;
+mod definition;
 mod diagnostics;
 mod hover;
 mod publish;
@@ -699,7 +699,9 @@ impl LanguageServer for Backend {
     async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
         let snapshot = self.snapshot(&params.text_document.uri).await?;
         guarded("listing symbols", || {
-            Some(DocumentSymbolResponse::Nested(symbols::document_symbols(&snapshot)))
+            Some(DocumentSymbolResponse::Nested(symbols::document_symbols(
+                &snapshot,
+            )))
         })
         .map_err(internal_error)
     }

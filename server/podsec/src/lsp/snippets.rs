@@ -70,7 +70,12 @@ fn finish(result: &mut Value, snippets: bool) {
                 .flatten()
                 .filter_map(|change| change.get("edits").and_then(Value::as_array))
                 .flatten()
-                .any(|edit| edit.get("annotationId").and_then(Value::as_str).and_then(placeholder).is_some());
+                .any(|edit| {
+                    edit.get("annotationId")
+                        .and_then(Value::as_str)
+                        .and_then(placeholder)
+                        .is_some()
+                });
             if let (true, Some(action)) = (marked, action.as_object_mut()) {
                 action.remove("command");
             }

@@ -6,7 +6,10 @@ use super::session::Snapshot;
 use tower_lsp_server::ls_types::*;
 
 /// A symbol; `selection` must lie within `range`, as the protocol requires.
-#[allow(deprecated, reason = "DocumentSymbol's `deprecated` field must still be written")]
+#[allow(
+    deprecated,
+    reason = "DocumentSymbol's `deprecated` field must still be written"
+)]
 fn symbol(
     name: String,
     detail: Option<String>,

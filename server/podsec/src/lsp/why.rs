@@ -45,10 +45,7 @@ pub(super) struct Candidates {
 
 fn source_of_path(state: &State, path: &Path) -> Option<Source> {
     let uri = Uri::from_file_path(path)?;
-    let open_text = state
-        .documents
-        .get(uri.as_str())
-        .map(|d| d.rope.to_string());
+    let open_text = state.documents.get(uri.as_str()).map(|d| d.rope.to_string());
     Some(Source {
         uri,
         path: Some(path.to_path_buf()),
@@ -149,21 +146,24 @@ impl Candidates {
     pub fn locate(&self, origin: &PolicyOrigin, encoding: convert::Encoding) -> Option<(Location, String)> {
         let limits = Limits::default();
         let (source, text, span) = match origin {
-            PolicyOrigin::NamespaceLabel { namespace, label } => {
-                self.namespaces
-                    .iter()
-                    .filter(|(name, _)| name == namespace)
-                    .find_map(|(_, source)| {
-                        let text = source.text()?;
-                        let found = podsec_engine::navigate::namespace_object(&text, &limits, namespace, Some(label))?;
-                        Some((source, text, found.label.unwrap_or(found.name)))
-                    })?
-            }
+            PolicyOrigin::NamespaceLabel { namespace, label } => self
+                .namespaces
+                .iter()
+                .filter(|(name, _)| name == namespace)
+                .find_map(|(_, source)| {
+                    let text = source.text()?;
+                    let found =
+                        podsec_engine::navigate::namespace_object(&text, &limits, namespace, Some(label))?;
+                    Some((source, text, found.label.unwrap_or(found.name)))
+                })?,
             PolicyOrigin::ProjectNamespace { namespace, label } => {
                 let source = self.project.as_ref()?;
                 let text = source.text()?;
-                let span = podsec_engine::navigate::entry_at(&text, &limits, &["namespaces", namespace, label])
-                    .or_else(|| podsec_engine::navigate::entry_at(&text, &limits, &["namespaces", namespace]))?;
+                let span =
+                    podsec_engine::navigate::entry_at(&text, &limits, &["namespaces", namespace, label])
+                        .or_else(|| {
+                            podsec_engine::navigate::entry_at(&text, &limits, &["namespaces", namespace])
+                        })?;
                 (source, text, span)
             }
             PolicyOrigin::AdmissionDefaults(mode) => {
@@ -251,7 +251,13 @@ fn verdict(object: &ObjectReport, mode: Mode) -> String {
 }
 
 /// One mode's line of the hover.
-fn mode_line(candidates: &Candidates, encoding: convert::Encoding, mode: Mode, policy: &ModePolicy, what: &str) -> String {
+fn mode_line(
+    candidates: &Candidates,
+    encoding: convert::Encoding,
+    mode: Mode,
+    policy: &ModePolicy,
+    what: &str,
+) -> String {
     let at = candidates
         .locate(&policy.origin, encoding)
         .map(|(location, shown)| format!(" at {}", link(&location, &shown)))
@@ -277,7 +283,13 @@ pub(super) fn explain(candidates: &Candidates, encoding: convert::Encoding, obje
     }
     for mode in Mode::ALL {
         if let Some((_, policy)) = object.modes.iter().find(|(m, _)| *m == mode) {
-            markdown.push_str(&mode_line(candidates, encoding, mode, policy, &verdict(object, mode)));
+            markdown.push_str(&mode_line(
+                candidates,
+                encoding,
+                mode,
+                policy,
+                &verdict(object, mode),
+            ));
         } else if let Some((_, policy)) = object.privileged_modes.iter().find(|(m, _)| *m == mode) {
             markdown.push_str(&mode_line(candidates, encoding, mode, policy, "checks nothing"));
         } else {
@@ -298,7 +310,11 @@ pub(super) fn explain(candidates: &Candidates, encoding: convert::Encoding, obje
 }
 
 /// The object whose `kind:` line holds `offset`.
-pub(super) fn object_on_line<'a>(snapshot: &Snapshot, analysis: &'a Analysis, offset: usize) -> Option<&'a ObjectReport> {
+pub(super) fn object_on_line<'a>(
+    snapshot: &Snapshot,
+    analysis: &'a Analysis,
+    offset: usize,
+) -> Option<&'a ObjectReport> {
     let line = snapshot.rope.try_byte_to_line(offset).ok()?;
     analysis
         .objects
@@ -319,7 +335,11 @@ pub(super) fn hover(snapshot: &Snapshot, object: &ObjectReport, candidates: &Can
 
 /// Where a lens on `object` jumps: the source of its first mode's policy (enforce when set), else of
 /// the first mode that checks nothing.
-pub(super) fn lens_target(candidates: &Candidates, encoding: convert::Encoding, object: &ObjectReport) -> Option<Location> {
+pub(super) fn lens_target(
+    candidates: &Candidates,
+    encoding: convert::Encoding,
+    object: &ObjectReport,
+) -> Option<Location> {
     object
         .modes
         .iter()
