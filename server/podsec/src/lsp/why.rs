@@ -14,18 +14,19 @@ use ropey::Rope;
 use std::path::{Path, PathBuf};
 use tower_lsp_server::ls_types::*;
 
-/// A file that may hold a policy source: its open text, or its path to read.
+/// A file that may hold a policy source: its open text (a rope: a clone copies nothing), or its path
+/// to read.
 #[derive(Clone)]
 struct Source {
     uri: Uri,
     path: Option<PathBuf>,
-    open_text: Option<String>,
+    open_text: Option<Rope>,
 }
 
 impl Source {
     fn text(&self) -> Option<String> {
         match &self.open_text {
-            Some(text) => Some(text.clone()),
+            Some(text) => Some(text.to_string()),
             None => crate::read::read_text(self.path.as_deref()?, 10 * 1024 * 1024).ok(),
         }
     }
@@ -41,11 +42,14 @@ pub(super) struct Candidates {
     project: Option<Source>,
     /// The workspace folders, to name files relative to them.
     roots: Vec<PathBuf>,
+    /// What each origin asked for was found to be: the lenses of a file of many objects ask for the
+    /// same few, and each would read and parse a file.
+    located: std::sync::Mutex<Vec<(PolicyOrigin, Option<(Location, String)>)>>,
 }
 
 fn source_of_path(state: &State, path: &Path) -> Option<Source> {
     let uri = Uri::from_file_path(path)?;
-    let open_text = state.documents.get(uri.as_str()).map(|d| d.rope.to_string());
+    let open_text = state.documents.get(uri.as_str()).map(|d| d.rope.clone());
     Some(Source {
         uri,
         path: Some(path.to_path_buf()),
@@ -68,7 +72,7 @@ impl Candidates {
         let own = Source {
             uri: snapshot.uri.clone(),
             path: snapshot.path.clone(),
-            open_text: Some(snapshot.text.clone()),
+            open_text: Some(snapshot.rope.clone()),
         };
         for labels in &snapshot.own.labels {
             namespaces.push((labels.name.clone(), own.clone()));
@@ -85,7 +89,7 @@ impl Candidates {
             let source = Source {
                 uri: document.uri.clone(),
                 path: document.path.clone(),
-                open_text: Some(document.rope.to_string()),
+                open_text: Some(document.rope.clone()),
             };
             for labels in &document.namespaces {
                 namespaces.push((labels.name.clone(), source.clone()));
@@ -125,7 +129,7 @@ impl Candidates {
                 .map(|d| Source {
                     uri: d.uri.clone(),
                     path: d.path.clone(),
-                    open_text: Some(d.rope.to_string()),
+                    open_text: Some(d.rope.clone()),
                 });
             open.or_else(|| {
                 scanned
@@ -139,11 +143,25 @@ impl Candidates {
             admission,
             project,
             roots: state.workspace.roots.clone(),
+            located: std::sync::Mutex::default(),
         }
     }
 
     /// Where `origin` is written: its file and range, and how to name it (`cluster/ns.yaml:6`).
     pub fn locate(&self, origin: &PolicyOrigin, encoding: convert::Encoding) -> Option<(Location, String)> {
+        let mut located = self
+            .located
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, known)) = located.iter().find(|(o, _)| o == origin) {
+            return known.clone();
+        }
+        let found = self.find(origin, encoding);
+        located.push((origin.clone(), found.clone()));
+        found
+    }
+
+    fn find(&self, origin: &PolicyOrigin, encoding: convert::Encoding) -> Option<(Location, String)> {
         let limits = Limits::default();
         let (source, text, span) = match origin {
             PolicyOrigin::NamespaceLabel { namespace, label } => self
