@@ -44,8 +44,11 @@ pub(super) struct Candidates {
     roots: Vec<PathBuf>,
     /// What each origin asked for was found to be: the lenses of a file of many objects ask for the
     /// same few, and each would read and parse a file.
-    located: std::sync::Mutex<Vec<(PolicyOrigin, Option<(Location, String)>)>>,
+    located: std::sync::Mutex<Vec<(PolicyOrigin, Option<Shown>)>>,
 }
+
+/// A location, and how a hover names it (`cluster/ns.yaml:6`).
+type Shown = (Location, String);
 
 fn source_of_path(state: &State, path: &Path) -> Option<Source> {
     let uri = Uri::from_file_path(path)?;
@@ -148,7 +151,7 @@ impl Candidates {
     }
 
     /// Where `origin` is written: its file and range, and how to name it (`cluster/ns.yaml:6`).
-    pub fn locate(&self, origin: &PolicyOrigin, encoding: convert::Encoding) -> Option<(Location, String)> {
+    pub fn locate(&self, origin: &PolicyOrigin, encoding: convert::Encoding) -> Option<Shown> {
         let mut located = self
             .located
             .lock()
@@ -161,7 +164,7 @@ impl Candidates {
         found
     }
 
-    fn find(&self, origin: &PolicyOrigin, encoding: convert::Encoding) -> Option<(Location, String)> {
+    fn find(&self, origin: &PolicyOrigin, encoding: convert::Encoding) -> Option<Shown> {
         let limits = Limits::default();
         let (source, text, span) = match origin {
             PolicyOrigin::NamespaceLabel { namespace, label } => self
