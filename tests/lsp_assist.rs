@@ -617,3 +617,83 @@ fn document_symbols_list_each_object_and_its_containers() {
     );
     assert!(symbols[0].get("children").is_none_or(Value::is_null));
 }
+
+#[test]
+fn no_line_of_the_fix_fixtures_has_more_than_one_preferred_action() {
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(common::repo_root().join("tests/fixes"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.push(common::repo_root().join("tests/data/editor.yaml"));
+    files.sort();
+    let mut client = LspClient::spawn();
+    client.initialize(None, Value::Null);
+    let (mut lines_with_fixes, mut combined) = (0, 0);
+    for (index, path) in files.iter().enumerate() {
+        let text = std::fs::read_to_string(path).unwrap();
+        let uri = format!("file:///work/fixtures/{index}.yaml");
+        client.open(&uri, &text, 1);
+        let diagnostics = client.diagnostics(&uri, 1);
+        let mut lines: Vec<u64> = diagnostics
+            .iter()
+            .map(|d| d["range"]["start"]["line"].as_u64().unwrap())
+            .collect();
+        lines.dedup();
+        for line in lines {
+            // What Neovim sends for the cursor on that line: every diagnostic starting there.
+            let on_line: Vec<Value> = diagnostics
+                .iter()
+                .filter(|d| d["range"]["start"]["line"] == line)
+                .cloned()
+                .collect();
+            let actions = code_actions(&mut client, &uri, &on_line);
+            let chosen = preferred(&actions);
+            let safe = actions.iter().any(|a| {
+                let title = a["title"].as_str().unwrap();
+                a["kind"] == "quickfix"
+                    && !["Exempt", "Fix all", "Apply the"]
+                        .iter()
+                        .any(|p| title.starts_with(p))
+                    && !title.ends_with("(unsafe)")
+            });
+            let file = path.display();
+            assert!(chosen.len() <= 1, "{file}:{}: {actions:#?}", line + 1);
+            assert_eq!(
+                chosen.len(),
+                usize::from(safe),
+                "{file}:{}: a safe fix and none preferred: {actions:#?}",
+                line + 1
+            );
+            if let Some(action) = chosen.first() {
+                lines_with_fixes += 1;
+                combined += usize::from(action["title"].as_str().unwrap().starts_with("Apply the "));
+                // Applied, the preferred action removes what it was offered for.
+                let fixed = apply_workspace_edit(&text, &action["edit"]);
+                let left = podsec_engine::analyze(&fixed, &podsec_engine::Options::default());
+                for diagnostic in action["diagnostics"].as_array().unwrap() {
+                    let code = diagnostic["code"].as_str().unwrap();
+                    let before = podsec_engine::analyze(&text, &podsec_engine::Options::default());
+                    let count = |a: &podsec_engine::Analysis| {
+                        a.objects
+                            .iter()
+                            .flat_map(|o| &o.violations)
+                            .filter(|v| v.check.id == code)
+                            .map(|v| v.locations.len())
+                            .sum::<usize>()
+                    };
+                    assert!(
+                        count(&left) < count(&before),
+                        "{file}:{}: {code} left after {action:#}",
+                        line + 1
+                    );
+                }
+            }
+        }
+        client.notify("textDocument/didClose", json!({ "textDocument": { "uri": uri } }));
+    }
+    assert!(
+        lines_with_fixes >= 10 && combined >= 3,
+        "{lines_with_fixes} lines with a preferred fix, {combined} of them several fixes together"
+    );
+}
