@@ -697,3 +697,38 @@ fn no_line_of_the_fix_fixtures_has_more_than_one_preferred_action() {
         "{lines_with_fixes} lines with a preferred fix, {combined} of them several fixes together"
     );
 }
+
+#[test]
+fn hover_on_a_namespace_kind_gives_the_policy_of_its_workloads() {
+    let dir = workspace_dir(
+        "why-namespace",
+        &[
+            ("cluster/admission.yaml", ADMISSION),
+            ("cluster/namespaces.yaml", NAMESPACES),
+        ],
+    );
+    let uri = file_uri(&dir.join("cluster/namespaces.yaml"));
+    let mut client = start_in(&dir);
+    client.open(&uri, NAMESPACES, 1);
+    client.diagnostics(&uri, 1);
+    let hover = hover_at(&mut client, &uri, &position(1, 2));
+    let enforce_at = range_of(NAMESPACES, "pod-security.kubernetes.io/enforce: baseline");
+    assert!(
+        hover.starts_with("**Namespace \"wéb\"**: the policy of the workloads in it"),
+        "{hover}"
+    );
+    assert!(
+        hover.contains(&format!(
+            "- **enforce** `baseline:latest` · checked — from Namespace \"wéb\", label pod-security.kubernetes.io/enforce at [cluster/namespaces.yaml:5]({uri}#L5,{})",
+            enforce_at["start"]["character"].as_u64().unwrap() + 1
+        )),
+        "{hover}"
+    );
+    // Audit has no label: the admission configuration's defaults give it (privileged where they name no
+    // audit level, as PSA's configuration does), at its `defaults`.
+    assert!(
+        hover.contains("- **audit** `privileged:latest` · checks nothing — from admission configuration cluster/admission.yaml, defaults.audit at [cluster/admission.yaml:8]"),
+        "{hover}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -735,6 +735,16 @@ impl LanguageServer for Backend {
             })
             .map_err(internal_error);
         }
+        if why::namespace_on_line(&snapshot, offset).is_some() {
+            let candidates = why::Candidates::of(&self.state(), &snapshot);
+            if let Some(hover) = guarded("explaining a Namespace's policy", || {
+                why::namespace_hover(&snapshot, offset, &candidates)
+            })
+            .map_err(internal_error)?
+            {
+                return Ok(Some(hover));
+            }
+        }
         guarded("computing a hover", || hover::hover(&snapshot, offset, &file)).map_err(internal_error)
     }
 }

@@ -296,22 +296,20 @@ fn mode_line(
     )
 }
 
-/// The "why this policy?" Markdown of an object.
-pub(super) fn explain(candidates: &Candidates, encoding: convert::Encoding, object: &ObjectReport) -> String {
-    let mut markdown = format!("**{}**: why this policy?\n\n", object.display_name());
-    if let Some(why) = &object.exempt {
-        markdown.push_str(&format!("Not checked: {why}.\n\n"));
-    }
+/// Each mode's line: its policy and source where it checks something, what it comes from where it
+/// checks nothing.
+fn mode_lines(
+    candidates: &Candidates,
+    encoding: convert::Encoding,
+    modes: &[(Mode, ModePolicy)],
+    privileged: &[(Mode, ModePolicy)],
+    verdict: impl Fn(Mode) -> String,
+) -> String {
+    let mut markdown = String::new();
     for mode in Mode::ALL {
-        if let Some((_, policy)) = object.modes.iter().find(|(m, _)| *m == mode) {
-            markdown.push_str(&mode_line(
-                candidates,
-                encoding,
-                mode,
-                policy,
-                &verdict(object, mode),
-            ));
-        } else if let Some((_, policy)) = object.privileged_modes.iter().find(|(m, _)| *m == mode) {
+        if let Some((_, policy)) = modes.iter().find(|(m, _)| *m == mode) {
+            markdown.push_str(&mode_line(candidates, encoding, mode, policy, &verdict(mode)));
+        } else if let Some((_, policy)) = privileged.iter().find(|(m, _)| *m == mode) {
             markdown.push_str(&mode_line(candidates, encoding, mode, policy, "checks nothing"));
         } else {
             markdown.push_str(&format!(
@@ -320,6 +318,22 @@ pub(super) fn explain(candidates: &Candidates, encoding: convert::Encoding, obje
             ));
         }
     }
+    markdown
+}
+
+/// The "why this policy?" Markdown of an object.
+pub(super) fn explain(candidates: &Candidates, encoding: convert::Encoding, object: &ObjectReport) -> String {
+    let mut markdown = format!("**{}**: why this policy?\n\n", object.display_name());
+    if let Some(why) = &object.exempt {
+        markdown.push_str(&format!("Not checked: {why}.\n\n"));
+    }
+    markdown.push_str(&mode_lines(
+        candidates,
+        encoding,
+        &object.modes,
+        &object.privileged_modes,
+        |mode| verdict(object, mode),
+    ));
     let exempted = object.exempted.len();
     if exempted > 0 {
         markdown.push_str(&format!(
@@ -328,6 +342,47 @@ pub(super) fn explain(candidates: &Candidates, encoding: convert::Encoding, obje
         ));
     }
     markdown
+}
+
+/// The hover on a Namespace's `kind:` line (where its lens is): the policy its workloads get, per mode,
+/// and where each is written, as the workloads' own hovers say it.
+/// The Namespace of the snapshot's text whose `kind:` line holds `offset`.
+pub(super) fn namespace_on_line(
+    snapshot: &Snapshot,
+    offset: usize,
+) -> Option<&podsec_engine::policy::NamespaceLabels> {
+    let line = snapshot.rope.try_byte_to_line(offset).ok()?;
+    snapshot
+        .own
+        .labels
+        .iter()
+        .find(|l| snapshot.rope.try_byte_to_line(l.header.start).ok() == Some(line))
+}
+
+pub(super) fn namespace_hover(snapshot: &Snapshot, offset: usize, candidates: &Candidates) -> Option<Hover> {
+    let labels = namespace_on_line(snapshot, offset)?;
+    let resolved = snapshot.context.resolve(Some(&labels.name), None);
+    let mut markdown = format!(
+        "**Namespace {:?}**: the policy of the workloads in it\n\n",
+        labels.name
+    );
+    if let Some(why) = &resolved.exempt {
+        markdown.push_str(&format!("Not checked: {why}.\n\n"));
+    }
+    markdown.push_str(&mode_lines(
+        candidates,
+        snapshot.encoding,
+        &resolved.modes,
+        &resolved.privileged,
+        |_| "checked".to_string(),
+    ));
+    Some(Hover {
+        contents: HoverContents::Markup(MarkupContent {
+            kind: MarkupKind::Markdown,
+            value: markdown,
+        }),
+        range: Some(convert::range(&snapshot.rope, labels.header, snapshot.encoding)),
+    })
 }
 
 /// The object whose `kind:` line holds `offset`.
