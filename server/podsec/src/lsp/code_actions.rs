@@ -1,6 +1,8 @@
-//! `textDocument/codeAction`: quick fixes for podsec's diagnostics (safe ones preferred), exemptions (the
-//! annotation per check and object, the comment per check and line, their reasons as snippets' tab stops),
-//! and "fix all" for the document.
+//! `textDocument/codeAction`: quick fixes for podsec's diagnostics (safe ones preferred; at most one
+//! preferred action per request: several safe fixes become one action that applies them together),
+//! exemptions (the annotation per check and object, the comment per check and line, their reasons as
+//! snippets' tab stops, or selected by `podsec.showLocation` after the edit where the client takes no
+//! snippets), and "fix all" for the document.
 
 use super::convert;
 use super::session::Snapshot;
