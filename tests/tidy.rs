@@ -139,11 +139,12 @@ const LAYERS: &[&[&str]] = &[
     &["workload", "patch"],
     &["validation"],
     &["policy"],
+    &["navigate"],
     &["fix", "cel"],
     &["checks"],
     &["psp", "sources"],
     &["analysis"],
-    &["advice", "fix_all", "explain", "vap"],
+    &["advice", "fix_all", "explain", "vap", "complete"],
 ];
 
 #[test]

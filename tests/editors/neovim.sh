@@ -28,3 +28,12 @@ cp tests/data/workspace-deploy.yaml "$ws/deploy.yaml"
 PODSEC_REPO="$PWD" PODSEC_BIN="$bin" PODSEC_WORKSPACE="$ws" \
   timeout 120 "$venv/bin/nvim" --headless --clean -c "luafile tests/editors/neovim_policy.lua" 2>&1
 echo
+
+# "Why this policy?": hover on kind:, the lens that shows the label, go-to-definition, completion.
+why="$work/why"
+mkdir -p "$why/.git"
+cp tests/data/workspace-namespace.yaml "$why/namespace.yaml"
+cp tests/data/workspace-deploy.yaml "$why/deploy.yaml"
+PODSEC_REPO="$PWD" PODSEC_BIN="$bin" PODSEC_WORKSPACE="$why" \
+  timeout 120 "$venv/bin/nvim" --headless --clean -c "luafile tests/editors/neovim_why.lua" 2>&1
+echo

@@ -118,6 +118,17 @@ check(#edits == 1 and edits[1].newText == '  # podsec: exempt privileged -- TODO
 vim.lsp.util.apply_workspace_edit(action.edit, client.offset_encoding)
 local line10_after = vim.api.nvim_buf_get_lines(buf, 9, 10, true)[1]
 check(line10_after == line10 .. '  # podsec: exempt privileged -- TODO: reason', 'line 10 after the exemption: ' .. line10_after)
+-- Without snippet edits the cursor reaches the reason through the action's command: the server asks
+-- Neovim to show the reason (window/showDocument), as the code action menu runs it after the edit.
+check(action.command and action.command.command == 'podsec.showLocation', 'no command to the reason: ' .. vim.inspect(action))
+vim.api.nvim_win_set_cursor(0, { 1, 0 })
+client:exec_cmd(action.command, { bufnr = buf })
+local function on_the_reason()
+  local cursor = vim.api.nvim_win_get_cursor(0)
+  return cursor[1] == 10 and line10_after:sub(cursor[2] + 1, cursor[2] + #'TODO: reason') == 'TODO: reason'
+end
+check(vim.wait(10000, on_the_reason, 20), 'the cursor is not on the reason: ' .. vim.inspect(vim.api.nvim_win_get_cursor(0)))
+print('the cursor is on the reason at ' .. table.concat(vim.api.nvim_win_get_cursor(0), ':'))
 
 -- 6. The finding is gone; the placeholder reason is a warning at the reason, until one is written.
 local function only_the_placeholder()

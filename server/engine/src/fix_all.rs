@@ -25,24 +25,94 @@ pub fn fix_all(text: &str, options: &Options, include_unsafe: bool) -> FixAll {
 
 /// [`fix_all`] for the findings of one check only (`only`), or of every check.
 pub fn fix_all_of(text: &str, options: &Options, include_unsafe: bool, only: Option<&str>) -> FixAll {
-    fix_all_where(text, options, include_unsafe, |id| {
+    fix_all_where(text, options, include_unsafe, |id, _| {
         only.is_none_or(|only| only == id)
     })
 }
 
 /// [`fix_all`] for the findings of every check but those `ignored` (`podsec fix --ignore`).
 pub fn fix_all_except(text: &str, options: &Options, include_unsafe: bool, ignored: &[String]) -> FixAll {
-    fix_all_where(text, options, include_unsafe, |id| {
+    fix_all_where(text, options, include_unsafe, |id, _| {
         !ignored.iter().any(|i| i == id)
     })
 }
 
-/// [`fix_all`] for the findings of the checks `wanted` accepts (by ID).
+/// One finding, named so that it is found again after other fixes moved the text: its document, its
+/// check and its field's path (neither changes when a fix edits the text around it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FindingKey {
+    /// The document of the stream, from 0.
+    pub document: usize,
+    /// The check's ID.
+    pub check: &'static str,
+    /// The field's path from the object.
+    pub path: String,
+}
+
+/// The safe fixes of `findings` applied together, as [`fix_all`] applies fixes (in rounds, so two
+/// fixes that both create a container's `securityContext` write one): what the editor's one preferred
+/// action does where several findings share a line.
+///
+/// Findings of one document that reads the same alone (not in a chart template, a JSON stream or after a
+/// `---#c` line) are fixed in that document alone, as the CLI analyses a file in pieces of whole documents:
+/// each round then re-reads one document, not a file of thousands of lines.
+pub fn fix_findings(text: &str, options: &Options, findings: &[FindingKey]) -> FixAll {
+    if let Some(fixed) = fix_findings_in_their_document(text, options, findings) {
+        return fixed;
+    }
+    fix_findings_in_text(text, options, findings)
+}
+
+fn fix_findings_in_text(text: &str, options: &Options, findings: &[FindingKey]) -> FixAll {
+    fix_all_where(text, options, false, |id, (document, path)| {
+        findings
+            .iter()
+            .any(|f| f.check == id && f.document == document && f.path == path)
+    })
+}
+
+/// [`fix_findings`] on the one document that holds every finding, when it reads the same alone.
+fn fix_findings_in_their_document(text: &str, options: &Options, findings: &[FindingKey]) -> Option<FixAll> {
+    let document = findings.first()?.document;
+    if findings.iter().any(|f| f.document != document) {
+        return None;
+    }
+    let range = *crate::yaml::document_ranges(text, &options.limits).get(document)?;
+    if crate::yaml::read_in_context(text, range) {
+        return None;
+    }
+    let piece = text.get(range.start..range.end)?;
+    // The piece must be one document by itself, and hold no template action (a chart template's
+    // actions are read through placeholders numbered across the whole text; a document without one
+    // reads the same alone, whatever the others hold).
+    if crate::yaml::document_ranges(piece, &options.limits).len() != 1 || crate::helm::is_template(piece) {
+        return None;
+    }
+    let local: Vec<FindingKey> = findings
+        .iter()
+        .map(|f| FindingKey {
+            document: 0,
+            ..f.clone()
+        })
+        .collect();
+    let fixed = fix_findings_in_text(piece, options, &local);
+    Some(FixAll {
+        text: format!(
+            "{}{}{}",
+            text.get(..range.start)?,
+            fixed.text,
+            text.get(range.end..)?
+        ),
+        applied: fixed.applied,
+    })
+}
+
+/// [`fix_all`] for the findings `wanted` accepts (by check ID, and document and field path).
 fn fix_all_where(
     text: &str,
     options: &Options,
     include_unsafe: bool,
-    wanted: impl Fn(&str) -> bool,
+    wanted: impl Fn(&str, (usize, &str)) -> bool,
 ) -> FixAll {
     let options = Options {
         with_fixes: true,
@@ -55,10 +125,10 @@ fn fix_all_where(
         let mut chosen: Vec<TextEdit> = Vec::new();
         for object in &analysis.objects {
             for violation in &object.violations {
-                if !wanted(violation.check.id) {
-                    continue;
-                }
                 for location in &violation.locations {
+                    if !wanted(violation.check.id, (object.document, &location.path)) {
+                        continue;
+                    }
                     let Some(fix) = &location.fix else { continue };
                     if fix.applicability == Applicability::Unsafe && !include_unsafe {
                         continue;
@@ -154,6 +224,40 @@ mod tests {
         reason = "a test fails by panicking"
     )]
     use super::*;
+
+    #[test]
+    fn findings_fixed_in_their_document_alone_are_fixed_as_in_the_whole_text() {
+        use super::{FindingKey, fix_findings_in_text, fix_findings_in_their_document};
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: \"{{ .Values.a }}\"}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: ü}\n---\n# ünï\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: wéb, namespace: ü}\nspec:\n  template:\n    spec:\n      securityContext: {runAsUser: 1000}\n      containers:\n      - name: äpp\n        image: x\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: a, image: x}\n";
+        let options = crate::analysis::Options {
+            with_fixes: true,
+            ..crate::analysis::Options::default()
+        };
+        let analysis = crate::analysis::analyze(text, &options);
+        for document in [2, 3] {
+            let findings: Vec<FindingKey> = analysis
+                .objects
+                .iter()
+                .filter(|o| o.document == document)
+                .flat_map(|o| {
+                    o.violations
+                        .iter()
+                        .flat_map(move |v| v.locations.iter().map(move |l| (o, v, l)))
+                })
+                .filter(|(_, _, l)| l.fix.is_some())
+                .map(|(o, v, l)| FindingKey {
+                    document: o.document,
+                    check: v.check.id,
+                    path: l.path.clone(),
+                })
+                .collect();
+            assert!(findings.len() >= 2, "{findings:?}");
+            let alone = fix_findings_in_their_document(text, &options, &findings).unwrap();
+            let whole = fix_findings_in_text(text, &options, &findings);
+            assert_eq!(alone, whole);
+            assert_ne!(alone.text, text);
+        }
+    }
 
     #[test]
     fn no_comment_is_added_inside_a_scalar() {

@@ -35,7 +35,11 @@ pub(super) fn evaluate(
         .or(options.namespace_default);
     let resolved = match options.context {
         Some(context) => context.resolve(namespace, runtime_class),
-        None => ResolvedPolicy::enforce(options.policy, "the policy given"),
+        None => ResolvedPolicy::enforce(
+            options.policy,
+            "the policy given",
+            crate::policy::PolicyOrigin::Default,
+        ),
     };
     let mut report = skeleton(document, object, resolved.primary(), Vec::new());
     report.namespace = namespace.map(str::to_string);
@@ -272,6 +276,7 @@ pub(super) fn skeleton(
                 policy,
                 source: String::from("the policy given"),
                 by_cluster: false,
+                origin: crate::policy::PolicyOrigin::Default,
             },
         )],
         privileged_modes: Vec::new(),

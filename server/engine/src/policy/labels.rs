@@ -1,6 +1,6 @@
 //! Namespace labels: `pod-security.kubernetes.io/<mode>[-version]`, read with PSA's rules.
 
-use crate::policy::{ConfigProblem, Level, Mode, ModePolicy, Policy, Severity, Version};
+use crate::policy::{ConfigProblem, Level, Mode, ModePolicy, Policy, PolicyOrigin, Severity, Version};
 use crate::yaml::{Limits, NodeRef, Span};
 use std::collections::BTreeMap;
 
@@ -31,7 +31,8 @@ pub struct NamespaceLabels {
     pub header: Span,
 }
 
-pub(crate) const LABEL_PREFIX: &str = "pod-security.kubernetes.io/";
+/// The prefix of Pod Security Admission's Namespace labels.
+pub const LABEL_PREFIX: &str = "pod-security.kubernetes.io/";
 
 fn policy_source(name: &str, key: &str) -> String {
     format!("Namespace {name:?}, label {LABEL_PREFIX}{key}")
@@ -198,6 +199,10 @@ fn read_namespace(object: NodeRef<'_>) -> Option<NamespaceLabels> {
                 policy: Policy::new(level, version),
                 source: policy_source(&name, mode.as_str()),
                 by_cluster: true,
+                origin: PolicyOrigin::NamespaceLabel {
+                    namespace: name.clone(),
+                    label: mode.as_str().to_string(),
+                },
             },
         ));
     }
@@ -218,6 +223,10 @@ fn read_namespace(object: NodeRef<'_>) -> Option<NamespaceLabels> {
                         policy: Policy::new(enforce_level, version),
                         source: format!("{} (warn inherits enforce)", policy_source(&name, "enforce")),
                         by_cluster: true,
+                        origin: PolicyOrigin::NamespaceLabel {
+                            namespace: name.clone(),
+                            label: "enforce".to_string(),
+                        },
                     },
                 ));
                 modes.sort_by_key(|(m, _)| *m);

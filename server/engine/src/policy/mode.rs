@@ -71,6 +71,39 @@ pub struct ModePolicy {
     /// one, the admission configuration), rather than podsec alone (the command line, the project file's
     /// level, the editor's settings, the default). PSA knows no per-check exemption.
     pub by_cluster: bool,
+    /// Where it is written, for a shell to find and show it.
+    pub origin: PolicyOrigin,
+}
+
+/// Where a mode's policy is written, symbolically (a shell knows the files): what "why this policy?"
+/// jumps to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PolicyOrigin {
+    /// The label `pod-security.kubernetes.io/<label>` (`enforce`, `warn-version`, …) of the Namespace
+    /// object named `namespace`.
+    NamespaceLabel {
+        /// The Namespace's name.
+        namespace: String,
+        /// The label's key after the prefix.
+        label: String,
+    },
+    /// The project file's `namespaces.<namespace>.<label>`.
+    ProjectNamespace {
+        /// The namespace's name.
+        namespace: String,
+        /// The key (`enforce`, `warn-version`, …).
+        label: String,
+    },
+    /// The admission configuration's `defaults.<mode>`.
+    AdmissionDefaults(Mode),
+    /// The project file's `level` (and `version`).
+    ProjectLevel,
+    /// The editor's settings (`podsec.level`, `podsec.version`).
+    EditorSettings,
+    /// The command line (`--level`).
+    CommandLine,
+    /// podsec's default (`restricted:latest`), or the policy a caller gave.
+    Default,
 }
 
 /// The policy an object is checked against, per mode. A mode that is absent, or privileged, checks nothing.
@@ -85,8 +118,8 @@ pub struct ResolvedPolicy {
 }
 
 impl ResolvedPolicy {
-    /// One enforced policy, from `source`.
-    pub fn enforce(policy: Policy, source: impl Into<String>) -> Self {
+    /// One enforced policy, from `source` (written at `origin`).
+    pub fn enforce(policy: Policy, source: impl Into<String>, origin: PolicyOrigin) -> Self {
         Self {
             modes: vec![(
                 Mode::Enforce,
@@ -94,6 +127,7 @@ impl ResolvedPolicy {
                     policy,
                     source: source.into(),
                     by_cluster: false,
+                    origin,
                 },
             )],
             exempt: None,

@@ -247,6 +247,12 @@ fn namespace_from_project(
             "Namespace \"x\", label pod-security.kubernetes.io/",
             &format!(".podsec.yaml, namespaces.{name}."),
         );
+        if let crate::policy::PolicyOrigin::NamespaceLabel { label, .. } = &mode.origin {
+            mode.origin = crate::policy::PolicyOrigin::ProjectNamespace {
+                namespace: name.to_string(),
+                label: label.clone(),
+            };
+        }
     }
     for problem in labels.problems.drain(..) {
         problems.push(ConfigProblem {

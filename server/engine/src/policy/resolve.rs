@@ -3,7 +3,7 @@
 use crate::policy::glob::{Date, glob_match};
 use crate::policy::{
     AdmissionConfig, ConfigProblem, Exemption, Level, Mode, ModePolicy, NamespaceLabels, Policy,
-    ProjectConfig, ResolvedPolicy, Severity,
+    PolicyOrigin, ProjectConfig, ResolvedPolicy, Severity,
 };
 use crate::yaml::Span;
 
@@ -67,7 +67,7 @@ impl PolicyContext {
     /// `restricted:latest`.
     pub fn resolve(&self, namespace: Option<&str>, runtime_class: Option<&str>) -> ResolvedPolicy {
         if let Some(policy) = self.override_policy {
-            return ResolvedPolicy::enforce(policy, "the command line (--level)");
+            return ResolvedPolicy::enforce(policy, "the command line (--level)", PolicyOrigin::CommandLine);
         }
         let mut exempt = None;
         if let Some(admission) = &self.admission {
@@ -110,6 +110,7 @@ impl PolicyContext {
                                 policy: *policy,
                                 source: format!("{name}, defaults.{}", mode.as_str()),
                                 by_cluster: true,
+                                origin: PolicyOrigin::AdmissionDefaults(mode),
                             },
                         ));
                     }
@@ -150,6 +151,7 @@ impl PolicyContext {
                             policy: *policy,
                             source: format!("{}, defaults.{}", admission.name, mode.as_str()),
                             by_cluster: true,
+                            origin: PolicyOrigin::AdmissionDefaults(*mode),
                         },
                     )
                 })
@@ -170,17 +172,21 @@ impl PolicyContext {
             .project
             .as_ref()
             .filter(|p| p.level.is_some() || p.version.is_some());
-        let (policy, source) = if let Some(project) = project {
+        let (policy, source, origin) = if let Some(project) = project {
             let default = Policy::default();
             let policy = Policy::new(
                 project.level.unwrap_or(default.level),
                 project.version.unwrap_or(default.version),
             );
-            (policy, ".podsec.yaml, level/version")
+            (policy, ".podsec.yaml, level/version", PolicyOrigin::ProjectLevel)
         } else if let Some(policy) = self.editor_default {
-            (policy, "the editor settings (podsec.level/podsec.version)")
+            (
+                policy,
+                "the editor settings (podsec.level/podsec.version)",
+                PolicyOrigin::EditorSettings,
+            )
         } else {
-            (Policy::default(), "the default")
+            (Policy::default(), "the default", PolicyOrigin::Default)
         };
         let source = match unlabelled {
             Some(name) => format!(
@@ -191,7 +197,7 @@ impl PolicyContext {
             }
             None => source.to_string(),
         };
-        ResolvedPolicy::enforce(policy, source)
+        ResolvedPolicy::enforce(policy, source, origin)
     }
 
     /// The project-file exemption that covers a finding of `check` on `target`, if any (expired ones

@@ -1,6 +1,8 @@
-//! `textDocument/codeAction`: quick fixes for podsec's diagnostics (safe ones preferred), exemptions (the
-//! annotation per check and object, the comment per check and line, their reasons as snippets' tab stops),
-//! and "fix all" for the document.
+//! `textDocument/codeAction`: quick fixes for podsec's diagnostics (safe ones preferred; at most one
+//! preferred action per request: several safe fixes become one action that applies them together),
+//! exemptions (the annotation per check and object, the comment per check and line, their reasons as
+//! snippets' tab stops, or selected by `podsec.showLocation` after the edit where the client takes no
+//! snippets), and "fix all" for the document.
 
 use super::convert;
 use super::session::Snapshot;
@@ -56,6 +58,36 @@ fn exemption_edit(snapshot: &Snapshot, edits: &[podsec_engine::patch::TextEdit])
         })
         .collect();
     document_edit(snapshot, edits)
+}
+
+/// The command that selects an exemption's placeholder reason once its edits are applied (a client runs
+/// an action's command after its edit): the cursor lands on the reason in a client without snippet
+/// edits too. `snippets` drops it for a client that takes the snippet instead.
+fn reason_after(snapshot: &Snapshot, edits: &[podsec_engine::patch::TextEdit]) -> Option<Command> {
+    use podsec_engine::sources::PLACEHOLDER_REASON;
+    let marked = edits
+        .iter()
+        .find_map(|e| Some((e, e.replacement.rfind(PLACEHOLDER_REASON)?)))?;
+    let (edit, within) = marked;
+    // Where the marked edit's text starts once every edit before it has been applied.
+    let shift: isize = edits
+        .iter()
+        .filter(|e| e.span.end <= edit.span.start && !std::ptr::eq(*e, edit))
+        .map(|e| e.replacement.len() as isize - (e.span.end - e.span.start) as isize)
+        .sum();
+    let start = (edit.span.start as isize + shift) as usize + within;
+    let after = podsec_engine::patch::apply(&snapshot.text, edits);
+    let reason = podsec_engine::Span::new(start, start + PLACEHOLDER_REASON.len());
+    if after.get(reason.start..reason.end) != Some(PLACEHOLDER_REASON) {
+        return None;
+    }
+    let rope = ropey::Rope::from_str(&after);
+    let range = convert::range(&rope, reason, snapshot.encoding);
+    Some(super::commands::show_location(
+        "Write the exemption's reason",
+        &snapshot.uri,
+        range,
+    ))
 }
 
 /// Edits of the snapshot's document, at its version.
@@ -245,6 +277,7 @@ pub(super) fn code_actions(
     snapshot: &Snapshot,
     params: &CodeActionParams,
     file: &FileActions,
+    reveal: bool,
 ) -> Vec<CodeActionOrCommand> {
     let text = &snapshot.text;
     // The analysis behind the diagnostics, with fixes: the same snapshot, the same options.
@@ -256,6 +289,12 @@ pub(super) fn code_actions(
     // One exemption action per check and object, one comment per check and line.
     let mut exempted: Vec<(String, u32)> = Vec::new();
     let mut commented: Vec<(String, u32)> = Vec::new();
+    // The safe fixes of the request's findings (distinct repairs), which one preferred action applies
+    // together when there are several.
+    let mut safe_fixes: Vec<(
+        (podsec_engine::fix_all::FindingKey, Diagnostic),
+        &podsec_engine::fix::Fix,
+    )> = Vec::new();
     if wanted(only, &CodeActionKind::QUICKFIX) {
         for diagnostic in &params.context.diagnostics {
             if diagnostic.source.as_deref() != Some("podsec") {
@@ -287,15 +326,26 @@ pub(super) fn code_actions(
             let Some(check) = podsec_engine::check_by_id(check).map(|c| c.id) else {
                 continue;
             };
-            let location = analysis
-                .objects
-                .iter()
-                .flat_map(|o| &o.violations)
-                .filter(|v| v.check.id == check)
-                .flat_map(|v| &v.locations)
-                .find(|l| convert::range(&snapshot.rope, l.span, snapshot.encoding) == diagnostic.range);
-            if let Some(fix) = location.and_then(|l| l.fix.as_ref()) {
+            let found = analysis.objects.iter().find_map(|o| {
+                o.violations
+                    .iter()
+                    .filter(|v| v.check.id == check)
+                    .flat_map(|v| &v.locations)
+                    .find(|l| convert::range(&snapshot.rope, l.span, snapshot.encoding) == diagnostic.range)
+                    .map(|l| (o.document, l))
+            });
+            if let Some((document, location, fix)) =
+                found.and_then(|(document, l)| Some((document, l, l.fix.as_ref()?)))
+            {
                 let safe = fix.applicability == podsec_engine::fix::Applicability::Safe;
+                if safe && !safe_fixes.iter().any(|(_, f)| *f == fix) {
+                    let key = podsec_engine::fix_all::FindingKey {
+                        document,
+                        check,
+                        path: location.path.clone(),
+                    };
+                    safe_fixes.push(((key, diagnostic.clone()), fix));
+                }
                 quick_fixes.push((
                     !safe,
                     CodeActionOrCommand::CodeAction(CodeAction {
@@ -322,6 +372,7 @@ pub(super) fn code_actions(
                 .map_or(0, |r| r.location.range.start.line);
             let exemption = |fix: podsec_engine::fix::Fix| {
                 CodeActionOrCommand::CodeAction(CodeAction {
+                    command: reveal.then(|| reason_after(snapshot, &fix.edits)).flatten(),
                     title: fix.title,
                     kind: Some(CodeActionKind::QUICKFIX),
                     diagnostics: Some(vec![diagnostic.clone()]),
@@ -350,7 +401,12 @@ pub(super) fn code_actions(
     }
     // Safe fixes first, then unsafe ones, then exemptions.
     quick_fixes.sort_by_key(|(unsafe_fix, _)| *unsafe_fix);
-    let mut actions: Vec<CodeActionOrCommand> = quick_fixes.into_iter().map(|(_, action)| action).collect();
+    let mut actions: Vec<CodeActionOrCommand> = Vec::new();
+    if safe_fixes.len() > 1 {
+        actions.extend(fix_together(snapshot, &options, &safe_fixes));
+    }
+    actions.extend(quick_fixes.into_iter().map(|(_, action)| action));
+    at_most_one_preferred(&mut actions);
     if wanted(only, &CodeActionKind::QUICKFIX) {
         actions.extend(fix_all_of_checks(snapshot, params, file));
     }
@@ -371,6 +427,54 @@ pub(super) fn code_actions(
         }
     }
     actions
+}
+
+/// The one preferred action where a request holds several findings with safe fixes (a container's
+/// `name` line carries every setting the container lacks): their safe fixes applied together, in rounds
+/// as fix-all applies them, so "apply the preferred fix" applies without a menu.
+fn fix_together(
+    snapshot: &Snapshot,
+    options: &podsec_engine::Options,
+    safe_fixes: &[(
+        (podsec_engine::fix_all::FindingKey, Diagnostic),
+        &podsec_engine::fix::Fix,
+    )],
+) -> Option<CodeActionOrCommand> {
+    let keys: Vec<podsec_engine::fix_all::FindingKey> =
+        safe_fixes.iter().map(|((key, _), _)| key.clone()).collect();
+    let fixed = podsec_engine::fix_all::fix_findings(&snapshot.text, options, &keys);
+    if fixed.text == snapshot.text {
+        return None;
+    }
+    let titles: Vec<&str> = safe_fixes.iter().map(|(_, fix)| fix.title.as_str()).collect();
+    Some(CodeActionOrCommand::CodeAction(CodeAction {
+        title: format!(
+            "Apply the {} safe fixes here: {}",
+            titles.len(),
+            titles.join("; ")
+        ),
+        kind: Some(CodeActionKind::QUICKFIX),
+        diagnostics: Some(safe_fixes.iter().map(|((_, d), _)| d.clone()).collect()),
+        edit: Some(workspace_edit(snapshot, &diff_edits(&snapshot.text, &fixed.text))),
+        is_preferred: Some(true),
+        ..CodeAction::default()
+    }))
+}
+
+/// Keeps the first preferred action preferred and no other: a client's "apply the preferred fix"
+/// applies only when exactly one is.
+fn at_most_one_preferred(actions: &mut [CodeActionOrCommand]) {
+    let mut seen = false;
+    for action in actions {
+        if let CodeActionOrCommand::CodeAction(action) = action {
+            if action.is_preferred == Some(true) {
+                if seen {
+                    action.is_preferred = Some(false);
+                }
+                seen = true;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

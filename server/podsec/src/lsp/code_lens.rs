@@ -128,23 +128,30 @@ fn namespace_title(labels: &NamespaceLabels, workloads: &[&ObjectReport]) -> Str
     parts.join(" | ")
 }
 
-fn lens(range: Range, title: String) -> CodeLens {
-    CodeLens {
-        range,
-        command: Some(Command {
+/// A lens titled `title`; a click shows `target` (`podsec.showLocation`), or does nothing without one.
+fn lens(range: Range, title: String, target: Option<Location>) -> CodeLens {
+    let command = match target {
+        Some(target) => super::commands::show_location(title, &target.uri, target.range),
+        None => Command {
             title,
             command: String::new(),
             arguments: None,
-        }),
+        },
+    };
+    CodeLens {
+        range,
+        command: Some(command),
         data: None,
     }
 }
 
-/// The lenses of a snapshot's analysis; `elsewhere` holds the workspace's workloads in its Namespaces.
+/// The lenses of a snapshot's analysis; `elsewhere` holds the workspace's workloads in its Namespaces,
+/// and `jump` says where an object's lens leads (the source of its policy).
 pub(super) fn code_lenses(
     snapshot: &Snapshot,
     analysis: &Analysis,
     elsewhere: &[ObjectReport],
+    jump: &dyn Fn(&ObjectReport) -> Option<Location>,
 ) -> Vec<CodeLens> {
     let (rope, encoding) = (&snapshot.rope, snapshot.encoding);
     let mut lenses: Vec<CodeLens> = analysis
@@ -154,6 +161,7 @@ pub(super) fn code_lenses(
             lens(
                 convert::range(rope, object.header, encoding),
                 object_title(object),
+                jump(object),
             )
         })
         .collect();
@@ -167,6 +175,7 @@ pub(super) fn code_lenses(
         lenses.push(lens(
             convert::range(rope, labels.header, encoding),
             namespace_title(labels, &workloads),
+            None,
         ));
     }
     lenses.sort_by_key(|l| (l.range.start.line, l.range.start.character));

@@ -15,7 +15,10 @@
 
 mod code_actions;
 mod code_lens;
+mod commands;
+mod completion;
 pub mod convert;
+mod definition;
 mod diagnostics;
 mod hover;
 mod publish;
@@ -23,7 +26,9 @@ mod pull;
 mod session;
 mod settings;
 mod snippets;
+mod symbols;
 mod transport;
+mod why;
 mod workspace;
 
 use crate::Outcome;
@@ -269,6 +274,13 @@ fn not_open(uri: &Uri) -> Error {
     Error::invalid_params(format!("document not open: {}", uri.as_str()))
 }
 
+fn outside(position: Position) -> Error {
+    Error::invalid_params(format!(
+        "position {}:{} is outside the document",
+        position.line, position.character
+    ))
+}
+
 fn internal_error(message: String) -> Error {
     let mut error = Error::internal_error();
     error.message = message.into();
@@ -334,6 +346,12 @@ impl LanguageServer for Backend {
             .as_ref()
             .and_then(|w| w.work_done_progress)
             .unwrap_or(false);
+        let show_document = params
+            .capabilities
+            .window
+            .as_ref()
+            .and_then(|w| w.show_document.as_ref())
+            .is_some_and(|s| s.support);
         let (settings, warnings) = params
             .initialization_options
             .as_ref()
@@ -347,6 +365,7 @@ impl LanguageServer for Backend {
             state.dynamic_watchers = dynamic_watchers;
             state.work_done_progress = work_done_progress;
             state.lens_refresh = lens_refresh;
+            state.show_document = show_document;
             state.pull_diagnostics = pull_diagnostics;
             state.diagnostic_style = DiagnosticStyle::of_client(&params.capabilities, pull_diagnostics);
             // Set here, before the client can open a document: nothing is published until the scan
@@ -371,6 +390,12 @@ impl LanguageServer for Backend {
                     ..TextDocumentSyncOptions::default()
                 })),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
+                definition_provider: Some(OneOf::Left(true)),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                completion_provider: Some(CompletionOptions {
+                    trigger_characters: Some(completion::trigger_characters()),
+                    ..CompletionOptions::default()
+                }),
                 code_lens_provider: Some(CodeLensOptions {
                     resolve_provider: Some(false),
                 }),
@@ -379,6 +404,10 @@ impl LanguageServer for Backend {
                     resolve_provider: Some(false),
                     work_done_progress_options: WorkDoneProgressOptions::default(),
                 })),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: commands::all(),
+                    work_done_progress_options: WorkDoneProgressOptions::default(),
+                }),
                 diagnostic_provider: pull_diagnostics.then(|| {
                     DiagnosticServerCapabilities::Options(DiagnosticOptions {
                         identifier: Some("podsec".to_string()),
@@ -594,8 +623,9 @@ impl LanguageServer for Backend {
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         let snapshot = self.snapshot(&params.text_document.uri).await?;
         let file = self.file_actions(&snapshot)?;
+        let reveal = self.state().show_document;
         let actions = guarded("computing code actions", || {
-            code_actions::code_actions(&snapshot, &params, &file)
+            code_actions::code_actions(&snapshot, &params, &file, reveal)
         })
         .map_err(internal_error)?;
         Ok(Some(actions))
@@ -619,9 +649,14 @@ impl LanguageServer for Backend {
             return Ok(None);
         }
         let backend = self.clone();
+        let candidates = why::Candidates::of(&self.state(), &last.snapshot);
         let lenses = guarded("computing code lenses", move || {
             let elsewhere = backend.workloads_elsewhere(&last.snapshot, false);
-            code_lens::code_lenses(&last.snapshot, &last.analysis, &elsewhere)
+            // A lens jumps to where its object's policy is written.
+            let jump = |object: &podsec_engine::ObjectReport| {
+                why::lens_target(&candidates, last.snapshot.encoding, object)
+            };
+            code_lens::code_lenses(&last.snapshot, &last.analysis, &elsewhere, &jump)
         })
         .map_err(internal_error)?;
         Ok(Some(lenses))
@@ -638,6 +673,48 @@ impl LanguageServer for Backend {
         self.pull_workspace(params).await
     }
 
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        let show = commands::show_document_params(&params).map_err(Error::invalid_params)?;
+        // Whether the client showed it (a client that answers otherwise did not).
+        let shown = self.client.show_document(show).await.unwrap_or(false);
+        Ok(Some(serde_json::Value::Bool(shown)))
+    }
+
+    async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
+        let uri = params.text_document_position_params.text_document.uri;
+        let position = params.text_document_position_params.position;
+        let snapshot = self.snapshot(&uri).await?;
+        let offset = convert::byte_offset(&snapshot.rope, position, snapshot.encoding, true)
+            .map_err(|_| outside(position))?;
+        if !definition::may_name_a_namespace(&snapshot, offset) {
+            return Ok(None);
+        }
+        let candidates = why::Candidates::of(&self.state(), &snapshot);
+        guarded("finding a definition", || {
+            definition::definition(&snapshot, offset, &candidates)
+        })
+        .map_err(internal_error)
+    }
+
+    async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
+        let snapshot = self.snapshot(&params.text_document.uri).await?;
+        guarded("listing symbols", || {
+            Some(DocumentSymbolResponse::Nested(symbols::document_symbols(
+                &snapshot,
+            )))
+        })
+        .map_err(internal_error)
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let uri = params.text_document_position.text_document.uri;
+        let position = params.text_document_position.position;
+        let snapshot = self.snapshot(&uri).await?;
+        let offset = convert::byte_offset(&snapshot.rope, position, snapshot.encoding, true)
+            .map_err(|_| outside(position))?;
+        guarded("completing", || completion::completion(&snapshot, offset)).map_err(internal_error)
+    }
+
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let uri = params.text_document_position_params.text_document.uri;
         let position = params.text_document_position_params.position;
@@ -650,6 +727,24 @@ impl LanguageServer for Backend {
                 ))
             })?;
         let file = self.file_actions(&snapshot)?;
+        // On an object's `kind:` line (its lens's line): why this policy, and where it is written.
+        if let Some(object) = why::object_on_line(&snapshot, file.analysis(), offset) {
+            let candidates = why::Candidates::of(&self.state(), &snapshot);
+            return guarded("explaining a policy", || {
+                Some(why::hover(&snapshot, object, &candidates))
+            })
+            .map_err(internal_error);
+        }
+        if why::namespace_on_line(&snapshot, offset).is_some() {
+            let candidates = why::Candidates::of(&self.state(), &snapshot);
+            if let Some(hover) = guarded("explaining a Namespace's policy", || {
+                why::namespace_hover(&snapshot, offset, &candidates)
+            })
+            .map_err(internal_error)?
+            {
+                return Ok(Some(hover));
+            }
+        }
         guarded("computing a hover", || hover::hover(&snapshot, offset, &file)).map_err(internal_error)
     }
 }

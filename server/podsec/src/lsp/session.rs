@@ -141,6 +141,8 @@ pub(super) struct State {
     pub work_done_progress: bool,
     /// Whether the client re-asks for code lenses on `workspace/codeLens/refresh` (after a policy change).
     pub lens_refresh: bool,
+    /// Whether the client shows a document on `window/showDocument` (the `podsec.showLocation` command).
+    pub show_document: bool,
     /// Whether diagnostics are pulled (`textDocument/diagnostic`, `workspace/diagnostic`) rather than
     /// published: the client pulls, and re-pulls on `workspace/diagnostic/refresh` after a policy change.
     pub pull_diagnostics: bool,

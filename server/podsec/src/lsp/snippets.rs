@@ -60,6 +60,27 @@ fn finish(result: &mut Value, snippets: bool) {
     let Some(actions) = result.as_array_mut() else {
         return;
     };
+    if snippets {
+        // The snippet puts the cursor on the reason: the command that would select it is not needed.
+        for action in actions.iter_mut() {
+            let marked = action
+                .pointer("/edit/documentChanges")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|change| change.get("edits").and_then(Value::as_array))
+                .flatten()
+                .any(|edit| {
+                    edit.get("annotationId")
+                        .and_then(Value::as_str)
+                        .and_then(placeholder)
+                        .is_some()
+                });
+            if let (true, Some(action)) = (marked, action.as_object_mut()) {
+                action.remove("command");
+            }
+        }
+    }
     let edits = actions
         .iter_mut()
         .filter_map(|action| action.pointer_mut("/edit/documentChanges"))
