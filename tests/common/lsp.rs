@@ -81,7 +81,9 @@ fn read_message(reader: &mut impl BufRead) -> Option<Vec<u8>> {
 
 impl LspClient {
     pub fn spawn() -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_podsec"))
+        // PODSEC_LSP_BIN: another build of the server (a benchmark comparing two commits, alternately).
+        let binary = std::env::var_os("PODSEC_LSP_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_podsec").into());
+        let mut child = Command::new(binary)
             .args(["lsp", "--stdio"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
