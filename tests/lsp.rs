@@ -151,7 +151,7 @@ fn incremental_edits_fix_and_rebreak_a_field() {
 }
 
 #[test]
-fn a_burst_of_changes_publishes_once_for_the_last_version() {
+fn a_burst_of_changes_publishes_once_for_the_last_version_and_never_what_the_client_has() {
     let mut client = LspClient::spawn();
     client.initialize(None, Value::Null);
     client.open(URI, TEXT, 1);
@@ -167,12 +167,32 @@ fn a_burst_of_changes_publishes_once_for_the_last_version() {
     }
     let last = client.diagnostics(URI, 51);
     assert_eq!(by_code(&last, "privileged").len(), 1);
-    let versions: Vec<Value> = client
-        .publications(URI)
-        .iter()
-        .map(|p| p["version"].clone())
-        .collect();
-    assert_eq!(versions, [json!(1), json!(51)]);
+    let versions = |client: &LspClient| -> Vec<Value> {
+        client
+            .publications(URI)
+            .iter()
+            .map(|p| p["version"].clone())
+            .collect()
+    };
+    // Typing in a comment changes no diagnostic: nothing is published again.
+    assert_eq!(versions(&client), [json!(1)]);
+    // Ten new lines at the top move every diagnostic: one publication, for the last version.
+    for version in 52..=61 {
+        client.change(
+            URI,
+            version,
+            json!([{ "range": range((0, 0), (0, 0)), "text": "#\n" }]),
+        );
+    }
+    let moved = client.diagnostics(URI, 61);
+    assert_eq!(
+        by_code(&moved, "privileged")[0]["range"]["start"]["line"],
+        by_code(&last, "privileged")[0]["range"]["start"]["line"]
+            .as_u64()
+            .unwrap()
+            + 10
+    );
+    assert_eq!(versions(&client), [json!(1), json!(61)]);
 }
 
 #[test]

@@ -214,7 +214,7 @@ impl Backend {
     }
 
     /// Analyses one open document again, if it is open.
-    fn reschedule_one(&self, key: &str) {
+    pub(super) fn reschedule_one(&self, key: &str) {
         let generation = self.state().documents.get_mut(key).map(|doc| {
             doc.generation += 1;
             doc.generation
@@ -571,6 +571,9 @@ impl LanguageServer for Backend {
         if let (true, Some(path)) = (session::is_project_file(removed.path.as_deref()), &removed.path) {
             self.state().workspace.set_open_project(path, None);
         }
+        if let (true, Some(path)) = (session::is_kustomization(removed.path.as_deref()), &removed.path) {
+            self.state().workspace.set_open_kustomization(path, None);
+        }
         if !self.state().pull_diagnostics {
             let _publishing = self.publish.lock().await;
             self.publish_diagnostics(&uri, &[], None);
@@ -579,6 +582,21 @@ impl LanguageServer for Backend {
         self.workspace_changed();
         // What it held on disk, not its last unsaved text, is the policy source from now on.
         self.reread_from_disk(&uri, session::gives_policy(&removed));
+        // And its pods on disk are those the Namespaces of their namespaces count now.
+        let dependents: Vec<String> = self
+            .state()
+            .documents
+            .iter()
+            .filter(|(_, d)| {
+                d.namespaces
+                    .iter()
+                    .any(|n| removed.workloads.iter().flatten().any(|w| *w == n.name))
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        for dependent in dependents {
+            self.reschedule_one(&dependent);
+        }
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
