@@ -419,9 +419,14 @@ impl LanguageServer for Backend {
         if watch {
             // Our own watchers, not the client's defaults: every YAML file may hold a Namespace or an
             // admission configuration, and project files start with a dot that some globs skip.
+            // The last one, deletions of anything, also makes Neovim's portable watcher (Linux without
+            // inotifywait) watch every folder: it watches only the folders some pattern matches, so a
+            // Namespace file changed in a subfolder would otherwise go unseen. (A folder removed by a
+            // checkout is worth hearing of too.)
             let options = json!({ "watchers": [
                 { "globPattern": "**/*.{yaml,yml}" },
                 { "globPattern": "**/.podsec.yaml" },
+                { "globPattern": "**/*", "kind": 4 },
             ] });
             let registration = Registration {
                 id: "podsec-policy-files".to_string(),
