@@ -285,8 +285,7 @@ fn neovim_0_12_pulls_and_an_unchanged_report_sends_nothing() {
     let dir = workspace_dir("nvim-0.12", &[("ns.yaml", NAMESPACE), ("app.yaml", APP)]);
     let (mut client, init) = start(&dir, neovim_0_12_capabilities());
     assert_eq!(
-        init["result"]["capabilities"]["diagnosticProvider"]["interFileDependencies"],
-        true,
+        init["result"]["capabilities"]["diagnosticProvider"]["interFileDependencies"], true,
         "{init}"
     );
     let app = file_uri(&dir.join("app.yaml"));
@@ -294,7 +293,10 @@ fn neovim_0_12_pulls_and_an_unchanged_report_sends_nothing() {
     let first = pull(&mut client, &app, None);
     assert_eq!(first["kind"], "full");
     assert_eq!(codes(&first["items"]), ["hostNamespaces"]);
-    assert_eq!(init["result"]["capabilities"]["positionEncoding"], "utf-8", "Neovim lists UTF-8 first");
+    assert_eq!(
+        init["result"]["capabilities"]["positionEncoding"], "utf-8",
+        "Neovim lists UTF-8 first"
+    );
     let result_id = first["resultId"].as_str().unwrap().to_string();
 
     // A comment with non-ASCII text above, then typing at its end (byte 13 in UTF-8): the report is
@@ -305,7 +307,9 @@ fn neovim_0_12_pulls_and_an_unchanged_report_sends_nothing() {
     assert_eq!(moved["kind"], "full", "the finding moved down a line");
     assert_eq!(
         moved["items"][0]["range"]["start"]["line"].as_u64(),
-        first["items"][0]["range"]["start"]["line"].as_u64().map(|l| l + 1)
+        first["items"][0]["range"]["start"]["line"]
+            .as_u64()
+            .map(|l| l + 1)
     );
     let moved_id = moved["resultId"].as_str().unwrap().to_string();
     client.change(
@@ -320,7 +324,11 @@ fn neovim_0_12_pulls_and_an_unchanged_report_sends_nothing() {
     // A policy change in another document: the client is asked to pull again, and the new report differs.
     let ns = file_uri(&dir.join("ns.yaml"));
     client.open(&ns, NAMESPACE, 1);
-    client.change(&ns, 2, json!([{ "text": NAMESPACE.replace("baseline", "privileged") }]));
+    client.change(
+        &ns,
+        2,
+        json!([{ "text": NAMESPACE.replace("baseline", "privileged") }]),
+    );
     // (Opening the Namespace asks once already, before the edit is analysed: pull after each request.)
     let mut relaxed = Value::Null;
     for _ in 0..2 {
@@ -331,8 +339,16 @@ fn neovim_0_12_pulls_and_an_unchanged_report_sends_nothing() {
         }
     }
     assert_eq!(relaxed["kind"], "full", "{relaxed}");
-    let severities: Vec<&Value> = relaxed["items"].as_array().unwrap().iter().map(|d| &d["severity"]).collect();
-    assert!(severities.iter().all(|s| **s != 1), "enforce: privileged refuses nothing: {relaxed}");
+    let severities: Vec<&Value> = relaxed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["severity"])
+        .collect();
+    assert!(
+        severities.iter().all(|s| **s != 1),
+        "enforce: privileged refuses nothing: {relaxed}"
+    );
 
     // Nothing was published: a pulling client gets reports only.
     client.forget();

@@ -463,5 +463,5 @@ pub(super) fn analyse(
             workloads.push(object.namespace.clone());
         }
     }
-    (found, workloads, analysis)
+    (super::diagnostics::bounded(found), workloads, analysis)
 }
