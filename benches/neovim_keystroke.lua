@@ -90,6 +90,8 @@ local function scenario(name, edit)
     total / edits, publications - received))
 end
 
+-- No keystroke at all: the stalls of the machine itself (other processes share its cores).
+scenario('idle, for comparison', function() end)
 -- Typing into the comment on the first line: no verdict changes.
 local first = vim.api.nvim_buf_get_lines(buf, 0, 1, true)[1]
 scenario('typing in a comment', function(i)
