@@ -225,6 +225,8 @@ pub(super) fn bounded(mut found: Vec<Diagnostic>) -> Vec<Diagnostic> {
     };
     found.sort_by_key(|d| (rank(d), d.range.start.line, d.range.start.character));
     found.truncate(MAX_DIAGNOSTICS - 1);
+    // The report keeps this vector as long as the document is open: not the capacity of all of them.
+    found.shrink_to_fit();
     let shown = found.len();
     let note = Diagnostic {
         range: Range::default(),
