@@ -137,7 +137,15 @@ impl Backend {
                 return None;
             }
         };
-        let verdicts = verdicts(&analysis);
+        // (Only while some other open document reads them: a keystroke pays for the fingerprint then.)
+        let read_elsewhere = {
+            let state = self.state();
+            state.documents.iter().any(|(other, d)| {
+                other.as_str() != key
+                    && (!d.namespaces.is_empty() || super::session::is_project_file(d.path.as_deref()))
+            })
+        };
+        let verdicts = read_elsewhere.then(|| verdicts(&analysis));
         let policy_changed = self.store(&snapshot, reuse, workloads) || project_changed;
         let dependents = self.verdicts_changed(key, &snapshot, verdicts);
         let pull = self.state().pull_diagnostics;
@@ -196,13 +204,15 @@ impl Backend {
     /// Records the verdicts of the open document `key`'s analysis; when they changed since its last one,
     /// the other open documents that read them: Namespaces of its objects' namespaces (their label impact
     /// counts its pods, saved or not) and the project file above it (its unused exemptions).
-    fn verdicts_changed(&self, key: &str, snapshot: &Snapshot, verdicts: u64) -> Vec<String> {
+    fn verdicts_changed(&self, key: &str, snapshot: &Snapshot, verdicts: Option<u64>) -> Vec<String> {
         let mut state = self.state();
         let Some(doc) = state.documents.get_mut(key) else {
             return Vec::new();
         };
-        // (The first analysis after opening counts as a change: its open text replaces its file.)
-        if doc.verdicts.replace(verdicts) == Some(verdicts) {
+        // (The first fingerprint counts as a change: the open text replaces the file, and no document
+        // that reads it was open before.)
+        let before = std::mem::replace(&mut doc.verdicts, verdicts);
+        if verdicts.is_none() || before == verdicts {
             return Vec::new();
         }
         let namespaces: Vec<String> = doc.workloads.iter().flatten().cloned().collect();
