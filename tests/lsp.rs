@@ -151,7 +151,7 @@ fn incremental_edits_fix_and_rebreak_a_field() {
 }
 
 #[test]
-fn a_burst_of_changes_publishes_once_for_the_last_version() {
+fn a_burst_of_changes_publishes_once_for_the_last_version_and_never_what_the_client_has() {
     let mut client = LspClient::spawn();
     client.initialize(None, Value::Null);
     client.open(URI, TEXT, 1);
@@ -167,12 +167,32 @@ fn a_burst_of_changes_publishes_once_for_the_last_version() {
     }
     let last = client.diagnostics(URI, 51);
     assert_eq!(by_code(&last, "privileged").len(), 1);
-    let versions: Vec<Value> = client
-        .publications(URI)
-        .iter()
-        .map(|p| p["version"].clone())
-        .collect();
-    assert_eq!(versions, [json!(1), json!(51)]);
+    let versions = |client: &LspClient| -> Vec<Value> {
+        client
+            .publications(URI)
+            .iter()
+            .map(|p| p["version"].clone())
+            .collect()
+    };
+    // Typing in a comment changes no diagnostic: nothing is published again.
+    assert_eq!(versions(&client), [json!(1)]);
+    // Ten new lines at the top move every diagnostic: one publication, for the last version.
+    for version in 52..=61 {
+        client.change(
+            URI,
+            version,
+            json!([{ "range": range((0, 0), (0, 0)), "text": "#\n" }]),
+        );
+    }
+    let moved = client.diagnostics(URI, 61);
+    assert_eq!(
+        by_code(&moved, "privileged")[0]["range"]["start"]["line"],
+        by_code(&last, "privileged")[0]["range"]["start"]["line"]
+            .as_u64()
+            .unwrap()
+            + 10
+    );
+    assert_eq!(versions(&client), [json!(1), json!(61)]);
 }
 
 #[test]
@@ -652,6 +672,65 @@ fn documents_over_the_size_limit_get_one_clear_diagnostic() {
         1,
         "the other documents are still analysed"
     );
+}
+
+#[test]
+fn thousands_of_findings_in_one_file_give_a_bounded_set_and_one_diagnostic_that_says_so() {
+    // 700 Pods, each with a privileged container under the default restricted policy: five errors each.
+    let pod = |i: usize| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\nspec:\n  containers:\n  - name: c\n    image: x\n    securityContext: {{privileged: true}}\n"
+        )
+    };
+    let text: String = (0..700).map(|i| format!("{}---\n", pod(i))).collect();
+    let uri = "file:///bench/many.yaml";
+    let mut client = LspClient::spawn();
+    client.initialize(None, json!({ "podsec": { "debounceMs": 0 } }));
+    client.open(uri, &text, 1);
+    let diagnostics = client.diagnostics(uri, 1);
+    assert_eq!(diagnostics.len(), 2_000);
+    let note = &diagnostics[0];
+    assert_eq!(note["code"], "too-many-diagnostics");
+    assert_eq!(note["range"]["start"]["line"], 0);
+    // The CLI's count of the same text is the total the note gives.
+    let dir = std::env::temp_dir().join(format!("podsec-many-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("many.yaml"), &text).unwrap();
+    let output = common::podsec(&[
+        "check",
+        "--output-format",
+        "json",
+        dir.join("many.yaml").to_str().unwrap(),
+    ]);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let findings: usize = report["files"][0]["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            o["violations"].as_array().map_or(0, |v| {
+                v.iter()
+                    .map(|v| v["locations"].as_array().map_or(1, Vec::len))
+                    .sum()
+            })
+        })
+        .sum();
+    let message = note["message"].as_str().unwrap();
+    assert_eq!(
+        message,
+        format!(
+            "podsec shows 1999 of the {findings} problems in this file: the most severe first (errors, then warnings), each in file order; `podsec check` lists them all"
+        )
+    );
+    // Shown: the most severe, in file order.
+    let shown = &diagnostics[1..];
+    assert!(shown.iter().all(|d| d["severity"] == 1), "errors first");
+    let lines: Vec<u64> = shown
+        .iter()
+        .map(|d| d["range"]["start"]["line"].as_u64().unwrap())
+        .collect();
+    assert!(lines.windows(2).all(|w| w[0] <= w[1]), "in file order");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -257,3 +257,104 @@ fn a_client_that_cannot_be_asked_to_pull_again_gets_publications() {
     );
     assert!(client.shutdown_and_exit().success());
 }
+
+/// What Neovim 0.12 declares for diagnostics (runtime/lua/vim/lsp/protocol.lua): pulls with related
+/// documents and data, re-pulls on `workspace/diagnostic/refresh`, and still reads publications.
+fn neovim_0_12_capabilities() -> Value {
+    json!({
+        "textDocument": {
+            "diagnostic": { "dynamicRegistration": false, "relatedDocumentSupport": true, "dataSupport": true,
+                            "tagSupport": { "valueSet": [1, 2] } },
+            "publishDiagnostics": { "relatedInformation": true, "tagSupport": { "valueSet": [1, 2] },
+                                    "dataSupport": true },
+            "codeLens": { "dynamicRegistration": false },
+        },
+        "workspace": {
+            "diagnostics": { "refreshSupport": true },
+            "didChangeWatchedFiles": { "dynamicRegistration": true, "relativePatternSupport": true },
+            "codeLens": { "refreshSupport": true },
+            "workspaceFolders": true,
+            "configuration": true,
+        },
+        "general": { "positionEncodings": ["utf-8", "utf-16", "utf-32"] },
+    })
+}
+
+#[test]
+fn neovim_0_12_pulls_and_an_unchanged_report_sends_nothing() {
+    let dir = workspace_dir("nvim-0.12", &[("ns.yaml", NAMESPACE), ("app.yaml", APP)]);
+    let (mut client, init) = start(&dir, neovim_0_12_capabilities());
+    assert_eq!(
+        init["result"]["capabilities"]["diagnosticProvider"]["interFileDependencies"], true,
+        "{init}"
+    );
+    let app = file_uri(&dir.join("app.yaml"));
+    client.open(&app, APP, 1);
+    let first = pull(&mut client, &app, None);
+    assert_eq!(first["kind"], "full");
+    assert_eq!(codes(&first["items"]), ["hostNamespaces"]);
+    assert_eq!(
+        init["result"]["capabilities"]["positionEncoding"], "utf-8",
+        "Neovim lists UTF-8 first"
+    );
+    let result_id = first["resultId"].as_str().unwrap().to_string();
+
+    // A comment with non-ASCII text above, then typing at its end (byte 13 in UTF-8): the report is
+    // unchanged, so its ID is too, and nothing is sent.
+    let commented = format!("# équipe web\n{APP}");
+    client.change(&app, 2, json!([{ "text": commented }]));
+    let moved = pull(&mut client, &app, Some(&result_id));
+    assert_eq!(moved["kind"], "full", "the finding moved down a line");
+    assert_eq!(
+        moved["items"][0]["range"]["start"]["line"].as_u64(),
+        first["items"][0]["range"]["start"]["line"]
+            .as_u64()
+            .map(|l| l + 1)
+    );
+    let moved_id = moved["resultId"].as_str().unwrap().to_string();
+    client.change(
+        &app,
+        3,
+        json!([{ "range": { "start": { "line": 0, "character": 13 }, "end": { "line": 0, "character": 13 } },
+                 "text": "x" }]),
+    );
+    let unchanged = pull(&mut client, &app, Some(&moved_id));
+    assert_eq!(unchanged, json!({ "kind": "unchanged", "resultId": moved_id }));
+
+    // A policy change in another document: the client is asked to pull again, and the new report differs.
+    let ns = file_uri(&dir.join("ns.yaml"));
+    client.open(&ns, NAMESPACE, 1);
+    client.change(
+        &ns,
+        2,
+        json!([{ "text": NAMESPACE.replace("baseline", "privileged") }]),
+    );
+    // (Opening the Namespace asks once already, before the edit is analysed: pull after each request.)
+    let mut relaxed = Value::Null;
+    for _ in 0..2 {
+        client.wait_for(|m| m["method"] == "workspace/diagnostic/refresh");
+        relaxed = pull(&mut client, &app, Some(&moved_id));
+        if relaxed["kind"] == "full" {
+            break;
+        }
+    }
+    assert_eq!(relaxed["kind"], "full", "{relaxed}");
+    let severities: Vec<&Value> = relaxed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["severity"])
+        .collect();
+    assert!(
+        severities.iter().all(|s| **s != 1),
+        "enforce: privileged refuses nothing: {relaxed}"
+    );
+
+    // Nothing was published: a pulling client gets reports only.
+    client.forget();
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = pull(&mut client, &app, None);
+    assert!(client.publications(&app).is_empty());
+    assert!(client.shutdown_and_exit().success());
+    let _ = std::fs::remove_dir_all(&dir);
+}

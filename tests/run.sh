@@ -52,7 +52,7 @@ echo
 
 passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' "$log" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
 node_passed=$(grep -Eo '^# pass [0-9]+' "$log" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
-neovim_passed=$(grep -Ec '^neovim (policy |why )?e2e: OK' "$log" || true)
+neovim_passed=$(grep -Ec '^neovim (policy |why |current )?e2e: OK' "$log" || true)
 sarif_passed=$(grep -c '^sarif schema: OK' "$log" || true)
 yaml_passed=$(grep -c '^yaml differential: OK' "$log" || true)
 json_passed=$(grep -c '^json schema: OK' "$log" || true)

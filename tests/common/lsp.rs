@@ -20,6 +20,8 @@ pub struct LspClient {
     pub received: Vec<Value>,
     /// Received messages no wait has matched yet, in order.
     unmatched: std::collections::VecDeque<Value>,
+    /// The diagnostics of the last publication received for each URI (kept by [`LspClient::forget`]).
+    last_published: std::collections::HashMap<String, Value>,
     next_id: i64,
     /// Publications are summarised, not built (see [`Publication`]).
     light: Arc<AtomicBool>,
@@ -81,7 +83,10 @@ fn read_message(reader: &mut impl BufRead) -> Option<Vec<u8>> {
 
 impl LspClient {
     pub fn spawn() -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_podsec"))
+        // PODSEC_LSP_BIN: another build of the server (a benchmark comparing two commits, alternately).
+        let binary =
+            std::env::var_os("PODSEC_LSP_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_podsec").into());
+        let mut child = Command::new(binary)
             .args(["lsp", "--stdio"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -110,6 +115,7 @@ impl LspClient {
             incoming,
             received: Vec::new(),
             unmatched: Default::default(),
+            last_published: Default::default(),
             next_id: 1,
             light,
         }
@@ -170,6 +176,12 @@ impl LspClient {
                 let id = message["id"].clone();
                 self.send(&json!({ "jsonrpc": "2.0", "id": id, "result": null }));
             }
+            if message["method"] == "textDocument/publishDiagnostics" {
+                if let Some(uri) = message["params"]["uri"].as_str() {
+                    let diagnostics = message["params"]["diagnostics"].clone();
+                    self.last_published.insert(uri.to_string(), diagnostics);
+                }
+            }
             self.received.push(message.clone());
             if predicate(&message) {
                 return Some(message);
@@ -178,13 +190,31 @@ impl LspClient {
         }
     }
 
-    /// Waits for diagnostics of `uri` at `version`.
+    /// The diagnostics of `uri` at `version`, its latest: those published for that version, or, as the
+    /// server publishes nothing that would repeat the last publication, those it answers a pull with
+    /// (which waits for the analysis of the latest version).
     pub fn diagnostics(&mut self, uri: &str, version: i64) -> Vec<Value> {
-        let message = self.wait_for(|m| {
+        let response = self.request(
+            "textDocument/diagnostic",
+            json!({ "textDocument": { "uri": uri } }),
+        );
+        let pulled = response["result"]["items"].as_array().cloned();
+        let published = |m: &Value| {
             m["method"] == "textDocument/publishDiagnostics"
                 && m["params"]["uri"] == uri
                 && m["params"]["version"] == version
-        });
+        };
+        let pulled = pulled.unwrap_or_else(|| panic!("no diagnostics for {uri} at {version}: {response}"));
+        if let Some(index) = self.unmatched.iter().position(published) {
+            let message = self.unmatched.remove(index).unwrap();
+            return message["params"]["diagnostics"].as_array().unwrap().clone();
+        }
+        // The last publication received for `uri`: when the pulled diagnostics differ from it, the
+        // server publishes them (for this version), maybe after answering the pull.
+        if self.last_published.get(uri).and_then(Value::as_array) == Some(&pulled) {
+            return pulled;
+        }
+        let message = self.wait_for(published);
         message["params"]["diagnostics"].as_array().unwrap().clone()
     }
 

@@ -36,4 +36,13 @@ cp tests/data/workspace-namespace.yaml "$why/namespace.yaml"
 cp tests/data/workspace-deploy.yaml "$why/deploy.yaml"
 PODSEC_REPO="$PWD" PODSEC_BIN="$bin" PODSEC_WORKSPACE="$why" \
   timeout 120 "$venv/bin/nvim" --headless --clean -c "luafile tests/editors/neovim_why.lua" 2>&1
+# The shipped config on a monorepo: rooted at .git, file watching on, lenses (neovim_current.lua).
+mono="$work/monorepo"
+mkdir -p "$mono/.git" "$mono/platform" "$mono/teams/payments"
+printf 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: payments\n  labels:\n    pod-security.kubernetes.io/enforce: baseline\n    pod-security.kubernetes.io/warn: restricted\n' > "$mono/platform/namespaces.yaml"
+printf 'level: baseline\n' > "$mono/teams/payments/.podsec.yaml"
+printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: payments}\nspec:\n  template:\n    spec:\n      containers:\n      - name: api\n        image: api\n' > "$mono/teams/payments/deploy.yaml"
+printf 'apiVersion: batch/v1\nkind: Job\nmetadata: {name: migrate}\nspec:\n  template:\n    spec:\n      containers:\n      - name: migrate\n        image: migrate\n' > "$mono/teams/payments/job.yaml"
+PODSEC_REPO="$PWD" PODSEC_BIN="$bin" PODSEC_MONOREPO="$mono" \
+  timeout 120 "$venv/bin/nvim" --headless --clean -c "luafile tests/editors/neovim_current.lua" 2>&1
 echo

@@ -219,7 +219,7 @@ impl Backend {
     }
 
     /// Analyses one open document again, if it is open.
-    fn reschedule_one(&self, key: &str) {
+    pub(super) fn reschedule_one(&self, key: &str) {
         let generation = self.state().documents.get_mut(key).map(|doc| {
             doc.generation += 1;
             doc.generation
@@ -448,9 +448,14 @@ impl LanguageServer for Backend {
         if watch {
             // Our own watchers, not the client's defaults: every YAML file may hold a Namespace or an
             // admission configuration, and project files start with a dot that some globs skip.
+            // The last one, deletions of anything, also makes Neovim's portable watcher (Linux without
+            // inotifywait) watch every folder: it watches only the folders some pattern matches, so a
+            // Namespace file changed in a subfolder would otherwise go unseen. (A folder removed by a
+            // checkout is worth hearing of too.)
             let options = json!({ "watchers": [
                 { "globPattern": "**/*.{yaml,yml}" },
                 { "globPattern": "**/.podsec.yaml" },
+                { "globPattern": "**/*", "kind": 4 },
             ] });
             let registration = Registration {
                 id: "podsec-policy-files".to_string(),
@@ -600,6 +605,9 @@ impl LanguageServer for Backend {
         if let (true, Some(path)) = (session::is_project_file(removed.path.as_deref()), &removed.path) {
             self.state().workspace.set_open_project(path, None);
         }
+        if let (true, Some(path)) = (session::is_kustomization(removed.path.as_deref()), &removed.path) {
+            self.state().workspace.set_open_kustomization(path, None);
+        }
         if !self.state().pull_diagnostics {
             let _publishing = self.publish.lock().await;
             self.publish_diagnostics(&uri, &[], None);
@@ -608,6 +616,21 @@ impl LanguageServer for Backend {
         self.workspace_changed();
         // What it held on disk, not its last unsaved text, is the policy source from now on.
         self.reread_from_disk(&uri, session::gives_policy(&removed));
+        // And its pods on disk are those the Namespaces of their namespaces count now.
+        let dependents: Vec<String> = self
+            .state()
+            .documents
+            .iter()
+            .filter(|(_, d)| {
+                d.namespaces
+                    .iter()
+                    .any(|n| removed.workloads.iter().flatten().any(|w| *w == n.name))
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        for dependent in dependents {
+            self.reschedule_one(&dependent);
+        }
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {

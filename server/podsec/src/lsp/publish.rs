@@ -49,15 +49,26 @@ impl Backend {
         // asked it to pull every document again, see `reschedule_others`).
         if !pull {
             let _publishing = self.publish.lock().await;
-            let current = self
-                .state()
-                .documents
-                .get(key)
-                .is_some_and(|d| d.generation == generation);
-            if !current {
-                return;
+            let items = &diagnosed.report.items;
+            let repeated = {
+                let mut state = self.state();
+                let Some(doc) = state
+                    .documents
+                    .get_mut(key)
+                    .filter(|d| d.generation == generation)
+                else {
+                    return;
+                };
+                let repeated = doc
+                    .published
+                    .as_ref()
+                    .is_some_and(|published| Arc::ptr_eq(published, items) || published == items);
+                doc.published = Some(Arc::clone(items));
+                repeated
+            };
+            if !repeated {
+                self.publish_diagnostics(&diagnosed.uri, items, Some(diagnosed.version));
             }
-            self.publish_diagnostics(&diagnosed.uri, &diagnosed.report.items, Some(diagnosed.version));
         }
         // Code lenses show the policy: the client asks again when it may have changed.
         if diagnosed.policy_changed && lens_refresh {
@@ -103,12 +114,21 @@ impl Backend {
         let backend = self.clone();
         let outcome = guarded("analysing a document", move || {
             let snapshot = pending.complete();
-            let elsewhere = backend.workloads_elsewhere(&snapshot, true);
+            // An open project file's text is the policy of the files below it from now on: their
+            // analyses for its unused exemptions read it.
+            let project_changed = match (snapshot.is_project_file(), &snapshot.path) {
+                (true, Some(path)) => backend
+                    .state()
+                    .workspace
+                    .set_open_project(path, Some(&snapshot.text)),
+                _ => false,
+            };
+            let elsewhere = backend.elsewhere(&snapshot);
             let (diagnostics, workloads, analysis) = analyse(&snapshot, &mut reuse, &elsewhere);
-            (snapshot, diagnostics, workloads, analysis, reuse)
+            (snapshot, diagnostics, workloads, analysis, reuse, project_changed)
         });
         drop(running);
-        let (snapshot, diagnostics, workloads, analysis, reuse) = match outcome {
+        let (snapshot, diagnostics, workloads, analysis, reuse, project_changed) = match outcome {
             Ok(done) => done,
             Err(message) => {
                 self.client
@@ -117,7 +137,17 @@ impl Backend {
                 return None;
             }
         };
-        let policy_changed = self.store(&snapshot, reuse, workloads);
+        // (Only while some other open document reads them: a keystroke pays for the fingerprint then.)
+        let read_elsewhere = {
+            let state = self.state();
+            state.documents.iter().any(|(other, d)| {
+                other.as_str() != key
+                    && (!d.namespaces.is_empty() || super::session::is_project_file(d.path.as_deref()))
+            })
+        };
+        let verdicts = read_elsewhere.then(|| verdicts(&analysis));
+        let policy_changed = self.store(&snapshot, reuse, workloads) || project_changed;
+        let dependents = self.verdicts_changed(key, &snapshot, verdicts);
         let pull = self.state().pull_diagnostics;
         let report = Report::new(analysed, diagnostics, pull);
         let (uri, version) = (snapshot.uri.clone(), snapshot.version);
@@ -133,6 +163,11 @@ impl Backend {
         if policy_changed {
             // Other documents may live in these namespaces, or under this project file.
             self.reschedule_others(key);
+        } else if !dependents.is_empty() {
+            self.workspace_changed();
+            for dependent in dependents {
+                self.reschedule_one(&dependent);
+            }
         }
         Some(Diagnosed {
             uri,
@@ -166,6 +201,40 @@ impl Backend {
         }
     }
 
+    /// Records the verdicts of the open document `key`'s analysis; when they changed since its last one,
+    /// the other open documents that read them: Namespaces of its objects' namespaces (their label impact
+    /// counts its pods, saved or not) and the project file above it (its unused exemptions).
+    fn verdicts_changed(&self, key: &str, snapshot: &Snapshot, verdicts: Option<u64>) -> Vec<String> {
+        let mut state = self.state();
+        let Some(doc) = state.documents.get_mut(key) else {
+            return Vec::new();
+        };
+        // (The first fingerprint counts as a change: the open text replaces the file, and no document
+        // that reads it was open before.)
+        let before = std::mem::replace(&mut doc.verdicts, verdicts);
+        if verdicts.is_none() || before == verdicts {
+            return Vec::new();
+        }
+        let namespaces: Vec<String> = doc.workloads.iter().flatten().cloned().collect();
+        let directory = snapshot.path.as_deref().and_then(std::path::Path::parent);
+        state
+            .documents
+            .iter()
+            .filter(|(other, _)| other.as_str() != key)
+            .filter(|(_, d)| {
+                let defines = d.namespaces.iter().any(|n| namespaces.contains(&n.name));
+                let governs = super::session::is_project_file(d.path.as_deref())
+                    && d.path
+                        .as_deref()
+                        .and_then(std::path::Path::parent)
+                        .zip(directory)
+                        .is_some_and(|(project, dir)| dir.starts_with(project));
+                defines || governs
+            })
+            .map(|(other, _)| other.clone())
+            .collect()
+    }
+
     /// Keeps what an analysis learnt about the document; true when the policy sources it gives the
     /// other documents changed.
     fn store(&self, snapshot: &Snapshot, reuse: Reuse, workloads: Vec<Option<String>>) -> bool {
@@ -173,6 +242,12 @@ impl Backend {
         let mut changed = false;
         if let (true, Some(path)) = (snapshot.is_project_file(), &snapshot.path) {
             changed |= state.workspace.set_open_project(path, Some(&snapshot.text));
+        }
+        if let (true, Some(path)) = (
+            super::session::is_kustomization(snapshot.path.as_deref()),
+            &snapshot.path,
+        ) {
+            changed |= state.workspace.set_open_kustomization(path, Some(&snapshot.text));
         }
         let scanned_gives_policy = snapshot
             .path
@@ -196,6 +271,58 @@ impl Backend {
             }
         }
         changed
+    }
+
+    /// What the diagnostics of `snapshot` read of other documents: the objects in the namespaces whose
+    /// enforce label it sets, and for a project file, the exemptions the files it governs use.
+    pub(super) fn elsewhere(&self, snapshot: &Snapshot) -> Elsewhere {
+        Elsewhere {
+            objects: self.workloads_elsewhere(snapshot, true),
+            used_exemptions: snapshot
+                .is_project_file()
+                .then(|| self.exemptions_used_below(snapshot)),
+        }
+    }
+
+    /// The exemptions of the project file `snapshot` that match a finding in a file it governs: the open
+    /// documents (their texts, saved or not) and the workspace's other files below it, as `podsec check`
+    /// of its folder finds them.
+    fn exemptions_used_below(&self, snapshot: &Snapshot) -> Vec<podsec_engine::Span> {
+        let Some(project) = snapshot.path.clone() else {
+            return Vec::new();
+        };
+        let sources = {
+            let mut state = self.state();
+            let governed = |state: &mut super::session::State, path: &std::path::Path| {
+                path != project && state.workspace.project_path_for(path).as_ref() == Some(&project)
+            };
+            let open: Vec<(String, std::path::PathBuf)> = state
+                .documents
+                .iter()
+                .filter_map(|(key, d)| Some((key.clone(), d.path.clone()?)))
+                .collect();
+            let mut sources = Vec::new();
+            for (key, path) in open {
+                if governed(&mut state, &path) {
+                    sources.extend(state.pending(&key, None));
+                }
+            }
+            for path in state.closed_workspace_files() {
+                if governed(&mut state, &path) {
+                    sources.extend(state.pending_file(&path));
+                }
+            }
+            sources
+        };
+        let mut used = Vec::new();
+        for source in sources {
+            let other = source.complete();
+            if other.is_project_file() {
+                continue;
+            }
+            used.extend(podsec_engine::analyze(&other.text, &other.options()).used_exemptions);
+        }
+        used
     }
 
     /// The objects of other open documents and workspace files in the namespaces this snapshot defines
@@ -281,17 +408,50 @@ impl Backend {
     }
 }
 
+/// A fingerprint of what other documents read of an analysis: each object's namespace, name and enforce
+/// verdict (a Namespace's label impact), and the project-file exemptions it used.
+fn verdicts(analysis: &Analysis) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for object in &analysis.objects {
+        object.namespace.hash(&mut hasher);
+        object.display_name().hash(&mut hasher);
+        object
+            .aggregated_reason(podsec_engine::policy::Mode::Enforce)
+            .hash(&mut hasher);
+    }
+    analysis.used_exemptions.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// What a document's diagnostics read of the others (see [`Backend::elsewhere`]).
+#[derive(Default)]
+pub(super) struct Elsewhere {
+    pub objects: Vec<ObjectReport>,
+    /// For a project file: the exemptions that match a finding in a file it governs.
+    pub used_exemptions: Option<Vec<podsec_engine::Span>>,
+}
+
 /// The diagnostics of a snapshot — its findings, and the problems of the policy sources it holds (with
 /// the impact of its enforce labels on its own objects and those `elsewhere`) — the namespaces of its
 /// pod-bearing objects, and the analysis itself.
 pub(super) fn analyse(
     snapshot: &Snapshot,
     reuse: &mut Reuse,
-    elsewhere: &[ObjectReport],
+    elsewhere: &Elsewhere,
 ) -> (Vec<Diagnostic>, Vec<Option<String>>, Analysis) {
     let (rope, encoding) = (&snapshot.rope, snapshot.encoding);
     if snapshot.is_project_file() {
-        let (_, problems) = podsec_engine::sources::project_file(&snapshot.text, &Limits::default());
+        let (config, mut problems) = podsec_engine::sources::project_file(&snapshot.text, &Limits::default());
+        // As `podsec check` reports them: expired exemptions, and those no governed file uses.
+        if let Some(used) = &elsewhere.used_exemptions {
+            let context = podsec_engine::policy::PolicyContext {
+                project: Some(config),
+                today: snapshot.context.today,
+                ..podsec_engine::policy::PolicyContext::default()
+            };
+            problems.extend(context.exemption_problems(used));
+        }
         let found = problems
             .iter()
             .map(|p| config_diagnostic(p, rope, encoding, snapshot.style))
@@ -301,11 +461,10 @@ pub(super) fn analyse(
     let analysis = analyze_reusing(&snapshot.text, &snapshot.options(), reuse);
     let mut found = diagnostics(&analysis, rope, encoding, &snapshot.uri, snapshot.style);
     for labels in &snapshot.own.labels {
-        let problems = labels
-            .problems
-            .iter()
-            .cloned()
-            .chain(namespace_impact(labels, analysis.objects.iter().chain(elsewhere)));
+        let problems = labels.problems.iter().cloned().chain(namespace_impact(
+            labels,
+            analysis.objects.iter().chain(&elsewhere.objects),
+        ));
         found.extend(problems.map(|p| config_diagnostic(&p, rope, encoding, snapshot.style)));
     }
     let mut workloads: Vec<Option<String>> = Vec::new();
@@ -314,5 +473,5 @@ pub(super) fn analyse(
             workloads.push(object.namespace.clone());
         }
     }
-    (found, workloads, analysis)
+    (super::diagnostics::bounded(found), workloads, analysis)
 }

@@ -201,7 +201,7 @@ impl Backend {
         let backend = self.clone();
         let items = guarded("analysing a workspace file", move || {
             let snapshot = pending.complete();
-            let elsewhere = backend.workloads_elsewhere(&snapshot, true);
+            let elsewhere = backend.elsewhere(&snapshot);
             analyse(&snapshot, &mut Reuse::default(), &elsewhere).0
         });
         drop(running);

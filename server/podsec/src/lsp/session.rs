@@ -39,10 +39,16 @@ pub(super) struct Document {
     pub analysed: bool,
     /// The namespaces of its pod-bearing objects as last analysed (for Namespaces' label impact).
     pub workloads: Vec<Option<String>>,
+    /// What other open documents read of its last analysis (see `publish::verdicts`): a Namespace's
+    /// label impact, a project file's unused exemptions. When it changes, they are analysed again.
+    pub verdicts: Option<u64>,
     /// Its last analysis per YAML document: a keystroke re-analyses only the document it changed.
     pub reuse: Reuse,
     /// The diagnostics of its last analysed generation, which a pull request answers with.
     pub report: Option<Report>,
+    /// The diagnostics last published for it: a publication that would repeat them is not sent (a
+    /// keystroke that changes no diagnostic costs the client nothing).
+    pub published: Option<std::sync::Arc<Vec<tower_lsp_server::ls_types::Diagnostic>>>,
     /// That analysis and the snapshot it read (code lenses are computed from it).
     pub last: Option<std::sync::Arc<Analysed>>,
     /// The file-wide part of its code actions at one generation (see `code_actions::FileActions`).
@@ -97,8 +103,10 @@ impl Document {
             saved: false,
             analysed: false,
             workloads: Vec::new(),
+            verdicts: None,
             reuse: Reuse::default(),
             report: None,
+            published: None,
             last: None,
             file_actions: None,
         }
@@ -117,10 +125,13 @@ pub(super) fn gives_policy(doc: &Document) -> bool {
 
 /// Whether `path` is a project file or a kustomization.
 pub(super) fn governs_others(path: Option<&Path>) -> bool {
-    is_project_file(path)
-        || path
-            .and_then(Path::file_name)
-            .is_some_and(|n| n == "kustomization.yaml" || n == "kustomization.yml" || n == "Kustomization")
+    is_project_file(path) || is_kustomization(path)
+}
+
+/// Whether `path` is a kustomization.
+pub(super) fn is_kustomization(path: Option<&Path>) -> bool {
+    path.and_then(Path::file_name)
+        .is_some_and(|n| n == "kustomization.yaml" || n == "kustomization.yml" || n == "Kustomization")
 }
 
 /// Whether `path` is a project file (`.podsec.yaml`).

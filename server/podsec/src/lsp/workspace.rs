@@ -49,6 +49,9 @@ pub struct Workspace {
     kustomized: HashMap<PathBuf, Option<String>>,
     /// Project files open in the editor → their text, which wins over the file on disk.
     open_projects: HashMap<PathBuf, String>,
+    /// Kustomizations open in the editor → their text, which wins over the file on disk (a `namespace:`
+    /// edit applies before it is saved, as a label edit does).
+    open_kustomizations: HashMap<PathBuf, String>,
 }
 
 /// How a workspace file is named in messages: relative to the workspace folder it is in.
@@ -134,12 +137,16 @@ impl Workspace {
             return known.clone();
         }
         let cache = &mut self.kustomizations;
+        let open = &self.open_kustomizations;
         let found =
             crate::project::kustomize_namespace(file, &mut crate::project::Resolver::default(), |path| {
                 cache
                     .entry(path.to_path_buf())
                     .or_insert_with(|| {
-                        let text = std::fs::read_to_string(path).ok()?;
+                        let text = match open.get(path) {
+                            Some(text) => text.clone(),
+                            None => std::fs::read_to_string(path).ok()?,
+                        };
                         crate::project::ResolvedKustomization::read(path.parent()?, &text).map(Arc::new)
                     })
                     .clone()
@@ -150,8 +157,17 @@ impl Workspace {
 
     /// The project governing `file`, read (and cached) on first use.
     pub fn project_for(&mut self, file: &Path) -> Option<Project> {
+        let project_path = self.project_path_for(file)?;
+        if let Some(known) = self.projects.get(&project_path) {
+            return known.clone();
+        }
+        self.read_project(project_path)
+    }
+
+    /// The project file governing `file`: the nearest `.podsec.yaml` above it (found once per directory).
+    pub fn project_path_for(&mut self, file: &Path) -> Option<PathBuf> {
         let directory = file.parent()?.to_path_buf();
-        let project_path = match self.project_of.get(&directory) {
+        match self.project_of.get(&directory) {
             Some(known) => known.clone(),
             None => {
                 let mut current = Some(directory.as_path());
@@ -167,10 +183,11 @@ impl Workspace {
                 self.project_of.insert(directory, found.clone());
                 found
             }
-        }?;
-        if let Some(known) = self.projects.get(&project_path) {
-            return known.clone();
         }
+    }
+
+    /// Reads (and caches) the project file at `project_path`, its open text over its file.
+    fn read_project(&mut self, project_path: PathBuf) -> Option<Project> {
         let text = match self.open_projects.get(&project_path) {
             Some(open) => Some(open.clone()),
             None => std::fs::read_to_string(&project_path).ok(),
@@ -200,6 +217,21 @@ impl Workspace {
             match text {
                 Some(text) => self.open_projects.insert(path.to_path_buf(), text.to_string()),
                 None => self.open_projects.remove(path),
+            };
+            self.forget_projects();
+        }
+        changed
+    }
+
+    /// Sets (or, with `None`, drops) the open text of a kustomization; true when that changes anything.
+    pub fn set_open_kustomization(&mut self, path: &Path, text: Option<&str>) -> bool {
+        let changed = self.open_kustomizations.get(path).map(String::as_str) != text;
+        if changed {
+            match text {
+                Some(text) => self
+                    .open_kustomizations
+                    .insert(path.to_path_buf(), text.to_string()),
+                None => self.open_kustomizations.remove(path),
             };
             self.forget_projects();
         }
