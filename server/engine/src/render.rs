@@ -111,8 +111,8 @@ fn follow<'d>(start: NodeRef<'d>, steps: &[Step<'_>], container: Option<&str>) -
                         .find(|item| item.get("name").and_then(|n| n.as_str()) == Some(name))
                 });
                 named
-                    .or_else(|| items.get(index))
-                    .or_else(|| match items.as_slice() {
+                    .or(items.get(index))
+                    .or(match items.as_slice() {
                         [only] => Some(only),
                         _ => None,
                     })
