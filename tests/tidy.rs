@@ -144,7 +144,7 @@ const LAYERS: &[&[&str]] = &[
     &["checks"],
     &["psp", "sources"],
     &["analysis"],
-    &["advice", "fix_all", "explain", "vap", "complete"],
+    &["advice", "fix_all", "explain", "vap", "complete", "render"],
 ];
 
 #[test]
