@@ -130,6 +130,18 @@ fn the_project_file_schema_matches_the_engine() {
     assert_eq!(checks, ids);
 }
 
+/// A module's code: no tests, no comments (docs may point anywhere).
+fn code_only(source: &str) -> String {
+    source
+        .split("#[cfg(test)]")
+        .next()
+        .unwrap()
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
 /// The engine's layers, lowest first. A module may use only modules of lower layers (read from the
 /// `crate::…` paths of its source, tests aside), so there is no import cycle and each layer can be
 /// understood without those above it. Keep ARCHITECTURE.md's layering section in step.
@@ -162,15 +174,7 @@ fn engine_modules_use_only_lower_layers() {
         let own = layer_of(&module).unwrap_or_else(|| panic!("{relative}: module {module} is in no layer"));
         seen.push(module.clone());
         let source = std::fs::read_to_string(&file).unwrap();
-        // Code only: no tests, no comments (docs may point anywhere).
-        let code: String = source
-            .split("#[cfg(test)]")
-            .next()
-            .unwrap()
-            .lines()
-            .filter(|line| !line.trim_start().starts_with("//"))
-            .map(|line| format!("{line}\n"))
-            .collect();
+        let code = code_only(&source);
         for (at, _) in code.match_indices("crate::") {
             let used: String = code[at + "crate::".len()..]
                 .chars()
@@ -222,14 +226,7 @@ fn shell_module_uses() -> std::collections::BTreeMap<String, std::collections::B
             continue;
         }
         let source = std::fs::read_to_string(&file).unwrap();
-        let code: String = source
-            .split("#[cfg(test)]")
-            .next()
-            .unwrap()
-            .lines()
-            .filter(|line| !line.trim_start().starts_with("//"))
-            .map(|line| format!("{line}\n"))
-            .collect();
+        let code = code_only(&source);
         let used = uses.entry(module.clone()).or_default();
         for (at, _) in code.match_indices("crate::") {
             let name: String = code[at + "crate::".len()..]

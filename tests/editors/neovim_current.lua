@@ -4,23 +4,9 @@
 -- (a Namespace rewritten as `git checkout` would, `rm .podsec.yaml`) reach the server through file
 -- watching; code lenses come with vim.lsp.codelens.refresh().
 
-local function fail(message)
-  io.stderr:write('neovim current e2e: FAIL: ' .. message .. '\n')
-  vim.cmd('cquit 1')
-end
-
-local function check(condition, message)
-  if not condition then fail(message) end
-end
-
-local repo = assert(vim.env.PODSEC_REPO, 'PODSEC_REPO')
-local binary = assert(vim.env.PODSEC_BIN, 'PODSEC_BIN')
+local check = dofile(vim.env.PODSEC_REPO .. '/tests/editors/neovim_harness.lua')('neovim current e2e')
 local monorepo = assert(vim.env.PODSEC_MONOREPO, 'PODSEC_MONOREPO')
 local team = monorepo .. '/teams/payments'
-
-vim.opt.runtimepath:prepend(repo .. '/editors/neovim')
-vim.lsp.config('podsec', { cmd = { binary, 'lsp' } })
-vim.lsp.enable('podsec')
 
 vim.cmd.edit(team .. '/deploy.yaml')
 local deploy = vim.api.nvim_get_current_buf()

@@ -3,22 +3,8 @@
 -- positions, apply a quick fix through the code action request, and check the buffer text; then exempt the
 -- last finding with a comment (plain text: Neovim 0.11 takes no snippet edits) and write its reason.
 
-local function fail(message)
-  io.stderr:write('neovim e2e: FAIL: ' .. message .. '\n')
-  vim.cmd('cquit 1')
-end
-
-local function check(condition, message)
-  if not condition then fail(message) end
-end
-
-local repo = assert(vim.env.PODSEC_REPO, 'PODSEC_REPO')
-local binary = assert(vim.env.PODSEC_BIN, 'PODSEC_BIN')
+local check = dofile(vim.env.PODSEC_REPO .. '/tests/editors/neovim_harness.lua')('neovim e2e')
 local file = assert(vim.env.PODSEC_FILE, 'PODSEC_FILE')
-
-vim.opt.runtimepath:prepend(repo .. '/editors/neovim')
-vim.lsp.config('podsec', { cmd = { binary, 'lsp' } })
-vim.lsp.enable('podsec')
 
 vim.cmd.edit(file)
 local buf = vim.api.nvim_get_current_buf()

@@ -2,22 +2,8 @@
 -- tests/editors/neovim.sh: a Deployment's severities follow its Namespace's label when the Namespace
 -- file is edited, saved and closed in the editor, and stay right after it is closed.
 
-local function fail(message)
-  io.stderr:write('neovim policy e2e: FAIL: ' .. message .. '\n')
-  vim.cmd('cquit 1')
-end
-
-local function check(condition, message)
-  if not condition then fail(message) end
-end
-
-local repo = assert(vim.env.PODSEC_REPO, 'PODSEC_REPO')
-local binary = assert(vim.env.PODSEC_BIN, 'PODSEC_BIN')
+local check = dofile(vim.env.PODSEC_REPO .. '/tests/editors/neovim_harness.lua')('neovim policy e2e')
 local workspace = assert(vim.env.PODSEC_WORKSPACE, 'PODSEC_WORKSPACE')
-
-vim.opt.runtimepath:prepend(repo .. '/editors/neovim')
-vim.lsp.config('podsec', { cmd = { binary, 'lsp' } })
-vim.lsp.enable('podsec')
 
 vim.cmd.edit(workspace .. '/deploy.yaml')
 local deploy = vim.api.nvim_get_current_buf()

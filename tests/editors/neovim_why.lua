@@ -4,22 +4,8 @@
 -- (podsec.showLocation → window/showDocument); go-to-definition on `namespace: web` reaches the
 -- Namespace object; completion offers the label's levels.
 
-local function fail(message)
-  io.stderr:write('neovim why e2e: FAIL: ' .. message .. '\n')
-  vim.cmd('cquit 1')
-end
-
-local function check(condition, message)
-  if not condition then fail(message) end
-end
-
-local repo = assert(vim.env.PODSEC_REPO, 'PODSEC_REPO')
-local binary = assert(vim.env.PODSEC_BIN, 'PODSEC_BIN')
+local check = dofile(vim.env.PODSEC_REPO .. '/tests/editors/neovim_harness.lua')('neovim why e2e')
 local workspace = assert(vim.env.PODSEC_WORKSPACE, 'PODSEC_WORKSPACE')
-
-vim.opt.runtimepath:prepend(repo .. '/editors/neovim')
-vim.lsp.config('podsec', { cmd = { binary, 'lsp' } })
-vim.lsp.enable('podsec')
 
 vim.cmd.edit(workspace .. '/deploy.yaml')
 local deploy = vim.api.nvim_get_current_buf()

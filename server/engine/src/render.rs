@@ -11,9 +11,11 @@
 //!
 //! Pure: the shell runs Helm and reads the files; this only reads texts.
 
-use crate::analysis::{Analysis, Location, ObjectReport, key_and_scalar_value};
+use crate::analysis::{
+    Analysis, Location, ObjectReport, PathStep, first_line, key_and_scalar_value, path_steps,
+};
 use crate::helm;
-use crate::yaml::{Limits, NodeRef, Span, documents};
+use crate::yaml::{Document, Limits, NodeRef, Span, documents};
 
 /// One file of a chart, by its path from the chart's directory (`templates/deployment.yaml`,
 /// `values.yaml`; `/`-separated).
@@ -41,37 +43,6 @@ pub struct Rendering<'a> {
     pub label: &'a str,
 }
 
-/// One step of a field path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Step<'p> {
-    Key(&'p str),
-    Index(usize),
-}
-
-/// `spec.containers[0].securityContext` and `metadata.annotations["a.b/c"]` as steps; `None` for a path
-/// podsec never writes.
-fn steps(path: &str) -> Option<Vec<Step<'_>>> {
-    let mut steps = Vec::new();
-    let mut rest = path;
-    while !rest.is_empty() {
-        rest = rest.strip_prefix('.').unwrap_or(rest);
-        if let Some(inner) = rest.strip_prefix("[\"") {
-            let end = inner.find("\"]")?;
-            steps.push(Step::Key(inner.get(..end)?));
-            rest = inner.get(end + 2..)?;
-        } else if let Some(inner) = rest.strip_prefix('[') {
-            let end = inner.find(']')?;
-            steps.push(Step::Index(inner.get(..end)?.parse().ok()?));
-            rest = inner.get(end + 1..)?;
-        } else {
-            let end = rest.find(['.', '[']).unwrap_or(rest.len());
-            steps.push(Step::Key(rest.get(..end)?));
-            rest = rest.get(end..)?;
-        }
-    }
-    Some(steps)
-}
-
 /// How far a path goes in a tree: the last node reached, the key it is the value of, and how many steps
 /// were taken.
 #[derive(Clone, Copy, Debug)]
@@ -94,7 +65,7 @@ fn entry_with_null<'d>(mapping: NodeRef<'d>, key: &str) -> Option<(NodeRef<'d>, 
 /// Follows `steps` from `start` as far as they are written. A list item is the one whose `name` is
 /// `container` when one is given and written, else the one at the index, else the only one (a template's
 /// `range` writes one item for many).
-fn follow<'d>(start: NodeRef<'d>, steps: &[Step<'_>], container: Option<&str>) -> Reached<'d> {
+fn follow<'d>(start: NodeRef<'d>, steps: &[PathStep<'_>], container: Option<&str>) -> Reached<'d> {
     let mut reached = Reached {
         node: start,
         key: None,
@@ -102,8 +73,8 @@ fn follow<'d>(start: NodeRef<'d>, steps: &[Step<'_>], container: Option<&str>) -
     };
     for step in steps {
         let next = match *step {
-            Step::Key(key) => entry_with_null(reached.node, key).map(|(k, v)| (Some(k), v)),
-            Step::Index(index) => {
+            PathStep::Key(key) => entry_with_null(reached.node, key).map(|(k, v)| (Some(k), v)),
+            PathStep::Index(index) => {
                 let items: Vec<NodeRef<'d>> = reached.node.items().collect();
                 let named = container.and_then(|name| {
                     items
@@ -257,25 +228,18 @@ struct Placed {
 /// Follows `values` and then `rest` in the values files, the last merged first: the first that writes
 /// the whole path, or else the one that writes most of it. `None` when none writes even `values`.
 fn in_values(
-    rendering: &Rendering<'_>,
+    values_files: &[(usize, Document<'_>)],
     values: &[&str],
-    rest: &[Step<'_>],
+    rest: &[PathStep<'_>],
     container: Option<&str>,
 ) -> Option<Placed> {
-    let limits = Limits::default();
-    let wanted: Vec<Step<'_>> = values
+    let wanted: Vec<PathStep<'_>> = values
         .iter()
-        .map(|k| Step::Key(k))
+        .map(|k| PathStep::Key(k))
         .chain(rest.iter().copied())
         .collect();
     let mut best: Option<(usize, Placed)> = None;
-    for file in rendering.values.iter().rev() {
-        let Some(chart_file) = rendering.files.get(*file) else {
-            continue;
-        };
-        let Some(document) = documents(&chart_file.text, &limits).next() else {
-            continue;
-        };
+    for (file, document) in values_files.iter().rev() {
         let Some(root) = document.root() else {
             continue;
         };
@@ -285,7 +249,7 @@ fn in_values(
         }
         let span = match reached.key {
             Some(key) => key_and_scalar_value(key, reached.node),
-            None => first_line_of(&chart_file.text, reached.node.span()),
+            None => first_line(document.text, reached.node.span()),
         };
         let placed = Placed { file: *file, span };
         if reached.taken == wanted.len() {
@@ -298,51 +262,48 @@ fn in_values(
     best.map(|(_, placed)| placed)
 }
 
-fn first_line_of(text: &str, span: Span) -> Span {
-    let line = text
-        .get(span.start..span.end)
-        .unwrap_or("")
-        .split(['\r', '\n'])
-        .next()
-        .unwrap_or("");
-    Span::new(span.start, span.start + line.len())
-}
-
-/// A template document of one rendered object: the `ordinal`th document of kind `kind` (Helm renders a
-/// template's documents in order), else the first with a mapping.
+/// The template of one rendered object, its actions neutralised.
 struct TemplateObject<'t> {
     file: usize,
     template: &'t str,
     neutral: helm::Neutralised,
 }
 
+/// The template document of a rendered object: the `ordinal`th document of kind `kind` (Helm renders a
+/// template's documents in order), else the first of that kind, else the first mapping.
+fn object_document<'d, 'a>(
+    documents: &'d [Document<'a>],
+    kind: &str,
+    ordinal: usize,
+) -> Option<&'d Document<'a>> {
+    let of_kind = || {
+        documents
+            .iter()
+            .filter(move |d| d.root().and_then(|r| r.get("kind")).and_then(|k| k.as_str()) == Some(kind))
+    };
+    of_kind().nth(ordinal).or_else(|| of_kind().next()).or_else(|| {
+        documents
+            .iter()
+            .find(|d| d.root().is_some_and(|r| r.is_mapping()))
+    })
+}
+
 impl TemplateObject<'_> {
-    /// Where the field at `path` comes from.
-    fn place(&self, rendering: &Rendering<'_>, kind: &str, ordinal: usize, location: &Location) -> Placed {
-        let limits = Limits::default();
+    /// Where the field of `location` comes from, `document` being the object's in the neutralised template.
+    fn place(
+        &self,
+        values_files: &[(usize, Document<'_>)],
+        document: &Document<'_>,
+        location: &Location,
+    ) -> Placed {
         let header = Placed {
             file: self.file,
             span: Span::point(0),
         };
-        let docs: Vec<_> = documents(&self.neutral.text, &limits)
-            .filter(|d| d.error.is_none())
-            .collect();
-        let of_kind: Vec<_> = docs
-            .iter()
-            .filter(|d| d.root().and_then(|r| r.get("kind")).and_then(|k| k.as_str()) == Some(kind))
-            .collect();
-        let Some(document) = of_kind
-            .get(ordinal)
-            .or(of_kind.first())
-            .copied()
-            .or_else(|| docs.iter().find(|d| d.root().is_some_and(|r| r.is_mapping())))
-        else {
-            return header;
-        };
         let Some(root) = document.root() else {
             return header;
         };
-        let Some(steps) = steps(&location.path) else {
+        let Some(steps) = path_steps(&location.path).collect::<Option<Vec<_>>>() else {
             return self.kind_line(root).unwrap_or(header);
         };
         let container = location.container.as_deref();
@@ -352,7 +313,7 @@ impl TemplateObject<'_> {
             file: self.file,
             span: match reached.key {
                 Some(key) => key_and_scalar_value(key, reached.node),
-                None => first_line_of(&self.neutral.text, reached.node.span()),
+                None => first_line(&self.neutral.text, reached.node.span()),
             },
         };
         if rest.is_empty() {
@@ -361,7 +322,7 @@ impl TemplateObject<'_> {
                 .neutral
                 .action_within(reached.node.span())
                 .and_then(values_path)
-                .and_then(|values| in_values(rendering, &values, &[], container));
+                .and_then(|values| in_values(values_files, &values, &[], container));
             return from_values.unwrap_or(here);
         }
         // The template stops here: an action writes the rest, from the values or from a helper.
@@ -384,7 +345,7 @@ impl TemplateObject<'_> {
             span: action_line,
         };
         values
-            .and_then(|values| in_values(rendering, &values, rest, container))
+            .and_then(|values| in_values(values_files, &values, rest, container))
             .unwrap_or(at_action)
     }
 
@@ -414,6 +375,16 @@ pub fn place_helm(analysis: Analysis, rendering: &Rendering<'_>) -> Vec<(usize, 
         config_problems,
         used_exemptions,
     } = analysis;
+    let limits = Limits::default();
+    // The values files, read once for every finding, in Helm's merge order.
+    let values_files: Vec<(usize, Document<'_>)> = rendering
+        .values
+        .iter()
+        .filter_map(|file| {
+            let text = rendering.files.get(*file)?.text.as_str();
+            Some((*file, documents(text, &limits).next()?))
+        })
+        .collect();
     // Each object's template and its rank among the objects of the same kind from that template.
     let mut seen: Vec<(Option<String>, String)> = Vec::new();
     let mut rendered_spans: Vec<(Span, usize, Span)> = Vec::new();
@@ -431,26 +402,24 @@ pub fn place_helm(analysis: Analysis, rendering: &Rendering<'_>) -> Vec<(usize, 
             })
         });
         let file = template.unwrap_or(rendering.fallback);
+        let template_documents: Vec<Document<'_>> = reading
+            .as_ref()
+            .map(|r| {
+                documents(&r.neutral.text, &limits)
+                    .filter(|d| d.error.is_none())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let document = object_document(&template_documents, &object.kind, ordinal);
         let header = reading
             .as_ref()
-            .and_then(|r| {
-                let limits = Limits::default();
-                let document = documents(&r.neutral.text, &limits)
-                    .filter(|d| {
-                        d.root()
-                            .and_then(|root| root.get("kind"))
-                            .and_then(|k| k.as_str())
-                            == Some(object.kind.as_str())
-                    })
-                    .nth(ordinal)?;
-                let root = document.root()?;
-                Some((r.kind_line(root)?.span, document.span))
-            })
+            .zip(document)
+            .and_then(|(r, d)| Some((r.kind_line(d.root()?)?.span, d.span)))
             .unwrap_or((Span::point(0), Span::point(0)));
         rendered_spans.push((object.span, file, header.0));
-        let place = |location: &Location| match &reading {
-            Some(reading) => reading.place(rendering, &object.kind, ordinal, location),
-            None => Placed { file, span: header.0 },
+        let place = |location: &Location| match (&reading, document) {
+            (Some(reading), Some(document)) => reading.place(&values_files, document, location),
+            _ => Placed { file, span: header.0 },
         };
         // A finding may go to a values file: the object is then reported there too, with those findings.
         let mut by_file: Vec<(usize, ObjectReport)> = Vec::new();
@@ -464,17 +433,17 @@ pub fn place_helm(analysis: Analysis, rendering: &Rendering<'_>) -> Vec<(usize, 
             copy.span = header.1;
             copy
         };
-        let report_in = |file: usize, by_file: &mut Vec<(usize, ObjectReport)>| -> usize {
-            match by_file.iter().position(|(f, _)| *f == file) {
+        let report_in = |target: usize, by_file: &mut Vec<(usize, ObjectReport)>| -> usize {
+            match by_file.iter().position(|(f, _)| *f == target) {
                 Some(at) => at,
                 None => {
                     let mut report = shell(&object);
-                    if file != reading.as_ref().map_or(rendering.fallback, |r| r.file) {
+                    if target != file {
                         // In a values file the object has no header of its own: its findings say where.
                         report.header = Span::point(0);
                         report.span = Span::point(0);
                     }
-                    by_file.push((file, report));
+                    by_file.push((target, report));
                     by_file.len() - 1
                 }
             }
@@ -554,20 +523,20 @@ mod tests {
     #[test]
     fn paths_are_steps() {
         assert_eq!(
-            steps("spec.containers[1].securityContext"),
+            path_steps("spec.containers[1].securityContext").collect::<Option<Vec<_>>>(),
             Some(vec![
-                Step::Key("spec"),
-                Step::Key("containers"),
-                Step::Index(1),
-                Step::Key("securityContext")
+                PathStep::Key("spec"),
+                PathStep::Key("containers"),
+                PathStep::Index(1),
+                PathStep::Key("securityContext")
             ])
         );
         assert_eq!(
-            steps("metadata.annotations[\"a.b/c\"]"),
+            path_steps("metadata.annotations[\"a.b/c\"]").collect::<Option<Vec<_>>>(),
             Some(vec![
-                Step::Key("metadata"),
-                Step::Key("annotations"),
-                Step::Key("a.b/c")
+                PathStep::Key("metadata"),
+                PathStep::Key("annotations"),
+                PathStep::Key("a.b/c")
             ])
         );
     }
@@ -590,5 +559,64 @@ mod tests {
         let ranged = "{{- with .Values.a }}{{- range .list }}\n{{ toYaml . }}\n";
         let at = ranged.find("{{ toYaml").unwrap_or(0);
         assert_eq!(dot_at(ranged, 0, at), None);
+    }
+
+    #[test]
+    fn findings_go_to_the_template_line_or_the_values_line_that_writes_them() {
+        let template = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  containers:\n    - name: app\n      image: x\n      securityContext:\n        {{- toYaml .Values.securityContext | nindent 8 }}\n  hostPID: true\n";
+        let values = "securityContext:\n  privileged: true\n";
+        let rendered = "---\n# Source: web/templates/pod.yaml\napiVersion: v1\nkind: Pod\nmetadata:\n  name: rel\nspec:\n  containers:\n    - name: app\n      image: x\n      securityContext:\n        privileged: true\n  hostPID: true\n";
+        let files = vec![
+            ChartFile {
+                path: "templates/pod.yaml".into(),
+                text: template.into(),
+            },
+            ChartFile {
+                path: "values.yaml".into(),
+                text: values.into(),
+            },
+            ChartFile {
+                path: "Chart.yaml".into(),
+                text: "name: web\n".into(),
+            },
+        ];
+        let rendering = Rendering {
+            chart_name: "web",
+            files: &files,
+            values: &[1],
+            fallback: 2,
+            label: "helm template rel web",
+        };
+        let options = crate::Options {
+            policy: crate::Policy::new(crate::Level::Baseline, crate::Version::Latest),
+            ..Default::default()
+        };
+        let placed = place_helm(crate::analyze(rendered, &options), &rendering);
+        let at = |file: usize, check: &str| -> Vec<&str> {
+            placed
+                .iter()
+                .filter(|(f, _)| *f == file)
+                .flat_map(|(_, a)| &a.objects)
+                .flat_map(|o| &o.violations)
+                .filter(|v| v.check.id == check)
+                .flat_map(|v| &v.locations)
+                .map(|l| &files[file].text[l.span.start..l.span.end])
+                .collect()
+        };
+        assert_eq!(at(0, "hostNamespaces"), ["hostPID: true"]);
+        assert_eq!(at(1, "privileged"), ["privileged: true"]);
+        let template_objects: Vec<_> = placed
+            .iter()
+            .filter(|(f, _)| *f == 0)
+            .flat_map(|(_, a)| &a.objects)
+            .collect();
+        assert_eq!(
+            template_objects[0].rendered.as_deref(),
+            Some("helm template rel web")
+        );
+        assert_eq!(
+            &template[template_objects[0].header.start..template_objects[0].header.end],
+            "kind: Pod"
+        );
     }
 }

@@ -7,27 +7,52 @@ use crate::pod::Loc;
 use crate::workload::PodObject;
 use crate::yaml::{Document, NodeKind, NodeRef, Span};
 
+/// One step of a location's field path: a key, or an index in a list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PathStep<'p> {
+    Key(&'p str),
+    Index(usize),
+}
+
+/// The steps of a location's field path (`spec.containers[0].securityContext`,
+/// `metadata.annotations["a.b/c"]`), in order; a `None` where the path is malformed, after which there
+/// are no more.
+pub(crate) fn path_steps(path: &str) -> impl Iterator<Item = Option<PathStep<'_>>> {
+    let mut rest = Some(path);
+    std::iter::from_fn(move || {
+        let text = rest?.strip_prefix('.').unwrap_or(rest?);
+        if text.is_empty() {
+            return None;
+        }
+        let step = if let Some(inner) = text.strip_prefix("[\"") {
+            inner
+                .find("\"]")
+                .and_then(|end| Some((PathStep::Key(inner.get(..end)?), inner.get(end + 2..)?)))
+        } else if let Some(inner) = text.strip_prefix('[') {
+            inner.find(']').and_then(|end| {
+                let index = inner.get(..end)?.parse().ok()?;
+                Some((PathStep::Index(index), inner.get(end + 1..)?))
+            })
+        } else {
+            let end = text.find(['.', '[']).unwrap_or(text.len());
+            text.get(..end)
+                .zip(text.get(end..))
+                .map(|(key, after)| (PathStep::Key(key), after))
+        };
+        rest = step.map(|(_, after)| after);
+        Some(step.map(|(step, _)| step))
+    })
+}
+
 /// The node a location's field path names under `object` (`spec.containers[0].securityContext`,
 /// `metadata.annotations["a.b/c"]`), if it is written.
 pub(super) fn written_at<'d>(object: NodeRef<'d>, path: &str) -> Option<NodeRef<'d>> {
     let mut node = object;
-    let mut rest = path;
-    while !rest.is_empty() {
-        rest = rest.strip_prefix('.').unwrap_or(rest);
-        if let Some(inner) = rest.strip_prefix("[\"") {
-            let end = inner.find("\"]")?;
-            node = node.get(inner.get(..end)?)?;
-            rest = inner.get(end + 2..)?;
-        } else if let Some(inner) = rest.strip_prefix('[') {
-            let end = inner.find(']')?;
-            let index: usize = inner.get(..end)?.parse().ok()?;
-            node = node.items().nth(index)?;
-            rest = inner.get(end + 1..)?;
-        } else {
-            let end = rest.find(['.', '[']).unwrap_or(rest.len());
-            node = node.get(rest.get(..end)?)?;
-            rest = rest.get(end..)?;
-        }
+    for step in path_steps(path) {
+        node = match step? {
+            PathStep::Key(key) => node.get(key)?,
+            PathStep::Index(index) => node.items().nth(index)?,
+        };
     }
     Some(node)
 }
@@ -55,7 +80,7 @@ pub(super) fn locate(document: &Document<'_>, object: &PodObject<'_>, loc: Loc) 
         Loc::Item { node } => {
             let item = document.node_ref(node);
             Location {
-                span: first_line(document, item.span()),
+                span: first_line(document.text, item.span()),
                 path: relative(document.path_of(node)),
                 missing: false,
                 fix: None,
@@ -67,7 +92,7 @@ pub(super) fn locate(document: &Document<'_>, object: &PodObject<'_>, loc: Loc) 
             let item = document.node_ref(container);
             let span = match item.resolved().entry("name") {
                 Some(name) => key_and_scalar_value(name.key, name.written_value),
-                None => first_line(document, item.span()),
+                None => first_line(document.text, item.span()),
             };
             Location {
                 span,
@@ -118,8 +143,8 @@ pub(crate) fn key_and_scalar_value(key: NodeRef<'_>, value: NodeRef<'_>) -> Span
 }
 
 /// A span cut at the end of its first line, so a whole mapping item underlines only its first line.
-fn first_line(document: &Document<'_>, span: Span) -> Span {
-    let text = document.text.get(span.start..span.end).unwrap_or("");
+pub(crate) fn first_line(text: &str, span: Span) -> Span {
+    let text = text.get(span.start..span.end).unwrap_or("");
     let line = text.split(['\r', '\n']).next().unwrap_or("");
     Span::new(span.start, span.start + line.len())
 }
