@@ -442,6 +442,7 @@ pub fn place_helm(analysis: Analysis, rendering: &Rendering<'_>) -> Vec<(usize, 
                         // In a values file the object has no header of its own: its findings say where.
                         report.header = Span::point(0);
                         report.span = Span::point(0);
+                        report.verdict_elsewhere = true;
                     }
                     by_file.push((target, report));
                     by_file.len() - 1

@@ -223,7 +223,9 @@ fn write_object(out: &mut dyn Write, object: &ObjectReport, text: &str, index: &
     fields.value("name", &json!(object.name))?;
     fields.value("namespace", &json!(object.namespace))?;
     fields.value("policy", &json!(object.policy.to_string()))?;
+    fields.value("rendered", &json!(object.rendered))?;
     fields.value("source", &json!(object.source))?;
+    fields.value("verdictElsewhere", &json!(object.verdict_elsewhere))?;
     fields.list("violations", &object.violations, |out, v| {
         write_violation(out, v, None, text, index)
     })?;
