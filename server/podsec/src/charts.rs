@@ -78,6 +78,9 @@ pub struct RenderedChart {
     renderings: Vec<(ValueSet, String, Outcome)>,
     /// Why the chart is read statically, when it is.
     static_reason: Option<String>,
+    /// The dependencies taken from beside the chart: what they render is checked with them, as charts of
+    /// their own, not again in every chart that uses them.
+    local_dependencies: Vec<String>,
 }
 
 /// The charts among the inputs, rendered: run beside the first pass (Helm's processes wait, not compute).
@@ -266,6 +269,7 @@ fn render_chart(
         inputs: chart.inputs.clone(),
         renderings: Vec::new(),
         static_reason: None,
+        local_dependencies: Vec::new(),
     };
     if settings.disabled {
         rendered.static_reason = Some("rendering is off (--no-render)".to_string());
@@ -278,17 +282,32 @@ fn render_chart(
         );
         return rendered;
     };
-    let key_base = chart_key(root, &helm);
+    // Dependencies not in `charts/` but beside the chart (a repository of charts) are put in a copy of it,
+    // as `helm dependency build` would; Helm renders that copy.
+    let assembled = assemble_dependencies(root, &rendered.files[chart_yaml].text);
+    let render_root = assembled.as_ref().map_or(root.as_path(), |a| a.root.as_path());
+    rendered.local_dependencies = assembled.as_ref().map(|a| a.names.clone()).unwrap_or_default();
+    let key_base = chart_key(render_root, &helm);
     for set in sets {
-        let mut arguments: Vec<String> =
-            vec!["template".into(), set.release.clone(), root.display().to_string()];
+        let mut arguments: Vec<String> = vec![
+            "template".into(),
+            set.release.clone(),
+            render_root.display().to_string(),
+        ];
         if let Some(namespace) = &set.namespace {
             arguments.extend(["--namespace".to_string(), namespace.clone()]);
         }
         for file in &set.values {
             arguments.extend(["--values".to_string(), root.join(file).display().to_string()]);
         }
-        let label = format!("helm {}", arguments.join(" "));
+        let mut label = format!("helm {}", arguments.join(" "));
+        if let Some(assembled) = &assembled {
+            label = label.replacen(&render_root.display().to_string(), &root.display().to_string(), 1);
+            label.push_str(&format!(
+                " (with {} from beside the chart)",
+                assembled.names.join(", ")
+            ));
+        }
         let outcome = match key_base {
             Some(key) => {
                 let key = fnv128(key, label.as_bytes());
@@ -302,7 +321,140 @@ fn render_chart(
         };
         rendered.renderings.push((set, label, outcome));
     }
+    if let Some(assembled) = assembled {
+        let _ = std::fs::remove_dir_all(&assembled.directory);
+    }
     rendered
+}
+
+/// A copy of a chart with the dependencies found beside it put in its `charts/`.
+struct Assembled {
+    /// The temporary directory holding the copy, removed after rendering.
+    directory: PathBuf,
+    /// The copy's root.
+    root: PathBuf,
+    /// The dependencies put in it (the chart's own, not theirs).
+    names: Vec<String>,
+}
+
+/// The dependencies of a chart (`Chart.yaml`'s `dependencies:`) that are neither in its `charts/` nor
+/// fetched, but found as a chart directory: `file://` ones, else one named as the dependency beside the
+/// chart (`bitnami/airflow` needs `bitnami/common`). Each with where it is.
+fn local_dependencies(root: &Path, chart_yaml: &str) -> Vec<(String, PathBuf)> {
+    let limits = podsec_engine::Limits::default();
+    let Some(document) = podsec_engine::yaml::documents(chart_yaml, &limits).next() else {
+        return Vec::new();
+    };
+    let Some(dependencies) = document.root().and_then(|r| r.get("dependencies")) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for dependency in dependencies.items() {
+        let Some(name) = dependency.get("name").and_then(|n| n.as_str()) else {
+            continue;
+        };
+        // A name is a directory name, never a path.
+        if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
+            continue;
+        }
+        let vendored = root.join("charts").join(name).join("Chart.yaml").is_file()
+            || std::fs::read_dir(root.join("charts")).is_ok_and(|entries| {
+                entries.filter_map(Result::ok).any(|e| {
+                    let file = e.file_name();
+                    let file = file.to_string_lossy();
+                    file.starts_with(&format!("{name}-")) && file.ends_with(".tgz")
+                })
+            });
+        if vendored {
+            continue;
+        }
+        let repository = dependency
+            .get("repository")
+            .and_then(|r| r.as_str())
+            .unwrap_or("");
+        let candidate = match repository.strip_prefix("file://") {
+            Some(relative) => root.join(relative),
+            None => match root.parent() {
+                Some(parent) => parent.join(name),
+                None => continue,
+            },
+        };
+        let named = std::fs::read_to_string(candidate.join("Chart.yaml"))
+            .ok()
+            .and_then(|text| chart_name(&text));
+        if named.as_deref() == Some(name) && !same_directory(&candidate, root) {
+            found.push((name.to_string(), candidate));
+        }
+    }
+    found
+}
+
+fn same_directory(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Copies the chart and puts its local dependencies in the copy's `charts/` (theirs in theirs, a few
+/// levels deep); `None` when it needs none, or the copy fails (Helm then says what is missing).
+fn assemble_dependencies(root: &Path, chart_yaml: &str) -> Option<Assembled> {
+    let dependencies = local_dependencies(root, chart_yaml);
+    if dependencies.is_empty() {
+        return None;
+    }
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let directory = std::env::temp_dir().join(format!(
+        "podsec-chart-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let name = root.file_name().map_or("chart".into(), |n| n.to_os_string());
+    let copy = directory.join(name);
+    let names = dependencies.iter().map(|(n, _)| n.clone()).collect();
+    let built = copy_tree(root, &copy).is_ok() && put_dependencies(&copy, dependencies, 0);
+    if !built {
+        let _ = std::fs::remove_dir_all(&directory);
+        return None;
+    }
+    Some(Assembled {
+        directory,
+        root: copy,
+        names,
+    })
+}
+
+/// Copies each dependency into `chart/charts/<name>`, and theirs into theirs.
+fn put_dependencies(chart: &Path, dependencies: Vec<(String, PathBuf)>, depth: usize) -> bool {
+    for (name, source) in dependencies {
+        let target = chart.join("charts").join(&name);
+        if copy_tree(&source, &target).is_err() {
+            return false;
+        }
+        let text = std::fs::read_to_string(target.join("Chart.yaml")).unwrap_or_default();
+        // Deeper than a few levels is a cycle, or nothing Helm charts do.
+        let theirs = local_dependencies(&source, &text);
+        if depth < 4 && !put_dependencies(&target, theirs, depth + 1) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Copies the regular files and directories under `from` to `to` (not hidden directories, not links).
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let target = to.join(entry.file_name());
+        if kind.is_dir() && !entry.file_name().to_string_lossy().starts_with('.') {
+            copy_tree(&entry.path(), &target)?;
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
 }
 
 /// The files of the chart podsec reads: every template (its subcharts' too), the values files and
@@ -581,7 +733,17 @@ fn place_chart(
         match outcome {
             Outcome::Rendered(output) => {
                 any_rendered = true;
-                let analysis = analyse(first_input, output, set.namespace.as_deref());
+                let mut analysis = analyse(first_input, output, set.namespace.as_deref());
+                let borrowed: Vec<String> = chart
+                    .local_dependencies
+                    .iter()
+                    .map(|d| format!("{}/charts/{d}/", chart.name))
+                    .collect();
+                analysis.objects.retain(|o| {
+                    !o.source
+                        .as_deref()
+                        .is_some_and(|s| borrowed.iter().any(|b| s.starts_with(b.as_str())))
+                });
                 let values: Vec<usize> = values_yaml
                     .into_iter()
                     .chain(
@@ -749,6 +911,7 @@ mod tests {
             inputs: Vec::new(),
             renderings: Vec::new(),
             static_reason: None,
+            local_dependencies: Vec::new(),
         };
         let message = "Error: template: web/templates/deployment.yaml:2:8: executing \
                        \"web/templates/deployment.yaml\" at <.Values.x.y>: nil pointer evaluating interface {}.y";
