@@ -284,7 +284,8 @@ fn render_chart(
     };
     // Dependencies not in `charts/` but beside the chart (a repository of charts) are put in a copy of it,
     // as `helm dependency build` would; Helm renders that copy.
-    let assembled = assemble_dependencies(root, &rendered.files[chart_yaml].text);
+    let chart_text = rendered.files.get(chart_yaml).map_or("", |f| f.text.as_str());
+    let assembled = assemble_dependencies(root, chart_text);
     let render_root = assembled.as_ref().map_or(root.as_path(), |a| a.root.as_path());
     rendered.local_dependencies = assembled.as_ref().map(|a| a.names.clone()).unwrap_or_default();
     let key_base = chart_key(render_root, &helm);
