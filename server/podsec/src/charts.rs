@@ -78,8 +78,9 @@ pub struct RenderedChart {
     renderings: Vec<(ValueSet, String, Outcome)>,
     /// Why the chart is read statically, when it is.
     static_reason: Option<String>,
-    /// The dependencies taken from beside the chart: what they render is checked with them, as charts of
-    /// their own, not again in every chart that uses them.
+    /// The dependencies taken from beside the chart, by name and by alias (Helm's `# Source:` paths use
+    /// the alias): what they render is checked with them, as charts of their own, not again in every chart
+    /// that uses them.
     local_dependencies: Vec<String>,
 }
 
@@ -287,7 +288,7 @@ fn render_chart(
     let chart_text = rendered.files.get(chart_yaml).map_or("", |f| f.text.as_str());
     let assembled = assemble_dependencies(root, chart_text);
     let render_root = assembled.as_ref().map_or(root.as_path(), |a| a.root.as_path());
-    rendered.local_dependencies = assembled.as_ref().map(|a| a.names.clone()).unwrap_or_default();
+    rendered.local_dependencies = assembled.as_ref().map(|a| a.sources.clone()).unwrap_or_default();
     let key_base = chart_key(render_root, &helm);
     for set in sets {
         let mut arguments: Vec<String> = vec![
@@ -328,6 +329,14 @@ fn render_chart(
     rendered
 }
 
+/// A dependency of a chart found on disk.
+struct LocalDependency {
+    name: String,
+    /// What Helm calls it in the chart (`alias:`, else its name).
+    alias: String,
+    directory: PathBuf,
+}
+
 /// A copy of a chart with the dependencies found beside it put in its `charts/`.
 struct Assembled {
     /// The temporary directory holding the copy, removed after rendering.
@@ -336,12 +345,14 @@ struct Assembled {
     root: PathBuf,
     /// The dependencies put in it (the chart's own, not theirs).
     names: Vec<String>,
+    /// The directories under `charts/` of their `# Source:` paths: each one's name and alias.
+    sources: Vec<String>,
 }
 
 /// The dependencies of a chart (`Chart.yaml`'s `dependencies:`) that are neither in its `charts/` nor
 /// fetched, but found as a chart directory: `file://` ones, else one named as the dependency beside the
 /// chart (`bitnami/airflow` needs `bitnami/common`). Each with where it is.
-fn local_dependencies(root: &Path, chart_yaml: &str) -> Vec<(String, PathBuf)> {
+fn local_dependencies(root: &Path, chart_yaml: &str) -> Vec<LocalDependency> {
     let limits = podsec_engine::Limits::default();
     let Some(document) = podsec_engine::yaml::documents(chart_yaml, &limits).next() else {
         return Vec::new();
@@ -384,7 +395,12 @@ fn local_dependencies(root: &Path, chart_yaml: &str) -> Vec<(String, PathBuf)> {
             .ok()
             .and_then(|text| chart_name(&text));
         if named.as_deref() == Some(name) && !same_directory(&candidate, root) {
-            found.push((name.to_string(), candidate));
+            let alias = dependency.get("alias").and_then(|a| a.as_str()).unwrap_or(name);
+            found.push(LocalDependency {
+                name: name.to_string(),
+                alias: alias.to_string(),
+                directory: candidate,
+            });
         }
     }
     found
@@ -412,7 +428,11 @@ fn assemble_dependencies(root: &Path, chart_yaml: &str) -> Option<Assembled> {
     ));
     let name = root.file_name().map_or("chart".into(), |n| n.to_os_string());
     let copy = directory.join(name);
-    let names = dependencies.iter().map(|(n, _)| n.clone()).collect();
+    let names = dependencies.iter().map(|d| d.name.clone()).collect();
+    let sources = dependencies
+        .iter()
+        .flat_map(|d| [d.name.clone(), d.alias.clone()])
+        .collect();
     let built = copy_tree(root, &copy).is_ok() && put_dependencies(&copy, dependencies, 0);
     if !built {
         let _ = std::fs::remove_dir_all(&directory);
@@ -422,13 +442,15 @@ fn assemble_dependencies(root: &Path, chart_yaml: &str) -> Option<Assembled> {
         directory,
         root: copy,
         names,
+        sources,
     })
 }
 
 /// Copies each dependency into `chart/charts/<name>`, and theirs into theirs.
-fn put_dependencies(chart: &Path, dependencies: Vec<(String, PathBuf)>, depth: usize) -> bool {
-    for (name, source) in dependencies {
-        let target = chart.join("charts").join(&name);
+fn put_dependencies(chart: &Path, dependencies: Vec<LocalDependency>, depth: usize) -> bool {
+    for dependency in dependencies {
+        let source = dependency.directory;
+        let target = chart.join("charts").join(&dependency.name);
         if copy_tree(&source, &target).is_err() {
             return false;
         }

@@ -5,7 +5,7 @@
 use super::{Printer, region};
 use crate::report::{FileView, Tally};
 use crate::run::Parts;
-use podsec_engine::policy::{ConfigProblem, Mode};
+use podsec_engine::policy::ConfigProblem;
 use podsec_engine::text::{LineColumn, LineIndex};
 use podsec_engine::{CheckViolation, ObjectReport};
 use serde_json::{Value, json};
@@ -195,7 +195,7 @@ fn write_object(out: &mut dyn Write, object: &ObjectReport, text: &str, index: &
     let mut fields = Fields::open(out)?;
     fields.value(
         "allowed",
-        &json!(object.violations.iter().all(|v| v.mode != Mode::Enforce)),
+        &json!(!object.enforce_denies()),
     )?;
     fields.value("column", &json!(header.column))?;
     fields.value("document", &json!(object.document))?;
@@ -205,7 +205,7 @@ fn write_object(out: &mut dyn Write, object: &ObjectReport, text: &str, index: &
     })?;
     fields.value("kind", &json!(object.kind))?;
     fields.value("line", &json!(header.line))?;
-    let message = if object.violations.is_empty() {
+    let message = if !object.fails() {
         Value::Null
     } else {
         Value::String(object.warning())
