@@ -284,49 +284,82 @@ fn render_chart(
         return rendered;
     };
     // Dependencies not in `charts/` but beside the chart (a repository of charts) are put in a copy of it,
-    // as `helm dependency build` would; Helm renders that copy.
+    // as `helm dependency build` would; Helm renders that copy, made only when the cache has no rendering.
     let chart_text = rendered.files.get(chart_yaml).map_or("", |f| f.text.as_str());
-    let assembled = assemble_dependencies(root, chart_text);
-    let render_root = assembled.as_ref().map_or(root.as_path(), |a| a.root.as_path());
-    rendered.local_dependencies = assembled.as_ref().map(|a| a.sources.clone()).unwrap_or_default();
-    let key_base = chart_key(render_root, &helm);
+    let dependencies = local_dependencies(root, chart_text);
+    rendered.local_dependencies = dependencies
+        .iter()
+        .flat_map(|d| [d.name.clone(), d.alias.clone()])
+        .collect();
+    let mut key_roots = vec![root.clone()];
+    dependency_directories(&dependencies, 0, &mut key_roots);
+    let key_base = chart_key(&key_roots, &helm);
+    let borrowed = if dependencies.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<&str> = dependencies.iter().map(|d| d.name.as_str()).collect();
+        format!(" (with {} from beside the chart)", names.join(", "))
+    };
+    let mut assembled: Option<Option<Assembled>> = None;
     for set in sets {
-        let mut arguments: Vec<String> = vec![
-            "template".into(),
-            set.release.clone(),
-            render_root.display().to_string(),
-        ];
+        let mut options: Vec<String> = Vec::new();
         if let Some(namespace) = &set.namespace {
-            arguments.extend(["--namespace".to_string(), namespace.clone()]);
+            options.extend(["--namespace".to_string(), namespace.clone()]);
         }
         for file in &set.values {
-            arguments.extend(["--values".to_string(), root.join(file).display().to_string()]);
+            options.extend(["--values".to_string(), root.join(file).display().to_string()]);
         }
-        let mut label = format!("helm {}", arguments.join(" "));
-        if let Some(assembled) = &assembled {
-            label = label.replacen(&render_root.display().to_string(), &root.display().to_string(), 1);
-            label.push_str(&format!(
-                " (with {} from beside the chart)",
-                assembled.names.join(", ")
-            ));
-        }
+        let shown: Vec<String> = ["helm", "template", &set.release, &root.display().to_string()]
+            .into_iter()
+            .map(str::to_string)
+            .chain(options.iter().cloned())
+            .collect();
+        let label = format!("{}{borrowed}", shown.join(" "));
+        let mut render = || {
+            let copy = assembled.get_or_insert_with(|| {
+                (!dependencies.is_empty())
+                    .then(|| assemble_dependencies(root, &dependencies))
+                    .flatten()
+            });
+            let render_root = copy.as_ref().map_or(root.as_path(), |a| a.root.as_path());
+            let mut arguments: Vec<String> = vec![
+                "template".into(),
+                set.release.clone(),
+                render_root.display().to_string(),
+            ];
+            arguments.extend(options.iter().cloned());
+            run_helm(&helm, &arguments)
+        };
         let outcome = match key_base {
             Some(key) => {
                 let key = fnv128(key, label.as_bytes());
                 cached(key).unwrap_or_else(|| {
-                    let outcome = run_helm(&helm, &arguments);
+                    let outcome = render();
                     store(key, &outcome);
                     outcome.unwrap_or_else(Outcome::Failed)
                 })
             }
-            None => run_helm(&helm, &arguments).unwrap_or_else(Outcome::Failed),
+            None => render().unwrap_or_else(Outcome::Failed),
         };
         rendered.renderings.push((set, label, outcome));
     }
-    if let Some(assembled) = assembled {
+    if let Some(Some(assembled)) = assembled {
         let _ = std::fs::remove_dir_all(&assembled.directory);
     }
     rendered
+}
+
+/// The directories of `dependencies` and of theirs, a few levels deep (what a rendering reads besides
+/// the chart).
+fn dependency_directories(dependencies: &[LocalDependency], depth: usize, into: &mut Vec<PathBuf>) {
+    for dependency in dependencies {
+        into.push(dependency.directory.clone());
+        let text = std::fs::read_to_string(dependency.directory.join("Chart.yaml")).unwrap_or_default();
+        if depth < 4 {
+            let theirs = local_dependencies(&dependency.directory, &text);
+            dependency_directories(&theirs, depth + 1, into);
+        }
+    }
 }
 
 /// A dependency of a chart found on disk.
@@ -343,10 +376,6 @@ struct Assembled {
     directory: PathBuf,
     /// The copy's root.
     root: PathBuf,
-    /// The dependencies put in it (the chart's own, not theirs).
-    names: Vec<String>,
-    /// The directories under `charts/` of their `# Source:` paths: each one's name and alias.
-    sources: Vec<String>,
 }
 
 /// The dependencies of a chart (`Chart.yaml`'s `dependencies:`) that are neither in its `charts/` nor
@@ -415,11 +444,7 @@ fn same_directory(a: &Path, b: &Path) -> bool {
 
 /// Copies the chart and puts its local dependencies in the copy's `charts/` (theirs in theirs, a few
 /// levels deep); `None` when it needs none, or the copy fails (Helm then says what is missing).
-fn assemble_dependencies(root: &Path, chart_yaml: &str) -> Option<Assembled> {
-    let dependencies = local_dependencies(root, chart_yaml);
-    if dependencies.is_empty() {
-        return None;
-    }
+fn assemble_dependencies(root: &Path, dependencies: &[LocalDependency]) -> Option<Assembled> {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let directory = std::env::temp_dir().join(format!(
         "podsec-chart-{}-{}",
@@ -428,11 +453,6 @@ fn assemble_dependencies(root: &Path, chart_yaml: &str) -> Option<Assembled> {
     ));
     let name = root.file_name().map_or("chart".into(), |n| n.to_os_string());
     let copy = directory.join(name);
-    let names = dependencies.iter().map(|d| d.name.clone()).collect();
-    let sources = dependencies
-        .iter()
-        .flat_map(|d| [d.name.clone(), d.alias.clone()])
-        .collect();
     let built = copy_tree(root, &copy).is_ok() && put_dependencies(&copy, dependencies, 0);
     if !built {
         let _ = std::fs::remove_dir_all(&directory);
@@ -441,23 +461,21 @@ fn assemble_dependencies(root: &Path, chart_yaml: &str) -> Option<Assembled> {
     Some(Assembled {
         directory,
         root: copy,
-        names,
-        sources,
     })
 }
 
 /// Copies each dependency into `chart/charts/<name>`, and theirs into theirs.
-fn put_dependencies(chart: &Path, dependencies: Vec<LocalDependency>, depth: usize) -> bool {
+fn put_dependencies(chart: &Path, dependencies: &[LocalDependency], depth: usize) -> bool {
     for dependency in dependencies {
-        let source = dependency.directory;
+        let source = &dependency.directory;
         let target = chart.join("charts").join(&dependency.name);
-        if copy_tree(&source, &target).is_err() {
+        if copy_tree(source, &target).is_err() {
             return false;
         }
         let text = std::fs::read_to_string(target.join("Chart.yaml")).unwrap_or_default();
         // Deeper than a few levels is a cycle, or nothing Helm charts do.
-        let theirs = local_dependencies(&source, &text);
-        if depth < 4 && !put_dependencies(&target, theirs, depth + 1) {
+        let theirs = local_dependencies(source, &text);
+        if depth < 4 && !put_dependencies(&target, &theirs, depth + 1) {
             return false;
         }
     }
@@ -534,7 +552,7 @@ fn visit(root: &Path, each: &mut dyn FnMut(&str, &Path)) {
 
 /// What every rendering of the chart is keyed by: every file in it (Helm reads them all: templates,
 /// helpers, subcharts, files it `.Files.Get`s) and the Helm binary (its path, size and time).
-fn chart_key(root: &Path, helm: &Path) -> Option<u128> {
+fn chart_key(roots: &[PathBuf], helm: &Path) -> Option<u128> {
     let mut key = fnv128(FNV_OFFSET, helm.display().to_string().as_bytes());
     let binary = std::fs::metadata(helm).ok()?;
     key = fnv128(key, &binary.len().to_le_bytes());
@@ -545,16 +563,18 @@ fn chart_key(root: &Path, helm: &Path) -> Option<u128> {
     }
     let mut budget = MAX_CHART_BYTES;
     let mut complete = true;
-    visit(root, &mut |relative, path| {
-        let bytes = crate::read::read_file(path, budget).unwrap_or_else(|_| {
-            complete = false;
-            Vec::new()
+    for root in roots {
+        visit(root, &mut |relative, path| {
+            let bytes = crate::read::read_file(path, budget).unwrap_or_else(|_| {
+                complete = false;
+                Vec::new()
+            });
+            budget = budget.saturating_sub(bytes.len() as u64);
+            key = fnv128(key, relative.as_bytes());
+            key = fnv128(key, &(bytes.len() as u64).to_le_bytes());
+            key = fnv128(key, &bytes);
         });
-        budget = budget.saturating_sub(bytes.len() as u64);
-        key = fnv128(key, relative.as_bytes());
-        key = fnv128(key, &(bytes.len() as u64).to_le_bytes());
-        key = fnv128(key, &bytes);
-    });
+    }
     // A chart too large to read whole is not cached (a change past the budget would go unseen).
     complete.then_some(key)
 }

@@ -193,10 +193,7 @@ fn write_violation(
 fn write_object(out: &mut dyn Write, object: &ObjectReport, text: &str, index: &LineIndex) -> io::Result<()> {
     let header = index.line_column(text, object.header.start);
     let mut fields = Fields::open(out)?;
-    fields.value(
-        "allowed",
-        &json!(!object.enforce_denies()),
-    )?;
+    fields.value("allowed", &json!(!object.enforce_denies()))?;
     fields.value("column", &json!(header.column))?;
     fields.value("document", &json!(object.document))?;
     fields.value("exempt", &json!(object.exempt))?;
