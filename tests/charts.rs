@@ -397,3 +397,32 @@ fn a_dependency_beside_the_chart_is_put_in_for_helm() {
     assert_eq!(std::fs::read_dir(&temporary).unwrap().count(), 0);
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[test]
+fn a_vendored_subchart_reads_its_values_under_its_name_in_the_parents() {
+    let helm = helm();
+    let cache = fresh_cache("charts-subchart");
+    // tests/helm/portal sets `cache.hostIPC` for its subchart; the subchart's own values.yaml adds a
+    // capability. The parent's top-level `securityContext` is its own, not the subchart's.
+    let output = run(
+        &[
+            "check",
+            "--format",
+            "json",
+            "--level",
+            "baseline",
+            "--helm",
+            helm.to_str().unwrap(),
+            "tests/helm/portal",
+        ],
+        &cache,
+    );
+    assert_eq!(
+        findings(&json(&output)),
+        [
+            "tests/helm/portal/charts/cache/values.yaml:4:11 \"capabilities_baseline\"",
+            "tests/helm/portal/values.yaml:6:3 \"hostNamespaces\"",
+        ]
+    );
+    assert_eq!(output.status.code(), Some(1));
+}

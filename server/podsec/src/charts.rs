@@ -272,6 +272,20 @@ fn render_chart(
         static_reason: None,
         local_dependencies: Vec::new(),
     };
+    // A library chart deploys nothing (Helm refuses to render it): its helpers are read where they are used.
+    let library = rendered
+        .files
+        .get(chart_yaml)
+        .and_then(|f| {
+            let limits = podsec_engine::Limits::default();
+            let document = podsec_engine::yaml::documents(&f.text, &limits).next()?;
+            let kind = document.root()?.get("type")?.as_str()? == "library";
+            Some(kind)
+        })
+        .unwrap_or(false);
+    if library {
+        return rendered;
+    }
     if settings.disabled {
         rendered.static_reason = Some("rendering is off (--no-render)".to_string());
         return rendered;
@@ -506,7 +520,15 @@ fn chart_files(root: &Path) -> Vec<ChartFile> {
     visit(root, &mut |relative, path| {
         let in_templates = relative.split('/').any(|part| part == "templates");
         let yaml = [".yaml", ".yml", ".json"].iter().any(|e| relative.ends_with(e));
-        let wanted = relative == "Chart.yaml" || relative == "values.yaml" || (in_templates && yaml);
+        // A vendored subchart's `values.yaml` (`charts/a/values.yaml`) holds the defaults its templates read.
+        let subchart_values = relative.strip_suffix("/values.yaml").is_some_and(|directory| {
+            let parts: Vec<&str> = directory.split('/').collect();
+            parts.len() % 2 == 0 && parts.chunks(2).all(|pair| pair.first() == Some(&"charts"))
+        });
+        let wanted = relative == "Chart.yaml"
+            || relative == "values.yaml"
+            || subchart_values
+            || (in_templates && yaml);
         if !wanted {
             return;
         }
