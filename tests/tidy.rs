@@ -156,7 +156,15 @@ const LAYERS: &[&[&str]] = &[
     &["checks"],
     &["psp", "sources"],
     &["analysis"],
-    &["advice", "fix_all", "explain", "vap", "complete", "render"],
+    &[
+        "advice",
+        "fix_all",
+        "explain",
+        "vap",
+        "complete",
+        "render",
+        "kustomize",
+    ],
 ];
 
 #[test]

@@ -48,6 +48,8 @@ pub struct Run {
     max_file_size: u64,
     /// `--ignore`: the checks whose findings are set aside as exempted.
     ignored: Vec<String>,
+    /// The Kustomize overlays the inputs belong to, built (temporary wiring: see `crate::kustomize`).
+    overlays: crate::kustomize::Overlays,
 }
 
 /// The inputs a run checks, before anything is read: what the paths expand to, less what the project
@@ -190,7 +192,16 @@ impl Run {
             }
             contexts.push(context);
         }
-        let context_of = project_of.iter().map(|p| p.map_or(0, |p| p + 1)).collect();
+        let context_of: Vec<usize> = project_of.iter().map(|p| p.map_or(0, |p| p + 1)).collect();
+        let overlay_context = contexts.get(context_of.first().copied().unwrap_or(0));
+        let analyse = |output: &str| {
+            let options = Options {
+                context: overlay_context,
+                ..Options::default()
+            };
+            podsec_engine::analyze(output, &options)
+        };
+        let overlays = crate::kustomize::build_overlays(&inputs, args.max_file_size, &analyse);
         Ok(Self {
             inputs,
             missing,
@@ -204,6 +215,7 @@ impl Run {
             projects,
             max_file_size: args.max_file_size,
             ignored: args.ignore.clone(),
+            overlays,
         })
     }
 
@@ -402,6 +414,24 @@ impl Run {
             }
         };
         let options = self.options(index);
+        let overlaid = self
+            .inputs
+            .get(index)
+            .and_then(|input| self.overlays.analysis_of(input));
+        if let Some(analysis) = overlaid {
+            let length = text.len();
+            let _ = sender.send(Message::Head {
+                config_problems: config_problems_first.then(|| analysis.config_problems.clone()),
+                text: Arc::new(FileText::new(text)),
+                error: None,
+                pieces: vec![Piece {
+                    range: Span::new(0, length),
+                    first_document: 0,
+                }],
+                first: Some(analysis),
+            });
+            return;
+        }
         let cut = pieces(&text, &options, PIECE_BYTES);
         // A file of one piece (most are) goes in one message with its head, so that its worker goes on to
         // the next file at once rather than waiting for the printer to reach this one.
