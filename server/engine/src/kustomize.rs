@@ -57,6 +57,8 @@ pub struct Kustomization {
     /// Patch files in the order Kustomize applies them: `patchesStrategicMerge`, `patches`, then
     /// `patchesJson6902` (its builtin transformers' order). Inline patches are not files and are left out.
     pub patches: Vec<PatchRef>,
+    /// Whether it is a `kind: Component`, which is built only into a kustomization that names it.
+    pub component: bool,
 }
 
 fn strings(node: Option<NodeRef<'_>>) -> Vec<String> {
@@ -102,6 +104,7 @@ pub fn read_kustomization(text: &str) -> Option<Kustomization> {
         resources,
         components: strings(root.get("components")),
         patches,
+        component: root.get("kind").and_then(|k| k.as_str()) == Some("Component"),
     })
 }
 
@@ -126,6 +129,29 @@ pub fn patch_note(why: &str) -> Problem {
         document: 0,
         severity: Severity::Information,
     }
+}
+
+/// Kustomize's own words in what a failed build wrote on its standard error: its deprecation warnings
+/// left out, and kubectl's log line (`E1204 … run.go:72] "command failed" err="…"`, or `err=<` and the
+/// error on the lines up to a `>`) reduced to the error.
+pub fn build_error(stderr: &str) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for line in stderr.lines() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed == ">" || trimmed.starts_with("# Warning:") {
+            continue;
+        }
+        match line.find("\"command failed\" err=") {
+            Some(at) => {
+                let error = line.get(at + "\"command failed\" err=".len()..).unwrap_or("");
+                if let Some(quoted) = error.strip_prefix('"').and_then(|e| e.strip_suffix('"')) {
+                    lines.push(quoted.replace("\\\"", "\""));
+                }
+            }
+            None => lines.push(trimmed.to_string()),
+        }
+    }
+    lines.join("\n")
 }
 
 /// A build that failed, with Kustomize's message (`command` as run: `kubectl kustomize overlays/prod`).

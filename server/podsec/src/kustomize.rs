@@ -68,6 +68,8 @@ struct Tree {
     /// The kustomization file.
     file: PathBuf,
     text: Arc<String>,
+    /// A `kind: Component`: never built alone.
+    component: bool,
     resources: Vec<Resource>,
     components: Vec<PathBuf>,
     patches: Vec<(PathBuf, Option<Target>)>,
@@ -158,6 +160,7 @@ impl Loader {
             resources,
             components,
             patches,
+            component,
             ..
         } = read_kustomization(&text)?;
         let resources = resources
@@ -186,6 +189,7 @@ impl Loader {
         Some(Tree {
             file,
             text,
+            component,
             resources,
             components,
             patches,
@@ -316,7 +320,7 @@ fn run_build(program: &Path, args: &[&str], directory: &Path) -> Result<String, 
     if status.success() {
         String::from_utf8(out).map_err(|_| "its output is not UTF-8".to_string())
     } else {
-        let message = String::from_utf8_lossy(&err).trim().to_string();
+        let message = podsec_engine::kustomize::build_error(&String::from_utf8_lossy(&err));
         Err(if message.is_empty() {
             format!("exited with {status}")
         } else {
@@ -381,7 +385,7 @@ pub fn build_overlays(
     }
     let tops: Vec<PathBuf> = candidates
         .iter()
-        .filter(|c| !below.contains(*c))
+        .filter(|c| !below.contains(*c) && loader.tree(c).is_some_and(|t| !t.component))
         .cloned()
         .collect();
     let shown = |loader: &Loader, path: &Path| given.get(path).cloned().unwrap_or_else(|| loader.shown(path));
