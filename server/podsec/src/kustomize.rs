@@ -514,12 +514,21 @@ pub fn build_overlays(
 }
 
 impl Overlays {
+    /// Why `input` is not judged alone, when a kustomization names it as a patch.
+    pub fn patch_why(&self, input: &Input) -> Option<&str> {
+        let Input::File(path) = input else { return None };
+        self.patches
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, why)| why.as_str())
+    }
+
     /// What input `input` holds once the overlays are built, when that replaces its own analysis: the
     /// findings placed in it, and the notes and build problems at it.
     pub fn analysis_of(&self, input: &Input) -> Option<Analysis> {
         let Input::File(path) = input else { return None };
         let placed = self.placed.iter().find(|p| p.path == *path);
-        let patch = self.patches.iter().find(|(p, _)| p == path);
+        let patch = self.patch_why(input);
         let problems: Vec<&Problem> = self
             .problems
             .iter()
@@ -530,7 +539,7 @@ impl Overlays {
             return None;
         }
         let mut analysis = placed.map(|p| p.analysis.clone()).unwrap_or_default();
-        if let Some((_, why)) = patch {
+        if let Some(why) = patch {
             analysis
                 .problems
                 .insert(0, podsec_engine::kustomize::patch_note(why));

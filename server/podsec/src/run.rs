@@ -49,7 +49,7 @@ pub struct Run {
     /// `--ignore`: the checks whose findings are set aside as exempted.
     ignored: Vec<String>,
     /// The Kustomize overlays the inputs belong to, built (temporary wiring: see `crate::kustomize`).
-    overlays: crate::kustomize::Overlays,
+    pub overlays: crate::kustomize::Overlays,
 }
 
 /// The inputs a run checks, before anything is read: what the paths expand to, less what the project
