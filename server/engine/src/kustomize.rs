@@ -290,12 +290,15 @@ fn pointer_steps(pointer: &str) -> Vec<Result<usize, String>> {
         .collect()
 }
 
+/// Which item of a list (its position) the `step`th step of a path, `[index]`, means: `(step, index, items)`.
+type PickItem<'p> = dyn Fn(usize, usize, &[NodeRef<'_>]) -> Option<usize> + 'p;
+
 /// How far a JSON 6902 operation writes along `steps`: its path a prefix of them, and then its value.
 fn operation_reach(
     text: &str,
     operation: NodeRef<'_>,
     steps: &[PathStep<'_>],
-    pick: &dyn Fn(usize, usize, &[NodeRef<'_>]) -> Option<usize>,
+    pick: &PickItem<'_>,
 ) -> Option<(usize, Span)> {
     let op = operation.get("op").and_then(|o| o.as_str())?;
     if !matches!(op, "add" | "replace" | "copy" | "move") {
@@ -480,8 +483,8 @@ pub fn place_kustomize(analysis: Analysis, build: &Build<'_>) -> Vec<(usize, Ana
             match (in_base, deepest_patch) {
                 (Some(base), Some(patch)) if patch.depth > base.depth => patch,
                 (Some(base), _) => base,
-                (None, Some(patch)) => patch,
-                (None, None) => fallback,
+                // With no base to compare with, a patch that goes part of the way did not write it.
+                (None, _) => fallback,
             }
         };
         let violations = std::mem::take(&mut object.violations);
@@ -570,4 +573,171 @@ pub fn place_kustomize(analysis: Analysis, build: &Build<'_>) -> Vec<(usize, Ana
         analysis.objects.sort_by_key(|o| o.span.start);
     }
     placed.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kustomization_names_its_patches_in_the_order_kustomize_applies_them() {
+        let text = "kind: Component\nresources: [a.yaml, ../base]\nbases: [../old]\ncomponents: [../c]\n\
+                    patchesJson6902:\n  - path: ops.yaml\n    target: {kind: Deployment, name: web}\n\
+                    patches:\n  - path: p.yaml\n  - patch: |-\n      kind: Pod\n\
+                    patchesStrategicMerge:\n  - smp.yaml\n  - |-\n    kind: Deployment\n    metadata: {name: x}\n";
+        let read = read_kustomization(text).unwrap_or_default();
+        assert_eq!(read.resources, ["a.yaml", "../base", "../old"]);
+        assert_eq!(read.components, ["../c"]);
+        assert!(read.component);
+        assert_eq!(patch_files(text), ["smp.yaml", "p.yaml", "ops.yaml"]);
+        assert_eq!(
+            read.patches.last().and_then(|p| p.target.clone()),
+            Some(Target {
+                kind: Some("Deployment".into()),
+                name: Some("web".into())
+            })
+        );
+    }
+
+    #[test]
+    fn a_failed_build_says_what_kustomize_says() {
+        // As kubectl 1.32 writes them on standard error.
+        let one_line = "# Warning: 'patchesStrategicMerge' is deprecated. Please use 'patches' instead.\n\
+                        E1204 10:18:26.726308    1774 run.go:72] \"command failed\" err=\"no matches for Id \
+                        Deployment.v1.apps/metrics-server.kube-system\"\n";
+        assert_eq!(
+            build_error(one_line),
+            "no matches for Id Deployment.v1.apps/metrics-server.kube-system"
+        );
+        let block = "# Warning: 'vars' is deprecated.\nE1204 10:21:55.751794   13878 run.go:72] \"command failed\" \
+                     err=<\n\taccumulating resources: '../../dev' must resolve to a file\n >\n";
+        assert_eq!(
+            build_error(block),
+            "accumulating resources: '../../dev' must resolve to a file"
+        );
+    }
+
+    /// The files of `tests/kustomize/overlays/prod` and what `kubectl kustomize` (Kustomize v5.5) built
+    /// from them: it lists the patched container first.
+    fn prod_build() -> (Vec<BuildFile>, &'static str) {
+        let base = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      \
+                    hostNetwork: true\n      containers:\n        - name: sidecar\n          image: busybox\n        \
+                    - name: app\n          image: nginx\n          securityContext:\n            runAsNonRoot: true\n";
+        let patch = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      \
+                     containers:\n        - name: app\n          securityContext:\n            privileged: true\n";
+        let output = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: prod-web\n  namespace: prod-apps\n\
+                      spec:\n  template:\n    spec:\n      containers:\n      - image: nginx\n        name: app\n        \
+                      securityContext:\n          privileged: true\n          runAsNonRoot: true\n      - image: busybox\n        \
+                      name: sidecar\n      hostNetwork: true\n";
+        let files = vec![
+            BuildFile {
+                path: "overlays/prod/kustomization.yaml".into(),
+                text: "namespace: prod-apps\nnamePrefix: prod-\nresources: [../../base]\npatches:\n  - path: p.yaml\n"
+                    .into(),
+                role: Role::Kustomization,
+            },
+            BuildFile {
+                path: "base/deployment.yaml".into(),
+                text: base.into(),
+                role: Role::Resource,
+            },
+            BuildFile {
+                path: "overlays/prod/p.yaml".into(),
+                text: patch.into(),
+                role: Role::Patch(None),
+            },
+        ];
+        (files, output)
+    }
+
+    fn located(placed: &[(usize, Analysis)], files: &[BuildFile], check: &str) -> Vec<(usize, String)> {
+        placed
+            .iter()
+            .flat_map(|(file, analysis)| analysis.objects.iter().map(move |o| (*file, o)))
+            .flat_map(|(file, o)| o.violations.iter().map(move |v| (file, v)))
+            .filter(|(_, v)| v.check.id == check)
+            .flat_map(|(file, v)| v.locations.iter().map(move |l| (file, l)))
+            .map(|(file, l)| {
+                let text = files.get(file).map_or("", |f| f.text.as_str());
+                (file, text.get(l.span.start..l.span.end).unwrap_or("").to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn findings_go_to_the_patch_that_sets_the_field_or_the_base_by_container_name() {
+        let (files, output) = prod_build();
+        let build = Build {
+            output,
+            files: &files,
+            kustomization: 0,
+            label: "kubectl kustomize overlays/prod",
+        };
+        let options = crate::Options {
+            policy: crate::Policy::new(crate::Level::Restricted, crate::Version::Latest),
+            ..Default::default()
+        };
+        let placed = place_kustomize(crate::analyze(output, &options), &build);
+        assert_eq!(
+            located(&placed, &files, "privileged"),
+            [(2, "privileged: true".to_string())]
+        );
+        assert_eq!(
+            located(&placed, &files, "hostNamespaces"),
+            [(1, "hostNetwork: true".to_string())]
+        );
+        // Missing settings: the base's container of that name (the output lists it at another index),
+        // not the patch, which goes no deeper than the base's `securityContext`.
+        let missing = located(&placed, &files, "capabilities_restricted");
+        assert!(
+            missing.contains(&(1, "name: sidecar".to_string())),
+            "{missing:?}"
+        );
+        assert!(
+            missing.contains(&(1, "securityContext".to_string())),
+            "{missing:?}"
+        );
+        let base_objects: Vec<&ObjectReport> = placed
+            .iter()
+            .filter(|(f, _)| *f == 1)
+            .flat_map(|(_, a)| &a.objects)
+            .collect();
+        assert_eq!(base_objects.len(), 1);
+        assert_eq!(base_objects[0].name.as_deref(), Some("prod-web"));
+        assert_eq!(
+            base_objects[0].rendered.as_deref(),
+            Some("kubectl kustomize overlays/prod")
+        );
+        assert!(
+            base_objects[0]
+                .violations
+                .iter()
+                .all(|v| v.locations.iter().all(|l| l.fix.is_none()))
+        );
+    }
+
+    #[test]
+    fn an_object_no_base_holds_goes_to_the_kustomization() {
+        let (mut files, output) = prod_build();
+        files.retain(|f| f.role != Role::Resource);
+        let build = Build {
+            output,
+            files: &files,
+            kustomization: 0,
+            label: "kustomize build overlays/prod",
+        };
+        let options = crate::Options {
+            policy: crate::Policy::new(crate::Level::Baseline, crate::Version::Latest),
+            ..Default::default()
+        };
+        let placed = place_kustomize(crate::analyze(output, &options), &build);
+        assert_eq!(
+            located(&placed, &files, "hostNamespaces"),
+            [(0, "namespace: prod-apps".to_string())]
+        );
+        assert_eq!(
+            located(&placed, &files, "privileged"),
+            [(1, "privileged: true".to_string())]
+        );
+    }
 }
