@@ -110,6 +110,37 @@ fn a_patch_that_only_sets_resources_gets_no_finding_and_its_note_says_why() {
 }
 
 #[test]
+fn a_components_patch_is_applied_and_noted_and_never_judged() {
+    if !kustomize_available("component") {
+        return;
+    }
+    let json = check_json(&["tests/kustomize"]);
+    let patch = "tests/kustomize/components/seccomp/runtime-default.yaml";
+    assert_eq!(findings(&json, patch), []);
+    assert_eq!(codes(&json, patch), ["kustomize-patch"]);
+    // The component's pod-level seccompProfile reaches the dev build: no container of "web" lacks one
+    // (the dev overlay alone, with its base: the JSON overlay's "web" has no component).
+    let dev = check_json(&["tests/kustomize/overlays/dev", "tests/kustomize/base"]);
+    let base = findings(&dev, "tests/kustomize/base/deployment.yaml");
+    assert!(
+        !base
+            .iter()
+            .any(|(name, check, _, _)| name == "web" && check == "seccompProfile_restricted"),
+        "{base:?}"
+    );
+    assert!(
+        base.iter()
+            .any(|(name, check, _, _)| name == "web" && check == "runAsNonRoot"),
+        "{base:?}"
+    );
+    // A component is never built alone: no build error at it.
+    assert_eq!(
+        codes(&json, "tests/kustomize/components/seccomp/kustomization.yaml"),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
 fn a_field_a_patch_sets_is_reported_at_the_patch_and_a_base_field_at_the_base() {
     if !kustomize_available("placement") {
         return;

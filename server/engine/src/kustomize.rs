@@ -689,10 +689,7 @@ mod tests {
         // Missing settings: the base's container of that name (the output lists it at another index),
         // not the patch, which goes no deeper than the base's `securityContext`.
         let missing = located(&placed, &files, "capabilities_restricted");
-        assert!(
-            missing.contains(&(1, "name: sidecar".to_string())),
-            "{missing:?}"
-        );
+        assert!(missing.contains(&(1, "name: sidecar".to_string())), "{missing:?}");
         assert!(
             missing.contains(&(1, "securityContext".to_string())),
             "{missing:?}"

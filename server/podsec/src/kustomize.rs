@@ -102,6 +102,8 @@ struct Loader {
     cwd: PathBuf,
     trees: HashMap<PathBuf, Option<Arc<Tree>>>,
     texts: HashMap<PathBuf, Option<Arc<String>>>,
+    /// Directory → its kustomization file: every input looks up every directory above it.
+    found: HashMap<PathBuf, Option<PathBuf>>,
 }
 
 impl Loader {
@@ -136,11 +138,16 @@ impl Loader {
     }
 
     /// The kustomization file of `directory` (absolute), if it has one.
-    fn kustomization_file(directory: &Path) -> Option<PathBuf> {
-        KUSTOMIZATION_NAMES
-            .iter()
-            .map(|name| directory.join(name))
-            .find(|file| file.is_file())
+    fn kustomization_file(&mut self, directory: &Path) -> Option<PathBuf> {
+        self.found
+            .entry(directory.to_path_buf())
+            .or_insert_with(|| {
+                KUSTOMIZATION_NAMES
+                    .iter()
+                    .map(|name| directory.join(name))
+                    .find(|file| file.is_file())
+            })
+            .clone()
     }
 
     /// The tree of the kustomization in `directory` (absolute).
@@ -154,7 +161,7 @@ impl Loader {
     }
 
     fn read_tree(&mut self, directory: &Path) -> Option<Tree> {
-        let file = Self::kustomization_file(directory)?;
+        let file = self.kustomization_file(directory)?;
         let text = self.text(&file)?;
         let Kustomization {
             resources,
@@ -344,6 +351,7 @@ pub fn build_overlays(
         cwd,
         trees: HashMap::new(),
         texts: HashMap::new(),
+        found: HashMap::new(),
     };
     // Inputs by absolute path, to be named as given.
     let mut given: HashMap<PathBuf, PathBuf> = HashMap::new();
@@ -361,7 +369,7 @@ pub fn build_overlays(
         let mut directory = input.parent();
         while let Some(dir) = directory {
             directory = dir.parent();
-            if Loader::kustomization_file(dir).is_none() {
+            if loader.kustomization_file(dir).is_none() {
                 continue;
             }
             let is_input = KUSTOMIZATION_NAMES.iter().any(|n| dir.join(n) == *input);
