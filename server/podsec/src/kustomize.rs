@@ -8,12 +8,12 @@
 //! (`kustomize build DIR`), else `kubectl` on `PATH` (`kubectl kustomize DIR`).
 
 use crate::report::Input;
-use podsec_engine::Analysis;
 use podsec_engine::analysis::Problem;
 use podsec_engine::kustomize::{
     Build, BuildFile, KUSTOMIZATION_NAMES, Kustomization, Role, Target, build_problem, patch_why,
     place_kustomize, read_kustomization,
 };
+use podsec_engine::{Analysis, ObjectReport};
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
@@ -408,7 +408,11 @@ pub fn build_overlays(
         };
         for (patch, _) in &tree.patches {
             if patched.insert(patch.clone()) {
-                let why = patch_why(&shown(&loader, &tree.file).display().to_string());
+                let why = patch_why(
+                    &crate::report::shown(&shown(&loader, &tree.file))
+                        .display()
+                        .to_string(),
+                );
                 overlays.patches.push((shown(&loader, patch), why));
             }
         }
@@ -510,7 +514,19 @@ pub fn build_overlays(
             });
             if let Some(entry) = overlays.placed.get_mut(at) {
                 let into = &mut entry.analysis;
-                into.objects.extend(analysis.objects);
+                // An object that several overlays deploy alike (same name, namespace, verdict and places)
+                // is reported once, as the first build gave it.
+                for object in analysis.objects {
+                    let alike = |known: &ObjectReport| {
+                        let mut other = object.clone();
+                        other.rendered.clone_from(&known.rendered);
+                        other.document = known.document;
+                        *known == other
+                    };
+                    if !into.objects.iter().any(alike) {
+                        into.objects.push(object);
+                    }
+                }
                 into.objects.sort_by_key(|o| o.span.start);
                 into.problems.extend(analysis.problems);
                 into.config_problems.extend(analysis.config_problems);
