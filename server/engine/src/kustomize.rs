@@ -257,6 +257,8 @@ struct Candidate {
     /// The document's `kind:` entry (or its start) and whole span, for the object's report there.
     header: Span,
     document: Span,
+    /// The document's index in its file.
+    index: usize,
 }
 
 fn header_of(document: &Document<'_>) -> Span {
@@ -359,7 +361,8 @@ pub fn place_kustomize(analysis: Analysis, build: &Build<'_>) -> Vec<(usize, Ana
         config_problems,
         used_exemptions,
     } = analysis;
-    let mut object_places: Vec<(Span, usize, Span)> = Vec::new();
+    // Each object's span in the output, and its base: file, `kind:` line, document index.
+    let mut object_places: Vec<(Span, usize, Span, usize)> = Vec::new();
     for mut object in objects {
         let built = output_documents
             .iter()
@@ -425,10 +428,11 @@ pub fn place_kustomize(analysis: Analysis, build: &Build<'_>) -> Vec<(usize, Ana
                 }
             }
         }
-        let base_header = base.map(|(file, document, _)| (file, header_of(document), document.span));
-        let (home, home_header, home_span) =
-            base_header.unwrap_or((build.kustomization, fallback_header, Span::point(0)));
-        object_places.push((object.span, home, home_header));
+        let base_header =
+            base.map(|(file, document, _)| (file, header_of(document), document.span, document.index));
+        let (home, home_header, home_span, home_index) =
+            base_header.unwrap_or((build.kustomization, fallback_header, Span::point(0), 0));
+        object_places.push((object.span, home, home_header, home_index));
         let place = |location: &Location| -> Candidate {
             let fallback = Candidate {
                 file: home,
@@ -436,6 +440,7 @@ pub fn place_kustomize(analysis: Analysis, build: &Build<'_>) -> Vec<(usize, Ana
                 span: home_header,
                 header: home_header,
                 document: home_span,
+                index: home_index,
             };
             let Some(steps) = path_steps(&location.path).collect::<Option<Vec<_>>>() else {
                 return fallback;
@@ -468,6 +473,7 @@ pub fn place_kustomize(analysis: Analysis, build: &Build<'_>) -> Vec<(usize, Ana
                     span,
                     header: header_of(document),
                     document: document.span,
+                    index: document.index,
                 })
             };
             let in_base = base.and_then(|(file, document, _)| follow_in(file, document));
@@ -490,31 +496,33 @@ pub fn place_kustomize(analysis: Analysis, build: &Build<'_>) -> Vec<(usize, Ana
         let violations = std::mem::take(&mut object.violations);
         let exempted = std::mem::take(&mut object.exempted);
         let mut by_file: Vec<(usize, ObjectReport)> = Vec::new();
-        let report_in =
-            |file: usize, header: Span, span: Span, by_file: &mut Vec<(usize, ObjectReport)>| match by_file
-                .iter()
-                .position(|(f, _)| *f == file)
-            {
-                Some(at) => at,
-                None => {
-                    let mut copy = object.clone();
-                    copy.source = None;
-                    copy.rendered = Some(build.label.to_string());
-                    copy.header = header;
-                    copy.span = span;
-                    by_file.push((file, copy));
-                    by_file.len() - 1
-                }
-            };
+        let report_in = |file: usize,
+                         (header, span, index): (Span, Span, usize),
+                         by_file: &mut Vec<(usize, ObjectReport)>| match by_file
+            .iter()
+            .position(|(f, _)| *f == file)
+        {
+            Some(at) => at,
+            None => {
+                let mut copy = object.clone();
+                copy.source = None;
+                copy.rendered = Some(build.label.to_string());
+                copy.header = header;
+                copy.span = span;
+                copy.document = index;
+                by_file.push((file, copy));
+                by_file.len() - 1
+            }
+        };
         // The object is always reported where its base is, with its verdict.
-        report_in(home, home_header, home_span, &mut by_file);
+        report_in(home, (home_header, home_span, home_index), &mut by_file);
         for violation in violations {
             for location in &violation.locations {
                 let to = place(location);
                 let mut moved = location.clone();
                 moved.span = to.span;
                 moved.fix = None;
-                let at = report_in(to.file, to.header, to.document, &mut by_file);
+                let at = report_in(to.file, (to.header, to.document, to.index), &mut by_file);
                 if let Some((_, report)) = by_file.get_mut(at) {
                     match report
                         .violations
@@ -547,22 +555,24 @@ pub fn place_kustomize(analysis: Analysis, build: &Build<'_>) -> Vec<(usize, Ana
         }
     }
     // A problem of the output goes to the base of the object it is in, or to the kustomization.
-    let problem_place = |span: Span| -> (usize, Span) {
+    let problem_place = |span: Span| -> (usize, Span, usize) {
         object_places
             .iter()
-            .find(|(object, _, _)| object.start <= span.start && span.start <= object.end)
-            .map_or((build.kustomization, fallback_header), |(_, file, header)| {
-                (*file, *header)
-            })
+            .find(|(object, _, _, _)| object.start <= span.start && span.start <= object.end)
+            .map_or(
+                (build.kustomization, fallback_header, 0),
+                |(_, file, header, index)| (*file, *header, *index),
+            )
     };
     for mut problem in problems {
-        let (file, span) = problem_place(problem.span);
+        let (file, span, index) = problem_place(problem.span);
         problem.message = format!("{} (built by {})", problem.message, build.label);
         problem.span = span;
+        problem.document = index;
         placed.entry(file).or_default().problems.push(problem);
     }
     for mut problem in config_problems {
-        let (file, span) = problem_place(problem.span);
+        let (file, span, _) = problem_place(problem.span);
         problem.span = span;
         placed.entry(file).or_default().config_problems.push(problem);
     }
