@@ -4,8 +4,8 @@
 //!
 //! A kustomization is built when it is among the inputs, or when a file it names (a resource, a patch,
 //! through its bases and components too) is; only the top ones are built (those no other built one
-//! names as a base or component), each once. Kustomize is `PODSEC_KUSTOMIZE` or `kustomize` on `PATH`
-//! (`kustomize build DIR`), else `kubectl` on `PATH` (`kubectl kustomize DIR`).
+//! names as a base or component), each once. Kustomize is `PODSEC_KUSTOMIZE` (a kustomize, or a kubectl)
+//! or `kustomize` on `PATH` (`kustomize build DIR`), else `kubectl` on `PATH` (`kubectl kustomize DIR`).
 
 use crate::report::Input;
 use podsec_engine::analysis::Problem;
@@ -268,7 +268,12 @@ fn kustomize_command() -> Option<(PathBuf, Vec<&'static str>)> {
         })
     };
     if let Some(program) = std::env::var_os("PODSEC_KUSTOMIZE").filter(|p| !p.is_empty()) {
-        return Some((PathBuf::from(program), vec!["build"]));
+        let program = PathBuf::from(program);
+        // A kubectl named there builds as `kubectl kustomize`.
+        let kubectl = program
+            .file_stem()
+            .is_some_and(|name| name.to_string_lossy().starts_with("kubectl"));
+        return Some((program, vec![if kubectl { "kustomize" } else { "build" }]));
     }
     if let Some(program) = on_path("kustomize") {
         return Some((program, vec!["build"]));
