@@ -12,7 +12,8 @@
 //! Pure: the shell runs Helm and reads the files; this only reads texts.
 
 use crate::analysis::{
-    Analysis, Location, ObjectReport, PathStep, first_line, key_and_scalar_value, path_steps,
+    Analysis, Location, ObjectReport, PathStep, Reached, first_line, follow_path, key_and_scalar_value,
+    path_steps,
 };
 use crate::helm;
 use crate::yaml::{Document, Limits, NodeRef, Span, documents};
@@ -43,63 +44,29 @@ pub struct Rendering<'a> {
     pub label: &'a str,
 }
 
-/// How far a path goes in a tree: the last node reached, the key it is the value of, and how many steps
-/// were taken.
-#[derive(Clone, Copy, Debug)]
-struct Reached<'d> {
-    node: NodeRef<'d>,
-    key: Option<NodeRef<'d>>,
-    taken: usize,
+/// The item of a list that a template's path step means: the one whose `name` is `container` when one
+/// is given and written, else the one at the index, else the only one (a template's `range` writes one
+/// item for many).
+fn template_item<'d>(container: Option<&str>, index: usize, items: &[NodeRef<'d>]) -> Option<NodeRef<'d>> {
+    let named = container.and_then(|name| {
+        items
+            .iter()
+            .find(|item| item.get("name").and_then(|n| n.as_str()) == Some(name))
+    });
+    named
+        .or(items.get(index))
+        .or(match items {
+            [only] => Some(only),
+            _ => None,
+        })
+        .copied()
 }
 
-/// The entry of `key` in a mapping, a `null` value included (a template's `securityContext:` followed by
-/// an action line reads as `null`, and is still where the action writes).
-fn entry_with_null<'d>(mapping: NodeRef<'d>, key: &str) -> Option<(NodeRef<'d>, NodeRef<'d>)> {
-    mapping
-        .entries()
-        .filter(|e| e.key.as_str() == Some(key))
-        .last()
-        .map(|e| (e.key, e.written_value))
-}
-
-/// Follows `steps` from `start` as far as they are written. A list item is the one whose `name` is
-/// `container` when one is given and written, else the one at the index, else the only one (a template's
-/// `range` writes one item for many).
+/// Follows `steps` from `start` in a template (see [`template_item`]).
 fn follow<'d>(start: NodeRef<'d>, steps: &[PathStep<'_>], container: Option<&str>) -> Reached<'d> {
-    let mut reached = Reached {
-        node: start,
-        key: None,
-        taken: 0,
-    };
-    for step in steps {
-        let next = match *step {
-            PathStep::Key(key) => entry_with_null(reached.node, key).map(|(k, v)| (Some(k), v)),
-            PathStep::Index(index) => {
-                let items: Vec<NodeRef<'d>> = reached.node.items().collect();
-                let named = container.and_then(|name| {
-                    items
-                        .iter()
-                        .find(|item| item.get("name").and_then(|n| n.as_str()) == Some(name))
-                });
-                named
-                    .or(items.get(index))
-                    .or(match items.as_slice() {
-                        [only] => Some(only),
-                        _ => None,
-                    })
-                    .map(|item| (None, *item))
-            }
-        };
-        let Some((key, node)) = next else {
-            break;
-        };
-        reached = Reached {
-            node: node.resolved(),
-            key,
-            taken: reached.taken + 1,
-        };
-    }
-    reached
+    follow_path(start, steps, |_, index, items| {
+        template_item(container, index, items)
+    })
 }
 
 /// The `.Values` path an action reads (`toYaml .Values.securityContext | nindent 12` → `securityContext`).
