@@ -510,6 +510,8 @@ pub fn place_kustomize(analysis: Analysis, build: &Build<'_>) -> Vec<(usize, Ana
                 copy.header = header;
                 copy.span = span;
                 copy.document = index;
+                // A patch's copy holds the findings it sets; the verdict stays with the base.
+                copy.verdict_elsewhere = file != home;
                 by_file.push((file, copy));
                 by_file.len() - 1
             }
