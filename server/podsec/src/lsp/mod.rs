@@ -23,6 +23,7 @@ mod diagnostics;
 mod hover;
 mod publish;
 mod pull;
+mod render;
 mod session;
 mod settings;
 mod snippets;
@@ -540,6 +541,7 @@ impl LanguageServer for Backend {
             return;
         }
         let key = doc.uri.as_str().to_string();
+        let uri = doc.uri.clone();
         let generation = {
             let mut state = self.state();
             let generation = state.documents.get(&key).map_or(0, |d| d.generation) + 1;
@@ -552,6 +554,9 @@ impl LanguageServer for Backend {
         // Its file leaves the workspace reports: the open document reports for it now.
         self.workspace_changed();
         self.schedule(key, generation);
+        if let Some(path) = to_path(&uri) {
+            self.chart_file_touched(path);
+        }
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
@@ -596,6 +601,13 @@ impl LanguageServer for Backend {
             gave
         });
         self.reread_from_disk(&uri, gave_policy);
+        if let Some(path) = to_path(&uri) {
+            // A project file's `charts:` and `helm:` say how charts are rendered.
+            if session::is_project_file(Some(&path)) {
+                self.render_charts_again();
+            }
+            self.chart_file_touched(path);
+        }
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
