@@ -499,7 +499,10 @@ fn run_helm(helm: &Path, arguments: &[String], cancelled: &dyn Fn() -> bool) -> 
             Ok(None) if cancelled() => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("{} was stopped: a newer rendering is wanted", helm.display()));
+                return Err(format!(
+                    "{} was stopped: a newer rendering is wanted",
+                    helm.display()
+                ));
             }
             Ok(None) if started.elapsed() < RENDER_TIMEOUT => std::thread::sleep(Duration::from_millis(5)),
             Ok(None) => {
@@ -670,9 +673,12 @@ pub fn place_chart(
     }
     // Every template asked for takes the rendered findings (none is an empty analysis): its static
     // reading would judge what Helm replaces.
-    for (file, _) in chart.files.iter().enumerate().filter(|(_, f)| {
-        is_template(&f.path) && replaced(&path_of_file(&chart.root, &f.path))
-    }) {
+    for (file, _) in chart
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| is_template(&f.path) && replaced(&path_of_file(&chart.root, &f.path)))
+    {
         by_file.entry(file).or_default();
     }
     for (file, mut analysis) in by_file {

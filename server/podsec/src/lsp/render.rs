@@ -135,7 +135,11 @@ impl Backend {
             let project_path = state.workspace.project_path_for(&chart_yaml);
             let project = project_path.zip(state.workspace.project_for(&chart_yaml));
             let settings = RenderSettings {
-                helm: state.settings.helm.as_deref().map(|helm| helm_path(helm, &state.workspace.roots)),
+                helm: state
+                    .settings
+                    .helm
+                    .as_deref()
+                    .map(|helm| helm_path(helm, &state.workspace.roots)),
                 disabled: false,
             };
             let shown_root = super::workspace::display_name(&root, &state.workspace.roots);
@@ -206,19 +210,17 @@ impl Backend {
             })
         })
         .await;
-        let outcome = match work {
-            Ok(Ok(outcome)) => outcome,
-            Ok(Err(message)) => {
-                self.client.log_message(MessageType::ERROR, message).await;
-                None
-            }
-            Err(e) => {
-                let message = format!("podsec: rendering {} stopped: {e}", root.display());
-                self.client.log_message(MessageType::ERROR, message).await;
-                None
-            }
+        let failure = match &work {
+            Ok(Ok(_)) => None,
+            Ok(Err(message)) => Some(message.clone()),
+            Err(e) => Some(format!("podsec: rendering {} stopped: {e}", root.display())),
         };
+        if let Some(message) = &failure {
+            self.client.log_message(MessageType::ERROR, message).await;
+        }
+        let outcome = work.ok().and_then(Result::ok).flatten();
         let summary = match &outcome {
+            _ if failure.is_some() => "Failed: podsec's log says why".to_string(),
             Some(files) => {
                 let findings: usize = files
                     .values()
@@ -242,7 +244,10 @@ impl Backend {
             let Some(chart) = state.charts.get_mut(&root) else {
                 return;
             };
-            chart.files = files.into_iter().map(|(path, file)| (path, Arc::new(file))).collect();
+            chart.files = files
+                .into_iter()
+                .map(|(path, file)| (path, Arc::new(file)))
+                .collect();
             state
                 .documents
                 .iter()
@@ -286,7 +291,12 @@ mod tests {
         ] {
             assert!(is_chart_file(Path::new(path)), "{path}");
         }
-        for path in ["/c/README.md", "/c/templates/NOTES.txt", "/c/ci/test.yaml", "/c/chart.yaml"] {
+        for path in [
+            "/c/README.md",
+            "/c/templates/NOTES.txt",
+            "/c/ci/test.yaml",
+            "/c/chart.yaml",
+        ] {
             assert!(!is_chart_file(Path::new(path)), "{path}");
         }
         assert_eq!(helm_path("/opt/helm", &[]), PathBuf::from("/opt/helm"));

@@ -118,7 +118,9 @@ impl Settings {
                         "podsec.syntaxErrors must be \"report\", \"hint\" or \"off\", not {other:?}"
                     )),
                 },
-                ("helm", Some(helm)) if !helm.trim().is_empty() => settings.helm = Some(helm.trim().to_string()),
+                ("helm", Some(helm)) if !helm.trim().is_empty() => {
+                    settings.helm = Some(helm.trim().to_string())
+                }
                 ("helm", _) if value.is_null() || value.as_str().is_some() => {}
                 ("helm", _) => warnings.push(format!("podsec.helm must be a path or a command, not {value}")),
                 ("syntaxErrors", None) => warnings.push(format!(
