@@ -110,8 +110,10 @@ fn the_project_file_schema_matches_the_engine() {
         keys,
         [
             "admissionConfiguration",
+            "charts",
             "enforcedByAdmissionPolicy",
             "exemptions",
+            "helm",
             "level",
             "namespaces",
             "skip",
