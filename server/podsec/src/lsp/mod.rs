@@ -485,6 +485,10 @@ impl LanguageServer for Backend {
             .iter()
             .filter_map(|c| Some((to_path(&c.uri)?, c.typ == FileChangeType::DELETED)))
             .collect();
+        // A chart rendered before renders again when its files change on disk.
+        for (path, _) in &changes {
+            self.chart_file_touched(path.clone(), true);
+        }
         let rescanned = tokio::task::spawn_blocking(move || {
             changes
                 .into_iter()
@@ -555,7 +559,7 @@ impl LanguageServer for Backend {
         self.workspace_changed();
         self.schedule(key, generation);
         if let Some(path) = to_path(&uri) {
-            self.chart_file_touched(path);
+            self.chart_file_touched(path, false);
         }
     }
 
@@ -606,7 +610,7 @@ impl LanguageServer for Backend {
             if session::is_project_file(Some(&path)) {
                 self.render_charts_again();
             }
-            self.chart_file_touched(path);
+            self.chart_file_touched(path, false);
         }
     }
 

@@ -76,15 +76,19 @@ impl Snapshot {
 }
 
 impl Backend {
-    /// After a file was opened or saved: a rendering of its chart, if it is a chart's file.
-    pub(super) fn chart_file_touched(&self, path: PathBuf) {
+    /// After a file was opened or saved: a rendering of its chart, if it is a chart's file. With
+    /// `known_only` (a change on disk, such as a checkout), only of a chart rendered before: a checkout
+    /// does not render every chart of the repository.
+    pub(super) fn chart_file_touched(&self, path: PathBuf, known_only: bool) {
         if !is_chart_file(&path) {
             return;
         }
         let backend = self.clone();
         tokio::spawn(async move {
             let root = tokio::task::spawn_blocking(move || chart_root(&path)).await;
-            if let Ok(Some(root)) = root {
+            if let Ok(Some(root)) = root
+                && (!known_only || backend.state().charts.contains_key(&root))
+            {
                 backend.schedule_render(root);
             }
         });
@@ -239,7 +243,7 @@ impl Backend {
         let Some(files) = outcome.filter(|_| still_current()) else {
             return;
         };
-        let open: Vec<String> = {
+        let (open, lens_refresh) = {
             let mut state = self.state();
             let Some(chart) = state.charts.get_mut(&root) else {
                 return;
@@ -248,17 +252,22 @@ impl Backend {
                 .into_iter()
                 .map(|(path, file)| (path, Arc::new(file)))
                 .collect();
-            state
+            let open: Vec<String> = state
                 .documents
                 .iter()
                 .filter(|(_, d)| d.path.as_deref().is_some_and(|p| p.starts_with(&root)))
                 .map(|(key, _)| key.clone())
-                .collect()
+                .collect();
+            (open, state.lens_refresh)
         };
         // Workspace reports of the chart's files change too; a client that pulls is asked to pull again.
         self.policy_changed();
         for key in open {
             self.reschedule_one(&key);
+        }
+        // The lenses show the rendered objects' policies.
+        if lens_refresh {
+            let _ = self.client.code_lens_refresh().await;
         }
     }
 }
