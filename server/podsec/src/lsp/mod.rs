@@ -4,8 +4,8 @@
 //! This file is the `LanguageServer` implementation, and it only delegates: `session` holds the state
 //! and the snapshot every request works from, `settings` the editor's settings, `publish` the debounced
 //! publishing, `diagnostics` the conversion of findings, one file per request (`hover`,
-//! `code_actions`), `workspace` the policy sources on disk, `convert` every position conversion and
-//! `transport` the framing proxy.
+//! `code_actions`), `workspace` the policy sources on disk, `render` Helm charts rendered in the
+//! background, `convert` every position conversion and `transport` the framing proxy.
 //!
 //! Order and staleness: tower-lsp-server runs handlers concurrently, so every handler mutates the
 //! document store synchronously, before its first `.await`, and the store is a std `Mutex` that is
