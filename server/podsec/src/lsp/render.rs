@@ -172,12 +172,12 @@ impl Backend {
             move || wanted.load(Ordering::SeqCst) == request
         };
         let still_current = current.clone();
-        let chart_root = root.clone();
+        let chart_directory = root.clone();
         let work = tokio::task::spawn_blocking(move || {
             super::guarded("rendering a Helm chart", || {
                 let snapshot = pending.complete();
                 let chart = Chart {
-                    root: chart_root,
+                    root: chart_directory,
                     inputs: Vec::new(),
                 };
                 let project = project.as_ref().map(|(path, project)| ProjectRef {
@@ -188,7 +188,10 @@ impl Backend {
                 if !current() {
                     return None;
                 }
-                let found = place_chart(&rendered, &shown_root, &|_| true, &|text, namespace| {
+                // Every template of this chart (not those of another chart in a folder below it) takes
+                // the rendered findings.
+                let own = |path: &Path| chart_root(path).as_deref() == Some(chart.root.as_path());
+                let found = place_chart(&rendered, &shown_root, &own, &|text, namespace| {
                     podsec_engine::analyze(text, &snapshot.options_for_rendering(namespace))
                 });
                 let mut files: HashMap<PathBuf, RenderedFile> = HashMap::new();

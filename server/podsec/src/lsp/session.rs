@@ -410,11 +410,13 @@ impl State {
                 .map(|(p, a)| (p.clone(), a.clone())),
         );
         let admission_from_project = project.as_ref().is_some_and(|p| p.admission.is_some());
+        // The nearest chart above the file is the one it belongs to.
         let rendering = path.as_deref().and_then(|path| {
             self.charts
                 .iter()
                 .filter(|(root, _)| path.starts_with(root))
-                .find_map(|(_, chart)| chart.files.get(path).cloned())
+                .max_by_key(|(root, _)| root.as_os_str().len())
+                .and_then(|(_, chart)| chart.files.get(path).cloned())
         });
         let context = PolicyContext {
             override_policy: None,
