@@ -1,8 +1,9 @@
 //! Helm charts in the editor, through the real server and the real Helm (`PODSEC_TEST_HELM`, as
 //! `tests/charts.rs`): opening a chart's files renders it in the background with `$/progress`; the
 //! rendered findings arrive at the values-file and template lines that write them (UTF-16 columns); an
-//! unsaved edit returns the file to its static reading, and its save renders again; without Helm,
-//! `Chart.yaml` gets the command line's note.
+//! unsaved edit returns the file to its static reading, and its save renders again; a save stops a
+//! slow Helm while typing elsewhere is answered; a pulling client is asked to pull again and a closed
+//! template reports the rendering; without Helm, `Chart.yaml` gets the command line's note.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -53,13 +54,26 @@ fn workspace(name: &str) -> std::path::PathBuf {
 
 /// A client with progress support on the workspace `dir`, with these settings and environment.
 fn start(dir: &Path, settings: Value, env: &[(&str, &std::ffi::OsStr)]) -> LspClient {
+    start_with(
+        dir,
+        json!({ "window": { "workDoneProgress": true } }),
+        settings,
+        env,
+    )
+}
+
+fn start_with(
+    dir: &Path,
+    capabilities: Value,
+    settings: Value,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> LspClient {
     let mut client = LspClient::spawn_with_env(env);
     let folder = file_uri(dir);
     let response = client.request(
         "initialize",
         json!({ "processId": null, "rootUri": folder, "workspaceFolders": [{ "uri": folder, "name": "ws" }],
-                "capabilities": { "window": { "workDoneProgress": true } },
-                "initializationOptions": settings }),
+                "capabilities": capabilities, "initializationOptions": settings }),
     );
     assert!(response.get("result").is_some(), "{response}");
     client.notify("initialized", json!({}));
@@ -339,6 +353,66 @@ fn a_save_during_a_rendering_stops_helm_and_renders_again() {
         ["start", "start", "past"],
         "{log}"
     );
+    assert!(client.shutdown_and_exit().success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_pulling_client_is_asked_to_pull_again_and_closed_chart_files_report_the_rendering() {
+    let helm = test_helm();
+    let dir = workspace("lsp-charts-pull");
+    let cache = dir.join(".cache");
+    let capabilities = json!({
+        "textDocument": { "diagnostic": { "dynamicRegistration": false } },
+        "workspace": { "diagnostics": { "refreshSupport": true } },
+    });
+    let mut client = start_with(
+        &dir,
+        capabilities,
+        json!({ "helm": helm.to_str().unwrap() }),
+        &[("PODSEC_CACHE_DIR", cache.as_os_str())],
+    );
+    let values = open(&mut client, &dir.join("shop/values-debug.yaml"), 1);
+    // Asked to pull again after the scan, then after the rendering: its findings come with a pull.
+    let response = loop {
+        client.wait_for(|m| m["method"] == "workspace/diagnostic/refresh");
+        let response = client.request(
+            "textDocument/diagnostic",
+            json!({ "textDocument": { "uri": values } }),
+        );
+        if response["result"]["items"]
+            .as_array()
+            .is_some_and(|items| !items.is_empty())
+        {
+            break response;
+        }
+    };
+    let items = response["result"]["items"].as_array().unwrap();
+    assert_eq!(
+        placed(items),
+        [
+            ("capabilities_baseline".to_string(), [4, 49, 4, 60]),
+            ("hostNamespaces".to_string(), [1, 0, 1, 13]),
+        ],
+        "{response}"
+    );
+    // The template is not open: the workspace pull reports its file with the rendering's findings.
+    let response = client.request("workspace/diagnostic", json!({ "previousResultIds": [] }));
+    let template = file_uri(&dir.join("shop/templates/deployment.yaml"));
+    let report = response["result"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["uri"] == template)
+        .unwrap_or_else(|| panic!("{response}"))
+        .clone();
+    let items = report["items"].as_array().unwrap();
+    assert_eq!(
+        placed(items),
+        [("privileged".to_string(), [39, 12, 39, 28])],
+        "{report}"
+    );
+    assert!(items.iter().all(is_rendered), "{report}");
     assert!(client.shutdown_and_exit().success());
     let _ = std::fs::remove_dir_all(&dir);
 }
