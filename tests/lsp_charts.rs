@@ -19,35 +19,25 @@ use common::{repo_root, test_helm};
 use serde_json::{Value, json};
 use std::path::Path;
 
-/// The debugging release's values: a non-ASCII comment, and a capability added after non-ASCII text on
-/// its own line (its column is 49 in UTF-16 code units, 51 in bytes).
-const VALUES_DEBUG: &str = "\
-# The debugging release: café ü, a privileged container and the host's processes.
-hostPID: true
-debug:
-  enabled: true
-securityContext: {\"ü\": \"é\", capabilities: {add: [\"NET_ADMIN\"]}}
-";
-
-/// A workspace with the shop chart (tests/helm/shop, its debugging values replaced by [`VALUES_DEBUG`]) and
-/// a project file that renders it as the `shop-debug` release in `debug`, enforced at baseline.
+/// A workspace with the shop chart (tests/helm/shop, its debugging values replaced by
+/// tests/helm/editor/values-debug.yaml: a non-ASCII comment, and a capability added after non-ASCII text on
+/// its own line, at UTF-16 column 49, byte 51) and tests/helm/editor/podsec.yaml as its project file: the
+/// chart rendered as the `shop-debug` release in `debug`, enforced at baseline.
 fn workspace(name: &str) -> std::path::PathBuf {
-    let chart = repo_root().join("tests/helm/shop");
-    let read = |file: &str| std::fs::read_to_string(chart.join(file)).unwrap();
-    let project = "namespaces:\n  debug:\n    enforce: baseline\ncharts:\n  - path: shop\n    release: shop-debug\n    namespace: debug\n    values:\n      - values-debug.yaml\n";
+    let read = |file: &str| std::fs::read_to_string(repo_root().join("tests/helm").join(file)).unwrap();
     workspace_dir(
         name,
         &[
-            (".podsec.yaml", project.to_string()),
-            ("shop/Chart.yaml", read("Chart.yaml")),
-            ("shop/values.yaml", read("values.yaml")),
-            ("shop/values-debug.yaml", VALUES_DEBUG.to_string()),
-            ("shop/templates/_helpers.tpl", read("templates/_helpers.tpl")),
+            (".podsec.yaml", read("editor/podsec.yaml")),
+            ("shop/Chart.yaml", read("shop/Chart.yaml")),
+            ("shop/values.yaml", read("shop/values.yaml")),
+            ("shop/values-debug.yaml", read("editor/values-debug.yaml")),
+            ("shop/templates/_helpers.tpl", read("shop/templates/_helpers.tpl")),
             (
                 "shop/templates/deployment.yaml",
-                read("templates/deployment.yaml"),
+                read("shop/templates/deployment.yaml"),
             ),
-            ("shop/templates/service.yaml", read("templates/service.yaml")),
+            ("shop/templates/service.yaml", read("shop/templates/service.yaml")),
         ],
     )
 }
@@ -200,7 +190,7 @@ fn chart_files_get_the_findings_of_what_helm_renders_until_they_are_edited() {
 
     // Typing in the values file: Helm's findings were about the saved text, so it has its static
     // reading (a values file holds no object) until it is saved.
-    let edited = format!("# edited\n{VALUES_DEBUG}");
+    let edited = format!("# edited\n{}", std::fs::read_to_string(&values_path).unwrap());
     client.change(&values, 2, json!([{ "text": edited }]));
     let found = client.diagnostics(&values, 2);
     assert_eq!(found, Vec::<Value>::new());
