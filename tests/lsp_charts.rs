@@ -343,7 +343,29 @@ fn a_save_during_a_rendering_stops_helm_and_renders_again() {
         ["start", "start", "past"],
         "{log}"
     );
+    // A rendering under way when the server shuts down is stopped: its Helm never gets past its wait.
+    // (The chart changes, else the rendering would come from the cache.)
+    let values_path = dir.join("shop/values-debug.yaml");
+    let changed = format!("{}# changed\n", std::fs::read_to_string(&values_path).unwrap());
+    std::fs::write(&values_path, changed).unwrap();
+    client.notify(
+        "textDocument/didSave",
+        json!({ "textDocument": { "uri": values } }),
+    );
+    let deadline = std::time::Instant::now() + common::lsp::TIMEOUT;
+    while std::fs::read_to_string(&runs).unwrap().lines().count() < 4 {
+        assert!(std::time::Instant::now() < deadline, "Helm never started again");
+        // Reading the server's messages answers its request to create the progress.
+        client.try_wait_for(&|_| false, std::time::Duration::from_millis(10));
+    }
     assert!(client.shutdown_and_exit().success());
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let log = std::fs::read_to_string(&runs).unwrap();
+    assert_eq!(
+        log.lines().collect::<Vec<_>>(),
+        ["start", "start", "past", "start"],
+        "{log}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -536,6 +536,7 @@ impl LanguageServer for Backend {
     }
 
     async fn shutdown(&self) -> Result<()> {
+        self.stop_renderings().await;
         Ok(())
     }
 

@@ -52,6 +52,12 @@ pub(super) struct ChartRenderings {
     pub files: HashMap<PathBuf, Arc<RenderedFile>>,
 }
 
+/// The longest the server's shutdown waits for a rendering to stop (Helm is stopped within milliseconds).
+const STOP_WAIT: Duration = Duration::from_secs(2);
+
+/// The longest a rendering waits for the client to create its progress.
+const PROGRESS_WAIT: Duration = Duration::from_secs(2);
+
 /// Progress tokens: one per rendering.
 static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
 
@@ -92,6 +98,23 @@ impl Backend {
                 backend.schedule_render(root);
             }
         });
+    }
+
+    /// Stops every rendering under way and waits (a little) for them to end: the server is shutting
+    /// down, and no Helm it started outlives it.
+    pub(super) async fn stop_renderings(&self) {
+        let running: Vec<Arc<tokio::sync::Mutex<()>>> = self
+            .state()
+            .charts
+            .values()
+            .map(|chart| {
+                chart.wanted.fetch_add(1, Ordering::SeqCst);
+                Arc::clone(&chart.running)
+            })
+            .collect();
+        for rendering in running {
+            let _ = tokio::time::timeout(STOP_WAIT, rendering.lock()).await;
+        }
     }
 
     /// Renders every chart rendered so far again (the Helm setting or a project file changed).
@@ -154,15 +177,17 @@ impl Backend {
                 "podsec-render-{}",
                 NEXT_TOKEN.fetch_add(1, Ordering::Relaxed)
             ));
-            match self.client.create_work_done_progress(token.clone()).await {
-                Ok(()) => Some(
+            // A client slow to answer does not hold up the rendering: it goes on without progress.
+            let created = self.client.create_work_done_progress(token.clone());
+            match tokio::time::timeout(PROGRESS_WAIT, created).await {
+                Ok(Ok(())) => Some(
                     self.client
                         .progress(token, "podsec")
                         .with_message(format!("Rendering Helm chart {shown_root}"))
                         .begin()
                         .await,
                 ),
-                Err(_) => None,
+                _ => None,
             }
         } else {
             None
