@@ -3,7 +3,8 @@
 //! rendered findings arrive at the values-file and template lines that write them (UTF-16 columns); an
 //! unsaved edit returns the file to its static reading, and its save renders again; a save stops a
 //! slow Helm while typing elsewhere is answered; a pulling client is asked to pull again and a closed
-//! template reports the rendering; without Helm, `Chart.yaml` gets the command line's note.
+//! template reports the rendering; a chart Helm cannot render gets Helm's message at the template line it
+//! names; without Helm, `Chart.yaml` gets the command line's note.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -425,6 +426,40 @@ fn a_pulling_client_is_asked_to_pull_again_and_closed_chart_files_report_the_ren
         "{report}"
     );
     assert!(items.iter().all(is_rendered), "{report}");
+    assert!(client.shutdown_and_exit().success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_chart_helm_cannot_render_gets_helms_message_at_the_template_line_it_names() {
+    let helm = test_helm();
+    // tests/helm/web calls a helper it does not define.
+    let read = |file: &str| std::fs::read_to_string(repo_root().join("tests/helm/web").join(file)).unwrap();
+    let dir = workspace_dir(
+        "lsp-charts-failure",
+        &[
+            ("web/Chart.yaml", read("Chart.yaml")),
+            ("web/templates/deployment.yaml", read("templates/deployment.yaml")),
+            ("web/templates/daemonset.yaml", read("templates/daemonset.yaml")),
+        ],
+    );
+    let cache = dir.join(".cache");
+    let mut client = start(
+        &dir,
+        json!({ "helm": helm.to_str().unwrap() }),
+        &[("PODSEC_CACHE_DIR", cache.as_os_str())],
+    );
+    let template = open(&mut client, &dir.join("web/templates/deployment.yaml"), 1);
+    let found = published(&mut client, &template, |d| {
+        d.iter().any(|d| d["code"] == "helm-render")
+    });
+    let note = found.iter().find(|d| d["code"] == "helm-render").unwrap();
+    assert_eq!(note["severity"], 2, "a warning");
+    assert_eq!(note["range"]["start"]["line"], 3, "{note}");
+    let message = note["message"].as_str().unwrap();
+    assert!(message.contains("no template \"web.fullname\""), "{message}");
+    // The template keeps its static reading beside Helm's message.
+    assert!(found.iter().any(|d| d["code"] != "helm-render"), "{found:#?}");
     assert!(client.shutdown_and_exit().success());
     let _ = std::fs::remove_dir_all(&dir);
 }
