@@ -338,3 +338,83 @@ fn without_helm_a_chart_gets_one_note_at_its_chart_yaml() {
     assert!(notes[0].1["message"].as_str().unwrap().contains("no Helm"));
     assert_eq!(output.status.code(), Some(0));
 }
+
+#[test]
+fn a_dependency_beside_the_chart_is_put_in_for_helm() {
+    let helm = helm();
+    let cache = fresh_cache("charts-dependency");
+    let temporary = cache.join("tmp");
+    std::fs::create_dir_all(&temporary).unwrap();
+    // tests/helm/store needs `basics` from an OCI registry; it sits beside it, as bitnami/common does in
+    // bitnami/charts. Its hardened securityContext passes; the values' hostNetwork does not.
+    let output = podsec_command(&[
+        "check",
+        "--format",
+        "json",
+        "--helm",
+        helm.to_str().unwrap(),
+        "tests/helm/store",
+    ])
+    .env("PODSEC_CACHE_DIR", &cache)
+    .env("TMPDIR", &temporary)
+    .output()
+    .unwrap();
+    let report = json(&output);
+    assert_eq!(
+        findings(&report),
+        ["tests/helm/store/values.yaml:2:1 \"hostNamespaces\""]
+    );
+    let notes: Vec<&Value> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["config_problems"].as_array().unwrap())
+        .collect();
+    assert!(notes.is_empty(), "{notes:?}");
+    let rendered: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["objects"].as_array().unwrap())
+        .filter_map(|o| o["rendered"].as_str())
+        .collect();
+    assert!(!rendered.is_empty());
+    assert!(
+        rendered
+            .iter()
+            .all(|r| r.ends_with("(with basics from beside the chart)")),
+        "{rendered:?}"
+    );
+    // The copy Helm rendered is gone.
+    assert_eq!(std::fs::read_dir(&temporary).unwrap().count(), 0);
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn a_vendored_subchart_reads_its_values_under_its_name_in_the_parents() {
+    let helm = helm();
+    let cache = fresh_cache("charts-subchart");
+    // tests/helm/portal sets `cache.hostIPC` for its subchart; the subchart's own values.yaml adds a
+    // capability. The parent's top-level `securityContext` is its own, not the subchart's.
+    let output = run(
+        &[
+            "check",
+            "--format",
+            "json",
+            "--level",
+            "baseline",
+            "--helm",
+            helm.to_str().unwrap(),
+            "tests/helm/portal",
+        ],
+        &cache,
+    );
+    assert_eq!(
+        findings(&json(&output)),
+        [
+            "tests/helm/portal/charts/cache/values.yaml:4:11 \"capabilities_baseline\"",
+            "tests/helm/portal/values.yaml:6:3 \"hostNamespaces\"",
+        ]
+    );
+    assert_eq!(output.status.code(), Some(1));
+}

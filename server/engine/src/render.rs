@@ -122,7 +122,11 @@ fn dot_at(template: &str, from: usize, offset: usize) -> Option<Vec<&str>> {
         let after = rest.get(open + 2..)?;
         let close = after.find("}}").unwrap_or(after.len());
         let body = after.get(..close)?.trim_matches('-').trim();
-        let word = body.split_whitespace().next().unwrap_or("");
+        // `with.Values.x` is `with .Values.x` to Go's template parser.
+        let word_end = body
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(body.len());
+        let word = body.get(..word_end).unwrap_or("");
         match word {
             "with" => stack.push(Some(values_path(body).unwrap_or_default())),
             "range" => stack.push(None),
@@ -161,7 +165,7 @@ fn indent(line: &str) -> usize {
 
 /// The structural action (`toYaml`, `include` …) that writes into what `reached` ends at: after its key,
 /// within its block (actions are comment lines in the neutralised text), and not inside a child's block.
-fn action_into(neutral: &helm::Neutralised, reached: &Reached<'_>) -> Option<usize> {
+fn action_into(template: &str, neutral: &helm::Neutralised, reached: &Reached<'_>) -> Option<usize> {
     let parsed = neutral.text.as_str();
     // The block starts after the key (an action may follow it on its line) or at the node.
     let (from, owner_column, children_of_key) = match reached.key {
@@ -201,13 +205,39 @@ fn action_into(neutral: &helm::Neutralised, reached: &Reached<'_>) -> Option<usi
             .iter()
             .filter(|at| start <= **at && **at < offset && **at >= from)
         {
-            let under_child = last_child.is_some_and(|(c, opens)| opens && column > c);
-            if !under_child {
+            // What an action writes is indented as its `indent N`/`nindent N` says, wherever it stands
+            // (`{{ toYaml .Values.resources | indent 12 }}` at column 0 writes under `resources:`).
+            let writes_at = written_indent(action_text(template, *at)).unwrap_or(column);
+            // (At the key's own column too: a list written there is the key's, as `volumeMounts:` then
+            // `{{ toYaml .Values.extraVolumeMounts | indent 10 }}` writes it.)
+            let under_child = last_child.is_some_and(|(c, opens)| opens && writes_at >= c);
+            // Indented out of the block, it writes beside it (another list item, a sibling key).
+            let outside = if children_of_key {
+                writes_at <= owner_column
+            } else {
+                writes_at < owner_column
+            };
+            if !under_child && !outside {
                 return Some(*at);
             }
         }
     }
     None
+}
+
+/// The indentation an action gives what it writes: the `N` of its last `indent N` or `nindent N`.
+fn written_indent(action: &str) -> Option<usize> {
+    let words: Vec<&str> = action
+        .trim_start_matches('{')
+        .trim_end_matches('}')
+        .split(|c: char| c.is_whitespace() || c == '|' || c == '(' || c == ')')
+        .filter(|w| !w.is_empty())
+        .collect();
+    words
+        .windows(2)
+        .rev()
+        .find(|pair| matches!(pair.first(), Some(&"indent") | Some(&"nindent")))
+        .and_then(|pair| pair.get(1)?.parse().ok())
 }
 
 /// The text of the action that starts at `at`.
@@ -225,28 +255,45 @@ struct Placed {
     span: Span,
 }
 
-/// Follows `values` and then `rest` in the values files, the last merged first: the first that writes
-/// the whole path, or else the one that writes most of it. `None` when none writes even `values`.
+/// A values file as a template reads it: a subchart's `.Values.x` is `x` in its own `values.yaml`, and
+/// `<subchart>.x` in its parent's values files.
+struct ValuesLayer<'a, 'd> {
+    file: usize,
+    document: &'a Document<'d>,
+    prefix: Vec<&'a str>,
+}
+
+/// Follows `values` and then `rest` in the values layers, the one Helm merges last first: the first
+/// that writes the whole path, or else the one that writes most of it. `None` when none writes even
+/// `values`.
 fn in_values(
-    values_files: &[(usize, Document<'_>)],
+    layers: &[ValuesLayer<'_, '_>],
     values: &[&str],
     rest: &[PathStep<'_>],
     container: Option<&str>,
 ) -> Option<Placed> {
-    let wanted: Vec<PathStep<'_>> = values
-        .iter()
-        .map(|k| PathStep::Key(k))
-        .chain(rest.iter().copied())
-        .collect();
     let mut best: Option<(usize, Placed)> = None;
-    for (file, document) in values_files.iter().rev() {
-        let Some(root) = document.root() else {
+    for layer in layers {
+        let Some(root) = layer.document.root() else {
             continue;
         };
+        let wanted: Vec<PathStep<'_>> = layer
+            .prefix
+            .iter()
+            .chain(values)
+            .map(|k| PathStep::Key(k))
+            .chain(rest.iter().copied())
+            .collect();
+        let (file, document) = (&layer.file, layer.document);
         let reached = follow(root, &wanted, container);
-        if reached.taken < values.len() {
+        if reached.taken < layer.prefix.len() + values.len() {
             continue;
         }
+        let reached = Reached {
+            taken: reached.taken - layer.prefix.len(),
+            ..reached
+        };
+        let wanted = wanted.get(layer.prefix.len()..).unwrap_or_default();
         let span = match reached.key {
             Some(key) => key_and_scalar_value(key, reached.node),
             None => first_line(document.text, reached.node.span()),
@@ -260,6 +307,60 @@ fn in_values(
         }
     }
     best.map(|(_, placed)| placed)
+}
+
+/// The subcharts a chart directory is in, outermost first: `charts/a/charts/b` is `[a, b]`, the chart's
+/// own directory `[]`; `None` for what is no chart directory.
+fn subchart_chain(directory: &str) -> Option<Vec<&str>> {
+    if directory.is_empty() {
+        return Some(Vec::new());
+    }
+    let parts: Vec<&str> = directory.split('/').collect();
+    let chain: Option<Vec<&str>> = parts
+        .chunks(2)
+        .map(|pair| match pair {
+            ["charts", name] => Some(*name),
+            _ => None,
+        })
+        .collect();
+    chain.filter(|c| !c.is_empty())
+}
+
+/// The values layers the template at `path` reads, the one Helm merges last first: the chart's values
+/// files (last `--values` first) under the template's subchart names, then each enclosing subchart's
+/// `values.yaml`, its own last.
+fn values_layers<'a, 'd>(
+    path: &'a str,
+    values_files: &'a [(usize, Document<'d>)],
+    subchart_values: &'a [(&'a str, usize, Document<'d>)],
+) -> Vec<ValuesLayer<'a, 'd>> {
+    let directory = path
+        .find("templates/")
+        .and_then(|at| path.get(..at))
+        .map_or("", |d| d.trim_end_matches('/'));
+    let chain = subchart_chain(directory).unwrap_or_default();
+    let mut layers: Vec<ValuesLayer<'a, 'd>> = values_files
+        .iter()
+        .rev()
+        .map(|(file, document)| ValuesLayer {
+            file: *file,
+            document,
+            prefix: chain.clone(),
+        })
+        .collect();
+    for depth in 1..=chain.len() {
+        let Some((_, file, document)) = subchart_values.iter().find(|(d, _, _)| {
+            subchart_chain(d).is_some_and(|c| c.as_slice() == chain.get(..depth).unwrap_or_default())
+        }) else {
+            continue;
+        };
+        layers.push(ValuesLayer {
+            file: *file,
+            document,
+            prefix: chain.get(depth..).unwrap_or_default().to_vec(),
+        });
+    }
+    layers
 }
 
 /// The template of one rendered object, its actions neutralised.
@@ -292,7 +393,7 @@ impl TemplateObject<'_> {
     /// Where the field of `location` comes from, `document` being the object's in the neutralised template.
     fn place(
         &self,
-        values_files: &[(usize, Document<'_>)],
+        values_files: &[ValuesLayer<'_, '_>],
         document: &Document<'_>,
         location: &Location,
     ) -> Placed {
@@ -326,7 +427,7 @@ impl TemplateObject<'_> {
             return from_values.unwrap_or(here);
         }
         // The template stops here: an action writes the rest, from the values or from a helper.
-        let Some(at) = action_into(&self.neutral, &reached) else {
+        let Some(at) = action_into(self.template, &self.neutral, &reached) else {
             return here;
         };
         let action = action_text(self.template, at);
@@ -376,13 +477,23 @@ pub fn place_helm(analysis: Analysis, rendering: &Rendering<'_>) -> Vec<(usize, 
         used_exemptions,
     } = analysis;
     let limits = Limits::default();
-    // The values files, read once for every finding, in Helm's merge order.
+    // The values files, read once for every finding, in Helm's merge order; and the subcharts' own.
     let values_files: Vec<(usize, Document<'_>)> = rendering
         .values
         .iter()
         .filter_map(|file| {
             let text = rendering.files.get(*file)?.text.as_str();
             Some((*file, documents(text, &limits).next()?))
+        })
+        .collect();
+    let subchart_values: Vec<(&str, usize, Document<'_>)> = rendering
+        .files
+        .iter()
+        .enumerate()
+        .filter_map(|(index, file)| {
+            let directory = file.path.strip_suffix("/values.yaml")?;
+            subchart_chain(directory)?;
+            Some((directory, index, documents(&file.text, &limits).next()?))
         })
         .collect();
     // Each object's template and its rank among the objects of the same kind from that template.
@@ -417,8 +528,12 @@ pub fn place_helm(analysis: Analysis, rendering: &Rendering<'_>) -> Vec<(usize, 
             .and_then(|(r, d)| Some((r.kind_line(d.root()?)?.span, d.span)))
             .unwrap_or((Span::point(0), Span::point(0)));
         rendered_spans.push((object.span, file, header.0));
+        let layers = template
+            .and_then(|t| rendering.files.get(t))
+            .map(|t| values_layers(&t.path, &values_files, &subchart_values))
+            .unwrap_or_default();
         let place = |location: &Location| match (&reading, document) {
-            (Some(reading), Some(document)) => reading.place(&values_files, document, location),
+            (Some(reading), Some(document)) => reading.place(&layers, document, location),
             _ => Placed { file, span: header.0 },
         };
         // A finding may go to a values file: the object is then reported there too, with those findings.
@@ -557,9 +672,55 @@ mod tests {
             "{{- with .Values.pod.sc }}\nsecurityContext:\n  {{- toYaml . | nindent 2 }}\n{{- end }}\n";
         let at = template.find("{{- toYaml").unwrap_or(0);
         assert_eq!(dot_at(template, 0, at), Some(vec!["pod", "sc"]));
+        let unspaced = "{{- with.Values.sc }}\nsecurityContext:\n  {{- toYaml . | nindent 2 }}\n";
+        let at = unspaced.find("{{- toYaml").unwrap_or(0);
+        assert_eq!(dot_at(unspaced, 0, at), Some(vec!["sc"]));
         let ranged = "{{- with .Values.a }}{{- range .list }}\n{{ toYaml . }}\n";
         let at = ranged.find("{{ toYaml").unwrap_or(0);
         assert_eq!(dot_at(ranged, 0, at), None);
+    }
+
+    #[test]
+    fn an_action_writes_where_its_indent_puts_it() {
+        assert_eq!(
+            written_indent("{{ toYaml .Values.resources | indent 12 }}"),
+            Some(12)
+        );
+        assert_eq!(written_indent("{{- include \"x\" . | nindent 8 }}"), Some(8));
+        assert_eq!(written_indent("{{- toYaml .Values.x }}"), None);
+        // `resources:` then an action at column 0 that indents under it: a missing securityContext is the
+        // container's, not the resources' values.
+        let template = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: app\n      image: x\n      resources:\n{{ toYaml .Values.resources | indent 8 }}\n    {{- with .Values.extraContainers }}\n    {{- toYaml . | nindent 4 }}\n    {{- end }}\n";
+        let values = "resources: {}\nextraContainers: []\n";
+        let rendered = "---\n# Source: web/templates/pod.yaml\napiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: app\n      image: x\n      resources:\n        {}\n";
+        let files = vec![
+            ChartFile {
+                path: "templates/pod.yaml".into(),
+                text: template.into(),
+            },
+            ChartFile {
+                path: "values.yaml".into(),
+                text: values.into(),
+            },
+            ChartFile {
+                path: "Chart.yaml".into(),
+                text: "name: web\n".into(),
+            },
+        ];
+        let rendering = Rendering {
+            chart_name: "web",
+            files: &files,
+            values: &[1],
+            fallback: 2,
+            label: "helm template rel web",
+        };
+        let placed = place_helm(crate::analyze(rendered, &crate::Options::default()), &rendering);
+        let files_with_findings: Vec<usize> = placed
+            .iter()
+            .filter(|(_, a)| a.objects.iter().any(|o| !o.violations.is_empty()))
+            .map(|(f, _)| *f)
+            .collect();
+        assert_eq!(files_with_findings, [0]);
     }
 
     #[test]

@@ -99,6 +99,10 @@ pub struct RenderedChart {
     renderings: Vec<(ValueSet, String, Outcome)>,
     /// Why the chart is read statically, when it is.
     static_reason: Option<String>,
+    /// The dependencies taken from beside the chart, by name and by alias (Helm's `# Source:` paths use
+    /// the alias): what they render is checked with them, as charts of their own, not again in every chart
+    /// that uses them.
+    local_dependencies: Vec<String>,
 }
 
 /// The charts among the inputs (the files among them, by path), rendered: run beside the first pass
@@ -293,7 +297,22 @@ pub fn render_chart(
         inputs: chart.inputs.clone(),
         renderings: Vec::new(),
         static_reason: None,
+        local_dependencies: Vec::new(),
     };
+    // A library chart deploys nothing (Helm refuses to render it): its helpers are read where they are used.
+    let library = rendered
+        .files
+        .get(chart_yaml)
+        .and_then(|f| {
+            let limits = podsec_engine::Limits::default();
+            let document = podsec_engine::yaml::documents(&f.text, &limits).next()?;
+            let kind = document.root()?.get("type")?.as_str()? == "library";
+            Some(kind)
+        })
+        .unwrap_or(false);
+    if library {
+        return rendered;
+    }
     if settings.disabled {
         rendered.static_reason = Some("rendering is off (--no-render)".to_string());
         return rendered;
@@ -305,31 +324,219 @@ pub fn render_chart(
         );
         return rendered;
     };
-    let key_base = chart_key(root, &helm);
+    // Dependencies not in `charts/` but beside the chart (a repository of charts) are put in a copy of it,
+    // as `helm dependency build` would; Helm renders that copy, made only when the cache has no rendering.
+    let chart_text = rendered.files.get(chart_yaml).map_or("", |f| f.text.as_str());
+    let dependencies = local_dependencies(root, chart_text);
+    rendered.local_dependencies = dependencies
+        .iter()
+        .flat_map(|d| [d.name.clone(), d.alias.clone()])
+        .collect();
+    let mut key_roots = vec![root.clone()];
+    dependency_directories(&dependencies, 0, &mut key_roots);
+    let key_base = chart_key(&key_roots, &helm);
+    let borrowed = if dependencies.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<&str> = dependencies.iter().map(|d| d.name.as_str()).collect();
+        format!(" (with {} from beside the chart)", names.join(", "))
+    };
+    let mut assembled: Option<Option<Assembled>> = None;
     for set in sets {
-        let mut arguments: Vec<String> =
-            vec!["template".into(), set.release.clone(), root.display().to_string()];
+        let mut options: Vec<String> = Vec::new();
         if let Some(namespace) = &set.namespace {
-            arguments.extend(["--namespace".to_string(), namespace.clone()]);
+            options.extend(["--namespace".to_string(), namespace.clone()]);
         }
         for file in &set.values {
-            arguments.extend(["--values".to_string(), root.join(file).display().to_string()]);
+            options.extend(["--values".to_string(), root.join(file).display().to_string()]);
         }
-        let label = format!("helm {}", arguments.join(" "));
+        let shown: Vec<String> = ["helm", "template", &set.release, &root.display().to_string()]
+            .into_iter()
+            .map(str::to_string)
+            .chain(options.iter().cloned())
+            .collect();
+        let label = format!("{}{borrowed}", shown.join(" "));
+        let mut render = || {
+            let copy = assembled.get_or_insert_with(|| {
+                (!dependencies.is_empty())
+                    .then(|| assemble_dependencies(root, &dependencies))
+                    .flatten()
+            });
+            let render_root = copy.as_ref().map_or(root.as_path(), |a| a.root.as_path());
+            let mut arguments: Vec<String> = vec![
+                "template".into(),
+                set.release.clone(),
+                render_root.display().to_string(),
+            ];
+            arguments.extend(options.iter().cloned());
+            run_helm(&helm, &arguments, cancelled)
+        };
         let outcome = match key_base {
             Some(key) => {
                 let key = fnv128(key, label.as_bytes());
                 cached(key).unwrap_or_else(|| {
-                    let outcome = run_helm(&helm, &arguments, cancelled);
+                    let outcome = render();
                     store(key, &outcome);
                     outcome.unwrap_or_else(Outcome::Failed)
                 })
             }
-            None => run_helm(&helm, &arguments, cancelled).unwrap_or_else(Outcome::Failed),
+            None => render().unwrap_or_else(Outcome::Failed),
         };
         rendered.renderings.push((set, label, outcome));
     }
+    if let Some(Some(assembled)) = assembled {
+        let _ = std::fs::remove_dir_all(&assembled.directory);
+    }
     rendered
+}
+
+/// The directories of `dependencies` and of theirs, a few levels deep (what a rendering reads besides
+/// the chart).
+fn dependency_directories(dependencies: &[LocalDependency], depth: usize, into: &mut Vec<PathBuf>) {
+    for dependency in dependencies {
+        into.push(dependency.directory.clone());
+        let text = std::fs::read_to_string(dependency.directory.join("Chart.yaml")).unwrap_or_default();
+        if depth < 4 {
+            let theirs = local_dependencies(&dependency.directory, &text);
+            dependency_directories(&theirs, depth + 1, into);
+        }
+    }
+}
+
+/// A dependency of a chart found on disk.
+struct LocalDependency {
+    name: String,
+    /// What Helm calls it in the chart (`alias:`, else its name).
+    alias: String,
+    directory: PathBuf,
+}
+
+/// A copy of a chart with the dependencies found beside it put in its `charts/`.
+struct Assembled {
+    /// The temporary directory holding the copy, removed after rendering.
+    directory: PathBuf,
+    /// The copy's root.
+    root: PathBuf,
+}
+
+/// The dependencies of a chart (`Chart.yaml`'s `dependencies:`) that are neither in its `charts/` nor
+/// fetched, but found as a chart directory: `file://` ones, else one named as the dependency beside the
+/// chart (`bitnami/airflow` needs `bitnami/common`). Each with where it is.
+fn local_dependencies(root: &Path, chart_yaml: &str) -> Vec<LocalDependency> {
+    let limits = podsec_engine::Limits::default();
+    let Some(document) = podsec_engine::yaml::documents(chart_yaml, &limits).next() else {
+        return Vec::new();
+    };
+    let Some(dependencies) = document.root().and_then(|r| r.get("dependencies")) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for dependency in dependencies.items() {
+        let Some(name) = dependency.get("name").and_then(|n| n.as_str()) else {
+            continue;
+        };
+        // A name is a directory name, never a path.
+        if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
+            continue;
+        }
+        let vendored = root.join("charts").join(name).join("Chart.yaml").is_file()
+            || std::fs::read_dir(root.join("charts")).is_ok_and(|entries| {
+                entries.filter_map(Result::ok).any(|e| {
+                    let file = e.file_name();
+                    let file = file.to_string_lossy();
+                    file.starts_with(&format!("{name}-")) && file.ends_with(".tgz")
+                })
+            });
+        if vendored {
+            continue;
+        }
+        let repository = dependency
+            .get("repository")
+            .and_then(|r| r.as_str())
+            .unwrap_or("");
+        let candidate = match repository.strip_prefix("file://") {
+            Some(relative) => root.join(relative),
+            None => match root.parent() {
+                Some(parent) => parent.join(name),
+                None => continue,
+            },
+        };
+        let named = std::fs::read_to_string(candidate.join("Chart.yaml"))
+            .ok()
+            .and_then(|text| chart_name(&text));
+        if named.as_deref() == Some(name) && !same_directory(&candidate, root) {
+            let alias = dependency.get("alias").and_then(|a| a.as_str()).unwrap_or(name);
+            found.push(LocalDependency {
+                name: name.to_string(),
+                alias: alias.to_string(),
+                directory: candidate,
+            });
+        }
+    }
+    found
+}
+
+fn same_directory(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Copies the chart and puts its local dependencies in the copy's `charts/` (theirs in theirs, a few
+/// levels deep); `None` when it needs none, or the copy fails (Helm then says what is missing).
+fn assemble_dependencies(root: &Path, dependencies: &[LocalDependency]) -> Option<Assembled> {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let directory = std::env::temp_dir().join(format!(
+        "podsec-chart-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let name = root.file_name().map_or("chart".into(), |n| n.to_os_string());
+    let copy = directory.join(name);
+    let built = copy_tree(root, &copy).is_ok() && put_dependencies(&copy, dependencies, 0);
+    if !built {
+        let _ = std::fs::remove_dir_all(&directory);
+        return None;
+    }
+    Some(Assembled {
+        directory,
+        root: copy,
+    })
+}
+
+/// Copies each dependency into `chart/charts/<name>`, and theirs into theirs.
+fn put_dependencies(chart: &Path, dependencies: &[LocalDependency], depth: usize) -> bool {
+    for dependency in dependencies {
+        let source = &dependency.directory;
+        let target = chart.join("charts").join(&dependency.name);
+        if copy_tree(source, &target).is_err() {
+            return false;
+        }
+        let text = std::fs::read_to_string(target.join("Chart.yaml")).unwrap_or_default();
+        // Deeper than a few levels is a cycle, or nothing Helm charts do.
+        let theirs = local_dependencies(source, &text);
+        if depth < 4 && !put_dependencies(&target, &theirs, depth + 1) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Copies the regular files and directories under `from` to `to` (not hidden directories, not links).
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let target = to.join(entry.file_name());
+        if kind.is_dir() && !entry.file_name().to_string_lossy().starts_with('.') {
+            copy_tree(&entry.path(), &target)?;
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
 }
 
 /// The files of the chart podsec reads: every template (its subcharts' too), the values files and
@@ -340,7 +547,15 @@ fn chart_files(root: &Path) -> Vec<ChartFile> {
     visit(root, &mut |relative, path| {
         let in_templates = relative.split('/').any(|part| part == "templates");
         let yaml = [".yaml", ".yml", ".json"].iter().any(|e| relative.ends_with(e));
-        let wanted = relative == "Chart.yaml" || relative == "values.yaml" || (in_templates && yaml);
+        // A vendored subchart's `values.yaml` (`charts/a/values.yaml`) holds the defaults its templates read.
+        let subchart_values = relative.strip_suffix("/values.yaml").is_some_and(|directory| {
+            let parts: Vec<&str> = directory.split('/').collect();
+            parts.len() % 2 == 0 && parts.chunks(2).all(|pair| pair.first() == Some(&"charts"))
+        });
+        let wanted = relative == "Chart.yaml"
+            || relative == "values.yaml"
+            || subchart_values
+            || (in_templates && yaml);
         if !wanted {
             return;
         }
@@ -386,7 +601,7 @@ fn visit(root: &Path, each: &mut dyn FnMut(&str, &Path)) {
 
 /// What every rendering of the chart is keyed by: every file in it (Helm reads them all: templates,
 /// helpers, subcharts, files it `.Files.Get`s) and the Helm binary (its path, size and time).
-fn chart_key(root: &Path, helm: &Path) -> Option<u128> {
+fn chart_key(roots: &[PathBuf], helm: &Path) -> Option<u128> {
     let mut key = fnv128(FNV_OFFSET, helm.display().to_string().as_bytes());
     let binary = std::fs::metadata(helm).ok()?;
     key = fnv128(key, &binary.len().to_le_bytes());
@@ -397,16 +612,18 @@ fn chart_key(root: &Path, helm: &Path) -> Option<u128> {
     }
     let mut budget = MAX_CHART_BYTES;
     let mut complete = true;
-    visit(root, &mut |relative, path| {
-        let bytes = crate::read::read_file(path, budget).unwrap_or_else(|_| {
-            complete = false;
-            Vec::new()
+    for root in roots {
+        visit(root, &mut |relative, path| {
+            let bytes = crate::read::read_file(path, budget).unwrap_or_else(|_| {
+                complete = false;
+                Vec::new()
+            });
+            budget = budget.saturating_sub(bytes.len() as u64);
+            key = fnv128(key, relative.as_bytes());
+            key = fnv128(key, &(bytes.len() as u64).to_le_bytes());
+            key = fnv128(key, &bytes);
         });
-        budget = budget.saturating_sub(bytes.len() as u64);
-        key = fnv128(key, relative.as_bytes());
-        key = fnv128(key, &(bytes.len() as u64).to_le_bytes());
-        key = fnv128(key, &bytes);
-    });
+    }
     // A chart too large to read whole is not cached (a change past the budget would go unseen).
     complete.then_some(key)
 }
@@ -474,6 +691,9 @@ fn store(key: u128, outcome: &Result<Outcome, String>) {
 /// Runs Helm: what it rendered, or its message (`Ok(Failed)`: Helm answered that it cannot; `Err`: it did
 /// not answer, in time or before `cancelled` said to stop).
 fn run_helm(helm: &Path, arguments: &[String], cancelled: &dyn Fn() -> bool) -> Result<Outcome, String> {
+    if cancelled() {
+        return Err(format!("{} was not run: a newer rendering is wanted", helm.display()));
+    }
     let mut child = Command::new(helm)
         .args(arguments)
         .stdin(Stdio::null())
@@ -628,7 +848,17 @@ pub fn place_chart(
         match outcome {
             Outcome::Rendered(output) => {
                 any_rendered = true;
-                let analysis = analyse(output, set.namespace.as_deref());
+                let mut analysis = analyse(output, set.namespace.as_deref());
+                let borrowed: Vec<String> = chart
+                    .local_dependencies
+                    .iter()
+                    .map(|d| format!("{}/charts/{d}/", chart.name))
+                    .collect();
+                analysis.objects.retain(|o| {
+                    !o.source
+                        .as_deref()
+                        .is_some_and(|s| borrowed.iter().any(|b| s.starts_with(b.as_str())))
+                });
                 let values: Vec<usize> = values_yaml
                     .into_iter()
                     .chain(
@@ -794,6 +1024,7 @@ mod tests {
             inputs: Vec::new(),
             renderings: Vec::new(),
             static_reason: None,
+            local_dependencies: Vec::new(),
         };
         let message = "Error: template: web/templates/deployment.yaml:2:8: executing \
                        \"web/templates/deployment.yaml\" at <.Values.x.y>: nil pointer evaluating interface {}.y";

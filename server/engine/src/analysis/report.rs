@@ -284,6 +284,18 @@ impl ObjectReport {
                 && self.mode_lines.iter().any(|l| !l.failures.is_empty()))
     }
 
+    /// Whether enforce would reject the object. A rendered object's findings may have been put in other
+    /// files: its verdict is then PSA's line, which stays with it.
+    pub fn enforce_denies(&self) -> bool {
+        if self.rendered.is_some() && !self.verdict_elsewhere {
+            return self
+                .mode_lines
+                .iter()
+                .any(|l| l.modes.contains(&Mode::Enforce) && !l.failures.is_empty());
+        }
+        self.violations.iter().any(|v| v.mode == Mode::Enforce)
+    }
+
     /// A short human name: `Deployment "web"` or `Deployment`.
     pub fn display_name(&self) -> String {
         match &self.name {
