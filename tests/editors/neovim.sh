@@ -46,3 +46,15 @@ printf 'apiVersion: batch/v1\nkind: Job\nmetadata: {name: migrate}\nspec:\n  tem
 PODSEC_REPO="$PWD" PODSEC_BIN="$bin" PODSEC_MONOREPO="$mono" \
   timeout 120 "$venv/bin/nvim" --headless --clean -c "luafile tests/editors/neovim_current.lua" 2>&1
 echo
+
+# Helm charts: the shop chart rendered by the real Helm (the podsec.helm setting), findings at the values
+# lines, an unsaved edit, :write (neovim_charts.lua).
+charts="$work/charts"
+mkdir -p "$charts/.git"
+cp -r tests/helm/shop "$charts/shop"
+cp tests/helm/editor/values-debug.yaml "$charts/shop/values-debug.yaml"
+cp tests/helm/editor/podsec.yaml "$charts/.podsec.yaml"
+helm="${PODSEC_TEST_HELM:-$(bash tests/helm/install.sh)}"
+PODSEC_REPO="$PWD" PODSEC_BIN="$bin" PODSEC_CHARTS="$charts" PODSEC_HELM="$helm" PODSEC_CACHE_DIR="$work/cache" \
+  timeout 120 "$venv/bin/nvim" --headless --clean -c "luafile tests/editors/neovim_charts.lua" 2>&1
+echo

@@ -1,9 +1,9 @@
 -- podsec language server for Neovim >= 0.11 (vim.lsp.config / vim.lsp.enable).
 -- Put this directory on 'runtimepath' (or copy this file to ~/.config/nvim/lsp/podsec.lua), then:
 --   vim.lsp.enable('podsec')
--- Settings (podsec.level, podsec.version) can be given in `settings`; a .podsec.yaml file and Namespace
--- labels in the workspace take precedence, as on the command line. See README.md here for lenses, a
--- preferred-fix mapping and Neovim 0.12.
+-- Settings (podsec.level, podsec.version, podsec.helm: the Helm that renders charts) can be given in
+-- `settings`; a .podsec.yaml file and Namespace labels in the workspace take precedence, as on the command
+-- line. See README.md here for lenses, a preferred-fix mapping and Neovim 0.12.
 ---@type vim.lsp.Config
 return {
   cmd = { 'podsec', 'lsp' },

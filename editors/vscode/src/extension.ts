@@ -29,6 +29,7 @@ function settings() {
     serverStrategy: config.get<string>("serverStrategy"),
     level: config.get<string>("level"),
     version: config.get<string>("version"),
+    helm: config.get<string>("helm"),
   };
 }
 

@@ -16,6 +16,8 @@ export const INSTALL_FROM_SOURCE = "cargo install --locked --path server/podsec"
 export interface ServerSettings {
   level?: string;
   version?: string;
+  /** `podsec.helm`: the Helm that renders charts (the server's first renderings need it at once). */
+  helm?: string;
 }
 
 /**
@@ -135,6 +137,7 @@ export function initializationOptions(settings: ServerSettings): { podsec: Serve
   const podsec: ServerSettings = {};
   if (settings.level) podsec.level = settings.level;
   if (settings.version) podsec.version = settings.version;
+  if (settings.helm) podsec.helm = settings.helm;
   return { podsec };
 }
 

@@ -121,6 +121,9 @@ test("initialization options carry only the settings the server reads", () => {
     podsec: { level: "baseline", version: "v1.30" },
   });
   assert.deepEqual(server.initializationOptions({}), { podsec: {} });
+  assert.deepEqual(server.initializationOptions({ helm: "/opt/helm/bin/helm", level: "" }), {
+    podsec: { helm: "/opt/helm/bin/helm" },
+  });
   assert.deepEqual(server.SERVER_ARGS, ["lsp"]);
 });
 
@@ -128,6 +131,7 @@ test("the manifest contributes the documented settings and the restart command",
   const properties = manifest.contributes.configuration.properties;
   assert.deepEqual(Object.keys(properties).sort(), [
     "podsec.fixAllOnSave",
+    "podsec.helm",
     "podsec.level",
     "podsec.path",
     "podsec.serverStrategy",

@@ -9,8 +9,11 @@
 //! limit, and are cached on disk by the chart's content, the command and the Helm binary. Without Helm,
 //! or when Helm cannot render the chart, its templates keep their static reading and the chart gets one
 //! note saying so.
+//!
+//! Both shells use it: `podsec check` renders the charts of its inputs ([`render`], [`place`]), the
+//! language server one chart at a time in the background ([`render_chart`], [`place_chart`]), so a
+//! chart's findings in the editor are those of the command line.
 
-use crate::report::Input;
 use podsec_engine::policy::{ConfigProblem, ProjectConfig, Severity};
 use podsec_engine::render::{ChartFile, Rendering, place_helm};
 use podsec_engine::{Analysis, Span};
@@ -51,10 +54,28 @@ const MAX_CHART_BYTES: u64 = 64 * 1024 * 1024;
 
 /// A chart with checked files in it.
 #[derive(Debug)]
-struct Chart {
-    root: PathBuf,
-    /// The inputs inside it.
-    inputs: Vec<usize>,
+pub struct Chart {
+    pub root: PathBuf,
+    /// The inputs inside it: their indices among the run's inputs and their paths (none in the editor,
+    /// which renders a chart for every one of its files).
+    pub inputs: Vec<(usize, PathBuf)>,
+}
+
+/// The project file that governs a chart: where it is (its `helm:` and `charts:` paths are relative to
+/// it) and what it says.
+#[derive(Clone, Copy, Debug)]
+pub struct ProjectRef<'a> {
+    pub path: &'a Path,
+    pub config: &'a ProjectConfig,
+}
+
+impl<'a> From<&'a crate::project::ProjectFile> for ProjectRef<'a> {
+    fn from(project: &'a crate::project::ProjectFile) -> Self {
+        Self {
+            path: &project.path,
+            config: &project.config,
+        }
+    }
 }
 
 /// One way a chart is rendered: the release, its namespace and the values files after `values.yaml`.
@@ -85,7 +106,7 @@ pub struct RenderedChart {
     /// The index of `Chart.yaml` among `files`.
     chart_yaml: usize,
     /// The inputs inside the chart.
-    inputs: Vec<usize>,
+    inputs: Vec<(usize, PathBuf)>,
     /// Each value set, how it was rendered (the command as the output shows it) and the outcome; none when
     /// the chart is read statically.
     renderings: Vec<(ValueSet, String, Outcome)>,
@@ -97,10 +118,11 @@ pub struct RenderedChart {
     local_dependencies: Vec<String>,
 }
 
-/// The charts among the inputs, rendered: run beside the first pass (Helm's processes wait, not compute).
-/// `project_of`: each input's project file, whose `helm:` and `charts:` apply.
+/// The charts among the inputs (the files among them, by path), rendered: run beside the first pass
+/// (Helm's processes wait, not compute). `project_of`: each input's project file, whose `helm:` and
+/// `charts:` apply.
 pub fn render(
-    inputs: &[Input],
+    inputs: &[Option<&Path>],
     project_of: &[Option<usize>],
     projects: &[crate::project::ProjectFile],
     settings: &RenderSettings,
@@ -110,22 +132,25 @@ pub fn render(
         chart
             .inputs
             .first()
-            .and_then(|i| project_of.get(*i).copied().flatten())
+            .and_then(|(i, _)| project_of.get(*i).copied().flatten())
             .and_then(|p| projects.get(p))
+            .map(ProjectRef::from)
     };
-    let work: Vec<(Chart, Option<&crate::project::ProjectFile>)> = charts
+    let work: Vec<(Chart, Option<ProjectRef<'_>>)> = charts
         .into_iter()
         .map(|chart| {
             let project = project(&chart);
             (chart, project)
         })
         .collect();
-    crate::parallel::parallel_map(&work, |(chart, project)| render_chart(chart, *project, settings))
+    crate::parallel::parallel_map(&work, |(chart, project)| {
+        render_chart(chart, *project, settings, &|| false)
+    })
 }
 
 /// The directory of the chart `path` is in: the nearest above it with a `Chart.yaml`, or the chart that
 /// one is a subchart of (`parent/charts/sub/`).
-fn chart_root(path: &Path) -> Option<PathBuf> {
+pub fn chart_root(path: &Path) -> Option<PathBuf> {
     let mut root = path
         .ancestors()
         .skip(1)
@@ -142,11 +167,11 @@ fn chart_root(path: &Path) -> Option<PathBuf> {
     Some(root)
 }
 
-fn find_charts(inputs: &[Input]) -> Vec<Chart> {
+fn find_charts(inputs: &[Option<&Path>]) -> Vec<Chart> {
     let mut charts: Vec<Chart> = Vec::new();
     let mut root_of_directory: HashMap<PathBuf, Option<usize>> = HashMap::new();
-    for (index, input) in inputs.iter().enumerate() {
-        let Input::File(path) = input else { continue };
+    for (index, path) in inputs.iter().enumerate() {
+        let Some(path) = path else { continue };
         let directory = path.parent().unwrap_or(Path::new("")).to_path_buf();
         let chart = *root_of_directory.entry(directory).or_insert_with(|| {
             let root = chart_root(path)?;
@@ -162,7 +187,7 @@ fn find_charts(inputs: &[Input]) -> Vec<Chart> {
             })
         });
         if let Some(chart) = chart.and_then(|c| charts.get_mut(c)) {
-            chart.inputs.push(index);
+            chart.inputs.push((index, path.to_path_buf()));
         }
     }
     charts
@@ -177,14 +202,14 @@ fn chart_name(chart_yaml: &str) -> Option<String> {
 
 /// The value sets of the chart at `root`, from the project file's `charts:` (its `path` relative to the
 /// project file); else the chart's own values under Helm's default release name.
-fn value_sets(root: &Path, project: Option<&crate::project::ProjectFile>) -> Vec<ValueSet> {
+fn value_sets(root: &Path, project: Option<ProjectRef<'_>>) -> Vec<ValueSet> {
     let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     };
     let configured = project.map(|p| {
         let base = p.path.parent().unwrap_or(Path::new(""));
-        let config: &ProjectConfig = &p.config;
+        let config: &ProjectConfig = p.config;
         config
             .charts
             .iter()
@@ -219,7 +244,7 @@ const DEFAULT_RELEASE: &str = "release-name";
 
 /// The Helm to run: `--helm`, the project file's `helm:` (relative to it when it is a path), or `helm` on
 /// `PATH`.
-fn helm_command(settings: &RenderSettings, project: Option<&crate::project::ProjectFile>) -> Option<PathBuf> {
+fn helm_command(settings: &RenderSettings, project: Option<ProjectRef<'_>>) -> Option<PathBuf> {
     if let Some(helm) = &settings.helm {
         return Some(helm.clone());
     }
@@ -235,18 +260,20 @@ fn helm_command(settings: &RenderSettings, project: Option<&crate::project::Proj
 }
 
 /// Where `name` is on `PATH`, if it is.
-fn on_path(name: &str) -> Option<PathBuf> {
+pub fn on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))
         .find(|candidate| candidate.is_file())
 }
 
-/// Reads the chart and renders it with each value set.
-fn render_chart(
+/// Reads the chart and renders it with each value set. `cancelled` is asked while Helm runs: when it
+/// says so, Helm is stopped and the rendering is abandoned (a newer one is wanted).
+pub fn render_chart(
     chart: &Chart,
-    project: Option<&crate::project::ProjectFile>,
+    project: Option<ProjectRef<'_>>,
     settings: &RenderSettings,
+    cancelled: &dyn Fn() -> bool,
 ) -> RenderedChart {
     let root = &chart.root;
     let mut files = chart_files(root);
@@ -355,7 +382,7 @@ fn render_chart(
                 render_root.display().to_string(),
             ];
             arguments.extend(options.iter().cloned());
-            run_helm(&helm, &arguments, settings.output_limit())
+            run_helm(&helm, &arguments, settings.output_limit(), cancelled)
         };
         let outcome = match key_base {
             Some(key) => {
@@ -675,8 +702,19 @@ fn store(key: u128, outcome: &Result<Outcome, String>) {
 }
 
 /// Runs Helm: what it rendered, or its message (`Ok(Failed)`: Helm answered that it cannot; `Err`: it did
-/// not answer).
-fn run_helm(helm: &Path, arguments: &[String], limit: u64) -> Result<Outcome, String> {
+/// not answer, in time, within `limit` bytes, or before `cancelled` said to stop).
+fn run_helm(
+    helm: &Path,
+    arguments: &[String],
+    limit: u64,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Outcome, String> {
+    if cancelled() {
+        return Err(format!(
+            "{} was not run: a newer rendering is wanted",
+            helm.display()
+        ));
+    }
     let mut child = Command::new(helm)
         .args(arguments)
         .stdin(Stdio::null())
@@ -712,6 +750,14 @@ fn run_helm(helm: &Path, arguments: &[String], limit: u64) -> Result<Outcome, St
                 let _ = (stdout.join(), stderr.join());
                 return Err(format!(
                     "{} printed more than {limit} bytes (--max-file-size)",
+                    helm.display()
+                ));
+            }
+            Ok(None) if cancelled() => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "{} was stopped: a newer rendering is wanted",
                     helm.display()
                 ));
             }
@@ -767,13 +813,25 @@ pub struct ChartFindings {
 }
 
 /// Analyses each rendering with `analyse` (the rendered text and the release's namespace; its options are
-/// those of the chart's first input) and puts the findings back in the chart's files.
+/// those of the chart's first input) and puts the findings back in the chart's files. `show`: a chart's
+/// directory as messages name it.
 pub fn place(
     charts: &[RenderedChart],
-    inputs: &[Input],
+    show: impl Fn(&Path) -> String + Sync,
     analyse: impl Fn(usize, &str, Option<&str>) -> Analysis + Sync,
 ) -> ChartFindings {
-    let per_chart = crate::parallel::parallel_map(charts, |chart| place_chart(chart, inputs, &analyse));
+    let per_chart = crate::parallel::parallel_map(charts, |chart| {
+        let Some(first_input) = chart.inputs.first().map(|(i, _)| *i) else {
+            return ChartFindings::default();
+        };
+        let inputs: Vec<&Path> = chart.inputs.iter().map(|(_, p)| p.as_path()).collect();
+        place_chart(
+            chart,
+            &show(&chart.root),
+            &|path| inputs.contains(&path),
+            &|text, namespace| analyse(first_input, text, namespace),
+        )
+    });
     let mut all = ChartFindings::default();
     for found in per_chart {
         all.placed.extend(found.placed);
@@ -782,10 +840,14 @@ pub fn place(
     all
 }
 
-fn place_chart(
+/// One chart's renderings analysed with `analyse` (the rendered text and the release's namespace) and
+/// put back in its files; `shown_root` names the chart in notes. A template of the chart takes the
+/// rendered findings in place of its static reading when `replaced` says so of its path (even with none).
+pub fn place_chart(
     chart: &RenderedChart,
-    inputs: &[Input],
-    analyse: &(impl Fn(usize, &str, Option<&str>) -> Analysis + Sync),
+    shown_root: &str,
+    replaced: &dyn Fn(&Path) -> bool,
+    analyse: &dyn Fn(&str, Option<&str>) -> Analysis,
 ) -> ChartFindings {
     let mut found = ChartFindings::default();
     let path_of = |file: usize| -> Option<PathBuf> {
@@ -809,7 +871,6 @@ fn place_chart(
             },
         )
     };
-    let shown_root = crate::report::shown(&chart.root).display().to_string();
     if let Some(reason) = &chart.static_reason {
         found.notes.push(note(
             chart.chart_yaml,
@@ -823,9 +884,6 @@ fn place_chart(
         ));
         return found;
     }
-    let Some(first_input) = chart.inputs.first().copied() else {
-        return found;
-    };
     let values_yaml = chart.files.iter().position(|f| f.path == "values.yaml");
     let mut by_file: std::collections::BTreeMap<usize, Analysis> = std::collections::BTreeMap::new();
     let mut any_rendered = false;
@@ -833,7 +891,7 @@ fn place_chart(
         match outcome {
             Outcome::Rendered(output) => {
                 any_rendered = true;
-                let mut analysis = analyse(first_input, output, set.namespace.as_deref());
+                let mut analysis = analyse(output, set.namespace.as_deref());
                 let borrowed: Vec<String> = chart
                     .local_dependencies
                     .iter()
@@ -886,16 +944,14 @@ fn place_chart(
     if !any_rendered {
         return found;
     }
-    // Every template among the inputs takes the rendered findings (none is an empty analysis): its static
+    // Every template asked for takes the rendered findings (none is an empty analysis): its static
     // reading would judge what Helm replaces.
-    let template_inputs = chart.inputs.iter().filter_map(|i| match inputs.get(*i) {
-        Some(Input::File(path)) => chart
-            .files
-            .iter()
-            .position(|f| path_of_file(&chart.root, &f.path) == *path && is_template(&f.path)),
-        _ => None,
-    });
-    for file in template_inputs.collect::<Vec<_>>() {
+    for (file, _) in chart
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| is_template(&f.path) && replaced(&path_of_file(&chart.root, &f.path)))
+    {
         by_file.entry(file).or_default();
     }
     for (file, mut analysis) in by_file {

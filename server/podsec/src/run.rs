@@ -139,7 +139,16 @@ impl Run {
         let (first, mut namespace_of, charts) = std::thread::scope(|scope| {
             let kustomized = scope.spawn(|| kustomize_namespaces(&inputs, args.max_file_size));
             let charts = args.render.as_ref().map(|settings| {
-                scope.spawn(|| crate::charts::render(&inputs, &project_of, &projects, settings))
+                scope.spawn(|| {
+                    let files: Vec<Option<&Path>> = inputs
+                        .iter()
+                        .map(|input| match input {
+                            Input::File(path) => Some(path.as_path()),
+                            Input::Stdin(_) => None,
+                        })
+                        .collect();
+                    crate::charts::render(&files, &project_of, &projects, settings)
+                })
             });
             let first = crate::parallel::parallel_map_heaviest_first(&inputs, &weights, |input| {
                 let sources = |text: &str| {
@@ -212,7 +221,8 @@ impl Run {
             podsec_engine::analyze(output, &options)
         };
         let overlays = crate::kustomize::build_overlays(&inputs, args.max_file_size, &analyse);
-        let found = crate::charts::place(&charts, &inputs, |first_input, text, namespace| {
+        let show = |root: &Path| crate::report::shown(root).display().to_string();
+        let found = crate::charts::place(&charts, show, |first_input, text, namespace| {
             let options = Options {
                 context: contexts.get(context_of.get(first_input).copied().unwrap_or(0)),
                 namespace_default: namespace,

@@ -141,6 +141,12 @@ pub(super) fn diagnostics(
                 })
                 .collect::<Vec<_>>()
         });
+        // A rendered object's findings are in a chart's templates and values files: each names the object
+        // and how it was rendered (a values line may feed several releases).
+        let rendered = object
+            .rendered
+            .as_ref()
+            .map(|how| format!(" [{} rendered by {how}]", object.display_name()));
         for violation in &object.violations {
             let href = style.link(|| {
                 let href = violation.check.help_uri().parse::<Uri>().ok()?;
@@ -161,7 +167,10 @@ pub(super) fn diagnostics(
                     code_description: href.clone(),
                     source: Some("podsec".to_string()),
                     // What is wrong at this field, for this container only: the check's ID is the code.
-                    message: violation.message_at(location).to_string(),
+                    message: match &rendered {
+                        Some(rendered) => format!("{}{rendered}", violation.message_at(location)),
+                        None => violation.message_at(location).to_string(),
+                    },
                     related_information: sentence.take().filter(|s| !s.is_empty()),
                     // Only when the check fails at more than one mode: a publication carries a thousand of these.
                     data: (style.data && modes.len() > 1).then(|| json!({ "modes": modes })),

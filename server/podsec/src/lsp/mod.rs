@@ -4,8 +4,8 @@
 //! This file is the `LanguageServer` implementation, and it only delegates: `session` holds the state
 //! and the snapshot every request works from, `settings` the editor's settings, `publish` the debounced
 //! publishing, `diagnostics` the conversion of findings, one file per request (`hover`,
-//! `code_actions`), `workspace` the policy sources on disk, `convert` every position conversion and
-//! `transport` the framing proxy.
+//! `code_actions`), `workspace` the policy sources on disk, `render` Helm charts rendered in the
+//! background, `convert` every position conversion and `transport` the framing proxy.
 //!
 //! Order and staleness: tower-lsp-server runs handlers concurrently, so every handler mutates the
 //! document store synchronously, before its first `.await`, and the store is a std `Mutex` that is
@@ -23,6 +23,7 @@ mod diagnostics;
 mod hover;
 mod publish;
 mod pull;
+mod render;
 mod session;
 mod settings;
 mod snippets;
@@ -484,6 +485,10 @@ impl LanguageServer for Backend {
             .iter()
             .filter_map(|c| Some((to_path(&c.uri)?, c.typ == FileChangeType::DELETED)))
             .collect();
+        // A chart rendered before renders again when its files change on disk.
+        for (path, _) in &changes {
+            self.chart_file_touched(path.clone(), true);
+        }
         let rescanned = tokio::task::spawn_blocking(move || {
             changes
                 .into_iter()
@@ -531,6 +536,7 @@ impl LanguageServer for Backend {
     }
 
     async fn shutdown(&self) -> Result<()> {
+        self.stop_renderings().await;
         Ok(())
     }
 
@@ -540,6 +546,7 @@ impl LanguageServer for Backend {
             return;
         }
         let key = doc.uri.as_str().to_string();
+        let uri = doc.uri.clone();
         let generation = {
             let mut state = self.state();
             let generation = state.documents.get(&key).map_or(0, |d| d.generation) + 1;
@@ -552,6 +559,9 @@ impl LanguageServer for Backend {
         // Its file leaves the workspace reports: the open document reports for it now.
         self.workspace_changed();
         self.schedule(key, generation);
+        if let Some(path) = to_path(&uri) {
+            self.chart_file_touched(path, false);
+        }
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
@@ -596,6 +606,13 @@ impl LanguageServer for Backend {
             gave
         });
         self.reread_from_disk(&uri, gave_policy);
+        if let Some(path) = to_path(&uri) {
+            // A project file's `charts:` and `helm:` say how charts are rendered.
+            if session::is_project_file(Some(&path)) {
+                self.render_charts_again();
+            }
+            self.chart_file_touched(path, false);
+        }
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {

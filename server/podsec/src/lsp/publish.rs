@@ -388,11 +388,19 @@ impl Backend {
 
     pub(super) async fn apply_settings(&self, value: &Value) {
         let (settings, warnings) = Settings::parse(value);
-        self.state().settings = settings;
+        let helm_changed = {
+            let mut state = self.state();
+            let changed = state.settings.helm != settings.helm;
+            state.settings = settings;
+            changed
+        };
         for warning in warnings {
             self.client.show_message(MessageType::WARNING, warning).await;
         }
         self.reschedule_all();
+        if helm_changed {
+            self.render_charts_again();
+        }
     }
 
     pub(super) async fn pull_settings(&self) {
@@ -458,8 +466,16 @@ pub(super) fn analyse(
             .collect();
         return (found, Vec::new(), Analysis::default());
     }
-    let analysis = analyze_reusing(&snapshot.text, &snapshot.options(), reuse);
+    // A chart's file read by its last rendering has that rendering's findings, in place of the static
+    // reading (see `render`).
+    let rendered = snapshot.rendered();
+    let analysis = match rendered.and_then(|r| r.analysis.clone()) {
+        Some(analysis) => analysis,
+        None => analyze_reusing(&snapshot.text, &snapshot.options(), reuse),
+    };
     let mut found = diagnostics(&analysis, rope, encoding, &snapshot.uri, snapshot.style);
+    let notes = rendered.into_iter().flat_map(|r| &r.notes);
+    found.extend(notes.map(|p| config_diagnostic(p, rope, encoding, snapshot.style)));
     for labels in &snapshot.own.labels {
         let problems = labels.problems.iter().cloned().chain(namespace_impact(
             labels,

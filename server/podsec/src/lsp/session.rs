@@ -7,6 +7,7 @@
 
 use super::convert::Encoding;
 use super::diagnostics::DiagnosticStyle;
+use super::render::RenderedFile;
 use super::settings::Settings;
 use super::workspace::Workspace;
 use podsec_engine::analysis::Reuse;
@@ -17,6 +18,7 @@ use podsec_engine::{Limits, Options};
 use ropey::Rope;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tower_lsp_server::ls_types::Uri;
 
 /// An open document.
@@ -167,6 +169,8 @@ pub(super) struct State {
     /// so nothing is published (the end of the scan publishes every open document).
     pub scanning: bool,
     pub workspace: Workspace,
+    /// The Helm charts of opened files and their last renderings, by chart directory (see `render`).
+    pub charts: HashMap<PathBuf, super::render::ChartRenderings>,
 }
 
 /// A workspace file's report, valid while the file and the policy epoch stay the same.
@@ -221,6 +225,8 @@ pub(super) struct Pending {
     admission_from_project: bool,
     /// The workspace's admission configurations by path (open documents' texts over their files).
     admissions: Vec<(PathBuf, AdmissionConfig)>,
+    /// What the last rendering of its chart found in its file, if it is in a rendered chart.
+    rendering: Option<Arc<RenderedFile>>,
 }
 
 /// Workspace files larger than this are not read for a label's impact (the scan's limit too).
@@ -250,6 +256,9 @@ pub(super) struct Snapshot {
     /// How its diagnostics are written: `podsec.syntaxErrors`, and what the client supports.
     pub style: DiagnosticStyle,
     pub kustomize_namespace: Option<String>,
+    /// What the last rendering of its chart found in its file (see `render`): it stands for this
+    /// snapshot only when it read this text, see [`Snapshot::rendered`].
+    pub rendering: Option<Arc<RenderedFile>>,
 }
 
 impl Snapshot {
@@ -259,6 +268,17 @@ impl Snapshot {
             context: Some(&self.context),
             limits: self.limits,
             namespace_override: self.kustomize_namespace.as_deref(),
+            ..Options::default()
+        }
+    }
+
+    /// The options that a rendering of the chart this snapshot's file is in is analysed with: its policy,
+    /// and the release's namespace for objects that name none.
+    pub fn options_for_rendering<'a>(&'a self, namespace: Option<&'a str>) -> Options<'a> {
+        Options {
+            context: Some(&self.context),
+            limits: self.limits,
+            namespace_default: namespace,
             ..Options::default()
         }
     }
@@ -390,6 +410,14 @@ impl State {
                 .map(|(p, a)| (p.clone(), a.clone())),
         );
         let admission_from_project = project.as_ref().is_some_and(|p| p.admission.is_some());
+        // The nearest chart above the file is the one it belongs to.
+        let rendering = path.as_deref().and_then(|path| {
+            self.charts
+                .iter()
+                .filter(|(root, _)| path.starts_with(root))
+                .max_by_key(|(root, _)| root.as_os_str().len())
+                .and_then(|(_, chart)| chart.files.get(path).cloned())
+        });
         let context = PolicyContext {
             override_policy: None,
             override_version: None,
@@ -418,6 +446,7 @@ impl State {
             context,
             admission_from_project,
             admissions,
+            rendering,
         }
     }
 }
@@ -485,6 +514,7 @@ impl Pending {
             limits: self.limits,
             style: self.style,
             kustomize_namespace: self.kustomize_namespace,
+            rendering: self.rendering,
         }
     }
 }

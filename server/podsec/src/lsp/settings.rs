@@ -1,4 +1,5 @@
-//! The editor's settings: `podsec.level`, `podsec.version`, `podsec.debounceMs`, `podsec.maxDocumentSizeMB`.
+//! The editor's settings: `podsec.level`, `podsec.version`, `podsec.debounceMs`, `podsec.maxDocumentSizeMB`,
+//! `podsec.syntaxErrors`, `podsec.helm`.
 
 use podsec_engine::{Level, Limits, Policy, Version};
 use serde_json::Value;
@@ -14,8 +15,8 @@ const CLIENT_SETTINGS: &[&str] = &["path", "serverStrategy", "trace", "fixAllOnS
 /// The longest debounce `podsec.debounceMs` may ask for.
 const MAX_DEBOUNCE_MS: u64 = 2_000;
 
-/// The editor's settings (`podsec.level`, `podsec.version`).
-#[derive(Clone, Copy, Debug, Default)]
+/// The editor's settings (`podsec.level`, `podsec.version`, …).
+#[derive(Clone, Debug, Default)]
 pub(super) struct Settings {
     level: Option<Level>,
     version: Option<Version>,
@@ -25,6 +26,9 @@ pub(super) struct Settings {
     max_document_mb: Option<u64>,
     /// `podsec.syntaxErrors`: how YAML syntax errors are shown.
     pub syntax_errors: SyntaxErrors,
+    /// `podsec.helm`: the Helm that renders charts (a path, or a command on `PATH`), over the project
+    /// file's `helm:` and `helm` on `PATH`.
+    pub helm: Option<String>,
 }
 
 /// `podsec.syntaxErrors`: next to yaml-language-server, which reports syntax errors itself, `hint` or
@@ -114,6 +118,11 @@ impl Settings {
                         "podsec.syntaxErrors must be \"report\", \"hint\" or \"off\", not {other:?}"
                     )),
                 },
+                ("helm", Some(helm)) if !helm.trim().is_empty() => {
+                    settings.helm = Some(helm.trim().to_string())
+                }
+                ("helm", _) if value.is_null() || value.as_str().is_some() => {}
+                ("helm", _) => warnings.push(format!("podsec.helm must be a path or a command, not {value}")),
                 ("syntaxErrors", None) => warnings.push(format!(
                     "podsec.syntaxErrors must be \"report\", \"hint\" or \"off\", not {value}"
                 )),

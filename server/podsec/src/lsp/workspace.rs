@@ -55,7 +55,7 @@ pub struct Workspace {
 }
 
 /// How a workspace file is named in messages: relative to the workspace folder it is in.
-fn display_name(path: &Path, roots: &[PathBuf]) -> String {
+pub(super) fn display_name(path: &Path, roots: &[PathBuf]) -> String {
     roots
         .iter()
         .find_map(|root| path.strip_prefix(root).ok())
