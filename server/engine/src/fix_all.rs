@@ -169,30 +169,7 @@ pub fn exemption_key(check_id: &str) -> String {
 /// A fix that exempts the object at byte `offset` from `check_id`, by adding the exemption annotation
 /// to its metadata with a placeholder reason for the author to replace.
 pub fn exemption_fix(text: &str, options: &Options, offset: usize, check_id: &str) -> Option<Fix> {
-    let document = crate::yaml::document_at(text, &options.limits, offset)
-        .filter(|d| d.span.contains(offset) && d.error.is_none())?;
-    let objects = crate::workload::pod_objects(&document);
-    let object = objects
-        .iter()
-        .filter(|o| o.object.span().contains(offset))
-        .min_by_key(|o| o.object.span().end - o.object.span().start)?;
-    let layout = Layout::of(&document);
-    let key = exemption_key(check_id);
-    let edit = patch::ensure(
-        &layout,
-        object.object,
-        &["metadata", "annotations", &key],
-        &format!("\"{PLACEHOLDER_REASON}\""),
-    )?;
-    let name = object.name.map(|n| format!(" {n:?}")).unwrap_or_default();
-    Some(Fix {
-        title: format!(
-            "Exempt {}{name} from {check_id} (add {key} with a reason)",
-            object.kind
-        ),
-        applicability: Applicability::Unsafe,
-        edits: vec![edit],
-    })
+    RequestReading::new(text, text, options.limits).exemption_fix(offset, check_id)
 }
 
 /// A fix that exempts the finding located at byte `offset` from `check_id` with a comment at the end of
@@ -202,18 +179,109 @@ pub fn exemption_fix(text: &str, options: &Options, offset: usize, check_id: &st
 pub fn comment_exemption_fix(text: &str, options: &Options, offset: usize, check_id: &str) -> Option<Fix> {
     let neutralised = crate::helm::is_template(text).then(|| crate::helm::neutralise(text));
     let parsed = neutralised.as_ref().map_or(text, |n| n.text.as_str());
-    let document = crate::yaml::document_at(parsed, &options.limits, offset).filter(|d| d.error.is_none())?;
-    let at = crate::comments::comment_position(&document, offset)?;
-    let blank_line = at == crate::comments::line_start(parsed, at);
-    let separator = if blank_line { "" } else { "  " };
-    Some(Fix {
-        title: format!("Exempt this finding from {check_id} with a comment (not deployed)"),
-        applicability: Applicability::Unsafe,
-        edits: vec![TextEdit {
-            span: Span::point(at),
-            replacement: format!("{separator}{}", exemption_comment(check_id, PLACEHOLDER_REASON)),
-        }],
-    })
+    RequestReading::new(text, parsed, options.limits).comment_exemption_fix(offset, check_id)
+}
+
+/// What one code-action request reads of a text: where its documents are, once, and each document a
+/// finding of the request is in, once, however many findings and fixes ask (the exemption annotation,
+/// the exemption comment, the PodSecurityPolicy labels).
+pub struct RequestReading<'t> {
+    text: &'t str,
+    /// A chart template's neutralised copy (of the same length), which comments are placed in; else
+    /// `text`.
+    parsed: &'t str,
+    limits: crate::yaml::Limits,
+    ranges: Option<Vec<Span>>,
+    parsed_ranges: Option<Vec<Span>>,
+    /// The documents read, by index: of `text`, and of `parsed` when it differs.
+    read: Vec<(usize, Option<crate::yaml::Document<'t>>)>,
+    parsed_read: Vec<(usize, Option<crate::yaml::Document<'t>>)>,
+}
+
+impl<'t> RequestReading<'t> {
+    /// Nothing is read until a fix asks.
+    pub fn new(text: &'t str, parsed: &'t str, limits: crate::yaml::Limits) -> Self {
+        Self {
+            text,
+            parsed,
+            limits,
+            ranges: None,
+            parsed_ranges: None,
+            read: Vec::new(),
+            parsed_read: Vec::new(),
+        }
+    }
+
+    /// The readable document of `text` (or of its neutralised copy) that holds byte `offset`.
+    pub fn document_at(&mut self, offset: usize, neutralised: bool) -> Option<&crate::yaml::Document<'t>> {
+        let same = std::ptr::eq(self.parsed, self.text);
+        let (text, ranges, read) = if neutralised && !same {
+            (self.parsed, &mut self.parsed_ranges, &mut self.parsed_read)
+        } else {
+            (self.text, &mut self.ranges, &mut self.read)
+        };
+        let limits = self.limits;
+        let ranges = ranges.get_or_insert_with(|| crate::yaml::document_ranges(text, &limits));
+        let (index, range) = ranges
+            .iter()
+            .copied()
+            .enumerate()
+            .find(|(_, r)| r.start <= offset && offset < r.end.max(r.start + 1))?;
+        let at = match read.iter().position(|(i, _)| *i == index) {
+            Some(at) => at,
+            None => {
+                read.push((index, crate::yaml::read_document(text, index, range, &limits)));
+                read.len() - 1
+            }
+        };
+        read.get(at)
+            .and_then(|(_, d)| d.as_ref())
+            .filter(|d| d.span.contains(offset) && d.error.is_none())
+    }
+
+    /// [`exemption_fix`] from this reading.
+    pub fn exemption_fix(&mut self, offset: usize, check_id: &str) -> Option<Fix> {
+        let document = self.document_at(offset, false)?;
+        let objects = crate::workload::pod_objects(document);
+        let object = objects
+            .iter()
+            .filter(|o| o.object.span().contains(offset))
+            .min_by_key(|o| o.object.span().end - o.object.span().start)?;
+        let layout = Layout::of(document);
+        let key = exemption_key(check_id);
+        let edit = patch::ensure(
+            &layout,
+            object.object,
+            &["metadata", "annotations", &key],
+            &format!("\"{PLACEHOLDER_REASON}\""),
+        )?;
+        let name = object.name.map(|n| format!(" {n:?}")).unwrap_or_default();
+        Some(Fix {
+            title: format!(
+                "Exempt {}{name} from {check_id} (add {key} with a reason)",
+                object.kind
+            ),
+            applicability: Applicability::Unsafe,
+            edits: vec![edit],
+        })
+    }
+
+    /// [`comment_exemption_fix`] from this reading.
+    pub fn comment_exemption_fix(&mut self, offset: usize, check_id: &str) -> Option<Fix> {
+        let parsed = self.parsed;
+        let document = self.document_at(offset, true)?;
+        let at = crate::comments::comment_position(document, offset)?;
+        let blank_line = at == crate::comments::line_start(parsed, at);
+        let separator = if blank_line { "" } else { "  " };
+        Some(Fix {
+            title: format!("Exempt this finding from {check_id} with a comment (not deployed)"),
+            applicability: Applicability::Unsafe,
+            edits: vec![TextEdit {
+                span: Span::point(at),
+                replacement: format!("{separator}{}", exemption_comment(check_id, PLACEHOLDER_REASON)),
+            }],
+        })
+    }
 }
 
 #[cfg(test)]
@@ -224,6 +292,34 @@ mod tests {
         reason = "a test fails by panicking"
     )]
     use super::*;
+
+    #[test]
+    fn a_request_reads_each_document_once_for_every_fix_it_asks() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: ü}\nspec:\n  hostPID: true\n  containers:\n  - name: a\n    image: x\n    securityContext: {privileged: true}\n---\napiVersion: v1\nkind: ConfigMap\n";
+        let mut reading = RequestReading::new(text, text, crate::yaml::Limits::default());
+        let host_pid = text.find("hostPID").unwrap();
+        let privileged = text.find("privileged").unwrap();
+        assert!(reading.exemption_fix(host_pid, "hostNamespaces").is_some());
+        assert!(
+            reading
+                .comment_exemption_fix(host_pid, "hostNamespaces")
+                .is_some()
+        );
+        assert!(reading.exemption_fix(privileged, "privileged").is_some());
+        assert!(reading.comment_exemption_fix(privileged, "privileged").is_some());
+        // Four fixes, one document read, and the ranges found once.
+        assert_eq!(reading.read.len(), 1);
+        assert!(reading.parsed_read.is_empty());
+        let title = reading
+            .exemption_fix(privileged, "privileged")
+            .map(|f| f.title)
+            .unwrap_or_default();
+        assert_eq!(
+            title,
+            "Exempt Pod \"ü\" from privileged (add podsec.dev/exempt.privileged with a reason)"
+        );
+        assert_eq!(reading.read.len(), 1);
+    }
 
     #[test]
     fn findings_fixed_in_their_document_alone_are_fixed_as_in_the_whole_text() {

@@ -329,6 +329,11 @@ impl PspAssessment {
 /// it, for the user to place on the namespaces that used it.
 pub fn labels_fix(text: &str, offset: usize, limits: &Limits) -> Option<crate::fix::Fix> {
     let document = documents(text, limits).find(|d| d.span.contains(offset) && d.error.is_none())?;
+    labels_fix_of(text, &document)
+}
+
+/// [`labels_fix`] for the PodSecurityPolicy that is `document` of `text`, already read.
+pub fn labels_fix_of(text: &str, document: &crate::yaml::Document<'_>) -> Option<crate::fix::Fix> {
     let root = document.root()?;
     if root.get("kind").and_then(|k| k.as_str()) != Some("PodSecurityPolicy") {
         return None;

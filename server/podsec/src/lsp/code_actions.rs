@@ -283,6 +283,11 @@ pub(super) fn code_actions(
     // The analysis behind the diagnostics, with fixes: the same snapshot, the same options.
     let options = snapshot.options_with_fixes();
     let analysis = &file.analysis;
+    // Each document the request's findings are in is read once, for every fix that asks (the analysis
+    // behind them is the file's, kept per version).
+    let neutralised = podsec_engine::helm::is_template(text).then(|| podsec_engine::helm::neutralise(text));
+    let parsed = neutralised.as_ref().map_or(text.as_str(), |n| n.text.as_str());
+    let mut reading = podsec_engine::fix_all::RequestReading::new(text, parsed, options.limits);
     let only = params.context.only.as_deref();
     let mut quick_fixes = Vec::new();
     let mut exemptions = Vec::new();
@@ -304,7 +309,10 @@ pub(super) fn code_actions(
                 let offset =
                     convert::byte_offset(&snapshot.rope, diagnostic.range.start, snapshot.encoding, false)
                         .unwrap_or(0);
-                if let Some(fix) = podsec_engine::psp::labels_fix(text, offset, &options.limits) {
+                if let Some(fix) = reading
+                    .document_at(offset, false)
+                    .and_then(|document| podsec_engine::psp::labels_fix_of(text, document))
+                {
                     quick_fixes.push((
                         false,
                         CodeActionOrCommand::CodeAction(CodeAction {
@@ -383,16 +391,14 @@ pub(super) fn code_actions(
             };
             let by_object = (check.to_string(), object_line);
             if !exempted.contains(&by_object) {
-                if let Some(fix) = podsec_engine::fix_all::exemption_fix(text, &options, offset, check) {
+                if let Some(fix) = reading.exemption_fix(offset, check) {
                     exempted.push(by_object);
                     exemptions.push(exemption(fix));
                 }
             }
             let by_line = (check.to_string(), diagnostic.range.start.line);
             if !commented.contains(&by_line) {
-                if let Some(fix) =
-                    podsec_engine::fix_all::comment_exemption_fix(text, &options, offset, check)
-                {
+                if let Some(fix) = reading.comment_exemption_fix(offset, check) {
                     commented.push(by_line);
                     exemptions.push(exemption(fix));
                 }
