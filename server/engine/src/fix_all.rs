@@ -25,14 +25,28 @@ pub fn fix_all(text: &str, options: &Options, include_unsafe: bool) -> FixAll {
 
 /// [`fix_all`] for the findings of one check only (`only`), or of every check.
 pub fn fix_all_of(text: &str, options: &Options, include_unsafe: bool, only: Option<&str>) -> FixAll {
-    fix_all_where(text, options, include_unsafe, |id, _| {
+    fix_all_where(text, options, include_unsafe, None, |id, _| {
+        only.is_none_or(|only| only == id)
+    })
+}
+
+/// [`fix_all_of`], starting from `analysis`, the analysis of `text` with `options` and fixes, which the
+/// caller already has (the editor keeps one per version): the text is not read again for the first round.
+pub fn fix_all_from(
+    text: &str,
+    options: &Options,
+    analysis: &crate::Analysis,
+    include_unsafe: bool,
+    only: Option<&str>,
+) -> FixAll {
+    fix_all_where(text, options, include_unsafe, Some(analysis), |id, _| {
         only.is_none_or(|only| only == id)
     })
 }
 
 /// [`fix_all`] for the findings of every check but those `ignored` (`podsec fix --ignore`).
 pub fn fix_all_except(text: &str, options: &Options, include_unsafe: bool, ignored: &[String]) -> FixAll {
-    fix_all_where(text, options, include_unsafe, |id, _| {
+    fix_all_where(text, options, include_unsafe, None, |id, _| {
         !ignored.iter().any(|i| i == id)
     })
 }
@@ -64,7 +78,7 @@ pub fn fix_findings(text: &str, options: &Options, findings: &[FindingKey]) -> F
 }
 
 fn fix_findings_in_text(text: &str, options: &Options, findings: &[FindingKey]) -> FixAll {
-    fix_all_where(text, options, false, |id, (document, path)| {
+    fix_all_where(text, options, false, None, |id, (document, path)| {
         findings
             .iter()
             .any(|f| f.check == id && f.document == document && f.path == path)
@@ -112,6 +126,7 @@ fn fix_all_where(
     text: &str,
     options: &Options,
     include_unsafe: bool,
+    first: Option<&crate::Analysis>,
     wanted: impl Fn(&str, (usize, &str)) -> bool,
 ) -> FixAll {
     let options = Options {
@@ -120,8 +135,15 @@ fn fix_all_where(
     };
     let mut current = text.to_string();
     let mut applied = Vec::new();
-    for _round in 0..16 {
-        let analysis = analyze(&current, &options);
+    for round in 0..16 {
+        let fresh;
+        let analysis = match first.filter(|_| round == 0) {
+            Some(analysis) => analysis,
+            None => {
+                fresh = analyze(&current, &options);
+                &fresh
+            }
+        };
         let mut chosen: Vec<TextEdit> = Vec::new();
         for object in &analysis.objects {
             for violation in &object.violations {

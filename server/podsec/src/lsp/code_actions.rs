@@ -136,7 +136,8 @@ impl FileActions {
 
     fn fix_all(&self, snapshot: &Snapshot) -> &podsec_engine::fix_all::FixAll {
         self.fix_all.get_or_init(|| {
-            podsec_engine::fix_all::fix_all(&snapshot.text, &snapshot.options_with_fixes(), false)
+            let options = snapshot.options_with_fixes();
+            podsec_engine::fix_all::fix_all_from(&snapshot.text, &options, &self.analysis, false, None)
         })
     }
 
@@ -149,14 +150,20 @@ impl FileActions {
             .entry(check)
             .or_insert_with(|| {
                 let options = snapshot.options_with_fixes();
-                let safe = podsec_engine::fix_all::fix_all_of(&snapshot.text, &options, false, Some(check));
+                let from = |include_unsafe| {
+                    podsec_engine::fix_all::fix_all_from(
+                        &snapshot.text,
+                        &options,
+                        &self.analysis,
+                        include_unsafe,
+                        Some(check),
+                    )
+                };
+                let safe = from(false);
                 if safe.text != snapshot.text {
                     (safe, false)
                 } else {
-                    (
-                        podsec_engine::fix_all::fix_all_of(&snapshot.text, &options, true, Some(check)),
-                        true,
-                    )
+                    (from(true), true)
                 }
             })
             .clone()
