@@ -657,12 +657,9 @@ fn helm_templates_give_no_syntax_noise_and_are_analysed_where_possible() {
         problems,
         [("helm-value", "information"), ("helm-value", "information")]
     );
-    assert!(
-        daemonset["problems"][0]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("Helm template: runAsNonRoot depends on `{{- toYaml .Values.podSecurityContext | nindent 8 }}`")
-    );
+    assert!(daemonset["problems"][0]["message"].as_str().unwrap().starts_with(
+        "Helm template: runAsNonRoot depends on `{{- toYaml .Values.podSecurityContext | nindent 8 }}`"
+    ));
     let checks: Vec<&str> = daemonset["objects"][0]["violations"]
         .as_array()
         .unwrap()

@@ -444,7 +444,13 @@ impl Printer for Sarif {
             text: file.text,
         };
         for part in parts {
-            for problem in &part.analysis.problems {
+            // Information is no result (see `reported_in_ci`); its rule stays, for a result of another run.
+            let problems = part
+                .analysis
+                .problems
+                .iter()
+                .filter(|p| super::reported_in_ci(p.severity));
+            for problem in problems {
                 self.problem(
                     out,
                     problem.code,
@@ -454,7 +460,10 @@ impl Printer for Sarif {
                     &place,
                 )?;
             }
-            for problem in part.config_problems() {
+            for problem in part
+                .config_problems()
+                .filter(|p| super::reported_in_ci(p.severity))
+            {
                 self.problem(
                     out,
                     problem.code,
