@@ -258,8 +258,9 @@ pub fn neutralise(text: &str) -> Neutralised {
 /// `if`/`with`/`range` that has an `else` (the later branches set aside as comments), then, when there
 /// is any `else`, the last branch of each instead. Without them, two branches that both write
 /// `securityContext:` would be one mapping with a duplicate key, and only the last would be seen.
-/// Only actions alone on their line open, divide and close blocks; a template without `else` gives
-/// itself.
+/// Only actions alone on their line open, divide and close blocks; the bodies of `define`s are set
+/// aside in every text (they are written where they are included); a template without `else` or
+/// `define` gives itself.
 pub fn branch_variants(text: &str) -> Vec<String> {
     // Per block: the line ranges of its branches (by byte offsets of whole lines).
     struct Block {
@@ -268,6 +269,10 @@ pub fn branch_variants(text: &str) -> Vec<String> {
     }
     let mut stack: Vec<Block> = Vec::new();
     let mut divided: Vec<Vec<(usize, usize)>> = Vec::new();
+    // The bodies of `define`s: named templates, written where they are included, never where they are
+    // defined (a helper's JSON or YAML before a document would read as part of it).
+    let mut defined: Vec<(usize, usize)> = Vec::new();
+    let mut define_depth: Vec<bool> = Vec::new();
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let start = offset;
@@ -287,10 +292,13 @@ pub fn branch_variants(text: &str) -> Vec<String> {
             .next()
             .unwrap_or("");
         match word {
-            "if" | "with" | "range" | "define" | "block" => stack.push(Block {
-                branches: Vec::new(),
-                open_from: offset,
-            }),
+            "if" | "with" | "range" | "define" | "block" => {
+                define_depth.push(word == "define");
+                stack.push(Block {
+                    branches: Vec::new(),
+                    open_from: offset,
+                });
+            }
             "else" => {
                 if let Some(block) = stack.last_mut() {
                     block.branches.push((block.open_from, start));
@@ -298,8 +306,11 @@ pub fn branch_variants(text: &str) -> Vec<String> {
                 }
             }
             "end" => {
+                let closes_define = define_depth.pop().unwrap_or(false);
                 if let Some(mut block) = stack.pop() {
-                    if !block.branches.is_empty() {
+                    if closes_define {
+                        defined.push((block.open_from, start));
+                    } else if !block.branches.is_empty() {
                         block.branches.push((block.open_from, start));
                         divided.push(block.branches);
                     }
@@ -308,11 +319,14 @@ pub fn branch_variants(text: &str) -> Vec<String> {
             _ => {}
         }
     }
-    if divided.is_empty() {
+    if divided.is_empty() && defined.is_empty() {
         return vec![text.to_string()];
     }
     let set_aside = |keep_first: bool| {
         let mut bytes = text.as_bytes().to_vec();
+        for (from, to) in &defined {
+            comment_out(&mut bytes, *from, *to);
+        }
         for branches in &divided {
             let kept = if keep_first { 0 } else { branches.len() - 1 };
             for (index, (from, to)) in branches.iter().enumerate() {
@@ -324,6 +338,9 @@ pub fn branch_variants(text: &str) -> Vec<String> {
         // Only ASCII bytes were written, each over a whole character.
         String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())
     };
+    if divided.is_empty() {
+        return vec![set_aside(true)];
+    }
     vec![set_aside(true), set_aside(false)]
 }
 
@@ -467,6 +484,12 @@ mod tests {
                 template.replace(last, &commented(last)),
                 template.replace(first, &commented(first)),
             ]
+        );
+        // A helper's body is not written where it is defined.
+        let helper = "{{- define \"x\" }}\n{\"a\": 1}\n{{- end }}\nkind: Pod\n";
+        assert_eq!(
+            branch_variants(helper),
+            [helper.replace("{\"a\": 1}", "#       ")]
         );
         // Inside a block scalar, the other branch stays in the scalar.
         let script = "args:\n- |\n  {{- if .x }}\n  echo a\n  {{- else }}\n  echo b\n  {{- end }}\n";

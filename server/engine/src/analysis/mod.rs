@@ -122,10 +122,11 @@ fn analyze_documents(
     if helm::is_template(text) {
         // A chart template parses with its actions neutralised; every span still points into the
         // template. Each side of its `else`s is a variant of its own, and both are reported.
-        let variants = helm::branch_variants(text);
+        let mut variants = helm::branch_variants(text);
         let mut analysis = if variants.len() == 1 {
             // One reading: its documents without an action can still come from the cache.
-            analyze_neutralised(text, Some(&helm::neutralise(text)), options, reuse, reads_kind)
+            let only = variants.pop().unwrap_or_default();
+            analyze_neutralised(text, Some(&helm::neutralise(&only)), options, reuse, reads_kind)
         } else {
             let mut variants = variants.into_iter().map(|variant| {
                 analyze_neutralised(text, Some(&helm::neutralise(&variant)), options, None, reads_kind)
@@ -395,9 +396,11 @@ fn analyse_document(
         .and_then(|r| r.get("kind"))
         .and_then(|k| k.as_str());
     if let (Some(PSP_KIND), Some(root)) = (kind, document.root()) {
-        analysis
-            .config_problems
-            .push(crate::psp::assess_one(root).problem());
+        let mut problem = crate::psp::assess_one(root).problem();
+        if let Some(neutralised) = neutralised {
+            problem.message = neutralised.restore(&problem.message);
+        }
+        analysis.config_problems.push(problem);
     }
     // Where the structural actions write (`{{- toYaml .Values.podSecurityContext | nindent 8 }}`): what
     // is missing there depends on values.
