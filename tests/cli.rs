@@ -488,13 +488,50 @@ fn explain_lists_and_documents_every_check() {
     let list = podsec(&["explain"]);
     assert_eq!(list.status.code(), Some(0));
     let text = stdout(&list);
+    let (checks, codes) = text.split_once("\n\n").unwrap();
     assert_eq!(
-        text.lines().count(),
+        checks.lines().count(),
         podsec_engine::CHECKS.len() + 1,
         "a header and a line per check: {text}"
     );
     for check in podsec_engine::CHECKS {
-        assert!(text.contains(check.id), "{}", check.id);
+        assert!(checks.contains(check.id), "{}", check.id);
+    }
+    // Then podsec's own codes, each documented, and each ignorable one taken by --ignore.
+    let codes: Vec<(&str, &str)> = codes
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            (fields[0], fields[2])
+        })
+        .collect();
+    for code in [
+        "syntax-error",
+        "limit-exceeded",
+        "not-sent",
+        "invalid-object",
+        "helm-template",
+        "helm-value",
+        "helm-render",
+        "kustomize-build",
+        "kustomize-patch",
+    ] {
+        assert!(codes.contains(&(code, "yes")), "{code} in {codes:?}");
+    }
+    for (code, ignorable) in &codes {
+        let explained = podsec(&["explain", code]);
+        assert_eq!(explained.status.code(), Some(0), "{code}");
+        let markdown = stdout(&explained);
+        assert!(
+            markdown.starts_with(&format!("# {code}\n\n"))
+                && markdown.contains("\n## Why\n")
+                && markdown.contains("\n## What to do\n"),
+            "{markdown}"
+        );
+        let ignored = podsec(&["check", "--ignore", code, "examples"]);
+        let expected = if *ignorable == "yes" { 1 } else { 2 };
+        assert_eq!(ignored.status.code(), Some(expected), "--ignore {code}");
     }
     let one = podsec(&["explain", "runAsNonRoot"]);
     assert_eq!(one.status.code(), Some(0));
@@ -1726,7 +1763,7 @@ fn github_output_is_workflow_commands_with_escaped_properties() {
         "{}",
         stdout(&named)
     );
-    // Warnings and notices by severity: the cluster scenario has warn and audit findings.
+    // Warnings by severity: the cluster scenario has warn findings.
     let cluster = stdout(&podsec(&[
         "check",
         "--format",
@@ -1737,10 +1774,13 @@ fn github_output_is_workflow_commands_with_escaped_properties() {
         cluster.lines().any(|l| l.starts_with("::warning file=")),
         "{cluster}"
     );
+    // Information (the admission configuration's ignored setting) is no annotation; the text shows it.
     assert!(
-        cluster.lines().any(|l| l.starts_with("::notice file=")),
+        !cluster.lines().any(|l| l.starts_with("::notice file=")),
         "{cluster}"
     );
+    let text = stdout(&podsec(&["check", "tests/scenarios/cluster"]));
+    assert!(text.contains(": ignored-setting: info: "), "{text}");
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod baseline;
 mod check;
 mod chunks;
 mod cli;
+mod codes;
 mod explain;
 mod export;
 mod fix;
