@@ -80,9 +80,9 @@ fn written_into<'d>(document: &'d Document<'d>, at: usize, column: usize) -> Opt
                 let last = document
                     .items_of(*items)
                     .iter()
+                    .rev()
                     .map(|id| document.node_ref(*id))
-                    .filter(|item| item.span().start < at)
-                    .last();
+                    .find(|item| item.span().start < at);
                 (column_of(text, dash), last)
             }
             _ => return None,
