@@ -2932,3 +2932,44 @@ fn without_replica_sets(list: &str) -> String {
             .unwrap();
     format!("{}{}", &list[..start], &list[end..])
 }
+
+#[test]
+fn a_charts_information_is_shown_by_the_text_only_and_ignore_takes_its_code() {
+    let chart = "tests/helm/web";
+    let text = stdout(&podsec(&["check", chart]));
+    assert_eq!(text.matches(": helm-value: info: ").count(), 2, "{text}");
+    // No CI format makes a result, an issue, a test case or an annotation of it; errors stay.
+    let sarif = sarif_of(&["check", "--format", "sarif", chart], None);
+    let levels: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["level"].as_str().unwrap())
+        .collect();
+    assert!(
+        levels.contains(&"error") && !levels.contains(&"note"),
+        "{levels:?}"
+    );
+    let gitlab: Value =
+        serde_json::from_str(&stdout(&podsec(&["check", "--format", "gitlab", chart]))).unwrap();
+    let issues = gitlab.as_array().unwrap();
+    assert!(!issues.is_empty() && issues.iter().all(|i| i["check_name"] != "helm-value"));
+    let junit = stdout(&podsec(&["check", "--format", "junit", chart]));
+    assert!(!junit.contains("helm-value"), "{junit}");
+    assert_eq!(
+        junit.matches("<testcase ").count(),
+        2,
+        "a case per object: {junit}"
+    );
+    let github = stdout(&podsec(&["check", "--format", "github", chart]));
+    assert!(
+        github.contains("::error ") && !github.contains("helm-value"),
+        "{github}"
+    );
+    // `--ignore helm-value` sets them aside; the errors still fail the run.
+    let ignored = podsec(&["check", "--ignore", "helm-value", "--format", "json", chart]);
+    assert_eq!(ignored.status.code(), Some(1));
+    let json: Value = serde_json::from_str(&stdout(&ignored)).unwrap();
+    assert_eq!(json["summary"]["notes"], 0);
+    assert!(json["summary"]["errors"].as_u64().unwrap() > 0);
+}

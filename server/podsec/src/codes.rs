@@ -73,7 +73,7 @@ pub const PROBLEM_CODES: &[ProblemCode] = &[
     },
     ProblemCode {
         id: "helm-render",
-        level: "error",
+        level: "warning",
         description: "Helm could not render the chart: its objects are not checked as rendered.",
         why: "podsec checks what a chart deploys by rendering it with Helm; when rendering fails, the chart's objects are not checked as rendered.",
         help: "Helm's own message says what failed (a missing value, a template error, a dependency not built): fix it, or give the values files the chart needs in .podsec.yaml.",
@@ -81,7 +81,7 @@ pub const PROBLEM_CODES: &[ProblemCode] = &[
     },
     ProblemCode {
         id: "kustomize-build",
-        level: "error",
+        level: "warning",
         description: "Kustomize could not build the overlay: its objects are not checked as built.",
         why: "podsec checks what an overlay deploys by building it with Kustomize; when the build fails, the overlay's objects are not checked as built.",
         help: "Kustomize's own message says what failed (a missing resource, a patch that matches nothing): fix the kustomization.",
