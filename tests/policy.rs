@@ -197,7 +197,7 @@ fn a_broken_project_file_is_a_clear_usage_error() {
         stderr,
         "podsec: the project file has errors:\n\
          tests/scenarios/bad-project/.podsec.yaml:1:1: invalid-config: level: invalid level \"strict\": must be one of privileged, baseline, restricted\n\
-         tests/scenarios/bad-project/.podsec.yaml:2:1: unknown-key: unknown key \"colour\"; the keys are level, version, admissionConfiguration, namespaces, skip, exemptions, enforcedByAdmissionPolicy\n\
+         tests/scenarios/bad-project/.podsec.yaml:2:1: unknown-key: unknown key \"colour\"; the keys are level, version, admissionConfiguration, namespaces, skip, exemptions, enforcedByAdmissionPolicy, helm, charts\n\
          tests/scenarios/bad-project/.podsec.yaml:4:5: invalid-exemption: the exemption from hostPorts needs a `reason`: say why the workload needs it\n"
     );
     // --config picks another project file instead.

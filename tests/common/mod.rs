@@ -105,7 +105,12 @@ pub fn podsec_command(args: &[&str]) -> Command {
         .args(args)
         .current_dir(repo_root())
         .env("NO_COLOR", "1")
-        .env("PODSEC_TODAY", "2026-11-24");
+        .env("PODSEC_TODAY", "2026-11-24")
+        // Chart renderings are cached in the test's own directory, not the user's.
+        .env(
+            "PODSEC_CACHE_DIR",
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("podsec-cache"),
+        );
     command
 }
 

@@ -67,6 +67,10 @@ PY
 
 check "examples/" "$podsec" check --output-format junit examples/
 check "tests/helm" "$podsec" check --output-format junit tests/helm
+# Charts rendered by the real Helm (tests/helm/install.sh; tests/run.sh exports its path), findings in values files.
+helm="${PODSEC_TEST_HELM:-$(bash tests/helm/install.sh)}"
+check "charts rendered by Helm" "$podsec" check --output-format junit --helm "$helm" \
+  --config tests/helm/releases.podsec.yaml tests/helm/shop tests/helm/store
 check "unparsable documents" "$podsec" check --output-format junit tests/data
 check "a live cluster's List" "$podsec" check --output-format junit --show-exempted tests/data/cluster-list.yaml
 check "policy scenarios, --show-exempted" "$podsec" check --output-format junit --show-exempted tests/scenarios/cluster

@@ -78,6 +78,10 @@ PY
 
 check "examples/" "$podsec" check --format sarif examples/
 check "tests/helm" "$podsec" check --format sarif tests/helm
+# Charts rendered by the real Helm (tests/helm/install.sh; tests/run.sh exports its path), findings in values files.
+helm="${PODSEC_TEST_HELM:-$(bash tests/helm/install.sh)}"
+check "charts rendered by Helm" "$podsec" check --format sarif --helm "$helm" \
+  --config tests/helm/releases.podsec.yaml tests/helm/shop tests/helm/store
 check "a name with space, é, # and %" "$podsec" check --format sarif "$odd"
 check "an absolute path" "$podsec" check --format sarif "$PWD/examples/insecure-deployment.yaml"
 check "standard input" "$podsec" check --format sarif - < tests/helm/rendered.yaml

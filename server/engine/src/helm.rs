@@ -391,9 +391,54 @@ pub fn source_comment(document_text: &str) -> Option<&str> {
         .map(str::trim)
 }
 
+/// The `# Source:` comment of a document whose template starts with its own `---`: Helm writes the
+/// comment, then the template's `---`, so the comment ends a document of comments before it.
+pub fn source_before(text: &str, start: usize) -> Option<&str> {
+    let before = text.get(..start)?;
+    before
+        .lines()
+        .rev()
+        .take_while(|line| {
+            line.trim().is_empty() || line.trim_start().starts_with('#') || line.starts_with("---")
+        })
+        .find_map(|line| line.trim_start().strip_prefix("# Source: "))
+        .map(str::trim)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_block_written_after_a_key_leaves_the_key_its_indented_lines() {
+        let template = "metadata:\n  labels: {{- include \"l\" . | nindent 4 }}\n    extra: yes\nkind: Pod\n";
+        let neutral = neutralise(template);
+        assert_eq!(neutral.text.len(), template.len());
+        assert!(neutral.text.contains("  labels: #"));
+        let limits = crate::yaml::Limits::default();
+        let document = crate::yaml::documents(&neutral.text, &limits).next();
+        assert!(document.as_ref().is_some_and(|d| d.error.is_none()));
+        let extra = document
+            .as_ref()
+            .and_then(|d| d.root())
+            .and_then(|r| r.get("metadata"))
+            .and_then(|m| m.get("labels"))
+            .and_then(|l| l.get("extra"))
+            .and_then(|e| e.as_str());
+        assert_eq!(extra, Some("yes"));
+    }
+
+    #[test]
+    fn a_templates_own_separator_keeps_its_source() {
+        let rendered = "---\n# Source: web/templates/a.yaml\nkind: A\n---\n# Source: web/templates/b.yaml\n---\nkind: B\n";
+        let b = rendered.rfind("kind: B").unwrap_or(0);
+        assert_eq!(source_before(rendered, b), Some("web/templates/b.yaml"));
+        let a = rendered.find("kind: A").unwrap_or(0);
+        assert_eq!(source_before(rendered, a), Some("web/templates/a.yaml"));
+        // Past an object's content, no comment above it is its source.
+        let after = rendered.find("---\n# Source: web/templates/b").unwrap_or(0);
+        assert_eq!(source_before(rendered, after), None);
+    }
 
     #[test]
     fn actions_are_neutralised_without_moving_a_byte() {

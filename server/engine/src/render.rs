@@ -122,7 +122,11 @@ fn dot_at(template: &str, from: usize, offset: usize) -> Option<Vec<&str>> {
         let after = rest.get(open + 2..)?;
         let close = after.find("}}").unwrap_or(after.len());
         let body = after.get(..close)?.trim_matches('-').trim();
-        let word = body.split_whitespace().next().unwrap_or("");
+        // `with.Values.x` is `with .Values.x` to Go's template parser.
+        let word_end = body
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(body.len());
+        let word = body.get(..word_end).unwrap_or("");
         match word {
             "with" => stack.push(Some(values_path(body).unwrap_or_default())),
             "range" => stack.push(None),
@@ -161,7 +165,7 @@ fn indent(line: &str) -> usize {
 
 /// The structural action (`toYaml`, `include` …) that writes into what `reached` ends at: after its key,
 /// within its block (actions are comment lines in the neutralised text), and not inside a child's block.
-fn action_into(neutral: &helm::Neutralised, reached: &Reached<'_>) -> Option<usize> {
+fn action_into(template: &str, neutral: &helm::Neutralised, reached: &Reached<'_>) -> Option<usize> {
     let parsed = neutral.text.as_str();
     // The block starts after the key (an action may follow it on its line) or at the node.
     let (from, owner_column, children_of_key) = match reached.key {
@@ -201,13 +205,39 @@ fn action_into(neutral: &helm::Neutralised, reached: &Reached<'_>) -> Option<usi
             .iter()
             .filter(|at| start <= **at && **at < offset && **at >= from)
         {
-            let under_child = last_child.is_some_and(|(c, opens)| opens && column > c);
-            if !under_child {
+            // What an action writes is indented as its `indent N`/`nindent N` says, wherever it stands
+            // (`{{ toYaml .Values.resources | indent 12 }}` at column 0 writes under `resources:`).
+            let writes_at = written_indent(action_text(template, *at)).unwrap_or(column);
+            // (At the key's own column too: a list written there is the key's, as `volumeMounts:` then
+            // `{{ toYaml .Values.extraVolumeMounts | indent 10 }}` writes it.)
+            let under_child = last_child.is_some_and(|(c, opens)| opens && writes_at >= c);
+            // Indented out of the block, it writes beside it (another list item, a sibling key).
+            let outside = if children_of_key {
+                writes_at <= owner_column
+            } else {
+                writes_at < owner_column
+            };
+            if !under_child && !outside {
                 return Some(*at);
             }
         }
     }
     None
+}
+
+/// The indentation an action gives what it writes: the `N` of its last `indent N` or `nindent N`.
+fn written_indent(action: &str) -> Option<usize> {
+    let words: Vec<&str> = action
+        .trim_start_matches('{')
+        .trim_end_matches('}')
+        .split(|c: char| c.is_whitespace() || c == '|' || c == '(' || c == ')')
+        .filter(|w| !w.is_empty())
+        .collect();
+    words
+        .windows(2)
+        .rev()
+        .find(|pair| matches!(pair.first(), Some(&"indent") | Some(&"nindent")))
+        .and_then(|pair| pair.get(1)?.parse().ok())
 }
 
 /// The text of the action that starts at `at`.
@@ -326,7 +356,7 @@ impl TemplateObject<'_> {
             return from_values.unwrap_or(here);
         }
         // The template stops here: an action writes the rest, from the values or from a helper.
-        let Some(at) = action_into(&self.neutral, &reached) else {
+        let Some(at) = action_into(self.template, &self.neutral, &reached) else {
             return here;
         };
         let action = action_text(self.template, at);
@@ -445,6 +475,7 @@ pub fn place_helm(analysis: Analysis, rendering: &Rendering<'_>) -> Vec<(usize, 
                         // In a values file the object has no header of its own: its findings say where.
                         report.header = Span::point(0);
                         report.span = Span::point(0);
+                        report.verdict_elsewhere = true;
                     }
                     by_file.push((target, report));
                     by_file.len() - 1
@@ -559,9 +590,55 @@ mod tests {
             "{{- with .Values.pod.sc }}\nsecurityContext:\n  {{- toYaml . | nindent 2 }}\n{{- end }}\n";
         let at = template.find("{{- toYaml").unwrap_or(0);
         assert_eq!(dot_at(template, 0, at), Some(vec!["pod", "sc"]));
+        let unspaced = "{{- with.Values.sc }}\nsecurityContext:\n  {{- toYaml . | nindent 2 }}\n";
+        let at = unspaced.find("{{- toYaml").unwrap_or(0);
+        assert_eq!(dot_at(unspaced, 0, at), Some(vec!["sc"]));
         let ranged = "{{- with .Values.a }}{{- range .list }}\n{{ toYaml . }}\n";
         let at = ranged.find("{{ toYaml").unwrap_or(0);
         assert_eq!(dot_at(ranged, 0, at), None);
+    }
+
+    #[test]
+    fn an_action_writes_where_its_indent_puts_it() {
+        assert_eq!(
+            written_indent("{{ toYaml .Values.resources | indent 12 }}"),
+            Some(12)
+        );
+        assert_eq!(written_indent("{{- include \"x\" . | nindent 8 }}"), Some(8));
+        assert_eq!(written_indent("{{- toYaml .Values.x }}"), None);
+        // `resources:` then an action at column 0 that indents under it: a missing securityContext is the
+        // container's, not the resources' values.
+        let template = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: app\n      image: x\n      resources:\n{{ toYaml .Values.resources | indent 8 }}\n    {{- with .Values.extraContainers }}\n    {{- toYaml . | nindent 4 }}\n    {{- end }}\n";
+        let values = "resources: {}\nextraContainers: []\n";
+        let rendered = "---\n# Source: web/templates/pod.yaml\napiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: app\n      image: x\n      resources:\n        {}\n";
+        let files = vec![
+            ChartFile {
+                path: "templates/pod.yaml".into(),
+                text: template.into(),
+            },
+            ChartFile {
+                path: "values.yaml".into(),
+                text: values.into(),
+            },
+            ChartFile {
+                path: "Chart.yaml".into(),
+                text: "name: web\n".into(),
+            },
+        ];
+        let rendering = Rendering {
+            chart_name: "web",
+            files: &files,
+            values: &[1],
+            fallback: 2,
+            label: "helm template rel web",
+        };
+        let placed = place_helm(crate::analyze(rendered, &crate::Options::default()), &rendering);
+        let files_with_findings: Vec<usize> = placed
+            .iter()
+            .filter(|(_, a)| a.objects.iter().any(|o| !o.violations.is_empty()))
+            .map(|(f, _)| *f)
+            .collect();
+        assert_eq!(files_with_findings, [0]);
     }
 
     #[test]

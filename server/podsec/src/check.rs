@@ -24,6 +24,10 @@ pub fn run(args: CheckCommand) -> Result<Outcome, String> {
     }
     let mut run_args = RunArgs::new(&args.inputs, &args.policy, args.verbose);
     run_args.ignore = args.ignore.clone();
+    run_args.render = (!args.show_settings).then(|| crate::charts::RenderSettings {
+        helm: args.render.helm.clone(),
+        disabled: args.render.no_render,
+    });
     if args.show_files {
         return show_files(&run_args);
     }

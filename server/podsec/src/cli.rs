@@ -131,6 +131,18 @@ fn explained_ids() -> PossibleValuesParser {
     PossibleValuesParser::new(CHECKS.iter().map(|c| c.id).chain(codes))
 }
 
+/// How charts are rendered before they are checked.
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Charts")]
+pub struct RenderArgs {
+    /// The Helm that renders charts (helm template), over the project file's `helm:` and `helm` on PATH
+    #[arg(long, value_name = "PATH")]
+    pub helm: Option<PathBuf>,
+    /// Read Helm charts without rendering them: only the literal fields of their templates are checked
+    #[arg(long)]
+    pub no_render: bool,
+}
+
 #[derive(Args, Debug)]
 #[command(group(ArgGroup::new("report").multiple(false)))]
 pub struct CheckCommand {
@@ -138,6 +150,8 @@ pub struct CheckCommand {
     pub inputs: InputArgs,
     #[command(flatten)]
     pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub render: RenderArgs,
     /// Exempt these checks for this run (listed by --show-exempted as ignored on the command line); a
     /// problem code (helm-value, syntax-error, …: `podsec explain` lists them) sets those problems aside
     #[arg(long, value_name = "CHECK", value_delimiter = ',', value_parser = ignorable_ids(),

@@ -25,6 +25,8 @@ pub struct RunArgs {
     pub walk: WalkOptions,
     /// `--ignore`: the checks exempted for this run.
     pub ignore: Vec<String>,
+    /// How charts are rendered (`podsec check`); none: charts are read statically.
+    pub render: Option<crate::charts::RenderSettings>,
 }
 
 /// How directories are walked.
@@ -69,6 +71,7 @@ impl RunArgs {
                 hidden: inputs.hidden,
             },
             ignore: Vec::new(),
+            render: None,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! fuzz targets and benchmarks reach the server's position conversions and edit application.
 
 mod baseline;
+mod charts;
 mod check;
 mod chunks;
 mod cli;

@@ -175,12 +175,25 @@ impl Tally {
             note(problem.severity, &mut self.findings);
         }
         for object in &part.analysis.objects {
+            for violation in &object.violations {
+                let severity = violation.severity();
+                let count = violation.locations.len();
+                self.violations.add(severity, count);
+                if object.exempt.is_none() {
+                    self.findings.add(severity, count);
+                }
+                self.any_error |= severity == Severity::Error;
+            }
+            if object.verdict_elsewhere {
+                // Its findings count here; the object counts with its template.
+                continue;
+            }
             self.objects += 1;
             let policy = object.policy.to_string();
             if !self.policies.contains(&policy) {
                 self.policies.push(policy);
             }
-            self.failing += usize::from(!object.violations.is_empty());
+            self.failing += usize::from(object.fails());
             self.exempted += object.exempted.len();
             if object.exempt.is_some() {
                 self.exempt_objects += 1;
@@ -193,15 +206,6 @@ impl Tally {
                         reason.starts_with(podsec_engine::analysis::REPORTED_THROUGH_ITS_OWNER)
                     })
                     .count();
-            }
-            for violation in &object.violations {
-                let severity = violation.severity();
-                let count = violation.locations.len();
-                self.violations.add(severity, count);
-                if object.exempt.is_none() {
-                    self.findings.add(severity, count);
-                }
-                self.any_error |= severity == Severity::Error;
             }
         }
     }

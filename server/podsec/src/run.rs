@@ -48,6 +48,10 @@ pub struct Run {
     max_file_size: u64,
     /// `--ignore`: the checks whose findings are set aside as exempted.
     ignored: Vec<String>,
+    /// The inputs whose reading a chart's rendering replaces, with what it found in them.
+    rendered: HashMap<usize, Analysis>,
+    /// Notes on inputs from the charts' renderings (a chart read statically, a rendering Helm refused).
+    render_notes: HashMap<usize, Vec<ConfigProblem>>,
 }
 
 /// The inputs a run checks, before anything is read: what the paths expand to, less what the project
@@ -121,16 +125,20 @@ impl Run {
     /// configuration among the inputs (the first pass).
     pub fn prepare(args: &RunArgs) -> Result<Self, String> {
         let Selection {
-            inputs,
+            mut inputs,
             missing,
             projects,
             project_of,
         } = select(args)?;
         let limits = Limits::default();
-        let weights: Vec<u64> = inputs.iter().map(weight).collect();
-        // The kustomizations are looked up beside the first pass, on its idle cores at its end.
-        let (first, namespace_of) = std::thread::scope(|scope| {
+        let mut weights: Vec<u64> = inputs.iter().map(weight).collect();
+        // The kustomizations are looked up beside the first pass, on its idle cores at its end; the charts
+        // are rendered beside it too (Helm's processes mostly wait).
+        let (first, mut namespace_of, charts) = std::thread::scope(|scope| {
             let kustomized = scope.spawn(|| kustomize_namespaces(&inputs, args.max_file_size));
+            let charts = args.render.as_ref().map(|settings| {
+                scope.spawn(|| crate::charts::render(&inputs, &project_of, &projects, settings))
+            });
             let first = crate::parallel::parallel_map_heaviest_first(&inputs, &weights, |input| {
                 let sources = |text: &str| {
                     let labels = namespace_labels(text, &limits);
@@ -161,7 +169,8 @@ impl Run {
                 (FirstRead::Kept(Arc::new(text)), labels, admission)
             });
             let namespace_of = kustomized.join().unwrap_or_else(|_| vec![None; inputs.len()]);
-            (first, namespace_of)
+            let charts = charts.and_then(|c| c.join().ok()).unwrap_or_default();
+            (first, namespace_of, charts)
         });
         let mut first_reads = Vec::new();
         let mut namespaces = Vec::new();
@@ -190,7 +199,45 @@ impl Run {
             }
             contexts.push(context);
         }
-        let context_of = project_of.iter().map(|p| p.map_or(0, |p| p + 1)).collect();
+        let mut context_of: Vec<usize> = project_of.iter().map(|p| p.map_or(0, |p| p + 1)).collect();
+        let found = crate::charts::place(&charts, &inputs, |first_input, text, namespace| {
+            let options = Options {
+                context: contexts.get(context_of.get(first_input).copied().unwrap_or(0)),
+                namespace_default: namespace,
+                ..Options::default()
+            };
+            podsec_engine::analyze(text, &options)
+        });
+        // A values file or `Chart.yaml` that findings or notes were put in is reported even when it was not
+        // among the inputs. What was put in a file is about the text read for it: the run reads no other.
+        let mut input_of = |path: &Path, text: Arc<String>| -> usize {
+            let index = match inputs
+                .iter()
+                .position(|i| matches!(i, Input::File(p) if p == path))
+            {
+                Some(at) => at,
+                None => {
+                    inputs.push(Input::File(path.to_path_buf()));
+                    weights.push(text.len() as u64);
+                    first_reads.push(FirstRead::Again);
+                    context_of.push(0);
+                    namespace_of.push(None);
+                    inputs.len() - 1
+                }
+            };
+            if let Some(read) = first_reads.get_mut(index) {
+                *read = FirstRead::Kept(text);
+            }
+            index
+        };
+        let mut rendered = HashMap::new();
+        for placed in found.placed {
+            rendered.insert(input_of(&placed.path, placed.text), placed.analysis);
+        }
+        let mut render_notes: HashMap<usize, Vec<ConfigProblem>> = HashMap::new();
+        for (path, text, note) in found.notes {
+            render_notes.entry(input_of(&path, text)).or_default().push(note);
+        }
         Ok(Self {
             inputs,
             missing,
@@ -204,6 +251,8 @@ impl Run {
             projects,
             max_file_size: args.max_file_size,
             ignored: args.ignore.clone(),
+            rendered,
+            render_notes,
         })
     }
 
@@ -388,6 +437,22 @@ impl Run {
 
     /// Reads and analyses input `index` on a worker, sending its head and then its parts.
     fn produce(&self, index: usize, config_problems_first: bool, sender: &pipeline::Sender<'_, Message>) {
+        if let (Some(analysis), Ok(text)) = (self.rendered.get(&index), self.text(index)) {
+            let file_text = Arc::new(FileText::new(text));
+            file_text.lines();
+            let whole = Piece {
+                range: Span::new(0, file_text.text.len()),
+                first_document: 0,
+            };
+            let _ = sender.send(Message::Head {
+                text: file_text,
+                error: None,
+                config_problems: config_problems_first.then(|| analysis.config_problems.clone()),
+                pieces: vec![whole],
+                first: Some(analysis.clone()),
+            });
+            return;
+        }
         let text = match self.text(index) {
             Ok(text) => text,
             Err(error) => {
@@ -509,6 +574,7 @@ impl Run {
         if let Some((_, problems)) = self.admission.as_ref().filter(|(f, _)| *f == index) {
             extra.extend(problems.iter().cloned());
         }
+        extra.extend(self.render_notes.get(&index).into_iter().flatten().cloned());
         extra
     }
 

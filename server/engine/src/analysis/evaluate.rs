@@ -267,6 +267,7 @@ pub(super) fn skeleton(
         header: object.header,
         source: None,
         rendered: None,
+        verdict_elsewhere: false,
         span: object.object.span(),
         document: document.index,
         policy,

@@ -390,6 +390,7 @@ fn analyse_document(
     let source = text
         .get(document.span.start..document.span.end)
         .and_then(helm::source_comment)
+        .or_else(|| helm::source_before(text, document.span.start))
         .map(str::to_string);
     let kind = document
         .root()

@@ -23,6 +23,9 @@ pub struct ObjectReport {
     /// How the object was rendered when its spans point into a chart's or overlay's own files rather than
     /// into the rendering (`helm template web deploy/web -f values-prod.yaml`): see `crate::render`.
     pub rendered: Option<String>,
+    /// A rendered object's findings put in a file other than its template (a values file): the object and
+    /// its verdict are reported with its template, so this copy is not counted or summed up again.
+    pub verdict_elsewhere: bool,
     /// The whole object.
     pub span: Span,
     /// Which document of the stream, from 0.
@@ -270,6 +273,27 @@ impl ObjectReport {
             .iter()
             .find(|(m, _)| *m == mode)
             .map(|(_, p)| p.source.as_str())
+    }
+
+    /// Whether the object breaks its policy: it has findings, or (rendered) its findings were put in
+    /// other files while its verdict stays here.
+    pub fn fails(&self) -> bool {
+        !self.violations.is_empty()
+            || (self.rendered.is_some()
+                && !self.verdict_elsewhere
+                && self.mode_lines.iter().any(|l| !l.failures.is_empty()))
+    }
+
+    /// Whether enforce would reject the object. A rendered object's findings may have been put in other
+    /// files: its verdict is then PSA's line, which stays with it.
+    pub fn enforce_denies(&self) -> bool {
+        if self.rendered.is_some() && !self.verdict_elsewhere {
+            return self
+                .mode_lines
+                .iter()
+                .any(|l| l.modes.contains(&Mode::Enforce) && !l.failures.is_empty());
+        }
+        self.violations.iter().any(|v| v.mode == Mode::Enforce)
     }
 
     /// A short human name: `Deployment "web"` or `Deployment`.

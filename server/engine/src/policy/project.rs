@@ -46,6 +46,26 @@ pub struct ProjectConfig {
     /// `enforcedByAdmissionPolicy: true`: the cluster enforces podsec's policy with the exported
     /// ValidatingAdmissionPolicy (`podsec export vap`), which honours exemptions, in place of PSA's labels.
     pub enforced_by_admission_policy: bool,
+    /// `helm:` the Helm that renders charts (a command on `PATH` or a path relative to the project file).
+    pub helm: Option<String>,
+    /// `charts:` how each chart is rendered (release, namespace, value sets).
+    pub charts: Vec<ChartConfig>,
+}
+
+/// How one chart is rendered, from the project file's `charts:`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChartConfig {
+    /// The chart's directory, relative to the project file.
+    pub path: String,
+    /// The release name (`helm template <release> …`).
+    pub release: Option<String>,
+    /// The release namespace (`--namespace`), which objects that name none are deployed to.
+    pub namespace: Option<String>,
+    /// The value sets, each rendered and checked: values files relative to the chart, merged in order
+    /// after the chart's `values.yaml`. Empty: the chart's `values.yaml` alone.
+    pub value_sets: Vec<Vec<String>>,
+    /// Where it is written.
+    pub span: Span,
 }
 
 const PROJECT_KEYS: &[&str] = &[
@@ -56,7 +76,10 @@ const PROJECT_KEYS: &[&str] = &[
     "skip",
     "exemptions",
     "enforcedByAdmissionPolicy",
+    "helm",
+    "charts",
 ];
+const CHART_KEYS: &[&str] = &["path", "release", "namespace", "values"];
 const EXEMPTION_KEYS: &[&str] = &[
     "check",
     "namespace",
@@ -140,6 +163,17 @@ pub fn project_config(text: &str, limits: &Limits) -> (ProjectConfig, Vec<Config
                     };
                     let labels = namespace_from_project(name, namespace.value, &mut problems);
                     config.namespaces.push(labels);
+                }
+            }
+            "helm" => match entry.value.as_str() {
+                Some(command) => config.helm = Some(command.to_string()),
+                None => problems.push(invalid(entry, "helm: must be a command or a path".to_string())),
+            },
+            "charts" => {
+                for item in entry.value.items() {
+                    if let Some(chart) = read_chart(item, &mut problems) {
+                        config.charts.push(chart);
+                    }
                 }
             }
             "exemptions" => {
@@ -230,6 +264,62 @@ fn namespace_from_project(
     labels.header = value.span();
     labels.enforce_span = None;
     labels
+}
+
+/// One entry of `charts:`: `path`, and optionally `release`, `namespace` and `values` (a list whose
+/// items are a file or a list of files: each item is one value set).
+fn read_chart(item: NodeRef<'_>, problems: &mut Vec<ConfigProblem>) -> Option<ChartConfig> {
+    let text = |key: &str| item.get(key).and_then(|v| v.as_str()).map(str::to_string);
+    for entry in item.entries() {
+        let key = entry.key.as_str().unwrap_or("");
+        if !CHART_KEYS.contains(&key) {
+            problems.push(ConfigProblem {
+                code: "unknown-key",
+                severity: Severity::Error,
+                message: format!(
+                    "charts: unknown key {key:?}; the keys are {}",
+                    CHART_KEYS.join(", ")
+                ),
+                span: entry.key.span(),
+            });
+        }
+    }
+    let Some(path) = text("path") else {
+        problems.push(ConfigProblem {
+            code: "invalid-config",
+            severity: Severity::Error,
+            message: "charts: each chart needs `path`: its directory, relative to this file".to_string(),
+            span: item.span(),
+        });
+        return None;
+    };
+    let mut value_sets = Vec::new();
+    for set in item.get("values").into_iter().flat_map(|v| v.items()) {
+        let files: Vec<String> = match set.as_str() {
+            Some(file) => vec![file.to_string()],
+            None => set
+                .items()
+                .filter_map(|f| f.as_str().map(str::to_string))
+                .collect(),
+        };
+        if files.is_empty() {
+            problems.push(ConfigProblem {
+                code: "invalid-config",
+                severity: Severity::Error,
+                message: "charts: each value set is a values file or a list of values files".to_string(),
+                span: set.span(),
+            });
+            continue;
+        }
+        value_sets.push(files);
+    }
+    Some(ChartConfig {
+        path,
+        release: text("release"),
+        namespace: text("namespace"),
+        value_sets,
+        span: item.span(),
+    })
 }
 
 fn read_exemption(item: NodeRef<'_>, problems: &mut Vec<ConfigProblem>) -> Option<Exemption> {

@@ -5,7 +5,7 @@
 use super::{Printer, region};
 use crate::report::{FileView, Tally};
 use crate::run::Parts;
-use podsec_engine::policy::{ConfigProblem, Mode};
+use podsec_engine::policy::ConfigProblem;
 use podsec_engine::text::{LineColumn, LineIndex};
 use podsec_engine::{CheckViolation, ObjectReport};
 use serde_json::{Value, json};
@@ -193,10 +193,7 @@ fn write_violation(
 fn write_object(out: &mut dyn Write, object: &ObjectReport, text: &str, index: &LineIndex) -> io::Result<()> {
     let header = index.line_column(text, object.header.start);
     let mut fields = Fields::open(out)?;
-    fields.value(
-        "allowed",
-        &json!(object.violations.iter().all(|v| v.mode != Mode::Enforce)),
-    )?;
+    fields.value("allowed", &json!(!object.enforce_denies()))?;
     fields.value("column", &json!(header.column))?;
     fields.value("document", &json!(object.document))?;
     fields.value("exempt", &json!(object.exempt))?;
@@ -205,7 +202,7 @@ fn write_object(out: &mut dyn Write, object: &ObjectReport, text: &str, index: &
     })?;
     fields.value("kind", &json!(object.kind))?;
     fields.value("line", &json!(header.line))?;
-    let message = if object.violations.is_empty() {
+    let message = if !object.fails() {
         Value::Null
     } else {
         Value::String(object.warning())
@@ -223,7 +220,9 @@ fn write_object(out: &mut dyn Write, object: &ObjectReport, text: &str, index: &
     fields.value("name", &json!(object.name))?;
     fields.value("namespace", &json!(object.namespace))?;
     fields.value("policy", &json!(object.policy.to_string()))?;
+    fields.value("rendered", &json!(object.rendered))?;
     fields.value("source", &json!(object.source))?;
+    fields.value("verdictElsewhere", &json!(object.verdict_elsewhere))?;
     fields.list("violations", &object.violations, |out, v| {
         write_violation(out, v, None, text, index)
     })?;

@@ -156,8 +156,13 @@ fn ci_findings(part: &Part) -> Vec<Finding<'_>> {
 /// A violation's message at one of its locations (naming that field's container alone), with the object
 /// and the policy it breaks, as SARIF and the CI formats give it.
 fn violation_message(object: &ObjectReport, violation: &CheckViolation, location: &Location) -> String {
+    let rendered = object
+        .rendered
+        .as_ref()
+        .map(|how| format!(" rendered by {how}"))
+        .unwrap_or_default();
     format!(
-        "{} ({}: {} {})",
+        "{} ({}{rendered}: {} {})",
         violation.message_for(location),
         object.display_name(),
         violation.mode.as_str(),

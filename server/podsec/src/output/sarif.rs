@@ -187,22 +187,16 @@ impl Sarif {
         for (violation, exemption) in findings {
             for location in &violation.locations {
                 let mut at = json!({
-                    "physicalLocation": match &object.source {
-                        // Rendered Helm output: the chart template is the artifact, the rendering is kept alongside.
-                        Some(source) => json!({ "artifactLocation": artifact_of_path(Path::new(source)) }),
-                        None => place.physical(location.span),
-                    },
+                    // Committed `helm template` output: the file and line are this file's (the chart template it
+                    // names may not be in the repository), the template is kept alongside.
+                    "physicalLocation": place.physical(location.span),
                     "logicalLocations": [{
                         "fullyQualifiedName": format!("{}/{}", object.display_name(), location.path),
                         "kind": "member",
                     }],
                 });
-                if object.source.is_some() {
-                    set(
-                        &mut at,
-                        "properties",
-                        json!({ "renderedLocation": place.physical(location.span) }),
-                    );
+                if let Some(source) = &object.source {
+                    set(&mut at, "properties", json!({ "chartTemplate": source }));
                 }
                 let mut result = self.violation_result(object, violation, location, at);
                 set(

@@ -162,7 +162,7 @@ impl Text {
                         )?;
                         continue;
                     }
-                    if object.violations.is_empty() && (!self.show_exempted || object.exempted.is_empty()) {
+                    if !object.fails() && (!self.show_exempted || object.exempted.is_empty()) {
                         continue;
                     }
                     // Within an object, findings read top to bottom; the summary lines keep PSA's order.
@@ -177,10 +177,16 @@ impl Text {
                         }));
                     }
                     findings.sort_by_key(|(location, _, _)| location.span.start);
-                    // Rendered Helm output: name the chart template first, then where it is in the rendering.
+                    // Committed `helm template` output: where it is in this file, then the chart template it
+                    // came from (which may not be in this repository).
                     let place = |start: usize| match &object.source {
-                        Some(source) => format!("{} (rendered {})", style.paint("1", source), at(start)),
+                        Some(source) => format!("{} (from {})", at(start), style.paint("1", source)),
                         None => at(start),
+                    };
+                    // A finding a chart's values write: name the object it is in and how it was rendered.
+                    let rendered_in = match (&object.rendered, object.verdict_elsewhere) {
+                        (Some(how), true) => format!(" [{} rendered by {how}]", object.display_name()),
+                        _ => String::new(),
                     };
                     for (location, violation, exempted) in findings {
                         let severity = violation.severity();
@@ -190,12 +196,20 @@ impl Text {
                         };
                         writeln!(
                             out,
-                            "{}: {}: {prefix}{}",
+                            "{}: {}: {prefix}{}{rendered_in}",
                             place(location.span.start),
                             style.paint(style.severity(severity), violation.check.id),
                             violation.message_for(location)
                         )?;
                     }
+                    if object.verdict_elsewhere {
+                        continue;
+                    }
+                    let rendered = object
+                        .rendered
+                        .as_ref()
+                        .map(|how| format!(", rendered by {how}"))
+                        .unwrap_or_default();
                     let header = file.text.lines().line_column(text, object.header.start);
                     for (mode, message) in object.messages() {
                         let source = object
@@ -204,7 +218,7 @@ impl Text {
                             .unwrap_or_default();
                         writeln!(
                             out,
-                            "  {} {} ({name}:{}:{}): {message}{source}",
+                            "  {} {} ({name}:{}:{}{rendered}): {message}{source}",
                             style.paint("36", "="),
                             object.display_name(),
                             header.line,
