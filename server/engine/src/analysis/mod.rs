@@ -126,10 +126,10 @@ fn analyze_documents(
         let mut analysis = if variants.len() == 1 {
             // One reading: its documents without an action can still come from the cache.
             let only = variants.pop().unwrap_or_default();
-            analyze_neutralised(text, Some(&helm::neutralise(&only)), options, reuse, reads_kind)
+            analyze_neutralised(text, Some(&neutralise(text, &only)), options, reuse, reads_kind)
         } else {
             let mut variants = variants.into_iter().map(|variant| {
-                analyze_neutralised(text, Some(&helm::neutralise(&variant)), options, None, reads_kind)
+                analyze_neutralised(text, Some(&neutralise(text, &variant)), options, None, reads_kind)
             });
             let first = variants.next().unwrap_or_default();
             variants.fold(first, merge_branch)
@@ -138,6 +138,13 @@ fn analyze_documents(
         return analysis;
     }
     analyze_neutralised(text, None, options, reuse, reads_kind)
+}
+
+/// A variant of chart template `text` with its actions neutralised, a templated pod-bearing `kind:` read.
+fn neutralise(text: &str, variant: &str) -> helm::Neutralised {
+    let mut neutralised = helm::neutralise(variant);
+    template::read_templated_kinds(text, &mut neutralised);
+    neutralised
 }
 
 /// The analysis of `text`, or of a template through its `neutralised` copy.

@@ -9,6 +9,40 @@ use crate::policy::Severity;
 use crate::workload::PodObject;
 use crate::yaml::{Document, NodeKind, NodeRef, Span};
 
+/// A top-level `kind:` that is an action naming pod-bearing kinds (`kind: {{ ternary "StatefulSet"
+/// "Deployment" .Values.sts }}`) reads as the first it names: their pods read alike, and the object is
+/// checked instead of skipped as a kind unknown. Its placeholder is overwritten with that kind, in place.
+pub(super) fn read_templated_kinds(template: &str, neutralised: &mut helm::Neutralised) {
+    let mut written: Vec<(Span, &str)> = Vec::new();
+    for (span, (_, action)) in neutralised.inline_spans.iter().zip(&neutralised.inline) {
+        let line_start = template
+            .get(..span.start)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let ends_line = template
+            .get(span.end..)
+            .and_then(|rest| rest.split('\n').next())
+            .is_some_and(|rest| rest.trim().is_empty());
+        if template.get(line_start..span.start) != Some("kind: ") || !ends_line {
+            continue;
+        }
+        let named = action
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .find(|name| crate::workload::reads_kind(name) && !name.ends_with("List"));
+        if let Some(kind) = named.filter(|kind| kind.len() <= span.end - span.start) {
+            written.push((*span, kind));
+        }
+    }
+    for (span, kind) in written {
+        let padded = format!("{kind:<width$}", width = span.end - span.start);
+        if neutralised.text.is_char_boundary(span.start) && neutralised.text.is_char_boundary(span.end) {
+            neutralised.text.replace_range(span.start..span.end, &padded);
+        }
+    }
+}
+
 /// Where a structural action of a template writes YAML of a shape known only once rendered.
 pub(super) struct Insertion<'d> {
     /// The node it writes into: a block mapping or sequence (among whose entries it stands), the null

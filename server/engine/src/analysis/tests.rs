@@ -865,3 +865,23 @@ fn a_template_that_is_not_yaml_once_neutralised_is_data_not_a_finding() {
     assert_eq!(verdicts(&analysis).0, ["hostNamespaces"]);
     assert!(!analyze("kind: Pod\n", &Options::default()).chart_template);
 }
+
+#[test]
+fn a_templated_kind_reads_as_the_pod_bearing_kind_it_names() {
+    let body = "metadata:\n  name: db\nspec:\n  template:\n    spec:\n      hostPID: true\n      containers: [{name: c, image: x}]\n";
+    let options = Options {
+        policy: Policy::new(Level::Baseline, Version::Latest),
+        ..Options::default()
+    };
+    let ternary = format!("kind: {{{{ ternary \"StatefulSet\" \"Deployment\" .Values.sts }}}}\n{body}");
+    let analysis = analyze(&ternary, &options);
+    assert_eq!(analysis.objects.len(), 1);
+    assert_eq!(analysis.objects[0].kind, "StatefulSet");
+    assert_eq!(verdicts(&analysis).0, ["hostNamespaces"]);
+    // A kind from values names none: the document is not a known workload.
+    let from_values = format!("kind: {{{{ .Values.kind }}}}\n{body}");
+    assert!(analyze(&from_values, &options).objects.is_empty());
+    // Nor is a kind that names no pod-bearing one.
+    let config = format!("kind: {{{{ ternary \"Secret\" \"ConfigMap\" .Values.s }}}}\n{body}");
+    assert!(analyze(&config, &options).objects.is_empty());
+}
