@@ -419,3 +419,75 @@ fn a_dependency_beside_the_chart_is_put_in_for_helm() {
     assert_eq!(std::fs::read_dir(&temporary).unwrap().count(), 0);
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[test]
+fn a_vendored_subchart_reads_its_values_under_its_name_in_the_parents() {
+    let helm = helm();
+    let cache = fresh_cache("charts-subchart");
+    // tests/helm/portal sets `cache.hostIPC` for its subchart; the subchart's own values.yaml adds a
+    // capability. The parent's top-level `securityContext` is its own, not the subchart's.
+    let output = run(
+        &[
+            "check",
+            "--format",
+            "json",
+            "--level",
+            "baseline",
+            "--helm",
+            helm.to_str().unwrap(),
+            "tests/helm/portal",
+        ],
+        &cache,
+    );
+    assert_eq!(
+        findings(&json(&output)),
+        [
+            "tests/helm/portal/charts/cache/values.yaml:4:11 \"capabilities_baseline\"",
+            "tests/helm/portal/values.yaml:6:3 \"hostNamespaces\"",
+        ]
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn a_rendering_larger_than_max_file_size_is_refused_not_held() {
+    let cache = fresh_cache("charts-huge");
+    std::fs::create_dir_all(&cache).unwrap();
+    // A Helm that prints without end.
+    let endless = cache.join("helm");
+    std::fs::write(&endless, "#!/bin/sh\nexec yes 'kind: Pod'\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&endless, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let output = run(
+        &[
+            "check",
+            "--format",
+            "json",
+            "--max-file-size",
+            "1MB",
+            "--helm",
+            endless.to_str().unwrap(),
+            "tests/helm/shop",
+        ],
+        &cache,
+    );
+    let report = json(&output);
+    let note = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["config_problems"].as_array().unwrap())
+        .find(|p| p["code"] == "helm-render")
+        .unwrap_or_else(|| panic!("{report}"))
+        .clone();
+    assert!(
+        note["message"]
+            .as_str()
+            .unwrap()
+            .contains("printed more than 1048576 bytes"),
+        "{note}"
+    );
+}

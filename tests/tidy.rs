@@ -106,18 +106,9 @@ fn the_project_file_schema_matches_the_engine() {
         .map(String::as_str)
         .collect();
     keys.sort_unstable();
-    assert_eq!(
-        keys,
-        [
-            "admissionConfiguration",
-            "enforcedByAdmissionPolicy",
-            "exemptions",
-            "level",
-            "namespaces",
-            "skip",
-            "version"
-        ]
-    );
+    let mut engine: Vec<&str> = podsec_engine::policy::PROJECT_KEYS.to_vec();
+    engine.sort_unstable();
+    assert_eq!(keys, engine);
     let mut checks: Vec<&str> = schema["definitions"]["check"]["enum"]
         .as_array()
         .unwrap()
@@ -156,7 +147,15 @@ const LAYERS: &[&[&str]] = &[
     &["checks"],
     &["psp", "sources"],
     &["analysis"],
-    &["advice", "fix_all", "explain", "vap", "complete", "render"],
+    &[
+        "advice",
+        "fix_all",
+        "explain",
+        "vap",
+        "complete",
+        "render",
+        "kustomize",
+    ],
 ];
 
 #[test]

@@ -15,6 +15,7 @@ pub mod explain;
 pub mod fix;
 pub mod fix_all;
 pub mod helm;
+pub mod kustomize;
 pub mod navigate;
 pub mod patch;
 pub mod pod;

@@ -12,7 +12,8 @@
 //! Pure: the shell runs Helm and reads the files; this only reads texts.
 
 use crate::analysis::{
-    Analysis, Location, ObjectReport, PathStep, first_line, key_and_scalar_value, path_steps,
+    Analysis, Location, ObjectReport, PathStep, Reached, first_line, follow_path, key_and_scalar_value,
+    path_steps,
 };
 use crate::helm;
 use crate::yaml::{Document, Limits, NodeRef, Span, documents};
@@ -43,63 +44,29 @@ pub struct Rendering<'a> {
     pub label: &'a str,
 }
 
-/// How far a path goes in a tree: the last node reached, the key it is the value of, and how many steps
-/// were taken.
-#[derive(Clone, Copy, Debug)]
-struct Reached<'d> {
-    node: NodeRef<'d>,
-    key: Option<NodeRef<'d>>,
-    taken: usize,
+/// The item of a list that a template's path step means: the one whose `name` is `container` when one
+/// is given and written, else the one at the index, else the only one (a template's `range` writes one
+/// item for many).
+fn template_item<'d>(container: Option<&str>, index: usize, items: &[NodeRef<'d>]) -> Option<NodeRef<'d>> {
+    let named = container.and_then(|name| {
+        items
+            .iter()
+            .find(|item| item.get("name").and_then(|n| n.as_str()) == Some(name))
+    });
+    named
+        .or(items.get(index))
+        .or(match items {
+            [only] => Some(only),
+            _ => None,
+        })
+        .copied()
 }
 
-/// The entry of `key` in a mapping, a `null` value included (a template's `securityContext:` followed by
-/// an action line reads as `null`, and is still where the action writes).
-fn entry_with_null<'d>(mapping: NodeRef<'d>, key: &str) -> Option<(NodeRef<'d>, NodeRef<'d>)> {
-    mapping
-        .entries()
-        .filter(|e| e.key.as_str() == Some(key))
-        .last()
-        .map(|e| (e.key, e.written_value))
-}
-
-/// Follows `steps` from `start` as far as they are written. A list item is the one whose `name` is
-/// `container` when one is given and written, else the one at the index, else the only one (a template's
-/// `range` writes one item for many).
+/// Follows `steps` from `start` in a template (see [`template_item`]).
 fn follow<'d>(start: NodeRef<'d>, steps: &[PathStep<'_>], container: Option<&str>) -> Reached<'d> {
-    let mut reached = Reached {
-        node: start,
-        key: None,
-        taken: 0,
-    };
-    for step in steps {
-        let next = match *step {
-            PathStep::Key(key) => entry_with_null(reached.node, key).map(|(k, v)| (Some(k), v)),
-            PathStep::Index(index) => {
-                let items: Vec<NodeRef<'d>> = reached.node.items().collect();
-                let named = container.and_then(|name| {
-                    items
-                        .iter()
-                        .find(|item| item.get("name").and_then(|n| n.as_str()) == Some(name))
-                });
-                named
-                    .or(items.get(index))
-                    .or(match items.as_slice() {
-                        [only] => Some(only),
-                        _ => None,
-                    })
-                    .map(|item| (None, *item))
-            }
-        };
-        let Some((key, node)) = next else {
-            break;
-        };
-        reached = Reached {
-            node: node.resolved(),
-            key,
-            taken: reached.taken + 1,
-        };
-    }
-    reached
+    follow_path(start, steps, |_, index, items| {
+        template_item(container, index, items)
+    })
 }
 
 /// The `.Values` path an action reads (`toYaml .Values.securityContext | nindent 12` → `securityContext`).
@@ -255,28 +222,45 @@ struct Placed {
     span: Span,
 }
 
-/// Follows `values` and then `rest` in the values files, the last merged first: the first that writes
-/// the whole path, or else the one that writes most of it. `None` when none writes even `values`.
+/// A values file as a template reads it: a subchart's `.Values.x` is `x` in its own `values.yaml`, and
+/// `<subchart>.x` in its parent's values files.
+struct ValuesLayer<'a, 'd> {
+    file: usize,
+    document: &'a Document<'d>,
+    prefix: Vec<&'a str>,
+}
+
+/// Follows `values` and then `rest` in the values layers, the one Helm merges last first: the first
+/// that writes the whole path, or else the one that writes most of it. `None` when none writes even
+/// `values`.
 fn in_values(
-    values_files: &[(usize, Document<'_>)],
+    layers: &[ValuesLayer<'_, '_>],
     values: &[&str],
     rest: &[PathStep<'_>],
     container: Option<&str>,
 ) -> Option<Placed> {
-    let wanted: Vec<PathStep<'_>> = values
-        .iter()
-        .map(|k| PathStep::Key(k))
-        .chain(rest.iter().copied())
-        .collect();
     let mut best: Option<(usize, Placed)> = None;
-    for (file, document) in values_files.iter().rev() {
-        let Some(root) = document.root() else {
+    for layer in layers {
+        let Some(root) = layer.document.root() else {
             continue;
         };
+        let wanted: Vec<PathStep<'_>> = layer
+            .prefix
+            .iter()
+            .chain(values)
+            .map(|k| PathStep::Key(k))
+            .chain(rest.iter().copied())
+            .collect();
+        let (file, document) = (&layer.file, layer.document);
         let reached = follow(root, &wanted, container);
-        if reached.taken < values.len() {
+        if reached.taken < layer.prefix.len() + values.len() {
             continue;
         }
+        let reached = Reached {
+            taken: reached.taken - layer.prefix.len(),
+            ..reached
+        };
+        let wanted = wanted.get(layer.prefix.len()..).unwrap_or_default();
         let span = match reached.key {
             Some(key) => key_and_scalar_value(key, reached.node),
             None => first_line(document.text, reached.node.span()),
@@ -290,6 +274,60 @@ fn in_values(
         }
     }
     best.map(|(_, placed)| placed)
+}
+
+/// The subcharts a chart directory is in, outermost first: `charts/a/charts/b` is `[a, b]`, the chart's
+/// own directory `[]`; `None` for what is no chart directory.
+fn subchart_chain(directory: &str) -> Option<Vec<&str>> {
+    if directory.is_empty() {
+        return Some(Vec::new());
+    }
+    let parts: Vec<&str> = directory.split('/').collect();
+    let chain: Option<Vec<&str>> = parts
+        .chunks(2)
+        .map(|pair| match pair {
+            ["charts", name] => Some(*name),
+            _ => None,
+        })
+        .collect();
+    chain.filter(|c| !c.is_empty())
+}
+
+/// The values layers the template at `path` reads, the one Helm merges last first: the chart's values
+/// files (last `--values` first) under the template's subchart names, then each enclosing subchart's
+/// `values.yaml`, its own last.
+fn values_layers<'a, 'd>(
+    path: &'a str,
+    values_files: &'a [(usize, Document<'d>)],
+    subchart_values: &'a [(&'a str, usize, Document<'d>)],
+) -> Vec<ValuesLayer<'a, 'd>> {
+    let directory = path
+        .find("templates/")
+        .and_then(|at| path.get(..at))
+        .map_or("", |d| d.trim_end_matches('/'));
+    let chain = subchart_chain(directory).unwrap_or_default();
+    let mut layers: Vec<ValuesLayer<'a, 'd>> = values_files
+        .iter()
+        .rev()
+        .map(|(file, document)| ValuesLayer {
+            file: *file,
+            document,
+            prefix: chain.clone(),
+        })
+        .collect();
+    for depth in 1..=chain.len() {
+        let Some((_, file, document)) = subchart_values.iter().find(|(d, _, _)| {
+            subchart_chain(d).is_some_and(|c| c.as_slice() == chain.get(..depth).unwrap_or_default())
+        }) else {
+            continue;
+        };
+        layers.push(ValuesLayer {
+            file: *file,
+            document,
+            prefix: chain.get(depth..).unwrap_or_default().to_vec(),
+        });
+    }
+    layers
 }
 
 /// The template of one rendered object, its actions neutralised.
@@ -322,7 +360,7 @@ impl TemplateObject<'_> {
     /// Where the field of `location` comes from, `document` being the object's in the neutralised template.
     fn place(
         &self,
-        values_files: &[(usize, Document<'_>)],
+        values_files: &[ValuesLayer<'_, '_>],
         document: &Document<'_>,
         location: &Location,
     ) -> Placed {
@@ -409,13 +447,23 @@ pub fn place_helm(analysis: Analysis, rendering: &Rendering<'_>) -> Vec<(usize, 
         unread_templates: _,
     } = analysis;
     let limits = Limits::default();
-    // The values files, read once for every finding, in Helm's merge order.
+    // The values files, read once for every finding, in Helm's merge order; and the subcharts' own.
     let values_files: Vec<(usize, Document<'_>)> = rendering
         .values
         .iter()
         .filter_map(|file| {
             let text = rendering.files.get(*file)?.text.as_str();
             Some((*file, documents(text, &limits).next()?))
+        })
+        .collect();
+    let subchart_values: Vec<(&str, usize, Document<'_>)> = rendering
+        .files
+        .iter()
+        .enumerate()
+        .filter_map(|(index, file)| {
+            let directory = file.path.strip_suffix("/values.yaml")?;
+            subchart_chain(directory)?;
+            Some((directory, index, documents(&file.text, &limits).next()?))
         })
         .collect();
     // Each object's template and its rank among the objects of the same kind from that template.
@@ -450,8 +498,12 @@ pub fn place_helm(analysis: Analysis, rendering: &Rendering<'_>) -> Vec<(usize, 
             .and_then(|(r, d)| Some((r.kind_line(d.root()?)?.span, d.span)))
             .unwrap_or((Span::point(0), Span::point(0)));
         rendered_spans.push((object.span, file, header.0));
+        let layers = template
+            .and_then(|t| rendering.files.get(t))
+            .map(|t| values_layers(&t.path, &values_files, &subchart_values))
+            .unwrap_or_default();
         let place = |location: &Location| match (&reading, document) {
-            (Some(reading), Some(document)) => reading.place(&values_files, document, location),
+            (Some(reading), Some(document)) => reading.place(&layers, document, location),
             _ => Placed { file, span: header.0 },
         };
         // A finding may go to a values file: the object is then reported there too, with those findings.

@@ -28,6 +28,19 @@ pub struct RenderSettings {
     pub helm: Option<PathBuf>,
     /// `--no-render`: read charts statically.
     pub disabled: bool,
+    /// The most a rendering may print (`--max-file-size`; 0: 256 MB): a larger one is refused, as a larger
+    /// input would be.
+    pub max_output: u64,
+}
+
+impl RenderSettings {
+    fn output_limit(&self) -> u64 {
+        if self.max_output == 0 {
+            256 * 1024 * 1024
+        } else {
+            self.max_output
+        }
+    }
 }
 
 /// The longest a rendering may take before it is abandoned (and the chart read statically).
@@ -272,6 +285,20 @@ fn render_chart(
         static_reason: None,
         local_dependencies: Vec::new(),
     };
+    // A library chart deploys nothing (Helm refuses to render it): its helpers are read where they are used.
+    let library = rendered
+        .files
+        .get(chart_yaml)
+        .and_then(|f| {
+            let limits = podsec_engine::Limits::default();
+            let document = podsec_engine::yaml::documents(&f.text, &limits).next()?;
+            let kind = document.root()?.get("type")?.as_str()? == "library";
+            Some(kind)
+        })
+        .unwrap_or(false);
+    if library {
+        return rendered;
+    }
     if settings.disabled {
         rendered.static_reason = Some("rendering is off (--no-render)".to_string());
         return rendered;
@@ -328,7 +355,7 @@ fn render_chart(
                 render_root.display().to_string(),
             ];
             arguments.extend(options.iter().cloned());
-            run_helm(&helm, &arguments)
+            run_helm(&helm, &arguments, settings.output_limit())
         };
         let outcome = match key_base {
             Some(key) => {
@@ -506,7 +533,15 @@ fn chart_files(root: &Path) -> Vec<ChartFile> {
     visit(root, &mut |relative, path| {
         let in_templates = relative.split('/').any(|part| part == "templates");
         let yaml = [".yaml", ".yml", ".json"].iter().any(|e| relative.ends_with(e));
-        let wanted = relative == "Chart.yaml" || relative == "values.yaml" || (in_templates && yaml);
+        // A vendored subchart's `values.yaml` (`charts/a/values.yaml`) holds the defaults its templates read.
+        let subchart_values = relative.strip_suffix("/values.yaml").is_some_and(|directory| {
+            let parts: Vec<&str> = directory.split('/').collect();
+            parts.len() % 2 == 0 && parts.chunks(2).all(|pair| pair.first() == Some(&"charts"))
+        });
+        let wanted = relative == "Chart.yaml"
+            || relative == "values.yaml"
+            || subchart_values
+            || (in_templates && yaml);
         if !wanted {
             return;
         }
@@ -641,7 +676,7 @@ fn store(key: u128, outcome: &Result<Outcome, String>) {
 
 /// Runs Helm: what it rendered, or its message (`Ok(Failed)`: Helm answered that it cannot; `Err`: it did
 /// not answer).
-fn run_helm(helm: &Path, arguments: &[String]) -> Result<Outcome, String> {
+fn run_helm(helm: &Path, arguments: &[String], limit: u64) -> Result<Outcome, String> {
     let mut child = Command::new(helm)
         .args(arguments)
         .stdin(Stdio::null())
@@ -649,11 +684,18 @@ fn run_helm(helm: &Path, arguments: &[String]) -> Result<Outcome, String> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run {}: {e}", helm.display()))?;
+    // What Helm prints is read up to `limit` bytes; past it, Helm is stopped.
+    let overflow = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let reader = |stream: Option<Box<dyn Read + Send>>| {
+        let overflow = Arc::clone(&overflow);
         std::thread::spawn(move || {
             let mut text = Vec::new();
-            if let Some(mut stream) = stream {
-                let _ = stream.read_to_end(&mut text);
+            if let Some(stream) = stream {
+                let _ = stream.take(limit.saturating_add(1)).read_to_end(&mut text);
+            }
+            if text.len() as u64 > limit {
+                overflow.store(true, std::sync::atomic::Ordering::Relaxed);
+                text.clear();
             }
             String::from_utf8_lossy(&text).into_owned()
         })
@@ -664,6 +706,15 @@ fn run_helm(helm: &Path, arguments: &[String]) -> Result<Outcome, String> {
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
+            Ok(None) if overflow.load(std::sync::atomic::Ordering::Relaxed) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let _ = (stdout.join(), stderr.join());
+                return Err(format!(
+                    "{} printed more than {limit} bytes (--max-file-size)",
+                    helm.display()
+                ));
+            }
             Ok(None) if started.elapsed() < RENDER_TIMEOUT => std::thread::sleep(Duration::from_millis(5)),
             Ok(None) => {
                 let _ = child.kill();
@@ -678,6 +729,12 @@ fn run_helm(helm: &Path, arguments: &[String]) -> Result<Outcome, String> {
         }
     };
     let output = stdout.join().unwrap_or_default();
+    if overflow.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(format!(
+            "{} printed more than {limit} bytes (--max-file-size)",
+            helm.display()
+        ));
+    }
     let errors = stderr.join().unwrap_or_default();
     if status.success() {
         Ok(Outcome::Rendered(output))

@@ -27,6 +27,7 @@ pub fn run(args: CheckCommand) -> Result<Outcome, String> {
     run_args.render = (!args.show_settings).then(|| crate::charts::RenderSettings {
         helm: args.render.helm.clone(),
         disabled: args.render.no_render,
+        max_output: args.inputs.max_file_size,
     });
     if args.show_files {
         return show_files(&run_args);

@@ -81,7 +81,7 @@ pub const PROBLEM_CODES: &[ProblemCode] = &[
     },
     ProblemCode {
         id: "kustomize-build",
-        level: "warning",
+        level: "error",
         description: "Kustomize could not build the overlay: its objects are not checked as built.",
         why: "podsec checks what an overlay deploys by building it with Kustomize; when the build fails, the overlay's objects are not checked as built.",
         help: "Kustomize's own message says what failed (a missing resource, a patch that matches nothing): fix the kustomization.",

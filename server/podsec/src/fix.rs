@@ -69,6 +69,13 @@ pub fn run(args: FixCommand) -> Result<Outcome, String> {
         };
         let text: &String = &text;
         let name = input.display();
+        // A patch is not an object: its fixes would be written for a pod it is not.
+        if let Some(why) = run.overlays.patch_why(input) {
+            if !json_output && !args.quiet {
+                let _ = writeln!(stderr, "{name}: {why}");
+            }
+            continue;
+        }
         let options = run.options(index);
         let fixed = fix_all_except(text, &options, args.unsafe_fixes, &args.ignore);
         if args.diff {

@@ -14,6 +14,7 @@ mod explain;
 mod export;
 mod fix;
 mod inputs;
+mod kustomize;
 pub mod lsp;
 mod output;
 mod parallel;

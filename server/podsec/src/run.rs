@@ -52,6 +52,8 @@ pub struct Run {
     rendered: HashMap<usize, Analysis>,
     /// Notes on inputs from the charts' renderings (a chart read statically, a rendering Helm refused).
     render_notes: HashMap<usize, Vec<ConfigProblem>>,
+    /// The Kustomize overlays the inputs belong to, built: `podsec fix` asks it which files are patches.
+    pub overlays: crate::kustomize::Overlays,
 }
 
 /// The inputs a run checks, before anything is read: what the paths expand to, less what the project
@@ -200,6 +202,16 @@ impl Run {
             contexts.push(context);
         }
         let mut context_of: Vec<usize> = project_of.iter().map(|p| p.map_or(0, |p| p + 1)).collect();
+        // Kustomize overlays, built and analysed with the policy of their first input.
+        let overlay_context = contexts.get(context_of.first().copied().unwrap_or(0));
+        let analyse = |output: &str| {
+            let options = Options {
+                context: overlay_context,
+                ..Options::default()
+            };
+            podsec_engine::analyze(output, &options)
+        };
+        let overlays = crate::kustomize::build_overlays(&inputs, args.max_file_size, &analyse);
         let found = crate::charts::place(&charts, &inputs, |first_input, text, namespace| {
             let options = Options {
                 context: contexts.get(context_of.get(first_input).copied().unwrap_or(0)),
@@ -208,6 +220,17 @@ impl Run {
             };
             podsec_engine::analyze(text, &options)
         });
+        // The patches among the inputs (one outside them is not checked anyway).
+        let patch_inputs: Vec<(usize, &str)> = overlays
+            .patches
+            .iter()
+            .filter_map(|(path, why)| {
+                let index = inputs
+                    .iter()
+                    .position(|i| matches!(i, Input::File(p) if p == path))?;
+                Some((index, why.as_str()))
+            })
+            .collect();
         // A values file or `Chart.yaml` that findings or notes were put in is reported even when it was not
         // among the inputs. What was put in a file is about the text read for it: the run reads no other.
         let mut input_of = |path: &Path, text: Arc<String>| -> usize {
@@ -230,9 +253,33 @@ impl Run {
             }
             index
         };
-        let mut rendered = HashMap::new();
+        let mut rendered: HashMap<usize, Analysis> = HashMap::new();
         for placed in found.placed {
             rendered.insert(input_of(&placed.path, placed.text), placed.analysis);
+        }
+        // The overlays' findings are put in their bases and patches the same way; a patch is never judged
+        // as a whole object, built or not.
+        for placed in &overlays.placed {
+            let into = rendered
+                .entry(input_of(&placed.path, Arc::clone(&placed.text)))
+                .or_default();
+            into.objects.extend(placed.analysis.objects.iter().cloned());
+            into.problems.extend(placed.analysis.problems.iter().cloned());
+            into.config_problems
+                .extend(placed.analysis.config_problems.iter().cloned());
+            into.used_exemptions
+                .extend(placed.analysis.used_exemptions.iter().copied());
+        }
+        for (index, why) in patch_inputs {
+            rendered
+                .entry(index)
+                .or_default()
+                .problems
+                .insert(0, podsec_engine::kustomize::patch_note(why));
+        }
+        for (path, text, problem) in &overlays.problems {
+            let index = input_of(path, Arc::clone(text));
+            rendered.entry(index).or_default().problems.push(problem.clone());
         }
         let mut render_notes: HashMap<usize, Vec<ConfigProblem>> = HashMap::new();
         for (path, text, note) in found.notes {
@@ -253,6 +300,7 @@ impl Run {
             ignored: args.ignore.clone(),
             rendered,
             render_notes,
+            overlays,
         })
     }
 

@@ -44,6 +44,58 @@ pub(crate) fn path_steps(path: &str) -> impl Iterator<Item = Option<PathStep<'_>
     })
 }
 
+/// How far a field path goes in a tree: the last node reached, the key it is the value of, and how many
+/// steps were taken.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Reached<'d> {
+    pub(crate) node: NodeRef<'d>,
+    pub(crate) key: Option<NodeRef<'d>>,
+    pub(crate) taken: usize,
+}
+
+/// The entry of `key` in a mapping, a `null` value included (a template's `securityContext:` followed by
+/// an action line reads as `null`, and is still where the action writes).
+pub(crate) fn entry_with_null<'d>(mapping: NodeRef<'d>, key: &str) -> Option<(NodeRef<'d>, NodeRef<'d>)> {
+    mapping
+        .entries()
+        .filter(|e| e.key.as_str() == Some(key))
+        .last()
+        .map(|e| (e.key, e.written_value))
+}
+
+/// Follows `steps` from `start` as far as they are written, in a text other than the analysed one (a
+/// chart's template, a Kustomize base or patch). `item(step, index, items)` picks the list item that
+/// the `step`th step, `[index]`, means there.
+pub(crate) fn follow_path<'d>(
+    start: NodeRef<'d>,
+    steps: &[PathStep<'_>],
+    item: impl Fn(usize, usize, &[NodeRef<'d>]) -> Option<NodeRef<'d>>,
+) -> Reached<'d> {
+    let mut reached = Reached {
+        node: start,
+        key: None,
+        taken: 0,
+    };
+    for (position, step) in steps.iter().enumerate() {
+        let next = match *step {
+            PathStep::Key(key) => entry_with_null(reached.node, key).map(|(k, v)| (Some(k), v)),
+            PathStep::Index(index) => {
+                let items: Vec<NodeRef<'d>> = reached.node.items().collect();
+                item(position, index, &items).map(|item| (None, item))
+            }
+        };
+        let Some((key, node)) = next else {
+            break;
+        };
+        reached = Reached {
+            node: node.resolved(),
+            key,
+            taken: reached.taken + 1,
+        };
+    }
+    reached
+}
+
 /// The node a location's field path names under `object` (`spec.containers[0].securityContext`,
 /// `metadata.annotations["a.b/c"]`), if it is written.
 pub(super) fn written_at<'d>(object: NodeRef<'d>, path: &str) -> Option<NodeRef<'d>> {

@@ -15,7 +15,7 @@ mod template;
 
 pub use evaluate::check_object;
 use evaluate::evaluate;
-pub(crate) use locate::{PathStep, first_line, key_and_scalar_value, path_steps};
+pub(crate) use locate::{PathStep, Reached, first_line, follow_path, key_and_scalar_value, path_steps};
 pub use owners::REPORTED_THROUGH_ITS_OWNER;
 pub use report::{CheckViolation, Location, ModeFailure, ModeLine, ObjectReport};
 use reuse::{CachedDocument, ReuseKey};

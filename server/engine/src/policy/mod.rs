@@ -20,7 +20,7 @@ pub use admission::{AdmissionConfig, admission_config};
 pub use glob::{Date, glob_match};
 pub use labels::{LABEL_PREFIX, NamespaceLabels, NamespacesRead, namespace_labels, read_namespaces};
 pub use mode::{ConfigProblem, Mode, ModePolicy, PolicyOrigin, ResolvedPolicy, Severity};
-pub use project::{Exemption, Kustomization, ProjectConfig, kustomization, project_config};
+pub use project::{Exemption, Kustomization, PROJECT_KEYS, ProjectConfig, kustomization, project_config};
 pub use resolve::{ExemptionTarget, PolicyContext};
 pub use standards::{Level, MAX_MINOR, Policy, PolicyError, Version};
 

@@ -68,7 +68,8 @@ pub struct ChartConfig {
     pub span: Span,
 }
 
-const PROJECT_KEYS: &[&str] = &[
+/// The keys of a project file.
+pub const PROJECT_KEYS: &[&str] = &[
     "level",
     "version",
     "admissionConfiguration",
