@@ -336,7 +336,29 @@ fn without_helm_a_chart_gets_one_note_at_its_chart_yaml() {
     assert_eq!(notes[0].0, "tests/helm/shop/Chart.yaml");
     assert_eq!(notes[0].1["severity"], "information");
     assert!(notes[0].1["message"].as_str().unwrap().contains("no Helm"));
-    assert_eq!(output.status.code(), Some(0));
+    // Read statically, the templates' literal fields are still judged: the debug container's
+    // `privileged: true` fails; what the values write is information.
+    let deployment = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "tests/helm/shop/templates/deployment.yaml")
+        .unwrap();
+    let privileged = deployment["objects"][0]["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["check"] == "privileged")
+        .unwrap();
+    assert_eq!(privileged["locations"][0]["start"]["line"], 40);
+    assert!(
+        deployment["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["code"] == "helm-value" && p["severity"] == "information")
+    );
+    assert_eq!(output.status.code(), Some(1));
 }
 
 #[test]

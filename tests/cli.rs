@@ -488,13 +488,50 @@ fn explain_lists_and_documents_every_check() {
     let list = podsec(&["explain"]);
     assert_eq!(list.status.code(), Some(0));
     let text = stdout(&list);
+    let (checks, codes) = text.split_once("\n\n").unwrap();
     assert_eq!(
-        text.lines().count(),
+        checks.lines().count(),
         podsec_engine::CHECKS.len() + 1,
         "a header and a line per check: {text}"
     );
     for check in podsec_engine::CHECKS {
-        assert!(text.contains(check.id), "{}", check.id);
+        assert!(checks.contains(check.id), "{}", check.id);
+    }
+    // Then podsec's own codes, each documented, and each ignorable one taken by --ignore.
+    let codes: Vec<(&str, &str)> = codes
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            (fields[0], fields[2])
+        })
+        .collect();
+    for code in [
+        "syntax-error",
+        "limit-exceeded",
+        "not-sent",
+        "invalid-object",
+        "helm-template",
+        "helm-value",
+        "helm-render",
+        "kustomize-build",
+        "kustomize-patch",
+    ] {
+        assert!(codes.contains(&(code, "yes")), "{code} in {codes:?}");
+    }
+    for (code, ignorable) in &codes {
+        let explained = podsec(&["explain", code]);
+        assert_eq!(explained.status.code(), Some(0), "{code}");
+        let markdown = stdout(&explained);
+        assert!(
+            markdown.starts_with(&format!("# {code}\n\n"))
+                && markdown.contains("\n## Why\n")
+                && markdown.contains("\n## What to do\n"),
+            "{markdown}"
+        );
+        let ignored = podsec(&["check", "--ignore", code, "examples"]);
+        let expected = if *ignorable == "yes" { 1 } else { 2 };
+        assert_eq!(ignored.status.code(), Some(expected), "--ignore {code}");
     }
     let one = podsec(&["explain", "runAsNonRoot"]);
     assert_eq!(one.status.code(), Some(0));
@@ -643,12 +680,30 @@ fn helm_templates_give_no_syntax_noise_and_are_analysed_where_possible() {
             .unwrap()
             .clone()
     };
-    // toYaml inserts the pod's securityContext: skipped with one information message, no syntax error.
+    // toYaml inserts the pod's securityContext: what it could set (runAsNonRoot, seccompProfile for
+    // every container) depends on values, information; the container's own missing settings, which no
+    // action writes, are findings. No note per document, no syntax error.
     let daemonset = file("daemonset.yaml");
-    assert_eq!(daemonset["problems"].as_array().unwrap().len(), 1);
-    assert_eq!(daemonset["problems"][0]["code"], "helm-template");
-    assert_eq!(daemonset["problems"][0]["severity"], "information");
-    assert_eq!(daemonset["objects"], serde_json::json!([]));
+    let problems: Vec<(&str, &str)> = daemonset["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["code"].as_str().unwrap(), p["severity"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        problems,
+        [("helm-value", "information"), ("helm-value", "information")]
+    );
+    assert!(daemonset["problems"][0]["message"].as_str().unwrap().starts_with(
+        "Helm template: runAsNonRoot depends on `{{- toYaml .Values.podSecurityContext | nindent 8 }}`"
+    ));
+    let checks: Vec<&str> = daemonset["objects"][0]["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(checks, ["allowPrivilegeEscalation", "capabilities_restricted"]);
     // Inline actions are neutralised: analysed, located in the template, messages name the actions.
     let deployment = file("deployment.yaml");
     assert_eq!(deployment["problems"], serde_json::json!([]));
@@ -1704,7 +1759,7 @@ fn github_output_is_workflow_commands_with_escaped_properties() {
         "{}",
         stdout(&named)
     );
-    // Warnings and notices by severity: the cluster scenario has warn and audit findings.
+    // Warnings by severity: the cluster scenario has warn findings.
     let cluster = stdout(&podsec(&[
         "check",
         "--format",
@@ -1715,10 +1770,13 @@ fn github_output_is_workflow_commands_with_escaped_properties() {
         cluster.lines().any(|l| l.starts_with("::warning file=")),
         "{cluster}"
     );
+    // Information (the admission configuration's ignored setting) is no annotation; the text shows it.
     assert!(
-        cluster.lines().any(|l| l.starts_with("::notice file=")),
+        !cluster.lines().any(|l| l.starts_with("::notice file=")),
         "{cluster}"
     );
+    let text = stdout(&podsec(&["check", "tests/scenarios/cluster"]));
+    assert!(text.contains(": ignored-setting: info: "), "{text}");
 }
 
 #[test]
@@ -2869,4 +2927,54 @@ fn without_replica_sets(list: &str) -> String {
             .find("- apiVersion: apps/v1\n  kind: DaemonSet\n")
             .unwrap();
     format!("{}{}", &list[..start], &list[end..])
+}
+
+#[test]
+fn a_charts_information_is_shown_by_the_text_only_and_ignore_takes_its_code() {
+    let chart = "tests/helm/web";
+    // The static reading, whatever Helm the machine has.
+    let podsec = |args: &[&str]| podsec(&[args, &["--no-render"]].concat());
+    let text = stdout(&podsec(&["check", chart]));
+    assert_eq!(text.matches(": helm-value: info: ").count(), 2, "{text}");
+    // No CI format makes a result, an issue, a test case or an annotation of it; errors stay.
+    let sarif = sarif_of(&["check", "--format", "sarif", chart], None);
+    let levels: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["level"].as_str().unwrap())
+        .collect();
+    assert!(
+        levels.contains(&"error") && !levels.contains(&"note"),
+        "{levels:?}"
+    );
+    let gitlab: Value =
+        serde_json::from_str(&stdout(&podsec(&["check", "--format", "gitlab", chart]))).unwrap();
+    let issues = gitlab.as_array().unwrap();
+    assert!(!issues.is_empty() && issues.iter().all(|i| i["check_name"] != "helm-value"));
+    let junit = stdout(&podsec(&["check", "--format", "junit", chart]));
+    assert!(!junit.contains("helm-value"), "{junit}");
+    assert_eq!(
+        junit.matches("<testcase ").count(),
+        2,
+        "a case per object: {junit}"
+    );
+    let github = stdout(&podsec(&["check", "--format", "github", chart]));
+    assert!(
+        github.contains("::error ") && !github.contains("helm-value"),
+        "{github}"
+    );
+    // `--ignore helm-value` sets them aside; the errors still fail the run.
+    let ignored = podsec(&["check", "--ignore", "helm-value", "--format", "json", chart]);
+    assert_eq!(ignored.status.code(), Some(1));
+    let json: Value = serde_json::from_str(&stdout(&ignored)).unwrap();
+    let codes: Vec<&str> = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["problems"].as_array().unwrap())
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert!(!codes.contains(&"helm-value"), "{codes:?}");
+    assert!(json["summary"]["errors"].as_u64().unwrap() > 0);
 }

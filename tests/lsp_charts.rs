@@ -252,9 +252,16 @@ fn without_helm_chart_yaml_gets_the_note_and_templates_their_static_reading() {
          values write is not (helm template … | podsec check -)"
     );
     assert_eq!(placed(&found), [("helm-template".to_string(), [0, 0, 0, 14])]);
-    // The template has its static reading.
+    // The template has its static reading: what its values write is information, its literal
+    // `privileged: true` an error.
     let found = client.diagnostics(&template, 1);
-    assert!(found.iter().any(|d| d["code"] == "helm-template"), "{found:#?}");
+    assert!(found.iter().any(|d| d["code"] == "helm-value"), "{found:#?}");
+    assert!(
+        found
+            .iter()
+            .any(|d| d["code"] == "privileged" && d["severity"] == 1),
+        "{found:#?}"
+    );
     assert!(!found.iter().any(is_rendered), "{found:#?}");
     assert!(client.shutdown_and_exit().success());
     let _ = std::fs::remove_dir_all(&dir);

@@ -294,7 +294,7 @@ fn generated_files_are_current() {
 /// the catch-all rule `other`.
 #[test]
 fn every_problem_code_has_a_sarif_rule() {
-    let sarif = std::fs::read_to_string(repo_root().join("server/podsec/src/output/sarif.rs")).unwrap();
+    let sarif = std::fs::read_to_string(repo_root().join("server/podsec/src/codes.rs")).unwrap();
     // The document errors are chosen in a match in analysis.rs, and the API server's refusals are the
     // constant `INVALID_OBJECT`, not written as `code: "…"`.
     let mut codes = vec![

@@ -35,7 +35,7 @@ pub fn fix_all_of(text: &str, options: &Options, include_unsafe: bool, only: Opt
 pub fn fix_all_from(
     text: &str,
     options: &Options,
-    analysis: &crate::Analysis,
+    analysis: &crate::analysis::Analysis,
     include_unsafe: bool,
     only: Option<&str>,
 ) -> FixAll {
@@ -126,7 +126,7 @@ fn fix_all_where(
     text: &str,
     options: &Options,
     include_unsafe: bool,
-    first: Option<&crate::Analysis>,
+    first: Option<&crate::analysis::Analysis>,
     wanted: impl Fn(&str, (usize, &str)) -> bool,
 ) -> FixAll {
     let options = Options {

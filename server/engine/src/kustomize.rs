@@ -360,6 +360,9 @@ pub fn place_kustomize(analysis: Analysis, build: &Build<'_>) -> Vec<(usize, Ana
         problems,
         config_problems,
         used_exemptions,
+        // Kustomize's output is plain YAML, never a template read statically.
+        chart_template: _,
+        unread_templates: _,
     } = analysis;
     // Each object's span in the output, and its base: file, `kind:` line, document index.
     let mut object_places: Vec<(Span, usize, Span, usize)> = Vec::new();

@@ -442,6 +442,9 @@ pub fn place_helm(analysis: Analysis, rendering: &Rendering<'_>) -> Vec<(usize, 
         problems,
         config_problems,
         used_exemptions,
+        // A rendering is plain YAML, never a template read statically.
+        chart_template: _,
+        unread_templates: _,
     } = analysis;
     let limits = Limits::default();
     // The values files, read once for every finding, in Helm's merge order; and the subcharts' own.

@@ -136,7 +136,7 @@ fn shift(analysis: &mut Analysis, offset: usize, first_document: usize) {
             }
         }
     }
-    for problem in &mut analysis.problems {
+    for problem in analysis.problems.iter_mut().chain(&mut analysis.unread_templates) {
         problem.span = moved(problem.span);
         problem.document += first_document;
     }
@@ -195,6 +195,8 @@ mod tests {
                     joined.problems.extend(part.problems);
                     joined.config_problems.extend(part.config_problems);
                     joined.used_exemptions.extend(part.used_exemptions);
+                    joined.chart_template |= part.chart_template;
+                    joined.unread_templates.extend(part.unread_templates);
                     true
                 });
                 assert_eq!(joined, whole, "{}", file.display());

@@ -116,9 +116,19 @@ fn parse_version(text: &str) -> Result<Version, String> {
     Version::parse(text).map_err(|e| e.to_string())
 }
 
-/// The check IDs, for `--ignore` and `explain`: clap suggests the nearest one for a typo.
-fn check_ids() -> PossibleValuesParser {
-    PossibleValuesParser::new(CHECKS.iter().map(|c| c.id))
+/// The check IDs and the codes of the document problems, for `--ignore`: clap suggests the nearest one
+/// for a typo.
+fn ignorable_ids() -> PossibleValuesParser {
+    PossibleValuesParser::new(CHECKS.iter().map(|c| c.id).chain(crate::codes::ignorable_codes()))
+}
+
+/// The check IDs and every problem code, for `explain`.
+fn explained_ids() -> PossibleValuesParser {
+    let codes = crate::codes::PROBLEM_CODES
+        .iter()
+        .map(|c| c.id)
+        .filter(|id| *id != "other");
+    PossibleValuesParser::new(CHECKS.iter().map(|c| c.id).chain(codes))
 }
 
 /// How charts are rendered before they are checked.
@@ -142,8 +152,9 @@ pub struct CheckCommand {
     pub policy: PolicyArgs,
     #[command(flatten)]
     pub render: RenderArgs,
-    /// Exempt these checks for this run (listed by --show-exempted as ignored on the command line)
-    #[arg(long, value_name = "CHECK", value_delimiter = ',', value_parser = check_ids(),
+    /// Exempt these checks for this run (listed by --show-exempted as ignored on the command line); a
+    /// problem code (helm-value, syntax-error, …: `podsec explain` lists them) sets those problems aside
+    #[arg(long, value_name = "CHECK", value_delimiter = ',', value_parser = ignorable_ids(),
           hide_possible_values = true, help_heading = "Policy")]
     pub ignore: Vec<String>,
     /// Output format
@@ -205,7 +216,7 @@ pub struct FixCommand {
     #[arg(long = "unsafe")]
     pub unsafe_fixes: bool,
     /// Leave the findings of these checks alone: no fix, and not reported as left to fix
-    #[arg(long, value_name = "CHECK", value_delimiter = ',', value_parser = check_ids(),
+    #[arg(long, value_name = "CHECK", value_delimiter = ',', value_parser = ignorable_ids(),
           hide_possible_values = true)]
     pub ignore: Vec<String>,
     /// Print a unified diff (for git apply) instead of writing; exit 1 exactly when it shows a diff
@@ -237,8 +248,8 @@ pub enum FixFormat {
 
 #[derive(Args, Debug)]
 pub struct ExplainCommand {
-    /// The check to document (an ID of `podsec explain`); none lists them all
-    #[arg(value_name = "CHECK-ID", value_parser = check_ids(), hide_possible_values = true)]
+    /// The check or problem code to document (an ID of `podsec explain`); none lists them all
+    #[arg(value_name = "CHECK-ID", value_parser = explained_ids(), hide_possible_values = true)]
     pub check: Option<String>,
 }
 

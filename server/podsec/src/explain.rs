@@ -1,4 +1,4 @@
-//! `podsec explain`: a check's documentation, or the list of checks.
+//! `podsec explain`: a check's or a problem code's documentation, or the list of both.
 
 use crate::Outcome;
 use crate::cli::ExplainCommand;
@@ -16,8 +16,12 @@ pub fn run(args: ExplainCommand) -> Result<Outcome, String> {
         }
         Some(id) => {
             // clap only lets known IDs through; the lookup cannot fail, but is not trusted to.
-            let check = check_by_id(&id).ok_or_else(|| format!("unknown check {id:?}"))?;
-            out.write_all(check_markdown(check).as_bytes())
+            let markdown = match (check_by_id(&id), crate::codes::problem_code(&id)) {
+                (Some(check), _) => check_markdown(check),
+                (None, Some(code)) => crate::codes::code_markdown(code),
+                (None, None) => return Err(format!("unknown check {id:?}")),
+            };
+            out.write_all(markdown.as_bytes())
                 .map_err(crate::stdout::write_error)?;
         }
     }
@@ -36,6 +40,17 @@ fn write_list(out: &mut impl Write, checks: &[&Check]) -> std::io::Result<()> {
             check.level.as_str(),
             format!("v1.{}", check.since()),
             check.summary()
+        )?;
+    }
+    // Then podsec's own problem codes.
+    writeln!(out)?;
+    writeln!(out, "{:<28} {:<11} {:<8} summary", "code", "level", "ignore")?;
+    for code in crate::codes::PROBLEM_CODES.iter().filter(|c| c.id != "other") {
+        let ignore = if code.ignorable { "yes" } else { "no" };
+        writeln!(
+            out,
+            "{:<28} {:<11} {:<8} {}",
+            code.id, code.level, ignore, code.description
         )?;
     }
     Ok(())

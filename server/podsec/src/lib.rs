@@ -9,6 +9,7 @@ mod charts;
 mod check;
 mod chunks;
 mod cli;
+mod codes;
 mod explain;
 mod export;
 mod fix;

@@ -946,6 +946,7 @@ impl Iterator for Parts<'_> {
             }
         };
         set_aside_ignored(&mut part.analysis, self.ignored);
+        crate::codes::set_aside_problems(&mut part.analysis, &mut part.extra, self.ignored);
         if let Some((baseline, path)) = &mut self.baseline {
             baseline.apply(path, &mut part.analysis, &mut part.extra);
         }

@@ -80,13 +80,21 @@ pub struct Analysis {
     pub config_problems: Vec<ConfigProblem>,
     /// The project-file exemptions that matched a finding here (by their span in the project file).
     pub used_exemptions: Vec<Span>,
+    /// Whether the text is a chart template (it has `{{ … }}` actions), read statically: its literal
+    /// fields are checked, and what depends on values is `helm-value` information. The shells say once
+    /// per chart how to check what it renders.
+    pub chart_template: bool,
+    /// The documents of a chart template that are not YAML once their actions are set aside, so not
+    /// analysed (code `helm-template`, information): data for the shells' note, not findings.
+    pub unread_templates: Vec<Problem>,
 }
 
 /// A document that could not be read, or an object the API server refuses.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
-    /// `syntax-error`, `limit-exceeded`, `not-sent` (what kubectl never sends), `invalid-object`, `helm-template`,
-    /// `helm-value`.
+    /// `syntax-error`, `limit-exceeded`, `not-sent` (what kubectl never sends), `invalid-object`, `helm-value`
+    /// (a verdict of a chart template that depends on values); `helm-template` in
+    /// [`Analysis::unread_templates`].
     pub code: &'static str,
     /// What went wrong.
     pub message: String,
@@ -94,7 +102,7 @@ pub struct Problem {
     pub span: Span,
     /// Which document of the stream, from 0.
     pub document: usize,
-    /// Error for unreadable YAML; information for a Helm template document podsec skips.
+    /// Error for unreadable YAML; information for what a chart template's values decide.
     pub severity: Severity,
 }
 
@@ -114,18 +122,29 @@ fn analyze_documents(
     if helm::is_template(text) {
         // A chart template parses with its actions neutralised; every span still points into the
         // template. Each side of its `else`s is a variant of its own, and both are reported.
-        let variants = helm::branch_variants(text);
-        if variants.len() == 1 {
+        let mut variants = helm::branch_variants(text);
+        let mut analysis = if variants.len() == 1 {
             // One reading: its documents without an action can still come from the cache.
-            return analyze_neutralised(text, Some(&helm::neutralise(text)), options, reuse, reads_kind);
-        }
-        let mut variants = variants.into_iter().map(|variant| {
-            analyze_neutralised(text, Some(&helm::neutralise(&variant)), options, None, reads_kind)
-        });
-        let first = variants.next().unwrap_or_default();
-        return variants.fold(first, merge_branch);
+            let only = variants.pop().unwrap_or_default();
+            analyze_neutralised(text, Some(&neutralise(text, &only)), options, reuse, reads_kind)
+        } else {
+            let mut variants = variants.into_iter().map(|variant| {
+                analyze_neutralised(text, Some(&neutralise(text, &variant)), options, None, reads_kind)
+            });
+            let first = variants.next().unwrap_or_default();
+            variants.fold(first, merge_branch)
+        };
+        analysis.chart_template = true;
+        return analysis;
     }
     analyze_neutralised(text, None, options, reuse, reads_kind)
+}
+
+/// A variant of chart template `text` with its actions neutralised, a templated pod-bearing `kind:` read.
+fn neutralise(text: &str, variant: &str) -> helm::Neutralised {
+    let mut neutralised = helm::neutralise(variant);
+    template::read_templated_kinds(text, &mut neutralised);
+    neutralised
 }
 
 /// The analysis of `text`, or of a template through its `neutralised` copy.
@@ -279,6 +298,8 @@ impl Analysis {
         self.problems.extend(other.problems);
         self.config_problems.extend(other.config_problems);
         self.used_exemptions.extend(other.used_exemptions);
+        self.chart_template |= other.chart_template;
+        self.unread_templates.extend(other.unread_templates);
     }
 
     /// Says every finding is in the document at `index` (findings of one document, reused elsewhere).
@@ -286,7 +307,7 @@ impl Analysis {
         for object in &mut self.objects {
             object.document = index;
         }
-        for problem in &mut self.problems {
+        for problem in self.problems.iter_mut().chain(&mut self.unread_templates) {
             problem.document = index;
         }
     }
@@ -308,7 +329,7 @@ impl Analysis {
                 }
             }
         }
-        for problem in &mut self.problems {
+        for problem in self.problems.iter_mut().chain(&mut self.unread_templates) {
             problem.span = move_span(problem.span);
         }
         for problem in &mut self.config_problems {
@@ -325,21 +346,6 @@ fn analyse_document(
     options: &Options<'_>,
     analysis: &mut Analysis,
 ) {
-    if let Some(neutralised) = &neutralised {
-        let inside = |at: &&usize| document.span.start <= **at && **at < document.span.end;
-        if let Some(at) = neutralised.structural.iter().find(inside) {
-            analysis.problems.push(Problem {
-                code: "helm-template",
-                message: "Helm template: this document builds YAML with template actions (toYaml, include, …), so \
-                          podsec cannot know its pods; check the rendered chart: helm template … | podsec check -"
-                    .to_string(),
-                span: Span::point(*at),
-                document: document.index,
-                severity: Severity::Information,
-            });
-            return;
-        }
-    }
     if let Some(error) = &document.error {
         // Only a document with actions of its own is a template: elsewhere in a chart file, broken YAML
         // is broken YAML (and reads the same whether the file has actions or not).
@@ -347,25 +353,33 @@ fn analyse_document(
             && text
                 .get(document.span.start..document.span.end)
                 .is_some_and(|t| t.contains("{{"));
-        let (code, message, severity) = match (error.kind, templated) {
+        let (code, message) = match (error.kind, templated) {
             (YamlErrorKind::Syntax, true) => (
                 "helm-template",
                 format!(
                     "Helm template: not analysed, it is not YAML once its actions are set aside ({})",
                     error.message
                 ),
-                Severity::Information,
             ),
-            (YamlErrorKind::Syntax, false) => ("syntax-error", error.message.clone(), Severity::Error),
-            (YamlErrorKind::Limit, _) => ("limit-exceeded", error.message.clone(), Severity::Error),
+            (YamlErrorKind::Syntax, false) => ("syntax-error", error.message.clone()),
+            (YamlErrorKind::Limit, _) => ("limit-exceeded", error.message.clone()),
         };
-        analysis.problems.push(Problem {
+        let problem = Problem {
             code,
             message,
             span: error.span,
             document: document.index,
-            severity,
-        });
+            severity: Severity::Error,
+        };
+        if code == "helm-template" {
+            // Data for the shell, which says once per chart how to render it; not a finding of its own.
+            analysis.unread_templates.push(Problem {
+                severity: Severity::Information,
+                ..problem
+            });
+        } else {
+            analysis.problems.push(problem);
+        }
         return;
     }
     if let Some(unread) = document.unread {
@@ -390,10 +404,15 @@ fn analyse_document(
         .and_then(|r| r.get("kind"))
         .and_then(|k| k.as_str());
     if let (Some(PSP_KIND), Some(root)) = (kind, document.root()) {
-        analysis
-            .config_problems
-            .push(crate::psp::assess_one(root).problem());
+        let mut problem = crate::psp::assess_one(root).problem();
+        if let Some(neutralised) = neutralised {
+            problem.message = neutralised.restore(&problem.message);
+        }
+        analysis.config_problems.push(problem);
     }
+    // Where the structural actions write (`{{- toYaml .Values.podSecurityContext | nindent 8 }}`): what
+    // is missing there depends on values.
+    let insertions = neutralised.map_or_else(Vec::new, |n| template::insertions(text, document, n));
     let layout = options.with_fixes.then(|| Layout::of(document));
     let mut comments = exemptions::CommentExemptions::of(text, document, &mut analysis.config_problems);
     for object in pod_objects(document) {
@@ -421,7 +440,9 @@ fn analyse_document(
                     Some(container) if !rejection.reads_the_pod => container,
                     _ => object.template.span(),
                 };
-                if neutralised.action_within(region).is_some() {
+                if neutralised.action_within(region).is_some()
+                    || template::inserts_within(&insertions, region)
+                {
                     continue;
                 }
             }
@@ -444,7 +465,15 @@ fn analyse_document(
             });
         }
         if let Some(neutralised) = &neutralised {
-            set_aside_template_values(&mut report, object.object, neutralised, document.index, analysis);
+            set_aside_template_values(
+                &mut report,
+                &object,
+                text,
+                neutralised,
+                &insertions,
+                document.index,
+                analysis,
+            );
             report.drop_unreported_failures();
             // Messages and fix titles name the template's actions, not their placeholders.
             report.name = report.name.map(|n| neutralised.restore(&n));

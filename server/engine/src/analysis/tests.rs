@@ -698,3 +698,190 @@ fn a_finding_of_a_controller_owned_object_is_reported_once_on_its_highest_owner(
         ["hostNamespaces", "privileged"]
     );
 }
+
+/// The checks with a violation in `analysis`'s objects, and the checks that are `helm-value` information.
+fn verdicts(analysis: &Analysis) -> (Vec<&'static str>, Vec<String>) {
+    let violations = analysis
+        .objects
+        .iter()
+        .flat_map(|o| &o.violations)
+        .map(|v| v.check.id)
+        .collect();
+    let values = analysis
+        .problems
+        .iter()
+        .filter(|p| p.code == "helm-value")
+        .map(|p| {
+            assert_eq!(p.severity, Severity::Information);
+            p.message.clone()
+        })
+        .collect();
+    (violations, values)
+}
+
+/// A chart template's Deployment: the pod spec's lines given, at the pod spec's indentation (6).
+fn deployment_template(pod_spec: &str) -> String {
+    format!(
+        "apiVersion: {{{{ include \"common.capabilities.deployment.apiVersion\" . }}}}\nkind: Deployment\nmetadata:\n  name: {{{{ include \"web.fullname\" . }}}}\n  labels: {{{{- include \"web.labels\" . | nindent 4 }}}}\nspec:\n  template:\n    metadata:\n      labels: {{{{- include \"web.labels\" . | nindent 8 }}}}\n    spec:\n{pod_spec}"
+    )
+}
+
+#[test]
+fn a_literal_field_beside_an_include_is_a_finding() {
+    // An include among the pod spec's keys may write anything there, but not undo a literal value.
+    let template = deployment_template(
+        "      {{- include \"web.imagePullSecrets\" . | nindent 6 }}\n      hostPID: true\n      containers:\n      - name: app\n        image: x\n        securityContext:\n          privileged: true\n          {{- toYaml .Values.extra | nindent 10 }}\n",
+    );
+    let analysis = analyze(
+        &template,
+        &Options {
+            policy: Policy::new(Level::Baseline, Version::Latest),
+            ..Options::default()
+        },
+    );
+    let (violations, values) = verdicts(&analysis);
+    assert_eq!(violations, ["hostNamespaces", "privileged"]);
+    assert!(values.is_empty(), "{values:?}");
+    let privileged = &analysis.objects[0].violations[1].locations[0];
+    assert_eq!(privileged.span.start, template.find("privileged: true").unwrap());
+    // No note per document: the text is marked as a chart template read statically.
+    assert!(analysis.chart_template);
+    assert!(analysis.problems.iter().all(|p| p.code != "helm-template"));
+}
+
+#[test]
+fn what_a_structural_action_could_write_depends_on_values() {
+    // The pod's securityContext comes from values: runAsNonRoot and seccompProfile may be set there for
+    // every container. The first container's own securityContext comes from values too; the second
+    // container's is literal and lacks allowPrivilegeEscalation and the capabilities drop: those
+    // are findings.
+    let template = deployment_template(
+        "      securityContext:\n        {{- toYaml .Values.podSecurityContext | nindent 8 }}\n      containers:\n      - name: app\n        image: x\n        securityContext: {{- toYaml .Values.securityContext | nindent 10 }}\n      - name: sidecar\n        image: y\n        securityContext:\n          readOnlyRootFilesystem: true\n",
+    );
+    let analysis = analyze(&template, &Options::default());
+    let (violations, values) = verdicts(&analysis);
+    assert_eq!(
+        violations,
+        ["allowPrivilegeEscalation", "capabilities_restricted"]
+    );
+    let object = &analysis.objects[0];
+    let sidecar = template.find("name: sidecar").unwrap();
+    assert!(
+        object
+            .violations
+            .iter()
+            .all(|v| v.locations.len() == 1 && v.locations[0].span.start == sidecar),
+        "{:#?}",
+        object.violations
+    );
+    let pod = "`{{- toYaml .Values.podSecurityContext | nindent 8 }}`";
+    let app = "`{{- toYaml .Values.securityContext | nindent 10 }}`";
+    let expected: Vec<String> = [
+        ("allowPrivilegeEscalation", app),
+        ("capabilities_restricted", app),
+        // The first container's own securityContext is the nearest place to set them, the pod's the
+        // sidecar's.
+        ("runAsNonRoot", pod),
+        ("runAsNonRoot", app),
+        ("seccompProfile_restricted", pod),
+        ("seccompProfile_restricted", app),
+    ]
+    .iter()
+    .map(|(check, action)| {
+        format!(
+            "Helm template: {check} depends on {action}, known only once the chart is rendered (check the rendered chart: helm template … | podsec check -)"
+        )
+    })
+    .collect();
+    let mut sorted = values.clone();
+    sorted.sort();
+    assert_eq!(sorted, expected);
+    // PSA's lines name only what is still a finding.
+    let failures: Vec<&str> = object.mode_lines[0].failures.iter().map(|f| f.check.id).collect();
+    assert_eq!(failures, ["allowPrivilegeEscalation", "capabilities_restricted"]);
+}
+
+#[test]
+fn an_include_among_the_pod_specs_keys_may_write_its_security_context() {
+    let template = deployment_template(
+        "      {{- include \"web.podDefaults\" . | nindent 6 }}\n      containers:\n      - name: app\n        image: x\n        securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n",
+    );
+    let (violations, values) = verdicts(&analyze(&template, &Options::default()));
+    assert!(violations.is_empty(), "{violations:?}");
+    assert_eq!(values.len(), 2, "{values:?}");
+    assert!(
+        values
+            .iter()
+            .all(|v| v.contains("`{{- include \"web.podDefaults\" . | nindent 6 }}`"))
+    );
+    // Without it, the same pod fails: the include is what makes the verdict unknown.
+    let plain = template.replace("      {{- include \"web.podDefaults\" . | nindent 6 }}\n", "");
+    let (violations, values) = verdicts(&analyze(&plain, &Options::default()));
+    assert_eq!(violations, ["runAsNonRoot", "seccompProfile_restricted"]);
+    assert!(values.is_empty());
+    // An include that writes into another mapping (the pod's labels) settles nothing of the pod spec.
+    let labels = template.replace(
+        "      {{- include \"web.podDefaults\" . | nindent 6 }}\n",
+        "      nodeSelector:\n        {{- include \"web.nodeSelector\" . | nindent 8 }}\n",
+    );
+    let (violations, _) = verdicts(&analyze(&labels, &Options::default()));
+    assert_eq!(violations, ["runAsNonRoot", "seccompProfile_restricted"]);
+}
+
+#[test]
+fn an_action_inside_a_block_scalar_writes_text_not_structure() {
+    // A script with template actions (alone on their lines, piped through nindent, an `else` whose
+    // other side is set aside) in a pod that is otherwise plain: every document is read, and the
+    // literal findings stand.
+    let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s}\ndata:\n  run.sh: |\n    {{- include \"script\" . | nindent 4 }}\n    echo {{ .Values.x }}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: app\n    image: x\n    command: [sh, -c]\n    args:\n    - |\n      {{- range .Items }}\n      {{- if .On }}\n      echo {{ .Name }} {{ toYaml . | nindent 6 }}\n      {{- else }}\n      echo off\n      {{- end }}\n      {{- end }}\n    securityContext:\n      privileged: true\n";
+    let analysis = analyze(
+        text,
+        &Options {
+            policy: Policy::new(Level::Baseline, Version::Latest),
+            ..Options::default()
+        },
+    );
+    assert!(analysis.problems.is_empty(), "{:#?}", analysis.problems);
+    assert!(analysis.unread_templates.is_empty());
+    let (violations, _) = verdicts(&analysis);
+    assert_eq!(violations, ["privileged"]);
+}
+
+#[test]
+fn a_template_that_is_not_yaml_once_neutralised_is_data_not_a_finding() {
+    let text = "kind: Pod\nspec:\n  containers: {{ .Values.a }}: [\n---\nkind: Pod\nmetadata: {name: b}\nspec:\n  hostPID: true\n  containers: [{name: c, image: x}]\n";
+    let analysis = analyze(
+        text,
+        &Options {
+            policy: Policy::new(Level::Baseline, Version::Latest),
+            ..Options::default()
+        },
+    );
+    assert!(analysis.chart_template);
+    assert!(analysis.problems.is_empty(), "{:#?}", analysis.problems);
+    assert_eq!(analysis.unread_templates.len(), 1);
+    assert_eq!(analysis.unread_templates[0].code, "helm-template");
+    assert_eq!(analysis.unread_templates[0].document, 0);
+    assert_eq!(verdicts(&analysis).0, ["hostNamespaces"]);
+    assert!(!analyze("kind: Pod\n", &Options::default()).chart_template);
+}
+
+#[test]
+fn a_templated_kind_reads_as_the_pod_bearing_kind_it_names() {
+    let body = "metadata:\n  name: db\nspec:\n  template:\n    spec:\n      hostPID: true\n      containers: [{name: c, image: x}]\n";
+    let options = Options {
+        policy: Policy::new(Level::Baseline, Version::Latest),
+        ..Options::default()
+    };
+    let ternary = format!("kind: {{{{ ternary \"StatefulSet\" \"Deployment\" .Values.sts }}}}\n{body}");
+    let analysis = analyze(&ternary, &options);
+    assert_eq!(analysis.objects.len(), 1);
+    assert_eq!(analysis.objects[0].kind, "StatefulSet");
+    assert_eq!(verdicts(&analysis).0, ["hostNamespaces"]);
+    // A kind from values names none: the document is not a known workload.
+    let from_values = format!("kind: {{{{ .Values.kind }}}}\n{body}");
+    assert!(analyze(&from_values, &options).objects.is_empty());
+    // Nor is a kind that names no pod-bearing one.
+    let config = format!("kind: {{{{ ternary \"Secret\" \"ConfigMap\" .Values.s }}}}\n{body}");
+    assert!(analyze(&config, &options).objects.is_empty());
+}

@@ -1,7 +1,7 @@
 //! GitHub Actions workflow commands: one `::error`, `::warning` or `::notice` line per finding, which
 //! GitHub shows as an annotation on the pull request's diff. Nothing else is printed.
 
-use super::{Finding, Printer, findings, region};
+use super::{Finding, Printer, ci_findings, region};
 use crate::report::{FileView, Tally};
 use crate::run::Parts;
 use podsec_engine::policy::Severity;
@@ -50,7 +50,7 @@ impl Printer for Github {
                 message,
                 span,
                 ..
-            } in findings(&part)
+            } in ci_findings(&part)
             {
                 let at = region(&file.text.text, file.text.lines(), span);
                 writeln!(

@@ -1,7 +1,7 @@
 //! GitLab's Code Quality report: a JSON array of issues (`description`, `check_name`, `fingerprint`,
 //! `severity`, `location.path` and `location.lines.begin`), written an issue at a time.
 
-use super::{Printer, findings, stable_fingerprint};
+use super::{Printer, ci_findings, stable_fingerprint};
 use crate::report::{FileView, Tally};
 use crate::run::Parts;
 use podsec_engine::Level;
@@ -53,7 +53,7 @@ impl Printer for Gitlab {
             return self.issue(out, &issue);
         }
         for part in parts {
-            for finding in findings(&part) {
+            for finding in ci_findings(&part) {
                 let line = file
                     .text
                     .lines()

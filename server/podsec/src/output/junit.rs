@@ -131,6 +131,7 @@ impl Printer for Junit {
                         p.span,
                     )
                 }));
+            let problems = problems.filter(|(_, _, severity, _, _)| super::reported_in_ci(*severity));
             for (case_name, code, severity, message, span) in problems {
                 let failing = (severity == Severity::Error).then(|| {
                     let start = at(span);

@@ -137,6 +137,22 @@ fn findings(part: &Part) -> Vec<Finding<'_>> {
     found
 }
 
+/// Whether the CI formats (SARIF, GitHub annotations, GitLab Code Quality, JUnit) report a problem of
+/// `severity`. Information (what a chart template's values decide, a setting that cannot apply to files)
+/// is for people: the text and JSON formats show it, and a CI format makes no result, annotation, issue
+/// or test case of it, which on a chart repository would be thousands that nobody can act on.
+fn reported_in_ci(severity: Severity) -> bool {
+    severity != Severity::Information
+}
+
+/// [`findings`] as the CI formats report them: violations (of every mode), and problems that are not
+/// information.
+fn ci_findings(part: &Part) -> Vec<Finding<'_>> {
+    let mut found = findings(part);
+    found.retain(|f| f.object.is_some() || reported_in_ci(f.severity));
+    found
+}
+
 /// A violation's message at one of its locations (naming that field's container alone), with the object
 /// and the policy it breaks, as SARIF and the CI formats give it.
 fn violation_message(object: &ObjectReport, violation: &CheckViolation, location: &Location) -> String {

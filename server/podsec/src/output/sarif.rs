@@ -3,6 +3,7 @@
 //! sentence of an object is on the object's first result only.
 
 use super::{Printer, region};
+use crate::codes::PROBLEM_CODES;
 use crate::report::{FileText, FileView, Input, Tally, fingerprint};
 use crate::run::Parts;
 use podsec_engine::policy::Severity;
@@ -12,124 +13,9 @@ use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-/// A podsec finding that is not a check: its code, default level, short description and help.
-struct ProblemRule {
-    id: &'static str,
-    level: &'static str,
-    description: &'static str,
-    help: &'static str,
-}
-
-/// Rules for the document and policy-source problems, after the 19 checks. Every `code` the engine
-/// gives a problem is here (`tests/tidy.rs` holds it to that); `other` catches a code added later.
-const PROBLEM_RULES: &[ProblemRule] = &[
-    ProblemRule {
-        id: "syntax-error",
-        level: "error",
-        description: "kubectl refuses the document (not valid YAML, or not what JSON can hold); it is not analysed.",
-        help: "Fix the YAML at the location given: kubectl refuses it (go-yaml's syntax and limits, a bad `---` line, keys and values JSON cannot hold, a tag that does not fit its value), and stops reading the file there.",
-    },
-    ProblemRule {
-        id: "limit-exceeded",
-        level: "error",
-        description: "The document crosses a resource limit (merges, documents); it is not analysed.",
-        help: "Merge keys that copy more than 100,000 entries into a document, documents over 10 MB and streams of more than 100,000 documents are refused. (Nesting deeper than 10,000 levels and excessive aliasing are kubectl's own errors: syntax-error.)",
-    },
-    ProblemRule {
-        id: "not-sent",
-        level: "warning",
-        description: "What kubectl never sends to the cluster: it is not checked.",
-        help: "kubectl stops reading a file at its first error (the message names its line), and go-yaml reads a document only up to `...`: fix that error, or start a new document with a `---` line.",
-    },
-    ProblemRule {
-        id: "invalid-object",
-        level: "error",
-        description: "The API server refuses the object (or every pod a workload creates) as written.",
-        help: "Upstream's validation of the fields podsec reads (pkg/apis/core/validation): the message is the API server's, with the field's path. Fix the field; podsec never offers a fix whose result the API server would refuse.",
-    },
-    ProblemRule {
-        id: "helm-template",
-        level: "note",
-        description: "A Helm template document podsec cannot analyse before rendering.",
-        help: "Its template actions build YAML structure (toYaml, include, nindent): check the rendered chart instead, `helm template … | podsec check -`.",
-    },
-    ProblemRule {
-        id: "helm-value",
-        level: "note",
-        description: "A finding of a Helm template whose verdict depends on a template action's value.",
-        help: "The field's value is a template action, known only once the chart is rendered: check the rendered chart, `helm template … | podsec check -`.",
-    },
-    ProblemRule {
-        id: "psp-removed",
-        level: "warning",
-        description: "A PodSecurityPolicy: the API was removed in Kubernetes v1.25.",
-        help: "The message names the strictest Pod Security level the policy already guarantees and the fields that block a stricter one; label the namespaces that used it accordingly.",
-    },
-    ProblemRule {
-        id: "invalid-label",
-        level: "error",
-        description: "A Pod Security label of a Namespace has an invalid value; PSA falls back as described.",
-        help: "An invalid enforce level fails closed (restricted), an invalid warn or audit level fails open (privileged), an invalid version is latest.",
-    },
-    ProblemRule {
-        id: "namespace-impact",
-        level: "warning",
-        description: "Workloads of the namespace do not pass its enforce level.",
-        help: "PSA's dry-run warning for the label: the workloads listed would have their pods rejected.",
-    },
-    ProblemRule {
-        id: "invalid-exemption",
-        level: "error",
-        description: "An exemption without a reason, or for an unknown check.",
-        help: "An exemption names a check of `podsec explain` and gives its reason: `podsec.dev/exempt.<check-id>: \"<reason>\"`, the comment `# podsec: exempt <check-id> -- <reason>`, or `check` and `reason` in the project file.",
-    },
-    ProblemRule {
-        id: "exemption-not-enforced",
-        level: "warning",
-        description: "An exemption the cluster will not honour: the finding fails a level a Namespace label or the admission configuration enforces.",
-        help: "Pod Security Admission enforces whole levels and knows no per-check exemption, so the finding stays an error. Relax the namespace's enforce level, or enforce podsec's policy in the cluster with `podsec export vap` and declare `enforcedByAdmissionPolicy: true` in .podsec.yaml.",
-    },
-    ProblemRule {
-        id: "unused-exemption",
-        level: "warning",
-        description: "An exemption that covers no finding.",
-        help: "Remove the exemption: nothing it covers fails.",
-    },
-    ProblemRule {
-        id: "expired-exemption",
-        level: "warning",
-        description: "An exemption past its expiry date; it no longer applies.",
-        help: "Fix the findings it covered, or renew the exemption with a new `expires` date.",
-    },
-    ProblemRule {
-        id: "ignored-setting",
-        level: "note",
-        description: "A setting of the admission configuration that cannot apply to files.",
-        help: "exemptions.usernames applies to the user making a request, which files do not have.",
-    },
-    ProblemRule {
-        id: "invalid-config",
-        level: "error",
-        description: "An invalid value in a policy file.",
-        help: "The message names the valid values; `editors/podsec.schema.json` describes the project file.",
-    },
-    ProblemRule {
-        id: "unknown-key",
-        level: "error",
-        description: "An unknown key in a policy file.",
-        help: "The message lists the known keys; `editors/podsec.schema.json` describes the project file.",
-    },
-    ProblemRule {
-        id: "other",
-        level: "warning",
-        description: "Another podsec problem.",
-        help: "The message says what is wrong.",
-    },
-];
-
 /// The description of a problem code, for `--statistics`.
 pub fn problem_description(code: &str) -> &'static str {
-    match PROBLEM_RULES.iter().find(|r| r.id == code) {
+    match PROBLEM_CODES.iter().find(|r| r.id == code) {
         Some(rule) => rule.description,
         None if code == "unreadable" => "The file could not be read.",
         None => "Another podsec problem.",
@@ -167,7 +53,7 @@ fn rules() -> Vec<Value> {
             })
         })
         .collect();
-    rules.extend(PROBLEM_RULES.iter().map(|rule| {
+    rules.extend(PROBLEM_CODES.iter().map(|rule| {
         json!({
             "id": rule.id,
             "name": rule.id,
@@ -186,11 +72,11 @@ fn rule_of(code: &'static str) -> (&'static str, usize) {
     if let Some(index) = CHECKS.iter().position(|c| c.id == code) {
         return (code, index);
     }
-    let index = PROBLEM_RULES
+    let index = PROBLEM_CODES
         .iter()
         .position(|r| r.id == code)
-        .unwrap_or(PROBLEM_RULES.len() - 1);
-    let id = PROBLEM_RULES.get(index).map_or("other", |r| r.id);
+        .unwrap_or(PROBLEM_CODES.len() - 1);
+    let id = PROBLEM_CODES.get(index).map_or("other", |r| r.id);
     (id, CHECKS.len() + index)
 }
 
@@ -438,7 +324,13 @@ impl Printer for Sarif {
             text: file.text,
         };
         for part in parts {
-            for problem in &part.analysis.problems {
+            // Information is no result (see `reported_in_ci`); its rule stays, for a result of another run.
+            let problems = part
+                .analysis
+                .problems
+                .iter()
+                .filter(|p| super::reported_in_ci(p.severity));
+            for problem in problems {
                 self.problem(
                     out,
                     problem.code,
@@ -448,7 +340,10 @@ impl Printer for Sarif {
                     &place,
                 )?;
             }
-            for problem in part.config_problems() {
+            for problem in part
+                .config_problems()
+                .filter(|p| super::reported_in_ci(p.severity))
+            {
                 self.problem(
                     out,
                     problem.code,
@@ -512,7 +407,7 @@ mod tests {
         for code in CHECKS
             .iter()
             .map(|c| c.id)
-            .chain(PROBLEM_RULES.iter().map(|r| r.id))
+            .chain(PROBLEM_CODES.iter().map(|r| r.id))
         {
             let (id, index) = rule_of(code);
             assert_eq!(rules.get(index).map(|r| r["id"].clone()), Some(json!(id)));
