@@ -275,3 +275,37 @@ fn fix_never_edits_a_patch() {
         "{stderr}"
     );
 }
+
+#[test]
+fn in_the_editor_a_patch_gets_the_note_alone_and_no_fix() {
+    use common::lsp::{LspClient, file_uri};
+    let patch = repo_root().join("tests/kustomize/overlays/prod/privileged.yaml");
+    let text = std::fs::read_to_string(&patch).unwrap();
+    let mut client = LspClient::spawn();
+    client.initialize(None, serde_json::json!({}));
+    let uri = file_uri(&patch);
+    client.open(&uri, &text, 1);
+    let found = client.diagnostics(&uri, 1);
+    let codes: Vec<&str> = found.iter().filter_map(|d| d["code"].as_str()).collect();
+    // Its `privileged: true` is judged in the overlay's result, not here as a Deployment of its own.
+    assert_eq!(codes, ["kustomize-patch"], "{found:#?}");
+    assert_eq!(found[0]["severity"], 3);
+    assert!(
+        found[0]["message"].as_str().unwrap().contains("a patch of"),
+        "{found:#?}"
+    );
+    let actions = client.request(
+        "textDocument/codeAction",
+        serde_json::json!({
+            "textDocument": { "uri": uri },
+            "range": { "start": { "line": 10, "character": 0 }, "end": { "line": 10, "character": 30 } },
+            "context": { "diagnostics": [] }
+        }),
+    );
+    let titles: Vec<&str> = actions["result"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|x| x["title"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(titles.is_empty(), "{titles:?}");
+    assert!(client.shutdown_and_exit().success());
+}

@@ -123,7 +123,10 @@ impl FileActions {
     pub fn of(snapshot: &Snapshot) -> Self {
         Self {
             generation: snapshot.generation,
-            analysis: podsec_engine::analyze(&snapshot.text, &snapshot.options_with_fixes()),
+            // A patch offers no fix: it is not the object its overlay deploys.
+            analysis: snapshot
+                .patch_analysis()
+                .unwrap_or_else(|| podsec_engine::analyze(&snapshot.text, &snapshot.options_with_fixes())),
             fix_all: std::sync::OnceLock::new(),
             by_check: std::sync::Mutex::default(),
         }

@@ -469,7 +469,10 @@ pub(super) fn analyse(
     // A chart's file read by its last rendering has that rendering's findings, in place of the static
     // reading (see `render`).
     let rendered = snapshot.rendered();
-    let analysis = match rendered.and_then(|r| r.analysis.clone()) {
+    let analysis = match rendered
+        .and_then(|r| r.analysis.clone())
+        .or_else(|| snapshot.patch_analysis())
+    {
         Some(analysis) => analysis,
         None => analyze_reusing(&snapshot.text, &snapshot.options(), reuse),
     };

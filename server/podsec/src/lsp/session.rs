@@ -217,6 +217,8 @@ pub(super) struct Pending {
     limits: Limits,
     style: DiagnosticStyle,
     kustomize_namespace: Option<String>,
+    /// Why it is not judged as a whole object, when a kustomization names it as a patch.
+    patch_of: Option<String>,
     /// The document's own Namespaces as last analysed.
     previous_namespaces: Vec<NamespaceLabels>,
     /// Every other source: open documents and workspace files (not yet with this document's own).
@@ -256,12 +258,25 @@ pub(super) struct Snapshot {
     /// How its diagnostics are written: `podsec.syntaxErrors`, and what the client supports.
     pub style: DiagnosticStyle,
     pub kustomize_namespace: Option<String>,
+    /// Why it is not judged as a whole object, when a kustomization names it as a patch: its analysis is
+    /// then that note alone (see [`Snapshot::patch_analysis`]).
+    pub patch_of: Option<String>,
     /// What the last rendering of its chart found in its file (see `render`): it stands for this
     /// snapshot only when it read this text, see [`Snapshot::rendered`].
     pub rendering: Option<Arc<RenderedFile>>,
 }
 
 impl Snapshot {
+    /// The analysis of a kustomization's patch: the note that it is not judged alone, and nothing else
+    /// (it is no object: what it sets is judged in its overlay's result).
+    pub fn patch_analysis(&self) -> Option<podsec_engine::Analysis> {
+        let why = self.patch_of.as_deref()?;
+        Some(podsec_engine::Analysis {
+            problems: vec![podsec_engine::kustomize::patch_note(why)],
+            ..podsec_engine::Analysis::default()
+        })
+    }
+
     /// The options of every analysis of this snapshot: the same for diagnostics, hover and actions.
     pub fn options(&self) -> Options<'_> {
         Options {
@@ -394,6 +409,7 @@ impl State {
         let kustomize_namespace = path
             .as_deref()
             .and_then(|p| self.workspace.kustomize_namespace(p));
+        let patch_of = path.as_deref().and_then(|p| self.workspace.patch_of(p));
         let open = self.analysed_paths();
         let others = self.documents.iter().filter(|(other, _)| other.as_str() != key);
         let mut namespaces: Vec<NamespaceLabels> = others
@@ -442,6 +458,7 @@ impl State {
                 ..self.diagnostic_style
             },
             kustomize_namespace,
+            patch_of,
             previous_namespaces,
             context,
             admission_from_project,
@@ -514,6 +531,7 @@ impl Pending {
             limits: self.limits,
             style: self.style,
             kustomize_namespace: self.kustomize_namespace,
+            patch_of: self.patch_of,
             rendering: self.rendering,
         }
     }

@@ -47,6 +47,8 @@ pub struct Workspace {
     /// File → the namespace a kustomization above it gives it (or none), found on first use: a label's
     /// impact asks it of every workload file, for every Namespace of a workspace pull.
     kustomized: HashMap<PathBuf, Option<String>>,
+    /// File → why it is not judged alone (a kustomization's patch), or none, found on first use.
+    patches_of: HashMap<PathBuf, Option<String>>,
     /// Project files open in the editor → their text, which wins over the file on disk.
     open_projects: HashMap<PathBuf, String>,
     /// Kustomizations open in the editor → their text, which wins over the file on disk (a `namespace:`
@@ -128,6 +130,38 @@ impl Workspace {
         self.projects.clear();
         self.kustomizations.clear();
         self.kustomized.clear();
+        self.patches_of.clear();
+    }
+
+    /// Why `file` is not judged as a whole object, when a kustomization in its directory or one of the
+    /// four above names it as a patch (`patches:`, `patchesStrategicMerge:`, `patchesJson6902:`); found
+    /// once per file until the project files are forgotten.
+    pub fn patch_of(&mut self, file: &Path) -> Option<String> {
+        if let Some(known) = self.patches_of.get(file) {
+            return known.clone();
+        }
+        let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => a == b,
+        };
+        let found = file.ancestors().skip(1).take(5).find_map(|directory| {
+            ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+                .iter()
+                .map(|name| directory.join(name))
+                .find_map(|kustomization| {
+                    let text = match self.open_kustomizations.get(&kustomization) {
+                        Some(text) => text.clone(),
+                        None => std::fs::read_to_string(&kustomization).ok()?,
+                    };
+                    let named = podsec_engine::kustomize::patch_files(&text)
+                        .iter()
+                        .any(|patch| same(&directory.join(patch), file));
+                    let shown = display_name(&kustomization, &self.roots);
+                    named.then(|| podsec_engine::kustomize::patch_why(&shown))
+                })
+        });
+        self.patches_of.insert(file.to_path_buf(), found.clone());
+        found
     }
 
     /// The namespace a kustomization above `file` gives it, found once per file (every snapshot of an
