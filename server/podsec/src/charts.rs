@@ -18,11 +18,12 @@ use podsec_engine::policy::{ConfigProblem, ProjectConfig, Severity};
 use podsec_engine::render::{ChartFile, Rendering, place_helm};
 use podsec_engine::{Analysis, Span};
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+/// Where a tool is on `PATH` (for the editor's `podsec.helm` given as a command).
+pub use crate::process::on_path;
 
 /// How `podsec check` renders charts (`--helm`, `--no-render`).
 #[derive(Clone, Debug, Default)]
@@ -253,18 +254,10 @@ fn helm_command(settings: &RenderSettings, project: Option<ProjectRef<'_>>) -> O
         Some(if helm.contains('/') {
             p.path.parent().unwrap_or(Path::new("")).join(helm)
         } else {
-            on_path(helm)?
+            crate::process::on_path(helm)?
         })
     });
-    configured.or_else(|| on_path("helm"))
-}
-
-/// Where `name` is on `PATH`, if it is.
-pub fn on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
+    configured.or_else(|| crate::process::on_path("helm"))
 }
 
 /// Reads the chart and renders it with each value set. `cancelled` is asked while Helm runs: when it
@@ -709,89 +702,24 @@ fn run_helm(
     limit: u64,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Outcome, String> {
-    if cancelled() {
-        return Err(format!(
-            "{} was not run: a newer rendering is wanted",
-            helm.display()
+    let bounds = crate::process::Bounds {
+        timeout: RENDER_TIMEOUT,
+        output: limit,
+        cancelled,
+    };
+    let finished = crate::process::run(helm, arguments, &bounds)?;
+    if finished.status.success() {
+        return Ok(Outcome::Rendered(
+            String::from_utf8_lossy(&finished.stdout).into_owned(),
         ));
     }
-    let mut child = Command::new(helm)
-        .args(arguments)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", helm.display()))?;
-    // What Helm prints is read up to `limit` bytes; past it, Helm is stopped.
-    let overflow = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let reader = |stream: Option<Box<dyn Read + Send>>| {
-        let overflow = Arc::clone(&overflow);
-        std::thread::spawn(move || {
-            let mut text = Vec::new();
-            if let Some(stream) = stream {
-                let _ = stream.take(limit.saturating_add(1)).read_to_end(&mut text);
-            }
-            if text.len() as u64 > limit {
-                overflow.store(true, std::sync::atomic::Ordering::Relaxed);
-                text.clear();
-            }
-            String::from_utf8_lossy(&text).into_owned()
-        })
-    };
-    let stdout = reader(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
-    let stderr = reader(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if overflow.load(std::sync::atomic::Ordering::Relaxed) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                let _ = (stdout.join(), stderr.join());
-                return Err(format!(
-                    "{} printed more than {limit} bytes (--max-file-size)",
-                    helm.display()
-                ));
-            }
-            Ok(None) if cancelled() => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "{} was stopped: a newer rendering is wanted",
-                    helm.display()
-                ));
-            }
-            Ok(None) if started.elapsed() < RENDER_TIMEOUT => std::thread::sleep(Duration::from_millis(5)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "{} did not finish in {} s",
-                    helm.display(),
-                    RENDER_TIMEOUT.as_secs()
-                ));
-            }
-            Err(e) => return Err(format!("{}: {e}", helm.display())),
-        }
-    };
-    let output = stdout.join().unwrap_or_default();
-    if overflow.load(std::sync::atomic::Ordering::Relaxed) {
-        return Err(format!(
-            "{} printed more than {limit} bytes (--max-file-size)",
-            helm.display()
-        ));
-    }
-    let errors = stderr.join().unwrap_or_default();
-    if status.success() {
-        Ok(Outcome::Rendered(output))
+    let errors = String::from_utf8_lossy(&finished.stderr);
+    let message = errors.trim();
+    Ok(Outcome::Failed(if message.is_empty() {
+        format!("{} exited with {}", helm.display(), finished.status)
     } else {
-        let message = errors.trim();
-        Ok(Outcome::Failed(if message.is_empty() {
-            format!("{} exited with {status}", helm.display())
-        } else {
-            message.to_string()
-        }))
-    }
+        message.to_string()
+    }))
 }
 
 /// A file of a chart with what the renderings found in it, in place of its static reading.

@@ -15,11 +15,9 @@ use podsec_engine::kustomize::{
 };
 use podsec_engine::{Analysis, ObjectReport};
 use std::collections::{HashMap, HashSet};
-use std::io::Read;
 use std::path::{Component, Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A file's findings from the builds it is part of, in place of its own analysis.
 #[derive(Debug)]
@@ -260,13 +258,7 @@ impl Loader {
 
 /// The program that builds an overlay, and its arguments before the directory.
 fn kustomize_command() -> Option<(PathBuf, Vec<&'static str>)> {
-    let on_path = |name: &str| {
-        std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|dir| dir.join(name))
-                .find(|candidate| candidate.is_file())
-        })
-    };
+    let on_path = crate::process::on_path;
     if let Some(program) = std::env::var_os("PODSEC_KUSTOMIZE").filter(|p| !p.is_empty()) {
         let program = PathBuf::from(program);
         // A kubectl named there builds as `kubectl kustomize`.
@@ -281,60 +273,23 @@ fn kustomize_command() -> Option<(PathBuf, Vec<&'static str>)> {
     on_path("kubectl").map(|program| (program, vec!["kustomize"]))
 }
 
-/// Runs `program args… directory` within [`BUILD_TIMEOUT`]: its output, or why there is none.
-fn run_build(program: &Path, args: &[&str], directory: &Path) -> Result<String, String> {
-    let mut child = Command::new(program)
-        .args(args)
-        .arg(directory)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
-    let mut stdout = child.stdout.take();
-    let mut stderr = child.stderr.take();
-    // Both pipes are drained while the build runs, so that a large output cannot block it.
-    let (out, err, status) = std::thread::scope(|scope| {
-        let out = scope.spawn(move || {
-            let mut bytes = Vec::new();
-            if let Some(pipe) = stdout.as_mut() {
-                let _ = pipe.read_to_end(&mut bytes);
-            }
-            bytes
-        });
-        let err = scope.spawn(move || {
-            let mut bytes = Vec::new();
-            if let Some(pipe) = stderr.as_mut() {
-                let _ = pipe.read_to_end(&mut bytes);
-            }
-            bytes
-        });
-        let started = Instant::now();
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break Ok(status),
-                Ok(None) if started.elapsed() > BUILD_TIMEOUT => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break Err(format!("timed out after {} s", BUILD_TIMEOUT.as_secs()));
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-                Err(e) => break Err(e.to_string()),
-            }
-        };
-        (
-            out.join().unwrap_or_default(),
-            err.join().unwrap_or_default(),
-            status,
-        )
-    });
-    let status = status?;
-    if status.success() {
-        String::from_utf8(out).map_err(|_| "its output is not UTF-8".to_string())
+/// Runs `program args… directory` within [`BUILD_TIMEOUT`] and `max_output` bytes: its output, or why
+/// there is none.
+fn run_build(program: &Path, args: &[&str], directory: &Path, max_output: u64) -> Result<String, String> {
+    let mut arguments: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    arguments.push(directory.display().to_string());
+    let bounds = crate::process::Bounds {
+        timeout: BUILD_TIMEOUT,
+        output: max_output,
+        cancelled: &|| false,
+    };
+    let finished = crate::process::run(program, &arguments, &bounds)?;
+    if finished.status.success() {
+        String::from_utf8(finished.stdout).map_err(|_| "its output is not UTF-8".to_string())
     } else {
-        let message = podsec_engine::kustomize::build_error(&String::from_utf8_lossy(&err));
+        let message = podsec_engine::kustomize::build_error(&String::from_utf8_lossy(&finished.stderr));
         Err(if message.is_empty() {
-            format!("exited with {status}")
+            format!("exited with {}", finished.status)
         } else {
             message
         })
@@ -480,7 +435,7 @@ pub fn build_overlays(
             args.join(" "),
             loader.shown(&job.directory).display()
         );
-        let output = run_build(&program, &args, &job.directory);
+        let output = run_build(&program, &args, &job.directory, max_file_size);
         let placed = output.as_ref().ok().map(|output| {
             let files: Vec<BuildFile> = job.files.iter().map(|(_, f)| f.clone()).collect();
             let build = Build {

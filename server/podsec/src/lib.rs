@@ -19,6 +19,7 @@ pub mod lsp;
 mod output;
 mod parallel;
 mod pipeline;
+mod process;
 mod project;
 mod psp;
 mod read;
