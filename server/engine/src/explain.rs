@@ -241,10 +241,13 @@ pub fn hover_in(text: &str, options: &Options, offset: usize, analysis: &Analysi
         if !below.is_empty() {
             markdown.push_str("Fields under here are read by:\n\n");
             for check in below {
+                let modes = checking_modes(report, check);
                 let state = if in_force.contains(&check) {
-                    ""
+                    String::new()
+                } else if !modes.is_empty() {
+                    format!(" (checked in {} mode only)", modes.join(" and "))
                 } else {
-                    " (not checked at this policy)"
+                    " (not checked at this policy)".to_string()
                 };
                 markdown.push_str(&format!(
                     "- `{}` ({}){state}: {}\n",
@@ -504,6 +507,34 @@ mod tests {
         assert!(
             info.markdown
                 .starts_with("**✓ runAsNonRoot** — restricted · checked, and passes here"),
+            "{}",
+            info.markdown
+        );
+    }
+
+    #[test]
+    fn hover_says_which_modes_check_what_enforce_does_not() {
+        let text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    pod-security.kubernetes.io/enforce: baseline\n    pod-security.kubernetes.io/warn: restricted\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  securityContext:\n    runAsNonRoot: true\n  containers:\n  - name: app\n    image: x\n";
+        let context = crate::policy::PolicyContext {
+            namespaces: crate::policy::namespace_labels(text, &crate::yaml::Limits::default()),
+            ..crate::policy::PolicyContext::default()
+        };
+        let options = Options {
+            context: Some(&context),
+            ..Options::default()
+        };
+        let at = |needle: &str| hover(text, &options, text.find(needle).unwrap() + 1).unwrap();
+        let info = at("runAsNonRoot");
+        assert!(
+            info.markdown
+                .starts_with("**✓ runAsNonRoot** — restricted · checked in warn mode only, and passes here"),
+            "{}",
+            info.markdown
+        );
+        let info = at("securityContext:\n    runAsNonRoot");
+        assert!(
+            info.markdown
+                .contains("- `runAsNonRoot` (restricted) (checked in warn mode only): "),
             "{}",
             info.markdown
         );
