@@ -59,6 +59,44 @@ fn findings(report: &Value) -> Vec<String> {
     all
 }
 
+/// The report's file at `path`.
+fn file<'r>(report: &'r Value, path: &str) -> &'r Value {
+    report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == path)
+        .unwrap_or_else(|| panic!("no {path} in {report}"))
+}
+
+/// Every policy-source problem and note of a JSON report, with its file's path.
+fn notes(report: &Value) -> Vec<(String, Value)> {
+    report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| {
+            let path = f["path"].as_str().unwrap().to_string();
+            f["config_problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |p| (path.clone(), p.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// A shell script at `path` that the tests run as Helm.
+fn executable(path: &Path, script: &str) {
+    std::fs::write(path, script).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
 #[test]
 fn findings_go_to_the_template_or_values_line_that_writes_them() {
     let helm = helm();
@@ -88,12 +126,7 @@ fn findings_go_to_the_template_or_values_line_that_writes_them() {
             "tests/helm/shop/values-debug.yaml:7:11 \"capabilities_baseline\"",
         ]
     );
-    let deployment = report["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["path"] == "tests/helm/shop/templates/deployment.yaml")
-        .unwrap();
+    let deployment = file(&report, "tests/helm/shop/templates/deployment.yaml");
     let names: Vec<&str> = deployment["objects"]
         .as_array()
         .unwrap()
@@ -224,20 +257,14 @@ fn renderings_are_cached_by_the_charts_content() {
     }
     let runs = work.join("runs");
     let counting = work.join("helm");
-    std::fs::write(
+    executable(
         &counting,
-        format!(
+        &format!(
             "#!/bin/sh\necho run >> '{}'\nexec '{}' \"$@\"\n",
             runs.display(),
             helm.display()
         ),
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&counting, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    );
     let check = || {
         run(
             &[
@@ -288,12 +315,7 @@ fn a_chart_helm_cannot_render_gets_helms_message_at_the_line_it_names() {
         &cache,
     );
     let report = json(&output);
-    let deployment = report["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["path"] == "tests/helm/web/templates/deployment.yaml")
-        .unwrap();
+    let deployment = file(&report, "tests/helm/web/templates/deployment.yaml");
     let note = deployment["config_problems"]
         .as_array()
         .unwrap()
@@ -317,19 +339,8 @@ fn without_helm_a_chart_gets_one_note_at_its_chart_yaml() {
         .output()
         .unwrap();
     let report = json(&output);
-    let notes: Vec<(String, Value)> = report["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|f| {
-            let path = f["path"].as_str().unwrap().to_string();
-            f["config_problems"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(move |p| (path.clone(), p.clone()))
-                .collect::<Vec<_>>()
-        })
+    let notes: Vec<(String, Value)> = notes(&report)
+        .into_iter()
         .filter(|(_, p)| p["code"] == "helm-template")
         .collect();
     assert_eq!(notes.len(), 1, "{notes:?}");
@@ -338,12 +349,7 @@ fn without_helm_a_chart_gets_one_note_at_its_chart_yaml() {
     assert!(notes[0].1["message"].as_str().unwrap().contains("no Helm"));
     // Read statically, the templates' literal fields are still judged: the debug container's
     // `privileged: true` fails; what the values write is information.
-    let deployment = report["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["path"] == "tests/helm/shop/templates/deployment.yaml")
-        .unwrap();
+    let deployment = file(&report, "tests/helm/shop/templates/deployment.yaml");
     let privileged = deployment["objects"][0]["violations"]
         .as_array()
         .unwrap()
@@ -386,12 +392,7 @@ fn a_dependency_beside_the_chart_is_put_in_for_helm() {
         findings(&report),
         ["tests/helm/store/values.yaml:2:1 \"hostNamespaces\""]
     );
-    let notes: Vec<&Value> = report["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|f| f["config_problems"].as_array().unwrap())
-        .collect();
+    let notes = notes(&report);
     assert!(notes.is_empty(), "{notes:?}");
     let rendered: Vec<&str> = report["files"]
         .as_array()
@@ -447,12 +448,7 @@ fn a_rendering_larger_than_max_file_size_is_refused_not_held() {
     std::fs::create_dir_all(&cache).unwrap();
     // A Helm that prints without end.
     let endless = cache.join("helm");
-    std::fs::write(&endless, "#!/bin/sh\nexec yes 'kind: Pod'\n").unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&endless, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    executable(&endless, "#!/bin/sh\nexec yes 'kind: Pod'\n");
     let output = run(
         &[
             "check",
@@ -467,14 +463,10 @@ fn a_rendering_larger_than_max_file_size_is_refused_not_held() {
         &cache,
     );
     let report = json(&output);
-    let note = report["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|f| f["config_problems"].as_array().unwrap())
-        .find(|p| p["code"] == "helm-render")
-        .unwrap_or_else(|| panic!("{report}"))
-        .clone();
+    let (_, note) = notes(&report)
+        .into_iter()
+        .find(|(_, p)| p["code"] == "helm-render")
+        .unwrap_or_else(|| panic!("{report}"));
     assert!(
         note["message"]
             .as_str()

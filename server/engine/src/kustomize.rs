@@ -529,18 +529,7 @@ pub fn place_kustomize(analysis: Analysis, build: &Build<'_>) -> Vec<(usize, Ana
                 moved.fix = None;
                 let at = report_in(to.file, (to.header, to.document, to.index), &mut by_file);
                 if let Some((_, report)) = by_file.get_mut(at) {
-                    match report
-                        .violations
-                        .iter_mut()
-                        .find(|v| v.check.id == violation.check.id && v.mode == violation.mode)
-                    {
-                        Some(known) => known.locations.push(moved),
-                        None => {
-                            let mut copy = violation.clone();
-                            copy.locations = vec![moved];
-                            report.violations.push(copy);
-                        }
-                    }
+                    report.add_location(&violation, moved);
                 }
             }
         }

@@ -544,18 +544,7 @@ pub fn place_helm(analysis: Analysis, rendering: &Rendering<'_>) -> Vec<(usize, 
                 moved.fix = None;
                 let at = report_in(to.file, &mut by_file);
                 if let Some((_, report)) = by_file.get_mut(at) {
-                    match report
-                        .violations
-                        .iter_mut()
-                        .find(|v| v.check.id == violation.check.id && v.mode == violation.mode)
-                    {
-                        Some(known) => known.locations.push(moved),
-                        None => {
-                            let mut copy = violation.clone();
-                            copy.locations = vec![moved];
-                            report.violations.push(copy);
-                        }
-                    }
+                    report.add_location(&violation, moved);
                 }
             }
         }
@@ -605,6 +594,32 @@ pub fn place_helm(analysis: Analysis, rendering: &Rendering<'_>) -> Vec<(usize, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A chart `web` of one template (`templates/pod.yaml`), its `values.yaml` and its `Chart.yaml`.
+    fn web_chart(template: &str, values: &str) -> Vec<ChartFile> {
+        [
+            ("templates/pod.yaml", template),
+            ("values.yaml", values),
+            ("Chart.yaml", "name: web\n"),
+        ]
+        .into_iter()
+        .map(|(path, text)| ChartFile {
+            path: path.into(),
+            text: text.into(),
+        })
+        .collect()
+    }
+
+    /// `helm template rel web` of [`web_chart`]'s files.
+    fn web_rendering(files: &[ChartFile]) -> Rendering<'_> {
+        Rendering {
+            chart_name: "web",
+            files,
+            values: &[1],
+            fallback: 2,
+            label: "helm template rel web",
+        }
+    }
 
     #[test]
     fn paths_are_steps() {
@@ -663,27 +678,8 @@ mod tests {
         let template = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: app\n      image: x\n      resources:\n{{ toYaml .Values.resources | indent 8 }}\n    {{- with .Values.extraContainers }}\n    {{- toYaml . | nindent 4 }}\n    {{- end }}\n";
         let values = "resources: {}\nextraContainers: []\n";
         let rendered = "---\n# Source: web/templates/pod.yaml\napiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: app\n      image: x\n      resources:\n        {}\n";
-        let files = vec![
-            ChartFile {
-                path: "templates/pod.yaml".into(),
-                text: template.into(),
-            },
-            ChartFile {
-                path: "values.yaml".into(),
-                text: values.into(),
-            },
-            ChartFile {
-                path: "Chart.yaml".into(),
-                text: "name: web\n".into(),
-            },
-        ];
-        let rendering = Rendering {
-            chart_name: "web",
-            files: &files,
-            values: &[1],
-            fallback: 2,
-            label: "helm template rel web",
-        };
+        let files = web_chart(template, values);
+        let rendering = web_rendering(&files);
         let placed = place_helm(crate::analyze(rendered, &crate::Options::default()), &rendering);
         let files_with_findings: Vec<usize> = placed
             .iter()
@@ -698,27 +694,8 @@ mod tests {
         let template = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  containers:\n    - name: app\n      image: x\n      securityContext:\n        {{- toYaml .Values.securityContext | nindent 8 }}\n  hostPID: true\n";
         let values = "securityContext:\n  privileged: true\n";
         let rendered = "---\n# Source: web/templates/pod.yaml\napiVersion: v1\nkind: Pod\nmetadata:\n  name: rel\nspec:\n  containers:\n    - name: app\n      image: x\n      securityContext:\n        privileged: true\n  hostPID: true\n";
-        let files = vec![
-            ChartFile {
-                path: "templates/pod.yaml".into(),
-                text: template.into(),
-            },
-            ChartFile {
-                path: "values.yaml".into(),
-                text: values.into(),
-            },
-            ChartFile {
-                path: "Chart.yaml".into(),
-                text: "name: web\n".into(),
-            },
-        ];
-        let rendering = Rendering {
-            chart_name: "web",
-            files: &files,
-            values: &[1],
-            fallback: 2,
-            label: "helm template rel web",
-        };
+        let files = web_chart(template, values);
+        let rendering = web_rendering(&files);
         let options = crate::Options {
             policy: crate::Policy::new(crate::Level::Baseline, crate::Version::Latest),
             ..Default::default()

@@ -194,27 +194,28 @@ fn find_charts(inputs: &[Option<&Path>]) -> Vec<Chart> {
     charts
 }
 
-/// The chart's name, from its `Chart.yaml`.
-fn chart_name(chart_yaml: &str) -> Option<String> {
+/// A top-level string of a `Chart.yaml` (`name`, `type`).
+fn chart_field(chart_yaml: &str, key: &str) -> Option<String> {
     let limits = podsec_engine::Limits::default();
     let document = podsec_engine::yaml::documents(chart_yaml, &limits).next()?;
-    document.root()?.get("name")?.as_str().map(str::to_string)
+    document.root()?.get(key)?.as_str().map(str::to_string)
+}
+
+/// The chart's name, from its `Chart.yaml`.
+fn chart_name(chart_yaml: &str) -> Option<String> {
+    chart_field(chart_yaml, "name")
 }
 
 /// The value sets of the chart at `root`, from the project file's `charts:` (its `path` relative to the
 /// project file); else the chart's own values under Helm's default release name.
 fn value_sets(root: &Path, project: Option<ProjectRef<'_>>) -> Vec<ValueSet> {
-    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
     let configured = project.map(|p| {
         let base = p.path.parent().unwrap_or(Path::new(""));
         let config: &ProjectConfig = p.config;
         config
             .charts
             .iter()
-            .filter(|c| same(&base.join(&c.path), root))
+            .filter(|c| same_directory(&base.join(&c.path), root))
             .flat_map(|c| {
                 let release = c.release.clone().unwrap_or_else(|| DEFAULT_RELEASE.to_string());
                 let sets = if c.value_sets.is_empty() {
@@ -309,13 +310,8 @@ pub fn render_chart(
     let library = rendered
         .files
         .get(chart_yaml)
-        .and_then(|f| {
-            let limits = podsec_engine::Limits::default();
-            let document = podsec_engine::yaml::documents(&f.text, &limits).next()?;
-            let kind = document.root()?.get("type")?.as_str()? == "library";
-            Some(kind)
-        })
-        .unwrap_or(false);
+        .and_then(|f| chart_field(&f.text, "type"))
+        .is_some_and(|kind| kind == "library");
     if library {
         return rendered;
     }
@@ -846,11 +842,7 @@ pub fn place_chart(
                     label,
                 };
                 for (file, analysis) in place_helm(analysis, &rendering) {
-                    let into = by_file.entry(file).or_default();
-                    into.objects.extend(analysis.objects);
-                    into.problems.extend(analysis.problems);
-                    into.config_problems.extend(analysis.config_problems);
-                    into.used_exemptions.extend(analysis.used_exemptions);
+                    by_file.entry(file).or_default().append(analysis);
                 }
             }
             Outcome::Failed(message) => {

@@ -220,7 +220,7 @@ impl Run {
             };
             podsec_engine::analyze(output, &options)
         };
-        let overlays = crate::kustomize::build_overlays(&inputs, args.max_file_size, &analyse);
+        let mut overlays = crate::kustomize::build_overlays(&inputs, args.max_file_size, &analyse);
         let show = |root: &Path| crate::report::shown(root).display().to_string();
         let found = crate::charts::place(&charts, show, |first_input, text, namespace| {
             let options = Options {
@@ -269,16 +269,11 @@ impl Run {
         }
         // The overlays' findings are put in their bases and patches the same way; a patch is never judged
         // as a whole object, built or not.
-        for placed in &overlays.placed {
-            let into = rendered
-                .entry(input_of(&placed.path, Arc::clone(&placed.text)))
-                .or_default();
-            into.objects.extend(placed.analysis.objects.iter().cloned());
-            into.problems.extend(placed.analysis.problems.iter().cloned());
-            into.config_problems
-                .extend(placed.analysis.config_problems.iter().cloned());
-            into.used_exemptions
-                .extend(placed.analysis.used_exemptions.iter().copied());
+        for placed in std::mem::take(&mut overlays.placed) {
+            rendered
+                .entry(input_of(&placed.path, placed.text))
+                .or_default()
+                .append(placed.analysis);
         }
         for (index, why) in patch_inputs {
             rendered

@@ -293,7 +293,7 @@ fn never_sent(document: &Document<'_>, reason: &str, analysis: &mut Analysis) {
 
 impl Analysis {
     /// Adds `other`'s findings after these.
-    fn append(&mut self, other: Analysis) {
+    pub fn append(&mut self, other: Analysis) {
         self.objects.extend(other.objects);
         self.problems.extend(other.problems);
         self.config_problems.extend(other.config_problems);

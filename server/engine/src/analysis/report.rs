@@ -284,6 +284,23 @@ impl ObjectReport {
                 && self.mode_lines.iter().any(|l| !l.failures.is_empty()))
     }
 
+    /// Adds `location` to this object's finding of `violation`'s check and mode, or a copy of
+    /// `violation` with that location alone (a rendered object's findings, put back file by file).
+    pub fn add_location(&mut self, violation: &CheckViolation, location: Location) {
+        match self
+            .violations
+            .iter_mut()
+            .find(|v| v.check.id == violation.check.id && v.mode == violation.mode)
+        {
+            Some(known) => known.locations.push(location),
+            None => {
+                let mut copy = violation.clone();
+                copy.locations = vec![location];
+                self.violations.push(copy);
+            }
+        }
+    }
+
     /// Whether enforce would reject the object. A rendered object's findings may have been put in other
     /// files: its verdict is then PSA's line, which stays with it.
     pub fn enforce_denies(&self) -> bool {
