@@ -1009,3 +1009,59 @@ fn diagnostics_carry_only_the_optional_fields_the_client_supports() {
         assert!(client.shutdown_and_exit().success());
     }
 }
+
+/// A keystroke that only moves diagnostics (a new line above them) is not published while the user
+/// types: the client's marks have moved them already. Once the document is quiet for a second, they are
+/// published where they now are, for what the client keeps besides its marks (Neovim 0.11's jumps).
+#[test]
+fn diagnostics_that_only_moved_are_published_once_the_typing_stops() {
+    let mut client = LspClient::spawn();
+    client.initialize(None, json!({ "podsec": { "debounceMs": 0 } }));
+    client.open(URI, TEXT, 1);
+    let before = client.diagnostics(URI, 1);
+    assert!(!by_code(&before, "privileged").is_empty());
+
+    let typed = std::time::Instant::now();
+    client.change(
+        URI,
+        2,
+        json!([{ "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } }, "text": "# a new line\n" }]),
+    );
+    let publication =
+        client.wait_for(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["version"] == 2);
+    // Not sent on the keystroke: the first publication for it is the catch-up a second later.
+    assert!(
+        typed.elapsed() >= Duration::from_millis(1000),
+        "published {:?} after a keystroke that only moved diagnostics",
+        typed.elapsed()
+    );
+    let moved = publication["params"]["diagnostics"].as_array().unwrap();
+    assert_eq!(moved.len(), before.len());
+    for (old, new) in before.iter().zip(moved) {
+        assert_eq!(new["message"], old["message"]);
+        for end in ["start", "end"] {
+            assert_eq!(
+                new["range"][end]["line"],
+                old["range"][end]["line"].as_u64().unwrap() + 1
+            );
+            assert_eq!(new["range"][end]["character"], old["range"][end]["character"]);
+        }
+        let (old_related, new_related) = (&old["relatedInformation"][0], &new["relatedInformation"][0]);
+        if let Some(line) = old_related["location"]["range"]["start"]["line"].as_u64() {
+            assert_eq!(new_related["location"]["range"]["start"]["line"], line + 1);
+        }
+    }
+
+    // A keystroke that changes a verdict is published as soon as it is analysed.
+    let line = TEXT.lines().position(|l| l.contains("privileged: true")).unwrap() + 1;
+    let text = TEXT.lines().nth(line - 1).unwrap();
+    let column = text.encode_utf16().count() - "true}}".encode_utf16().count();
+    client.change(
+        URI,
+        3,
+        json!([{ "range": { "start": { "line": line, "character": column }, "end": { "line": line, "character": column + 4 } }, "text": "false" }]),
+    );
+    let after = client.diagnostics(URI, 3);
+    assert!(by_code(&after, "privileged").is_empty(), "{after:#?}");
+    assert!(after.len() < moved.len());
+}

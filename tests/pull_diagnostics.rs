@@ -358,3 +358,59 @@ fn neovim_0_12_pulls_and_an_unchanged_report_sends_nothing() {
     assert!(client.shutdown_and_exit().success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A new line typed above the findings only moves them, which the client's marks have done (Neovim 0.12
+/// keeps pulled diagnostics on extmarks): its pull is answered "unchanged", and once the document is
+/// quiet the client is asked to pull again and gets them where they now are.
+#[test]
+fn a_keystroke_that_only_moves_findings_is_answered_unchanged_until_the_typing_stops() {
+    let dir = workspace_dir("nvim-0.12-moved", &[("app.yaml", APP)]);
+    let (mut client, _) = start(&dir, neovim_0_12_capabilities());
+    let app = file_uri(&dir.join("app.yaml"));
+    client.open(&app, APP, 1);
+    let first = pull(&mut client, &app, None);
+    assert_eq!(first["kind"], "full");
+    let result_id = first["resultId"].as_str().unwrap().to_string();
+    let line = |report: &Value| report["items"][0]["range"]["start"]["line"].as_u64().unwrap();
+
+    // UTF-8 positions (Neovim offers them first); a new line with non-ASCII text at the top.
+    client.change(
+        &app,
+        2,
+        json!([{ "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } },
+                 "text": "# équipe web\n" }]),
+    );
+    let typed = std::time::Instant::now();
+    let moved = pull(&mut client, &app, Some(&result_id));
+    assert_eq!(moved, json!({ "kind": "unchanged", "resultId": result_id }));
+
+    // (Opening the document may have asked once already: pull after each request until it is full.)
+    let caught_up = loop {
+        client.wait_for(|m| m["method"] == "workspace/diagnostic/refresh");
+        let again = pull(&mut client, &app, Some(&result_id));
+        if again["kind"] == "full" {
+            break again;
+        }
+    };
+    assert!(typed.elapsed() >= Duration::from_millis(900), "full while typing");
+    assert_eq!(line(&caught_up), line(&first) + 1);
+    assert_eq!(codes(&caught_up["items"]), codes(&first["items"]));
+
+    // A keystroke that changes a verdict is answered in full at once.
+    let caught_up_id = caught_up["resultId"].as_str().unwrap().to_string();
+    let host_network = APP.lines().position(|l| l.contains("hostNetwork: true")).unwrap() as u64 + 1;
+    client.change(
+        &app,
+        3,
+        json!([{ "range": { "start": { "line": host_network, "character": 15 }, "end": { "line": host_network, "character": 19 } },
+                 "text": "false" }]),
+    );
+    let fixed = pull(&mut client, &app, Some(&caught_up_id));
+    assert_eq!(fixed["kind"], "full");
+    assert!(codes(&caught_up["items"]).contains(&"hostNamespaces".to_string()));
+    assert!(
+        !codes(&fixed["items"]).contains(&"hostNamespaces".to_string()),
+        "{fixed}"
+    );
+    assert!(client.shutdown_and_exit().success());
+}

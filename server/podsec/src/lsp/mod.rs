@@ -28,6 +28,7 @@ mod session;
 mod settings;
 mod snippets;
 mod symbols;
+mod tracking;
 mod transport;
 mod why;
 mod workspace;
@@ -574,6 +575,18 @@ impl LanguageServer for Backend {
                 Some(doc) => {
                     let applied = guarded("applying an edit", || {
                         for change in params.content_changes {
+                            // Where the client's marks now hold the diagnostics it was sent.
+                            let followed = doc.shown.as_mut().is_none_or(|shown| {
+                                tracking::follow(
+                                    Arc::make_mut(shown).as_mut_slice(),
+                                    &change,
+                                    encoding,
+                                    &doc.uri,
+                                )
+                            });
+                            if !followed {
+                                doc.shown = None;
+                            }
                             apply_change(&mut doc.rope, change, encoding);
                         }
                     });

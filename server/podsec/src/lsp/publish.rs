@@ -13,6 +13,10 @@ use serde_json::Value;
 use std::sync::Arc;
 use tower_lsp_server::ls_types::*;
 
+/// How long a document stays quiet before diagnostics that only moved are sent again (see
+/// [`Backend::catch_up`]): longer than the pause between keystrokes of someone typing.
+const CATCH_UP: std::time::Duration = std::time::Duration::from_millis(1000);
+
 /// What [`Backend::diagnose`] gives: the diagnostics of one generation of an open document.
 pub(super) struct Diagnosed {
     pub uri: Uri,
@@ -50,7 +54,7 @@ impl Backend {
         if !pull {
             let _publishing = self.publish.lock().await;
             let items = &diagnosed.report.items;
-            let repeated = {
+            let sent = {
                 let mut state = self.state();
                 let Some(doc) = state
                     .documents
@@ -59,21 +63,71 @@ impl Backend {
                 else {
                     return;
                 };
-                let repeated = doc
-                    .published
-                    .as_ref()
-                    .is_some_and(|published| Arc::ptr_eq(published, items) || published == items);
-                doc.published = Some(Arc::clone(items));
-                repeated
+                let same = |list: &Option<Arc<Vec<Diagnostic>>>| {
+                    list.as_ref()
+                        .is_some_and(|list| Arc::ptr_eq(list, items) || list == items)
+                };
+                if same(&doc.shown) {
+                    // The client shows these already: sent again later only if they moved (see
+                    // `catch_up`), never while the user is typing.
+                    (!same(&doc.published)).then_some(false)
+                } else {
+                    doc.published = Some(Arc::clone(items));
+                    doc.shown = Some(Arc::clone(items));
+                    Some(true)
+                }
             };
-            if !repeated {
-                self.publish_diagnostics(&diagnosed.uri, items, Some(diagnosed.version));
+            match sent {
+                Some(true) => self.publish_diagnostics(&diagnosed.uri, items, Some(diagnosed.version)),
+                Some(false) => self.catch_up(key.to_string(), generation),
+                None => {}
             }
         }
         // Code lenses show the policy: the client asks again when it may have changed.
         if diagnosed.policy_changed && lens_refresh {
             let _ = self.client.code_lens_refresh().await;
         }
+    }
+
+    /// Brings what the client holds of `key`'s diagnostics besides its marks up to date once the document
+    /// has been quiet for [`CATCH_UP`] at `generation`, if they only moved since it was sent them (Neovim
+    /// 0.11's jumps and floats read the positions it was sent): publishes them where they are now, or asks
+    /// a client that pulls to pull again (its next pull gets them in full). At a moment nobody is typing.
+    pub(super) fn catch_up(&self, key: String, generation: u64) {
+        let backend = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(CATCH_UP).await;
+            let publishing = backend.publish.lock().await;
+            let (due, pull) = {
+                let mut state = backend.state();
+                let pull = state.pull_diagnostics;
+                let Some(doc) = state
+                    .documents
+                    .get_mut(&key)
+                    .filter(|d| d.generation == generation)
+                else {
+                    return;
+                };
+                let due = match (&doc.shown, &doc.published) {
+                    (Some(shown), Some(published)) if shown != published => {
+                        doc.published = Some(Arc::clone(shown));
+                        // Its report ID no longer answers "unchanged": the next pull is in full.
+                        doc.pulled = None;
+                        Some((doc.uri.clone(), Arc::clone(shown), doc.version))
+                    }
+                    _ => None,
+                };
+                (due, pull)
+            };
+            match due {
+                Some(_) if pull => {
+                    drop(publishing);
+                    let _ = backend.client.workspace_diagnostic_refresh().await;
+                }
+                Some((uri, items, version)) => backend.publish_diagnostics(&uri, &items, Some(version)),
+                None => {}
+            }
+        });
     }
 
     /// The diagnostics of the open document `key` at `generation` (its current one when `None`): the

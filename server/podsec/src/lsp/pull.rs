@@ -51,7 +51,10 @@ impl Backend {
         let uri = &params.text_document.uri;
         // A document that is not open (VS Code pulls one last time after closing it) reports its file,
         // as the workspace pull does.
-        let report = match self.diagnose(uri.as_str(), None).await {
+        let open = self.diagnose(uri.as_str(), None).await;
+        // (A client that is sent publications keeps them: its pulls leave what it was sent alone.)
+        let analysed = open.is_some() && self.state().pull_diagnostics;
+        let report = match open {
             Some(diagnosed) => diagnosed.report,
             None => match super::session::to_path(uri) {
                 Some(path) => self.file_report(&path).await.map(|(_, report)| report),
@@ -59,23 +62,69 @@ impl Backend {
             }
             .unwrap_or_else(|| Report::new(0, Vec::new(), true)),
         };
-        let report = if params.previous_result_id.as_deref() == Some(report.result_id.as_str()) {
-            DocumentDiagnosticReport::Unchanged(RelatedUnchangedDocumentDiagnosticReport {
-                related_documents: None,
-                unchanged_document_diagnostic_report: UnchangedDocumentDiagnosticReport {
-                    result_id: report.result_id,
-                },
-            })
+        let previous = params.previous_result_id;
+        let unchanged = if previous.as_deref() == Some(report.result_id.as_str()) {
+            Some(report.result_id.clone())
+        } else if analysed {
+            // What the client holds, moved by its marks, may be this report already.
+            previous.filter(|previous| self.only_moved(uri.as_str(), previous, &report))
         } else {
-            DocumentDiagnosticReport::Full(RelatedFullDocumentDiagnosticReport {
-                related_documents: None,
-                full_document_diagnostic_report: FullDocumentDiagnosticReport {
-                    result_id: Some(report.result_id),
-                    items: report.items.as_ref().clone(),
-                },
-            })
+            None
+        };
+        let report = match unchanged {
+            Some(result_id) => {
+                DocumentDiagnosticReport::Unchanged(RelatedUnchangedDocumentDiagnosticReport {
+                    related_documents: None,
+                    unchanged_document_diagnostic_report: UnchangedDocumentDiagnosticReport { result_id },
+                })
+            }
+            None => {
+                if analysed {
+                    self.pulled_in_full(uri.as_str(), &report);
+                }
+                DocumentDiagnosticReport::Full(RelatedFullDocumentDiagnosticReport {
+                    related_documents: None,
+                    full_document_diagnostic_report: FullDocumentDiagnosticReport {
+                        result_id: Some(report.result_id),
+                        items: report.items.as_ref().clone(),
+                    },
+                })
+            }
         };
         Ok(DocumentDiagnosticReportResult::Report(report))
+    }
+
+    /// Records that the client got `report` of the open document `key` in full.
+    fn pulled_in_full(&self, key: &str, report: &Report) {
+        let mut state = self.state();
+        if let Some(doc) = state
+            .documents
+            .get_mut(key)
+            .filter(|d| d.generation == report.generation)
+        {
+            doc.published = Some(std::sync::Arc::clone(&report.items));
+            doc.shown = Some(std::sync::Arc::clone(&report.items));
+            doc.pulled = Some(report.result_id.clone());
+        }
+    }
+
+    /// Whether the client, holding the open document `key`'s report `previous`, shows `report` already:
+    /// its marks moved that report's diagnostics through the edits to where `report` has them (see
+    /// `tracking`). Then it is told "unchanged", and asked to pull again once the document is quiet
+    /// (see [`Backend::catch_up`]).
+    fn only_moved(&self, key: &str, previous: &str, report: &Report) -> bool {
+        let moved = {
+            let state = self.state();
+            state.documents.get(key).is_some_and(|doc| {
+                doc.generation == report.generation
+                    && doc.pulled.as_deref() == Some(previous)
+                    && doc.shown.as_ref().is_some_and(|shown| shown == &report.items)
+            })
+        };
+        if moved {
+            self.catch_up(key.to_string(), report.generation);
+        }
+        moved
     }
 
     pub(super) async fn pull_workspace(

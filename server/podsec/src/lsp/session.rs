@@ -48,9 +48,13 @@ pub(super) struct Document {
     pub reuse: Reuse,
     /// The diagnostics of its last analysed generation, which a pull request answers with.
     pub report: Option<Report>,
-    /// The diagnostics last published for it: a publication that would repeat them is not sent (a
-    /// keystroke that changes no diagnostic costs the client nothing).
+    /// The diagnostics last published for it.
     pub published: Option<std::sync::Arc<Vec<tower_lsp_server::ls_types::Diagnostic>>>,
+    /// Where the client shows them now: `published` moved through the edits since (see `tracking`);
+    /// `None` when that is not known. A publication the client already shows is not sent.
+    pub shown: Option<std::sync::Arc<Vec<tower_lsp_server::ls_types::Diagnostic>>>,
+    /// For a client that pulls: the result ID of the report it last got in full (`published`).
+    pub pulled: Option<String>,
     /// That analysis and the snapshot it read (code lenses are computed from it).
     pub last: Option<std::sync::Arc<Analysed>>,
     /// The file-wide part of its code actions at one generation (see `code_actions::FileActions`).
@@ -109,6 +113,8 @@ impl Document {
             reuse: Reuse::default(),
             report: None,
             published: None,
+            shown: None,
+            pulled: None,
             last: None,
             file_actions: None,
         }
