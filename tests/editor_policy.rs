@@ -730,3 +730,48 @@ spec:
         }
     }
 }
+
+/// While a Namespace's label value is retyped, its lens shows the policy its workloads were judged under
+/// (the last valid labels, which the analysis keeps so that severities do not flip with each keystroke),
+/// not PSA's reading of the half-typed value next to counts made under another policy.
+#[test]
+fn a_namespace_lens_keeps_the_policy_its_counts_come_from_while_a_label_is_retyped() {
+    const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n  labels:\n    pod-security.kubernetes.io/enforce: restricted\n";
+    const PODS: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: plain, namespace: web}\nspec:\n  containers: [{name: app, image: nginx}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: host, namespace: web}\nspec:\n  hostNetwork: true\n  containers: [{name: app, image: nginx}]\n";
+    let dir = workspace_dir("lens-retyped", &[("ns.yaml", NAMESPACE), ("pods.yaml", PODS)]);
+    let mut client = start(&dir, json!({ "podsec": { "debounceMs": 0 } }));
+    let (ns, pods) = (file_uri(&dir.join("ns.yaml")), file_uri(&dir.join("pods.yaml")));
+    client.open(&pods, PODS, 1);
+    client.open(&ns, NAMESPACE, 1);
+    let column = NAMESPACE.lines().nth(5).unwrap().find("restricted").unwrap() as u64;
+    let mut value = "restricted".to_string();
+    let mut version = 1;
+    let mut lens_after_typing = |client: &mut LspClient, typed: &str| -> String {
+        version += 1;
+        let end = column + value.len() as u64;
+        client.change(
+            &ns,
+            version,
+            json!([{ "range": { "start": { "line": 5, "character": column }, "end": { "line": 5, "character": end } }, "text": typed }]),
+        );
+        value = typed.to_string();
+        let response = client.request("textDocument/codeLens", json!({ "textDocument": { "uri": ns } }));
+        response["result"][0]["command"]["title"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        lens_after_typing(&mut client, "privileged"),
+        "enforce privileged:latest · 2/2 workloads pass"
+    );
+    // "b" on the way to "baseline": PSA would read it as restricted, which neither pod passes.
+    assert_eq!(
+        lens_after_typing(&mut client, "b"),
+        "enforce privileged:latest · 2/2 workloads pass (its last valid labels, while a label is invalid)"
+    );
+    assert_eq!(
+        lens_after_typing(&mut client, "baseline"),
+        "enforce baseline:latest · 1/2 workloads pass | warn baseline:latest · 1/2 workloads pass"
+    );
+}

@@ -95,8 +95,9 @@ fn object_title(object: &ObjectReport) -> String {
     title
 }
 
-/// The lens title of a Namespace: each mode's policy and how many of the workloads in it pass.
-fn namespace_title(labels: &NamespaceLabels, workloads: &[&ObjectReport]) -> String {
+/// The lens title of a Namespace: each mode's policy and how many of the workloads in it pass; `kept`
+/// when those are its last valid labels, kept while one of its labels is invalid.
+fn namespace_title(labels: &NamespaceLabels, workloads: &[&ObjectReport], kept: bool) -> String {
     if labels.modes.is_empty() {
         return format!(
             "Namespace {:?}: no pod-security level label ({})",
@@ -125,7 +126,11 @@ fn namespace_title(labels: &NamespaceLabels, workloads: &[&ObjectReport]) -> Str
             )
         })
         .collect();
-    parts.join(" | ")
+    let mut title = parts.join(" | ");
+    if kept {
+        title.push_str(" (its last valid labels, while a label is invalid)");
+    }
+    title
 }
 
 /// A lens titled `title`; a click shows `target` (`podsec.showLocation`), or does nothing without one.
@@ -165,7 +170,15 @@ pub(super) fn code_lenses(
             )
         })
         .collect();
-    for labels in &snapshot.own.labels {
+    for read in &snapshot.own.labels {
+        // The policy its workloads were judged under: while a label is invalid (being typed), the last
+        // valid one, which the analysis also used (see `steady_namespaces`).
+        let labels = snapshot
+            .namespaces
+            .iter()
+            .find(|steady| steady.name == read.name)
+            .unwrap_or(read);
+        let kept = labels.modes != read.modes;
         let workloads: Vec<&ObjectReport> = analysis
             .objects
             .iter()
@@ -174,7 +187,7 @@ pub(super) fn code_lenses(
             .collect();
         lenses.push(lens(
             convert::range(rope, labels.header, encoding),
-            namespace_title(labels, &workloads),
+            namespace_title(labels, &workloads, kept),
             None,
         ));
     }
