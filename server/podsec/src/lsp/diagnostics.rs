@@ -154,10 +154,9 @@ pub(super) fn diagnostics(
             });
             // The other modes at which this check fails too: one diagnostic names them all.
             let modes: Vec<&str> = object
-                .mode_lines
-                .iter()
-                .filter(|line| line.failures.iter().any(|f| f.check.id == violation.check.id))
-                .flat_map(|line| line.modes.iter().map(|m| m.as_str()))
+                .failing_modes(violation.check.id)
+                .into_iter()
+                .map(|m| m.as_str())
                 .collect();
             // A finding enforce admits is a warning or information: its message says which modes report it.
             let note = object
