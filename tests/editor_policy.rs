@@ -726,7 +726,10 @@ spec:
                 ],
                 "{diagnostics:#?}"
             );
-            assert!(markdown.contains("Its exemption does not hold"), "{markdown}");
+            assert!(
+                markdown.contains("Exempted: the image runs as root until ticket 12 (annotation on the object) · does not hold: the cluster enforces `restricted:latest` (from Namespace \"web\", label pod-security.kubernetes.io/enforce)"),
+                "{markdown}"
+            );
         }
     }
 }

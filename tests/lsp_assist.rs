@@ -732,3 +732,392 @@ fn hover_on_a_namespace_kind_gives_the_policy_of_its_workloads() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// What the editor shows of one finding: the diagnostics on its field, the hover on that field, the
+/// hover on the object's `kind:` line and the object's lens.
+struct Story {
+    diagnostics: Vec<Value>,
+    /// Whether the file has an `exemption-not-enforced` diagnostic (at the annotation, or on the finding).
+    refused: bool,
+    field: String,
+    kind: String,
+    lens: String,
+}
+
+/// The story of the field at `needle` in the Pod `pod` (its `kind: Pod` line), in a workspace of `files`.
+fn story(name: &str, files: &[(&str, &str)], pod: &str, needle: &str) -> Story {
+    let dir = workspace_dir(name, files);
+    let text = files.iter().find(|(p, _)| *p == pod).unwrap().1;
+    let uri = file_uri(&dir.join(pod));
+    let mut client = start_in(&dir);
+    client.open(&uri, text, 1);
+    let field = range_of(text, needle);
+    let all = client.diagnostics(&uri, 1);
+    let refused = all.iter().any(|d| d["code"] == "exemption-not-enforced");
+    let diagnostics: Vec<Value> = all
+        .into_iter()
+        .filter(|d| d["range"]["start"]["line"] == field["start"]["line"])
+        .collect();
+    let kind_line = range_of(text, "kind: Pod")["start"].clone();
+    let story = Story {
+        diagnostics,
+        refused,
+        field: hover_at(&mut client, &uri, &field["start"]),
+        kind: hover_at(&mut client, &uri, &kind_line),
+        lens: {
+            let lenses = client.request("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
+            lenses["result"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["range"]["start"] == kind_line)
+                .map(|l| l["command"]["title"].as_str().unwrap().to_string())
+                .unwrap_or_default()
+        },
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    story
+}
+
+fn namespace(labels: &str) -> String {
+    format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shöp\n  labels: {{{labels}}}\n")
+}
+
+/// A Pod of namespace `shöp` that passes restricted but for `allowPrivilegeEscalation: true`, with
+/// `annotations` on its metadata.
+fn escalating(annotations: &str) -> String {
+    format!(
+        "# ünï\napiVersion: v1\nkind: Pod\nmetadata:\n  name: wéb\n  namespace: shöp\n  annotations: {{{annotations}}}\nspec:\n  securityContext: {{runAsNonRoot: true, seccompProfile: {{type: RuntimeDefault}}}}\n  containers:\n  - name: äpp\n    image: x\n    securityContext:\n      allowPrivilegeEscalation: true  # 😀\n      capabilities: {{drop: [ALL]}}\n"
+    )
+}
+
+/// One scenario of the matrix below: the workspace, the field, and what each view must say of it.
+struct Scenario {
+    name: &'static str,
+    /// The Namespace `shöp`'s labels (none: no Namespace file).
+    labels: Option<&'static str>,
+    /// The annotations of the Pod, and a replacement in its text (`from`, `to`).
+    annotations: &'static str,
+    edit: (&'static str, &'static str),
+    /// `.podsec.yaml`, and the admission configuration (empty: none).
+    project: &'static str,
+    admission: &'static str,
+    needle: &'static str,
+    /// Whether the exemption gets `exemption-not-enforced`.
+    refused: bool,
+    /// On the field's line: (severity, code, message).
+    diagnostics: &'static [(u64, &'static str, &'static str)],
+    /// The field hover's first paragraphs (before `Policy in force`).
+    field: &'static str,
+    /// Each mode's line of the hover on `kind: Pod`, up to its source, then the lines after them.
+    kind: &'static [&'static str],
+    lens: &'static str,
+}
+
+const ESCALATES: &str = r#"container "äpp" must set securityContext.allowPrivilegeEscalation=false"#;
+const NO_AUDIT: &str =
+    "- **audit**: not set (no label, and no default of an admission configuration): PSA checks nothing";
+const REASON: &str = r#"podsec.dev/exempt.allowPrivilegeEscalation: "the büild needs sudo""#;
+const PROJECT_EXEMPTION: &str =
+    "exemptions:\n- {check: allowPrivilegeEscalation, namespace: shöp, reason: the büild needs sudo}\n";
+
+fn scenarios() -> Vec<Scenario> {
+    let base = Scenario {
+        name: "",
+        labels: Some(""),
+        annotations: "",
+        edit: ("", ""),
+        project: "",
+        admission: "",
+        needle: "allowPrivilegeEscalation: true",
+        refused: false,
+        diagnostics: &[],
+        field: "",
+        kind: &[],
+        lens: "",
+    };
+    vec![
+        Scenario {
+            name: "enforce",
+            labels: Some("enforce: restricted"),
+            diagnostics: &[(1, "allowPrivilegeEscalation", ESCALATES)],
+            field: "**✗ allowPrivilegeEscalation** — restricted · container \"äpp\" must set securityContext.allowPrivilegeEscalation=false · fix: Set allowPrivilegeEscalation: false on container \"äpp\", replacing true (setuid programs lose their privileges) (unsafe)",
+            kind: &[
+                "- **enforce** `restricted:latest` · fails allowPrivilegeEscalation",
+                "- **warn** `restricted:latest` · fails allowPrivilegeEscalation",
+                NO_AUDIT,
+            ],
+            lens: "restricted:latest (Namespace \"shöp\", enforce label) · 1 error",
+            ..base
+        },
+        Scenario {
+            name: "warn-only",
+            labels: Some("enforce: baseline, pod-security.kubernetes.io/warn: restricted"),
+            diagnostics: &[(
+                2,
+                "allowPrivilegeEscalation",
+                "container \"äpp\" must set securityContext.allowPrivilegeEscalation=false (fails in warn mode only)",
+            )],
+            field: "**✗ allowPrivilegeEscalation** — restricted · fails in warn mode only · container \"äpp\" must set securityContext.allowPrivilegeEscalation=false · fix: Set allowPrivilegeEscalation: false on container \"äpp\", replacing true (setuid programs lose their privileges) (unsafe)",
+            kind: &[
+                "- **enforce** `baseline:latest` · passes",
+                "- **warn** `restricted:latest` · fails allowPrivilegeEscalation",
+                NO_AUDIT,
+            ],
+            lens: "baseline:latest (Namespace \"shöp\", enforce label; warn restricted:latest) · 1 warning",
+            ..base
+        },
+        Scenario {
+            name: "audit-only",
+            labels: Some("enforce: baseline, pod-security.kubernetes.io/audit: restricted"),
+            diagnostics: &[(
+                3,
+                "allowPrivilegeEscalation",
+                "container \"äpp\" must set securityContext.allowPrivilegeEscalation=false (fails in audit mode only)",
+            )],
+            field: "**✗ allowPrivilegeEscalation** — restricted · fails in audit mode only · container \"äpp\" must set securityContext.allowPrivilegeEscalation=false · fix: Set allowPrivilegeEscalation: false on container \"äpp\", replacing true (setuid programs lose their privileges) (unsafe)",
+            kind: &[
+                "- **enforce** `baseline:latest` · passes",
+                "- **warn** `baseline:latest` · passes",
+                "- **audit** `restricted:latest` · fails allowPrivilegeEscalation",
+            ],
+            lens: "baseline:latest (Namespace \"shöp\", enforce label; audit restricted:latest) · 1 note",
+            ..base
+        },
+        Scenario {
+            // restricted:v1.21 does not require dropping ALL (v1.22 does); warn at latest does.
+            name: "warn-version",
+            labels: Some(
+                "enforce: restricted, pod-security.kubernetes.io/enforce-version: v1.21, pod-security.kubernetes.io/warn: restricted, pod-security.kubernetes.io/warn-version: latest",
+            ),
+            edit: ("drop: [ALL]", "drop: [NET_RAW]"),
+            needle: "drop:",
+            diagnostics: &[(
+                2,
+                "capabilities_restricted",
+                "container \"äpp\" must set securityContext.capabilities.drop=[\"ALL\"] (fails in warn mode only)",
+            )],
+            field: "**✗ capabilities_restricted** — restricted · fails in warn mode only · container \"äpp\" must set securityContext.capabilities.drop=[\"ALL\"] · fix: Add ALL to capabilities.drop on container \"äpp\" (safe)",
+            kind: &[
+                "- **enforce** `restricted:v1.21` · fails allowPrivilegeEscalation",
+                "- **warn** `restricted:latest` · fails allowPrivilegeEscalation, capabilities_restricted",
+                NO_AUDIT,
+            ],
+            lens: "restricted:v1.21 (Namespace \"shöp\", enforce label; warn restricted:latest) · 1 error, 1 warning",
+            ..base
+        },
+        Scenario {
+            name: "annotation-honoured",
+            labels: Some("enforce: baseline, pod-security.kubernetes.io/warn: restricted"),
+            annotations: REASON,
+            field: "**⊘ allowPrivilegeEscalation** — restricted · exempted: the büild needs sudo (annotation on the object) · holds: only warn reports it, and the cluster admits the pods",
+            kind: &[
+                "- **enforce** `baseline:latest` · passes",
+                "- **warn** `restricted:latest` · passes (exempted: allowPrivilegeEscalation)",
+                NO_AUDIT,
+                "1 exempted finding (hover on each for its exemption).",
+            ],
+            lens: "baseline:latest (Namespace \"shöp\", enforce label; warn restricted:latest) · passes · 1 exempted (hover for why it holds)",
+            ..base
+        },
+        Scenario {
+            name: "comment-honoured",
+            labels: Some("enforce: baseline, pod-security.kubernetes.io/audit: restricted"),
+            edit: ("# 😀", "# podsec: exempt allowPrivilegeEscalation -- the büild"),
+            field: "**⊘ allowPrivilegeEscalation** — restricted · exempted: the büild (comment on its line) · holds: only audit reports it, and the cluster admits the pods",
+            kind: &[
+                "- **enforce** `baseline:latest` · passes",
+                "- **warn** `baseline:latest` · passes",
+                "- **audit** `restricted:latest` · passes (exempted: allowPrivilegeEscalation)",
+                "1 exempted finding (hover on each for its exemption).",
+            ],
+            lens: "baseline:latest (Namespace \"shöp\", enforce label; audit restricted:latest) · passes · 1 exempted (hover for why it holds)",
+            ..base
+        },
+        Scenario {
+            name: "podsec-own-honoured",
+            labels: None,
+            project: PROJECT_EXEMPTION,
+            field: "**⊘ allowPrivilegeEscalation** — restricted · exempted: the büild needs sudo (.podsec.yaml) · holds: only podsec imposes restricted:latest (from the default (no policy configured)); no cluster label or admission configuration enforces it",
+            kind: &[
+                "- **enforce** `restricted:latest` · passes (exempted: allowPrivilegeEscalation)",
+                "- **warn**: not set (no label, and no default of an admission configuration): PSA checks nothing",
+                NO_AUDIT,
+                "1 exempted finding (hover on each for its exemption).",
+            ],
+            lens: "restricted:latest (the default (no policy configured)) · passes · 1 exempted (hover for why it holds)",
+            ..base
+        },
+        Scenario {
+            name: "annotation-refused",
+            refused: true,
+            labels: Some("enforce: restricted"),
+            annotations: REASON,
+            diagnostics: &[(1, "allowPrivilegeEscalation", ESCALATES)],
+            field: "**✗ allowPrivilegeEscalation** — restricted · container \"äpp\" must set securityContext.allowPrivilegeEscalation=false · fix: Set allowPrivilegeEscalation: false on container \"äpp\", replacing true (setuid programs lose their privileges) (unsafe)\n\nExempted: the büild needs sudo (annotation on the object) · does not hold: the cluster enforces `restricted:latest` (from Namespace \"shöp\", label pod-security.kubernetes.io/enforce), and PSA knows no per-check exemption (`exemption-not-enforced`)",
+            kind: &[
+                "- **enforce** `restricted:latest` · fails allowPrivilegeEscalation",
+                "- **warn** `restricted:latest` · fails allowPrivilegeEscalation",
+                NO_AUDIT,
+                "Exemption that does not hold: `allowPrivilegeEscalation` (the cluster enforces the level, and PSA knows no per-check exemption: `exemption-not-enforced`; hover on each finding).",
+            ],
+            lens: "restricted:latest (Namespace \"shöp\", enforce label) · 1 error · 1 exemption does not hold (hover on the finding)",
+            ..base
+        },
+        Scenario {
+            // Refused where the exemption is written in the project file: its diagnostic is on the finding.
+            name: "project-refused",
+            refused: true,
+            labels: Some("enforce: restricted"),
+            project: PROJECT_EXEMPTION,
+            diagnostics: &[
+                (
+                    2,
+                    "exemption-not-enforced",
+                    "PSA has no per-check exemption: namespace \"shöp\" enforces restricted:latest (Namespace \"shöp\", label pod-security.kubernetes.io/enforce), so the cluster will reject this pod for allowPrivilegeEscalation whatever this exemption says; relax the namespace's level, or enforce podsec's policy in the cluster (`podsec export vap`, then `enforcedByAdmissionPolicy: true` in .podsec.yaml)",
+                ),
+                (1, "allowPrivilegeEscalation", ESCALATES),
+            ],
+            field: "**✗ allowPrivilegeEscalation** — restricted · container \"äpp\" must set securityContext.allowPrivilegeEscalation=false · fix: Set allowPrivilegeEscalation: false on container \"äpp\", replacing true (setuid programs lose their privileges) (unsafe)\n\nExempted: the büild needs sudo (.podsec.yaml) · does not hold: the cluster enforces `restricted:latest` (from Namespace \"shöp\", label pod-security.kubernetes.io/enforce), and PSA knows no per-check exemption (`exemption-not-enforced`)",
+            kind: &[
+                "- **enforce** `restricted:latest` · fails allowPrivilegeEscalation",
+                "- **warn** `restricted:latest` · fails allowPrivilegeEscalation",
+                NO_AUDIT,
+                "Exemption that does not hold: `allowPrivilegeEscalation` (the cluster enforces the level, and PSA knows no per-check exemption: `exemption-not-enforced`; hover on each finding).",
+            ],
+            lens: "restricted:latest (Namespace \"shöp\", enforce label) · 1 error · 1 exemption does not hold (hover on the finding)",
+            ..base
+        },
+        Scenario {
+            name: "passing",
+            labels: Some("enforce: restricted"),
+            edit: ("Escalation: true", "Escalation: false"),
+            needle: "allowPrivilegeEscalation: false",
+            field: "**✓ allowPrivilegeEscalation** — restricted · checked, and passes here",
+            kind: &[
+                "- **enforce** `restricted:latest` · passes",
+                "- **warn** `restricted:latest` · passes",
+                NO_AUDIT,
+            ],
+            lens: "restricted:latest (Namespace \"shöp\", enforce label) · passes",
+            ..base
+        },
+        Scenario {
+            name: "above-the-level",
+            labels: Some("enforce: baseline"),
+            field: "**○ allowPrivilegeEscalation** — restricted · not checked: a restricted check, above `baseline:latest`",
+            kind: &[
+                "- **enforce** `baseline:latest` · passes",
+                "- **warn** `baseline:latest` · passes",
+                NO_AUDIT,
+            ],
+            lens: "baseline:latest (Namespace \"shöp\", enforce label) · passes",
+            ..base
+        },
+        Scenario {
+            name: "before-its-version",
+            labels: Some("enforce: restricted, pod-security.kubernetes.io/enforce-version: v1.21"),
+            edit: ("drop: [ALL]", "drop: [NET_RAW]"),
+            needle: "drop:",
+            diagnostics: &[],
+            field: "**○ capabilities_restricted** — restricted · not checked: added at v1.22, after `restricted:v1.21`",
+            kind: &[
+                "- **enforce** `restricted:v1.21` · fails allowPrivilegeEscalation",
+                "- **warn** `restricted:v1.21` · fails allowPrivilegeEscalation",
+                NO_AUDIT,
+            ],
+            lens: "restricted:v1.21 (Namespace \"shöp\", enforce label) · 1 error",
+            ..base
+        },
+        Scenario {
+            name: "privileged",
+            labels: Some("enforce: privileged"),
+            field: "**○ allowPrivilegeEscalation** — restricted · not checked: `privileged:latest` checks nothing",
+            kind: &[
+                "- **enforce** `privileged:latest` · checks nothing",
+                "- **warn**: not set (no label, and no default of an admission configuration): PSA checks nothing",
+                NO_AUDIT,
+            ],
+            lens: "privileged: not checked (Namespace \"shöp\", enforce label)",
+            ..base
+        },
+        Scenario {
+            name: "namespace-exempt",
+            labels: None,
+            admission: "apiVersion: pod-security.admission.config.k8s.io/v1\nkind: PodSecurityConfiguration\ndefaults: {enforce: restricted}\nexemptions: {namespaces: [shöp]}\n",
+            field: "**○ allowPrivilegeEscalation** — restricted · not checked: namespace \"shöp\" is exempt in admission configuration admission.yaml",
+            kind: &[
+                "Not checked: namespace \"shöp\" is exempt in admission configuration admission.yaml.",
+                "- **enforce** `restricted:latest` · not checked",
+                "- **warn** `privileged:latest` · checks nothing",
+                "- **audit** `privileged:latest` · checks nothing",
+            ],
+            lens: "not checked: namespace \"shöp\" is exempt in admission configuration admission.yaml",
+            ..base
+        },
+    ]
+}
+
+/// Hover on the field, hover on `kind:`, the object's lens and the field's diagnostics tell one story in
+/// every mode: failing under enforce, warn or audit only (and at a version other than enforce's), exempted
+/// where the cluster honours it and where it does not, passing, and not checked (and why).
+#[test]
+fn hover_lenses_and_diagnostics_tell_the_same_story_in_every_mode() {
+    let mut wrong = Vec::new();
+    for scenario in scenarios() {
+        let name = scenario.name;
+        let mut files: Vec<(&str, String)> = Vec::new();
+        if let Some(labels) = scenario.labels {
+            files.push((
+                "ns.yaml",
+                namespace(&format!("pod-security.kubernetes.io/{labels}")),
+            ));
+        }
+        let pod = escalating(scenario.annotations).replace(scenario.edit.0, scenario.edit.1);
+        files.push(("pod.yaml", pod));
+        if !scenario.project.is_empty() {
+            files.push((".podsec.yaml", scenario.project.to_string()));
+        }
+        if !scenario.admission.is_empty() {
+            files.push(("admission.yaml", scenario.admission.to_string()));
+        }
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        let story = story(&format!("story-{name}"), &files, "pod.yaml", scenario.needle);
+        let diagnostics: Vec<(u64, &str, &str)> = story
+            .diagnostics
+            .iter()
+            .map(|d| {
+                assert!(d.get("tags").is_none(), "{name}: {d}");
+                (
+                    d["severity"].as_u64().unwrap(),
+                    d["code"].as_str().unwrap(),
+                    d["message"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        let field = story.field.split("\n\nPolicy in force").next().unwrap();
+        let kind: Vec<&str> = story
+            .kind
+            .lines()
+            .skip(1)
+            .filter(|l| !l.is_empty())
+            .map(|l| l.split(" — from ").next().unwrap())
+            .collect();
+        // Every scenario is checked, and every view that differs is named.
+        for (view, differs) in [
+            ("diagnostics", diagnostics != scenario.diagnostics),
+            ("exemption-not-enforced", story.refused != scenario.refused),
+            ("field hover", field != scenario.field),
+            ("kind hover", kind != scenario.kind),
+            ("lens", story.lens != scenario.lens),
+        ] {
+            if differs {
+                wrong.push(format!(
+                    "{name}: {view}:\n{diagnostics:?}\n{field}\n{kind:#?}\n{}",
+                    story.lens
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}

@@ -162,17 +162,27 @@ pub fn hover_in(text: &str, options: &Options, offset: usize, analysis: &Analysi
                 Some(fix) => format!(" · fix: {} (unsafe)", fix.title),
                 None => " · no automatic fix".to_string(),
             };
+            // A finding enforce admits says which modes report it, as its diagnostic does.
+            let modes = report
+                .mode_note(violation)
+                .map(|note| format!("{note} · "))
+                .unwrap_or_default();
             markdown.push_str(&format!(
-                "**✗ {}** — {} · {}{fix}\n\n",
+                "**✗ {}** — {} · {modes}{}{fix}\n\n",
                 violation.check.id,
                 violation.check.level,
                 violation.message_at(location),
             ));
-            if exemption_refused(analysis, report, violation.check.id) {
-                markdown.push_str(
-                    "Its exemption does not hold: PSA enforces this level and knows no per-check exemption \
-                     (`exemption-not-enforced`).\n\n",
-                );
+            if let Some((_, reason)) = report
+                .refused_exemptions
+                .iter()
+                .find(|(check, _)| *check == violation.check.id)
+            {
+                markdown.push_str(&format!(
+                    "Exempted: {reason} · does not hold: {}, and PSA knows no per-check exemption \
+                     (`exemption-not-enforced`)\n\n",
+                    enforced_by_cluster(report)
+                ));
             }
             docs.push_str(&folded(violation.check));
         }
@@ -219,19 +229,17 @@ pub fn hover_in(text: &str, options: &Options, offset: usize, analysis: &Analysi
         for check in &exact {
             let exempted = report.exempted.iter().find(|(v, _)| v.check.id == check.id);
             let modes = checking_modes(report, check);
-            let state = if let Some((violation, reason)) = exempted {
-                format!(
-                    "exempted: {reason} · {}",
-                    exemption_holds_because(options, report, violation.mode)
-                )
+            let (mark, state) = if let Some((violation, reason)) = exempted {
+                let holds = exemption_holds_because(options, report, violation.mode);
+                ("⊘", format!("exempted: {reason} · {holds}"))
+            } else if let Some(why) = not_checked_because(report, check) {
+                ("○", why)
             } else if in_force.contains(check) {
-                "checked, and passes here".to_string()
-            } else if !modes.is_empty() {
-                format!("checked in {} mode only, and passes here", modes.join(" and "))
+                ("✓", "checked, and passes here".to_string())
             } else {
-                "not checked at this policy".to_string()
+                let modes = modes.join(" and ");
+                ("✓", format!("checked in {modes} mode only, and passes here"))
             };
-            let mark = if exempted.is_some() { "⊘" } else { "✓" };
             markdown.push_str(&format!(
                 "**{mark} {}** — {} · {state}\n\n",
                 check.id, check.level
@@ -242,12 +250,12 @@ pub fn hover_in(text: &str, options: &Options, offset: usize, analysis: &Analysi
             markdown.push_str("Fields under here are read by:\n\n");
             for check in below {
                 let modes = checking_modes(report, check);
-                let state = if in_force.contains(&check) {
+                let state = if let Some(why) = not_checked_because(report, check) {
+                    format!(" ({why})")
+                } else if in_force.contains(&check) {
                     String::new()
-                } else if !modes.is_empty() {
-                    format!(" (checked in {} mode only)", modes.join(" and "))
                 } else {
-                    " (not checked at this policy)".to_string()
+                    format!(" (checked in {} mode only)", modes.join(" and "))
                 };
                 markdown.push_str(&format!(
                     "- `{}` ({}){state}: {}\n",
@@ -297,16 +305,62 @@ fn checking_modes(report: &crate::analysis::ObjectReport, check: &Check) -> Vec<
         .collect()
 }
 
-/// Whether the analysis refused an exemption of `check` on this object (it fails an enforce level the
-/// cluster applies).
-fn exemption_refused(analysis: &Analysis, report: &crate::analysis::ObjectReport, check: &str) -> bool {
-    let marker = format!(" for {check} whatever");
-    analysis.config_problems.iter().any(|p| {
-        p.code == "exemption-not-enforced"
-            && report.span.start <= p.span.start
-            && p.span.end <= report.span.end
-            && p.message.contains(&marker)
-    })
+/// Why no mode of `report` runs `check`, or `None` when one does: the object is not checked at all, its
+/// modes are privileged, or each policy leaves the check out (above its level, newer than its version,
+/// replaced by a restricted check).
+fn not_checked_because(report: &crate::analysis::ObjectReport, check: &Check) -> Option<String> {
+    if let Some(why) = &report.exempt {
+        return Some(format!("not checked: {why}"));
+    }
+    if report.modes.is_empty() {
+        let policy = report.privileged_modes.first().map(|(_, p)| p.policy);
+        return Some(match policy {
+            Some(policy) => format!("not checked: `{policy}` checks nothing"),
+            None => "not checked: no mode checks anything".to_string(),
+        });
+    }
+    if !checking_modes(report, check).is_empty() {
+        return None;
+    }
+    let mut reasons: Vec<String> = Vec::new();
+    for (_, mode) in &report.modes {
+        let policy = mode.policy;
+        let replaced_by = CHECKS
+            .iter()
+            .find(|other| other.overrides == Some(check.id) && checks_for(policy).contains(other));
+        let reason = if check.level > policy.level {
+            format!("a {} check, above `{policy}`", check.level)
+        } else if check.since() > policy.version.evaluated_minor() {
+            format!("added at v1.{}, after `{policy}`", check.since())
+        } else if let Some(other) = replaced_by {
+            format!("`{}` replaces it at `{policy}`", other.id)
+        } else {
+            continue;
+        };
+        if !reasons.contains(&reason) {
+            reasons.push(reason);
+        }
+    }
+    if reasons.is_empty() {
+        return Some("not checked at this policy".to_string());
+    }
+    Some(format!("not checked: {}", reasons.join("; ")))
+}
+
+/// What enforces the object's level in the cluster, for an exemption it refuses.
+fn enforced_by_cluster(report: &crate::analysis::ObjectReport) -> String {
+    let enforce = report
+        .modes
+        .iter()
+        .find(|(m, _)| *m == crate::policy::Mode::Enforce)
+        .map(|(_, p)| p);
+    match enforce {
+        Some(policy) => format!(
+            "the cluster enforces `{}` (from {})",
+            policy.policy, policy.source
+        ),
+        None => "the cluster enforces this level".to_string(),
+    }
 }
 
 /// Why an exemption holds where podsec honours it: only podsec imposes the level, only warn or audit report
@@ -495,7 +549,7 @@ mod tests {
         let info = hover_at("procMount");
         assert!(
             info.markdown
-                .starts_with("**✓ procMount** — baseline · not checked at this policy"),
+                .starts_with("**○ procMount** — baseline · not checked: `procMount_restricted` replaces it at `restricted:latest`"),
             "{}",
             info.markdown
         );
@@ -535,6 +589,27 @@ mod tests {
         assert!(
             info.markdown
                 .contains("- `runAsNonRoot` (restricted) (checked in warn mode only): "),
+            "{}",
+            info.markdown
+        );
+    }
+
+    #[test]
+    fn a_finding_enforce_admits_says_which_modes_fail_it() {
+        let text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    pod-security.kubernetes.io/enforce: baseline\n    pod-security.kubernetes.io/warn: restricted\n    pod-security.kubernetes.io/audit: restricted\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  securityContext:\n    runAsNonRoot: false\n  containers:\n  - name: app\n    image: x\n";
+        let context = crate::policy::PolicyContext {
+            namespaces: crate::policy::namespace_labels(text, &crate::yaml::Limits::default()),
+            ..crate::policy::PolicyContext::default()
+        };
+        let options = Options {
+            context: Some(&context),
+            ..Options::default()
+        };
+        let info = hover(text, &options, text.find("runAsNonRoot").unwrap() + 1).unwrap();
+        assert!(
+            info.markdown.starts_with(
+                "**✗ runAsNonRoot** — restricted · fails in warn and audit modes only · pod must not set securityContext.runAsNonRoot=false"
+            ),
             "{}",
             info.markdown
         );

@@ -219,7 +219,7 @@ fn refuse_cluster_enforced_exemptions(
         .as_deref()
         .map(|ns| format!("namespace {ns:?}"))
         .unwrap_or_else(|| "the cluster".to_string());
-    for (violation, _reason) in refused {
+    for (violation, reason) in refused {
         let at = annotations
             .iter()
             .find(|a| a.check == violation.check.id)
@@ -238,6 +238,7 @@ fn refuse_cluster_enforced_exemptions(
             span: at,
         });
         checks.push(violation.check.id);
+        report.refused_exemptions.push((violation.check.id, reason));
         match report
             .violations
             .iter_mut()
@@ -289,6 +290,7 @@ pub(super) fn skeleton(
         }],
         violations,
         exempted: Vec::new(),
+        refused_exemptions: Vec::new(),
         controllers: super::owners::controllers(object.object),
     }
 }

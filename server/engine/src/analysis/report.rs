@@ -46,6 +46,9 @@ pub struct ObjectReport {
     pub mode_lines: Vec<ModeLine>,
     /// Violations that an exemption covers, with its reason (or that an owner in the input reports).
     pub exempted: Vec<(CheckViolation, String)>,
+    /// Exemptions the cluster will not honour (`exemption-not-enforced`): the check and the exemption's
+    /// reason. Their findings stay among the violations.
+    pub refused_exemptions: Vec<(&'static str, String)>,
     /// Its controllers, `(kind, name)`, from `metadata.ownerReferences` (see `owners.rs`).
     pub controllers: Vec<(String, String)>,
 }
@@ -311,6 +314,36 @@ impl ObjectReport {
                 .any(|l| l.modes.contains(&Mode::Enforce) && !l.failures.is_empty());
         }
         self.violations.iter().any(|v| v.mode == Mode::Enforce)
+    }
+
+    /// The modes at which `check` fails, in order (enforce, warn, audit).
+    pub fn failing_modes(&self, check: &str) -> Vec<Mode> {
+        Mode::ALL
+            .into_iter()
+            .filter(|mode| {
+                self.line_of(*mode)
+                    .is_some_and(|line| line.failures.iter().any(|f| f.check.id == check))
+            })
+            .collect()
+    }
+
+    /// `fails in warn mode only` for a finding that enforce admits (its severity is then a warning or
+    /// information): the words the diagnostic and the hover give it. `None` when enforce fails it.
+    pub fn mode_note(&self, violation: &CheckViolation) -> Option<String> {
+        if violation.mode == Mode::Enforce {
+            return None;
+        }
+        let mut modes: Vec<&str> = self
+            .failing_modes(violation.check.id)
+            .into_iter()
+            .filter(|m| *m != Mode::Enforce)
+            .map(Mode::as_str)
+            .collect();
+        if modes.is_empty() {
+            modes.push(violation.mode.as_str());
+        }
+        let plural = if modes.len() == 1 { "mode" } else { "modes" };
+        Some(format!("fails in {} {plural} only", modes.join(" and ")))
     }
 
     /// A short human name: `Deployment "web"` or `Deployment`.

@@ -80,7 +80,7 @@ fn object_title(object: &ObjectReport) -> String {
     } else {
         title.push_str(&format!(" · {}", found.join(", ")));
     }
-    // Exemptions that hold (one the cluster would not honour is an error above, with its own diagnostic).
+    // Exemptions that hold, then those the cluster will not honour (their findings are counted above).
     let exempted: usize = object
         .exempted
         .iter()
@@ -90,6 +90,14 @@ fn object_title(object: &ObjectReport) -> String {
         title.push_str(&format!(
             " · {} (hover for why it holds)",
             plural(exempted, "exempted", "exempted")
+        ));
+    }
+    let refused = object.refused_exemptions.len();
+    if refused > 0 {
+        let verb = if refused == 1 { "does" } else { "do" };
+        title.push_str(&format!(
+            " · {} {verb} not hold (hover on the finding)",
+            plural(refused, "exemption", "exemptions")
         ));
     }
     title

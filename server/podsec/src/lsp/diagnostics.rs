@@ -154,11 +154,15 @@ pub(super) fn diagnostics(
             });
             // The other modes at which this check fails too: one diagnostic names them all.
             let modes: Vec<&str> = object
-                .mode_lines
-                .iter()
-                .filter(|line| line.failures.iter().any(|f| f.check.id == violation.check.id))
-                .flat_map(|line| line.modes.iter().map(|m| m.as_str()))
+                .failing_modes(violation.check.id)
+                .into_iter()
+                .map(|m| m.as_str())
                 .collect();
+            // A finding enforce admits is a warning or information: its message says which modes report it.
+            let note = object
+                .mode_note(violation)
+                .map(|note| format!(" ({note})"))
+                .unwrap_or_default();
             for location in &violation.locations {
                 diagnostics.push(Diagnostic {
                     range: convert::range(rope, location.span, encoding),
@@ -167,10 +171,11 @@ pub(super) fn diagnostics(
                     code_description: href.clone(),
                     source: Some("podsec".to_string()),
                     // What is wrong at this field, for this container only: the check's ID is the code.
-                    message: match &rendered {
-                        Some(rendered) => format!("{}{rendered}", violation.message_at(location)),
-                        None => violation.message_at(location).to_string(),
-                    },
+                    message: format!(
+                        "{}{note}{}",
+                        violation.message_at(location),
+                        rendered.as_deref().unwrap_or_default()
+                    ),
                     related_information: sentence.take().filter(|s| !s.is_empty()),
                     // Only when the check fails at more than one mode: a publication carries a thousand of these.
                     data: (style.data && modes.len() > 1).then(|| json!({ "modes": modes })),

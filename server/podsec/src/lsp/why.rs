@@ -259,16 +259,28 @@ fn link(location: &Location, shown: &str) -> String {
     )
 }
 
-/// What a mode's line says about the object: passes, or how many checks fail.
+/// What a mode's line says about the object: passes, or which checks fail; and the checks whose
+/// findings at this line an exemption covers (the field's hover says whether it holds).
 fn verdict(object: &ObjectReport, mode: Mode) -> String {
-    match object.mode_lines.iter().find(|l| l.modes.contains(&mode)) {
-        Some(line) if line.failures.is_empty() => "passes".to_string(),
-        Some(line) => {
-            let ids: Vec<&str> = line.failures.iter().map(|f| f.check.id).collect();
-            format!("fails {}", ids.join(", "))
+    let Some(line) = object.mode_lines.iter().find(|l| l.modes.contains(&mode)) else {
+        return "not checked".to_string();
+    };
+    let mut verdict = if line.failures.is_empty() {
+        "passes".to_string()
+    } else {
+        let ids: Vec<&str> = line.failures.iter().map(|f| f.check.id).collect();
+        format!("fails {}", ids.join(", "))
+    };
+    let mut exempted: Vec<&str> = Vec::new();
+    for (violation, _) in &object.exempted {
+        if line.modes.contains(&violation.mode) && !exempted.contains(&violation.check.id) {
+            exempted.push(violation.check.id);
         }
-        None => "not checked".to_string(),
     }
+    if !exempted.is_empty() {
+        verdict.push_str(&format!(" (exempted: {})", exempted.join(", ")));
+    }
+    verdict
 }
 
 /// One mode's line of the hover.
@@ -339,6 +351,22 @@ pub(super) fn explain(candidates: &Candidates, encoding: convert::Encoding, obje
         markdown.push_str(&format!(
             "\n{exempted} exempted finding{} (hover on each for its exemption).\n",
             if exempted == 1 { "" } else { "s" }
+        ));
+    }
+    if !object.refused_exemptions.is_empty() {
+        let mut checks: Vec<String> = Vec::new();
+        for (check, _) in &object.refused_exemptions {
+            let check = format!("`{check}`");
+            if !checks.contains(&check) {
+                checks.push(check);
+            }
+        }
+        markdown.push_str(&format!(
+            "\nExemption{} that do{} not hold: {} (the cluster enforces the level, and PSA knows no per-check \
+             exemption: `exemption-not-enforced`; hover on each finding).\n",
+            if checks.len() == 1 { "" } else { "s" },
+            if checks.len() == 1 { "es" } else { "" },
+            checks.join(", ")
         ));
     }
     markdown
