@@ -2,8 +2,9 @@
 # The VS Code extension inside a real VS Code: code-server 4.139 (VS Code 1.139) in headless Chromium, driven
 # by playwright-core (tests/editors/code_server_e2e.mjs). Installs the platform-specific .vsix (its bundled
 # binary only: no podsec on PATH, no podsec.path), opens a manifest and checks the diagnostics and the
-# Problems panel, hover, that the preferred quick fix changes the text as `podsec fix` does, and that the
-# comment exemption is a snippet whose placeholder reason the typed one replaces.
+# Problems panel, hover, that the preferred quick fix changes the text as `podsec fix` does, that the
+# comment exemption is a snippet whose placeholder reason the typed one replaces, and that clicking the code
+# lens above a Deployment shows the enforce label of its Namespace, in another file, selected.
 # Prints `code-server e2e: OK`; screenshots of a failure go to target/code-server/screenshots/.
 #
 # It installs what it needs: Debian's chromium and libkrb5-dev (as root, when missing); Node 24 (PyPI's
@@ -93,6 +94,12 @@ cp tests/data/vscode-e2e.yaml "$workspace/pod.yaml"
 # A file that is never opened: its problems come from workspace diagnostics (VS Code pulls them).
 mkdir -p "$workspace/deploy"
 printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: never-opened\nspec:\n  containers:\n  - name: tool\n    image: busybox\n    securityContext:\n      privileged: true\n' > "$workspace/deploy/unopened.yaml"
+# The lens test: a Deployment in Namespace "web", whose enforce label is in another file the lens jumps to.
+# Its container is not the pod's "app", so that the Problems panel rows of the pod stay unique. The label
+# follows non-ASCII text on its line (an astral character: two UTF-16 code units), so the selection is in
+# UTF-16 columns or in the wrong place.
+printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: web, annotations: {owner: "équipe 🚀"}, labels: {pod-security.kubernetes.io/enforce: baseline, pod-security.kubernetes.io/warn: restricted}}\n' > "$workspace/web-namespace.yaml"
+printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: web}\nspec:\n  template:\n    spec:\n      containers:\n      - name: api\n        image: api:1.0\n' > "$workspace/web-api.yaml"
 status=0
 "$podsec" fix - < "$workspace/pod.yaml" > "$work/expected.yaml" 2> "$work/fix.log" || status=$?
 if [ "$status" -ne 1 ]; then
@@ -148,4 +155,4 @@ if [ "$status" -ne 0 ]; then
   tail -40 "$work/server.log" >&2
   exit 1
 fi
-echo "code-server e2e: OK ($(python3 -c "import time; print(f'{time.time() - $start:.1f}')") s: install, start, diagnostics, Problems panel, hover, quick fix, snippet exemption)"
+echo "code-server e2e: OK ($(python3 -c "import time; print(f'{time.time() - $start:.1f}')") s: install, start, diagnostics, Problems panel, hover, quick fix, snippet exemption, lens click)"

@@ -2,7 +2,9 @@
 // started by tests/editors/code-server.sh, which installs the .vsix and serves the workspace.
 // Checks: podsec's diagnostics (squiggles, and the check IDs in the Problems panel, also of a file that is
 // never opened: workspace diagnostics), hover, the preferred quick fix (it must change the text exactly as
-// `podsec fix -` does), the comment exemption as a snippet (the typed reason replaces the placeholder), and
+// `podsec fix -` does), the comment exemption as a snippet (the typed reason replaces the placeholder),
+// that clicking the code lens above a Deployment shows its Namespace's enforce label, selected (the
+// server's podsec.showLocation command, which the language client registers, and window/showDocument), and
 // that the server is the bundled binary (the "podsec" output channel's log names it). A failure saves a
 // screenshot.
 import assert from "node:assert/strict";
@@ -70,6 +72,20 @@ await page.route("**/*", (route) => {
 async function noPodsecNotification() {
   const toasts = (await page.locator(".notifications-toasts .notification-toast").allInnerTexts()).join("\n");
   assert.doesNotMatch(toasts, /podsec|unknown setting/i, `a notification: ${toasts}`);
+}
+
+/** Ctrl+. until `row` shows: the menu may not open while the editor is still taking a cursor move. */
+async function openActionMenu(what, row) {
+  await poll(what, async () => {
+    await page.keyboard.press("Control+.");
+    try {
+      await row.waitFor({ timeout: 3000 });
+      return true;
+    } catch {
+      await page.keyboard.press("Escape");
+      return false;
+    }
+  });
 }
 
 try {
@@ -156,9 +172,8 @@ try {
   await page.keyboard.press("Escape");
 
   step("Ctrl+. and the preferred quick fix");
-  await page.keyboard.press("Control+.");
   const menu = page.locator(".action-widget");
-  await menu.locator(".monaco-list-row.action").first().waitFor({ timeout: 15000 });
+  await openActionMenu("the Ctrl+. menu", menu.locator(".monaco-list-row.action").first());
   const actions = await menu.locator(".monaco-list-row.action").allInnerTexts();
   const focused = await menu.locator(".monaco-list-row.action.focused").innerText();
   console.log(`code-server e2e: quick fixes offered: ${actions.map((a) => a.trim()).join(" | ")}; focused: ${focused.trim()}`);
@@ -183,18 +198,8 @@ try {
   await page.keyboard.press("Control+G");
   await page.keyboard.type(`${hostPortLine + 1}:9`);
   await page.keyboard.press("Enter");
-  // The menu may not open while the editor is still taking the cursor move: ask again until it does.
   const exempt = menu.locator(".monaco-list-row.action", { hasText: "with a comment (not deployed)" });
-  await poll("the comment exemption in the Ctrl+. menu", async () => {
-    await page.keyboard.press("Control+.");
-    try {
-      await exempt.waitFor({ timeout: 3000 });
-      return true;
-    } catch {
-      await page.keyboard.press("Escape");
-      return false;
-    }
-  });
+  await openActionMenu("the comment exemption in the Ctrl+. menu", exempt);
   await exempt.click();
   const reason = "the probe listens on the node";
   await editor.locator(".view-lines", { hasText: "TODO: reason" }).waitFor({ timeout: 15000 });
@@ -210,6 +215,58 @@ try {
     return text !== saved ? text : undefined;
   });
   assert.equal(exempted, saved.replace("      hostPort: 8080\n", `${exemption}\n`), "the comment, with the typed reason");
+
+  // "Why this policy?": the lens above a Deployment names the Namespace label that decides its policy;
+  // clicking it (podsec.showLocation: workspace/executeCommand, then the server's window/showDocument)
+  // must show the Namespace's file with that label selected.
+  step("open a Deployment in Namespace web");
+  const workload = page.locator(".explorer-folders-view .monaco-list-row", { hasText: "web-api.yaml" });
+  await workload.dblclick();
+  // The active editor's tab: its label is the file's name.
+  const activeTab = page.locator(".part.editor .tab.active").first();
+  const activeTitle = async () => (await activeTab.getAttribute("aria-label", { timeout: 1000 }).catch(() => "")) ?? "";
+  await poll("web-api.yaml in the editor", async () => (await activeTitle()) === "web-api.yaml");
+  const lensEditor = page.locator(".editor-instance .monaco-editor").first();
+  await lensEditor.locator(".view-lines", { hasText: "kind: Deployment" }).waitFor({ timeout: 15000 });
+
+  step("click the code lens above the Deployment");
+  const lens = lensEditor.locator(".codelens-decoration a", { hasText: 'Namespace "web"' });
+  await lens.waitFor({ timeout: 20000 });
+  const lensTitle = (await lens.innerText()).trim();
+  console.log(`code-server e2e: the lens reads: ${lensTitle}`);
+  assert.match(lensTitle, /^baseline:latest \(Namespace "web", enforce label/, lensTitle);
+  await lens.click();
+
+  step("the lens showed the enforce label in web-namespace.yaml");
+  const namespaceFile = path.join(path.dirname(file), "web-namespace.yaml");
+  const namespaceLines = fs.readFileSync(namespaceFile, "utf8").split("\n");
+  const labelLine = namespaceLines.findIndex((line) => line.includes("pod-security.kubernetes.io/enforce:")) + 1;
+  assert.ok(labelLine > 0, "the fixture's Namespace has an enforce label");
+  // The status bar's "Ln L, Col C (N selected)": the cursor ends the selection, the N characters before it.
+  // A click that does nothing leaves web-api.yaml active with no selection.
+  const selection = page.locator(".statusbar-item[id='status.editor.selection']");
+  const shown = await poll(
+    "web-namespace.yaml with a selection on the enforce label's line",
+    async () => {
+      const tab = await activeTitle();
+      const cursor = (await selection.innerText({ timeout: 1000 }).catch(() => "")).trim();
+      const at = /^Ln (\d+), Col (\d+) \((\d+) selected\)/.exec(cursor);
+      return /^web-namespace\.yaml\b/.test(tab) && at && Number(at[1]) === labelLine
+        ? { tab, cursor, column: Number(at[2]), length: Number(at[3]) }
+        : undefined;
+    },
+    15000,
+  ).catch(async (error) => {
+    const cursor = await selection.innerText({ timeout: 1000 }).catch(() => "?");
+    throw new Error(`${error.message}: the active tab is ${await activeTitle()}, the status bar says ${cursor.trim()}`);
+  });
+  // The status bar counts characters (🚀 is one; the protocol's UTF-16 counts it as two), as Array.from does.
+  const characters = Array.from(namespaceLines[labelLine - 1]);
+  const selected = characters.slice(shown.column - 1 - shown.length, shown.column - 1).join("");
+  console.log(`code-server e2e: the lens showed ${shown.tab} at ${shown.cursor}: ${JSON.stringify(selected)}`);
+  assert.equal(selected, "pod-security.kubernetes.io/enforce: baseline", `the selection on line ${labelLine}`);
+  await noPodsecNotification();
+
   fs.mkdirSync(screenshots, { recursive: true });
   await page.screenshot({ path: path.join(screenshots, "last-ok.png") });
   if (refused.length > 0) console.log(`code-server e2e: refused non-loopback requests: ${refused.join(" ")}`);
