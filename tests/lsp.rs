@@ -1027,6 +1027,26 @@ fn diagnostics_that_only_moved_are_published_once_the_typing_stops() {
         2,
         json!([{ "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } }, "text": "# a new line\n" }]),
     );
+    // Meanwhile the client names a finding where it was published (Neovim 0.11 reads those positions), on
+    // the line the cursor is now on: its fix is still offered, at the line it has moved to.
+    let privileged = by_code(&before, "privileged")[0].clone();
+    let mut cursor = privileged["range"].clone();
+    for end in ["start", "end"] {
+        cursor[end]["line"] = json!(cursor[end]["line"].as_u64().unwrap() + 1);
+    }
+    let response = client.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": URI }, "range": cursor, "context": { "diagnostics": [privileged], "only": ["quickfix"] } }),
+    );
+    let fix = response["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().starts_with("Remove privileged: true"))
+        .unwrap_or_else(|| panic!("no fix for a finding named where it was published: {response}"));
+    let edit = &fix["edit"]["documentChanges"][0]["edits"][0];
+    assert_eq!(edit["range"]["start"]["line"], cursor["start"]["line"], "{fix}");
+
     let publication =
         client.wait_for(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["version"] == 2);
     // Not sent on the keystroke: the first publication for it is the catch-up a second later.

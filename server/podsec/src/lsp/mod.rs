@@ -673,8 +673,13 @@ impl LanguageServer for Backend {
         }
     }
 
-    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+    async fn code_action(&self, mut params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         let snapshot = self.snapshot(&params.text_document.uri).await?;
+        if let Some(doc) = self.state().documents.get(params.text_document.uri.as_str()) {
+            if let (Some(published), Some(shown)) = (&doc.published, &doc.shown) {
+                tracking::to_current(&mut params.context.diagnostics, published, shown);
+            }
+        }
         let file = self.file_actions(&snapshot)?;
         let reveal = self.state().show_document;
         let actions = guarded("computing code actions", || {

@@ -52,6 +52,25 @@ pub(super) fn follow(
     true
 }
 
+/// Puts the diagnostics a client names in a request (a code action's context) where they are now: a
+/// client that has not been sent the moved ones yet names them at their published positions. `published`
+/// and `shown` are the same diagnostics, as sent and as moved since (see [`follow`]).
+pub(super) fn to_current(named: &mut [Diagnostic], published: &[Diagnostic], shown: &[Diagnostic]) {
+    if published.len() != shown.len() {
+        return;
+    }
+    for diagnostic in named {
+        // (Clients echo what they were sent, not always every optional field: the range, code and
+        // message say which one it is.)
+        let sent = published.iter().position(|p| {
+            p.range == diagnostic.range && p.code == diagnostic.code && p.message == diagnostic.message
+        });
+        if let Some(now) = sent.and_then(|i| shown.get(i)) {
+            diagnostic.range = now.range;
+        }
+    }
+}
+
 /// One edit: the text between `start` and `end` replaced by `inserted`.
 struct Edit {
     start: Position,
@@ -176,6 +195,32 @@ mod tests {
         let uri: Uri = "file:///x.yaml".parse().ok()?;
         let mut shown = vec![diagnostic(r)];
         follow(&mut shown, change, encoding, &uri).then(|| shown[0].range)
+    }
+
+    #[test]
+    fn a_request_naming_diagnostics_where_they_were_sent_gets_them_where_they_are() {
+        let Ok(uri) = "file:///x.yaml".parse::<Uri>() else {
+            panic!("uri")
+        };
+        let published = vec![
+            diagnostic(range((3, 4), (3, 9))),
+            diagnostic(range((7, 0), (7, 2))),
+        ];
+        let mut shown = published.clone();
+        assert!(follow(
+            &mut shown,
+            &edit((1, 0), (1, 0), "# new\n"),
+            Encoding::Utf16,
+            &uri
+        ));
+        // Neovim 0.11 names the second as it was published, before the catch-up.
+        let mut named = vec![published[1].clone()];
+        to_current(&mut named, &published, &shown);
+        assert_eq!(named[0].range, range((8, 0), (8, 2)));
+        // One it was never sent stays as named.
+        let mut other = vec![diagnostic(range((5, 0), (5, 1)))];
+        to_current(&mut other, &published, &shown);
+        assert_eq!(other[0].range, range((5, 0), (5, 1)));
     }
 
     #[test]
