@@ -1042,7 +1042,12 @@ fn diagnostics_that_only_moved_are_published_once_the_typing_stops() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|a| a["title"].as_str().unwrap().starts_with("Remove privileged: true"))
+        .find(|a| {
+            a["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Remove privileged: true")
+        })
         .unwrap_or_else(|| panic!("no fix for a finding named where it was published: {response}"));
     let edit = &fix["edit"]["documentChanges"][0]["edits"][0];
     assert_eq!(edit["range"]["start"]["line"], cursor["start"]["line"], "{fix}");

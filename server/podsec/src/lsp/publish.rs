@@ -17,6 +17,15 @@ use tower_lsp_server::ls_types::*;
 /// [`Backend::catch_up`]): longer than the pause between keystrokes of someone typing.
 const CATCH_UP: std::time::Duration = std::time::Duration::from_millis(1000);
 
+/// When a new analysis's diagnostics go to a client that is sent them.
+enum Send {
+    Now,
+    /// Once the document is quiet: the client shows them already, where its marks moved them.
+    WhenQuiet,
+    /// The client has them, as they are.
+    Nothing,
+}
+
 /// What [`Backend::diagnose`] gives: the diagnostics of one generation of an open document.
 pub(super) struct Diagnosed {
     pub uri: Uri,
@@ -54,7 +63,7 @@ impl Backend {
         if !pull {
             let _publishing = self.publish.lock().await;
             let items = &diagnosed.report.items;
-            let sent = {
+            let send = {
                 let mut state = self.state();
                 let Some(doc) = state
                     .documents
@@ -67,20 +76,22 @@ impl Backend {
                     list.as_ref()
                         .is_some_and(|list| Arc::ptr_eq(list, items) || list == items)
                 };
-                if same(&doc.shown) {
-                    // The client shows these already: sent again later only if they moved (see
-                    // `catch_up`), never while the user is typing.
-                    (!same(&doc.published)).then_some(false)
-                } else {
+                if !same(&doc.shown) {
                     doc.published = Some(Arc::clone(items));
                     doc.shown = Some(Arc::clone(items));
-                    Some(true)
+                    Send::Now
+                } else if same(&doc.published) {
+                    Send::Nothing
+                } else {
+                    // The client shows these already, moved by its marks: sent where they now are once
+                    // the typing stops (see `catch_up`), never while the user types.
+                    Send::WhenQuiet
                 }
             };
-            match sent {
-                Some(true) => self.publish_diagnostics(&diagnosed.uri, items, Some(diagnosed.version)),
-                Some(false) => self.catch_up(key.to_string(), generation),
-                None => {}
+            match send {
+                Send::Now => self.publish_diagnostics(&diagnosed.uri, items, Some(diagnosed.version)),
+                Send::WhenQuiet => self.catch_up(key.to_string(), generation),
+                Send::Nothing => {}
             }
         }
         // Code lenses show the policy: the client asks again when it may have changed.
