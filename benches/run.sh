@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 cargo bench --locked --bench engine
 cargo bench --locked --bench lsp_keystroke
 cargo bench --locked --bench lsp_load
+cargo bench --locked --bench lsp_close
 cargo bench --locked --bench whole_process
 cargo bench --locked --bench memory
 if [ "${1:-}" = "--peers" ]; then
