@@ -4,7 +4,8 @@
 //! types into it; `neovim_keystroke.lua` measures how long Neovim's main loop is blocked per keystroke.
 //!
 //! `cargo bench --bench neovim_keystroke`. `PODSEC_LSP_BIN` runs another build of the server (to compare
-//! two commits alternately); `PODSEC_NVIM` another Neovim; `PODSEC_EDITS` keystrokes per scenario.
+//! two commits alternately); `PODSEC_NVIM` another Neovim (Neovim 0.12, which pulls diagnostics:
+//! `PODSEC_NVIM=$(bash tests/editors/install-neovim-0.12.sh)`); `PODSEC_EDITS` keystrokes per scenario.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

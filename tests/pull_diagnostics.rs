@@ -24,11 +24,17 @@ const OTHER: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: other\nspec:\
 const NOTES: &str = "title: not Kubernetes\nitems: [1, 2]\n";
 
 fn start(dir: &Path, capabilities: Value) -> (LspClient, Value) {
+    start_as(dir, capabilities, Value::Null)
+}
+
+/// `start`, the client naming itself with `client_info` (`clientInfo`, e.g. Neovim's name and version).
+fn start_as(dir: &Path, capabilities: Value, client_info: Value) -> (LspClient, Value) {
     let mut client = LspClient::spawn();
     let folder = file_uri(dir);
     let response = client.request(
         "initialize",
         json!({ "processId": null, "rootUri": folder, "workspaceFolders": [{ "uri": folder, "name": "ws" }],
+                "clientInfo": client_info,
                 "capabilities": capabilities, "initializationOptions": { "podsec": { "debounceMs": 0 } } }),
     );
     client.notify("initialized", json!({}));
@@ -259,7 +265,7 @@ fn a_client_that_cannot_be_asked_to_pull_again_gets_publications() {
 }
 
 /// What Neovim 0.12 declares for diagnostics (runtime/lua/vim/lsp/protocol.lua): pulls with related
-/// documents and data, re-pulls on `workspace/diagnostic/refresh`, and still reads publications.
+/// documents and data, pulls again on `workspace/diagnostic/refresh`, and still reads publications.
 fn neovim_0_12_capabilities() -> Value {
     json!({
         "textDocument": {
@@ -280,10 +286,49 @@ fn neovim_0_12_capabilities() -> Value {
     })
 }
 
+/// Neovim 0.12's `clientInfo` (`tostring(vim.version())`).
+fn neovim(version: &str) -> Value {
+    json!({ "name": "Neovim", "version": version })
+}
+
+/// Neovim before 0.13 answers `workspace/diagnostic/refresh` with a workspace pull alone when the server
+/// offers one, leaving its open documents' diagnostics as they were (neovim/neovim#40623): it is offered
+/// document pulls only, so that a refresh re-pulls each open document. Later Neovims and other clients
+/// get workspace reports.
+#[test]
+fn neovim_before_0_13_is_not_offered_workspace_reports() {
+    let dir = workspace_dir("nvim-versions", &[("app.yaml", APP)]);
+    for (client_info, workspace) in [
+        (neovim("0.12.4"), false),
+        (neovim("0.11.4+v0.11.4"), false),
+        (neovim("0.13.0-dev-1234+gabcdef"), true),
+        (neovim("1.0.0"), true),
+        (
+            json!({ "name": "Visual Studio Code", "version": "1.100.0" }),
+            true,
+        ),
+        (Value::Null, true),
+    ] {
+        let (mut client, init) = start_as(&dir, neovim_0_12_capabilities(), client_info.clone());
+        let provider = &init["result"]["capabilities"]["diagnosticProvider"];
+        assert_eq!(provider["interFileDependencies"], true, "{client_info}: {init}");
+        assert_eq!(
+            provider["workspaceDiagnostics"], workspace,
+            "{client_info}: {init}"
+        );
+        // Either way, the open document is pulled.
+        let app = file_uri(&dir.join("app.yaml"));
+        client.open(&app, APP, 1);
+        assert!(codes(&pull(&mut client, &app, None)["items"]).contains(&"hostNamespaces".to_string()));
+        assert!(client.shutdown_and_exit().success());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn neovim_0_12_pulls_and_an_unchanged_report_sends_nothing() {
     let dir = workspace_dir("nvim-0.12", &[("ns.yaml", NAMESPACE), ("app.yaml", APP)]);
-    let (mut client, init) = start(&dir, neovim_0_12_capabilities());
+    let (mut client, init) = start_as(&dir, neovim_0_12_capabilities(), neovim("0.12.4"));
     assert_eq!(
         init["result"]["capabilities"]["diagnosticProvider"]["interFileDependencies"], true,
         "{init}"
@@ -365,7 +410,7 @@ fn neovim_0_12_pulls_and_an_unchanged_report_sends_nothing() {
 #[test]
 fn a_keystroke_that_only_moves_findings_is_answered_unchanged_until_the_typing_stops() {
     let dir = workspace_dir("nvim-0.12-moved", &[("app.yaml", APP)]);
-    let (mut client, _) = start(&dir, neovim_0_12_capabilities());
+    let (mut client, _) = start_as(&dir, neovim_0_12_capabilities(), neovim("0.12.4"));
     let app = file_uri(&dir.join("app.yaml"));
     client.open(&app, APP, 1);
     let first = pull(&mut client, &app, None);

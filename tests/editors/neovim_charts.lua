@@ -61,5 +61,5 @@ check(vim.wait(30000, function()
   return d ~= nil and d.lnum == 5 and d.col == 51
 end, 50), 'no rendering after :write: ' .. vim.inspect(vim.diagnostic.get(values)))
 print('saved: rendered again, one line lower')
-print('neovim charts e2e: OK')
+print('neovim charts e2e: OK (' .. tostring(vim.version()):match('^[%d.]+') .. ')')
 vim.cmd('qa!')

@@ -2,9 +2,9 @@
 -- tests/editors/neovim.sh on a monorepo: the workspace is rooted at `.git`, not at the team's
 -- .podsec.yaml, so a Namespace in another folder sets the team's policy; changes made outside the editor
 -- (a Namespace rewritten as `git checkout` would, `rm .podsec.yaml`) reach the server through file
--- watching; code lenses come with vim.lsp.codelens.refresh().
+-- watching; code lenses come with vim.lsp.codelens.refresh() (0.11) or enable() (0.12).
 
-local check = dofile(vim.env.PODSEC_REPO .. '/tests/editors/neovim_harness.lua')('neovim current e2e')
+local check, lenses = dofile(vim.env.PODSEC_REPO .. '/tests/editors/neovim_harness.lua')('neovim current e2e')
 local monorepo = assert(vim.env.PODSEC_MONOREPO, 'PODSEC_MONOREPO')
 local team = monorepo .. '/teams/payments'
 
@@ -30,9 +30,9 @@ check(watching == true, 'the shipped config does not turn on file watching')
 print('rooted at the repository; the Namespace in platform/ sets the policy of teams/payments')
 
 -- Lenses: the policy of each object, after a refresh.
-vim.lsp.codelens.refresh({ bufnr = deploy })
-check(vim.wait(20000, function() return #vim.lsp.codelens.get(deploy) > 0 end, 50), 'no code lens')
-local title = vim.lsp.codelens.get(deploy)[1].command.title
+lenses.enable(deploy)
+check(vim.wait(20000, function() return #lenses.get(deploy) > 0 end, 50), 'no code lens')
+local title = lenses.get(deploy)[1].command.title
 check(title:find('baseline', 1, true) ~= nil, 'lens: ' .. title)
 print('lens: ' .. title)
 
@@ -59,5 +59,5 @@ os.remove(team .. '/.podsec.yaml')
 check(vim.wait(20000, function() return severity(job, 'runAsNonRoot') == E end, 50),
   'the default policy (restricted) after rm .podsec.yaml, got ' .. tostring(severity(job, 'runAsNonRoot')))
 print(string.format('rm .podsec.yaml: seen in %d ms', (vim.uv.hrtime() - started) / 1e6))
-print('neovim current e2e: OK')
+print('neovim current e2e: OK (' .. tostring(vim.version()):match('^[%d.]+') .. ')')
 vim.cmd('qa!')

@@ -61,5 +61,5 @@ check(vim.wait(20000, function() return run_as_non_root() == W end, 50),
 vim.cmd('bdelete! ' .. namespace)
 check(vim.wait(20000, function() return run_as_non_root() == E end, 50),
   'enforce: restricted from disk after closing unsaved, got ' .. tostring(run_as_non_root()))
-print('neovim policy e2e: OK')
+print('neovim policy e2e: OK (' .. tostring(vim.version()):match('^[%d.]+') .. ')')
 vim.cmd('qa!')

@@ -4,7 +4,7 @@
 -- (podsec.showLocation → window/showDocument); go-to-definition on `namespace: web` reaches the
 -- Namespace object; completion offers the label's levels.
 
-local check = dofile(vim.env.PODSEC_REPO .. '/tests/editors/neovim_harness.lua')('neovim why e2e')
+local check, lenses = dofile(vim.env.PODSEC_REPO .. '/tests/editors/neovim_harness.lua')('neovim why e2e')
 local workspace = assert(vim.env.PODSEC_WORKSPACE, 'PODSEC_WORKSPACE')
 
 vim.cmd.edit(workspace .. '/deploy.yaml')
@@ -22,8 +22,8 @@ check(hover:find('label pod-security.kubernetes.io/enforce at [namespace.yaml:6]
 print('hover on kind: ' .. hover:match('%- %*%*enforce%*%*[^\n]*'))
 
 -- 2. The lens on that line, run as Neovim runs it: Neovim shows namespace.yaml at the enforce label.
-vim.lsp.codelens.refresh({ bufnr = deploy })
-check(vim.wait(10000, function() return #vim.lsp.codelens.get(deploy) > 0 end, 50), 'no code lenses')
+lenses.enable(deploy)
+check(vim.wait(10000, function() return #lenses.get(deploy) > 0 end, 50), 'no code lenses')
 vim.api.nvim_win_set_cursor(0, { 2, 0 })
 vim.lsp.codelens.run()
 local function at(file, line)
@@ -52,5 +52,5 @@ local labels = {}
 for _, item in ipairs(response and response.result and response.result.items or {}) do table.insert(labels, item.label) end
 check(table.concat(labels, ',') == 'restricted,baseline,privileged', 'completion: ' .. vim.inspect(labels))
 print('completion: ' .. table.concat(labels, ', '))
-print('neovim why e2e: OK')
+print('neovim why e2e: OK (' .. tostring(vim.version()):match('^[%d.]+') .. ')')
 vim.cmd('qa!')

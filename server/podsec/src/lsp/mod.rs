@@ -295,6 +295,28 @@ fn outside(position: Position) -> Error {
     ))
 }
 
+/// Whether the client, told that the server answers `workspace/diagnostic`, answers a
+/// `workspace/diagnostic/refresh` with a workspace pull alone and leaves its open documents as they were:
+/// Neovim before 0.13 (neovim/neovim#40623, not in 0.12.4). Such a client would keep an open Deployment's
+/// verdicts after its Namespace's label changed; without workspace reports it re-pulls every open document.
+fn refresh_skips_open_documents(client: Option<&ClientInfo>) -> bool {
+    let Some(client) = client.filter(|c| c.name == "Neovim") else {
+        return false;
+    };
+    // `tostring(vim.version())`: "0.12.4", "0.11.4+v0.11.4", "0.13.0-dev+…".
+    let mut numbers = client
+        .version
+        .as_deref()
+        .unwrap_or("")
+        .split(['.', '-', '+'])
+        .map(|part| part.parse::<u64>().ok());
+    match (numbers.next().flatten(), numbers.next().flatten()) {
+        (Some(major), Some(minor)) => (major, minor) < (0, 13),
+        // An unreadable version: the safe side (every open document is re-pulled).
+        _ => true,
+    }
+}
+
 fn internal_error(message: String) -> Error {
     let mut error = Error::internal_error();
     error.message = message.into();
@@ -354,6 +376,8 @@ impl LanguageServer for Backend {
                 .and_then(|w| w.diagnostics.as_ref())
                 .and_then(|d| d.refresh_support)
                 .unwrap_or(false);
+        // Workspace reports only for a client whose refresh also re-pulls its open documents.
+        let workspace_diagnostics = !refresh_skips_open_documents(params.client_info.as_ref());
         let work_done_progress = params
             .capabilities
             .window
@@ -427,7 +451,7 @@ impl LanguageServer for Backend {
                         identifier: Some("podsec".to_string()),
                         // A Namespace, admission configuration or project file changes other files' verdicts.
                         inter_file_dependencies: true,
-                        workspace_diagnostics: true,
+                        workspace_diagnostics,
                         work_done_progress_options: WorkDoneProgressOptions::default(),
                     })
                 }),
