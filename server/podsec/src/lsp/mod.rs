@@ -110,6 +110,8 @@ struct Backend {
     scanned: Arc<tokio::sync::watch::Sender<bool>>,
     /// Bumped whenever what a workspace file's report depends on may have changed (see `pull`).
     changes: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Bumped by each workspace pull: a newer one releases the one held (see `pull`).
+    workspace_pulls: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 fn is_yaml(language_id: &str, uri: &Uri) -> bool {
@@ -139,6 +141,7 @@ impl Backend {
             analyses: Arc::new(tokio::sync::Semaphore::new(1)),
             scanned: Arc::new(tokio::sync::watch::Sender::new(false)),
             changes: Arc::new(tokio::sync::watch::Sender::new(0)),
+            workspace_pulls: Arc::new(tokio::sync::watch::Sender::new(0)),
         }
     }
 

