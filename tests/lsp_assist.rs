@@ -817,6 +817,15 @@ struct Scenario {
 const ESCALATES: &str = r#"container "äpp" must set securityContext.allowPrivilegeEscalation=false"#;
 const NO_AUDIT: &str =
     "- **audit**: not set (no label, and no default of an admission configuration): PSA checks nothing";
+/// The `kind:` hover and the lens of an object whose exemption the enforce label refuses, wherever the
+/// exemption is written.
+const REFUSED_KIND: &[&str] = &[
+    "- **enforce** `restricted:latest` · fails allowPrivilegeEscalation",
+    "- **warn** `restricted:latest` · fails allowPrivilegeEscalation",
+    NO_AUDIT,
+    "Exemption that does not hold: `allowPrivilegeEscalation` (the cluster enforces the level, and PSA knows no per-check exemption: `exemption-not-enforced`; hover on each finding).",
+];
+const REFUSED_LENS: &str = "restricted:latest (Namespace \"shöp\", enforce label) · 1 error · 1 exemption does not hold (hover on the finding)";
 const REASON: &str = r#"podsec.dev/exempt.allowPrivilegeEscalation: "the büild needs sudo""#;
 const PROJECT_EXEMPTION: &str =
     "exemptions:\n- {check: allowPrivilegeEscalation, namespace: shöp, reason: the büild needs sudo}\n";
@@ -955,13 +964,8 @@ fn scenarios() -> Vec<Scenario> {
             annotations: REASON,
             diagnostics: &[(1, "allowPrivilegeEscalation", ESCALATES)],
             field: "**✗ allowPrivilegeEscalation** — restricted · container \"äpp\" must set securityContext.allowPrivilegeEscalation=false · fix: Set allowPrivilegeEscalation: false on container \"äpp\", replacing true (setuid programs lose their privileges) (unsafe)\n\nExempted: the büild needs sudo (annotation on the object) · does not hold: the cluster enforces `restricted:latest` (from Namespace \"shöp\", label pod-security.kubernetes.io/enforce), and PSA knows no per-check exemption (`exemption-not-enforced`)",
-            kind: &[
-                "- **enforce** `restricted:latest` · fails allowPrivilegeEscalation",
-                "- **warn** `restricted:latest` · fails allowPrivilegeEscalation",
-                NO_AUDIT,
-                "Exemption that does not hold: `allowPrivilegeEscalation` (the cluster enforces the level, and PSA knows no per-check exemption: `exemption-not-enforced`; hover on each finding).",
-            ],
-            lens: "restricted:latest (Namespace \"shöp\", enforce label) · 1 error · 1 exemption does not hold (hover on the finding)",
+            kind: REFUSED_KIND,
+            lens: REFUSED_LENS,
             ..base
         },
         Scenario {
@@ -979,13 +983,8 @@ fn scenarios() -> Vec<Scenario> {
                 (1, "allowPrivilegeEscalation", ESCALATES),
             ],
             field: "**✗ allowPrivilegeEscalation** — restricted · container \"äpp\" must set securityContext.allowPrivilegeEscalation=false · fix: Set allowPrivilegeEscalation: false on container \"äpp\", replacing true (setuid programs lose their privileges) (unsafe)\n\nExempted: the büild needs sudo (.podsec.yaml) · does not hold: the cluster enforces `restricted:latest` (from Namespace \"shöp\", label pod-security.kubernetes.io/enforce), and PSA knows no per-check exemption (`exemption-not-enforced`)",
-            kind: &[
-                "- **enforce** `restricted:latest` · fails allowPrivilegeEscalation",
-                "- **warn** `restricted:latest` · fails allowPrivilegeEscalation",
-                NO_AUDIT,
-                "Exemption that does not hold: `allowPrivilegeEscalation` (the cluster enforces the level, and PSA knows no per-check exemption: `exemption-not-enforced`; hover on each finding).",
-            ],
-            lens: "restricted:latest (Namespace \"shöp\", enforce label) · 1 error · 1 exemption does not hold (hover on the finding)",
+            kind: REFUSED_KIND,
+            lens: REFUSED_LENS,
             ..base
         },
         Scenario {

@@ -19,6 +19,14 @@ helm="${PODSEC_TEST_HELM:-$(bash tests/helm/install.sh)}"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 
+# A repository at $1 holding tests/data's Namespace and the Deployment in it; prints its path.
+namespace_and_deployment() {
+  mkdir -p "$1/.git"
+  cp tests/data/workspace-namespace.yaml "$1/namespace.yaml"
+  cp tests/data/workspace-deploy.yaml "$1/deploy.yaml"
+  echo "$1"
+}
+
 # The five scripts in the Neovim $1, in a fresh directory each.
 run_all() {
   local nvim="$1" work ws why mono charts
@@ -29,19 +37,13 @@ run_all() {
   echo
 
   # The workspace policy without file watching: a Namespace edited, saved and closed in the editor.
-  ws="$work/workspace"
-  mkdir -p "$ws/.git"
-  cp tests/data/workspace-namespace.yaml "$ws/namespace.yaml"
-  cp tests/data/workspace-deploy.yaml "$ws/deploy.yaml"
+  ws="$(namespace_and_deployment "$work/workspace")"
   PODSEC_REPO="$PWD" PODSEC_BIN="$bin" PODSEC_WORKSPACE="$ws" \
     timeout 120 "$nvim" --headless --clean -c "luafile tests/editors/neovim_policy.lua" 2>&1
   echo
 
   # "Why this policy?": hover on kind:, the lens that shows the label, go-to-definition, completion.
-  why="$work/why"
-  mkdir -p "$why/.git"
-  cp tests/data/workspace-namespace.yaml "$why/namespace.yaml"
-  cp tests/data/workspace-deploy.yaml "$why/deploy.yaml"
+  why="$(namespace_and_deployment "$work/why")"
   PODSEC_REPO="$PWD" PODSEC_BIN="$bin" PODSEC_WORKSPACE="$why" \
     timeout 120 "$nvim" --headless --clean -c "luafile tests/editors/neovim_why.lua" 2>&1
   echo

@@ -566,9 +566,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn hover_says_which_modes_check_what_enforce_does_not() {
-        let text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    pod-security.kubernetes.io/enforce: baseline\n    pod-security.kubernetes.io/warn: restricted\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  securityContext:\n    runAsNonRoot: true\n  containers:\n  - name: app\n    image: x\n";
+    /// The hover at `needle` in `text`, under the Namespace labels `text` itself holds.
+    fn hover_under_its_labels(text: &str, needle: &str) -> HoverInfo {
         let context = crate::policy::PolicyContext {
             namespaces: crate::policy::namespace_labels(text, &crate::yaml::Limits::default()),
             ..crate::policy::PolicyContext::default()
@@ -577,7 +576,13 @@ mod tests {
             context: Some(&context),
             ..Options::default()
         };
-        let at = |needle: &str| hover(text, &options, text.find(needle).unwrap() + 1).unwrap();
+        hover(text, &options, text.find(needle).unwrap() + 1).unwrap()
+    }
+
+    #[test]
+    fn hover_says_which_modes_check_what_enforce_does_not() {
+        let text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    pod-security.kubernetes.io/enforce: baseline\n    pod-security.kubernetes.io/warn: restricted\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  securityContext:\n    runAsNonRoot: true\n  containers:\n  - name: app\n    image: x\n";
+        let at = |needle: &str| hover_under_its_labels(text, needle);
         let info = at("runAsNonRoot");
         assert!(
             info.markdown
@@ -597,15 +602,7 @@ mod tests {
     #[test]
     fn a_finding_enforce_admits_says_which_modes_fail_it() {
         let text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    pod-security.kubernetes.io/enforce: baseline\n    pod-security.kubernetes.io/warn: restricted\n    pod-security.kubernetes.io/audit: restricted\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  securityContext:\n    runAsNonRoot: false\n  containers:\n  - name: app\n    image: x\n";
-        let context = crate::policy::PolicyContext {
-            namespaces: crate::policy::namespace_labels(text, &crate::yaml::Limits::default()),
-            ..crate::policy::PolicyContext::default()
-        };
-        let options = Options {
-            context: Some(&context),
-            ..Options::default()
-        };
-        let info = hover(text, &options, text.find("runAsNonRoot").unwrap() + 1).unwrap();
+        let info = hover_under_its_labels(text, "runAsNonRoot");
         assert!(
             info.markdown.starts_with(
                 "**✗ runAsNonRoot** — restricted · fails in warn and audit modes only · pod must not set securityContext.runAsNonRoot=false"

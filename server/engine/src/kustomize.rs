@@ -570,13 +570,7 @@ pub fn place_kustomize(analysis: Analysis, build: &Build<'_>) -> Vec<(usize, Ana
         problem.span = span;
         placed.entry(file).or_default().config_problems.push(problem);
     }
-    if let Some(mut first) = placed.first_entry() {
-        first.get_mut().used_exemptions = used_exemptions;
-    }
-    for analysis in placed.values_mut() {
-        analysis.objects.sort_by_key(|o| o.span.start);
-    }
-    placed.into_iter().collect()
+    crate::analysis::settle_placed(placed, used_exemptions)
 }
 
 #[cfg(test)]

@@ -291,6 +291,21 @@ fn never_sent(document: &Document<'_>, reason: &str, analysis: &mut Analysis) {
     });
 }
 
+/// The analyses a rendering's or a build's findings were put into, by file index, finished: the
+/// exemptions it used go with the first (they are counted once), and each file's objects are in text order.
+pub(crate) fn settle_placed(
+    mut placed: std::collections::BTreeMap<usize, Analysis>,
+    used_exemptions: Vec<Span>,
+) -> Vec<(usize, Analysis)> {
+    if let Some(mut first) = placed.first_entry() {
+        first.get_mut().used_exemptions = used_exemptions;
+    }
+    for analysis in placed.values_mut() {
+        analysis.objects.sort_by_key(|o| o.span.start);
+    }
+    placed.into_iter().collect()
+}
+
 impl Analysis {
     /// Adds `other`'s findings after these.
     pub fn append(&mut self, other: Analysis) {

@@ -18,7 +18,7 @@ use tower_lsp_server::ls_types::*;
 const CATCH_UP: std::time::Duration = std::time::Duration::from_millis(1000);
 
 /// When a new analysis's diagnostics go to a client that is sent them.
-enum Send {
+enum Delivery {
     Now,
     /// Once the document is quiet: the client shows them already, where its marks moved them.
     WhenQuiet,
@@ -63,7 +63,7 @@ impl Backend {
         if !pull {
             let _publishing = self.publish.lock().await;
             let items = &diagnosed.report.items;
-            let send = {
+            let delivery = {
                 let mut state = self.state();
                 let Some(doc) = state
                     .documents
@@ -77,21 +77,20 @@ impl Backend {
                         .is_some_and(|list| Arc::ptr_eq(list, items) || list == items)
                 };
                 if !same(&doc.shown) {
-                    doc.published = Some(Arc::clone(items));
-                    doc.shown = Some(Arc::clone(items));
-                    Send::Now
+                    doc.sent(items);
+                    Delivery::Now
                 } else if same(&doc.published) {
-                    Send::Nothing
+                    Delivery::Nothing
                 } else {
                     // The client shows these already, moved by its marks: sent where they now are once
                     // the typing stops (see `catch_up`), never while the user types.
-                    Send::WhenQuiet
+                    Delivery::WhenQuiet
                 }
             };
-            match send {
-                Send::Now => self.publish_diagnostics(&diagnosed.uri, items, Some(diagnosed.version)),
-                Send::WhenQuiet => self.catch_up(key.to_string(), generation),
-                Send::Nothing => {}
+            match delivery {
+                Delivery::Now => self.publish_diagnostics(&diagnosed.uri, items, Some(diagnosed.version)),
+                Delivery::WhenQuiet => self.catch_up(key.to_string(), generation),
+                Delivery::Nothing => {}
             }
         }
         // Code lenses show the policy: the client asks again when it may have changed.

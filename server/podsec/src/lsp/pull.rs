@@ -102,8 +102,7 @@ impl Backend {
             .get_mut(key)
             .filter(|d| d.generation == report.generation)
         {
-            doc.published = Some(std::sync::Arc::clone(&report.items));
-            doc.shown = Some(std::sync::Arc::clone(&report.items));
+            doc.sent(&report.items);
             doc.pulled = Some(report.result_id.clone());
         }
     }

@@ -97,6 +97,12 @@ impl Report {
 }
 
 impl Document {
+    /// Records that the client was sent `items` (published, or pulled in full): it shows them as sent.
+    pub fn sent(&mut self, items: &Arc<Vec<tower_lsp_server::ls_types::Diagnostic>>) {
+        self.published = Some(Arc::clone(items));
+        self.shown = Some(Arc::clone(items));
+    }
+
     pub fn new(uri: Uri, text: &str, version: i32, generation: u64) -> Self {
         Self {
             path: to_path(&uri),
