@@ -735,15 +735,11 @@ impl LanguageServer for Backend {
         self.wait_for_scan().await;
         // From the analysis behind the document's diagnostics (made now if its last change has not been
         // analysed yet): the lenses show the very policy of the diagnostics, and cost no analysis.
-        self.diagnose(uri.as_str(), None)
-            .await
-            .ok_or_else(|| not_open(uri))?;
         let last = self
-            .state()
-            .documents
-            .get(uri.as_str())
-            .and_then(|d| d.last.clone())
-            .ok_or_else(|| not_open(uri))?;
+            .diagnose(uri.as_str(), None)
+            .await
+            .ok_or_else(|| not_open(uri))?
+            .analysed;
         if last.snapshot.is_project_file() {
             return Ok(None);
         }

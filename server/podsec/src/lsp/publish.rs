@@ -31,6 +31,9 @@ pub(super) struct Diagnosed {
     pub uri: Uri,
     pub version: i32,
     pub report: Report,
+    /// The analysis behind `report`. Not `Document::last`, which a newer generation may have made
+    /// stale (or not yet replaced) by the time the caller reads it.
+    pub analysed: Arc<Analysed>,
     /// Whether the analysis changed the policy sources this document gives the others.
     pub policy_changed: bool,
 }
@@ -158,11 +161,13 @@ impl Backend {
             if generation.is_some_and(|g| g != analysed) {
                 return None;
             }
-            if let Some(report) = doc.report.as_ref().filter(|r| r.generation == analysed) {
+            let kept = doc.report.as_ref().filter(|r| r.generation == analysed);
+            if let (Some(report), Some(last)) = (kept, &doc.last) {
                 return Some(Diagnosed {
                     uri: doc.uri.clone(),
                     version: doc.version,
                     report: report.clone(),
+                    analysed: Arc::clone(last),
                     policy_changed: false,
                 });
             }
@@ -215,6 +220,7 @@ impl Backend {
         let pull = self.state().pull_diagnostics;
         let report = Report::new(analysed, diagnostics, pull);
         let (uri, version) = (snapshot.uri.clone(), snapshot.version);
+        let made = Arc::new(Analysed { snapshot, analysis });
         if let Some(doc) = self
             .state()
             .documents
@@ -222,7 +228,7 @@ impl Backend {
             .filter(|d| d.generation == analysed)
         {
             doc.report = Some(report.clone());
-            doc.last = Some(Arc::new(Analysed { snapshot, analysis }));
+            doc.last = Some(Arc::clone(&made));
         }
         if policy_changed {
             // Other documents may live in these namespaces, or under this project file.
@@ -237,6 +243,7 @@ impl Backend {
             uri,
             version,
             report,
+            analysed: made,
             policy_changed,
         })
     }
