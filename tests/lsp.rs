@@ -1010,6 +1010,75 @@ fn diagnostics_carry_only_the_optional_fields_the_client_supports() {
     }
 }
 
+/// A keystroke that rewords findings without changing a verdict (typing into a container's name, which
+/// its findings' messages quote) is not published while the user types either: the client shows the same
+/// findings in the same places. A second after the typing stops, the new wording is published; meanwhile a
+/// finding named with its old wording still gets its fix.
+#[test]
+fn a_keystroke_that_only_rewords_findings_is_published_once_the_typing_stops() {
+    let mut client = LspClient::spawn();
+    client.initialize(None, json!({ "podsec": { "debounceMs": 0 } }));
+    client.open(URI, TEXT, 1);
+    let before = client.diagnostics(URI, 1);
+    let host_port = by_code(&before, "hostPorts")[0].clone();
+    assert!(
+        host_port["message"].as_str().unwrap().contains("\"app\""),
+        "{host_port}"
+    );
+
+    let line = TEXT.lines().position(|l| l.ends_with("- name: app")).unwrap() as u64;
+    let end_of_name = TEXT.lines().nth(line as usize).unwrap().len() as u64;
+    let typed = std::time::Instant::now();
+    client.change(
+        URI,
+        2,
+        json!([{ "range": { "start": { "line": line, "character": end_of_name }, "end": { "line": line, "character": end_of_name } }, "text": "x" }]),
+    );
+    // The container's other findings underline its name: the client still shows them without the "x"
+    // (its marks do not stretch over text typed at an end), and names them so.
+    let run_as_non_root = by_code(&before, "runAsNonRoot")
+        .into_iter()
+        .find(|d| d["range"]["end"] == json!({ "line": line, "character": end_of_name }))
+        .unwrap()
+        .clone();
+    for (named, fix) in [(&host_port, "hostPort"), (&run_as_non_root, "runAsNonRoot")] {
+        let response = client.request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": URI }, "range": named["range"], "context": { "diagnostics": [named], "only": ["quickfix"] } }),
+        );
+        let offered: Vec<&str> = response["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|a| a["title"].as_str())
+            .collect();
+        assert!(
+            offered
+                .iter()
+                .any(|t| t.contains(fix) && !t.starts_with("Fix all") && !t.contains("xempt")),
+            "no {fix} fix for a finding named as the client shows it: {response}"
+        );
+    }
+
+    let publication =
+        client.wait_for(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["version"] == 2);
+    assert!(
+        typed.elapsed() >= Duration::from_millis(1000),
+        "published {:?} after a keystroke that changed no verdict",
+        typed.elapsed()
+    );
+    let reworded = publication["params"]["diagnostics"].as_array().unwrap();
+    assert_eq!(reworded.len(), before.len());
+    let now = by_code(reworded, "hostPorts")[0];
+    assert_eq!(now["range"], host_port["range"]);
+    assert!(now["message"].as_str().unwrap().contains("\"appx\""), "{now}");
+    let grown = by_code(reworded, "runAsNonRoot")
+        .into_iter()
+        .find(|d| d["range"]["start"] == run_as_non_root["range"]["start"])
+        .unwrap();
+    assert_eq!(grown["range"]["end"]["character"], end_of_name + 1, "{grown}");
+}
+
 /// A keystroke that only moves diagnostics (a new line above them) is not published while the user
 /// types: the client's marks have moved them already. Once the document is quiet for a second, they are
 /// published where they now are, for what the client keeps besides its marks (Neovim 0.11's jumps).

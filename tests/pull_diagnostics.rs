@@ -374,9 +374,10 @@ fn neovim_0_12_pulls_and_an_unchanged_report_sends_nothing() {
         2,
         json!([{ "text": NAMESPACE.replace("baseline", "privileged") }]),
     );
-    // (Opening the Namespace asks once already, before the edit is analysed: pull after each request.)
+    // (Opening the Namespace asks too, and so may its first analysis if it runs before the edit arrives:
+    // pull after each request until the edit's policy shows.)
     let mut relaxed = Value::Null;
-    for _ in 0..2 {
+    for _ in 0..4 {
         client.wait_for(|m| m["method"] == "workspace/diagnostic/refresh");
         relaxed = pull(&mut client, &app, Some(&moved_id));
         if relaxed["kind"] == "full" {
@@ -457,6 +458,52 @@ fn a_keystroke_that_only_moves_findings_is_answered_unchanged_until_the_typing_s
         !codes(&fixed["items"]).contains(&"hostNamespaces".to_string()),
         "{fixed}"
     );
+    assert!(client.shutdown_and_exit().success());
+}
+
+/// Typing into a container's name rewords its findings without changing a verdict: the pull is answered
+/// "unchanged", and once the document is quiet the client is asked to pull again and gets the new wording.
+#[test]
+fn a_keystroke_that_only_rewords_findings_is_answered_unchanged_until_the_typing_stops() {
+    let dir = workspace_dir("nvim-0.12-reworded", &[("other.yaml", OTHER)]);
+    let (mut client, _) = start_as(&dir, neovim_0_12_capabilities(), neovim("0.12.4"));
+    let other = file_uri(&dir.join("other.yaml"));
+    client.open(&other, OTHER, 1);
+    let privileged = |report: &Value| -> Value {
+        report["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|d| d["code"] == "privileged"))
+            .cloned()
+            .unwrap_or_else(|| panic!("no privileged finding: {report}"))
+    };
+    let first = pull(&mut client, &other, None);
+    let message = |report: &Value| privileged(report)["message"].as_str().unwrap().to_string();
+    assert!(message(&first).contains("\"other\""), "{first}");
+    let result_id = first["resultId"].as_str().unwrap().to_string();
+
+    // UTF-8 positions (Neovim offers them first): "é" typed at the end of the name.
+    let line = OTHER.lines().position(|l| l == "  - name: other").unwrap() as u64;
+    client.change(
+        &other,
+        2,
+        json!([{ "range": { "start": { "line": line, "character": 15 }, "end": { "line": line, "character": 15 } },
+                 "text": "é" }]),
+    );
+    let typed = std::time::Instant::now();
+    let reworded = pull(&mut client, &other, Some(&result_id));
+    assert_eq!(reworded, json!({ "kind": "unchanged", "resultId": result_id }));
+
+    let caught_up = loop {
+        client.wait_for(|m| m["method"] == "workspace/diagnostic/refresh");
+        let again = pull(&mut client, &other, Some(&result_id));
+        if again["kind"] == "full" {
+            break again;
+        }
+    };
+    assert!(typed.elapsed() >= Duration::from_millis(900), "full while typing");
+    assert_eq!(codes(&caught_up["items"]), codes(&first["items"]));
+    assert_eq!(privileged(&caught_up)["range"], privileged(&first)["range"]);
+    assert!(message(&caught_up).contains("\"otheré\""), "{caught_up}");
     assert!(client.shutdown_and_exit().success());
 }
 

@@ -344,14 +344,27 @@ pub(super) fn code_actions(
             let Some(check) = podsec_engine::check_by_id(check).map(|c| c.id) else {
                 continue;
             };
-            let found = analysis.objects.iter().find_map(|o| {
-                o.violations
-                    .iter()
-                    .filter(|v| v.check.id == check)
-                    .flat_map(|v| &v.locations)
-                    .find(|l| convert::range(&snapshot.rope, l.span, snapshot.encoding) == diagnostic.range)
-                    .map(|l| (o.document, l))
-            });
+            let locations = || {
+                analysis.objects.iter().flat_map(|o| {
+                    o.violations
+                        .iter()
+                        .filter(|v| v.check.id == check)
+                        .flat_map(|v| &v.locations)
+                        .map(|l| {
+                            (
+                                o.document,
+                                l,
+                                convert::range(&snapshot.rope, l.span, snapshot.encoding),
+                            )
+                        })
+                })
+            };
+            // Exactly where it is, else where it overlaps on its line: the client may still show it with
+            // the extent it was sent, while typing at its edge grew it (see `tracking::same_findings`).
+            let found = locations()
+                .find(|(_, _, range)| *range == diagnostic.range)
+                .or_else(|| locations().find(|(_, _, range)| overlaps_on_its_line(*range, diagnostic.range)))
+                .map(|(document, l, _)| (document, l));
             if let Some((document, location, fix)) =
                 found.and_then(|(document, l)| Some((document, l, l.fix.as_ref()?)))
             {
@@ -491,6 +504,11 @@ fn at_most_one_preferred(actions: &mut [CodeActionOrCommand]) {
             }
         }
     }
+}
+
+/// Whether two ranges on the same lines share a position (touching counts: text typed at an edge).
+fn overlaps_on_its_line(a: Range, b: Range) -> bool {
+    a.start.line == b.start.line && a.end.line == b.end.line && a.start <= b.end && b.start <= a.end
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use super::diagnostics::{config_diagnostic, diagnostics};
 use super::session::{Analysed, Report, Snapshot};
 use super::settings::Settings;
+use super::tracking;
 use super::{Backend, guarded};
 use podsec_engine::Analysis;
 use podsec_engine::advice::namespace_impact;
@@ -79,15 +80,20 @@ impl Backend {
                     list.as_ref()
                         .is_some_and(|list| Arc::ptr_eq(list, items) || list == items)
                 };
-                if !same(&doc.shown) {
+                let findings_shown = doc
+                    .shown
+                    .as_ref()
+                    .is_some_and(|shown| tracking::same_findings(shown, items));
+                if same(&doc.shown) && same(&doc.published) {
+                    Delivery::Nothing
+                } else if findings_shown {
+                    // The client shows these findings already, moved by its marks (and perhaps worded as
+                    // before): sent as they now are once the typing stops (see `catch_up`), never while
+                    // the user types.
+                    Delivery::WhenQuiet
+                } else {
                     doc.sent(items);
                     Delivery::Now
-                } else if same(&doc.published) {
-                    Delivery::Nothing
-                } else {
-                    // The client shows these already, moved by its marks: sent where they now are once
-                    // the typing stops (see `catch_up`), never while the user types.
-                    Delivery::WhenQuiet
                 }
             };
             match delivery {
@@ -103,9 +109,10 @@ impl Backend {
     }
 
     /// Brings what the client holds of `key`'s diagnostics besides its marks up to date once the document
-    /// has been quiet for [`CATCH_UP`] at `generation`, if they only moved since it was sent them (Neovim
-    /// 0.11's jumps and floats read the positions it was sent): publishes them where they are now, or asks
-    /// a client that pulls to pull again (its next pull gets them in full). At a moment nobody is typing.
+    /// has been quiet for [`CATCH_UP`] at `generation`, if its findings were left as it shows them (moved
+    /// by its marks, perhaps worded as before; Neovim 0.11's jumps and floats read what it was sent):
+    /// publishes them as they are now, or asks a client that pulls to pull again (its next pull gets them
+    /// in full). At a moment nobody is typing.
     pub(super) fn catch_up(&self, key: String, generation: u64) {
         let backend = self.clone();
         tokio::spawn(async move {
@@ -121,12 +128,20 @@ impl Backend {
                 else {
                     return;
                 };
-                let due = match (&doc.shown, &doc.published) {
-                    (Some(shown), Some(published)) if shown != published => {
-                        doc.published = Some(Arc::clone(shown));
-                        // Its report ID no longer answers "unchanged": the next pull is in full.
-                        doc.pulled = None;
-                        Some((doc.uri.clone(), Arc::clone(shown), doc.version))
+                let now = doc
+                    .report
+                    .as_ref()
+                    .filter(|r| r.generation == generation)
+                    .map(|r| Arc::clone(&r.items));
+                let due = match now {
+                    Some(now) if doc.published.as_ref() != Some(&now) => {
+                        if pull {
+                            // Its report ID no longer answers "unchanged": the next pull is in full.
+                            doc.pulled = None;
+                        } else {
+                            doc.sent(&now);
+                        }
+                        Some((doc.uri.clone(), now, doc.version))
                     }
                     _ => None,
                 };

@@ -9,6 +9,7 @@
 
 use super::publish::analyse;
 use super::session::{FileReport, FileStamp, Report};
+use super::tracking;
 use super::{Backend, guarded};
 use podsec_engine::analysis::Reuse;
 use std::collections::HashMap;
@@ -117,7 +118,10 @@ impl Backend {
             state.documents.get(key).is_some_and(|doc| {
                 doc.generation == report.generation
                     && doc.pulled.as_deref() == Some(previous)
-                    && doc.shown.as_ref().is_some_and(|shown| shown == &report.items)
+                    && doc
+                        .shown
+                        .as_ref()
+                        .is_some_and(|shown| tracking::same_findings(shown, &report.items))
             })
         };
         if moved {

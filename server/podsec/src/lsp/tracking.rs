@@ -71,6 +71,35 @@ pub(super) fn to_current(named: &mut [Diagnostic], published: &[Diagnostic], sho
     }
 }
 
+/// Whether `now` holds the findings the client shows (`shown`): the same ones, on the same lines, with
+/// the same severity, code, source and tags, however their messages are worded and wherever on those
+/// lines they begin and end. Typing into a container's name rewords that container's findings without
+/// changing a verdict, and a finding that underlines the name grows by what is typed at its end (which the
+/// client's marks do not stretch over). Sending the whole list again for that costs the client as much as
+/// a new verdict (about 25 µs of Neovim's main loop per diagnostic), so it waits until the typing stops
+/// (see `Backend::catch_up`).
+pub(super) fn same_findings(shown: &[Diagnostic], now: &[Diagnostic]) -> bool {
+    let lines = |range: &Range| (range.start.line, range.end.line);
+    let related = |d: &Diagnostic| {
+        d.related_information
+            .iter()
+            .flatten()
+            .map(|r| (r.location.uri.clone(), lines(&r.location.range)))
+            .collect::<Vec<_>>()
+    };
+    shown.len() == now.len()
+        && shown.iter().zip(now).all(|(a, b)| {
+            lines(&a.range) == lines(&b.range)
+                && a.severity == b.severity
+                && a.code == b.code
+                && a.source == b.source
+                && a.tags == b.tags
+                && a.code_description == b.code_description
+                && a.data == b.data
+                && related(a) == related(b)
+        })
+}
+
 /// One edit: the text between `start` and `end` replaced by `inserted`.
 struct Edit {
     start: Position,
@@ -308,5 +337,51 @@ mod tests {
         // An empty range that text is typed into would turn inside out.
         let point = range((5, 4), (5, 4));
         assert_eq!(followed(point, &edit((5, 4), (5, 4), "x"), Encoding::Utf16), None);
+    }
+
+    /// A new wording, or an extent grown on its line by typing at its end, is the same finding; a new
+    /// severity, code, line or count is not.
+    #[test]
+    fn the_same_findings_may_be_worded_and_extended_differently_on_their_lines() {
+        use tower_lsp_server::ls_types::{DiagnosticSeverity, NumberOrString};
+        let finding = |r: Range, message: &str, severity: DiagnosticSeverity, code: &str| Diagnostic {
+            range: r,
+            message: message.to_string(),
+            severity: Some(severity),
+            code: Some(NumberOrString::String(code.to_string())),
+            source: Some("podsec".to_string()),
+            ..Diagnostic::default()
+        };
+        let (error, warning) = (DiagnosticSeverity::ERROR, DiagnosticSeverity::WARNING);
+        let shown = vec![
+            finding(
+                range((3, 4), (3, 13)),
+                "container \"app\" must set x",
+                error,
+                "runAsNonRoot",
+            ),
+            finding(
+                range((4, 4), (4, 20)),
+                "container \"app\" uses hostPort 80",
+                error,
+                "hostPorts",
+            ),
+        ];
+        let mut now = shown.clone();
+        now[0].message = "container \"appé\" must set x".to_string();
+        now[0].range = range((3, 4), (3, 15));
+        now[1].message = "container \"appé\" uses hostPort 80".to_string();
+        assert!(same_findings(&shown, &now));
+
+        let mut warned = now.clone();
+        warned[1].severity = Some(warning);
+        assert!(!same_findings(&shown, &warned), "a severity is a verdict");
+        let mut other_check = now.clone();
+        other_check[0] = finding(range((3, 4), (3, 15)), "m", error, "seccompProfile_restricted");
+        assert!(!same_findings(&shown, &other_check));
+        let mut other_line = now.clone();
+        other_line[1].range = range((5, 4), (5, 20));
+        assert!(!same_findings(&shown, &other_line));
+        assert!(!same_findings(&shown, &now[..1]));
     }
 }
