@@ -90,6 +90,16 @@ local function scenario(name, edit)
     total / edits, publications - received))
 end
 
+-- The second after the typing stops: the stall of the catch-up publication, while nobody types.
+local function catch_up()
+  local received = publications
+  stall_max, blocked = 0, 0
+  last = vim.uv.hrtime()
+  vim.wait(2500)
+  print(string.format(
+    'after the typing stops (%d diagnostics): the catch-up publication stalls %.1f ms once; %d publications',
+    count(), stall_max / 1e6, publications - received))
+end
 -- No keystroke at all: the stalls of the machine itself (other processes share its cores).
 scenario('idle, for comparison', function() end)
 -- Typing into the comment on the first line: no verdict changes.
@@ -104,17 +114,10 @@ scenario('a new line at the top', function()
 end)
 -- The typing stops: a second later the server publishes the moved diagnostics once (jumps and floats
 -- read the published positions in 0.11). One stall while nobody types.
-do
-  local received = publications
-  stall_max, blocked = 0, 0
-  last = vim.uv.hrtime()
-  vim.wait(2500)
-  print(string.format(
-    'after the typing stops (%d diagnostics): the catch-up publication stalls %.1f ms once; %d publications',
-    count(), stall_max / 1e6, publications - received))
-end
--- Typing into a container's name, which its findings' messages quote: every keystroke changes what some
--- diagnostics say, so each is published in full.
+catch_up()
+-- Typing into a container's name, which its findings' messages quote: every keystroke rewords some
+-- diagnostics (and grows those that underline the name) without changing a verdict. The server sends
+-- the new wording once the typing stops.
 local named
 for _, diagnostic in ipairs(vim.diagnostic.get(buf)) do
   local text = vim.api.nvim_buf_get_lines(buf, diagnostic.lnum, diagnostic.lnum + 1, true)[1]
@@ -124,7 +127,26 @@ for _, diagnostic in ipairs(vim.diagnostic.get(buf)) do
   end
 end
 if not named then fail('no container name line with a finding') end
-scenario('typing into a container name (messages change)', function(i)
+scenario('typing into a container name (its findings reworded, no verdict changes)', function(i)
   vim.api.nvim_buf_set_text(buf, named.line, #named.text + i - 1, named.line, #named.text + i - 1, { 'x' })
 end)
+catch_up()
+-- A keystroke that changes a verdict (`privileged: true` and `false` in turn): each must be sent, whole.
+local toggled
+for line, text in ipairs(vim.api.nvim_buf_get_lines(buf, 0, -1, true)) do
+  local column = text:find('privileged: true$')
+  if column then
+    toggled = { line = line - 1, column = column + #'privileged: ' - 1 }
+    break
+  end
+end
+if toggled then
+  scenario('a keystroke that changes a verdict (privileged: true, false, true...)', function(i)
+    local from, to = 'true', 'false'
+    if i % 2 == 0 then from, to = 'false', 'true' end
+    vim.api.nvim_buf_set_text(buf, toggled.line, toggled.column, toggled.line, toggled.column + #from, { to })
+  end)
+else
+  print('a keystroke that changes a verdict: no `privileged: true` line in the file')
+end
 vim.cmd('qall!')

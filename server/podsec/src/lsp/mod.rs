@@ -273,8 +273,12 @@ impl Backend {
             let mut state = self.state();
             state.workspace.scanned = scanned;
             state.scanning = false;
-            self.scanned.send_replace(true);
         }
+        // Every open document is analysed again with what was found, its generation bumped before any request
+        // waiting for the scan goes on: one that did after it would report from a generation already gone
+        // (a pull's report ID then never answers "unchanged").
+        self.reschedule_all();
+        self.scanned.send_replace(true);
         let summary = format!(
             "podsec: {found} Namespace objects in {files} workspace files ({} ms)",
             started.elapsed().as_millis()
@@ -283,7 +287,6 @@ impl Backend {
             progress.finish_with_message(summary.clone()).await;
         }
         self.client.log_message(MessageType::INFO, summary).await;
-        self.reschedule_all();
     }
 }
 
