@@ -34,7 +34,8 @@ fn json(output: &Output) -> Value {
 }
 
 fn fresh_cache(name: &str) -> PathBuf {
-    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    // (Per process: two runs of these tests at once must not share a cache.)
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&cache);
     cache
 }
