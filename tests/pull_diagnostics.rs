@@ -547,3 +547,57 @@ fn a_newer_workspace_pull_releases_the_one_held_and_document_pulls_never_wait_be
     let report = pull(&mut client, &app, None);
     assert_eq!(report["kind"], "full", "{report}");
 }
+
+/// Text typed above a Namespace moves it without changing its policy: the other documents are not analysed
+/// again, and a client that pulls is not asked to pull every document again at each keystroke. A label
+/// change still asks.
+#[test]
+fn typing_above_a_namespace_does_not_ask_the_client_to_pull_every_document_again() {
+    let dir = workspace_dir("moved-namespace", &[("ns.yaml", NAMESPACE), ("app.yaml", APP)]);
+    let (mut client, _) = start_as(&dir, neovim_0_12_capabilities(), neovim("0.12.4"));
+    let (ns, app) = (file_uri(&dir.join("ns.yaml")), file_uri(&dir.join("app.yaml")));
+    client.open(&app, APP, 1);
+    client.open(&ns, NAMESPACE, 1);
+    pull(&mut client, &app, None);
+    pull(&mut client, &ns, None);
+    let refresh = |m: &Value| m["method"] == "workspace/diagnostic/refresh";
+    let quiet = Duration::from_millis(1500);
+    // Settled: the opening's own requests are over.
+    while client.try_wait_for(&refresh, quiet).is_some() {}
+
+    let mut text = NAMESPACE.to_string();
+    for (version, typed) in [(2, "# the web team\n"), (3, "#")] {
+        client.change(
+            &ns,
+            version,
+            json!([{ "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } },
+                     "text": typed }]),
+        );
+        text.insert_str(0, typed);
+        // (The lens is made from the analysis of this version: it has run when the lens comes.)
+        let lenses = client.request("textDocument/codeLens", json!({ "textDocument": { "uri": ns } }));
+        assert!(
+            lenses["result"][0]["command"]["title"]
+                .as_str()
+                .unwrap()
+                .contains("baseline"),
+            "{lenses}"
+        );
+    }
+    assert!(
+        client.try_wait_for(&refresh, quiet).is_none(),
+        "asked to pull every document again after text typed above a Namespace"
+    );
+
+    client.change(
+        &ns,
+        4,
+        json!([{ "text": text.replace("baseline", "privileged") }]),
+    );
+    client.request("textDocument/codeLens", json!({ "textDocument": { "uri": ns } }));
+    assert!(
+        client.try_wait_for(&refresh, Duration::from_secs(10)).is_some(),
+        "a label change asks"
+    );
+    assert!(client.shutdown_and_exit().success());
+}

@@ -347,9 +347,17 @@ impl Backend {
             changed |= !doc.analysed && scanned_gives_policy;
             doc.analysed = true;
             doc.workloads = workloads;
+            // A Namespace that only moved (text typed above it) changes no other document's policy: its
+            // new place is kept without analysing the other documents again.
+            let same_policy = doc.namespaces.len() == snapshot.namespaces.len()
+                && doc
+                    .namespaces
+                    .iter()
+                    .zip(&snapshot.namespaces)
+                    .all(|(a, b)| a.same_policy(b));
+            changed |= !same_policy;
             if doc.namespaces != snapshot.namespaces {
                 doc.namespaces = snapshot.namespaces.clone();
-                changed = true;
             }
             if doc.admission != snapshot.admission {
                 doc.admission = snapshot.admission.clone();
