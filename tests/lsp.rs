@@ -1159,3 +1159,78 @@ fn diagnostics_that_only_moved_are_published_once_the_typing_stops() {
     assert!(by_code(&after, "privileged").is_empty(), "{after:#?}");
     assert!(after.len() < moved.len());
 }
+
+/// A tiny deterministic generator (xorshift64*), so that each seed's edits are the same on every run.
+struct Edits(u64);
+
+impl Edits {
+    fn below(&mut self, bound: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % bound.max(1)
+    }
+}
+
+/// The LSP position (UTF-16 columns) of byte `offset` in `text`.
+fn position_of(text: &str, offset: usize) -> Value {
+    let before = &text[..offset];
+    let line = before.matches('\n').count();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let character = before[line_start..].encode_utf16().count();
+    json!({ "line": line, "character": character })
+}
+
+/// Whatever a user types — in names, values, comments, new lines, deletions, non-ASCII text — the
+/// diagnostics a pushed client holds once the typing has stopped are exactly those of its text: what a
+/// fresh server publishes for that text. Nothing a keystroke left unsent (moved, reworded) stays behind.
+#[test]
+fn once_the_typing_stops_a_client_holds_the_diagnostics_of_its_text() {
+    const START: &str = "# équipe 😀 web\napiVersion: v1\nkind: Pod\nmetadata: {name: \"名前\"}\nspec:\n  hostNetwork: true\n  containers:\n  - name: app\n    image: nginx\n    securityContext: {privileged: true, runAsUser: 0}\n    ports: [{containerPort: 80, hostPort: 8080}]\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: 漢字\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: x\n        securityContext:\n          capabilities: {add: [NET_ADMIN]}\n          allowPrivilegeEscalation: true\n";
+    const TYPED: [&str; 9] = ["x", "é", "😀", "\n", " ", "#", "0", "true", ": "];
+    // (The catch-up comes a second after the last analysis: this leaves room for a slow machine.)
+    let quiet = Duration::from_millis(2500);
+    for seed in [0x9e37_79b9_7f4a_7c15_u64, 0xdead_beef_cafe_f00d, 42] {
+        let mut edits = Edits(seed);
+        let mut client = LspClient::spawn();
+        client.initialize(None, json!({ "podsec": { "debounceMs": 0 } }));
+        client.open(URI, START, 1);
+        client.diagnostics(URI, 1);
+        let mut text = START.to_string();
+        for version in 2..=31 {
+            let boundaries: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+            let start = boundaries[edits.below(boundaries.len())];
+            // Mostly typing; now and then a deletion of up to three characters.
+            let (end, typed) = if edits.below(5) == 0 {
+                let after: Vec<usize> = boundaries
+                    .iter()
+                    .copied()
+                    .filter(|&b| b > start)
+                    .take(3)
+                    .collect();
+                (after.last().copied().unwrap_or(start), "")
+            } else {
+                (start, TYPED[edits.below(TYPED.len())])
+            };
+            let range = json!({ "start": position_of(&text, start), "end": position_of(&text, end) });
+            client.change(URI, version, json!([{ "range": range, "text": typed }]));
+            text.replace_range(start..end, typed);
+            std::thread::sleep(Duration::from_millis(edits.below(30) as u64));
+        }
+        let held = client
+            .published_once_quiet(URI, quiet)
+            .unwrap_or_else(|| panic!("seed {seed:#x}: nothing published"));
+
+        let mut fresh = LspClient::spawn();
+        fresh.initialize(None, json!({ "podsec": { "debounceMs": 0 } }));
+        fresh.open(URI, &text, 1);
+        let expected = fresh.diagnostics(URI, 1);
+        assert_eq!(
+            held.as_array().unwrap(),
+            &expected,
+            "seed {seed:#x}: the client holds other diagnostics than those of its text:\n{text}"
+        );
+        assert!(client.shutdown_and_exit().success());
+        assert!(fresh.shutdown_and_exit().success());
+    }
+}

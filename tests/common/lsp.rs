@@ -224,6 +224,13 @@ impl LspClient {
         message["params"]["diagnostics"].as_array().unwrap().clone()
     }
 
+    /// Receives (answering the server's requests) until nothing has come for `quiet`, then gives the
+    /// diagnostics of the last publication for `uri`: what a client that was pushed them holds.
+    pub fn published_once_quiet(&mut self, uri: &str, quiet: Duration) -> Option<Value> {
+        while self.try_wait_for(&|_| true, quiet).is_some() {}
+        self.last_published.get(uri).cloned()
+    }
+
     /// From now on, publishDiagnostics are summarised (see [`Publication`]): for benchmarks, which wait
     /// for publications with [`LspClient::publication_count`].
     pub fn light_publications(&mut self) {
