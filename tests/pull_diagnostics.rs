@@ -61,6 +61,21 @@ fn pull(client: &mut LspClient, uri: &str, previous: Option<&str>) -> Value {
     response["result"].clone()
 }
 
+/// What a client that pulls again on each `workspace/diagnostic/refresh` holds of `uri` once a refresh
+/// brings it a full report (earlier refreshes, from the opening of a document or its first analysis,
+/// may bring "unchanged" first). Panics when no refresh comes.
+fn full_after_refreshes(client: &mut LspClient, uri: &str, previous: &str) -> Value {
+    let mut report = Value::Null;
+    for _ in 0..4 {
+        client.wait_for(|m| m["method"] == "workspace/diagnostic/refresh");
+        report = pull(client, uri, Some(previous));
+        if report["kind"] == "full" {
+            break;
+        }
+    }
+    report
+}
+
 /// The workspace report's items by file name.
 fn by_file(result: &Value) -> std::collections::BTreeMap<String, Value> {
     result["items"]
@@ -374,16 +389,8 @@ fn neovim_0_12_pulls_and_an_unchanged_report_sends_nothing() {
         2,
         json!([{ "text": NAMESPACE.replace("baseline", "privileged") }]),
     );
-    // (Opening the Namespace asks too, and so may its first analysis if it runs before the edit arrives:
-    // pull after each request until the edit's policy shows.)
-    let mut relaxed = Value::Null;
-    for _ in 0..4 {
-        client.wait_for(|m| m["method"] == "workspace/diagnostic/refresh");
-        relaxed = pull(&mut client, &app, Some(&moved_id));
-        if relaxed["kind"] == "full" {
-            break;
-        }
-    }
+    // (Opening the Namespace asks too, and so may its first analysis if it runs before the edit arrives.)
+    let relaxed = full_after_refreshes(&mut client, &app, &moved_id);
     assert_eq!(relaxed["kind"], "full", "{relaxed}");
     let severities: Vec<&Value> = relaxed["items"]
         .as_array()
@@ -430,14 +437,9 @@ fn a_keystroke_that_only_moves_findings_is_answered_unchanged_until_the_typing_s
     let moved = pull(&mut client, &app, Some(&result_id));
     assert_eq!(moved, json!({ "kind": "unchanged", "resultId": result_id }));
 
-    // (Opening the document may have asked once already: pull after each request until it is full.)
-    let caught_up = loop {
-        client.wait_for(|m| m["method"] == "workspace/diagnostic/refresh");
-        let again = pull(&mut client, &app, Some(&result_id));
-        if again["kind"] == "full" {
-            break again;
-        }
-    };
+    // (Opening the document may have asked once already.)
+    let caught_up = full_after_refreshes(&mut client, &app, &result_id);
+    assert_eq!(caught_up["kind"], "full", "{caught_up}");
     assert!(typed.elapsed() >= Duration::from_millis(900), "full while typing");
     assert_eq!(line(&caught_up), line(&first) + 1);
     assert_eq!(codes(&caught_up["items"]), codes(&first["items"]));
@@ -493,13 +495,8 @@ fn a_keystroke_that_only_rewords_findings_is_answered_unchanged_until_the_typing
     let reworded = pull(&mut client, &other, Some(&result_id));
     assert_eq!(reworded, json!({ "kind": "unchanged", "resultId": result_id }));
 
-    let caught_up = loop {
-        client.wait_for(|m| m["method"] == "workspace/diagnostic/refresh");
-        let again = pull(&mut client, &other, Some(&result_id));
-        if again["kind"] == "full" {
-            break again;
-        }
-    };
+    let caught_up = full_after_refreshes(&mut client, &other, &result_id);
+    assert_eq!(caught_up["kind"], "full", "{caught_up}");
     assert!(typed.elapsed() >= Duration::from_millis(900), "full while typing");
     assert_eq!(codes(&caught_up["items"]), codes(&first["items"]));
     assert_eq!(privileged(&caught_up)["range"], privileged(&first)["range"]);
