@@ -21,12 +21,6 @@ use lsp::LspClient;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-fn resident_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse::<f64>().unwrap() * 1024.0 / 1e6
-}
-
 /// `count` copies of `examples/insecure-deployment.yaml` (11 findings each) as one `List` on one line,
 /// each with an annotation of `padding` bytes (the bulk of a real object that no check reads).
 fn flow_list(count: usize, padding: usize) -> String {
@@ -84,9 +78,9 @@ fn measure(name: &str, text: &str, rounds: usize) {
     let mut client = LspClient::spawn();
     client.initialize(None, json!({ "podsec": { "debounceMs": 0 } }));
     client.light_publications();
-    let pid = client.child.id();
+    let resident_mb = |client: &LspClient| client.resident_kib() as f64 * 1024.0 / 1e6;
     std::thread::sleep(Duration::from_millis(500));
-    let idle = resident_mb(pid);
+    let idle = resident_mb(&client);
     let uri = format!("file:///close/{name}");
     println!(
         "{name} ({:.2} MB, {} lines): idle {idle:.1} MB",
@@ -99,11 +93,11 @@ fn measure(name: &str, text: &str, rounds: usize) {
         client.open(&uri, text, version);
         let count = published(&mut client, &uri, Some(version));
         let took = started.elapsed();
-        let open = resident_mb(pid);
+        let open = resident_mb(&client);
         client.notify("textDocument/didClose", json!({ "textDocument": { "uri": uri } }));
         published(&mut client, &uri, None);
         std::thread::sleep(Duration::from_secs(1));
-        let closed = resident_mb(pid);
+        let closed = resident_mb(&client);
         client.forget();
         println!(
             "  round {round}: {count} diagnostics in {:.2} s; open {open:.1} MB, closed {closed:.1} MB \

@@ -228,16 +228,10 @@ fn workspace_scan(files: usize) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn resident_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
 fn memory_with_open_documents(count: usize, documents_each: usize) {
     let mut client = LspClient::spawn();
     client.initialize(None, json!({ "podsec": { "debounceMs": 0 } }));
-    let idle = resident_kib(client.child.id());
+    let idle = client.resident_kib();
     let text = corpus::manifest(documents_each);
     for i in 0..count {
         client.open(&format!("file:///bench/open-{i}.yaml"), &text, 1);
@@ -245,7 +239,7 @@ fn memory_with_open_documents(count: usize, documents_each: usize) {
     for i in 0..count {
         client.diagnostics(&format!("file:///bench/open-{i}.yaml"), 1);
     }
-    let loaded = resident_kib(client.child.id());
+    let loaded = client.resident_kib();
     println!(
         "server memory: {:.1} MB idle, {:.1} MB with {count} open documents of {} lines ({:.1} MB of text)",
         idle as f64 / 1024.0,

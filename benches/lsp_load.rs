@@ -20,12 +20,6 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-fn resident_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse::<f64>().unwrap() / 1024.0
-}
-
 /// What a fresh analysis of `text` reports, as `(code, line, character)` in UTF-16, sorted.
 fn expected(text: &str) -> Vec<(String, u64, u64)> {
     let mut client = LspClient::spawn();
@@ -54,8 +48,8 @@ fn main() {
     let (documents, changes) = if quick { (20, 200) } else { (1000, 10_000) };
     let mut client = LspClient::spawn();
     client.initialize(None, json!({ "podsec": { "debounceMs": 20 } }));
-    let pid = client.child.id();
-    let idle = resident_mib(pid);
+    let resident_mib = |client: &LspClient| client.resident_kib() as f64 / 1024.0;
+    let idle = resident_mib(&client);
     let mut texts: HashMap<String, String> = HashMap::new();
     for i in 0..documents {
         let uri = format!("file:///load/doc-{i}.yaml");
@@ -124,7 +118,7 @@ fn main() {
         documents,
         "documents whose final version was published"
     );
-    let loaded = resident_mib(pid);
+    let loaded = resident_mib(&client);
     let mut checked = 0;
     for (uri, diagnostics) in &last {
         if checked < 25 || quick {

@@ -1010,6 +1010,19 @@ fn diagnostics_carry_only_the_optional_fields_the_client_supports() {
     }
 }
 
+/// The diagnostics of version 2 of the document, typed at `typed` by a keystroke that changed no verdict:
+/// not sent on the keystroke, the first publication for it is the catch-up a second later.
+fn published_once_the_typing_stops(client: &mut LspClient, typed: std::time::Instant) -> Vec<Value> {
+    let publication =
+        client.wait_for(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["version"] == 2);
+    assert!(
+        typed.elapsed() >= Duration::from_millis(1000),
+        "published {:?} after a keystroke that changed no verdict",
+        typed.elapsed()
+    );
+    publication["params"]["diagnostics"].as_array().unwrap().clone()
+}
+
 /// A keystroke that rewords findings without changing a verdict (typing into a container's name, which
 /// its findings' messages quote) is not published while the user types either: the client shows the same
 /// findings in the same places. A second after the typing stops, the new wording is published; meanwhile a
@@ -1060,14 +1073,7 @@ fn a_keystroke_that_only_rewords_findings_is_published_once_the_typing_stops() {
         );
     }
 
-    let publication =
-        client.wait_for(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["version"] == 2);
-    assert!(
-        typed.elapsed() >= Duration::from_millis(1000),
-        "published {:?} after a keystroke that changed no verdict",
-        typed.elapsed()
-    );
-    let reworded = publication["params"]["diagnostics"].as_array().unwrap();
+    let reworded = &published_once_the_typing_stops(&mut client, typed);
     assert_eq!(reworded.len(), before.len());
     let now = by_code(reworded, "hostPorts")[0];
     assert_eq!(now["range"], host_port["range"]);
@@ -1121,15 +1127,7 @@ fn diagnostics_that_only_moved_are_published_once_the_typing_stops() {
     let edit = &fix["edit"]["documentChanges"][0]["edits"][0];
     assert_eq!(edit["range"]["start"]["line"], cursor["start"]["line"], "{fix}");
 
-    let publication =
-        client.wait_for(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["version"] == 2);
-    // Not sent on the keystroke: the first publication for it is the catch-up a second later.
-    assert!(
-        typed.elapsed() >= Duration::from_millis(1000),
-        "published {:?} after a keystroke that only moved diagnostics",
-        typed.elapsed()
-    );
-    let moved = publication["params"]["diagnostics"].as_array().unwrap();
+    let moved = &published_once_the_typing_stops(&mut client, typed);
     assert_eq!(moved.len(), before.len());
     for (old, new) in before.iter().zip(moved) {
         assert_eq!(new["message"], old["message"]);

@@ -76,6 +76,32 @@ fn full_after_refreshes(client: &mut LspClient, uri: &str, previous: &str) -> Va
     report
 }
 
+/// Types `text` at `at` (line, character) as version 2 of `uri`, whose report `result_id` the client
+/// holds: the pull that follows is answered "unchanged", and once the document is quiet (a second) the
+/// client is asked to pull again and gets the report in full, which this returns. (Opening the document
+/// may have asked once already.)
+fn answered_unchanged_until_quiet(
+    client: &mut LspClient,
+    uri: &str,
+    at: (u64, u64),
+    text: &str,
+    result_id: &str,
+) -> Value {
+    let position = json!({ "line": at.0, "character": at.1 });
+    client.change(
+        uri,
+        2,
+        json!([{ "range": { "start": position, "end": position }, "text": text }]),
+    );
+    let typed = std::time::Instant::now();
+    let answer = pull(client, uri, Some(result_id));
+    assert_eq!(answer, json!({ "kind": "unchanged", "resultId": result_id }));
+    let caught_up = full_after_refreshes(client, uri, result_id);
+    assert_eq!(caught_up["kind"], "full", "{caught_up}");
+    assert!(typed.elapsed() >= Duration::from_millis(900), "full while typing");
+    caught_up
+}
+
 /// The workspace report's items by file name.
 fn by_file(result: &Value) -> std::collections::BTreeMap<String, Value> {
     result["items"]
@@ -427,20 +453,7 @@ fn a_keystroke_that_only_moves_findings_is_answered_unchanged_until_the_typing_s
     let line = |report: &Value| report["items"][0]["range"]["start"]["line"].as_u64().unwrap();
 
     // UTF-8 positions (Neovim offers them first); a new line with non-ASCII text at the top.
-    client.change(
-        &app,
-        2,
-        json!([{ "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } },
-                 "text": "# équipe web\n" }]),
-    );
-    let typed = std::time::Instant::now();
-    let moved = pull(&mut client, &app, Some(&result_id));
-    assert_eq!(moved, json!({ "kind": "unchanged", "resultId": result_id }));
-
-    // (Opening the document may have asked once already.)
-    let caught_up = full_after_refreshes(&mut client, &app, &result_id);
-    assert_eq!(caught_up["kind"], "full", "{caught_up}");
-    assert!(typed.elapsed() >= Duration::from_millis(900), "full while typing");
+    let caught_up = answered_unchanged_until_quiet(&mut client, &app, (0, 0), "# équipe web\n", &result_id);
     assert_eq!(line(&caught_up), line(&first) + 1);
     assert_eq!(codes(&caught_up["items"]), codes(&first["items"]));
 
@@ -485,19 +498,7 @@ fn a_keystroke_that_only_rewords_findings_is_answered_unchanged_until_the_typing
 
     // UTF-8 positions (Neovim offers them first): "é" typed at the end of the name.
     let line = OTHER.lines().position(|l| l == "  - name: other").unwrap() as u64;
-    client.change(
-        &other,
-        2,
-        json!([{ "range": { "start": { "line": line, "character": 15 }, "end": { "line": line, "character": 15 } },
-                 "text": "é" }]),
-    );
-    let typed = std::time::Instant::now();
-    let reworded = pull(&mut client, &other, Some(&result_id));
-    assert_eq!(reworded, json!({ "kind": "unchanged", "resultId": result_id }));
-
-    let caught_up = full_after_refreshes(&mut client, &other, &result_id);
-    assert_eq!(caught_up["kind"], "full", "{caught_up}");
-    assert!(typed.elapsed() >= Duration::from_millis(900), "full while typing");
+    let caught_up = answered_unchanged_until_quiet(&mut client, &other, (line, 15), "é", &result_id);
     assert_eq!(codes(&caught_up["items"]), codes(&first["items"]));
     assert_eq!(privileged(&caught_up)["range"], privileged(&first)["range"]);
     assert!(message(&caught_up).contains("\"otheré\""), "{caught_up}");

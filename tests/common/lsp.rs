@@ -224,6 +224,14 @@ impl LspClient {
         message["params"]["diagnostics"].as_array().unwrap().clone()
     }
 
+    /// The server process's resident memory (VmRSS), in KiB: for the memory benchmarks.
+    pub fn resident_kib(&self) -> u64 {
+        let pid = self.child.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
     /// Receives (answering the server's requests) until nothing has come for `quiet`, then gives the
     /// diagnostics of the last publication for `uri`: what a client that was pushed them holds.
     pub fn published_once_quiet(&mut self, uri: &str, quiet: Duration) -> Option<Value> {

@@ -41,9 +41,6 @@ impl PolicyContext {
     /// Whether `other` resolves every object as this context does: equal but for where its Namespaces
     /// are written (their spans move with every edit above them, and resolution never reads them).
     pub fn resolves_like(&self, other: &Self) -> bool {
-        let same_labels = |a: &NamespaceLabels, b: &NamespaceLabels| {
-            a.name == b.name && a.modes == b.modes && a.labelled == b.labelled && a.any_label == b.any_label
-        };
         self.override_policy == other.override_policy
             && self.override_version == other.override_version
             && self.project == other.project
@@ -55,7 +52,7 @@ impl PolicyContext {
                 .namespaces
                 .iter()
                 .zip(&other.namespaces)
-                .all(|(a, b)| same_labels(a, b))
+                .all(|(a, b)| a.same_policy(b))
     }
 
     /// The policy of an object in `namespace` whose pod uses `runtime_class`.

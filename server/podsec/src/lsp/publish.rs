@@ -80,13 +80,13 @@ impl Backend {
                     list.as_ref()
                         .is_some_and(|list| Arc::ptr_eq(list, items) || list == items)
                 };
-                let findings_shown = doc
-                    .shown
-                    .as_ref()
-                    .is_some_and(|shown| tracking::same_findings(shown, items));
                 if same(&doc.shown) && same(&doc.published) {
                     Delivery::Nothing
-                } else if findings_shown {
+                } else if doc
+                    .shown
+                    .as_ref()
+                    .is_some_and(|shown| tracking::same_findings(shown, items))
+                {
                     // The client shows these findings already, moved by its marks (and perhaps worded as
                     // before): sent as they now are once the typing stops (see `catch_up`), never while
                     // the user types.

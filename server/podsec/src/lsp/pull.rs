@@ -67,8 +67,8 @@ impl Backend {
         let unchanged = if previous.as_deref() == Some(report.result_id.as_str()) {
             Some(report.result_id.clone())
         } else if analysed {
-            // What the client holds, moved by its marks, may be this report already.
-            previous.filter(|previous| self.only_moved(uri.as_str(), previous, &report))
+            // What the client holds, moved by its marks, may hold this report's findings already.
+            previous.filter(|previous| self.holds_these_findings(uri.as_str(), previous, &report))
         } else {
             None
         };
@@ -108,12 +108,12 @@ impl Backend {
         }
     }
 
-    /// Whether the client, holding the open document `key`'s report `previous`, shows `report` already:
-    /// its marks moved that report's diagnostics through the edits to where `report` has them (see
-    /// `tracking`). Then it is told "unchanged", and asked to pull again once the document is quiet
-    /// (see [`Backend::catch_up`]).
-    fn only_moved(&self, key: &str, previous: &str, report: &Report) -> bool {
-        let moved = {
+    /// Whether the client, holding the open document `key`'s report `previous`, shows `report`'s findings
+    /// already: its marks moved that report's diagnostics through the edits to where `report` has them,
+    /// perhaps worded as before (see `tracking::same_findings`). Then it is told "unchanged", and asked to
+    /// pull again once the document is quiet (see [`Backend::catch_up`]).
+    fn holds_these_findings(&self, key: &str, previous: &str, report: &Report) -> bool {
+        let held = {
             let state = self.state();
             state.documents.get(key).is_some_and(|doc| {
                 doc.generation == report.generation
@@ -124,10 +124,10 @@ impl Backend {
                         .is_some_and(|shown| tracking::same_findings(shown, &report.items))
             })
         };
-        if moved {
+        if held {
             self.catch_up(key.to_string(), report.generation);
         }
-        moved
+        held
     }
 
     pub(super) async fn pull_workspace(
